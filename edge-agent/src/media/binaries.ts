@@ -1,0 +1,46 @@
+import { accessSync, constants } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+export interface MediaBinaries {
+  ffmpegPath: string;
+  ffprobePath: string;
+}
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function fromPackage(name: string): string {
+  // The installer packages expose `path` pointing at a static binary shipped in the npm tarball.
+  const mod = require(name) as { path: string };
+  return mod.path;
+}
+
+/**
+ * Picks ffmpeg/ffprobe: explicit env (FFMPEG_PATH, FFPROBE_PATH), then a system install, then the
+ * binaries shipped on npm so a machine with only Node and npm still works.
+ */
+export function resolveMediaBinaries(env: NodeJS.ProcessEnv = process.env): MediaBinaries {
+  const pick = (envName: string, system: string, pkg: string): string => {
+    const explicit = env[envName];
+    if (explicit) {
+      if (!executable(explicit)) throw new Error(`${envName}=${explicit} is not an executable file`);
+      return explicit;
+    }
+    if (executable(system)) return system;
+    const shipped = fromPackage(pkg);
+    if (!executable(shipped)) throw new Error(`${pkg} binary at ${shipped} is not executable`);
+    return shipped;
+  };
+  return {
+    ffmpegPath: pick('FFMPEG_PATH', '/usr/bin/ffmpeg', '@ffmpeg-installer/ffmpeg'),
+    ffprobePath: pick('FFPROBE_PATH', '/usr/bin/ffprobe', '@ffprobe-installer/ffprobe'),
+  };
+}
