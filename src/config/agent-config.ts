@@ -1,0 +1,153 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { Commissioning } from '../schemas/commissioning.ts';
+import { Id, LatLon, Nullable } from '../schemas/common.ts';
+import { Group } from './hub-config.ts';
+
+/** POSIX TZ for UK civil time with summer time (Home Office guidance: correct clock for GMT/BST). */
+export const UK_POSIX_TZ = 'GMT0BST,M3.5.0/1,M10.5.0';
+
+export const AgentCamera = Type.Object(
+  {
+    id: Id,
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    onvif: Type.Object(
+      {
+        url: Type.String({
+          pattern: '^https?://',
+          description: 'ONVIF device service address (xaddr), without credentials',
+        }),
+        username: Type.String({ minLength: 1, maxLength: 200 }),
+        password: Type.Optional(
+          Type.String({ description: 'Prefer passwordEnv or passwordFile: secrets stay out of files' }),
+        ),
+        passwordEnv: Type.Optional(Type.String({ description: 'Environment variable holding the password' })),
+        passwordFile: Type.Optional(Type.String({ description: 'File holding the password' })),
+      },
+      { additionalProperties: false },
+    ),
+    commissioning: Commissioning,
+  },
+  { additionalProperties: false },
+);
+export type AgentCamera = Static<typeof AgentCamera>;
+
+export const AgentConfig = Type.Object(
+  {
+    site: Type.Object(
+      {
+        id: Id,
+        name: Type.String({ minLength: 1, maxLength: 200 }),
+        councilId: Id,
+        hubId: Id,
+        location: Type.Optional(LatLon),
+      },
+      { additionalProperties: false, description: 'The site this agent speaks for' },
+    ),
+    mqtt: Group(
+      {
+        url: Type.String({ default: 'mqtt://127.0.0.1:1883', description: 'Hub broker (env MQTT_URL)' }),
+        username: Nullable(Type.String({ description: 'Site user name issued by the hub' })),
+        passwordFile: Nullable(
+          Type.String({ description: 'File holding the site password (or env CCTV_AGENT_MQTT_PASSWORD)' }),
+        ),
+        keepaliveS: Type.Integer({
+          minimum: 5,
+          maximum: 600,
+          default: 30,
+          description: 'MQTT keepalive; the last will fires after 1.5x this',
+        }),
+        connectTimeoutMs: Type.Integer({
+          minimum: 1000,
+          default: 10_000,
+          description: 'MQTT connect timeout',
+        }),
+      },
+      'Connection to the hub',
+    ),
+    poll: Group(
+      {
+        intervalMs: Type.Integer({
+          minimum: 1000,
+          default: 10_000,
+          description: 'Health poll period per camera',
+        }),
+        probeIntervalMs: Type.Integer({
+          minimum: 1000,
+          default: 60_000,
+          description: 'Stream probe period per camera',
+        }),
+        onvifTimeoutMs: Type.Integer({
+          minimum: 100,
+          maximum: 60_000,
+          default: 5_000,
+          description: 'Limit on each ONVIF request',
+        }),
+        probeTimeoutMs: Type.Integer({
+          minimum: 500,
+          maximum: 120_000,
+          default: 10_000,
+          description: 'Limit on each stream probe (process is killed after it)',
+        }),
+        probeSampleMs: Type.Integer({
+          minimum: 500,
+          maximum: 30_000,
+          default: 2_000,
+          description: 'Stream read to estimate frame rate and bitrate',
+        }),
+        concurrency: Type.Integer({
+          minimum: 1,
+          maximum: 256,
+          default: 16,
+          description: 'Cameras polled at once',
+        }),
+        probeConcurrency: Type.Integer({
+          minimum: 1,
+          maximum: 64,
+          default: 2,
+          description: 'Streams probed at once',
+        }),
+      },
+      'Polling',
+    ),
+    thresholds: Group(
+      {
+        clockWarnMs: Type.Integer({
+          minimum: 0,
+          default: 1_000,
+          description: 'Clock offset that degrades a camera',
+        }),
+        clockFailMs: Type.Integer({
+          minimum: 0,
+          default: 5_000,
+          description: 'Clock offset reported as a failure',
+        }),
+        expectedTimeZone: Type.String({ default: UK_POSIX_TZ, description: 'POSIX TZ the cameras must use' }),
+        minFps: Type.Number({
+          minimum: 0,
+          default: 6,
+          description: 'Frame rate below this degrades a camera',
+        }),
+        blankLumaStdDev: Type.Number({
+          minimum: 0,
+          default: 4,
+          description: 'Snapshot luma spread below this counts as blank',
+        }),
+        darkMeanLuma: Type.Number({
+          minimum: 0,
+          maximum: 255,
+          default: 20,
+          description: 'Snapshot mean luma below this counts as dark',
+        }),
+      },
+      'Health thresholds',
+    ),
+    cameras: Type.Array(AgentCamera, { maxItems: 2000, description: 'Cameras at this site' }),
+  },
+  { additionalProperties: false },
+);
+export type AgentConfig = Static<typeof AgentConfig>;
+
+export const AGENT_ENV_ALIASES: Record<string, string> = {
+  MQTT_URL: 'mqtt.url',
+};
+export const AGENT_ENV_PREFIX = 'CCTV_AGENT';

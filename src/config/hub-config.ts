@@ -1,0 +1,212 @@
+import { type Static, type TProperties, Type } from '@sinclair/typebox';
+import { Nullable } from '../schemas/common.ts';
+
+/** A settings group: closed (unknown keys are errors) and filled from its members' defaults. */
+export const Group = <P extends TProperties>(properties: P, description: string) =>
+  Type.Object(properties, { additionalProperties: false, default: {}, description });
+
+const Port = (fallback: number, description: string) =>
+  Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description });
+
+export const HubConfig = Type.Object(
+  {
+    http: Group(
+      {
+        host: Type.String({
+          default: '127.0.0.1',
+          description: 'Address the REST API, sockets and dashboard bind to',
+        }),
+        port: Port(8080, 'HTTP port (env PORT)'),
+        bodyLimitBytes: Type.Integer({
+          minimum: 1024,
+          default: 1_048_576,
+          description: 'Largest accepted request body',
+        }),
+      },
+      'REST API, socket.io and dashboard',
+    ),
+    mqtt: Group(
+      {
+        url: Nullable(
+          Type.String({
+            description:
+              'External broker, e.g. mqtt://127.0.0.1:1883 (env MQTT_URL); null runs the embedded broker',
+          }),
+        ),
+        host: Type.String({ default: '127.0.0.1', description: 'Embedded broker bind address' }),
+        port: Port(1883, 'Embedded broker port (env MQTT_PORT)'),
+        clientId: Type.String({
+          default: 'cctv-hub',
+          minLength: 1,
+          maxLength: 64,
+          description: 'Hub client id',
+        }),
+        username: Nullable(Type.String({ description: 'External broker user name' })),
+        passwordFile: Nullable(
+          Type.String({ description: 'File holding the external broker password (or env MQTT_PASSWORD)' }),
+        ),
+        maxPayloadBytes: Type.Integer({
+          minimum: 256,
+          default: 65_536,
+          description: 'Larger messages are dead-lettered',
+        }),
+      },
+      'MQTT ingest',
+    ),
+    database: Group(
+      {
+        url: Nullable(
+          Type.String({
+            description: 'PostgreSQL with PostGIS (env DATABASE_URL); null runs embedded PGlite',
+          }),
+        ),
+        dataDir: Type.String({
+          default: './data/pglite',
+          description: 'Embedded database directory',
+        }),
+        poolSize: Type.Integer({
+          minimum: 1,
+          maximum: 100,
+          default: 4,
+          description: 'Connections in the pool',
+        }),
+      },
+      'Database',
+    ),
+    ingest: Group(
+      {
+        batchSize: Type.Integer({
+          minimum: 1,
+          maximum: 50_000,
+          default: 1000,
+          description: 'Messages per write batch',
+        }),
+        flushIntervalMs: Type.Integer({
+          minimum: 1,
+          maximum: 60_000,
+          default: 100,
+          description: 'Longest wait before a partial batch is written',
+        }),
+        deadLetterMaxBytes: Type.Integer({
+          minimum: 0,
+          default: 16_384,
+          description: 'Raw bytes kept per dead-lettered message',
+        }),
+      },
+      'Ingest',
+    ),
+    state: Group(
+      {
+        staleAfterMs: Type.Integer({
+          minimum: 1000,
+          default: 60_000,
+          description: 'A camera with no health sample for this long turns unknown',
+        }),
+        sweepIntervalMs: Type.Integer({
+          minimum: 100,
+          default: 5_000,
+          description: 'How often staleness is checked',
+        }),
+      },
+      'Camera state',
+    ),
+    live: Group(
+      {
+        batchIntervalMs: Type.Integer({
+          minimum: 10,
+          maximum: 10_000,
+          default: 250,
+          description: 'Socket pushes are batched over this interval',
+        }),
+      },
+      'Live push',
+    ),
+    auth: Group(
+      {
+        tokenTtlMs: Type.Integer({
+          minimum: 60_000,
+          default: 43_200_000,
+          description: 'Login token lifetime',
+        }),
+        secretFile: Nullable(
+          Type.String({
+            description:
+              'File holding the token signing secret (or env CCTV_AUTH_SECRET); generated and kept in the data directory when unset',
+          }),
+        ),
+      },
+      'Authentication',
+    ),
+    dashboard: Group(
+      {
+        tileUrl: Nullable(
+          Type.String({
+            description:
+              'Optional map tile server URL template ({z}/{x}/{y}); the built-in outline basemap works offline',
+          }),
+        ),
+        tileAttribution: Type.String({ default: '', description: 'Attribution shown for the tile server' }),
+      },
+      'Dashboard',
+    ),
+    demo: Group(
+      {
+        enabled: Type.Boolean({
+          default: true,
+          description: 'Run simulated town sites and seed demo users (env DEMO=0 turns off)',
+        }),
+        password: Type.String({
+          default: 'demo',
+          minLength: 1,
+          description: 'Password of the demo users (env CCTV_DEMO_PASSWORD)',
+        }),
+        towns: Nullable(Type.Array(Type.String(), { description: 'Town names to simulate; null for all' })),
+        maxCamerasPerSite: Type.Integer({
+          minimum: 1,
+          maximum: 500,
+          default: 20,
+          description: 'Cap on simulated cameras per town',
+        }),
+        pollIntervalMs: Type.Integer({
+          minimum: 1000,
+          default: 10_000,
+          description: 'Demo agents poll cameras this often',
+        }),
+        probeIntervalMs: Type.Integer({
+          minimum: 1000,
+          default: 60_000,
+          description: 'Demo agents probe streams this often',
+        }),
+        faultIntervalMs: Type.Integer({
+          minimum: 1000,
+          default: 20_000,
+          description: 'How often demo faults come and go',
+        }),
+      },
+      'Demo fleet',
+    ),
+    log: Group(
+      {
+        level: Type.Union(
+          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+          { default: 'info', description: 'Log level (env LOG_LEVEL)' },
+        ),
+      },
+      'Logging',
+    ),
+  },
+  { additionalProperties: false },
+);
+export type HubConfig = Static<typeof HubConfig>;
+
+export const HUB_ENV_ALIASES: Record<string, string> = {
+  PORT: 'http.port',
+  HOST: 'http.host',
+  MQTT_URL: 'mqtt.url',
+  MQTT_PORT: 'mqtt.port',
+  DATABASE_URL: 'database.url',
+  DEMO: 'demo.enabled',
+  CCTV_DEMO_PASSWORD: 'demo.password',
+  LOG_LEVEL: 'log.level',
+};
+export const HUB_ENV_PREFIX = 'CCTV_HUB';

@@ -1,0 +1,102 @@
+import type { TSchema } from '@sinclair/typebox';
+import { Envelope, type EnvelopeOf, PROTOCOL_VERSION } from './schemas/envelope.ts';
+import {
+  type ParsedTopic,
+  type PayloadOf,
+  parseTopic,
+  TOPICS,
+  TopicError,
+  type TopicKind,
+} from './topics.ts';
+import { formatIssues, type ValidationIssue, validate } from './validation.ts';
+
+const envelopes: Record<TopicKind, TSchema> = {
+  siteState: Envelope(TOPICS.siteState.schema),
+  inventory: Envelope(TOPICS.inventory.schema),
+  health: Envelope(TOPICS.health.schema),
+  stream: Envelope(TOPICS.stream.schema),
+  event: Envelope(TOPICS.event.schema),
+};
+
+export type RejectCode =
+  | 'TOO_LARGE'
+  | 'BAD_TOPIC'
+  | 'BAD_JSON'
+  | 'BAD_SCHEMA'
+  | 'SITE_MISMATCH'
+  | 'CAMERA_MISMATCH';
+
+export interface Rejection {
+  code: RejectCode;
+  /** First error path inside the payload, `/` for the whole message. */
+  path: string;
+  message: string;
+}
+
+export type DecodedMessage = {
+  [K in TopicKind]: { kind: K; siteId: string; cameraId: string | null; envelope: EnvelopeOf<PayloadOf<K>> };
+}[TopicKind];
+
+export type DecodeResult =
+  | { ok: true; message: DecodedMessage }
+  | { ok: false; topic: ParsedTopic | null; rejection: Rejection };
+
+function reject(topic: ParsedTopic | null, code: RejectCode, path: string, message: string): DecodeResult {
+  return { ok: false, topic, rejection: { code, path, message } };
+}
+
+/**
+ * Turns one MQTT message into a typed envelope or a rejection that says what and where.
+ * The site in the topic must equal the envelope's site, and per-camera topics must name the payload's camera.
+ */
+export function decodeMessage(topic: string, raw: Uint8Array, maxBytes: number): DecodeResult {
+  let parsed: ParsedTopic;
+  try {
+    parsed = parseTopic(topic);
+  } catch (error) {
+    return reject(null, 'BAD_TOPIC', '/', error instanceof TopicError ? error.message : String(error));
+  }
+  if (raw.byteLength > maxBytes) {
+    return reject(parsed, 'TOO_LARGE', '/', `payload is ${raw.byteLength} bytes, limit is ${maxBytes}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'));
+  } catch (error) {
+    return reject(parsed, 'BAD_JSON', '/', `malformed JSON: ${(error as Error).message}`);
+  }
+  const result = validate(envelopes[parsed.kind], json, 5);
+  if (!result.ok) {
+    const first = result.issues[0] as ValidationIssue;
+    return reject(parsed, 'BAD_SCHEMA', first.path, formatIssues(result.issues));
+  }
+  const envelope = result.value as EnvelopeOf<{ cameraId?: string }>;
+  if (envelope.v !== PROTOCOL_VERSION) {
+    return reject(parsed, 'BAD_SCHEMA', '/v', `unsupported protocol version ${String(envelope.v)}`);
+  }
+  if (envelope.siteId !== parsed.siteId) {
+    return reject(
+      parsed,
+      'SITE_MISMATCH',
+      '/siteId',
+      `envelope siteId ${envelope.siteId} does not match topic site ${parsed.siteId}`,
+    );
+  }
+  if (parsed.cameraId !== null && envelope.payload.cameraId !== parsed.cameraId) {
+    return reject(
+      parsed,
+      'CAMERA_MISMATCH',
+      '/payload/cameraId',
+      `payload cameraId ${String(envelope.payload.cameraId)} does not match topic camera ${parsed.cameraId}`,
+    );
+  }
+  return {
+    ok: true,
+    message: {
+      kind: parsed.kind,
+      siteId: parsed.siteId,
+      cameraId: parsed.cameraId,
+      envelope,
+    } as DecodedMessage,
+  };
+}

@@ -1,0 +1,137 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { CameraState, Reason, SiteLinkState } from './camera-state.ts';
+import { Purpose } from './commissioning.ts';
+import { GeoPoint, Id, IsoTime, Nullable } from './common.ts';
+import { HealthPayload, StreamPayload } from './payloads.ts';
+
+const closed = { additionalProperties: false } as const;
+
+export const LoginBody = Type.Object(
+  {
+    username: Type.String({ minLength: 1, maxLength: 100 }),
+    password: Type.String({ minLength: 1, maxLength: 200 }),
+  },
+  closed,
+);
+export type LoginBody = Static<typeof LoginBody>;
+
+export const Role = Type.Union([
+  Type.Literal('operator'),
+  Type.Literal('council'),
+  Type.Literal('controlroom'),
+  Type.Literal('auditor'),
+]);
+export type Role = Static<typeof Role>;
+
+export const LoginResponse = Type.Object(
+  {
+    token: Type.String(),
+    expiresAt: IsoTime,
+    user: Type.Object({ username: Type.String(), role: Role, councilIds: Type.Array(Id) }, closed),
+  },
+  closed,
+);
+export type LoginResponse = Static<typeof LoginResponse>;
+
+export const ApiError = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    code: Type.String(),
+    error: Type.String(),
+    message: Type.String(),
+  },
+  { additionalProperties: true },
+);
+export type ApiError = Static<typeof ApiError>;
+
+export const CameraView = Type.Object(
+  {
+    id: Id,
+    name: Type.String(),
+    siteId: Id,
+    councilId: Id,
+    hubId: Id,
+    state: CameraState,
+    stateSince: IsoTime,
+    lastSeenAt: Nullable(IsoTime),
+    reasons: Type.Array(Reason),
+    location: GeoPoint,
+    bearingDeg: Type.Number(),
+    hfovDeg: Type.Number(),
+    designDistanceM: Type.Number(),
+    purpose: Purpose,
+  },
+  closed,
+);
+export type CameraView = Static<typeof CameraView>;
+
+export const CameraDetail = Type.Composite([
+  CameraView,
+  Type.Object({
+    health: Nullable(Type.Composite([HealthPayload, Type.Object({ observedAt: IsoTime })])),
+    stream: Nullable(Type.Composite([StreamPayload, Type.Object({ observedAt: IsoTime })])),
+  }),
+]);
+export type CameraDetail = Static<typeof CameraDetail>;
+
+export const SiteView = Type.Object(
+  {
+    id: Id,
+    name: Type.String(),
+    councilId: Id,
+    hubId: Id,
+    state: SiteLinkState,
+    stateSince: IsoTime,
+    lastSeenAt: Nullable(IsoTime),
+    cameraCount: Type.Integer(),
+    location: Nullable(GeoPoint),
+  },
+  closed,
+);
+export type SiteView = Static<typeof SiteView>;
+
+export const CouncilView = Type.Object({ id: Id, name: Type.String(), hubId: Id }, closed);
+export type CouncilView = Static<typeof CouncilView>;
+
+export const HubView = Type.Object(
+  { id: Id, name: Type.String(), operator: Type.String(), location: GeoPoint },
+  closed,
+);
+export type HubView = Static<typeof HubView>;
+
+/** Public settings the dashboard needs before login. */
+export const UiConfig = Type.Object(
+  {
+    tileUrl: Nullable(Type.String()),
+    tileAttribution: Type.String(),
+    demo: Type.Boolean(),
+  },
+  closed,
+);
+export type UiConfig = Static<typeof UiConfig>;
+
+export const CameraQuery = Type.Object(
+  {
+    hubId: Type.Optional(Id),
+    councilId: Type.Optional(Id),
+    siteId: Type.Optional(Id),
+    state: Type.Optional(CameraState),
+  },
+  closed,
+);
+export type CameraQuery = Static<typeof CameraQuery>;
+
+/** socket.io: server -> client events. `snapshot` on connect, then batched changes. */
+export const LiveSnapshot = Type.Object(
+  { cameras: Type.Array(CameraView), sites: Type.Array(SiteView), at: IsoTime },
+  closed,
+);
+export type LiveSnapshot = Static<typeof LiveSnapshot>;
+
+export const LiveChanges = Type.Object(
+  { cameras: Type.Array(CameraView), sites: Type.Array(SiteView), at: IsoTime },
+  closed,
+);
+export type LiveChanges = Static<typeof LiveChanges>;
+
+export const LIVE_EVENTS = { snapshot: 'snapshot', changes: 'changes' } as const;

@@ -1,0 +1,58 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+/** Camera states (DESIGN "Camera state and uptime"). `unknown` means no fresh data, never a camera fault. */
+export const CameraState = Type.Union(
+  [
+    Type.Literal('up'),
+    Type.Literal('degraded'),
+    Type.Literal('down'),
+    Type.Literal('unknown'),
+    Type.Literal('maintenance'),
+  ],
+  {
+    description:
+      'up | degraded (reachable, out of spec) | down (unreachable/no video) | unknown | maintenance',
+  },
+);
+export type CameraState = Static<typeof CameraState>;
+export const CAMERA_STATES: readonly CameraState[] = ['up', 'degraded', 'down', 'unknown', 'maintenance'];
+
+/** What an agent can observe; `unknown` and `maintenance` are decided by the hub. */
+export const ObservedState = Type.Union([Type.Literal('up'), Type.Literal('degraded'), Type.Literal('down')]);
+export type ObservedState = Static<typeof ObservedState>;
+
+export const SiteLinkState = Type.Union([
+  Type.Literal('online'),
+  Type.Literal('offline'),
+  Type.Literal('unknown'),
+]);
+export type SiteLinkState = Static<typeof SiteLinkState>;
+
+/** Stable reason codes behind a degraded or down classification. */
+export const ReasonCode = Type.Union([
+  Type.Literal('unreachable'),
+  Type.Literal('timeout'),
+  Type.Literal('auth_failed'),
+  Type.Literal('onvif_error'),
+  Type.Literal('no_video'),
+  Type.Literal('stream_error'),
+  Type.Literal('clock_offset'),
+  Type.Literal('clock_no_ntp'),
+  Type.Literal('clock_timezone'),
+  Type.Literal('low_fps'),
+  Type.Literal('resolution_mismatch'),
+  Type.Literal('codec_mismatch'),
+  Type.Literal('low_bitrate'),
+  Type.Literal('image_blank'),
+  Type.Literal('image_dark'),
+]);
+export type ReasonCode = Static<typeof ReasonCode>;
+
+export const Reason = Type.Object(
+  {
+    code: ReasonCode,
+    message: Type.String({ maxLength: 500 }),
+  },
+  { additionalProperties: false },
+);
+export type Reason = Static<typeof Reason>;

@@ -1,0 +1,142 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { ObservedState, Reason } from './camera-state.ts';
+import { Commissioning } from './commissioning.ts';
+import { Id, IsoTime, Nullable } from './common.ts';
+
+const closed = { additionalProperties: false } as const;
+
+/** Retained per site; the agent's MQTT last will carries `offline`. */
+export const SiteStatePayload = Type.Object(
+  {
+    state: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+    agentVersion: Type.Optional(Type.String({ maxLength: 64 })),
+    startedAt: Type.Optional(IsoTime),
+    cameraCount: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+  },
+  closed,
+);
+export type SiteStatePayload = Static<typeof SiteStatePayload>;
+
+export const InventoryCamera = Type.Object(
+  {
+    id: Id,
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    commissioning: Commissioning,
+  },
+  closed,
+);
+export type InventoryCamera = Static<typeof InventoryCamera>;
+
+/** Retained per site: the cameras the agent is configured to watch, without credentials. */
+export const InventoryPayload = Type.Object(
+  {
+    siteName: Type.String({ minLength: 1, maxLength: 200 }),
+    councilId: Id,
+    hubId: Id,
+    location: Type.Optional(Commissioning.properties.location),
+    cameras: Type.Array(InventoryCamera, { maxItems: 2000 }),
+  },
+  closed,
+);
+export type InventoryPayload = Static<typeof InventoryPayload>;
+
+export const ClockReading = Type.Object(
+  {
+    offsetMs: Type.Number({ description: 'Camera UTC minus agent UTC, corrected for half the round trip' }),
+    roundTripMs: Type.Number({ minimum: 0 }),
+    dateTimeType: Nullable(Type.Union([Type.Literal('NTP'), Type.Literal('Manual')])),
+    timeZone: Nullable(Type.String({ maxLength: 100 })),
+    daylightSavings: Nullable(Type.Boolean()),
+  },
+  closed,
+);
+export type ClockReading = Static<typeof ClockReading>;
+
+export const DeviceInfo = Type.Object(
+  {
+    manufacturer: Type.String({ maxLength: 200 }),
+    model: Type.String({ maxLength: 200 }),
+    firmwareVersion: Type.String({ maxLength: 200 }),
+    serialNumber: Type.String({ maxLength: 200 }),
+    hardwareId: Type.String({ maxLength: 200 }),
+  },
+  closed,
+);
+export type DeviceInfo = Static<typeof DeviceInfo>;
+
+export const ImageCheck = Type.Object(
+  {
+    meanLuma: Type.Number({ minimum: 0, maximum: 255 }),
+    lumaStdDev: Type.Number({ minimum: 0 }),
+    blank: Type.Boolean(),
+    dark: Type.Boolean(),
+  },
+  closed,
+);
+export type ImageCheck = Static<typeof ImageCheck>;
+
+/** One poll of one camera. */
+export const HealthPayload = Type.Object(
+  {
+    cameraId: Id,
+    state: ObservedState,
+    reasons: Type.Array(Reason, { maxItems: 20 }),
+    responseMs: Nullable(Type.Number({ minimum: 0 })),
+    clock: Nullable(ClockReading),
+    device: Nullable(DeviceInfo),
+    image: Nullable(ImageCheck),
+  },
+  closed,
+);
+export type HealthPayload = Static<typeof HealthPayload>;
+
+export const DeclaredProfile = Type.Object(
+  {
+    token: Type.String({ maxLength: 100 }),
+    encoding: Type.String({ maxLength: 20 }),
+    width: Type.Integer({ minimum: 0 }),
+    height: Type.Integer({ minimum: 0 }),
+    fps: Nullable(Type.Number({ minimum: 0 })),
+    bitrateKbps: Nullable(Type.Number({ minimum: 0 })),
+  },
+  closed,
+);
+export type DeclaredProfile = Static<typeof DeclaredProfile>;
+
+/** What the stream really carries, measured with ffprobe, next to what the ONVIF profile claims. */
+export const StreamPayload = Type.Object(
+  {
+    cameraId: Id,
+    uri: Type.String({ maxLength: 2000, description: 'Stream URI with credentials removed' }),
+    codec: Type.String({ maxLength: 40 }),
+    width: Type.Integer({ minimum: 0 }),
+    height: Type.Integer({ minimum: 0 }),
+    fps: Nullable(Type.Number({ minimum: 0 })),
+    bitrateKbps: Nullable(Type.Number({ minimum: 0 })),
+    declared: Nullable(DeclaredProfile),
+    probeMs: Type.Number({ minimum: 0 }),
+  },
+  closed,
+);
+export type StreamPayload = Static<typeof StreamPayload>;
+
+export const CameraEventType = Type.Union([
+  Type.Literal('tamper'),
+  Type.Literal('storage_failure'),
+  Type.Literal('hardware_failure'),
+  Type.Literal('video_loss'),
+  Type.Literal('other'),
+]);
+export type CameraEventType = Static<typeof CameraEventType>;
+
+export const CameraEventPayload = Type.Object(
+  {
+    cameraId: Id,
+    type: CameraEventType,
+    active: Type.Boolean(),
+    source: Type.String({ maxLength: 200, description: 'ONVIF topic or agent check that raised it' }),
+    detail: Type.Optional(Type.String({ maxLength: 1000 })),
+  },
+  closed,
+);
+export type CameraEventPayload = Static<typeof CameraEventPayload>;

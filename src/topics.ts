@@ -1,0 +1,105 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import {
+  CameraEventPayload,
+  HealthPayload,
+  InventoryPayload,
+  SiteStatePayload,
+  StreamPayload,
+} from './schemas/payloads.ts';
+
+export const TOPIC_ROOT = 'cctv/v1';
+const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+interface TopicDef<S extends TSchema> {
+  /** Path below `cctv/v1/site/{siteId}/`; `{cameraId}` marks a per-camera topic. */
+  pattern: readonly string[];
+  schema: S;
+  retain: boolean;
+}
+
+/** The one map from topic kind to payload schema. Retain state, never events or observations. */
+export const TOPICS = {
+  siteState: { pattern: ['state'], schema: SiteStatePayload, retain: true },
+  inventory: { pattern: ['inventory'], schema: InventoryPayload, retain: true },
+  health: { pattern: ['camera', '{cameraId}', 'health'], schema: HealthPayload, retain: false },
+  stream: { pattern: ['camera', '{cameraId}', 'stream'], schema: StreamPayload, retain: false },
+  event: { pattern: ['camera', '{cameraId}', 'event'], schema: CameraEventPayload, retain: false },
+} as const satisfies Record<string, TopicDef<TSchema>>;
+
+export type TopicKind = keyof typeof TOPICS;
+export type PayloadOf<K extends TopicKind> = Static<(typeof TOPICS)[K]['schema']>;
+export type CameraTopicKind = {
+  [K in TopicKind]: (typeof TOPICS)[K]['pattern'] extends readonly ['camera', ...string[]] ? K : never;
+}[TopicKind];
+
+export interface TopicParams {
+  siteId: string;
+  cameraId?: string;
+}
+
+export interface ParsedTopic {
+  kind: TopicKind;
+  siteId: string;
+  cameraId: string | null;
+}
+
+export class TopicError extends Error {
+  readonly code = 'TOPIC_INVALID';
+}
+
+function checkId(name: string, value: string | undefined): string {
+  if (value === undefined || !ID.test(value)) {
+    throw new TopicError(`${name} ${JSON.stringify(value)} is not a valid id (lowercase slug)`);
+  }
+  return value;
+}
+
+export function buildTopic(kind: TopicKind, params: TopicParams): string {
+  const parts = [TOPIC_ROOT, 'site', checkId('siteId', params.siteId)];
+  for (const segment of TOPICS[kind].pattern) {
+    parts.push(segment === '{cameraId}' ? checkId('cameraId', params.cameraId) : segment);
+  }
+  return parts.join('/');
+}
+
+/** Subscription filter for everything every site publishes (the hub's ingest). */
+export function allSitesFilter(): string {
+  return `${TOPIC_ROOT}/site/+/#`;
+}
+
+/** Filter covering one site's own topics (used for broker ACLs). */
+export function siteFilter(siteId: string): string {
+  return `${TOPIC_ROOT}/site/${checkId('siteId', siteId)}/#`;
+}
+
+/** Parses a topic; returns null-free result or throws TopicError saying what is wrong. */
+export function parseTopic(topic: string): ParsedTopic {
+  const parts = topic.split('/');
+  const root = TOPIC_ROOT.split('/');
+  if (parts.length < root.length + 3 || parts[0] !== root[0] || parts[1] !== root[1] || parts[2] !== 'site') {
+    throw new TopicError(`topic ${JSON.stringify(topic.slice(0, 200))} is not under ${TOPIC_ROOT}/site/`);
+  }
+  const siteId = checkId('siteId', parts[3]);
+  const rest = parts.slice(4);
+  for (const [kind, def] of Object.entries(TOPICS) as [TopicKind, TopicDef<TSchema>][]) {
+    if (def.pattern.length !== rest.length) continue;
+    let cameraId: string | null = null;
+    let match = true;
+    for (let i = 0; i < def.pattern.length; i++) {
+      const want = def.pattern[i];
+      const got = rest[i];
+      if (want === '{cameraId}') {
+        if (got === undefined || !ID.test(got)) {
+          match = false;
+          break;
+        }
+        cameraId = got;
+      } else if (want !== got) {
+        match = false;
+        break;
+      }
+    }
+    if (match) return { kind, siteId, cameraId };
+  }
+  throw new TopicError(`unknown topic ${JSON.stringify(topic.slice(0, 200))}`);
+}

@@ -1,0 +1,38 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { TypeCheck } from '@sinclair/typebox/compiler';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+
+export interface ValidationIssue {
+  /** JSON pointer into the value, e.g. `/payload/clock/offsetMs`; `/` for the root. */
+  path: string;
+  message: string;
+}
+
+export type Validated<T> = { ok: true; value: T } | { ok: false; issues: ValidationIssue[] };
+
+const cache = new WeakMap<TSchema, TypeCheck<TSchema>>();
+
+function compiled<S extends TSchema>(schema: S): TypeCheck<S> {
+  let check = cache.get(schema);
+  if (!check) {
+    check = TypeCompiler.Compile(schema);
+    cache.set(schema, check);
+  }
+  return check as TypeCheck<S>;
+}
+
+/** Validates without coercion; returns every issue (capped) with its path. */
+export function validate<S extends TSchema>(schema: S, value: unknown, maxIssues = 20): Validated<Static<S>> {
+  const check = compiled(schema);
+  if (check.Check(value)) return { ok: true, value: value as Static<S> };
+  const issues: ValidationIssue[] = [];
+  for (const error of check.Errors(value)) {
+    issues.push({ path: error.path || '/', message: error.message });
+    if (issues.length >= maxIssues) break;
+  }
+  return { ok: false, issues };
+}
+
+export function formatIssues(issues: readonly ValidationIssue[]): string {
+  return issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+}
