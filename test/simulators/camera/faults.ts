@@ -1,0 +1,104 @@
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+// One schema per fault kind: the control API validates request bodies against the params schema of the
+// kind named in the URL, which gives precise error paths (a TypeBox union would only say "no match").
+const Unreachable = Type.Object({ kind: Type.Literal('unreachable') }, { additionalProperties: false });
+const Hang = Type.Object({ kind: Type.Literal('hang') }, { additionalProperties: false });
+const WrongCredentials = Type.Object(
+  {
+    kind: Type.Literal('wrong-credentials'),
+    // Real cameras differ: the ONVIF spec says 400 with a SOAP fault, several devices answer 200 + fault.
+    httpStatus: Type.Optional(Type.Union([Type.Literal(200), Type.Literal(400), Type.Literal(401)])),
+  },
+  { additionalProperties: false },
+);
+const ClockSkew = Type.Object(
+  {
+    kind: Type.Literal('clock-skew'),
+    // Bounded to a year so a typo does not push dates outside what the SOAP date fields can express.
+    skewMs: Type.Integer({ minimum: -31_536_000_000, maximum: 31_536_000_000 }),
+  },
+  { additionalProperties: false },
+);
+const WrongTimezone = Type.Object(
+  {
+    kind: Type.Literal('wrong-timezone'),
+    timeZone: Type.Optional(
+      Type.String({ minLength: 3, maxLength: 64, pattern: '^[A-Za-z<>0-9+\\-,.:/]+$' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+const NoNtp = Type.Object({ kind: Type.Literal('no-ntp') }, { additionalProperties: false });
+const FpsMismatch = Type.Object(
+  { kind: Type.Literal('fps-mismatch'), fps: Type.Integer({ minimum: 1, maximum: 60 }) },
+  { additionalProperties: false },
+);
+const ResolutionMismatch = Type.Object(
+  {
+    kind: Type.Literal('resolution-mismatch'),
+    // Even sizes only: yuv420p H.264 cannot encode odd dimensions.
+    width: Type.Integer({ minimum: 16, maximum: 3840, multipleOf: 2 }),
+    height: Type.Integer({ minimum: 16, maximum: 2160, multipleOf: 2 }),
+  },
+  { additionalProperties: false },
+);
+const BlankImage = Type.Object({ kind: Type.Literal('blank-image') }, { additionalProperties: false });
+
+export const FAULT_SCHEMAS = {
+  unreachable: Unreachable,
+  hang: Hang,
+  'wrong-credentials': WrongCredentials,
+  'clock-skew': ClockSkew,
+  'wrong-timezone': WrongTimezone,
+  'no-ntp': NoNtp,
+  'fps-mismatch': FpsMismatch,
+  'resolution-mismatch': ResolutionMismatch,
+  'blank-image': BlankImage,
+} as const;
+
+export const SimFault = Type.Union(Object.values(FAULT_SCHEMAS));
+export type SimFault = Static<typeof SimFault>;
+export type SimFaultKind = SimFault['kind'];
+export type SimFaultOf<K extends SimFaultKind> = Extract<SimFault, { kind: K }>;
+
+export const FAULT_KINDS = Object.keys(FAULT_SCHEMAS) as SimFaultKind[];
+
+// Chinese factory default: the misconfiguration seen most often on imported cameras in UK schemes.
+export const DEFAULT_WRONG_TIME_ZONE = 'CST-8';
+
+export class FaultValidationError extends Error {
+  readonly code = 'SIM_BAD_FAULT';
+}
+
+export function isFaultKind(kind: string): kind is SimFaultKind {
+  return Object.hasOwn(FAULT_SCHEMAS, kind);
+}
+
+function firstError(schema: TSchema, value: unknown, where: string): string | undefined {
+  const error = Value.Errors(schema, value).First();
+  if (!error) return undefined;
+  const path = error.path === '' ? '(root)' : error.path;
+  return `${where}: ${path} ${error.message}`;
+}
+
+/**
+ * Validates a fault from an untrusted source. `where` names the origin (a URL or "setFault") so the
+ * message says both what is wrong and where it came from.
+ */
+export function parseFault(kind: string, params: unknown, where: string): SimFault {
+  if (!isFaultKind(kind)) {
+    throw new FaultValidationError(
+      `${where}: unknown fault kind '${kind}' (expected one of ${FAULT_KINDS.join(', ')})`,
+    );
+  }
+  if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) {
+    throw new FaultValidationError(`${where}: fault parameters must be a JSON object`);
+  }
+  const candidate = { ...(params as Record<string, unknown> | undefined), kind };
+  const schema = FAULT_SCHEMAS[kind];
+  const message = firstError(schema, candidate, where);
+  if (message) throw new FaultValidationError(message);
+  return Value.Clone(candidate) as SimFault;
+}

@@ -1,0 +1,247 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { DigestAuthenticator, DigestCredentials } from './digest-auth.ts';
+import * as R from './onvif-responses.ts';
+import type { CameraNetworkMode } from './rtsp-server.ts';
+import {
+  childText,
+  parseSoapRequest,
+  SOAP_CONTENT_TYPE,
+  SoapParseError,
+  soapEnvelope,
+  soapFault,
+} from './soap.ts';
+import { type NonceReplayCache, verifyUsernameToken } from './ws-security.ts';
+
+// One HTTP server per simulated camera (its own port, so "unreachable" is a real ECONNREFUSED):
+//   POST /onvif/device_service  ONVIF device service (tds)
+//   POST /onvif/media_service   ONVIF media service (trt)
+//   GET  /onvif/snapshot.jpg    JPEG snapshot, HTTP Digest auth
+// Unknown SOAP methods get HTTP 500 with a SOAP 1.2 fault env:Receiver / ter:ActionNotSupported
+// (ONVIF Core 5.11.2.4), so clients can tell "not implemented" from transport failures.
+
+export const DEVICE_PATH = '/onvif/device_service';
+export const MEDIA_PATH = '/onvif/media_service';
+export const SNAPSHOT_PATH = '/onvif/snapshot.jpg';
+const MAX_SOAP_BYTES = 64 * 1024;
+
+export interface OnvifCameraRuntime {
+  id: string;
+  credentials: DigestCredentials;
+  view(): R.OnvifCameraView;
+  clock(): R.CameraClockView;
+  acceptsCredentials(): boolean;
+  /** HTTP status that carries the NotAuthorized fault (400 by the spec; some cameras send 200). */
+  authFailureStatus(): number;
+  networkMode(): CameraNetworkMode;
+  snapshot(): Promise<Buffer>;
+  replay: NonceReplayCache;
+}
+
+type Handler = (cam: R.OnvifCameraView, body: string, rt: OnvifCameraRuntime) => string | SoapError;
+
+class SoapError {
+  constructor(
+    readonly status: number,
+    readonly xml: string,
+  ) {}
+}
+
+function badArg(subcode: string, reason: string): SoapError {
+  return new SoapError(400, soapFault('Sender', 'ter:InvalidArgVal', reason, subcode));
+}
+
+function checkProfile(body: string): SoapError | undefined {
+  const token = childText(body, 'ProfileToken')?.trim();
+  if (token !== R.MAIN_PROFILE_TOKEN)
+    return badArg('ter:NoProfile', `no profile with token '${token ?? ''}'`);
+  return undefined;
+}
+
+const DEVICE_METHODS: Record<string, Handler> = {
+  GetSystemDateAndTime: (_cam, _body, rt) => R.getSystemDateAndTime(rt.clock()),
+  GetDeviceInformation: (cam) => R.getDeviceInformation(cam),
+  GetCapabilities: (cam) => R.getCapabilities(cam),
+  GetServices: (cam) => R.getServices(cam),
+  GetNTP: (_cam, _body, rt) => R.getNtp(rt.clock().ntp),
+  GetScopes: (cam) => R.getScopes(cam),
+};
+
+const MEDIA_METHODS: Record<string, Handler> = {
+  GetProfiles: (cam) => R.getProfiles(cam),
+  GetProfile: (cam, body) => checkProfile(body) ?? R.getProfile(cam),
+  GetStreamUri: (cam, body) => {
+    const protocol = childText(body, 'Protocol')?.trim() ?? 'RTSP';
+    // RTSP-over-HTTP tunnelling is not served; UDP/TCP/RTSP all mean "the RTSP URL" on real cameras.
+    if (!['RTSP', 'UDP', 'TCP'].includes(protocol)) {
+      return badArg('ter:InvalidStreamSetup', `stream protocol '${protocol}' is not supported`);
+    }
+    return checkProfile(body) ?? R.getStreamUri(cam);
+  },
+  GetSnapshotUri: (cam, body) => checkProfile(body) ?? R.getSnapshotUri(cam),
+};
+
+export class CameraHttpServer {
+  private server: Server | undefined;
+  private boundPort: number;
+
+  constructor(
+    private readonly host: string,
+    private readonly runtime: OnvifCameraRuntime,
+    private readonly digest: DigestAuthenticator,
+    private readonly log: (line: string) => void,
+  ) {
+    this.boundPort = 0;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get listening(): boolean {
+    return this.server !== undefined;
+  }
+
+  /** Listens on an ephemeral port the first time, then on the same port again (after "unreachable"). */
+  async start(): Promise<void> {
+    if (this.server) return;
+    const server = createServer((req, res) => this.onRequest(req, res));
+    server.keepAliveTimeout = 5000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.boundPort, this.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address();
+    if (typeof address === 'object' && address) this.boundPort = address.port;
+    this.server = server;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Kept-alive and hung connections would otherwise hold close() open indefinitely.
+    server.closeAllConnections();
+    await closed;
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const mode = this.runtime.networkMode();
+    if (mode === 'unreachable') {
+      req.socket.destroy();
+      return;
+    }
+    if (mode === 'hang') return; // accept and never answer; stop() or the client's timeout ends it
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === SNAPSHOT_PATH) {
+      this.serveSnapshot(req, res).catch((error: unknown) => this.internalError(res, error));
+      return;
+    }
+    const methods = path === DEVICE_PATH ? DEVICE_METHODS : path === MEDIA_PATH ? MEDIA_METHODS : undefined;
+    if (!methods || req.method !== 'POST') {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`no such endpoint: ${req.method} ${path}\n`);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_SOAP_BYTES) {
+        res
+          .writeHead(413, { 'Content-Type': 'text/plain', Connection: 'close' })
+          .end('SOAP request too large\n');
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size > MAX_SOAP_BYTES) return;
+      try {
+        this.handleSoap(Buffer.concat(chunks).toString('utf8'), methods, res);
+      } catch (error) {
+        this.internalError(res, error);
+      }
+    });
+  }
+
+  private handleSoap(xml: string, methods: Record<string, Handler>, res: ServerResponse): void {
+    const rt = this.runtime;
+    let method: string;
+    let header: string;
+    let body: string;
+    try {
+      ({ method, header, body } = parseSoapRequest(xml));
+    } catch (error) {
+      if (!(error instanceof SoapParseError)) throw error;
+      this.send(res, 400, soapFault('Sender', 'ter:WellFormed', error.message));
+      return;
+    }
+    // ONVIF Core 5.9.4: GetSystemDateAndTime is PRE_AUTH so clients can learn the clock offset first.
+    if (!(methods === DEVICE_METHODS && method === 'GetSystemDateAndTime')) {
+      const result = verifyUsernameToken(header, rt.credentials, rt.clock().utcMs, rt.replay);
+      const accepted = result.ok && rt.acceptsCredentials();
+      if (!accepted) {
+        const reason = result.ok ? 'credentials rejected by fault' : result.reason;
+        this.log(`camera-sim ${rt.id}: ${method} not authorized (${reason})`);
+        this.send(
+          res,
+          rt.authFailureStatus(),
+          soapFault('Sender', 'ter:NotAuthorized', 'Sender not authorized'),
+        );
+        return;
+      }
+    }
+    const handler = methods[method];
+    if (!handler) {
+      const reason = `${method} is not supported by this device`;
+      this.send(res, 500, soapFault('Receiver', 'ter:ActionNotSupported', reason));
+      return;
+    }
+    const out = handler(rt.view(), body, rt);
+    if (out instanceof SoapError) {
+      this.send(res, out.status, out.xml);
+      return;
+    }
+    this.send(res, 200, soapEnvelope(out));
+  }
+
+  private send(res: ServerResponse, status: number, xml: string): void {
+    res.writeHead(status, { 'Content-Type': SOAP_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(xml) });
+    res.end(xml);
+  }
+
+  private async serveSnapshot(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const rt = this.runtime;
+    const result = this.digest.verify(
+      req.headers.authorization,
+      'GET',
+      rt.credentials,
+      rt.acceptsCredentials(),
+    );
+    if (result !== 'ok') {
+      res.writeHead(401, {
+        'WWW-Authenticate': this.digest.challenge(result === 'stale'),
+        'Content-Type': 'text/plain',
+      });
+      res.end('401 Unauthorized\n');
+      return;
+    }
+    const jpeg = await rt.snapshot();
+    if (res.destroyed) return;
+    res.writeHead(200, {
+      'Content-Type': 'image/jpeg',
+      'Content-Length': jpeg.length,
+      'Cache-Control': 'no-store',
+    });
+    res.end(jpeg);
+  }
+
+  private internalError(res: ServerResponse, error: unknown): void {
+    // Details go to the log, never to the client (5xx bodies stay generic).
+    this.log(`camera-sim ${this.runtime.id}: internal error: ${String(error)}`);
+    if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
+    res.end('internal error\n');
+  }
+}

@@ -1,0 +1,141 @@
+import type { DigestAuthenticator } from './digest-auth.ts';
+import { DEFAULT_WRONG_TIME_ZONE, type SimFault, type SimFaultKind, type SimFaultOf } from './faults.ts';
+import type { PreparedStream } from './h264.ts';
+import type { MediaCache } from './media-cache.ts';
+import type { CameraClockView, OnvifCameraView } from './onvif-responses.ts';
+import {
+  CameraHttpServer,
+  DEVICE_PATH,
+  MEDIA_PATH,
+  type OnvifCameraRuntime,
+  SNAPSHOT_PATH,
+} from './onvif-server.ts';
+import { type PosixTimeZone, parsePosixTz } from './posix-tz.ts';
+import { type CameraNetworkMode, cameraPath, type RtspCameraSource } from './rtsp-server.ts';
+import { type MediaVariant, type SimCameraEndpoints, type SimCameraSpec, UK_TIME_ZONE } from './types.ts';
+import { NonceReplayCache } from './ws-security.ts';
+
+export interface SimCameraContext {
+  host: string;
+  rtspPort: () => number;
+  now: () => number;
+  media: MediaCache;
+  digest: DigestAuthenticator;
+  log: (line: string) => void;
+}
+
+/** One simulated camera: its identity, its current faults, and its own ONVIF/snapshot HTTP server. */
+export class SimCamera implements OnvifCameraRuntime, RtspCameraSource {
+  readonly id: string;
+  readonly credentials: { username: string; password: string };
+  readonly replay = new NonceReplayCache();
+  readonly http: CameraHttpServer;
+  private readonly activeFaults = new Map<SimFaultKind, SimFault>();
+  private readonly timeZone: PosixTimeZone;
+
+  constructor(
+    readonly spec: SimCameraSpec,
+    private readonly ctx: SimCameraContext,
+  ) {
+    this.id = spec.id;
+    this.credentials = { username: spec.username, password: spec.password };
+    // Parsed here so a bad TZ in a spec fails addCamera() rather than the first SOAP call.
+    this.timeZone = parsePosixTz(spec.timeZone ?? UK_TIME_ZONE);
+    this.http = new CameraHttpServer(ctx.host, this, ctx.digest, ctx.log);
+  }
+
+  fault<K extends SimFaultKind>(kind: K): SimFaultOf<K> | undefined {
+    return this.activeFaults.get(kind) as SimFaultOf<K> | undefined;
+  }
+
+  faults(): SimFault[] {
+    return [...this.activeFaults.values()].map((f) => ({ ...f }));
+  }
+
+  setFault(fault: SimFault): void {
+    this.activeFaults.set(fault.kind, fault);
+  }
+
+  clearFault(kind?: SimFaultKind): void {
+    if (kind) this.activeFaults.delete(kind);
+    else this.activeFaults.clear();
+  }
+
+  endpoints(): SimCameraEndpoints {
+    const base = `http://${this.ctx.host}:${this.http.port}`;
+    return {
+      id: this.id,
+      onvifUrl: `${base}${DEVICE_PATH}`,
+      rtspUrl: `rtsp://${this.ctx.host}:${this.ctx.rtspPort()}${cameraPath(this.id)}`,
+      snapshotUrl: `${base}${SNAPSHOT_PATH}`,
+      httpPort: this.http.port,
+    };
+  }
+
+  networkMode(): CameraNetworkMode {
+    if (this.activeFaults.has('unreachable')) return 'unreachable';
+    if (this.activeFaults.has('hang')) return 'hang';
+    return 'normal';
+  }
+
+  acceptsCredentials(): boolean {
+    return !this.activeFaults.has('wrong-credentials');
+  }
+
+  authFailureStatus(): number {
+    return this.fault('wrong-credentials')?.httpStatus ?? 400;
+  }
+
+  clock(): CameraClockView {
+    const skewMs = this.fault('clock-skew')?.skewMs ?? 0;
+    const wrongZone = this.fault('wrong-timezone');
+    return {
+      utcMs: this.ctx.now() + skewMs,
+      timeZone: wrongZone ? parsePosixTz(wrongZone.timeZone ?? DEFAULT_WRONG_TIME_ZONE) : this.timeZone,
+      ntp: this.spec.ntp !== false && !this.activeFaults.has('no-ntp'),
+    };
+  }
+
+  /** What is actually served, which differs from the advertised profile under media faults. */
+  variant(): MediaVariant {
+    const p = this.spec.profile;
+    const resolution = this.fault('resolution-mismatch');
+    return {
+      width: resolution?.width ?? p.width,
+      height: resolution?.height ?? p.height,
+      fps: this.fault('fps-mismatch')?.fps ?? p.fps,
+      bitrateKbps: p.bitrateKbps,
+      blank: this.activeFaults.has('blank-image'),
+    };
+  }
+
+  stream(): Promise<PreparedStream> {
+    return this.ctx.media.stream(this.variant());
+  }
+
+  snapshot(): Promise<Buffer> {
+    const v = this.variant();
+    return this.ctx.media.snapshot(v.width, v.height, v.blank);
+  }
+
+  /** Encodes whatever the current faults need now, so the first client does not wait for ffmpeg. */
+  async prepareMedia(): Promise<void> {
+    await Promise.all([this.stream(), this.snapshot()]);
+  }
+
+  view(): OnvifCameraView {
+    const e = this.endpoints();
+    return {
+      id: this.id,
+      manufacturer: this.spec.manufacturer ?? 'CCTV Sim',
+      model: this.spec.model ?? 'SIM-IPC-1',
+      firmwareVersion: this.spec.firmwareVersion ?? '1.0.0',
+      serialNumber: this.spec.serialNumber ?? `SIM-${this.id}`,
+      profile: this.spec.profile,
+      deviceUrl: e.onvifUrl,
+      mediaUrl: `http://${this.ctx.host}:${this.http.port}${MEDIA_PATH}`,
+      snapshotUrl: e.snapshotUrl,
+      rtspUrl: e.rtspUrl,
+    };
+  }
+}

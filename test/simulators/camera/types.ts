@@ -1,0 +1,59 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+// Camera ids become URL path segments (RTSP path, control API), so keep them URL-safe.
+export const CAMERA_ID_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
+
+export const SimVideoProfile = Type.Object(
+  {
+    width: Type.Integer({ minimum: 16, maximum: 3840, multipleOf: 2 }),
+    height: Type.Integer({ minimum: 16, maximum: 2160, multipleOf: 2 }),
+    fps: Type.Integer({ minimum: 1, maximum: 60 }),
+    bitrateKbps: Type.Integer({ minimum: 16, maximum: 50_000 }),
+  },
+  { additionalProperties: false },
+);
+export type SimVideoProfile = Static<typeof SimVideoProfile>;
+
+export const SimCameraSpec = Type.Object(
+  {
+    id: Type.String({ pattern: CAMERA_ID_PATTERN }),
+    username: Type.String({ minLength: 1, maxLength: 64 }),
+    password: Type.String({ maxLength: 128 }),
+    manufacturer: Type.Optional(Type.String({ maxLength: 64 })),
+    model: Type.Optional(Type.String({ maxLength: 64 })),
+    firmwareVersion: Type.Optional(Type.String({ maxLength: 64 })),
+    serialNumber: Type.Optional(Type.String({ maxLength: 64 })),
+    profile: SimVideoProfile,
+    /** POSIX TZ string as ONVIF's tt:TimeZone/tt:TZ carries it. */
+    timeZone: Type.Optional(Type.String({ minLength: 3, maxLength: 64 })),
+    ntp: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type SimCameraSpec = Static<typeof SimCameraSpec>;
+
+export interface SimCameraEndpoints {
+  id: string;
+  /** Device service xaddr, e.g. http://127.0.0.1:PORT/onvif/device_service */
+  onvifUrl: string;
+  /** Without credentials; the server asks for RTSP Digest auth. */
+  rtspUrl: string;
+  /** Needs HTTP Digest auth with the camera's credentials. */
+  snapshotUrl: string;
+  httpPort: number;
+}
+
+export const UK_TIME_ZONE = 'GMT0BST,M3.5.0/1,M10.5.0';
+
+/** The stream a camera actually serves, after faults are applied. */
+export interface MediaVariant {
+  width: number;
+  height: number;
+  fps: number;
+  bitrateKbps: number;
+  blank: boolean;
+}
+
+export function variantKey(v: MediaVariant): string {
+  return `${v.width}x${v.height}-${v.fps}fps-${v.bitrateKbps}k-${v.blank ? 'black' : 'testsrc2'}`;
+}
