@@ -1,0 +1,330 @@
+import type { CameraDetail, CameraView } from '../../src/schemas/api.ts';
+import { type ApiClient, UnauthorizedError } from './api.ts';
+import type { Catalog } from './catalog.ts';
+import { clear, el } from './dom.ts';
+import * as fmt from './format.ts';
+import type { LiveStore, LiveUpdate } from './live.ts';
+import { CAMERA_STATE_STYLE, SITE_LINK_LABEL } from './states.ts';
+
+/** A camera in `changes` every few hundred ms must not turn into a request storm. */
+const MIN_REFETCH_INTERVAL_MS = 1000;
+
+interface DetailPanelOptions {
+  api: ApiClient;
+  store: LiveStore;
+  catalog: Catalog;
+  onClose: () => void;
+}
+
+type Row = [label: string, value: string, field: string, warn?: boolean];
+
+/**
+ * Detail of the selected camera: identity, commissioning and live state from the store (redrawn on
+ * every change), latest health and stream from `GET /api/cameras/:id` (re-fetched when the camera
+ * changes, at most once a second, one request in flight).
+ */
+export class DetailPanel {
+  readonly element: HTMLElement;
+  private readonly body: HTMLElement;
+  private readonly title: HTMLElement;
+  private cameraId: string | null = null;
+  private detail: CameraDetail | null = null;
+  private error: string | null = null;
+  private inFlight: AbortController | null = null;
+  private refetchTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastFetchAt = 0;
+  private stale = false;
+
+  constructor(private readonly options: DetailPanelOptions) {
+    this.title = el('h2', { id: 'detail-title' }, 'Camera');
+    const close = el(
+      'button',
+      { type: 'button', class: 'icon-button', id: 'detail-close', 'aria-label': 'Close camera detail' },
+      '×',
+    );
+    close.addEventListener('click', () => this.options.onClose());
+    this.body = el('div', { class: 'detail-body' });
+    this.element = el(
+      'aside',
+      { id: 'detail-panel', class: 'detail-panel', 'aria-labelledby': 'detail-title', hidden: true },
+      el('header', { class: 'detail-header' }, this.title, close),
+      this.body,
+    );
+    this.element.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') this.options.onClose();
+    });
+  }
+
+  show(cameraId: string | null): void {
+    if (cameraId === this.cameraId) return;
+    this.cancel();
+    this.cameraId = cameraId;
+    this.detail = null;
+    this.error = null;
+    this.element.hidden = cameraId === null;
+    if (cameraId === null) {
+      delete this.element.dataset.cameraId;
+      return;
+    }
+    this.element.dataset.cameraId = cameraId;
+    this.render();
+    void this.fetch();
+  }
+
+  applyUpdate(update: LiveUpdate): void {
+    const id = this.cameraId;
+    if (id === null || !(update.full || update.cameraIds.has(id))) return;
+    this.render();
+    this.scheduleRefetch();
+  }
+
+  /** Relative times age. */
+  refresh(): void {
+    if (this.cameraId !== null) this.render();
+  }
+
+  stop(): void {
+    this.cancel();
+  }
+
+  private cancel(): void {
+    this.inFlight?.abort();
+    this.inFlight = null;
+    if (this.refetchTimer !== null) clearTimeout(this.refetchTimer);
+    this.refetchTimer = null;
+    this.stale = false;
+  }
+
+  private scheduleRefetch(): void {
+    if (this.inFlight !== null) {
+      this.stale = true;
+      return;
+    }
+    if (this.refetchTimer !== null) return;
+    const waitMs = Math.max(0, this.lastFetchAt + MIN_REFETCH_INTERVAL_MS - Date.now());
+    this.refetchTimer = setTimeout(() => {
+      this.refetchTimer = null;
+      void this.fetch();
+    }, waitMs);
+  }
+
+  private async fetch(): Promise<void> {
+    const id = this.cameraId;
+    if (id === null) return;
+    const controller = new AbortController();
+    this.inFlight = controller;
+    this.lastFetchAt = Date.now();
+    try {
+      const detail = await this.options.api.camera(id, controller.signal);
+      if (this.cameraId !== id) return;
+      this.detail = detail;
+      this.error = null;
+    } catch (error) {
+      if (controller.signal.aborted || error instanceof UnauthorizedError || this.cameraId !== id) return;
+      this.error = `Could not load health and stream details: ${(error as Error).message}`;
+    } finally {
+      if (this.inFlight === controller) this.inFlight = null;
+    }
+    this.element.dataset.loaded = 'true';
+    this.render();
+    if (this.stale) {
+      this.stale = false;
+      this.scheduleRefetch();
+    }
+  }
+
+  private render(): void {
+    const id = this.cameraId;
+    if (id === null) return;
+    // Live fields come from the store (fresher than the fetched detail); health/stream from the detail.
+    const camera: CameraView | CameraDetail | undefined =
+      this.options.store.cameras.get(id) ?? this.detail ?? undefined;
+    const scrollTop = this.body.scrollTop;
+    clear(this.body);
+    if (!camera) {
+      this.title.textContent = id;
+      this.body.append(el('p', { class: 'muted' }, this.error ?? 'Loading…'));
+      return;
+    }
+    this.title.textContent = camera.name;
+    this.element.dataset.state = camera.state;
+    const now = Date.now();
+    const { catalog, store } = this.options;
+    const site = store.sites.get(camera.siteId);
+    const [lon, lat] = camera.location.coordinates;
+
+    this.body.append(
+      el(
+        'section',
+        { class: 'detail-state' },
+        el(
+          'span',
+          { class: 'badge badge-large', 'data-state': camera.state, 'data-field': 'state' },
+          CAMERA_STATE_STYLE[camera.state].label,
+        ),
+        el(
+          'span',
+          { 'data-field': 'since', title: fmt.dateTime(camera.stateSince) },
+          ` since ${fmt.relativeTime(camera.stateSince, now)}`,
+        ),
+        camera.reasons.length > 0
+          ? el(
+              'ul',
+              { class: 'reasons', 'data-field': 'reasons' },
+              ...camera.reasons.map((r) =>
+                el('li', { 'data-code': r.code }, r.message || r.code, el('code', {}, r.code)),
+              ),
+            )
+          : el('p', { class: 'muted', 'data-field': 'reasons' }, 'No active reasons.'),
+      ),
+      section('Identity', [
+        ['Camera id', camera.id, 'id'],
+        [
+          'Site',
+          site ? `${site.name} (link ${SITE_LINK_LABEL[site.state].toLowerCase()})` : camera.siteId,
+          'site',
+          site?.state === 'offline',
+        ],
+        ['Council', catalog.councilName(camera.councilId), 'council'],
+        ['Hub', catalog.hubName(camera.hubId), 'hub'],
+        ['Location', `${lat.toFixed(5)}, ${lon.toFixed(5)}`, 'location'],
+        [
+          'Last seen',
+          `${fmt.relativeTime(camera.lastSeenAt, now)} (${fmt.dateTime(camera.lastSeenAt)})`,
+          'last-seen',
+        ],
+      ]),
+      section('Commissioning', [
+        ['Purpose', camera.purpose, 'purpose'],
+        ['Bearing', `${camera.bearingDeg}°`, 'bearing'],
+        ['Field of view', `${camera.hfovDeg}° horizontal`, 'hfov'],
+        ['Design distance', `${camera.designDistanceM} m`, 'design-distance'],
+      ]),
+    );
+    if (this.detail === null) {
+      this.body.append(
+        el(
+          'p',
+          { class: this.error ? 'error' : 'muted', role: this.error ? 'alert' : null },
+          this.error ?? 'Loading health and stream…',
+        ),
+      );
+    } else {
+      this.body.append(this.healthSection(this.detail, now), this.streamSection(this.detail, now));
+      if (this.error) this.body.append(el('p', { class: 'error', role: 'alert' }, this.error));
+    }
+    this.body.scrollTop = scrollTop;
+  }
+
+  private healthSection(detail: CameraDetail, nowMs: number): HTMLElement {
+    const { health } = detail;
+    if (health === null) return section('Latest health', [], 'No health report received yet.');
+    const rows: Row[] = [
+      [
+        'Observed',
+        `${fmt.relativeTime(health.observedAt, nowMs)} (${fmt.dateTime(health.observedAt)})`,
+        'health-observed',
+      ],
+      ['Poll result', health.state, 'health-state', health.state !== 'up'],
+      ['Response time', fmt.milliseconds(health.responseMs), 'response-time'],
+    ];
+    const { clock, device, image } = health;
+    if (clock) {
+      rows.push(
+        [
+          'Clock offset',
+          `${fmt.offset(clock.offsetMs)} (round trip ${fmt.milliseconds(clock.roundTripMs)})`,
+          'clock-offset',
+          Math.abs(clock.offsetMs) > 1000,
+        ],
+        ['Time source', clock.dateTimeType ?? '–', 'clock-source', clock.dateTimeType !== 'NTP'],
+        ['Time zone', clock.timeZone ?? '–', 'time-zone'],
+        ['Daylight saving', fmt.yesNo(clock.daylightSavings), 'dst'],
+      );
+    } else rows.push(['Clock', 'not read', 'clock-offset']);
+    if (device) {
+      rows.push(
+        ['Device', `${device.manufacturer} ${device.model}`, 'device'],
+        ['Firmware', device.firmwareVersion, 'firmware'],
+        ['Serial number', device.serialNumber, 'serial'],
+      );
+    } else rows.push(['Device', 'not read', 'device']);
+    if (image) {
+      rows.push(
+        [
+          'Image luma',
+          `mean ${image.meanLuma.toFixed(0)}, std dev ${image.lumaStdDev.toFixed(1)}`,
+          'image-luma',
+        ],
+        ['Image blank', fmt.yesNo(image.blank), 'image-blank', image.blank],
+        ['Image dark', fmt.yesNo(image.dark), 'image-dark', image.dark],
+      );
+    } else rows.push(['Image check', 'not run', 'image-luma']);
+    return section('Latest health', rows);
+  }
+
+  private streamSection(detail: CameraDetail, nowMs: number): HTMLElement {
+    const { stream } = detail;
+    if (stream === null) return section('Latest stream', [], 'No stream probe received yet.');
+    const declared = stream.declared;
+    const resolutionDiffers =
+      declared !== null && (declared.width !== stream.width || declared.height !== stream.height);
+    const fpsDiffers =
+      declared?.fps != null && stream.fps !== null && Math.abs(declared.fps - stream.fps) > 0.5;
+    const codecDiffers = declared !== null && declared.encoding.toLowerCase() !== stream.codec.toLowerCase();
+    const vs = (measured: string, claimed: string | null) =>
+      claimed === null ? measured : `${measured} (declared ${claimed})`;
+    return section('Latest stream', [
+      [
+        'Observed',
+        `${fmt.relativeTime(stream.observedAt, nowMs)} (${fmt.dateTime(stream.observedAt)})`,
+        'stream-observed',
+      ],
+      ['Codec', vs(stream.codec, declared?.encoding ?? null), 'codec', codecDiffers],
+      [
+        'Resolution',
+        vs(
+          fmt.resolution(stream.width, stream.height),
+          declared ? fmt.resolution(declared.width, declared.height) : null,
+        ),
+        'resolution',
+        resolutionDiffers,
+      ],
+      [
+        'Frame rate',
+        vs(fmt.frameRate(stream.fps), declared ? fmt.frameRate(declared.fps) : null),
+        'frame-rate',
+        fpsDiffers,
+      ],
+      [
+        'Bitrate',
+        vs(fmt.bitrate(stream.bitrateKbps), declared ? fmt.bitrate(declared.bitrateKbps) : null),
+        'bitrate',
+      ],
+      ['Profile', declared?.token ?? '–', 'profile'],
+      ['Stream URI', stream.uri, 'uri'],
+      ['Probe time', fmt.milliseconds(stream.probeMs), 'probe-time'],
+    ]);
+  }
+}
+
+function section(title: string, rows: Row[], empty?: string): HTMLElement {
+  const list = el('dl', { class: 'detail-list' });
+  for (const [label, value, field, warn] of rows) {
+    list.append(
+      el('dt', {}, label),
+      el(
+        'dd',
+        { 'data-field': field, class: warn ? 'warn' : null },
+        value,
+        warn ? el('span', { class: 'warn-mark' }, ' ⚠ check') : null,
+      ),
+    );
+  }
+  return el(
+    'section',
+    { class: 'detail-section' },
+    el('h3', {}, title),
+    rows.length > 0 ? list : el('p', { class: 'muted' }, empty ?? ''),
+  );
+}

@@ -1,0 +1,152 @@
+import { io, type Socket } from 'socket.io-client';
+import type { CameraView, LIVE_EVENTS, LiveChanges, LiveSnapshot, SiteView } from '../../src/schemas/api.ts';
+
+export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
+
+export interface LiveUpdate {
+  /** A snapshot replaced everything: views resync fully. */
+  full: boolean;
+  cameraIds: ReadonlySet<string>;
+  siteIds: ReadonlySet<string>;
+}
+
+interface ServerEvents {
+  snapshot: (snapshot: LiveSnapshot) => void;
+  changes: (changes: LiveChanges) => void;
+}
+// Compile-time check that the event names above are the contract's (a type-only import keeps TypeBox out of the bundle).
+const EVENT_NAMES: { [K in keyof typeof LIVE_EVENTS]: (typeof LIVE_EVENTS)[K] & keyof ServerEvents } = {
+  snapshot: 'snapshot',
+  changes: 'changes',
+};
+
+type UpdateListener = (update: LiveUpdate) => void;
+type StatusListener = (status: LiveStatus, lastUpdateAt: string | null) => void;
+
+/**
+ * Holds every camera and site the user may see. Socket messages are merged into the maps as they
+ * arrive (cheap), and listeners are told once per animation frame which ids changed, so a burst of
+ * `changes` messages costs one render.
+ */
+export class LiveStore {
+  readonly cameras = new Map<string, CameraView>();
+  readonly sites = new Map<string, SiteView>();
+  status: LiveStatus = 'connecting';
+  lastUpdateAt: string | null = null;
+  hasSnapshot = false;
+
+  private socket: Socket<ServerEvents> | null = null;
+  private readonly updateListeners = new Set<UpdateListener>();
+  private readonly statusListeners = new Set<StatusListener>();
+  private pendingFull = false;
+  private readonly pendingCameras = new Set<string>();
+  private readonly pendingSites = new Set<string>();
+  private frame: number | null = null;
+
+  constructor(
+    private readonly token: string,
+    private readonly onUnauthorized: () => void,
+  ) {}
+
+  start(): void {
+    const socket: Socket<ServerEvents> = io({ path: '/socket.io', auth: { token: this.token } });
+    this.socket = socket;
+    socket.on(EVENT_NAMES.snapshot, (snapshot) => this.applySnapshot(snapshot));
+    socket.on(EVENT_NAMES.changes, (changes) => this.applyChanges(changes));
+    socket.on('connect_error', (error) => {
+      if (error.message === 'unauthorized') {
+        this.onUnauthorized();
+        return;
+      }
+      this.setStatus(this.hasSnapshot ? 'reconnecting' : 'connecting');
+    });
+    socket.on('disconnect', (reason) => {
+      // A server-side disconnect is not retried by socket.io itself; retry once, and the hub's auth
+      // middleware answers 'unauthorized' if the token is what it objected to.
+      if (reason === 'io server disconnect') socket.connect();
+      this.setStatus('reconnecting');
+    });
+    socket.io.on('reconnect_failed', () => this.setStatus('offline'));
+  }
+
+  stop(): void {
+    this.socket?.removeAllListeners();
+    this.socket?.io.removeAllListeners();
+    this.socket?.disconnect();
+    this.socket = null;
+    if (this.frame !== null) cancelAnimationFrame(this.frame);
+    this.frame = null;
+    this.updateListeners.clear();
+    this.statusListeners.clear();
+  }
+
+  onUpdate(listener: UpdateListener): void {
+    this.updateListeners.add(listener);
+  }
+
+  onStatus(listener: StatusListener): void {
+    this.statusListeners.add(listener);
+    listener(this.status, this.lastUpdateAt);
+  }
+
+  /** Sites from REST before the first snapshot, so filters can be filled early. */
+  seedSites(sites: SiteView[]): void {
+    if (this.hasSnapshot) return;
+    for (const site of sites) {
+      this.sites.set(site.id, site);
+      this.pendingSites.add(site.id);
+    }
+    this.schedule();
+  }
+
+  private applySnapshot(snapshot: LiveSnapshot): void {
+    this.cameras.clear();
+    this.sites.clear();
+    for (const camera of snapshot.cameras) this.cameras.set(camera.id, camera);
+    for (const site of snapshot.sites) this.sites.set(site.id, site);
+    this.hasSnapshot = true;
+    this.pendingFull = true;
+    this.pendingCameras.clear();
+    this.pendingSites.clear();
+    this.lastUpdateAt = snapshot.at;
+    this.setStatus('live');
+    this.schedule();
+  }
+
+  private applyChanges(changes: LiveChanges): void {
+    for (const camera of changes.cameras) {
+      this.cameras.set(camera.id, camera);
+      this.pendingCameras.add(camera.id);
+    }
+    for (const site of changes.sites) {
+      this.sites.set(site.id, site);
+      this.pendingSites.add(site.id);
+    }
+    this.lastUpdateAt = changes.at;
+    if (this.status !== 'live') this.setStatus('live');
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.frame === null) this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  private flush(): void {
+    this.frame = null;
+    const update: LiveUpdate = {
+      full: this.pendingFull,
+      cameraIds: new Set(this.pendingCameras),
+      siteIds: new Set(this.pendingSites),
+    };
+    this.pendingFull = false;
+    this.pendingCameras.clear();
+    this.pendingSites.clear();
+    for (const listener of this.updateListeners) listener(update);
+    for (const listener of this.statusListeners) listener(this.status, this.lastUpdateAt);
+  }
+
+  private setStatus(status: LiveStatus): void {
+    this.status = status;
+    for (const listener of this.statusListeners) listener(status, this.lastUpdateAt);
+  }
+}

@@ -1,0 +1,51 @@
+import type { LoginResponse, UiConfig } from '../../src/schemas/api.ts';
+import { publicApi } from './api.ts';
+import { DashboardApp } from './app.ts';
+import { renderLogin } from './login.ts';
+import { clearSession, loadSession, saveSession } from './session.ts';
+
+/** Entry point: switches between the login form and the dashboard. */
+async function main(root: HTMLElement): Promise<void> {
+  let uiConfig: UiConfig | null = null;
+  try {
+    uiConfig = await publicApi.uiConfig();
+  } catch (error) {
+    console.warn('ui-config not available, using defaults:', error);
+  }
+  const config: UiConfig = uiConfig ?? { tileUrl: null, tileAttribution: '', demo: false };
+  let app: DashboardApp | null = null;
+
+  const showLogin = (notice: string | null) => {
+    app?.stop();
+    app = null;
+    renderLogin(root, uiConfig, notice, (session) => {
+      saveSession(session);
+      showDashboard(session);
+    });
+  };
+  const showDashboard = (session: LoginResponse) => {
+    app?.stop();
+    app = new DashboardApp({
+      root,
+      session,
+      uiConfig: config,
+      onUnauthorized: () => {
+        clearSession();
+        showLogin('Your session has ended. Please log in again.');
+      },
+      onLogout: () => {
+        clearSession();
+        showLogin(null);
+      },
+    });
+    app.start();
+  };
+
+  const session = loadSession(Date.now());
+  if (session) showDashboard(session);
+  else showLogin(null);
+}
+
+const root = document.getElementById('root');
+if (!root) throw new Error('index.html has no #root element');
+void main(root);

@@ -1,0 +1,311 @@
+import * as L from 'leaflet';
+import type { CameraView, UiConfig } from '../../src/schemas/api.ts';
+import type { Catalog } from './catalog.ts';
+import { el } from './dom.ts';
+import { type Filters, matchesFilters } from './filters.ts';
+import type { LiveStore, LiveUpdate } from './live.ts';
+import { CAMERA_STATE_ORDER, CAMERA_STATE_STYLE } from './states.ts';
+
+/**
+ * Above this many cameras markers are drawn on one canvas instead of one SVG element each; the
+ * per-marker DOM hooks (`data-camera-id`, `data-state`) then exist in the table only.
+ */
+export const CANVAS_THRESHOLD = 3000;
+const RADIUS = 6;
+const SELECTED_RADIUS = 9;
+
+interface MapViewOptions {
+  store: LiveStore;
+  catalog: Catalog;
+  uiConfig: UiConfig;
+  onSelect: (cameraId: string) => void;
+}
+
+type FeatureKind = 'land' | 'boundary' | 'label';
+type BasemapData = Parameters<typeof L.geoJSON>[0];
+type BasemapFeature = Parameters<NonNullable<L.GeoJSONOptions['onEachFeature']>>[0];
+
+/** Leaflet map of camera markers coloured by state over an offline basemap (plus tiles if configured). */
+export class MapView {
+  private map: L.Map | null = null;
+  private renderer: L.Renderer | null = null;
+  private readonly layer = L.featureGroup();
+  private readonly markers = new Map<string, L.CircleMarker>();
+  private filters: Filters;
+  private selectedId: string | null = null;
+  private fitted = false;
+
+  constructor(
+    private readonly options: MapViewOptions,
+    filters: Filters,
+  ) {
+    this.filters = filters;
+  }
+
+  get canvasMode(): boolean {
+    return this.renderer instanceof L.Canvas;
+  }
+
+  start(container: HTMLElement): void {
+    const map = L.map(container, {
+      center: [50.55, -4.0],
+      zoom: 8,
+      minZoom: 6,
+      maxZoom: 19,
+      zoomControl: true,
+      attributionControl: true,
+      worldCopyJump: false,
+    });
+    this.map = map;
+    map.attributionControl.setPrefix(false);
+    // The outline sits under any tile layer, so it shows through where tiles fail to load offline.
+    map.createPane('basemap').style.zIndex = '150';
+    const { tileUrl, tileAttribution } = this.options.uiConfig;
+    if (tileUrl) L.tileLayer(tileUrl, { attribution: tileAttribution, maxZoom: 19 }).addTo(map);
+    this.layer.addTo(map);
+    this.addControls(map);
+    void this.loadBasemap(map);
+  }
+
+  stop(): void {
+    this.map?.remove();
+    this.map = null;
+    this.markers.clear();
+  }
+
+  /** After the layout around the map changes size. */
+  invalidateSize(): void {
+    this.map?.invalidateSize({ pan: false });
+  }
+
+  setFilters(filters: Filters): void {
+    this.filters = filters;
+    for (const [id, marker] of this.markers) {
+      const camera = this.options.store.cameras.get(id);
+      if (camera) this.syncMembership(marker, camera);
+    }
+  }
+
+  applyUpdate(update: LiveUpdate): void {
+    const { cameras } = this.options.store;
+    if (update.full) {
+      this.ensureRenderer(cameras.size);
+      for (const [id, marker] of this.markers) {
+        if (!cameras.has(id)) {
+          this.layer.removeLayer(marker);
+          this.markers.delete(id);
+        }
+      }
+      for (const camera of cameras.values()) this.upsert(camera);
+      if (!this.fitted && cameras.size > 0) {
+        this.fitted = true;
+        this.fitToCameras();
+      }
+      return;
+    }
+    this.ensureRenderer(cameras.size);
+    for (const id of update.cameraIds) {
+      const camera = cameras.get(id);
+      if (camera) this.upsert(camera);
+    }
+  }
+
+  setSelected(cameraId: string | null, pan: boolean): void {
+    const previousId = this.selectedId;
+    this.selectedId = cameraId;
+    if (previousId !== null) this.restyle(previousId, false);
+    if (cameraId === null) return;
+    const marker = this.markers.get(cameraId);
+    if (!marker) return;
+    this.restyle(cameraId, true);
+    if (this.layer.hasLayer(marker)) marker.bringToFront();
+    if (pan && this.map) this.map.setView(marker.getLatLng(), Math.max(this.map.getZoom(), 12));
+  }
+
+  fitToCameras(): void {
+    if (!this.map) return;
+    let points: L.LatLng[] = [];
+    for (const marker of this.markers.values())
+      if (this.layer.hasLayer(marker)) points.push(marker.getLatLng());
+    // Nothing shown (filters exclude all): fit to every camera rather than doing nothing.
+    if (points.length === 0) points = [...this.markers.values()].map((marker) => marker.getLatLng());
+    if (points.length === 0) return;
+    this.map.fitBounds(L.latLngBounds(points), { padding: [24, 24], maxZoom: 13 });
+  }
+
+  private ensureRenderer(cameraCount: number): void {
+    // Chosen once, at the first snapshot: switching renderers would mean rebuilding every marker.
+    if (this.renderer !== null) return;
+    this.renderer = cameraCount > CANVAS_THRESHOLD ? L.canvas({ padding: 0.3 }) : L.svg({ padding: 0.3 });
+    this.map?.getContainer().setAttribute('data-renderer', this.canvasMode ? 'canvas' : 'svg');
+  }
+
+  private upsert(camera: CameraView): void {
+    let marker = this.markers.get(camera.id);
+    const selected = camera.id === this.selectedId;
+    if (!marker) {
+      marker = L.circleMarker(toLatLng(camera), {
+        renderer: this.renderer ?? undefined,
+        className: 'cam-marker',
+        radius: selected ? SELECTED_RADIUS : RADIUS,
+        bubblingMouseEvents: false,
+        ...this.colours(camera.state, selected),
+      });
+      const id = camera.id;
+      marker.on('add', () => this.decorate(id));
+      marker.on('click', () => this.options.onSelect(id));
+      marker.bindTooltip(() => this.tooltip(id), {
+        direction: 'top',
+        offset: [0, -6],
+        className: 'cam-tooltip',
+      });
+      this.markers.set(id, marker);
+    } else {
+      const latLng = toLatLng(camera);
+      const current = marker.getLatLng();
+      if (current.lat !== latLng[0] || current.lng !== latLng[1]) marker.setLatLng(latLng);
+      marker.setStyle(this.colours(camera.state, selected));
+      this.decorate(camera.id);
+      if (marker.isTooltipOpen()) marker.getTooltip()?.update();
+    }
+    this.syncMembership(marker, camera);
+  }
+
+  private syncMembership(marker: L.CircleMarker, camera: CameraView): void {
+    const wanted = matchesFilters(camera, this.filters, this.options.catalog);
+    const present = this.layer.hasLayer(marker);
+    if (wanted && !present) this.layer.addLayer(marker);
+    else if (!wanted && present) this.layer.removeLayer(marker);
+  }
+
+  /** SVG paths are recreated each time a marker is added, so the hooks are (re)set on every 'add'. */
+  private decorate(cameraId: string): void {
+    const marker = this.markers.get(cameraId);
+    const camera = this.options.store.cameras.get(cameraId);
+    const element = marker?.getElement();
+    if (!element || !camera) return;
+    element.setAttribute('data-camera-id', camera.id);
+    element.setAttribute('data-state', camera.state);
+    element.setAttribute('aria-label', `${camera.name}: ${CAMERA_STATE_STYLE[camera.state].label}`);
+  }
+
+  private restyle(cameraId: string, selected: boolean): void {
+    const marker = this.markers.get(cameraId);
+    const camera = this.options.store.cameras.get(cameraId);
+    if (!marker || !camera) return;
+    marker.setStyle(this.colours(camera.state, selected)).setRadius(selected ? SELECTED_RADIUS : RADIUS);
+  }
+
+  private colours(state: CameraView['state'], selected: boolean): L.PathOptions {
+    return {
+      color: selected ? '#111827' : '#1f2933',
+      weight: selected ? 3 : 1,
+      fillColor: CAMERA_STATE_STYLE[state].markerColour,
+      fillOpacity: 0.95,
+      opacity: selected ? 1 : 0.8,
+    };
+  }
+
+  private tooltip(cameraId: string): HTMLElement {
+    const camera = this.options.store.cameras.get(cameraId);
+    if (!camera) return el('div', {}, cameraId);
+    const { catalog } = this.options;
+    return el(
+      'div',
+      { class: 'tooltip-body' },
+      el('strong', {}, camera.name),
+      el('div', {}, `${catalog.siteName(camera.siteId)} · ${catalog.councilName(camera.councilId)}`),
+      el(
+        'div',
+        {},
+        el('span', { class: 'badge', 'data-state': camera.state }, CAMERA_STATE_STYLE[camera.state].label),
+      ),
+      camera.reasons.length > 0
+        ? el(
+            'ul',
+            { class: 'tooltip-reasons' },
+            ...camera.reasons.map((r) => el('li', {}, r.message || r.code)),
+          )
+        : null,
+    );
+  }
+
+  private addControls(map: L.Map): void {
+    const legend = new L.Control({ position: 'bottomleft' });
+    legend.onAdd = () =>
+      el(
+        'div',
+        { class: 'map-legend', 'aria-label': 'Marker colours' },
+        ...CAMERA_STATE_ORDER.map((state) =>
+          el(
+            'div',
+            { class: 'legend-item' },
+            el('span', {
+              class: 'legend-dot',
+              style: `background:${CAMERA_STATE_STYLE[state].markerColour}`,
+            }),
+            CAMERA_STATE_STYLE[state].label,
+          ),
+        ),
+      );
+    legend.addTo(map);
+
+    const fit = new L.Control({ position: 'topleft' });
+    fit.onAdd = () => {
+      const button = el(
+        'button',
+        { type: 'button', id: 'map-fit', class: 'map-fit', title: 'Fit the map to the shown cameras' },
+        'Fit',
+      );
+      L.DomEvent.disableClickPropagation(button);
+      button.addEventListener('click', () => this.fitToCameras());
+      return button;
+    };
+    fit.addTo(map);
+  }
+
+  private async loadBasemap(map: L.Map): Promise<void> {
+    let data: BasemapData;
+    try {
+      const response = await fetch('/basemap/south-west.geojson');
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      data = (await response.json()) as BasemapData;
+    } catch (error) {
+      // The map still works without the outline (markers on the sea colour); say so in the console.
+      console.warn('Basemap outline not loaded:', error);
+      return;
+    }
+    if (this.map !== map) return;
+    const renderer = L.svg({ pane: 'basemap' });
+    L.geoJSON(data, {
+      pane: 'basemap',
+      interactive: false,
+      style: (feature) =>
+        kindOf(feature) === 'boundary'
+          ? { renderer, color: '#8a94a0', weight: 1.2, dashArray: '5 4', fill: false, opacity: 0.9 }
+          : { renderer, color: '#7d8a96', weight: 1, fillColor: '#eeebe2', fillOpacity: 1 },
+      pointToLayer: (feature, latLng) =>
+        L.marker(latLng, {
+          pane: 'basemap',
+          interactive: false,
+          keyboard: false,
+          icon: L.divIcon({ className: 'basemap-label', html: '', iconSize: [0, 0] }),
+        }).bindTooltip(String(feature.properties?.name ?? ''), {
+          permanent: true,
+          direction: 'center',
+          className: 'county-label',
+          pane: 'basemap',
+        }),
+    }).addTo(map);
+    map.getContainer().setAttribute('data-basemap', 'loaded');
+  }
+}
+
+function kindOf(feature: BasemapFeature | undefined): FeatureKind {
+  return (feature?.properties?.kind as FeatureKind | undefined) ?? 'land';
+}
+
+function toLatLng(camera: CameraView): L.LatLngTuple {
+  const [lon, lat] = camera.location.coordinates;
+  return [lat, lon];
+}
