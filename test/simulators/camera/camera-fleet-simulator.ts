@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { resolveMediaBinaries } from '../../../edge-agent/src/media/binaries.ts';
 import { ControlServer } from './control-server.ts';
@@ -23,6 +25,11 @@ export interface CameraFleetOptions {
   log?: (line: string) => void;
   /** Overrides ffmpeg discovery (FFMPEG_PATH, system, then npm-shipped). */
   ffmpegPath?: string;
+}
+
+/** Shared by tests, the CLI and the demo so encoded media is reused across runs. */
+export function defaultCacheDir(): string {
+  return join(tmpdir(), 'cctv-camera-sim-cache');
 }
 
 export interface SimCameraStatus extends SimCameraEndpoints {
