@@ -1,0 +1,275 @@
+import pLimit from 'p-limit';
+import type { Logger } from 'pino';
+import type { AgentConfig } from '../../src/config/agent-config.ts';
+import type { ObservedState } from '../../src/schemas/camera-state.ts';
+import type { InventoryPayload, SiteStatePayload } from '../../src/schemas/payloads.ts';
+import type { PayloadOf, TopicKind } from '../../src/topics.ts';
+import { CameraMonitor } from './camera-monitor.ts';
+import type { AgentSecrets } from './config.ts';
+import { AgentError, errorMessage } from './errors.ts';
+import type { MediaBinaries } from './media/binaries.ts';
+import { EnvelopeFactory } from './mqtt/envelope.ts';
+import { MqttPublisher, type PublisherStats, type PublishParams } from './mqtt/publisher.ts';
+import { NodeOnvifCamera, type OnvifCamera } from './onvif/device-client.ts';
+import { setNodeOnvifHttpTimeout } from './onvif/node-onvif.ts';
+import { Scheduler, type SchedulerStats } from './scheduler.ts';
+import { AGENT_VERSION } from './version.ts';
+
+export interface EdgeAgentOptions {
+  config: AgentConfig;
+  secrets: AgentSecrets;
+  logger: Logger;
+  media: MediaBinaries;
+  now?: () => number;
+  /** Source of jitter for first polls, in [0, 1). */
+  random?: () => number;
+  agentVersion?: string;
+  /** Replaces the node-onvif adapter for a camera (e.g. another ONVIF library); default node-onvif. */
+  onvifFactory?: (camera: AgentConfig['cameras'][number], password: string) => OnvifCamera;
+}
+
+export type StopMode = 'graceful' | 'abrupt';
+
+export interface CameraStats {
+  state: ObservedState | null;
+  lastPollAt: string | null;
+  lastPollMs: number | null;
+  lastProbeMs: number | null;
+}
+
+export interface AgentStats {
+  startedAt: string | null;
+  polls: number;
+  pollFailures: number;
+  pollErrors: number;
+  probes: number;
+  probeFailures: number;
+  probeMsTotal: number;
+  probeMsMax: number;
+  publishFailures: number;
+  scheduler: SchedulerStats;
+  publisher: PublisherStats | null;
+  cameras: Record<string, CameraStats>;
+}
+
+/**
+ * One site's agent: polls and probes its cameras on timers and publishes what it sees over MQTT.
+ * Holds no process-wide state (several agents can share one process, as the hub's demo does) except
+ * node-onvif's HTTP timeout constant (see setNodeOnvifHttpTimeout).
+ */
+export class EdgeAgent {
+  private scheduler: Scheduler | null = null;
+  private publisher: MqttPublisher | null = null;
+  private abort: AbortController | null = null;
+  private monitors: CameraMonitor[] = [];
+  private startedAtMs: number | null = null;
+  private readonly counters = {
+    polls: 0,
+    pollFailures: 0,
+    pollErrors: 0,
+    probes: 0,
+    probeFailures: 0,
+    probeMsTotal: 0,
+    probeMsMax: 0,
+    publishFailures: 0,
+  };
+  private readonly perCamera = new Map<string, CameraStats>();
+
+  constructor(private readonly options: EdgeAgentOptions) {}
+
+  private get now(): () => number {
+    return this.options.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    if (this.scheduler) return;
+    const { config, secrets, logger, media } = this.options;
+    const now = this.now;
+    const random = this.options.random ?? Math.random;
+    const siteId = config.site.id;
+    this.startedAtMs = now();
+    this.abort = new AbortController();
+    setNodeOnvifHttpTimeout(config.poll.onvifTimeoutMs);
+
+    const envelopes = new EnvelopeFactory(siteId, now);
+    this.publisher = new MqttPublisher({
+      url: config.mqtt.url,
+      siteId,
+      username: config.mqtt.username,
+      password: secrets.mqttPassword,
+      keepaliveS: config.mqtt.keepaliveS,
+      connectTimeoutMs: config.mqtt.connectTimeoutMs,
+      envelopes,
+      now,
+      logger: logger.child({ component: 'mqtt' }),
+      onlineState: () => ({ siteState: this.siteState(), inventory: this.inventory() }),
+    });
+
+    const scheduler = new Scheduler({
+      now,
+      onError: (key, error) => {
+        this.counters.pollErrors += 1;
+        logger.error(
+          { task: key, err: error instanceof AgentError ? error.toLog() : errorMessage(error) },
+          'task failed',
+        );
+      },
+    });
+    const pollLimit = pLimit(config.poll.concurrency);
+    const probeLimit = pLimit(config.poll.probeConcurrency);
+    this.monitors = config.cameras.map((camera) => {
+      const password = secrets.cameraPasswords.get(camera.id);
+      if (password === undefined)
+        throw new Error(`no password resolved for camera ${camera.id} (run resolveSecrets)`);
+      const onvif =
+        this.options.onvifFactory?.(camera, password) ??
+        new NodeOnvifCamera({
+          url: camera.onvif.url,
+          username: camera.onvif.username,
+          password,
+          timeoutMs: config.poll.onvifTimeoutMs,
+          now,
+          context: { siteId, cameraId: camera.id },
+        });
+      return new CameraMonitor({
+        siteId,
+        camera,
+        password,
+        poll: config.poll,
+        thresholds: config.thresholds,
+        media,
+        onvif,
+        now,
+        logger: logger.child({ cameraId: camera.id }),
+        signal: (this.abort as AbortController).signal,
+      });
+    });
+    for (const monitor of this.monitors) {
+      this.perCamera.set(monitor.cameraId, {
+        state: null,
+        lastPollAt: null,
+        lastPollMs: null,
+        lastProbeMs: null,
+      });
+      scheduler.add({
+        key: `poll:${monitor.cameraId}`,
+        intervalMs: config.poll.intervalMs,
+        initialDelayMs: Math.floor(random() * Math.min(config.poll.intervalMs, 2_000)),
+        limit: pollLimit,
+        run: () => this.pollOnce(monitor),
+      });
+      scheduler.add({
+        key: `probe:${monitor.cameraId}`,
+        intervalMs: config.poll.probeIntervalMs,
+        // The first probe is triggered by the first successful poll (it needs the stream URI).
+        initialDelayMs: config.poll.probeIntervalMs,
+        limit: probeLimit,
+        run: () => this.probeOnce(monitor),
+      });
+    }
+    this.scheduler = scheduler;
+    this.publisher.start();
+    scheduler.start();
+    logger.info({ siteId, cameras: this.monitors.length }, 'edge agent started');
+  }
+
+  private async pollOnce(monitor: CameraMonitor): Promise<void> {
+    const startedAt = this.now();
+    const { payload, observedAtMs } = await monitor.poll();
+    this.counters.polls += 1;
+    if (payload.state === 'down') this.counters.pollFailures += 1;
+    const stats = this.perCamera.get(monitor.cameraId);
+    if (stats) {
+      stats.state = payload.state;
+      stats.lastPollAt = new Date(observedAtMs).toISOString();
+      stats.lastPollMs = this.now() - startedAt;
+    }
+    this.send('health', { cameraId: monitor.cameraId }, payload, observedAtMs);
+    if (!monitor.hasProbed && monitor.mainProfile) this.scheduler?.trigger(`probe:${monitor.cameraId}`);
+  }
+
+  private async probeOnce(monitor: CameraMonitor): Promise<void> {
+    const outcome = await monitor.probe();
+    if (!outcome) return;
+    this.counters.probes += 1;
+    if (!outcome.ok) this.counters.probeFailures += 1;
+    this.counters.probeMsTotal += outcome.probeMs;
+    this.counters.probeMsMax = Math.max(this.counters.probeMsMax, outcome.probeMs);
+    const stats = this.perCamera.get(monitor.cameraId);
+    if (stats) stats.lastProbeMs = outcome.probeMs;
+    if (outcome.stream)
+      this.send(
+        'stream',
+        { cameraId: monitor.cameraId },
+        outcome.stream.payload,
+        outcome.stream.observedAtMs,
+      );
+    for (const event of outcome.events)
+      this.send('event', { cameraId: monitor.cameraId }, event.payload, event.observedAtMs);
+  }
+
+  /** Fire and forget: a publish waits for PUBACK (or for the broker to come back) and must not hold a poll slot. */
+  private send<K extends TopicKind>(
+    kind: K,
+    params: PublishParams,
+    payload: PayloadOf<K>,
+    observedAtMs: number,
+  ): void {
+    const publisher = this.publisher;
+    if (!publisher) return;
+    publisher.publish(kind, params, payload, observedAtMs).catch((error: unknown) => {
+      this.counters.publishFailures += 1;
+      this.options.logger.warn({ kind, ...params, err: errorMessage(error) }, 'publish failed');
+    });
+  }
+
+  siteState(): SiteStatePayload {
+    return {
+      state: 'online',
+      agentVersion: (this.options.agentVersion ?? AGENT_VERSION).slice(0, 64),
+      startedAt: new Date(this.startedAtMs ?? this.now()).toISOString(),
+      cameraCount: this.options.config.cameras.length,
+    };
+  }
+
+  /** What the hub may know about the cameras: ids, names and commissioning, never URLs or credentials. */
+  inventory(): InventoryPayload {
+    const { site, cameras } = this.options.config;
+    return {
+      siteName: site.name,
+      councilId: site.councilId,
+      hubId: site.hubId,
+      ...(site.location ? { location: site.location } : {}),
+      cameras: cameras.map((c) => ({ id: c.id, name: c.name, commissioning: c.commissioning })),
+    };
+  }
+
+  /**
+   * graceful: stop polling, let running polls finish, publish retained `offline`, disconnect.
+   * abrupt: drop the broker connection first without DISCONNECT (the broker then publishes the will), as a
+   * crash or a cut site link would; used by tests and the demo to simulate link failures.
+   */
+  async stop(mode: StopMode = 'graceful'): Promise<void> {
+    const scheduler = this.scheduler;
+    const publisher = this.publisher;
+    if (!scheduler || !publisher) return;
+    this.scheduler = null;
+    if (mode === 'abrupt') await publisher.stop('abrupt');
+    this.abort?.abort();
+    await scheduler.stop();
+    if (mode === 'graceful') await publisher.stop('graceful');
+    this.publisher = null;
+    this.abort = null;
+    this.options.logger.info({ siteId: this.options.config.site.id, mode }, 'edge agent stopped');
+  }
+
+  stats(): AgentStats {
+    return {
+      startedAt: this.startedAtMs === null ? null : new Date(this.startedAtMs).toISOString(),
+      ...this.counters,
+      scheduler: this.scheduler?.stats() ?? { runs: 0, skipped: 0, queued: 0 },
+      publisher: this.publisher?.stats() ?? null,
+      cameras: Object.fromEntries([...this.perCamera].map(([id, s]) => [id, { ...s }])),
+    };
+  }
+}

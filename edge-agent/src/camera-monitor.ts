@@ -1,0 +1,255 @@
+import type { Logger } from 'pino';
+import type { AgentCamera, AgentConfig } from '../../src/config/agent-config.ts';
+import {
+  classifyHealth,
+  type HealthObservation,
+  type PollFailureCode,
+  type StreamObservation,
+} from '../../src/health/classify.ts';
+import type {
+  CameraEventPayload,
+  ClockReading,
+  DeviceInfo,
+  HealthPayload,
+  ImageCheck,
+  StreamPayload,
+} from '../../src/schemas/payloads.ts';
+import { AgentError, type ErrorContext, errorMessage } from './errors.ts';
+import { analyseSnapshot } from './image/image-check.ts';
+import { fetchSnapshot } from './image/snapshot.ts';
+import type { MediaBinaries } from './media/binaries.ts';
+import { probeStream } from './media/probe.ts';
+import {
+  type DeviceReading,
+  type OnvifCamera,
+  type OnvifMediaProfile,
+  toDeclaredProfile,
+} from './onvif/device-client.ts';
+
+export interface CameraMonitorOptions {
+  siteId: string;
+  camera: AgentCamera;
+  password: string;
+  poll: AgentConfig['poll'];
+  thresholds: AgentConfig['thresholds'];
+  media: MediaBinaries;
+  onvif: OnvifCamera;
+  now: () => number;
+  logger: Logger;
+  /** Aborted when the agent stops: kills any ffmpeg/ffprobe child. */
+  signal: AbortSignal;
+}
+
+export interface Observed<P> {
+  payload: P;
+  observedAtMs: number;
+}
+
+export interface ProbeOutcome {
+  stream: Observed<StreamPayload> | null;
+  events: Observed<CameraEventPayload>[];
+  probeMs: number;
+  ok: boolean;
+}
+
+const SNAPSHOT_MAX_BYTES = 8 * 1024 * 1024;
+const POLL_FAILURES: readonly string[] = ['unreachable', 'timeout', 'auth_failed', 'onvif_error'];
+
+function asAgentError(error: unknown, context: ErrorContext): AgentError {
+  return error instanceof AgentError ? error : new AgentError('onvif_error', errorMessage(error), context);
+}
+
+/** Watches one camera: a poll (clock, device, snapshot) and a stream probe, each bounded in time. */
+export class CameraMonitor {
+  private reading: DeviceReading | null = null;
+  private lastProbe: { observation: StreamObservation; atMs: number } | null = null;
+  private videoLost: boolean | null = null;
+
+  constructor(private readonly options: CameraMonitorOptions) {}
+
+  get cameraId(): string {
+    return this.options.camera.id;
+  }
+
+  /** The profile the agent judges the camera by: its first (main) stream, as ONVIF orders them. */
+  get mainProfile(): OnvifMediaProfile | null {
+    return this.reading?.profiles[0] ?? null;
+  }
+
+  get hasProbed(): boolean {
+    return this.lastProbe !== null;
+  }
+
+  private context(): ErrorContext {
+    return {
+      siteId: this.options.siteId,
+      cameraId: this.options.camera.id,
+      url: this.options.camera.onvif.url,
+    };
+  }
+
+  async poll(): Promise<Observed<HealthPayload>> {
+    const { now, logger } = this.options;
+    const observedAtMs = now();
+    let failure: HealthObservation['failure'] = null;
+    let clock: ClockReading | null = null;
+    let device: DeviceInfo | null = null;
+    let image: ImageCheck | null = null;
+
+    try {
+      clock = await this.options.onvif.readClock();
+    } catch (error) {
+      const e = asAgentError(error, this.context());
+      // No answer at all means the camera is down; a clock the camera cannot report is only missing data.
+      if (e.code === 'unreachable' || e.code === 'timeout') failure = { code: e.code, message: e.message };
+      else logger.info({ err: e.toLog() }, 'camera clock unavailable');
+    }
+    if (failure === null) {
+      try {
+        this.reading = await this.options.onvif.readDevice();
+        device = this.reading.device;
+      } catch (error) {
+        const e = asAgentError(error, this.context());
+        this.reading = null;
+        const code = (POLL_FAILURES.includes(e.code) ? e.code : 'onvif_error') as PollFailureCode;
+        failure = { code, message: e.message };
+      }
+    }
+    const profile = this.mainProfile;
+    if (failure === null && profile?.snapshotUri) {
+      image = await this.checkImage(profile.snapshotUri);
+    }
+    const observation: HealthObservation = {
+      failure,
+      clock,
+      declared: failure === null && profile ? toDeclaredProfile(profile) : null,
+      stream: this.freshProbe(),
+      image,
+      commissionedBitrateKbps: this.options.camera.commissioning.bitrateKbps ?? null,
+    };
+    const { state, reasons } = classifyHealth(observation, this.options.thresholds);
+    if (failure) logger.warn({ cameraId: this.cameraId, failure }, 'camera poll failed');
+    return {
+      observedAtMs,
+      payload: {
+        cameraId: this.cameraId,
+        state,
+        reasons,
+        responseMs: clock?.roundTripMs ?? null,
+        clock,
+        device,
+        image,
+      },
+    };
+  }
+
+  /** Null on failure (logged): an image we could not fetch says nothing about the camera's health. */
+  private async checkImage(snapshotUri: string): Promise<ImageCheck | null> {
+    const { poll, thresholds, now, media, signal, logger, camera, password } = this.options;
+    try {
+      const jpeg = await fetchSnapshot(
+        {
+          url: snapshotUri,
+          username: camera.onvif.username,
+          password,
+          timeoutMs: poll.onvifTimeoutMs,
+          maxBytes: SNAPSHOT_MAX_BYTES,
+          context: this.context(),
+        },
+        now,
+      );
+      return await analyseSnapshot(jpeg, media.ffmpegPath, {
+        timeoutMs: poll.onvifTimeoutMs,
+        thresholds,
+        now,
+        signal,
+        context: this.context(),
+      });
+    } catch (error) {
+      logger.warn({ err: asAgentError(error, this.context()).toLog() }, 'snapshot check failed');
+      return null;
+    }
+  }
+
+  /** A probe result counts until two probe periods (plus its own deadline) have passed without a new one. */
+  private freshProbe(): StreamObservation | null {
+    if (!this.lastProbe) return null;
+    const { probeIntervalMs, probeTimeoutMs } = this.options.poll;
+    if (this.options.now() - this.lastProbe.atMs > 2 * probeIntervalMs + probeTimeoutMs) return null;
+    return this.lastProbe.observation;
+  }
+
+  /** Probes the main stream; returns null without probing until a poll has read the profiles. */
+  async probe(): Promise<ProbeOutcome | null> {
+    const profile = this.mainProfile;
+    if (!profile) return null;
+    const { now, poll, media, camera, password, signal } = this.options;
+    const observedAtMs = now();
+    const events: Observed<CameraEventPayload>[] = [];
+    let observation: StreamObservation;
+    let stream: Observed<StreamPayload> | null = null;
+    let probeMs = 0;
+    if (!profile.streamUri) {
+      observation = { ok: false, code: 'no_video', message: 'camera reports no RTSP stream URI' };
+    } else {
+      try {
+        const result = await probeStream(profile.streamUri, {
+          ffprobePath: media.ffprobePath,
+          timeoutMs: poll.probeTimeoutMs,
+          sampleMs: poll.probeSampleMs,
+          username: camera.onvif.username,
+          password,
+          now,
+          signal,
+          context: this.context(),
+        });
+        probeMs = result.probeMs;
+        observation = {
+          ok: true,
+          codec: result.codec,
+          width: result.width,
+          height: result.height,
+          fps: result.fps,
+          bitrateKbps: result.bitrateKbps,
+        };
+        stream = {
+          observedAtMs,
+          payload: {
+            cameraId: this.cameraId,
+            uri: result.uri,
+            codec: result.codec.slice(0, 40),
+            width: result.width,
+            height: result.height,
+            fps: result.fps,
+            bitrateKbps: result.bitrateKbps,
+            declared: toDeclaredProfile(profile),
+            probeMs: result.probeMs,
+          },
+        };
+      } catch (error) {
+        const e = asAgentError(error, this.context());
+        if (e.code === 'aborted') throw e;
+        probeMs = now() - observedAtMs;
+        const code = e.code === 'no_video' ? 'no_video' : 'stream_error';
+        observation = { ok: false, code, message: e.message };
+        this.options.logger.warn({ err: e.toLog() }, 'stream probe failed');
+      }
+    }
+    this.lastProbe = { observation, atMs: now() };
+    const lost = !observation.ok;
+    if (this.videoLost !== lost && (lost || this.videoLost !== null)) {
+      events.push({
+        observedAtMs,
+        payload: {
+          cameraId: this.cameraId,
+          type: 'video_loss',
+          active: lost,
+          source: 'agent/stream-probe',
+          ...(observation.ok ? {} : { detail: observation.message.slice(0, 1000) }),
+        },
+      });
+    }
+    this.videoLost = lost;
+    return { stream, events, probeMs, ok: observation.ok };
+  }
+}

@@ -1,0 +1,139 @@
+import { readFile } from 'node:fs/promises';
+import {
+  AGENT_ENV_ALIASES,
+  AGENT_ENV_PREFIX,
+  type AgentCamera,
+  AgentConfig,
+} from '../../src/config/agent-config.ts';
+import { ConfigError, resolveConfig } from '../../src/config/resolve.ts';
+
+export type Env = Record<string, string | undefined>;
+export type ReadText = (path: string) => Promise<string>;
+
+/** Secrets resolved once at start-up and kept apart from the config that gets logged and published. */
+export interface AgentSecrets {
+  cameraPasswords: ReadonlyMap<string, string>;
+  mqttPassword: string | null;
+}
+
+export interface LoadedAgentConfig {
+  config: AgentConfig;
+  secrets: AgentSecrets;
+  source: string;
+}
+
+export const CONFIG_ENV = 'CCTV_AGENT_CONFIG';
+export const MQTT_PASSWORD_ENV = 'CCTV_AGENT_MQTT_PASSWORD';
+
+/** `--config <file>` / `--config=<file>` wins over env CCTV_AGENT_CONFIG. */
+export function configPathFrom(argv: readonly string[], env: Env): string {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--config') {
+      const value = argv[i + 1];
+      if (!value || value.startsWith('--'))
+        throw new ConfigError('command line', ['--config needs a file path']);
+      return value;
+    }
+    if (arg.startsWith('--config=')) return arg.slice('--config='.length);
+  }
+  const fromEnv = env[CONFIG_ENV];
+  if (fromEnv) return fromEnv;
+  throw new ConfigError('command line', [`no config file: pass --config <file> or set ${CONFIG_ENV}`]);
+}
+
+/** Secret files usually end with a newline that is not part of the secret. */
+function trimSecret(text: string): string {
+  return text.replace(/\r?\n$/, '');
+}
+
+async function cameraPassword(
+  camera: AgentCamera,
+  index: number,
+  env: Env,
+  read: ReadText,
+  problems: string[],
+): Promise<string | undefined> {
+  const { password, passwordEnv, passwordFile } = camera.onvif;
+  const where = `cameras.${index} (${camera.id}).onvif`;
+  const given = [password, passwordEnv, passwordFile].filter((v) => v !== undefined).length;
+  if (given === 0) {
+    problems.push(`${where}: camera ${camera.id} needs one of password, passwordEnv or passwordFile`);
+    return undefined;
+  }
+  if (given > 1) {
+    problems.push(`${where}: camera ${camera.id} gives more than one of password, passwordEnv, passwordFile`);
+    return undefined;
+  }
+  if (password !== undefined) return password;
+  if (passwordEnv !== undefined) {
+    const value = env[passwordEnv];
+    if (value === undefined)
+      problems.push(`${where}.passwordEnv: camera ${camera.id}: ${passwordEnv} is not set`);
+    return value;
+  }
+  try {
+    return trimSecret(await read(passwordFile as string));
+  } catch (error) {
+    problems.push(
+      `${where}.passwordFile: camera ${camera.id}: cannot read ${passwordFile}: ${(error as Error).message}`,
+    );
+    return undefined;
+  }
+}
+
+/** Resolves every secret, listing all problems at once (like config validation). */
+export async function resolveSecrets(
+  config: AgentConfig,
+  env: Env,
+  read: ReadText = (path) => readFile(path, 'utf8'),
+  source = 'configuration',
+): Promise<AgentSecrets> {
+  const problems: string[] = [];
+  const cameraPasswords = new Map<string, string>();
+  const seen = new Set<string>();
+  for (const [index, camera] of config.cameras.entries()) {
+    if (seen.has(camera.id)) problems.push(`cameras.${index}.id: camera id ${camera.id} is used twice`);
+    seen.add(camera.id);
+    const password = await cameraPassword(camera, index, env, read, problems);
+    if (password !== undefined) cameraPasswords.set(camera.id, password);
+  }
+  let mqttPassword: string | null = null;
+  if (config.mqtt.passwordFile !== null) {
+    try {
+      mqttPassword = trimSecret(await read(config.mqtt.passwordFile));
+    } catch (error) {
+      problems.push(
+        `mqtt.passwordFile: cannot read ${config.mqtt.passwordFile}: ${(error as Error).message}`,
+      );
+    }
+  } else if (env[MQTT_PASSWORD_ENV] !== undefined) {
+    mqttPassword = env[MQTT_PASSWORD_ENV] as string;
+  }
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return { cameraPasswords, mqttPassword };
+}
+
+/** Defaults -> file -> environment -> validate, then secrets. Throws ConfigError listing every problem. */
+export async function loadAgentConfig(options: {
+  path: string;
+  env: Env;
+  read?: ReadText;
+}): Promise<LoadedAgentConfig> {
+  const read = options.read ?? ((path: string) => readFile(path, 'utf8'));
+  let fileText: string;
+  try {
+    fileText = await read(options.path);
+  } catch (error) {
+    throw new ConfigError(options.path, [`cannot read config file: ${(error as Error).message}`]);
+  }
+  const config = resolveConfig(AgentConfig, {
+    fileText,
+    source: options.path,
+    env: options.env,
+    envAliases: AGENT_ENV_ALIASES,
+    envPrefix: AGENT_ENV_PREFIX,
+  });
+  const secrets = await resolveSecrets(config, options.env, read, options.path);
+  return { config, secrets, source: options.path };
+}

@@ -1,0 +1,67 @@
+/** One video packet as ffprobe reports it (`-show_entries packet=pts_time,dts_time,size`). */
+export interface PacketSample {
+  timeS: number | null;
+  sizeBytes: number;
+}
+
+export interface PacketEstimate {
+  packetCount: number;
+  spanS: number;
+  fps: number | null;
+  bitrateKbps: number | null;
+}
+
+/** ffprobe JSON gives numbers as strings ("0.066667", "1234") and "N/A" when unknown. */
+export function parseNumber(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value !== 'string' || value.trim() === '' || value === 'N/A') return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** `avg_frame_rate` is a fraction like "15/1"; "0/0" means unknown. */
+export function parseFrameRate(value: unknown): number | null {
+  if (typeof value !== 'string') return null;
+  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+  if (!m) return parseNumber(value);
+  const num = Number(m[1]);
+  const den = Number(m[2]);
+  return den > 0 && num > 0 ? num / den : null;
+}
+
+export function toPacketSamples(packets: readonly Record<string, unknown>[]): PacketSample[] {
+  return packets.map((p) => ({
+    timeS: parseNumber(p.pts_time) ?? parseNumber(p.dts_time),
+    sizeBytes: parseNumber(p.size) ?? 0,
+  }));
+}
+
+/**
+ * Frame rate and bitrate from what actually arrived: ffprobe reports `bit_rate: N/A` over RTSP, and
+ * avg_frame_rate there often echoes the SDP rather than the stream. n packets with timestamps spanning
+ * S seconds cover n intervals of S/(n-1) each, so fps = (n-1)/S and bitrate = bytes*8 / (n*S/(n-1)).
+ * Over a short window the bitrate swings with the GOP (a keyframe is many times a P-frame), so sample at
+ * least one keyframe interval.
+ */
+export function estimateFromPackets(samples: readonly PacketSample[]): PacketEstimate {
+  const times = samples
+    .map((s) => s.timeS)
+    .filter((t): t is number => t !== null)
+    .sort((a, b) => a - b);
+  const packetCount = samples.length;
+  const first = times[0];
+  const last = times[times.length - 1];
+  if (times.length < 2 || first === undefined || last === undefined || last <= first) {
+    return { packetCount, spanS: 0, fps: null, bitrateKbps: null };
+  }
+  const spanS = last - first;
+  const intervals = times.length - 1;
+  const totalBytes = samples.reduce((sum, s) => sum + (s.timeS === null ? 0 : s.sizeBytes), 0);
+  const coveredS = (times.length * spanS) / intervals;
+  return {
+    packetCount,
+    spanS,
+    fps: Math.round((intervals / spanS) * 100) / 100,
+    bitrateKbps: Math.round(((totalBytes * 8) / coveredS / 1000) * 10) / 10,
+  };
+}

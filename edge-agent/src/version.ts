@@ -1,0 +1,6 @@
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+/** The project version from package.json, reported in the retained site state. */
+export const AGENT_VERSION: string = (require('../../package.json') as { version: string }).version;

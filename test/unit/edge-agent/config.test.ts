@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { configPathFrom, loadAgentConfig } from '../../../edge-agent/src/config.ts';
+import { ConfigError } from '../../../src/config/resolve.ts';
+
+const base = (onvifExtra: string, extra = '') => `
+site: { id: site-a, name: Site A, councilId: council-a, hubId: hub-a }
+${extra}
+cameras:
+  - id: cam-1
+    name: Camera 1
+    onvif:
+      url: http://127.0.0.1:8000/onvif/device_service
+      username: admin
+${onvifExtra}
+    commissioning:
+      location: { lat: 50.1, lon: -5.5 }
+      bearingDeg: 90
+      hfovDeg: 60
+      designDistanceM: 20
+      purpose: observe
+`;
+
+function files(map: Record<string, string>) {
+  return async (path: string) => {
+    const text = map[path];
+    if (text === undefined)
+      throw Object.assign(new Error(`ENOENT: no such file, open '${path}'`), { code: 'ENOENT' });
+    return text;
+  };
+}
+
+async function load(text: string, env: Record<string, string> = {}, extraFiles: Record<string, string> = {}) {
+  return loadAgentConfig({ path: 'agent.yaml', env, read: files({ 'agent.yaml': text, ...extraFiles }) });
+}
+
+async function problems(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadAgentConfig', () => {
+  it('resolves a password from the file itself', async () => {
+    const { secrets } = await load(base('      password: inline-secret'));
+    expect(secrets.cameraPasswords.get('cam-1')).toBe('inline-secret');
+  });
+
+  it('resolves a password from the environment', async () => {
+    const { secrets } = await load(base('      passwordEnv: CAM1_PW'), { CAM1_PW: 'from-env' });
+    expect(secrets.cameraPasswords.get('cam-1')).toBe('from-env');
+  });
+
+  it('resolves a password from a file, without its trailing newline', async () => {
+    const { secrets } = await load(
+      base('      passwordFile: /run/secrets/cam1'),
+      {},
+      { '/run/secrets/cam1': 'from-file\n' },
+    );
+    expect(secrets.cameraPasswords.get('cam-1')).toBe('from-file');
+  });
+
+  it('reads the MQTT password from a file or CCTV_AGENT_MQTT_PASSWORD', async () => {
+    const viaEnv = await load(base('      password: x'), { CCTV_AGENT_MQTT_PASSWORD: 'mqtt-env' });
+    expect(viaEnv.secrets.mqttPassword).toBe('mqtt-env');
+    const viaFile = await load(
+      base('      password: x', 'mqtt: { passwordFile: /run/mqtt }'),
+      {},
+      { '/run/mqtt': 'mqtt-file\n' },
+    );
+    expect(viaFile.secrets.mqttPassword).toBe('mqtt-file');
+  });
+
+  it('applies environment overrides (MQTT_URL and CCTV_AGENT__group__key)', async () => {
+    const { config } = await load(base('      password: x'), {
+      MQTT_URL: 'mqtt://127.0.0.1:1999',
+      CCTV_AGENT__poll__intervalMs: '2500',
+    });
+    expect(config.mqtt.url).toBe('mqtt://127.0.0.1:1999');
+    expect(config.poll.intervalMs).toBe(2500);
+  });
+
+  it.each([
+    {
+      name: 'missing password source names the camera',
+      text: base(''),
+      env: {},
+      want: /cam-1.*needs one of password, passwordEnv or passwordFile/,
+    },
+    {
+      name: 'two password sources',
+      text: base('      password: a\n      passwordEnv: B'),
+      env: {},
+      want: /cam-1.*more than one/,
+    },
+    {
+      name: 'unset password variable',
+      text: base('      passwordEnv: NOPE'),
+      env: {},
+      want: /cam-1: NOPE is not set/,
+    },
+    {
+      name: 'unreadable password file',
+      text: base('      passwordFile: /nope'),
+      env: {},
+      want: /cam-1: cannot read \/nope/,
+    },
+    {
+      name: 'unknown key',
+      text: base('      password: x', 'pol: { intervalMs: 5000 }'),
+      env: {},
+      want: /pol/,
+    },
+    {
+      name: 'unknown nested key',
+      text: base('      password: x', 'poll: { intervalMS: 5000 }'),
+      env: {},
+      want: /poll/,
+    },
+    {
+      name: 'wrong type',
+      text: base('      password: x', 'poll: { intervalMs: soon }'),
+      env: {},
+      want: /poll\.intervalMs/,
+    },
+    {
+      name: 'out of range',
+      text: base('      password: x', 'poll: { concurrency: 0 }'),
+      env: {},
+      want: /poll\.concurrency/,
+    },
+    {
+      name: 'wrong type from env',
+      text: base('      password: x'),
+      env: { CCTV_AGENT__poll__probeTimeoutMs: 'ten' },
+      want: /poll\.probeTimeoutMs/,
+    },
+    { name: 'missing site', text: 'cameras: []', env: {}, want: /site/ },
+  ])('rejects: $name', async ({ text, env, want }) => {
+    expect(await problems(load(text, env))).toMatch(want);
+  });
+
+  it('rejects duplicate camera ids', async () => {
+    const cam = base('      password: x').split('cameras:\n')[1] as string;
+    const text = `${base('      password: x')}${cam}`;
+    expect(await problems(load(text))).toMatch(/camera id cam-1 is used twice/);
+  });
+
+  it('names the file it could not read', async () => {
+    expect(await problems(loadAgentConfig({ path: 'missing.yaml', env: {}, read: files({}) }))).toMatch(
+      /missing\.yaml/,
+    );
+  });
+});
+
+describe('configPathFrom', () => {
+  it.each([
+    { argv: ['--config', 'a.yaml'], env: { CCTV_AGENT_CONFIG: 'b.yaml' }, want: 'a.yaml' },
+    { argv: ['--config=c.yaml'], env: {}, want: 'c.yaml' },
+    { argv: [], env: { CCTV_AGENT_CONFIG: 'b.yaml' }, want: 'b.yaml' },
+  ])('$argv / $env -> $want', ({ argv, env, want }) => {
+    expect(configPathFrom(argv, env)).toBe(want);
+  });
+
+  it('says how to give a config when none is given', () => {
+    expect(() => configPathFrom([], {})).toThrow(/--config <file> or set CCTV_AGENT_CONFIG/);
+    expect(() => configPathFrom(['--config'], {})).toThrow(/--config needs a file path/);
+  });
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import {
+  estimateFromPackets,
+  parseFrameRate,
+  parseNumber,
+  toPacketSamples,
+} from '../../../edge-agent/src/media/packet-stats.ts';
+
+describe('estimateFromPackets', () => {
+  it('measures fps and bitrate from a steady 15 fps, 40 kB/s stream', () => {
+    // 31 packets over 2 s: 15 fps; each 2,666 bytes except a 10x keyframe.
+    const packets = Array.from({ length: 31 }, (_, i) => ({
+      timeS: i / 15,
+      sizeBytes: i === 0 ? 26_660 : 2_666,
+    }));
+    const est = estimateFromPackets(packets);
+    expect(est.fps).toBeCloseTo(15, 2);
+    expect(est.spanS).toBeCloseTo(2, 6);
+    const bytes = 26_660 + 30 * 2_666;
+    const coveredS = (31 * 2) / 30;
+    expect(est.bitrateKbps).toBeCloseTo((bytes * 8) / coveredS / 1000, 1);
+  });
+
+  it('is order-independent (B-frames make pts non-monotonic)', () => {
+    const times = [0, 0.08, 0.04, 0.16, 0.12, 0.2];
+    const est = estimateFromPackets(times.map((t) => ({ timeS: t, sizeBytes: 1000 })));
+    expect(est.fps).toBeCloseTo(25, 2);
+  });
+
+  it.each([
+    { name: 'no packets', packets: [] },
+    { name: 'one packet', packets: [{ timeS: 1, sizeBytes: 100 }] },
+    {
+      name: 'no timestamps',
+      packets: [
+        { timeS: null, sizeBytes: 100 },
+        { timeS: null, sizeBytes: 100 },
+      ],
+    },
+    {
+      name: 'same timestamp',
+      packets: [
+        { timeS: 1, sizeBytes: 100 },
+        { timeS: 1, sizeBytes: 100 },
+      ],
+    },
+  ])('gives nulls for $name', ({ packets }) => {
+    const est = estimateFromPackets(packets);
+    expect(est.fps).toBeNull();
+    expect(est.bitrateKbps).toBeNull();
+  });
+});
+
+describe('ffprobe value parsing', () => {
+  it.each([
+    ['15/1', 15],
+    ['30000/1001', 29.97002997],
+    ['0/0', null],
+    ['N/A', null],
+    [undefined, null],
+  ])('frame rate %s', (raw, want) => {
+    const got = parseFrameRate(raw);
+    if (want === null) expect(got).toBeNull();
+    else expect(got).toBeCloseTo(want, 6);
+  });
+
+  it.each([
+    ['1234', 1234],
+    [1234, 1234],
+    ['N/A', null],
+    ['', null],
+    [null, null],
+  ])('number %s', (raw, want) => {
+    expect(parseNumber(raw)).toBe(want);
+  });
+
+  it('prefers pts_time and falls back to dts_time', () => {
+    expect(
+      toPacketSamples([
+        { pts_time: '0.066667', dts_time: '0.000000', size: '812' },
+        { pts_time: 'N/A', dts_time: '0.133333', size: '640' },
+      ]),
+    ).toEqual([
+      { timeS: 0.066667, sizeBytes: 812 },
+      { timeS: 0.133333, sizeBytes: 640 },
+    ]);
+  });
+});
