@@ -50,6 +50,9 @@ export class MapView {
     const map = L.map(container, {
       center: [50.55, -4.0],
       zoom: 8,
+      // Fractional zoom lets the whole fleet fill a narrow map panel.
+      zoomSnap: 0.25,
+      zoomDelta: 0.5,
       minZoom: 6,
       maxZoom: 19,
       zoomControl: true,
@@ -60,6 +63,9 @@ export class MapView {
     map.attributionControl.setPrefix(false);
     // The outline sits under any tile layer, so it shows through where tiles fail to load offline.
     map.createPane('basemap').style.zIndex = '150';
+    const labels = map.createPane('basemap-labels');
+    labels.style.zIndex = '160';
+    labels.style.pointerEvents = 'none';
     const { tileUrl, tileAttribution } = this.options.uiConfig;
     if (tileUrl) L.tileLayer(tileUrl, { attribution: tileAttribution, maxZoom: 19 }).addTo(map);
     this.layer.addTo(map);
@@ -286,7 +292,7 @@ export class MapView {
           : { renderer, color: '#7d8a96', weight: 1, fillColor: '#eeebe2', fillOpacity: 1 },
       pointToLayer: (feature, latLng) =>
         L.marker(latLng, {
-          pane: 'basemap',
+          pane: 'basemap-labels',
           interactive: false,
           keyboard: false,
           icon: L.divIcon({ className: 'basemap-label', html: '', iconSize: [0, 0] }),
@@ -294,7 +300,7 @@ export class MapView {
           permanent: true,
           direction: 'center',
           className: 'county-label',
-          pane: 'basemap',
+          pane: 'basemap-labels',
         }),
     }).addTo(map);
     map.getContainer().setAttribute('data-basemap', 'loaded');
