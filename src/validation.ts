@@ -1,4 +1,4 @@
-import type { Static, TSchema } from '@sinclair/typebox';
+import { FormatRegistry, type Static, type TSchema } from '@sinclair/typebox';
 import type { TypeCheck } from '@sinclair/typebox/compiler';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 
@@ -9,6 +9,12 @@ export interface ValidationIssue {
 }
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; issues: ValidationIssue[] };
+
+// TypeBox fails every value of a format it does not know, and IsoTime declares `format: 'date-time'`;
+// its pattern already pins the shape, so the format only has to reject impossible dates (e.g. month 13).
+if (!FormatRegistry.Has('date-time')) {
+  FormatRegistry.Set('date-time', (value) => !Number.isNaN(Date.parse(value)));
+}
 
 const cache = new WeakMap<TSchema, TypeCheck<TSchema>>();
 
