@@ -40,6 +40,8 @@ export function toPacketSamples(packets: readonly Record<string, unknown>[]): Pa
  * Frame rate and bitrate from what actually arrived: ffprobe reports `bit_rate: N/A` over RTSP, and
  * avg_frame_rate there often echoes the SDP rather than the stream. n packets with timestamps spanning
  * S seconds cover n intervals of S/(n-1) each, so fps = (n-1)/S and bitrate = bytes*8 / (n*S/(n-1)).
+ * Over RTSP the first packet (the keyframe) often has no timestamp: it still counts, as one more frame
+ * slot and its bytes, or the bitrate would miss the largest packet of the sample.
  * Over a short window the bitrate swings with the GOP (a keyframe is many times a P-frame), so sample at
  * least one keyframe interval.
  */
@@ -56,8 +58,8 @@ export function estimateFromPackets(samples: readonly PacketSample[]): PacketEst
   }
   const spanS = last - first;
   const intervals = times.length - 1;
-  const totalBytes = samples.reduce((sum, s) => sum + (s.timeS === null ? 0 : s.sizeBytes), 0);
-  const coveredS = (times.length * spanS) / intervals;
+  const totalBytes = samples.reduce((sum, s) => sum + s.sizeBytes, 0);
+  const coveredS = (samples.length * spanS) / intervals;
   return {
     packetCount,
     spanS,

@@ -29,7 +29,11 @@ function files(map: Record<string, string>) {
   };
 }
 
-async function load(text: string, env: Record<string, string> = {}, extraFiles: Record<string, string> = {}) {
+async function load(
+  text: string,
+  env: Record<string, string | undefined> = {},
+  extraFiles: Record<string, string> = {},
+) {
   return loadAgentConfig({ path: 'agent.yaml', env, read: files({ 'agent.yaml': text, ...extraFiles }) });
 }
 

@@ -86,3 +86,20 @@ describe('ffprobe value parsing', () => {
     ]);
   });
 });
+
+describe('real ffprobe output (simulator, H.264 320x240 at 10 fps, 300 kbit/s profile)', () => {
+  it('measures 10 fps and counts the untimed keyframe', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const text = await readFile(
+      new URL('../../fixtures/ffprobe/sim-h264-320x240-10fps.json', import.meta.url),
+      'utf8',
+    );
+    const json = JSON.parse(text) as { packets: Record<string, unknown>[] };
+    const samples = toPacketSamples(json.packets);
+    expect(samples[0]?.timeS).toBeNull();
+    const est = estimateFromPackets(samples);
+    expect(est.fps).toBeCloseTo(10, 1);
+    const bytes = samples.reduce((n, s) => n + s.sizeBytes, 0);
+    expect(est.bitrateKbps).toBeCloseTo((bytes * 8) / (samples.length / 10) / 1000, 0);
+  });
+});
