@@ -1,5 +1,6 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { PosixTzError, parsePosixTz } from './posix-tz.ts';
 
 // One schema per fault kind: the control API validates request bodies against the params schema of the
 // kind named in the URL, which gives precise error paths (a TypeBox union would only say "no match").
@@ -100,5 +101,15 @@ export function parseFault(kind: string, params: unknown, where: string): SimFau
   const schema = FAULT_SCHEMAS[kind];
   const message = firstError(schema, candidate, where);
   if (message) throw new FaultValidationError(message);
-  return Value.Clone(candidate) as SimFault;
+  const fault = Value.Clone(candidate) as SimFault;
+  if (fault.kind === 'wrong-timezone' && fault.timeZone !== undefined) {
+    try {
+      parsePosixTz(fault.timeZone);
+    } catch (error) {
+      if (error instanceof PosixTzError)
+        throw new FaultValidationError(`${where}: /timeZone ${error.message}`);
+      throw error;
+    }
+  }
+  return fault;
 }

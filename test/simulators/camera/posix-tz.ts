@@ -91,11 +91,11 @@ function parseRule(c: Cursor): TransitionRule {
 export function parsePosixTz(text: string): PosixTimeZone {
   const c = new Cursor(text);
   const stdName = parseName(c);
-  const stdOffsetSec = -parseClock(c, 'a UTC offset');
+  const stdOffsetSec = 0 - parseClock(c, 'a UTC offset'); // 0 - x, not -x: no negative zero
   if (c.done()) return { text, stdName, stdOffsetSec };
   const dstName = parseName(c);
   let dstOffsetSec = stdOffsetSec + HOUR_SEC;
-  if (!c.done() && c.peek() !== ',') dstOffsetSec = -parseClock(c, 'a DST offset');
+  if (!c.done() && c.peek() !== ',') dstOffsetSec = 0 - parseClock(c, 'a DST offset');
   // Without explicit rules glibc applies the US rules; do the same so behaviour matches real devices.
   let start: TransitionRule = {
     date: { form: 'month-week-day', month: 3, week: 2, weekday: 0 },

@@ -118,3 +118,15 @@ export async function meanLuma(input: string | Buffer, extraInputArgs: string[] 
   for (const v of raw) sum += v;
   return sum / raw.length;
 }
+
+/** Width and height from a baseline JPEG's SOF0 segment (ITU-T T.81 B.2.2). */
+export function jpegSize(jpeg: Buffer): { width: number; height: number } {
+  let off = 2;
+  while (off + 9 < jpeg.length && jpeg[off] === 0xff) {
+    const marker = jpeg[off + 1];
+    const length = jpeg.readUInt16BE(off + 2);
+    if (marker === 0xc0) return { height: jpeg.readUInt16BE(off + 5), width: jpeg.readUInt16BE(off + 7) };
+    off += 2 + length;
+  }
+  throw new Error('no SOF0 segment in JPEG');
+}

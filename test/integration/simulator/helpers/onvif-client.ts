@@ -21,6 +21,7 @@ export interface NodeOnvifDevice {
   init(): Promise<Record<string, string>>;
   getProfileList(): NodeOnvifProfile[];
   fetchSnapshot(): Promise<{ headers: Record<string, string>; body: Buffer }>;
+  setAuth(user: string, pass: string): void;
   services: {
     device: {
       getNTP(): Promise<{ data: { GetNTPResponse: { NTPInformation: Record<string, unknown> } } }>;
