@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Commissioning } from '../schemas/commissioning.ts';
-import { Id, LatLon, Nullable } from '../schemas/common.ts';
-import { Group } from './hub-config.ts';
+import { Id, LatLon } from '../schemas/common.ts';
+import { Group, Optional } from './hub-config.ts';
 
 /** POSIX TZ for UK civil time with summer time (Home Office guidance: correct clock for GMT/BST). */
 export const UK_POSIX_TZ = 'GMT0BST,M3.5.0/1,M10.5.0';
@@ -46,8 +46,8 @@ export const AgentConfig = Type.Object(
     mqtt: Group(
       {
         url: Type.String({ default: 'mqtt://127.0.0.1:1883', description: 'Hub broker (env MQTT_URL)' }),
-        username: Nullable(Type.String({ description: 'Site user name issued by the hub' })),
-        passwordFile: Nullable(
+        username: Optional(Type.String({ description: 'Site user name issued by the hub' })),
+        passwordFile: Optional(
           Type.String({ description: 'File holding the site password (or env CCTV_AGENT_MQTT_PASSWORD)' }),
         ),
         keepaliveS: Type.Integer({

@@ -1,5 +1,8 @@
-import { type Static, type TProperties, Type } from '@sinclair/typebox';
-import { Nullable } from '../schemas/common.ts';
+import { type Static, type TProperties, type TSchema, Type } from '@sinclair/typebox';
+
+/** An optional setting: null unless set. */
+export const Optional = <T extends TSchema>(schema: T) =>
+  Type.Union([schema, Type.Null()], { default: null, description: schema.description });
 
 /** A settings group: closed (unknown keys are errors) and filled from its members' defaults. */
 export const Group = <P extends TProperties>(properties: P, description: string) =>
@@ -27,7 +30,7 @@ export const HubConfig = Type.Object(
     ),
     mqtt: Group(
       {
-        url: Nullable(
+        url: Optional(
           Type.String({
             description:
               'External broker, e.g. mqtt://127.0.0.1:1883 (env MQTT_URL); null runs the embedded broker',
@@ -41,8 +44,8 @@ export const HubConfig = Type.Object(
           maxLength: 64,
           description: 'Hub client id',
         }),
-        username: Nullable(Type.String({ description: 'External broker user name' })),
-        passwordFile: Nullable(
+        username: Optional(Type.String({ description: 'External broker user name' })),
+        passwordFile: Optional(
           Type.String({ description: 'File holding the external broker password (or env MQTT_PASSWORD)' }),
         ),
         maxPayloadBytes: Type.Integer({
@@ -55,7 +58,7 @@ export const HubConfig = Type.Object(
     ),
     database: Group(
       {
-        url: Nullable(
+        url: Optional(
           Type.String({
             description: 'PostgreSQL with PostGIS (env DATABASE_URL); null runs embedded PGlite',
           }),
@@ -128,7 +131,7 @@ export const HubConfig = Type.Object(
           default: 43_200_000,
           description: 'Login token lifetime',
         }),
-        secretFile: Nullable(
+        secretFile: Optional(
           Type.String({
             description:
               'File holding the token signing secret (or env CCTV_AUTH_SECRET); generated and kept in the data directory when unset',
@@ -139,7 +142,7 @@ export const HubConfig = Type.Object(
     ),
     dashboard: Group(
       {
-        tileUrl: Nullable(
+        tileUrl: Optional(
           Type.String({
             description:
               'Optional map tile server URL template ({z}/{x}/{y}); the built-in outline basemap works offline',
@@ -160,7 +163,7 @@ export const HubConfig = Type.Object(
           minLength: 1,
           description: 'Password of the demo users (env CCTV_DEMO_PASSWORD)',
         }),
-        towns: Nullable(Type.Array(Type.String(), { description: 'Town names to simulate; null for all' })),
+        towns: Optional(Type.Array(Type.String(), { description: 'Town names to simulate; null for all' })),
         maxCamerasPerSite: Type.Integer({
           minimum: 1,
           maximum: 500,

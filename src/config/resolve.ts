@@ -132,10 +132,13 @@ export function resolveConfig<S extends TSchema>(schema: S, input: ResolveInput 
   const withDefaults = Value.Default(schema, Value.Clone(merged));
   const result = validate(schema, withDefaults, 50);
   if (!result.ok) {
-    const problems = result.issues.map(
-      (i) => `${i.path.slice(1).replaceAll('/', '.') || '(root)'}: ${i.message}`,
-    );
-    throw new ConfigError(input.source ?? 'environment', [...new Set(problems)]);
+    // One message per key: TypeBox reports a union mismatch again after the first error.
+    const byPath = new Map<string, string>();
+    for (const i of result.issues) {
+      const key = i.path.slice(1).replaceAll('/', '.') || '(root)';
+      if (!byPath.has(key)) byPath.set(key, `${key}: ${i.message}`);
+    }
+    throw new ConfigError(input.source ?? 'environment', [...byPath.values()]);
   }
   return result.value;
 }

@@ -45,6 +45,8 @@ export const ReasonCode = Type.Union([
   Type.Literal('low_bitrate'),
   Type.Literal('image_blank'),
   Type.Literal('image_dark'),
+  Type.Literal('site_offline'),
+  Type.Literal('stale'),
 ]);
 export type ReasonCode = Static<typeof ReasonCode>;
 

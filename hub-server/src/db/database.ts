@@ -1,0 +1,97 @@
+import { fileURLToPath } from 'node:url';
+import { runner } from 'node-pg-migrate';
+import pg from 'pg';
+import { EmbeddedDatabase } from './embedded-database.ts';
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+// timestamptz as ISO strings would lose the Date type; keep Dates and convert in repositories.
+// bigint (int8) counts fit in a JS number for our ranges.
+pg.types.setTypeParser(20, (value) => Number(value));
+
+export interface DatabaseOptions {
+  /** PostgreSQL with PostGIS; null runs the embedded PGlite child process. */
+  url: string | null;
+  dataDir: string;
+  poolSize: number;
+  log?: (line: string) => void;
+}
+
+/** One pool over either real PostgreSQL or embedded PGlite; same migrations and SQL on both. */
+export class Database {
+  private embedded: EmbeddedDatabase | null = null;
+  private poolInstance: pg.Pool | null = null;
+  private failed = false;
+
+  constructor(private readonly options: DatabaseOptions) {}
+
+  get pool(): pg.Pool {
+    if (!this.poolInstance) throw new Error('database is not started');
+    return this.poolInstance;
+  }
+
+  get kind(): 'postgres' | 'pglite' {
+    return this.options.url ? 'postgres' : 'pglite';
+  }
+
+  /** True once started and while no connection error has been seen since the last good query. */
+  get ready(): boolean {
+    return this.poolInstance !== null && !this.failed;
+  }
+
+  async start(): Promise<void> {
+    let url = this.options.url;
+    if (!url) {
+      // One spare connection beyond the pool for migrations.
+      this.embedded = new EmbeddedDatabase({
+        dataDir: this.options.dataDir,
+        maxConnections: this.options.poolSize + 2,
+      });
+      await this.embedded.start();
+      url = this.embedded.url;
+    }
+    const pool = new pg.Pool({ connectionString: url, max: this.options.poolSize });
+    pool.on('error', (error) => {
+      this.failed = true;
+      this.options.log?.(`database connection error: ${error.message}`);
+    });
+    this.poolInstance = pool;
+    await this.migrate();
+  }
+
+  private async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await runner({
+        dbClient: client,
+        dir: MIGRATIONS_DIR,
+        direction: 'up',
+        migrationsTable: 'schema_migrations',
+        checkOrder: true,
+        log: (line: string) => this.options.log?.(line),
+      });
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Checks the connection now; used by readiness. */
+  async ping(): Promise<boolean> {
+    try {
+      await this.pool.query('SELECT 1');
+      this.failed = false;
+      return true;
+    } catch {
+      this.failed = true;
+      return false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const pool = this.poolInstance;
+    this.poolInstance = null;
+    if (pool) await pool.end();
+    if (this.embedded) await this.embedded.stop();
+    this.embedded = null;
+  }
+}

@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { HubConfig } from '../../src/config/hub-config.ts';
+import { EmbeddedBroker, listenOrExplain } from './broker/embedded-broker.ts';
+import { Database } from './db/database.ts';
+import { seedDemo } from './demo/seed.ts';
+import { buildApp, type TokenClaims } from './http/app.ts';
+import { MqttIngest } from './ingest/mqtt-ingest.ts';
+import { IngestPipeline } from './ingest/pipeline.ts';
+import { LiveHub } from './live/live-hub.ts';
+import { FleetRepository } from './repositories/fleet-repository.ts';
+import { UserRepository } from './repositories/user-repository.ts';
+import { FleetState } from './state/fleet-state.ts';
+
+export interface HubOptions {
+  config: HubConfig;
+  log: Logger;
+  env?: Record<string, string | undefined>;
+  now?: () => number;
+}
+
+function readSecret(file: string | null, envValue: string | undefined): string | null {
+  if (envValue) return envValue;
+  if (file) return readFileSync(file, 'utf8').trim();
+  return null;
+}
+
+/** Wires database, broker, ingest, REST and live push; start() in dependency order, stop() in reverse. */
+export class Hub {
+  private db: Database | null = null;
+  private broker: EmbeddedBroker | null = null;
+  private ingest: MqttIngest | null = null;
+  private pipelineInstance: IngestPipeline | null = null;
+  private live: LiveHub | null = null;
+  private app: Awaited<ReturnType<typeof buildApp>> | null = null;
+  readonly fleet = new FleetState();
+  private httpPort = 0;
+
+  constructor(private readonly options: HubOptions) {}
+
+  get url(): string {
+    return `http://${this.options.config.http.host}:${this.httpPort}`;
+  }
+
+  /** Where agents publish: the embedded broker or the configured external one. */
+  get mqttUrl(): string {
+    if (this.broker) return this.broker.url;
+    return this.options.config.mqtt.url ?? '';
+  }
+
+  get pipeline(): IngestPipeline {
+    if (!this.pipelineInstance) throw new Error('hub is not started');
+    return this.pipelineInstance;
+  }
+
+  get database(): Database {
+    if (!this.db) throw new Error('hub is not started');
+    return this.db;
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this.options;
+    const env = this.options.env ?? process.env;
+    const db = new Database({
+      url: config.database.url,
+      dataDir: config.database.dataDir,
+      poolSize: config.database.poolSize,
+      log: (line) => log.debug(line),
+    });
+    this.db = db;
+    await db.start();
+    log.info({ kind: db.kind }, 'database ready');
+    const fleetRepo = new FleetRepository(db.pool);
+    const users = new UserRepository(db.pool);
+    if (config.demo.enabled) await seedDemo(fleetRepo, users, config.demo.password);
+    await this.fleet.load(db.pool);
+
+    if (!config.mqtt.url) {
+      this.broker = new EmbeddedBroker({ host: config.mqtt.host, port: config.mqtt.port, log });
+      await this.broker.start();
+      log.info({ port: this.broker.port }, 'embedded MQTT broker listening');
+    }
+
+    const pipeline = new IngestPipeline(
+      db.pool,
+      this.fleet,
+      {
+        batchSize: config.ingest.batchSize,
+        flushIntervalMs: config.ingest.flushIntervalMs,
+        sweepIntervalMs: config.state.sweepIntervalMs,
+        maxPayloadBytes: config.mqtt.maxPayloadBytes,
+        deadLetterMaxBytes: config.ingest.deadLetterMaxBytes,
+        staleAfterMs: config.state.staleAfterMs,
+      },
+      log.child({ part: 'ingest' }),
+      this.options.now,
+    );
+    this.pipelineInstance = pipeline;
+    pipeline.start();
+
+    const tokenSecret =
+      readSecret(config.auth.secretFile, env.CCTV_AUTH_SECRET) ?? randomBytes(32).toString('base64');
+    if (!config.auth.secretFile && !env.CCTV_AUTH_SECRET) {
+      log.warn(
+        'no CCTV_AUTH_SECRET or auth.secretFile: using a random signing secret, tokens end with this process',
+      );
+    }
+    const app = await buildApp({
+      logger: log.child({ part: 'http' }),
+      bodyLimitBytes: config.http.bodyLimitBytes,
+      tokenSecret,
+      tokenTtlMs: config.auth.tokenTtlMs,
+      uiConfig: {
+        tileUrl: config.dashboard.tileUrl,
+        tileAttribution: config.dashboard.tileAttribution,
+        demo: config.demo.enabled,
+      },
+      fleet: fleetRepo,
+      users,
+      readiness: async () => ({ database: await db.ping(), mqtt: this.ingest?.connected ?? false }),
+      ingestStats: () => pipeline.stats,
+      now: this.options.now,
+    });
+    this.app = app;
+    const live = new LiveHub(this.fleet, {
+      batchIntervalMs: config.live.batchIntervalMs,
+      verifyToken: (token) => app.jwt.verify<TokenClaims>(token),
+      log: log.child({ part: 'live' }),
+      now: this.options.now,
+    });
+    this.live = live;
+    pipeline.onChange((change) => live.publish(change));
+    live.attach(app.server);
+    await app.ready();
+    this.httpPort = await listenOrExplain(
+      app.server,
+      config.http.host,
+      config.http.port,
+      'set PORT to a free port',
+    );
+    this.httpPort = (app.server.address() as AddressInfo).port;
+
+    const mqttPassword = readSecret(config.mqtt.passwordFile, env.MQTT_PASSWORD);
+    this.ingest = new MqttIngest(
+      {
+        url: this.mqttUrl,
+        clientId: config.mqtt.clientId,
+        username: config.mqtt.username,
+        password: mqttPassword,
+        log: log.child({ part: 'mqtt' }),
+      },
+      pipeline,
+    );
+    await this.ingest.start();
+    log.info({ url: this.url }, 'hub ready');
+  }
+
+  async stop(): Promise<void> {
+    // Stop taking messages, drain in-flight batches, then close the rest.
+    await this.ingest?.stop().catch(() => undefined);
+    await this.pipelineInstance?.stop();
+    await this.live?.stop();
+    await this.app?.close();
+    await this.broker?.stop();
+    await this.db?.stop();
+    this.ingest = null;
+    this.pipelineInstance = null;
+    this.live = null;
+    this.app = null;
+    this.broker = null;
+    this.db = null;
+  }
+}

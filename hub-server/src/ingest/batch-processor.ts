@@ -1,0 +1,430 @@
+import type pg from 'pg';
+import { type DecodedMessage, decodeMessage } from '../../../src/messages.ts';
+import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
+import type { Reason } from '../../../src/schemas/camera-state.ts';
+import { nextState, planIntervals, type Transition } from '../../../src/state/intervals.ts';
+import type { FleetState } from '../state/fleet-state.ts';
+import * as sql from './batch-writer.ts';
+
+export interface InboundMessage {
+  topic: string;
+  payload: Buffer;
+  receivedAt: Date;
+}
+
+export interface BatchOptions {
+  maxPayloadBytes: number;
+  deadLetterMaxBytes: number;
+  staleAfterMs: number;
+}
+
+export interface BatchOutcome {
+  accepted: number;
+  duplicates: number;
+  deadLetters: sql.DeadLetterRow[];
+  changedCameras: CameraView[];
+  changedSites: SiteView[];
+  removedCameras: string[];
+  notes: string[];
+}
+
+/** Copy-on-write view of the fleet for one batch; committed to FleetState only after the transaction. */
+class Working {
+  readonly cameras = new Map<string, CameraView>();
+  readonly sites = new Map<string, SiteView>();
+  readonly updates = new Map<string, sql.CameraUpdate>();
+  readonly siteUpdates = new Map<string, sql.SiteUpdate>();
+  readonly transitions: Transition[] = [];
+  readonly removed = new Set<string>();
+
+  constructor(private readonly fleet: FleetState) {}
+
+  camera(id: string): CameraView | undefined {
+    if (this.removed.has(id)) return undefined;
+    return this.cameras.get(id) ?? this.fleet.cameras.get(id);
+  }
+
+  site(id: string): SiteView | undefined {
+    return this.sites.get(id) ?? this.fleet.sites.get(id);
+  }
+
+  camerasOfSite(siteId: string): CameraView[] {
+    const ids = new Set<string>();
+    for (const c of this.fleet.cameras.values()) if (c.siteId === siteId) ids.add(c.id);
+    for (const c of this.cameras.values()) if (c.siteId === siteId) ids.add(c.id);
+    return [...ids].map((id) => this.camera(id)).filter((c): c is CameraView => c !== undefined);
+  }
+
+  putCamera(camera: CameraView): sql.CameraUpdate {
+    this.cameras.set(camera.id, camera);
+    let update = this.updates.get(camera.id);
+    if (!update) {
+      update = {
+        id: camera.id,
+        state: camera.state,
+        stateSince: new Date(camera.stateSince),
+        reasons: camera.reasons,
+        lastSeenAt: null,
+        lastHealth: null,
+        lastHealthAt: null,
+        lastStream: null,
+        lastStreamAt: null,
+      };
+      this.updates.set(camera.id, update);
+    }
+    update.state = camera.state;
+    update.stateSince = new Date(camera.stateSince);
+    update.reasons = camera.reasons;
+    if (camera.lastSeenAt) update.lastSeenAt = new Date(camera.lastSeenAt);
+    return update;
+  }
+
+  /** Applies an observed state at time `at`; records a transition when the state changes. */
+  observe(
+    camera: CameraView,
+    state: CameraView['state'],
+    reasons: Reason[],
+    at: Date,
+    seenAt: Date | null,
+  ): sql.CameraUpdate {
+    const decision = nextState(
+      { state: camera.state, stateSince: new Date(camera.stateSince), reasons: camera.reasons },
+      { state, reasons, at },
+    );
+    let next: CameraView = camera;
+    if (decision.kind === 'transition') {
+      next = { ...camera, state, reasons, stateSince: at.toISOString() };
+      this.transitions.push({ cameraId: camera.id, state, reasons, at });
+    } else if (decision.kind === 'reasons') {
+      next = { ...camera, reasons };
+    }
+    if (seenAt && (!next.lastSeenAt || seenAt.getTime() > Date.parse(next.lastSeenAt))) {
+      next = { ...next, lastSeenAt: seenAt.toISOString() };
+    }
+    return this.putCamera(next);
+  }
+
+  putSite(site: SiteView, transition: boolean, agentVersion: string | null): void {
+    this.sites.set(site.id, site);
+    const prior = this.siteUpdates.get(site.id);
+    this.siteUpdates.set(site.id, {
+      id: site.id,
+      state: site.state,
+      stateSince: new Date(site.stateSince),
+      lastSeenAt: site.lastSeenAt ? new Date(site.lastSeenAt) : null,
+      agentVersion: agentVersion ?? prior?.agentVersion ?? null,
+      transition: transition || (prior?.transition ?? false),
+    });
+  }
+}
+
+function truncate(raw: Buffer, max: number): Buffer {
+  return raw.byteLength <= max ? raw : raw.subarray(0, max);
+}
+
+/**
+ * Processes one batch in one transaction: dead letters, msgId dedupe, inventory, site state,
+ * samples, camera state and intervals. Pure decisions come from src/; SQL from batch-writer.
+ */
+export async function processBatch(
+  pool: pg.Pool,
+  fleet: FleetState,
+  messages: readonly InboundMessage[],
+  sweepAt: Date | null,
+  options: BatchOptions,
+): Promise<BatchOutcome> {
+  const dead: sql.DeadLetterRow[] = [];
+  const notes: string[] = [];
+  const decoded: { message: DecodedMessage; receivedAt: Date }[] = [];
+  const deadLetter = (m: InboundMessage, siteId: string | null, code: string, path: string, text: string) =>
+    dead.push({
+      topic: m.topic.slice(0, 500),
+      siteId,
+      code,
+      path,
+      message: text.slice(0, 2000),
+      raw: truncate(m.payload, options.deadLetterMaxBytes),
+      rawSize: m.payload.byteLength,
+      receivedAt: m.receivedAt,
+    });
+  const seenInBatch = new Set<string>();
+  let duplicates = 0;
+  for (const m of messages) {
+    const result = decodeMessage(m.topic, m.payload, options.maxPayloadBytes);
+    if (!result.ok) {
+      deadLetter(
+        m,
+        result.topic?.siteId ?? null,
+        result.rejection.code,
+        result.rejection.path,
+        result.rejection.message,
+      );
+      continue;
+    }
+    if (seenInBatch.has(result.message.envelope.msgId)) {
+      duplicates++;
+      continue;
+    }
+    seenInBatch.add(result.message.envelope.msgId);
+    decoded.push({ message: result.message, receivedAt: m.receivedAt });
+  }
+
+  const client = await pool.connect();
+  const work = new Working(fleet);
+  const health: sql.HealthRow[] = [];
+  const streams: sql.SampleRow[] = [];
+  const events: sql.EventRow[] = [];
+  let accepted = 0;
+  try {
+    await client.query('BEGIN');
+    const fresh = await sql.claimMessages(
+      client,
+      decoded.map(({ message, receivedAt }) => ({
+        msgId: message.envelope.msgId,
+        siteId: message.siteId,
+        seq: message.envelope.seq,
+        kind: message.kind,
+        receivedAt,
+      })),
+    );
+    duplicates += decoded.length - fresh.size;
+    for (const { message, receivedAt } of decoded) {
+      if (!fresh.has(message.envelope.msgId)) continue;
+      const observedAt = new Date(message.envelope.observedAt);
+      // An agent clock ahead of the hub must not place state in the future.
+      const at = observedAt.getTime() > receivedAt.getTime() ? receivedAt : observedAt;
+      const raw = { topic: `cctv/v1/site/${message.siteId}`, payload: Buffer.alloc(0), receivedAt };
+      accepted++;
+      switch (message.kind) {
+        case 'inventory': {
+          const result = await sql.upsertInventory(
+            client,
+            message.siteId,
+            message.envelope.payload,
+            receivedAt,
+          );
+          if (result.foreign.length > 0) {
+            notes.push(
+              `site ${message.siteId} inventory names cameras of another site: ${result.foreign.join(', ')}`,
+            );
+          }
+          for (const id of result.removed) work.removed.add(id);
+          const inv = message.envelope.payload;
+          const existingSite = work.site(message.siteId);
+          const site: SiteView = {
+            id: message.siteId,
+            name: inv.siteName,
+            councilId: inv.councilId,
+            hubId: inv.hubId,
+            state: existingSite?.state ?? 'unknown',
+            stateSince: existingSite?.stateSince ?? receivedAt.toISOString(),
+            lastSeenAt: receivedAt.toISOString(),
+            cameraCount: inv.cameras.length,
+            location: inv.location
+              ? { type: 'Point', coordinates: [inv.location.lon, inv.location.lat] }
+              : null,
+          };
+          work.sites.set(site.id, site);
+          const added = new Set(result.added);
+          for (const cam of inv.cameras) {
+            if (result.foreign.includes(cam.id)) continue;
+            const prior = work.camera(cam.id);
+            const view: CameraView = {
+              id: cam.id,
+              name: cam.name,
+              siteId: message.siteId,
+              councilId: inv.councilId,
+              hubId: inv.hubId,
+              state: prior?.state ?? 'unknown',
+              stateSince: prior?.stateSince ?? receivedAt.toISOString(),
+              lastSeenAt: prior?.lastSeenAt ?? null,
+              reasons: prior?.reasons ?? [],
+              location: {
+                type: 'Point',
+                coordinates: [cam.commissioning.location.lon, cam.commissioning.location.lat],
+              },
+              bearingDeg: cam.commissioning.bearingDeg,
+              hfovDeg: cam.commissioning.hfovDeg,
+              designDistanceM: cam.commissioning.designDistanceM,
+              purpose: cam.commissioning.purpose,
+            };
+            work.putCamera(view);
+            if (added.has(cam.id))
+              work.transitions.push({ cameraId: cam.id, state: 'unknown', reasons: [], at: receivedAt });
+          }
+          break;
+        }
+        case 'siteState': {
+          const site = work.site(message.siteId);
+          if (!site) {
+            deadLetter(
+              raw,
+              message.siteId,
+              'UNKNOWN_SITE',
+              '/siteId',
+              `site ${message.siteId} has sent no inventory yet`,
+            );
+            accepted--;
+            break;
+          }
+          const payload = message.envelope.payload;
+          // The last will was composed at connect time; the site went offline when the broker says so.
+          const stateAt = payload.state === 'offline' ? receivedAt : at;
+          const changed = site.state !== payload.state;
+          work.putSite(
+            {
+              ...site,
+              state: payload.state,
+              stateSince: changed ? stateAt.toISOString() : site.stateSince,
+              lastSeenAt: receivedAt.toISOString(),
+            },
+            changed,
+            payload.agentVersion ?? null,
+          );
+          if (payload.state === 'offline') {
+            const reason: Reason = {
+              code: 'site_offline',
+              message: `site ${message.siteId} agent or link offline`,
+            };
+            for (const cam of work.camerasOfSite(message.siteId)) {
+              if (cam.state !== 'unknown' && cam.state !== 'maintenance')
+                work.observe(cam, 'unknown', [reason], stateAt, null);
+            }
+          }
+          break;
+        }
+        case 'health': {
+          const payload = message.envelope.payload;
+          const cam = work.camera(payload.cameraId);
+          if (!cam || cam.siteId !== message.siteId) {
+            deadLetter(
+              raw,
+              message.siteId,
+              'UNKNOWN_CAMERA',
+              '/payload/cameraId',
+              `camera ${payload.cameraId} is not in site ${message.siteId}'s inventory`,
+            );
+            accepted--;
+            break;
+          }
+          health.push({
+            msgId: message.envelope.msgId,
+            cameraId: cam.id,
+            observedAt,
+            receivedAt,
+            state: payload.state,
+            clockOffsetMs: payload.clock?.offsetMs ?? null,
+            payload,
+          });
+          const update = work.observe(cam, payload.state, payload.reasons, at, at);
+          if (!update.lastHealthAt || update.lastHealthAt.getTime() <= observedAt.getTime()) {
+            update.lastHealth = payload;
+            update.lastHealthAt = observedAt;
+          }
+          break;
+        }
+        case 'stream': {
+          const payload = message.envelope.payload;
+          const cam = work.camera(payload.cameraId);
+          if (!cam || cam.siteId !== message.siteId) {
+            deadLetter(
+              raw,
+              message.siteId,
+              'UNKNOWN_CAMERA',
+              '/payload/cameraId',
+              `camera ${payload.cameraId} is not in site ${message.siteId}'s inventory`,
+            );
+            accepted--;
+            break;
+          }
+          streams.push({ msgId: message.envelope.msgId, cameraId: cam.id, observedAt, receivedAt, payload });
+          const update = work.putCamera(cam);
+          update.lastStream = payload;
+          update.lastStreamAt = observedAt;
+          break;
+        }
+        case 'event': {
+          const payload = message.envelope.payload;
+          const cam = work.camera(payload.cameraId);
+          if (!cam || cam.siteId !== message.siteId) {
+            deadLetter(
+              raw,
+              message.siteId,
+              'UNKNOWN_CAMERA',
+              '/payload/cameraId',
+              `camera ${payload.cameraId} is not in site ${message.siteId}'s inventory`,
+            );
+            accepted--;
+            break;
+          }
+          events.push({
+            msgId: message.envelope.msgId,
+            cameraId: cam.id,
+            observedAt,
+            receivedAt,
+            type: payload.type,
+            active: payload.active,
+            payload,
+          });
+          break;
+        }
+      }
+    }
+    if (sweepAt) {
+      const reason: Reason = {
+        code: 'stale',
+        message: `no health data for over ${Math.round(options.staleAfterMs / 1000)} s`,
+      };
+      for (const cam of [...fleet.cameras.values()].map((c) => work.camera(c.id))) {
+        if (!cam || cam.state === 'unknown' || cam.state === 'maintenance') continue;
+        const last = cam.lastSeenAt ? Date.parse(cam.lastSeenAt) : Date.parse(cam.stateSince);
+        if (sweepAt.getTime() - last > options.staleAfterMs) {
+          work.observe(cam, 'unknown', [reason], new Date(last + options.staleAfterMs), null);
+        }
+      }
+    }
+    await sql.insertHealth(client, health);
+    await sql.insertStreams(client, streams);
+    await sql.insertEvents(client, events);
+    await sql.updateCameras(
+      client,
+      [...work.updates.values()].filter((u) => !work.removed.has(u.id)),
+    );
+    await sql.writeIntervals(client, planIntervals(work.transitions));
+    await sql.updateSites(client, [...work.siteUpdates.values()]);
+    await sql.insertDeadLetters(client, dead);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+
+  // Live views carry state changes, not every heartbeat's lastSeenAt.
+  const changedCameras: CameraView[] = [];
+  for (const id of work.removed) fleet.cameras.delete(id);
+  for (const cam of work.cameras.values()) {
+    if (work.removed.has(cam.id)) continue;
+    const before = fleet.cameras.get(cam.id);
+    if (
+      !before ||
+      before.state !== cam.state ||
+      before.stateSince !== cam.stateSince ||
+      before.name !== cam.name ||
+      JSON.stringify(before.reasons) !== JSON.stringify(cam.reasons)
+    )
+      changedCameras.push(cam);
+    fleet.cameras.set(cam.id, cam);
+  }
+  for (const site of work.sites.values()) fleet.sites.set(site.id, site);
+  return {
+    accepted,
+    duplicates,
+    deadLetters: dead,
+    changedCameras,
+    changedSites: [...work.sites.values()],
+    removedCameras: [...work.removed],
+    notes,
+  };
+}

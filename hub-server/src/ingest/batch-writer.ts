@@ -1,0 +1,300 @@
+import type pg from 'pg';
+import type { InventoryPayload } from '../../../src/schemas/payloads.ts';
+import type { IntervalPlan } from '../../../src/state/intervals.ts';
+
+/** All SQL of the ingest path. Every statement is set-based (unnest arrays), never per message. */
+
+export interface DeadLetterRow {
+  topic: string;
+  siteId: string | null;
+  code: string;
+  path: string;
+  message: string;
+  raw: Buffer;
+  rawSize: number;
+  receivedAt: Date;
+}
+
+export interface AcceptedRow {
+  msgId: string;
+  siteId: string;
+  seq: number;
+  kind: string;
+  receivedAt: Date;
+}
+
+export interface SampleRow {
+  msgId: string;
+  cameraId: string;
+  observedAt: Date;
+  receivedAt: Date;
+  payload: unknown;
+}
+
+export interface HealthRow extends SampleRow {
+  state: string;
+  clockOffsetMs: number | null;
+}
+
+export interface EventRow extends SampleRow {
+  type: string;
+  active: boolean;
+}
+
+export interface CameraUpdate {
+  id: string;
+  state: string;
+  stateSince: Date;
+  reasons: unknown;
+  lastSeenAt: Date | null;
+  lastHealth: unknown | null;
+  lastHealthAt: Date | null;
+  lastStream: unknown | null;
+  lastStreamAt: Date | null;
+}
+
+export interface SiteUpdate {
+  id: string;
+  state: string;
+  stateSince: Date;
+  lastSeenAt: Date | null;
+  agentVersion: string | null;
+  /** Set when the site's state changed: close its open interval and open one at stateSince. */
+  transition: boolean;
+}
+
+const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+
+/** Returns the msgIds that were not seen before: ingest is idempotent on msgId. */
+export async function claimMessages(client: pg.PoolClient, rows: AcceptedRow[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const result = await client.query<{ msg_id: string }>(
+    `INSERT INTO ingested_messages (msg_id, site_id, seq, kind, received_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::timestamptz[])
+     ON CONFLICT (msg_id) DO NOTHING RETURNING msg_id`,
+    [
+      rows.map((r) => r.msgId),
+      rows.map((r) => r.siteId),
+      rows.map((r) => r.seq),
+      rows.map((r) => r.kind),
+      rows.map((r) => r.receivedAt),
+    ],
+  );
+  return new Set(result.rows.map((r) => r.msg_id));
+}
+
+export async function insertDeadLetters(client: pg.PoolClient, rows: DeadLetterRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await client.query(
+    `INSERT INTO dead_letters (topic, site_id, code, path, message, raw, raw_size, received_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::int[], $8::timestamptz[])`,
+    [
+      rows.map((r) => r.topic),
+      rows.map((r) => r.siteId),
+      rows.map((r) => r.code),
+      rows.map((r) => r.path),
+      rows.map((r) => r.message),
+      rows.map((r) => r.raw),
+      rows.map((r) => r.rawSize),
+      rows.map((r) => r.receivedAt),
+    ],
+  );
+}
+
+export async function upsertInventory(
+  client: pg.PoolClient,
+  siteId: string,
+  inventory: InventoryPayload,
+  at: Date,
+): Promise<{ added: string[]; removed: string[]; foreign: string[] }> {
+  // Unknown hubs and councils are created with their id as name; an operator can rename them.
+  await client.query('INSERT INTO hubs (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING', [
+    inventory.hubId,
+  ]);
+  await client.query(
+    'INSERT INTO councils (id, name, hub_id) VALUES ($1, $1, $2) ON CONFLICT (id) DO NOTHING',
+    [inventory.councilId, inventory.hubId],
+  );
+  const loc = inventory.location ?? null;
+  await client.query(
+    `INSERT INTO sites (id, name, council_id, hub_id, location, camera_count, state_since)
+     VALUES ($1, $2, $3, $4, CASE WHEN $5::float8 IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint($5, $6), 4326) END, $7, $8)
+     ON CONFLICT (id) DO UPDATE SET name = excluded.name, council_id = excluded.council_id, hub_id = excluded.hub_id,
+       location = COALESCE(excluded.location, sites.location), camera_count = excluded.camera_count`,
+    [
+      siteId,
+      inventory.siteName,
+      inventory.councilId,
+      inventory.hubId,
+      loc?.lon ?? null,
+      loc?.lat ?? null,
+      inventory.cameras.length,
+      at,
+    ],
+  );
+  const cams = inventory.cameras;
+  const result = await client.query<{ id: string; inserted: boolean }>(
+    `INSERT INTO cameras AS c (id, site_id, name, location, bearing_deg, hfov_deg, design_distance_m, purpose,
+       commissioned_bitrate_kbps, active, state, state_since)
+     SELECT t.id, $1, t.name, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326), t.bearing, t.hfov, t.dist, t.purpose, t.kbps,
+       true, 'unknown', $2
+     FROM unnest($3::text[], $4::text[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::text[], $11::float8[])
+       AS t(id, name, lon, lat, bearing, hfov, dist, purpose, kbps)
+     ON CONFLICT (id) DO UPDATE SET name = excluded.name, location = excluded.location, bearing_deg = excluded.bearing_deg,
+       hfov_deg = excluded.hfov_deg, design_distance_m = excluded.design_distance_m, purpose = excluded.purpose,
+       commissioned_bitrate_kbps = excluded.commissioned_bitrate_kbps, active = true
+     WHERE c.site_id = excluded.site_id
+     RETURNING c.id, (xmax = 0) AS inserted`,
+    [
+      siteId,
+      at,
+      cams.map((c) => c.id),
+      cams.map((c) => c.name),
+      cams.map((c) => c.commissioning.location.lon),
+      cams.map((c) => c.commissioning.location.lat),
+      cams.map((c) => c.commissioning.bearingDeg),
+      cams.map((c) => c.commissioning.hfovDeg),
+      cams.map((c) => c.commissioning.designDistanceM),
+      cams.map((c) => c.commissioning.purpose),
+      cams.map((c) => c.commissioning.bitrateKbps ?? null),
+    ],
+  );
+  const written = new Set(result.rows.map((r) => r.id));
+  const foreign = cams.map((c) => c.id).filter((id) => !written.has(id));
+  const removed = await client.query<{ id: string }>(
+    'UPDATE cameras SET active = false WHERE site_id = $1 AND active AND NOT (id = ANY($2::text[])) RETURNING id',
+    [siteId, cams.map((c) => c.id)],
+  );
+  return {
+    added: result.rows.filter((r) => r.inserted).map((r) => r.id),
+    removed: removed.rows.map((r) => r.id),
+    foreign,
+  };
+}
+
+export async function insertHealth(client: pg.PoolClient, rows: HealthRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await client.query(
+    `INSERT INTO health_samples (msg_id, camera_id, observed_at, received_at, state, clock_offset_ms, payload)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::float8[], $7::jsonb[])`,
+    [
+      rows.map((r) => r.msgId),
+      rows.map((r) => r.cameraId),
+      rows.map((r) => r.observedAt),
+      rows.map((r) => r.receivedAt),
+      rows.map((r) => r.state),
+      rows.map((r) => r.clockOffsetMs),
+      rows.map((r) => json(r.payload)),
+    ],
+  );
+}
+
+export async function insertStreams(client: pg.PoolClient, rows: SampleRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await client.query(
+    `INSERT INTO stream_samples (msg_id, camera_id, observed_at, received_at, payload)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::jsonb[])`,
+    [
+      rows.map((r) => r.msgId),
+      rows.map((r) => r.cameraId),
+      rows.map((r) => r.observedAt),
+      rows.map((r) => r.receivedAt),
+      rows.map((r) => json(r.payload)),
+    ],
+  );
+}
+
+export async function insertEvents(client: pg.PoolClient, rows: EventRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await client.query(
+    `INSERT INTO camera_events (msg_id, camera_id, observed_at, received_at, type, active, payload)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::bool[], $7::jsonb[])`,
+    [
+      rows.map((r) => r.msgId),
+      rows.map((r) => r.cameraId),
+      rows.map((r) => r.observedAt),
+      rows.map((r) => r.receivedAt),
+      rows.map((r) => r.type),
+      rows.map((r) => r.active),
+      rows.map((r) => json(r.payload)),
+    ],
+  );
+}
+
+export async function updateCameras(client: pg.PoolClient, rows: CameraUpdate[]): Promise<void> {
+  if (rows.length === 0) return;
+  await client.query(
+    `UPDATE cameras c SET state = t.state, state_since = t.state_since, reasons = t.reasons,
+       last_seen_at = COALESCE(t.last_seen_at, c.last_seen_at),
+       last_health = COALESCE(t.last_health, c.last_health), last_health_at = COALESCE(t.last_health_at, c.last_health_at),
+       last_stream = COALESCE(t.last_stream, c.last_stream), last_stream_at = COALESCE(t.last_stream_at, c.last_stream_at)
+     FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[], $5::timestamptz[], $6::jsonb[], $7::timestamptz[],
+       $8::jsonb[], $9::timestamptz[]) AS t(id, state, state_since, reasons, last_seen_at, last_health, last_health_at,
+       last_stream, last_stream_at)
+     WHERE c.id = t.id`,
+    [
+      rows.map((r) => r.id),
+      rows.map((r) => r.state),
+      rows.map((r) => r.stateSince),
+      rows.map((r) => json(r.reasons)),
+      rows.map((r) => r.lastSeenAt),
+      rows.map((r) => json(r.lastHealth)),
+      rows.map((r) => r.lastHealthAt),
+      rows.map((r) => json(r.lastStream)),
+      rows.map((r) => r.lastStreamAt),
+    ],
+  );
+}
+
+export async function writeIntervals(client: pg.PoolClient, plan: IntervalPlan): Promise<void> {
+  if (plan.close.size > 0) {
+    await client.query(
+      `UPDATE camera_state_intervals i SET ended_at = GREATEST(t.at, i.started_at)
+       FROM unnest($1::text[], $2::timestamptz[]) AS t(camera_id, at)
+       WHERE i.camera_id = t.camera_id AND i.ended_at IS NULL`,
+      [[...plan.close.keys()], [...plan.close.values()]],
+    );
+  }
+  if (plan.insert.length === 0) return;
+  const rows = plan.insert;
+  await client.query(
+    `INSERT INTO camera_state_intervals (camera_id, state, reasons, started_at, ended_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::timestamptz[], $5::timestamptz[])`,
+    [
+      rows.map((r) => r.cameraId),
+      rows.map((r) => r.state),
+      rows.map((r) => json(r.reasons)),
+      rows.map((r) => r.startedAt),
+      rows.map((r) => r.endedAt),
+    ],
+  );
+}
+
+export async function updateSites(client: pg.PoolClient, rows: SiteUpdate[]): Promise<void> {
+  if (rows.length === 0) return;
+  await client.query(
+    `UPDATE sites s SET state = t.state, state_since = t.state_since, last_seen_at = COALESCE(t.last_seen_at, s.last_seen_at),
+       agent_version = COALESCE(t.agent_version, s.agent_version)
+     FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[]) AS t(id, state, state_since, last_seen_at, agent_version)
+     WHERE s.id = t.id`,
+    [
+      rows.map((r) => r.id),
+      rows.map((r) => r.state),
+      rows.map((r) => r.stateSince),
+      rows.map((r) => r.lastSeenAt),
+      rows.map((r) => r.agentVersion),
+    ],
+  );
+  const changed = rows.filter((r) => r.transition);
+  if (changed.length === 0) return;
+  await client.query(
+    `UPDATE site_state_intervals i SET ended_at = GREATEST(t.at, i.started_at)
+     FROM unnest($1::text[], $2::timestamptz[]) AS t(site_id, at) WHERE i.site_id = t.site_id AND i.ended_at IS NULL`,
+    [changed.map((r) => r.id), changed.map((r) => r.stateSince)],
+  );
+  await client.query(
+    `INSERT INTO site_state_intervals (site_id, state, started_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])`,
+    [changed.map((r) => r.id), changed.map((r) => r.state), changed.map((r) => r.stateSince)],
+  );
+}

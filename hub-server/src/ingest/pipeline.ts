@@ -1,0 +1,192 @@
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
+import type { FleetState } from '../state/fleet-state.ts';
+import { type BatchOptions, type InboundMessage, processBatch } from './batch-processor.ts';
+
+export interface PipelineOptions extends BatchOptions {
+  batchSize: number;
+  flushIntervalMs: number;
+  sweepIntervalMs: number;
+}
+
+export interface PipelineStats {
+  received: number;
+  accepted: number;
+  duplicates: number;
+  deadLettered: number;
+  batches: number;
+  failedBatches: number;
+  queued: number;
+  clearedRetained: number;
+  deadLetterCodes: Record<string, number>;
+}
+
+export type ChangeListener = (change: {
+  cameras: CameraView[];
+  sites: SiteView[];
+  removedCameras: string[];
+}) => void;
+
+interface Pending extends InboundMessage {
+  /** Called once the message is committed (or dead-lettered): the broker gets its PUBACK then. */
+  done: () => void;
+}
+
+/**
+ * Single writer of camera and site state. Messages are acknowledged only after their batch has
+ * committed; a failed batch is retried (nothing is acknowledged, nothing is lost).
+ */
+export class IngestPipeline {
+  private queue: Pending[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private sweepDue = false;
+  private stopped = true;
+  private retryDelayMs = 100;
+  private readonly listeners = new Set<ChangeListener>();
+  readonly stats: PipelineStats = {
+    received: 0,
+    accepted: 0,
+    duplicates: 0,
+    deadLettered: 0,
+    batches: 0,
+    failedBatches: 0,
+    queued: 0,
+    clearedRetained: 0,
+    deadLetterCodes: {},
+  };
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly fleet: FleetState,
+    private readonly options: PipelineOptions,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  onChange(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.sweepTimer = setInterval(() => {
+      this.sweepDue = true;
+      this.kick();
+    }, this.options.sweepIntervalMs);
+  }
+
+  /** Drains what is queued (graceful shutdown), then stops timers. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.sweepTimer = null;
+    this.flushTimer = null;
+    while (this.running) await this.running;
+    if (this.queue.length > 0) await this.runOnce();
+  }
+
+  push(topic: string, payload: Buffer, done: () => void): void {
+    this.stats.received++;
+    if (payload.byteLength === 0) {
+      // An empty payload clears a retained message on the broker: nothing to store.
+      this.stats.clearedRetained++;
+      done();
+      return;
+    }
+    this.queue.push({ topic, payload, receivedAt: new Date(this.now()), done });
+    this.stats.queued = this.queue.length;
+    if (this.queue.length >= this.options.batchSize) this.kick();
+    else if (!this.flushTimer && !this.stopped) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null;
+        this.kick();
+      }, this.options.flushIntervalMs);
+    }
+  }
+
+  /** Resolves when everything queued so far has been committed. */
+  async idle(): Promise<void> {
+    while (this.running || this.queue.length > 0) {
+      if (!this.running) this.kick();
+      await this.running;
+    }
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = this.loop().finally(() => {
+      this.running = null;
+      // Work that arrived during the last batch.
+      if (!this.stopped && (this.queue.length >= this.options.batchSize || this.sweepDue)) this.kick();
+      else if (!this.stopped && this.queue.length > 0 && !this.flushTimer) {
+        this.flushTimer = setTimeout(() => {
+          this.flushTimer = null;
+          this.kick();
+        }, this.options.flushIntervalMs);
+      }
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (this.queue.length > 0 || this.sweepDue) {
+      const ok = await this.runOnce();
+      if (!ok) {
+        if (this.stopped) return;
+        await new Promise((r) => setTimeout(r, this.retryDelayMs));
+        this.retryDelayMs = Math.min(this.retryDelayMs * 2, 5_000);
+      } else {
+        this.retryDelayMs = 100;
+      }
+      if (this.queue.length < this.options.batchSize && !this.sweepDue) return;
+    }
+  }
+
+  private async runOnce(): Promise<boolean> {
+    const batch = this.queue.slice(0, this.options.batchSize);
+    const sweepAt = this.sweepDue ? new Date(this.now()) : null;
+    try {
+      const outcome = await processBatch(this.pool, this.fleet, batch, sweepAt, this.options);
+      this.queue.splice(0, batch.length);
+      this.stats.queued = this.queue.length;
+      if (sweepAt) this.sweepDue = false;
+      this.stats.batches++;
+      this.stats.accepted += outcome.accepted;
+      this.stats.duplicates += outcome.duplicates;
+      this.stats.deadLettered += outcome.deadLetters.length;
+      for (const d of outcome.deadLetters) {
+        this.stats.deadLetterCodes[d.code] = (this.stats.deadLetterCodes[d.code] ?? 0) + 1;
+        this.log.warn(
+          { topic: d.topic, code: d.code, path: d.path, bytes: d.rawSize },
+          `rejected message: ${d.message}`,
+        );
+      }
+      for (const note of outcome.notes) this.log.warn(note);
+      for (const item of batch) item.done();
+      if (
+        outcome.changedCameras.length > 0 ||
+        outcome.changedSites.length > 0 ||
+        outcome.removedCameras.length > 0
+      ) {
+        const change = {
+          cameras: outcome.changedCameras,
+          sites: outcome.changedSites,
+          removedCameras: outcome.removedCameras,
+        };
+        for (const listener of this.listeners) listener(change);
+      }
+      return true;
+    } catch (error) {
+      this.stats.failedBatches++;
+      this.log.error(
+        { err: error, size: batch.length },
+        'ingest batch failed; will retry without acknowledging',
+      );
+      return false;
+    }
+  }
+}

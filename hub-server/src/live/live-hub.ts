@@ -1,0 +1,109 @@
+import type { Server as HttpServer } from 'node:http';
+import type { Logger } from 'pino';
+import { Server, type Socket } from 'socket.io';
+import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
+import { LIVE_EVENTS, type LiveChanges, type LiveSnapshot } from '../../../src/schemas/api.ts';
+import type { TokenClaims } from '../http/app.ts';
+import type { FleetState } from '../state/fleet-state.ts';
+
+export interface LiveHubOptions {
+  batchIntervalMs: number;
+  verifyToken: (token: string) => TokenClaims;
+  log: Logger;
+  now?: () => number;
+}
+
+const ALL_ROOM = 'scope:all';
+const councilRoom = (id: string) => `scope:council:${id}`;
+
+/**
+ * socket.io push: a scoped snapshot on connect, then changes batched per interval and per room
+ * (one emit per room per interval, never one per message).
+ */
+export class LiveHub {
+  private io: Server | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private pendingCameras = new Map<string, CameraView>();
+  private pendingSites = new Map<string, SiteView>();
+
+  constructor(
+    private readonly fleet: FleetState,
+    private readonly options: LiveHubOptions,
+  ) {}
+
+  get connections(): number {
+    return this.io?.engine.clientsCount ?? 0;
+  }
+
+  attach(server: HttpServer): void {
+    const io = new Server(server, { serveClient: false, maxHttpBufferSize: 64 * 1024 });
+    io.use((socket, next) => {
+      const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+      if (typeof token !== 'string' || token.length === 0) return next(new Error('unauthorized'));
+      try {
+        socket.data.claims = this.options.verifyToken(token);
+        next();
+      } catch {
+        next(new Error('unauthorized'));
+      }
+    });
+    io.on('connection', (socket) => this.onConnection(socket));
+    this.io = io;
+    this.timer = setInterval(() => this.flush(), this.options.batchIntervalMs);
+  }
+
+  private onConnection(socket: Socket): void {
+    const claims = socket.data.claims as TokenClaims;
+    const scope = claims.role === 'council' ? new Set(claims.councilIds) : null;
+    if (scope) for (const id of scope) void socket.join(councilRoom(id));
+    else void socket.join(ALL_ROOM);
+    const snapshot: LiveSnapshot = {
+      cameras: [...this.fleet.cameras.values()].filter((c) => !scope || scope.has(c.councilId)),
+      sites: [...this.fleet.sites.values()].filter((s) => !scope || scope.has(s.councilId)),
+      at: new Date(this.options.now?.() ?? Date.now()).toISOString(),
+    };
+    socket.emit(LIVE_EVENTS.snapshot, snapshot);
+    this.options.log.debug({ user: claims.sub, role: claims.role }, 'live socket connected');
+  }
+
+  publish(change: { cameras: CameraView[]; sites: SiteView[] }): void {
+    for (const c of change.cameras) this.pendingCameras.set(c.id, c);
+    for (const s of change.sites) this.pendingSites.set(s.id, s);
+  }
+
+  private flush(): void {
+    const io = this.io;
+    if (!io || (this.pendingCameras.size === 0 && this.pendingSites.size === 0)) return;
+    const cameras = [...this.pendingCameras.values()];
+    const sites = [...this.pendingSites.values()];
+    this.pendingCameras.clear();
+    this.pendingSites.clear();
+    const at = new Date(this.options.now?.() ?? Date.now()).toISOString();
+    const all: LiveChanges = { cameras, sites, at };
+    io.to(ALL_ROOM).emit(LIVE_EVENTS.changes, all);
+    const byCouncil = new Map<string, LiveChanges>();
+    const bucket = (id: string) => {
+      let b = byCouncil.get(id);
+      if (!b) {
+        b = { cameras: [], sites: [], at };
+        byCouncil.set(id, b);
+      }
+      return b;
+    };
+    for (const c of cameras) bucket(c.councilId).cameras.push(c);
+    for (const s of sites) bucket(s.councilId).sites.push(s);
+    for (const [id, changes] of byCouncil) io.to(councilRoom(id)).emit(LIVE_EVENTS.changes, changes);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const io = this.io;
+    this.io = null;
+    if (io) {
+      io.disconnectSockets(true);
+      // The HTTP server is closed by its owner; only detach socket.io here.
+      io.engine.close();
+    }
+  }
+}

@@ -1,0 +1,249 @@
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CameraView, LiveChanges, LiveSnapshot } from '../../../src/schemas/api.ts';
+import { buildTopic } from '../../../src/topics.ts';
+import { type HubHarness, startHub } from '../../support/hub-harness.ts';
+import { uniqueId } from '../../support/services.ts';
+import { health, inventory, SitePublisher } from '../../support/site-publisher.ts';
+
+async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+describe('hub ingest, state, REST and live push', () => {
+  let h: HubHarness;
+  let token: string;
+  let site: SitePublisher;
+  const siteId = uniqueId('site');
+  const council = uniqueId('council');
+  const cams = [`${siteId}-c1`, `${siteId}-c2`];
+
+  const api = async <T>(path: string, bearer = token): Promise<{ status: number; body: T }> => {
+    const response = await fetch(`${h.hub.url}${path}`, { headers: { authorization: `Bearer ${bearer}` } });
+    return { status: response.status, body: (await response.json()) as T };
+  };
+  const camera = async (id: string) => (await api<CameraView>(`/api/cameras/${id}`)).body;
+  const deadLetters = async () =>
+    (
+      await h.hub.database.pool.query<{ code: string; path: string; topic: string }>(
+        'SELECT code, path, topic FROM dead_letters ORDER BY id',
+      )
+    ).rows;
+
+  beforeAll(async () => {
+    h = await startHub();
+    await h.createUser('op', 'operator');
+    token = await h.login('op');
+    site = new SitePublisher(siteId, h.hub.mqttUrl);
+    await site.connect();
+    await site.publish('inventory', inventory(council, cams));
+    await site.publish('siteState', { state: 'online', agentVersion: 'test' });
+  }, 180_000);
+
+  afterAll(async () => {
+    await site?.close();
+    await h?.stop();
+  });
+
+  it('serves /healthz and the OpenAPI document', async () => {
+    const health = await fetch(`${h.hub.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const doc = (await (await fetch(`${h.hub.url}/openapi.json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/cameras', '/api/cameras/{id}', '/api/auth/login', '/api/sites']),
+    );
+  });
+
+  it('refuses API calls without a valid token', async () => {
+    expect((await fetch(`${h.hub.url}/api/cameras`)).status).toBe(401);
+    expect((await api('/api/cameras', 'not-a-token')).status).toBe(401);
+  });
+
+  it('creates cameras from the inventory and moves them up on health', async () => {
+    await eventually('cameras listed', async () => {
+      const list = (await api<CameraView[]>(`/api/cameras?siteId=${siteId}`)).body;
+      return list.length === 2 ? list : undefined;
+    });
+    await site.publish('health', health(cams[0] as string, 'up'), cams[0]);
+    const up = await eventually('camera up', async () => {
+      const c = await camera(cams[0] as string);
+      return c.state === 'up' ? c : undefined;
+    });
+    expect(up.lastSeenAt).not.toBeNull();
+    expect(up.location.type).toBe('Point');
+    expect(up.councilId).toBe(council);
+  });
+
+  it('pushes a snapshot then batched changes over socket.io', async () => {
+    const socket: Socket = io(h.hub.url, { auth: { token }, transports: ['websocket'] });
+    try {
+      const snapshot = await new Promise<LiveSnapshot>((resolve, reject) => {
+        socket.once('snapshot', resolve);
+        socket.once('connect_error', reject);
+      });
+      expect(snapshot.cameras.map((c) => c.id)).toEqual(expect.arrayContaining(cams));
+      const changed = new Promise<CameraView>((resolve) => {
+        socket.on('changes', (changes: LiveChanges) => {
+          const c = changes.cameras.find((x) => x.id === cams[1] && x.state === 'down');
+          if (c) resolve(c);
+        });
+      });
+      await site.publish(
+        'health',
+        health(cams[1] as string, 'down', [{ code: 'unreachable', message: 'connection refused' }]),
+        cams[1],
+      );
+      const c = await changed;
+      expect(c.reasons[0]?.code).toBe('unreachable');
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('refuses sockets without a valid token', async () => {
+    const socket = io(h.hub.url, {
+      auth: { token: 'forged' },
+      transports: ['websocket'],
+      reconnection: false,
+    });
+    const error = await new Promise<Error>((resolve) => socket.once('connect_error', resolve));
+    socket.close();
+    expect(error.message).toBe('unauthorized');
+  });
+
+  it('dead-letters bad input with a reason and keeps ingesting good messages', async () => {
+    const before = (await deadLetters()).length;
+    const t = (kind: 'health', cam: string) => buildTopic(kind, { siteId, cameraId: cam });
+    await site.raw(t('health', cams[0] as string), '{not json');
+    await site.raw(
+      t('health', cams[0] as string),
+      JSON.stringify(site.envelope({ ...health(cams[0] as string, 'up'), state: 'sideways' })),
+    );
+    await site.raw(
+      buildTopic('health', { siteId: 'other-site', cameraId: cams[0] }),
+      JSON.stringify(site.envelope(health(cams[0] as string, 'up'))),
+    );
+    await site.raw(
+      t('health', cams[0] as string),
+      JSON.stringify(site.envelope({ ...health(cams[0] as string, 'up'), pad: 'x'.repeat(70_000) })),
+    );
+    await site.raw(`cctv/v1/site/${siteId}/bogus`, '{}');
+    await site.raw(
+      t('health', 'no-such-camera'),
+      JSON.stringify(site.envelope(health('no-such-camera', 'up'))),
+    );
+    await site.publish(
+      'health',
+      health(cams[0] as string, 'degraded', [{ code: 'clock_offset', message: 'clock 7 s off' }]),
+      cams[0],
+    );
+    await eventually('degraded after bad input', async () =>
+      (await camera(cams[0] as string)).state === 'degraded' ? true : undefined,
+    );
+    const rows = (
+      await eventually('dead letters', async () => {
+        const all = await deadLetters();
+        return all.length - before >= 6 ? all : undefined;
+      })
+    ).slice(before);
+    expect(rows.map((r) => r.code)).toEqual([
+      'BAD_JSON',
+      'BAD_SCHEMA',
+      'SITE_MISMATCH',
+      'TOO_LARGE',
+      'BAD_TOPIC',
+      'UNKNOWN_CAMERA',
+    ]);
+    expect(rows[1]?.path).toBe('/payload/state');
+    const stats = (await api<{ deadLettered: number }>('/api/ingest/stats')).body;
+    expect(stats.deadLettered).toBeGreaterThanOrEqual(6);
+  });
+
+  it('is idempotent on msgId', async () => {
+    const envelope = site.envelope(
+      health(cams[0] as string, 'degraded', [{ code: 'clock_offset', message: 'clock 7 s off' }]),
+    );
+    const topic = buildTopic('health', { siteId, cameraId: cams[0] });
+    await site.raw(topic, JSON.stringify(envelope));
+    await site.raw(topic, JSON.stringify(envelope));
+    await site.raw(topic, JSON.stringify(envelope));
+    await h.hub.pipeline.idle();
+    await eventually('sample stored', async () => {
+      const r = await h.hub.database.pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM health_samples WHERE msg_id = $1',
+        [envelope.msgId],
+      );
+      return r.rows[0]?.n === 1 ? true : undefined;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const r = await h.hub.database.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM health_samples WHERE msg_id = $1',
+      [envelope.msgId],
+    );
+    expect(r.rows[0]?.n).toBe(1);
+  });
+
+  it('keeps state as intervals with exactly one open interval per camera', async () => {
+    const rows = (
+      await h.hub.database.pool.query<{ state: string; ended_at: Date | null }>(
+        'SELECT state, ended_at FROM camera_state_intervals WHERE camera_id = $1 ORDER BY started_at, id',
+        [cams[0]],
+      )
+    ).rows;
+    expect(rows.map((r) => r.state)).toEqual(['unknown', 'up', 'degraded']);
+    expect(rows.filter((r) => r.ended_at === null)).toHaveLength(1);
+  });
+
+  it("turns the site's cameras unknown when its last will arrives", async () => {
+    site.kill();
+    const offline = await eventually(
+      'cameras unknown',
+      async () => {
+        const list = (await api<CameraView[]>(`/api/cameras?siteId=${siteId}`)).body;
+        return list.every((c) => c.state === 'unknown') ? list : undefined;
+      },
+      30_000,
+    );
+    expect(offline[0]?.reasons[0]?.code).toBe('site_offline');
+    const sites = (await api<{ id: string; state: string }[]>('/api/sites')).body;
+    expect(sites.find((s) => s.id === siteId)?.state).toBe('offline');
+    site = new SitePublisher(siteId, h.hub.mqttUrl);
+    await site.connect();
+  });
+
+  it('scopes a council officer to its own councils', async () => {
+    const otherSite = new SitePublisher(uniqueId('site'), h.hub.mqttUrl);
+    await otherSite.connect(false);
+    const otherCouncil = uniqueId('council');
+    await otherSite.publish('inventory', inventory(otherCouncil, [`${otherSite.siteId}-c1`]));
+    await eventually('other camera', async () =>
+      (await camera(`${otherSite.siteId}-c1`)).id ? true : undefined,
+    );
+    await h.createUser('officer', 'council', [council]);
+    const officer = await h.login('officer');
+    const mine = (await api<CameraView[]>('/api/cameras', officer)).body;
+    expect(mine.length).toBe(2);
+    expect(mine.every((c) => c.councilId === council)).toBe(true);
+    expect((await api(`/api/cameras/${otherSite.siteId}-c1`, officer)).status).toBe(404);
+    expect((await api('/api/ingest/stats', officer)).status).toBe(403);
+    await otherSite.close();
+  });
+});

@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import pino from 'pino';
+import { hashPassword } from '../../hub-server/src/auth/passwords.ts';
+import { Hub } from '../../hub-server/src/hub.ts';
+import { UserRepository } from '../../hub-server/src/repositories/user-repository.ts';
+import { HUB_ENV_ALIASES, HUB_ENV_PREFIX, HubConfig } from '../../src/config/hub-config.ts';
+import { resolveConfig } from '../../src/config/resolve.ts';
+import type { Role } from '../../src/schemas/api.ts';
+import { type TestServices, testServices } from './services.ts';
+
+export interface HubHarness {
+  hub: Hub;
+  services: TestServices;
+  login: (username: string, password?: string) => Promise<string>;
+  createUser: (username: string, role: Role, councilIds?: string[], password?: string) => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+/** Starts a real hub (database, broker, ingest, HTTP, sockets) on free ports. */
+export async function startHub(overrides: Record<string, string> = {}): Promise<HubHarness> {
+  const services = await testServices();
+  const env: Record<string, string> = {
+    PORT: '0',
+    MQTT_PORT: '0',
+    DEMO: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    CCTV_HUB__database__dataDir: join(services.dataDir, 'pglite'),
+    CCTV_HUB__mqtt__clientId: `hub-test-${randomBytes(4).toString('hex')}`,
+    CCTV_HUB__state__sweepIntervalMs: '500',
+    CCTV_HUB__live__batchIntervalMs: '50',
+    CCTV_HUB__ingest__flushIntervalMs: '20',
+    ...overrides,
+  };
+  if (services.databaseUrl) env.DATABASE_URL = services.databaseUrl;
+  if (services.mqttUrl) env.MQTT_URL = services.mqttUrl;
+  const config = resolveConfig(HubConfig, { env, envAliases: HUB_ENV_ALIASES, envPrefix: HUB_ENV_PREFIX });
+  const hub = new Hub({
+    config,
+    log: pino({ level: config.log.level }),
+    env: { CCTV_AUTH_SECRET: 'test-secret-not-for-production' },
+  });
+  await hub.start();
+  const login = async (username: string, password = 'demo') => {
+    const response = await fetch(`${hub.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+    if (!response.ok) throw new Error(`login as ${username} failed: ${response.status}`);
+    return ((await response.json()) as { token: string }).token;
+  };
+  return {
+    hub,
+    services,
+    login,
+    createUser: async (username, role, councilIds = [], password = 'demo') => {
+      await new UserRepository(hub.database.pool).upsert({
+        username,
+        role,
+        councilIds,
+        passwordHash: await hashPassword(password),
+      });
+    },
+    stop: async () => {
+      await hub.stop();
+      await services.cleanup();
+    },
+  };
+}
