@@ -92,6 +92,7 @@ export class CameraMonitor {
     const { now, logger } = this.options;
     const observedAtMs = now();
     let failure: HealthObservation['failure'] = null;
+    let failureError: AgentError | null = null;
     let clock: ClockReading | null = null;
     let device: DeviceInfo | null = null;
     let image: ImageCheck | null = null;
@@ -101,8 +102,10 @@ export class CameraMonitor {
     } catch (error) {
       const e = asAgentError(error, this.context());
       // No answer at all means the camera is down; a clock the camera cannot report is only missing data.
-      if (e.code === 'unreachable' || e.code === 'timeout') failure = { code: e.code, message: e.message };
-      else logger.info({ err: e.toLog() }, 'camera clock unavailable');
+      if (e.code === 'unreachable' || e.code === 'timeout') {
+        failure = { code: e.code, message: e.message };
+        failureError = e;
+      } else logger.info({ err: e.toLog() }, 'camera clock unavailable');
     }
     if (failure === null) {
       try {
@@ -113,6 +116,7 @@ export class CameraMonitor {
         this.reading = null;
         const code = (POLL_FAILURES.includes(e.code) ? e.code : 'onvif_error') as PollFailureCode;
         failure = { code, message: e.message };
+        failureError = e;
       }
     }
     const profile = this.mainProfile;
@@ -128,7 +132,7 @@ export class CameraMonitor {
       commissionedBitrateKbps: this.options.camera.commissioning.bitrateKbps ?? null,
     };
     const { state, reasons } = classifyHealth(observation, this.options.thresholds);
-    if (failure) logger.warn({ cameraId: this.cameraId, failure }, 'camera poll failed');
+    if (failureError) logger.warn({ err: failureError.toLog() }, 'camera poll failed');
     return {
       observedAtMs,
       payload: {

@@ -13,7 +13,9 @@ export type AgentErrorCode =
   | 'stream_error'
   | 'snapshot_failed'
   | 'image_decode_failed'
-  | 'aborted';
+  | 'aborted'
+  | 'publish_invalid'
+  | 'not_started';
 
 export interface ErrorContext {
   siteId?: string;

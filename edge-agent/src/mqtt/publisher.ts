@@ -4,6 +4,7 @@ import { stripUrlCredentials } from '../../../src/config/resolve.ts';
 import type { InventoryPayload, SiteStatePayload } from '../../../src/schemas/payloads.ts';
 import { buildTopic, type PayloadOf, TOPICS, type TopicKind, type TopicParams } from '../../../src/topics.ts';
 import { formatIssues } from '../../../src/validation.ts';
+import { AgentError } from '../errors.ts';
 import { type EnvelopeFactory, validateEnvelope } from './envelope.ts';
 
 export type PublishParams = Omit<TopicParams, 'siteId'>;
@@ -87,12 +88,23 @@ export class MqttPublisher implements Publisher {
     this.listen(client, 'reconnect', () => {
       client.options.will = this.will();
     });
-    this.listen(client, 'offline', () =>
-      o.logger.warn(where, 'broker connection lost; holding messages in memory'),
-    );
-    this.listen(client, 'error', (error: Error) =>
-      o.logger.warn({ ...where, err: error.message }, 'broker error'),
-    );
+    // mqtt.js reports the same refusal on every retry: log a loss once and an error only when it changes.
+    let lastError = '';
+    let online = true;
+    this.listen(client, 'connect', () => {
+      lastError = '';
+      online = true;
+    });
+    this.listen(client, 'offline', () => {
+      if (!online) return;
+      online = false;
+      o.logger.warn(where, 'broker connection lost; holding messages in memory');
+    });
+    this.listen(client, 'error', (error: Error) => {
+      if (error.message === lastError) return;
+      lastError = error.message;
+      o.logger.warn({ ...where, err: error.message }, 'broker error');
+    });
   }
 
   private listen(
@@ -127,13 +139,22 @@ export class MqttPublisher implements Publisher {
     observedAtMs: number,
   ): Promise<void> {
     const client = this.client;
-    if (!client) throw new Error(`publisher for site ${this.options.siteId} is not started`);
+    if (!client) {
+      throw new AgentError('not_started', 'publisher is not started', { siteId: this.options.siteId });
+    }
     const envelope = this.options.envelopes.wrap(payload, observedAtMs);
     const checked = validateEnvelope(kind, envelope);
     if (!checked.ok) {
       // A bug on our side: the hub would dead-letter it anyway, so say exactly what is wrong here.
       this.counters.rejected += 1;
-      throw new Error(`outgoing ${kind} message is invalid: ${formatIssues(checked.issues)}`);
+      throw new AgentError(
+        'publish_invalid',
+        `outgoing ${kind} message is invalid: ${formatIssues(checked.issues)}`,
+        {
+          siteId: this.options.siteId,
+          ...(params.cameraId ? { cameraId: params.cameraId } : {}),
+        },
+      );
     }
     const topic = buildTopic(kind, { siteId: this.options.siteId, ...params });
     this.counters.queueLength += 1;

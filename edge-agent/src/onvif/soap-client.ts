@@ -144,8 +144,9 @@ export function postSoap(request: SoapRequest): Promise<SoapResponse> {
         });
       },
     );
+    const operation = context.operation ?? 'SOAP request';
     const timer = setTimeout(() => {
-      finish(new AgentError('timeout', `no answer within ${request.timeoutMs} ms`, context));
+      finish(new AgentError('timeout', `${operation}: no answer within ${request.timeoutMs} ms`, context));
       req.destroy();
     }, request.timeoutMs);
     req.on('error', (error: NodeJS.ErrnoException) => {

@@ -252,6 +252,36 @@ describe('EdgeAgent against simulated cameras and a real broker', () => {
     await fleet.clearFault('cam-1');
   });
 
+  it('wrong credentials answered as HTTP 200 + SOAP fault -> down with auth_failed', async () => {
+    const from = watcher.messages.length;
+    await fleet.setFault('cam-2', { kind: 'wrong-credentials', httpStatus: 200 });
+    const r = await healthAfter(
+      'cam-2',
+      from,
+      (x) => reasonCodes(x).includes('auth_failed'),
+      5_000,
+      'auth failure',
+    );
+    expect(r.message.kind === 'health' && r.message.envelope.payload.state).toBe('down');
+    await fleet.clearFault('cam-2');
+  });
+
+  it('blank image -> degraded with image_blank', async () => {
+    const from = watcher.messages.length;
+    await fleet.setFault('cam-3', { kind: 'blank-image' });
+    const r = await healthAfter(
+      'cam-3',
+      from,
+      (x) => reasonCodes(x).includes('image_blank'),
+      5_000,
+      'blank image',
+    );
+    if (r.message.kind !== 'health') throw new Error('unreachable');
+    expect(r.message.envelope.payload.state).toBe('degraded');
+    expect(r.message.envelope.payload.image?.lumaStdDev).toBeLessThan(4);
+    await fleet.clearFault('cam-3');
+  });
+
   it('never publishes a camera password, and every message decodes', () => {
     expect(watcher.messages.length).toBeGreaterThan(20);
     for (const m of watcher.messages) {
