@@ -11,6 +11,8 @@ import { CAMERA_STATE_ORDER, CAMERA_STATE_STYLE } from './states.ts';
  * per-marker DOM hooks (`data-camera-id`, `data-state`) then exist in the table only.
  */
 export const CANVAS_THRESHOLD = 3000;
+/** In canvas mode each redraw repaints every marker, so live changes are batched further. */
+const CANVAS_REDRAW_INTERVAL_MS = 500;
 const RADIUS = 6;
 const SELECTED_RADIUS = 9;
 
@@ -31,9 +33,13 @@ export class MapView {
   private renderer: L.Renderer | null = null;
   private readonly layer = L.featureGroup();
   private readonly markers = new Map<string, L.CircleMarker>();
+  /** State each marker was last drawn with: most changes are heartbeats that leave the colour alone. */
+  private readonly drawnState = new Map<string, CameraView['state']>();
   private filters: Filters;
   private selectedId: string | null = null;
   private fitted = false;
+  private readonly pendingIds = new Set<string>();
+  private pendingTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly options: MapViewOptions,
@@ -74,9 +80,12 @@ export class MapView {
   }
 
   stop(): void {
+    if (this.pendingTimer !== null) clearTimeout(this.pendingTimer);
+    this.pendingTimer = null;
     this.map?.remove();
     this.map = null;
     this.markers.clear();
+    this.drawnState.clear();
   }
 
   /** After the layout around the map changes size. */
@@ -100,6 +109,7 @@ export class MapView {
         if (!cameras.has(id)) {
           this.layer.removeLayer(marker);
           this.markers.delete(id);
+          this.drawnState.delete(id);
         }
       }
       for (const camera of cameras.values()) this.upsert(camera);
@@ -109,8 +119,22 @@ export class MapView {
       }
       return;
     }
-    this.ensureRenderer(cameras.size);
-    for (const id of update.cameraIds) {
+    if (cameras.size > 0) this.ensureRenderer(cameras.size);
+    if (!this.canvasMode) {
+      this.upsertIds(update.cameraIds);
+      return;
+    }
+    for (const id of update.cameraIds) this.pendingIds.add(id);
+    this.pendingTimer ??= setTimeout(() => {
+      this.pendingTimer = null;
+      this.upsertIds(this.pendingIds);
+      this.pendingIds.clear();
+    }, CANVAS_REDRAW_INTERVAL_MS);
+  }
+
+  private upsertIds(ids: Iterable<string>): void {
+    const { cameras } = this.options.store;
+    for (const id of ids) {
       const camera = cameras.get(id);
       if (camera) this.upsert(camera);
     }
@@ -142,7 +166,7 @@ export class MapView {
   private ensureRenderer(cameraCount: number): void {
     // Chosen once, at the first snapshot: switching renderers would mean rebuilding every marker.
     if (this.renderer !== null) return;
-    this.renderer = cameraCount > CANVAS_THRESHOLD ? L.canvas({ padding: 0.3 }) : L.svg({ padding: 0.3 });
+    this.renderer = cameraCount > CANVAS_THRESHOLD ? L.canvas({ padding: 0.1 }) : L.svg({ padding: 0.3 });
     this.map?.getContainer().setAttribute('data-renderer', this.canvasMode ? 'canvas' : 'svg');
   }
 
@@ -170,10 +194,13 @@ export class MapView {
       const latLng = toLatLng(camera);
       const current = marker.getLatLng();
       if (current.lat !== latLng[0] || current.lng !== latLng[1]) marker.setLatLng(latLng);
-      marker.setStyle(this.colours(camera.state, selected));
-      this.decorate(camera.id);
+      if (this.drawnState.get(camera.id) !== camera.state) {
+        marker.setStyle(this.colours(camera.state, selected));
+        this.decorate(camera.id);
+      }
       if (marker.isTooltipOpen()) marker.getTooltip()?.update();
     }
+    this.drawnState.set(camera.id, camera.state);
     this.syncMembership(marker, camera);
   }
 
