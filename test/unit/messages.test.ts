@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { decodeMessage } from '../../src/messages.ts';
+import type { HealthPayload } from '../../src/schemas/payloads.ts';
+
+const health: HealthPayload = {
+  cameraId: 'cam-1',
+  state: 'up',
+  reasons: [],
+  responseMs: 10,
+  clock: null,
+  device: null,
+  image: null,
+};
+const envelope = (over: Record<string, unknown> = {}, payload: unknown = health) => ({
+  v: 1,
+  msgId: '0b6f7c1e-2f7a-4c55-9b8e-6a1c1c1d2e3f',
+  siteId: 'site-a',
+  seq: 1,
+  observedAt: '2026-03-29T00:59:59.500Z',
+  payload,
+  ...over,
+});
+const topic = 'cctv/v1/site/site-a/camera/cam-1/health';
+const bytes = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
+
+describe('decodeMessage', () => {
+  it('accepts a valid health message', () => {
+    const result = decodeMessage(topic, bytes(envelope()), 65536);
+    expect(result.ok).toBe(true);
+    if (result.ok) {
+      expect(result.message.kind).toBe('health');
+      expect(result.message.cameraId).toBe('cam-1');
+    }
+  });
+
+  it.each([
+    ['oversized payload', topic, bytes(envelope()), 50, 'TOO_LARGE', '/'],
+    ['malformed JSON', topic, bytes('{"v":1,'), 65536, 'BAD_JSON', '/'],
+    ['JSON that is not an object', topic, bytes('42'), 65536, 'BAD_SCHEMA', '/'],
+    ['unknown field in envelope', topic, bytes(envelope({ extra: 1 })), 65536, 'BAD_SCHEMA', '/extra'],
+    ['wrong protocol version', topic, bytes(envelope({ v: 2 })), 65536, 'BAD_SCHEMA', '/v'],
+    [
+      'bad state',
+      topic,
+      bytes(envelope({}, { ...health, state: 'sideways' })),
+      65536,
+      'BAD_SCHEMA',
+      '/payload/state',
+    ],
+    [
+      'bad timestamp',
+      topic,
+      bytes(envelope({ observedAt: 'yesterday' })),
+      65536,
+      'BAD_SCHEMA',
+      '/observedAt',
+    ],
+    ['negative seq', topic, bytes(envelope({ seq: -1 })), 65536, 'BAD_SCHEMA', '/seq'],
+    [
+      'site in topic differs',
+      'cctv/v1/site/site-b/camera/cam-1/health',
+      bytes(envelope()),
+      65536,
+      'SITE_MISMATCH',
+      '/siteId',
+    ],
+    [
+      'camera in topic differs',
+      'cctv/v1/site/site-a/camera/cam-2/health',
+      bytes(envelope()),
+      65536,
+      'CAMERA_MISMATCH',
+      '/payload/cameraId',
+    ],
+    ['unknown topic', 'cctv/v1/site/site-a/camera/cam-1/selfie', bytes(envelope()), 65536, 'BAD_TOPIC', '/'],
+    [
+      'prototype pollution attempt',
+      topic,
+      bytes('{"__proto__":{"x":1},"v":1}'),
+      65536,
+      'BAD_SCHEMA',
+      '/msgId',
+    ],
+  ])('rejects %s', (_name, t, raw, max, code, path) => {
+    const result = decodeMessage(t, raw, max);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.rejection.code).toBe(code);
+      expect(result.rejection.path).toBe(path);
+      expect(result.rejection.message.length).toBeGreaterThan(5);
+    }
+  });
+});
