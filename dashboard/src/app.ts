@@ -92,7 +92,11 @@ export class DashboardApp {
     );
     this.mapView.start(mapElement);
     this.table.start();
-    this.store.onStatus((status, at) => this.header.setStatus(status, at));
+    this.store.onStatus((status, at) => {
+      this.header.setStatus(status, at);
+      // Lets the styles mark shown data as possibly stale while the socket is down.
+      document.getElementById('app')?.setAttribute('data-connection', status);
+    });
     this.store.onUpdate((update) => this.onUpdate(update));
     this.store.start();
     void this.loadCatalog();
