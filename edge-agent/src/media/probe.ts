@@ -27,7 +27,10 @@ export interface ProbeOptions {
   context: ErrorContext;
 }
 
-/** Credentials go into the URL only here, for the child process, and never into anything reported. */
+/**
+ * Credentials go into the URL only here, for the child process, and never into anything reported. They are
+ * visible in the host's process list while ffprobe runs: the agent host is trusted with them anyway.
+ */
 export function withCredentials(uri: string, username: string, password: string): string {
   const url = new URL(uri);
   url.username = encodeURIComponent(username);
@@ -41,6 +44,8 @@ export function probeArgs(uri: string, timeoutMs: number, sampleMs: number): str
     '-v',
     'error',
     // A server that accepts and never answers hangs ffprobe without these (DESIGN, known facts).
+    // `-timeout` is the RTSP socket I/O timeout in microseconds from ffmpeg 5 on (the npm-shipped ffprobe is
+    // 6.x, Debian 12 has 5.1); ffmpeg 4.x called that `-stimeout` and read `-timeout` as "listen mode".
     ...(rtsp ? ['-rtsp_transport', 'tcp', '-timeout', String(timeoutMs * 1000)] : []),
     '-analyzeduration',
     '300000',
