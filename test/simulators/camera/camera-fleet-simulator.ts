@@ -83,6 +83,7 @@ export class CameraFleetSimulator {
     if (this.running) return;
     const ffmpegPath = this.options.ffmpegPath ?? resolveMediaBinaries().ffmpegPath;
     const media = new MediaCache(this.options.cacheDir, ffmpegPath, this.log);
+    // Digest nonce lifetimes are protocol time, not the simulated camera clock (which tests may freeze).
     const digest = new DigestAuthenticator('CCTV-Sim', Date.now);
     const rtsp = new RtspServer({
       host: this.host,
