@@ -21,7 +21,7 @@ export interface EdgeAgentOptions {
   logger: Logger;
   media: MediaBinaries;
   now?: () => number;
-  /** Source of jitter for first polls, in [0, 1). */
+  /** Source of jitter for first polls (spread over one poll period), in [0, 1). */
   random?: () => number;
   agentVersion?: string;
   /** Replaces the node-onvif adapter for a camera (e.g. another ONVIF library); default node-onvif. */
@@ -154,15 +154,17 @@ export class EdgeAgent {
       scheduler.add({
         key: `poll:${monitor.cameraId}`,
         intervalMs: config.poll.intervalMs,
-        initialDelayMs: Math.floor(random() * Math.min(config.poll.intervalMs, 2_000)),
+        // Spread first polls over a whole period so a site (or the demo's many sites) does not poll in one burst.
+        initialDelayMs: Math.floor(random() * config.poll.intervalMs),
         limit: pollLimit,
         run: () => this.pollOnce(monitor),
       });
       scheduler.add({
         key: `probe:${monitor.cameraId}`,
         intervalMs: config.poll.probeIntervalMs,
-        // The first probe is triggered by the first successful poll (it needs the stream URI).
-        initialDelayMs: config.poll.probeIntervalMs,
+        // The first probe needs the stream URI from the first poll; after that, spread the first probes
+        // over one probe period so a site's streams are not all pulled at once over a thin town link.
+        initialDelayMs: config.poll.intervalMs + Math.floor(random() * config.poll.probeIntervalMs),
         limit: probeLimit,
         run: () => this.probeOnce(monitor),
       });
@@ -185,7 +187,6 @@ export class EdgeAgent {
       stats.lastPollMs = this.now() - startedAt;
     }
     this.send('health', { cameraId: monitor.cameraId }, payload, observedAtMs);
-    if (!monitor.hasProbed && monitor.mainProfile) this.scheduler?.trigger(`probe:${monitor.cameraId}`);
   }
 
   private async probeOnce(monitor: CameraMonitor): Promise<void> {

@@ -64,6 +64,7 @@ export class CameraMonitor {
   private reading: DeviceReading | null = null;
   private lastProbe: { observation: StreamObservation; atMs: number } | null = null;
   private videoLost: boolean | null = null;
+  private lastImage: { check: ImageCheck | null; atMs: number } | null = null;
 
   constructor(private readonly options: CameraMonitorOptions) {}
 
@@ -121,7 +122,11 @@ export class CameraMonitor {
     }
     const profile = this.mainProfile;
     if (failure === null && profile?.snapshotUri) {
-      image = await this.checkImage(profile.snapshotUri);
+      // A snapshot check decodes a JPEG; once per imageIntervalMs is enough to catch a blank or dark
+      // view well inside the 15-minute image rule, and the last result stands in between.
+      const due = !this.lastImage || observedAtMs - this.lastImage.atMs >= this.options.poll.imageIntervalMs;
+      if (due) this.lastImage = { check: await this.checkImage(profile.snapshotUri), atMs: observedAtMs };
+      image = this.lastImage?.check ?? null;
     }
     const observation: HealthObservation = {
       failure,

@@ -37,7 +37,12 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (config.demo.enabled) {
-    demo = new DemoFleet({ mqttUrl: hub.mqttUrl, config: config.demo, log: log.child({ part: 'demo' }) });
+    demo = new DemoFleet({
+      mqttUrl: hub.mqttUrl,
+      config: config.demo,
+      logLevel: config.log.level,
+      log: log.child({ part: 'demo' }),
+    });
     await demo.start();
   }
 }

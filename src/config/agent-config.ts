@@ -88,6 +88,11 @@ export const AgentConfig = Type.Object(
           default: 10_000,
           description: 'Limit on each stream probe (process is killed after it)',
         }),
+        imageIntervalMs: Type.Integer({
+          minimum: 1000,
+          default: 60_000,
+          description: 'Snapshot image check period per camera (decoding a snapshot costs more than a poll)',
+        }),
         probeSampleMs: Type.Integer({
           minimum: 500,
           maximum: 30_000,

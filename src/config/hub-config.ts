@@ -167,17 +167,17 @@ export const HubConfig = Type.Object(
         maxCamerasPerSite: Type.Integer({
           minimum: 1,
           maximum: 500,
-          default: 20,
+          default: 10,
           description: 'Cap on simulated cameras per town',
         }),
         pollIntervalMs: Type.Integer({
           minimum: 1000,
-          default: 10_000,
+          default: 15_000,
           description: 'Demo agents poll cameras this often',
         }),
         probeIntervalMs: Type.Integer({
           minimum: 1000,
-          default: 60_000,
+          default: 120_000,
           description: 'Demo agents probe streams this often',
         }),
         faultIntervalMs: Type.Integer({

@@ -80,8 +80,9 @@ export class MqttPublisher implements Publisher {
       o.logger.info(where, 'connected to broker');
       const { siteState, inventory } = o.onlineState();
       const at = o.now();
-      this.track(this.publish('siteState', {}, siteState, at));
+      // Inventory first: the hub learns the site and its cameras before their state.
       this.track(this.publish('inventory', {}, inventory, at));
+      this.track(this.publish('siteState', {}, siteState, at));
     });
     // The will is sent inside CONNECT, so refresh its envelope before each attempt (its observedAt is the
     // connect time and its seq is older than anything published afterwards).

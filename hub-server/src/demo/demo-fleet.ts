@@ -1,19 +1,75 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { HubConfig } from '../../../src/config/hub-config.ts';
+import type { DemoProcessConfig } from './fleet-process.ts';
+
+const PROCESS_SCRIPT = fileURLToPath(new URL('./fleet-process.ts', import.meta.url));
 
 export interface DemoFleetOptions {
   mqttUrl: string;
   config: HubConfig['demo'];
+  logLevel: string;
   log: Logger;
+  startTimeoutMs?: number;
 }
 
-/** Simulated town sites (camera simulator + edge agents) publishing to the hub's broker. */
+/** Runs the simulated town sites (cameras + edge agents) in a child process that publishes to the hub. */
 export class DemoFleet {
+  private child: ChildProcess | null = null;
+
   constructor(private readonly options: DemoFleetOptions) {}
 
   async start(): Promise<void> {
-    this.options.log.info('demo fleet starting');
+    const { config, log } = this.options;
+    const child = fork(PROCESS_SCRIPT, [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.child = child;
+    const request: DemoProcessConfig = {
+      mqttUrl: this.options.mqttUrl,
+      towns: config.towns,
+      maxCamerasPerSite: config.maxCamerasPerSite,
+      pollIntervalMs: config.pollIntervalMs,
+      probeIntervalMs: config.probeIntervalMs,
+      faultIntervalMs: config.faultIntervalMs,
+      logLevel: this.options.logLevel,
+    };
+    const timeoutMs = this.options.startTimeoutMs ?? 180_000;
+    const ready = await new Promise<{ sites: number; cameras: number }>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`demo fleet did not start within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      child.once('message', (message: { ready?: { sites: number; cameras: number }; error?: string }) => {
+        clearTimeout(timer);
+        if (message.ready) resolve(message.ready);
+        else reject(new Error(`demo fleet failed: ${message.error ?? 'unknown error'}`));
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`demo fleet exited during start (code ${code})`));
+      });
+      child.send({ start: request });
+    });
+    child.on('exit', (code, signal) => {
+      if (this.child === child) log.error({ code, signal }, 'demo fleet process exited');
+    });
+    log.info(ready, 'demo fleet running');
   }
 
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((done) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        done();
+      });
+      child.send({ stop: true });
+    });
+  }
 }

@@ -36,6 +36,8 @@ class Working {
   readonly siteUpdates = new Map<string, sql.SiteUpdate>();
   readonly transitions: Transition[] = [];
   readonly removed = new Set<string>();
+  /** Pending site states applied in this batch; forgotten only once it commits. */
+  readonly consumedPending = new Set<string>();
 
   constructor(private readonly fleet: FleetState) {}
 
@@ -224,7 +226,15 @@ export async function processBatch(
               ? { type: 'Point', coordinates: [inv.location.lon, inv.location.lat] }
               : null,
           };
-          work.sites.set(site.id, site);
+          const pending = fleet.pendingSiteStates.get(site.id);
+          if (pending && site.state !== pending.state) {
+            work.putSite(
+              { ...site, state: pending.state, stateSince: pending.at.toISOString() },
+              true,
+              pending.agentVersion,
+            );
+          } else work.sites.set(site.id, site);
+          if (pending) work.consumedPending.add(site.id);
           const added = new Set(result.added);
           for (const cam of inv.cameras) {
             if (result.foreign.includes(cam.id)) continue;
@@ -256,20 +266,18 @@ export async function processBatch(
         }
         case 'siteState': {
           const site = work.site(message.siteId);
-          if (!site) {
-            deadLetter(
-              raw,
-              message.siteId,
-              'UNKNOWN_SITE',
-              '/siteId',
-              `site ${message.siteId} has sent no inventory yet`,
-            );
-            accepted--;
-            break;
-          }
           const payload = message.envelope.payload;
           // The last will was composed at connect time; the site went offline when the broker says so.
           const stateAt = payload.state === 'offline' ? receivedAt : at;
+          if (!site) {
+            // Applied when the inventory arrives; retained messages are redelivered in any order.
+            fleet.pendingSiteStates.set(message.siteId, {
+              state: payload.state,
+              at: stateAt,
+              agentVersion: payload.agentVersion ?? null,
+            });
+            break;
+          }
           const changed = site.state !== payload.state;
           work.putSite(
             {
@@ -403,6 +411,7 @@ export async function processBatch(
 
   // Live views carry state changes, not every heartbeat's lastSeenAt.
   const changedCameras: CameraView[] = [];
+  for (const id of work.consumedPending) fleet.pendingSiteStates.delete(id);
   for (const id of work.removed) fleet.cameras.delete(id);
   for (const cam of work.cameras.values()) {
     if (work.removed.has(cam.id)) continue;

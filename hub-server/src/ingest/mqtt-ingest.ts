@@ -20,6 +20,8 @@ export interface MqttIngestOptions {
 export class MqttIngest {
   private client: MqttClient | null = null;
   private connectedOnce = false;
+  /** PUBACKs held until their message is committed, by MQTT packet id. */
+  private readonly pending = new Map<number, { committed: boolean; send: (() => void) | null }>();
 
   constructor(
     private readonly options: MqttIngestOptions,
@@ -42,11 +44,21 @@ export class MqttIngest {
       password: this.options.password ?? undefined,
     });
     this.client = client;
+    this.deferPubacks(client);
     client.handleMessage = (packet, callback) => {
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-      this.pipeline.push(packet.topic, payload, () => callback());
+      const messageId = packet.qos > 0 ? packet.messageId : undefined;
+      if (messageId !== undefined) this.pending.set(messageId, { committed: false, send: null });
+      this.pipeline.push(packet.topic, payload, () => {
+        if (messageId !== undefined) this.release(messageId);
+      });
+      // Returning at once lets mqtt.js parse the next packet; the PUBACK itself waits (see deferPubacks).
+      callback();
     };
     client.on('error', (error) => log.error({ err: error.message }, 'mqtt ingest error'));
+    // Packet ids are per connection: PUBACKs parked for a lost connection must never be sent on the
+    // next one (they could acknowledge a different message). The broker redelivers those messages.
+    client.on('close', () => this.pending.clear());
     client.on('offline', () => log.warn('mqtt ingest offline; reconnecting'));
     client.on('connect', (connack) => {
       log.info({ sessionPresent: connack.sessionPresent }, 'mqtt ingest connected');
@@ -74,6 +86,41 @@ export class MqttIngest {
       client.once('connect', onConnect);
       client.once('error', onError);
     });
+  }
+
+  /**
+   * mqtt.js handles incoming packets one at a time and only moves on once handleMessage's callback
+   * has run, which also sends the PUBACK. To batch writes and still acknowledge only after commit
+   * [MQTT-4.3.2], the client's packet sender is wrapped: a PUBACK for a message not yet committed is
+   * parked and sent when the pipeline commits it. A crash before then leaves it unacknowledged, so
+   * the broker redelivers (persistent session) and msgId dedupe absorbs the repeat.
+   */
+  private deferPubacks(client: MqttClient): void {
+    type Send = (packet: { cmd: string; messageId?: number }, cb?: () => void, ...rest: unknown[]) => void;
+    const target = client as unknown as { _sendPacket: Send };
+    const original = target._sendPacket.bind(client);
+    target._sendPacket = (packet, cb, ...rest) => {
+      const entry =
+        packet.cmd === 'puback' && packet.messageId !== undefined
+          ? this.pending.get(packet.messageId)
+          : undefined;
+      if (!entry || entry.committed) {
+        if (entry && packet.messageId !== undefined) this.pending.delete(packet.messageId);
+        original(packet, cb, ...rest);
+        return;
+      }
+      entry.send = () => original(packet, undefined, ...rest);
+      cb?.();
+    };
+  }
+
+  private release(messageId: number): void {
+    const entry = this.pending.get(messageId);
+    if (!entry) return;
+    if (entry.send) {
+      this.pending.delete(messageId);
+      entry.send();
+    } else entry.committed = true;
   }
 
   async stop(): Promise<void> {

@@ -16,6 +16,11 @@ import {
 export class FleetState {
   readonly cameras = new Map<string, CameraView>();
   readonly sites = new Map<string, SiteView>();
+  /** Site states that arrived before the site's inventory (retained messages come in any order). */
+  readonly pendingSiteStates = new Map<
+    string,
+    { state: 'online' | 'offline'; at: Date; agentVersion: string | null }
+  >();
 
   async load(pool: pg.Pool): Promise<void> {
     const cameras = await pool.query<CameraRow>(

@@ -69,6 +69,7 @@ beforeAll(async () => {
       onvifTimeoutMs: ONVIF_TIMEOUT_MS,
       probeTimeoutMs: 6_000,
       probeSampleMs: 1_000,
+      imageIntervalMs: INTERVAL_MS,
       concurrency: 8,
       probeConcurrency: 2,
     },

@@ -1,0 +1,149 @@
+/**
+ * Demo fleet child process: simulated ONVIF/RTSP cameras for every demo town and one edge agent per
+ * town publishing to the hub's broker, with faults that come and go. Runs apart from the hub so the
+ * hub's event loop only carries what a real deployment would.
+ *
+ * IPC: receives {start: DemoProcessConfig}, answers {ready: {sites, cameras}} or {error}; {stop} ends it.
+ */
+import pino from 'pino';
+import { EdgeAgent } from '../../../edge-agent/src/agent.ts';
+import { resolveMediaBinaries } from '../../../edge-agent/src/media/binaries.ts';
+import { AGENT_ENV_ALIASES, AgentConfig } from '../../../src/config/agent-config.ts';
+import { resolveConfig } from '../../../src/config/resolve.ts';
+import { CameraFleetSimulator, defaultCacheDir } from '../../../test/simulators/camera/index.ts';
+import { type DemoSite, planDemoFleet, seededRandom } from './demo-plan.ts';
+import { FaultScheduler } from './fault-scheduler.ts';
+
+export interface DemoProcessConfig {
+  mqttUrl: string;
+  towns: string[] | null;
+  maxCamerasPerSite: number;
+  pollIntervalMs: number;
+  probeIntervalMs: number;
+  faultIntervalMs: number;
+  logLevel: string;
+}
+
+const log = pino({ name: 'cctv-demo', level: process.env.LOG_LEVEL ?? 'info' });
+
+async function run(config: DemoProcessConfig): Promise<() => Promise<void>> {
+  log.level = config.logLevel;
+  const sites = planDemoFleet({ towns: config.towns, maxCamerasPerSite: config.maxCamerasPerSite });
+  const simulator = new CameraFleetSimulator({
+    cacheDir: defaultCacheDir(),
+    controlPort: 0,
+    log: (line) => log.debug(line),
+  });
+  await simulator.start();
+  const media = resolveMediaBinaries();
+  const endpoints = new Map<string, string>();
+  for (const site of sites) {
+    for (const cam of site.cameras) {
+      const ep = await simulator.addCamera({
+        id: cam.id,
+        username: cam.username,
+        password: cam.password,
+        manufacturer: 'Simulated Optics',
+        model: 'SIM-2MP-BULLET',
+        firmwareVersion: cam.firmwareVersion,
+        serialNumber: `SIM${cam.id.replace(/[^a-z0-9]/g, '').toUpperCase()}`,
+        profile: cam.profile,
+      });
+      endpoints.set(cam.id, ep.onvifUrl);
+    }
+  }
+  const agentFor = (site: DemoSite) => {
+    const config_ = resolveConfig(AgentConfig, {
+      source: `demo site ${site.id}`,
+      env: { MQTT_URL: config.mqttUrl },
+      envAliases: AGENT_ENV_ALIASES,
+      value: {
+        site: {
+          id: site.id,
+          name: site.name,
+          councilId: site.councilId,
+          hubId: site.hubId,
+          location: site.location,
+        },
+        poll: {
+          intervalMs: config.pollIntervalMs,
+          probeIntervalMs: config.probeIntervalMs,
+          concurrency: 8,
+          probeConcurrency: 1,
+        },
+        cameras: site.cameras.map((c) => ({
+          id: c.id,
+          name: c.name,
+          onvif: { url: endpoints.get(c.id), username: c.username },
+          commissioning: c.commissioning,
+        })),
+      },
+    });
+    return new EdgeAgent({
+      config: config_,
+      secrets: { cameraPasswords: new Map(site.cameras.map((c) => [c.id, c.password])), mqttPassword: null },
+      logger: log.child({ site: site.id }),
+      media,
+    });
+  };
+  const agents = new Map<string, EdgeAgent>();
+  for (const site of sites) {
+    const agent = agentFor(site);
+    agents.set(site.id, agent);
+    await agent.start();
+  }
+  const faults = new FaultScheduler({
+    simulator,
+    sites,
+    intervalMs: config.faultIntervalMs,
+    random: seededRandom(Date.now() & 0xffff),
+    log,
+    restartSite: async (siteId, downMs) => {
+      const agent = agents.get(siteId);
+      const site = sites.find((s) => s.id === siteId);
+      if (!agent || !site) return;
+      await agent.stop('abrupt');
+      log.info({ site: siteId, downMs }, 'demo: site link down');
+      setTimeout(() => {
+        const next = agentFor(site);
+        agents.set(siteId, next);
+        next.start().then(
+          () => log.info({ site: siteId }, 'demo: site link back'),
+          (error: Error) => log.error({ site: siteId, err: error.message }, 'demo: site restart failed'),
+        );
+      }, downMs).unref();
+    },
+  });
+  faults.start();
+  const cameraCount = sites.reduce((n, s) => n + s.cameras.length, 0);
+  process.send?.({ ready: { sites: sites.length, cameras: cameraCount, controlUrl: simulator.controlUrl } });
+  return async () => {
+    faults.stop();
+    await Promise.all([...agents.values()].map((a) => a.stop('graceful')));
+    await simulator.stop();
+  };
+}
+
+let stopper: (() => Promise<void>) | null = null;
+const shutdown = async () => {
+  const stop = stopper;
+  stopper = null;
+  await stop?.().catch((error: Error) => log.error({ err: error.message }, 'demo stop failed'));
+  process.exit(0);
+};
+process.on('message', (message: { start?: DemoProcessConfig; stop?: boolean }) => {
+  if (message.start) {
+    run(message.start).then(
+      (stop) => {
+        stopper = stop;
+      },
+      (error: Error) => {
+        process.send?.({ error: error.message });
+        process.exit(1);
+      },
+    );
+  } else if (message.stop) void shutdown();
+});
+process.on('SIGTERM', () => void shutdown());
+process.on('SIGINT', () => void shutdown());
+process.on('disconnect', () => void shutdown());
