@@ -1,0 +1,106 @@
+import { pino } from 'pino';
+import { EdgeAgent } from '../../edge-agent/src/agent.ts';
+import { resolveSecrets } from '../../edge-agent/src/config.ts';
+import { resolveMediaBinaries } from '../../edge-agent/src/media/binaries.ts';
+import { AgentConfig } from '../../src/config/agent-config.ts';
+import { defaultsOf } from '../../src/config/resolve.ts';
+import { CameraFleetSimulator, defaultCacheDir } from '../simulators/camera/index.ts';
+
+export interface SiteHarnessOptions {
+  siteId: string;
+  councilId: string;
+  mqttUrl: string;
+  cameraIds: string[];
+  pollIntervalMs?: number;
+  probeIntervalMs?: number;
+  keepaliveS?: number;
+}
+
+/**
+ * One real site: simulated ONVIF/RTSP cameras and an EdgeAgent publishing to the given broker.
+ * Small streams and short intervals keep tests quick on two cores.
+ */
+export class SiteHarness {
+  readonly simulator = new CameraFleetSimulator({ cacheDir: defaultCacheDir(), controlPort: null });
+  agent: EdgeAgent | null = null;
+  private config: AgentConfig | null = null;
+
+  constructor(private readonly options: SiteHarnessOptions) {}
+
+  static password(cameraId: string): string {
+    return `Pw-${cameraId}-Zq81x`;
+  }
+
+  async start(): Promise<void> {
+    const { options } = this;
+    await this.simulator.start();
+    const endpoints = await Promise.all(
+      options.cameraIds.map((id) =>
+        this.simulator.addCamera({
+          id,
+          username: 'admin',
+          password: SiteHarness.password(id),
+          profile: { width: 320, height: 240, fps: 10, bitrateKbps: 300 },
+        }),
+      ),
+    );
+    const defaults = defaultsOf(AgentConfig) as AgentConfig;
+    const poll = options.pollIntervalMs ?? 1_000;
+    this.config = {
+      ...defaults,
+      site: {
+        id: options.siteId,
+        name: `Site ${options.siteId}`,
+        councilId: options.councilId,
+        hubId: 'west-cornwall',
+        location: { lat: 50.12, lon: -5.54 },
+      },
+      mqtt: { ...defaults.mqtt, url: options.mqttUrl, keepaliveS: options.keepaliveS ?? 5 },
+      poll: {
+        ...defaults.poll,
+        intervalMs: poll,
+        probeIntervalMs: options.probeIntervalMs ?? 5_000,
+        imageIntervalMs: poll,
+        onvifTimeoutMs: 1_500,
+        probeTimeoutMs: 6_000,
+        probeSampleMs: 1_000,
+      },
+      cameras: endpoints.map((e, i) => ({
+        id: e.id,
+        name: `Camera ${i + 1}`,
+        onvif: { url: e.onvifUrl, username: 'admin', password: SiteHarness.password(e.id) },
+        commissioning: {
+          location: { lat: 50.118 + i * 0.0005, lon: -5.537 + i * 0.0005 },
+          bearingDeg: (90 * i) % 360,
+          hfovDeg: 60,
+          designDistanceM: 20,
+          purpose: 'observe',
+        },
+      })),
+    };
+    await this.startAgent();
+  }
+
+  async startAgent(): Promise<void> {
+    if (!this.config) throw new Error('site harness not started');
+    this.agent = new EdgeAgent({
+      config: this.config,
+      secrets: await resolveSecrets(this.config, {}),
+      logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' }),
+      media: resolveMediaBinaries(),
+    });
+    await this.agent.start();
+  }
+
+  /** Simulates the agent dying or its link failing: no clean disconnect, so the broker sends its will. */
+  async killAgent(): Promise<void> {
+    await this.agent?.stop('abrupt');
+    this.agent = null;
+  }
+
+  async stop(): Promise<void> {
+    await this.agent?.stop('graceful');
+    this.agent = null;
+    await this.simulator.stop();
+  }
+}
