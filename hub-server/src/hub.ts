@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { HubConfig } from '../../src/config/hub-config.ts';
-import { EmbeddedBroker, listenOrExplain } from './broker/embedded-broker.ts';
+import { EmbeddedBroker, ensurePortFree, listenOrExplain } from './broker/embedded-broker.ts';
 import { Database } from './db/database.ts';
 import { seedDemo } from './demo/seed.ts';
 import { buildApp, type TokenClaims } from './http/app.ts';
@@ -63,6 +63,14 @@ export class Hub {
   async start(): Promise<void> {
     const { config, log } = this.options;
     const env = this.options.env ?? process.env;
+    // Ports first: a taken port should fail start-up at once, not after the database has started.
+    if (!config.mqtt.url) {
+      this.broker = new EmbeddedBroker({ host: config.mqtt.host, port: config.mqtt.port, log });
+      await this.broker.start();
+      log.info({ port: this.broker.port }, 'embedded MQTT broker listening');
+    }
+    if (config.http.port !== 0)
+      await ensurePortFree(config.http.host, config.http.port, 'set PORT to a free port');
     const db = new Database({
       url: config.database.url,
       dataDir: config.database.dataDir,
@@ -76,12 +84,6 @@ export class Hub {
     const users = new UserRepository(db.pool);
     if (config.demo.enabled) await seedDemo(fleetRepo, users, config.demo.password);
     await this.fleet.load(db.pool);
-
-    if (!config.mqtt.url) {
-      this.broker = new EmbeddedBroker({ host: config.mqtt.host, port: config.mqtt.port, log });
-      await this.broker.start();
-      log.info({ port: this.broker.port }, 'embedded MQTT broker listening');
-    }
 
     const pipeline = new IngestPipeline(
       db.pool,

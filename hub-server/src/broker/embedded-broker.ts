@@ -40,6 +40,13 @@ export async function listenOrExplain(
   return typeof address === 'object' && address ? address.port : port;
 }
 
+/** Fails with the same explanation as listenOrExplain if host:port cannot be bound right now. */
+export async function ensurePortFree(host: string, port: number, hint: string): Promise<void> {
+  const probe = createServer();
+  await listenOrExplain(probe, host, port, hint);
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+}
+
 /** In-process MQTT 3.1.1 broker (aedes) for the embedded default. */
 export class EmbeddedBroker {
   private broker: Aedes | null = null;
