@@ -1,5 +1,7 @@
-// Writes config/hub.example.yaml from the schema defaults (a unit test checks the file for drift).
-import { writeFileSync } from 'node:fs';
-import { hubExampleText } from '../src/config/examples.ts';
+// Regenerates config/hub.example.yaml and the README's configuration reference from the schemas.
+// A unit test fails when either has drifted.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { hubExampleText, withConfigReference } from '../src/config/examples.ts';
 
 writeFileSync('config/hub.example.yaml', hubExampleText());
+writeFileSync('README.md', withConfigReference(readFileSync('README.md', 'utf8')));

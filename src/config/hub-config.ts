@@ -134,7 +134,7 @@ export const HubConfig = Type.Object(
         secretFile: Optional(
           Type.String({
             description:
-              'File holding the token signing secret (or env CCTV_AUTH_SECRET); generated and kept in the data directory when unset',
+              'File holding the token signing secret (or env CCTV_AUTH_SECRET); when unset one is generated and kept beside the embedded database directory',
           }),
         ),
       },

@@ -40,7 +40,7 @@ function schemaAt(schema: TSchema, path: string[]): TSchema | undefined {
     if (current[Kind] === 'Union') {
       current = (current.anyOf as TSchema[]).find((s) => s[Kind] === 'Object');
     }
-    if (!current || current[Kind] !== 'Object') return undefined;
+    if (current?.[Kind] !== 'Object') return undefined;
     current = (current as TObject).properties[key];
   }
   return current;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { hubExampleText } from '../../../src/config/examples.ts';
+import { hubExampleText, withConfigReference } from '../../../src/config/examples.ts';
 import { HUB_ENV_ALIASES, HUB_ENV_PREFIX, HubConfig } from '../../../src/config/hub-config.ts';
 import { ConfigError, defaultsOf, redactConfig, resolveConfig } from '../../../src/config/resolve.ts';
 
@@ -90,5 +90,13 @@ describe('hub config', () => {
     expect(dump).not.toContain('hunter2');
     expect(dump).not.toContain('letmein');
     expect(dump).toContain('postgres://db/cctv');
+  });
+});
+
+describe('README configuration reference', () => {
+  it('is up to date with the schemas (npm run gen:config)', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    expect(readme).toBe(withConfigReference(readme));
+    expect(readme).toContain('| `mqtt.port` | integer | `1883` |');
   });
 });
