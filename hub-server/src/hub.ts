@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { HubConfig } from '../../src/config/hub-config.ts';
 import { EmbeddedBroker, ensurePortFree, listenOrExplain } from './broker/embedded-broker.ts';
@@ -102,13 +103,7 @@ export class Hub {
     this.pipelineInstance = pipeline;
     pipeline.start();
 
-    const tokenSecret =
-      readSecret(config.auth.secretFile, env.CCTV_AUTH_SECRET) ?? randomBytes(32).toString('base64');
-    if (!config.auth.secretFile && !env.CCTV_AUTH_SECRET) {
-      log.warn(
-        'no CCTV_AUTH_SECRET or auth.secretFile: using a random signing secret, tokens end with this process',
-      );
-    }
+    const tokenSecret = readSecret(config.auth.secretFile, env.CCTV_AUTH_SECRET) ?? this.generatedSecret();
     const app = await buildApp({
       logger: log.child({ part: 'http' }),
       bodyLimitBytes: config.http.bodyLimitBytes,
@@ -157,6 +152,23 @@ export class Hub {
     );
     await this.ingest.start();
     log.info({ url: this.url }, 'hub ready');
+  }
+
+  /**
+   * Without a configured secret, one is generated once and kept (mode 0600) beside the embedded
+   * database, so tokens survive a restart and nothing secret is ever in the repository.
+   */
+  private generatedSecret(): string {
+    const file = join(dirname(this.options.config.database.dataDir), 'auth-secret');
+    if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+    mkdirSync(dirname(file), { recursive: true });
+    const secret = randomBytes(32).toString('base64');
+    writeFileSync(file, secret, { mode: 0o600 });
+    this.options.log.info(
+      { file },
+      'generated a token signing secret (set CCTV_AUTH_SECRET or auth.secretFile to manage it)',
+    );
+    return secret;
   }
 
   async stop(): Promise<void> {
