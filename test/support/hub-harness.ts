@@ -13,6 +13,8 @@ export interface HubHarness {
   hub: Hub;
   services: TestServices;
   login: (username: string, password?: string) => Promise<string>;
+  /** Every JSON log line the hub wrote at info level and above. */
+  logs: string[];
   createUser: (username: string, role: Role, councilIds?: string[], password?: string) => Promise<void>;
   stop: () => Promise<void>;
 }
@@ -35,9 +37,18 @@ export async function startHub(overrides: Record<string, string> = {}): Promise<
   if (services.databaseUrl) env.DATABASE_URL = services.databaseUrl;
   if (services.mqttUrl) env.MQTT_URL = services.mqttUrl;
   const config = resolveConfig(HubConfig, { env, envAliases: HUB_ENV_ALIASES, envPrefix: HUB_ENV_PREFIX });
+  const logs: string[] = [];
+  // Every log line is kept for assertions (and secret scans); lines at the configured level are also printed.
+  const log = pino(
+    { level: 'info' },
+    pino.multistream([
+      { level: 'info', stream: { write: (line: string) => void logs.push(line) } },
+      { level: config.log.level === 'silent' ? 'fatal' : config.log.level, stream: process.stdout },
+    ]),
+  );
   const hub = new Hub({
     config,
-    log: pino({ level: config.log.level }),
+    log,
     env: { CCTV_AUTH_SECRET: 'test-secret-not-for-production' },
   });
   await hub.start();
@@ -54,6 +65,7 @@ export async function startHub(overrides: Record<string, string> = {}): Promise<
     hub,
     services,
     login,
+    logs,
     createUser: async (username, role, councilIds = [], password = 'demo') => {
       await new UserRepository(hub.database.pool).upsert({
         username,

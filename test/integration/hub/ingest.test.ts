@@ -173,6 +173,18 @@ describe('hub ingest, state, REST and live push', () => {
       'UNKNOWN_CAMERA',
     ]);
     expect(rows[1]?.path).toBe('/payload/state');
+    // Each rejection is logged once with its topic, code and first error path.
+    const warnings = h.logs
+      .map((l) => JSON.parse(l) as { msg: string; code?: string; topic?: string; path?: string })
+      .filter((l) => l.msg.startsWith('rejected message'));
+    for (const row of rows) {
+      expect(warnings.some((w) => w.code === row.code && w.topic === row.topic && w.path === row.path)).toBe(
+        true,
+      );
+    }
+    expect(warnings.find((w) => w.code === 'SITE_MISMATCH')?.msg).toMatch(
+      /envelope siteId .* does not match topic site other-site/,
+    );
     const stats = (await api<{ deadLettered: number }>('/api/ingest/stats')).body;
     expect(stats.deadLettered).toBeGreaterThanOrEqual(6);
   });
