@@ -62,6 +62,9 @@ export class DetailPanel {
     this.detail = null;
     this.error = null;
     this.element.hidden = cameraId === null;
+    // The loaded flag and state describe the previous camera until this one's detail arrives.
+    delete this.element.dataset.loaded;
+    delete this.element.dataset.state;
     if (cameraId === null) {
       delete this.element.dataset.cameraId;
       return;

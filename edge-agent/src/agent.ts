@@ -108,6 +108,11 @@ export class EdgeAgent {
     const scheduler = new Scheduler({
       now,
       onError: (key, error) => {
+        // A task cut short because the agent is stopping is not a fault.
+        if (this.scheduler === null && error instanceof AgentError && error.code === 'aborted') {
+          logger.debug({ task: key }, 'task aborted by stop');
+          return;
+        }
         this.counters.pollErrors += 1;
         logger.error(
           { task: key, err: error instanceof AgentError ? error.toLog() : errorMessage(error) },
