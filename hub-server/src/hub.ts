@@ -173,7 +173,11 @@ export class Hub {
 
   async stop(): Promise<void> {
     // Stop taking messages, drain in-flight batches, then close the rest.
-    await this.ingest?.stop().catch((error: Error) => this.options.log.warn({ err: error.message }, 'mqtt ingest did not close cleanly'));
+    await this.ingest
+      ?.stop()
+      .catch((error: Error) =>
+        this.options.log.warn({ err: error.message }, 'mqtt ingest did not close cleanly'),
+      );
     await this.pipelineInstance?.stop();
     await this.live?.stop();
     await this.app?.close();

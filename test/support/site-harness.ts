@@ -1,9 +1,11 @@
+import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { EdgeAgent } from '../../edge-agent/src/agent.ts';
 import { resolveSecrets } from '../../edge-agent/src/config.ts';
 import { resolveMediaBinaries } from '../../edge-agent/src/media/binaries.ts';
 import { AgentConfig } from '../../src/config/agent-config.ts';
 import { defaultsOf } from '../../src/config/resolve.ts';
+import { buildTopic } from '../../src/topics.ts';
 import { CameraFleetSimulator, defaultCacheDir } from '../simulators/camera/index.ts';
 
 export interface SiteHarnessOptions {
@@ -102,5 +104,21 @@ export class SiteHarness {
     await this.agent?.stop('graceful');
     this.agent = null;
     await this.simulator.stop();
+    await this.clearRetained();
+  }
+
+  /** Leaves a shared broker (CI's Mosquitto) without this test site's retained state. */
+  private async clearRetained(): Promise<void> {
+    const client = await mqtt.connectAsync(this.options.mqttUrl, {
+      clientId: `cleanup-${this.options.siteId}`,
+      protocolVersion: 4,
+    });
+    for (const kind of ['siteState', 'inventory'] as const) {
+      await client.publishAsync(buildTopic(kind, { siteId: this.options.siteId }), '', {
+        qos: 1,
+        retain: true,
+      });
+    }
+    await client.endAsync();
   }
 }
