@@ -12,6 +12,7 @@ import { MqttIngest } from './ingest/mqtt-ingest.ts';
 import { IngestPipeline } from './ingest/pipeline.ts';
 import { LiveHub } from './live/live-hub.ts';
 import { FleetRepository } from './repositories/fleet-repository.ts';
+import { UptimeRepository } from './repositories/uptime-repository.ts';
 import { UserRepository } from './repositories/user-repository.ts';
 import { FleetState } from './state/fleet-state.ts';
 
@@ -116,6 +117,7 @@ export class Hub {
       },
       fleet: fleetRepo,
       users,
+      uptime: new UptimeRepository(db.pool),
       readiness: async () => ({ database: await db.ping(), mqtt: this.ingest?.connected ?? false }),
       ingestStats: () => pipeline.stats,
       now: this.options.now,

@@ -135,3 +135,74 @@ export const LiveChanges = Type.Object(
 export type LiveChanges = Static<typeof LiveChanges>;
 
 export const LIVE_EVENTS = { snapshot: 'snapshot', changes: 'changes' } as const;
+
+export const UptimeScope = Type.Union([
+  Type.Literal('fleet'),
+  Type.Literal('hub'),
+  Type.Literal('council'),
+  Type.Literal('site'),
+  Type.Literal('camera'),
+]);
+export type UptimeScope = Static<typeof UptimeScope>;
+
+export const UptimeQuery = Type.Object(
+  {
+    scope: UptimeScope,
+    id: Type.Optional(Id),
+    window: Type.Union(
+      [
+        Type.Literal('24h'),
+        Type.Literal('7d'),
+        Type.Literal('30d'),
+        Type.Literal('month'),
+        Type.Literal('custom'),
+      ],
+      {
+        default: '24h',
+      },
+    ),
+    month: Type.Optional(
+      Type.String({ pattern: '^\\d{4}-\\d{2}$', description: 'YYYY-MM for window=month' }),
+    ),
+    from: Type.Optional(IsoTime),
+    to: Type.Optional(IsoTime),
+    perCamera: Type.Boolean({ default: false, description: 'Include one row per camera' }),
+  },
+  closed,
+);
+export type UptimeQuery = Static<typeof UptimeQuery>;
+
+export const StateDurationsMs = Type.Object(
+  {
+    up: Type.Number(),
+    degraded: Type.Number(),
+    down: Type.Number(),
+    unknown: Type.Number(),
+    maintenance: Type.Number(),
+  },
+  closed,
+);
+
+export const UptimeFigures = Type.Object(
+  {
+    durationsMs: StateDurationsMs,
+    /** (up + degraded) / (up + degraded + down); unknown and maintenance excluded. */
+    availability: Nullable(Type.Number()),
+    /** Share of the window, maintenance excluded, with fresh data. */
+    observed: Nullable(Type.Number()),
+  },
+  closed,
+);
+
+export const UptimeReport = Type.Object(
+  {
+    scope: UptimeScope,
+    id: Nullable(Id),
+    window: Type.Object({ kind: Type.String(), from: IsoTime, to: IsoTime, label: Type.String() }, closed),
+    cameraCount: Type.Integer(),
+    total: UptimeFigures,
+    cameras: Type.Optional(Type.Array(Type.Composite([Type.Object({ cameraId: Id }), UptimeFigures]))),
+  },
+  closed,
+);
+export type UptimeReport = Static<typeof UptimeReport>;

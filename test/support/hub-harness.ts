@@ -20,7 +20,10 @@ export interface HubHarness {
 }
 
 /** Starts a real hub (database, broker, ingest, HTTP, sockets) on free ports. */
-export async function startHub(overrides: Record<string, string> = {}): Promise<HubHarness> {
+export async function startHub(
+  overrides: Record<string, string> = {},
+  options: { now?: () => number } = {},
+): Promise<HubHarness> {
   const services = await testServices();
   const env: Record<string, string> = {
     PORT: '0',
@@ -50,6 +53,7 @@ export async function startHub(overrides: Record<string, string> = {}): Promise<
     config,
     log,
     env: { CCTV_AUTH_SECRET: 'test-secret-not-for-production' },
+    now: options.now,
   });
   await hub.start();
   const login = async (username: string, password = 'demo') => {

@@ -21,16 +21,15 @@ import {
 } from '../../../src/schemas/api.ts';
 import { Id } from '../../../src/schemas/common.ts';
 import { verifyPassword } from '../auth/passwords.ts';
-import type { FleetRepository, Scope } from '../repositories/fleet-repository.ts';
+import type { FleetRepository } from '../repositories/fleet-repository.ts';
+import type { UptimeRepository } from '../repositories/uptime-repository.ts';
 import type { UserRepository } from '../repositories/user-repository.ts';
+import { scopeOf, type TokenClaims } from './common.ts';
+import { uptimeRoutes } from './uptime-routes.ts';
+
+export { scopeOf, type TokenClaims };
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../../dashboard/dist', import.meta.url));
-
-export interface TokenClaims {
-  sub: string;
-  role: Role;
-  councilIds: string[];
-}
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
@@ -47,13 +46,10 @@ export interface AppDeps {
   uiConfig: UiConfig;
   fleet: FleetRepository;
   users: UserRepository;
+  uptime: UptimeRepository;
   readiness: () => Promise<Record<string, boolean>>;
   ingestStats: () => unknown;
   now?: () => number;
-}
-
-export function scopeOf(claims: TokenClaims): Scope {
-  return claims.role === 'council' ? claims.councilIds : null;
 }
 
 const errors = { 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError };
@@ -220,6 +216,7 @@ export async function buildApp(deps: AppDeps) {
       },
       async (request) => deps.fleet.listDeadLetters((request.query as { limit: number }).limit),
     );
+    uptimeRoutes(api, { fleet: deps.fleet, uptime: deps.uptime, now: () => deps.now?.() ?? Date.now() });
     api.get('/api/ingest/stats', { preHandler: requireRole('operator') }, async () => deps.ingestStats());
   });
 

@@ -35,6 +35,8 @@ class Working {
   readonly updates = new Map<string, sql.CameraUpdate>();
   readonly siteUpdates = new Map<string, sql.SiteUpdate>();
   readonly transitions: Transition[] = [];
+  /** Intervals this batch closes, for the hourly and daily rollups. */
+  readonly closed: sql.ClosedSpan[] = [];
   readonly removed = new Set<string>();
   /** Pending site states applied in this batch; forgotten only once it commits. */
   readonly consumedPending = new Set<string>();
@@ -97,6 +99,12 @@ class Working {
     if (decision.kind === 'transition') {
       next = { ...camera, state, reasons, stateSince: at.toISOString() };
       this.transitions.push({ cameraId: camera.id, state, reasons, at });
+      this.closed.push({
+        cameraId: camera.id,
+        state: camera.state,
+        startMs: Date.parse(camera.stateSince),
+        endMs: at.getTime(),
+      });
     } else if (decision.kind === 'reasons') {
       next = { ...camera, reasons };
     }
@@ -399,6 +407,7 @@ export async function processBatch(
       [...work.updates.values()].filter((u) => !work.removed.has(u.id)),
     );
     await sql.writeIntervals(client, planIntervals(work.transitions));
+    await sql.addRollups(client, work.closed);
     await sql.updateSites(client, [...work.siteUpdates.values()]);
     await sql.insertDeadLetters(client, dead);
     await client.query('COMMIT');

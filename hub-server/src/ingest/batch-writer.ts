@@ -1,6 +1,9 @@
 import type pg from 'pg';
+import type { CameraState } from '../../../src/schemas/camera-state.ts';
 import type { InventoryPayload } from '../../../src/schemas/payloads.ts';
 import type { IntervalPlan } from '../../../src/state/intervals.ts';
+import { addDurations, emptyDurations, type StateDurations } from '../../../src/uptime/durations.ts';
+import { type Granularity, splitClosedSpan } from '../../../src/uptime/rollups.ts';
 
 /** All SQL of the ingest path. Every statement is set-based (unnest arrays), never per message. */
 
@@ -297,4 +300,53 @@ export async function updateSites(client: pg.PoolClient, rows: SiteUpdate[]): Pr
      SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])`,
     [changed.map((r) => r.id), changed.map((r) => r.state), changed.map((r) => r.stateSince)],
   );
+}
+
+export interface ClosedSpan {
+  cameraId: string;
+  state: CameraState;
+  startMs: number;
+  endMs: number;
+}
+
+const ROLLUP_TABLES: Record<Granularity, string> = { hour: 'camera_state_hourly', day: 'camera_state_daily' };
+
+/** Adds closed intervals to the hourly and London-day rollups: one upsert per table per batch. */
+export async function addRollups(client: pg.PoolClient, spans: readonly ClosedSpan[]): Promise<void> {
+  if (spans.length === 0) return;
+  for (const granularity of ['hour', 'day'] as const) {
+    const buckets = new Map<string, { cameraId: string; startMs: number; d: StateDurations }>();
+    for (const span of spans) {
+      if (span.endMs <= span.startMs) continue;
+      // Maintenance is already part of the intervals' states here; declared windows come with scope 2.
+      for (const share of splitClosedSpan(span, [], granularity)) {
+        const key = `${span.cameraId}|${share.bucketStartMs}`;
+        const prior = buckets.get(key);
+        buckets.set(key, {
+          cameraId: span.cameraId,
+          startMs: share.bucketStartMs,
+          d: addDurations(prior?.d ?? emptyDurations(), share.durations),
+        });
+      }
+    }
+    const rows = [...buckets.values()];
+    if (rows.length === 0) continue;
+    await client.query(
+      `INSERT INTO ${ROLLUP_TABLES[granularity]} AS r (camera_id, bucket_start, up_ms, degraded_ms, down_ms, unknown_ms, maintenance_ms)
+       SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
+       ON CONFLICT (camera_id, bucket_start) DO UPDATE SET
+         up_ms = r.up_ms + excluded.up_ms, degraded_ms = r.degraded_ms + excluded.degraded_ms,
+         down_ms = r.down_ms + excluded.down_ms, unknown_ms = r.unknown_ms + excluded.unknown_ms,
+         maintenance_ms = r.maintenance_ms + excluded.maintenance_ms`,
+      [
+        rows.map((r) => r.cameraId),
+        rows.map((r) => new Date(r.startMs)),
+        rows.map((r) => Math.round(r.d.up)),
+        rows.map((r) => Math.round(r.d.degraded)),
+        rows.map((r) => Math.round(r.d.down)),
+        rows.map((r) => Math.round(r.d.unknown)),
+        rows.map((r) => Math.round(r.d.maintenance)),
+      ],
+    );
+  }
 }

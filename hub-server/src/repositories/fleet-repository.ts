@@ -77,6 +77,28 @@ export class FleetRepository {
     };
   }
 
+  /** Active cameras of a scope (fleet, hub, council, site or camera), within the caller's councils. */
+  async cameraIdsIn(
+    kind: 'fleet' | 'hub' | 'council' | 'site' | 'camera',
+    id: string | null,
+    scope: Scope,
+  ): Promise<string[]> {
+    const column = {
+      fleet: null,
+      hub: 's.hub_id',
+      council: 's.council_id',
+      site: 'c.site_id',
+      camera: 'c.id',
+    }[kind];
+    const result = await this.pool.query<{ id: string }>(
+      `SELECT c.id FROM cameras c JOIN sites s ON s.id = c.site_id
+       WHERE c.active AND ($1::text[] IS NULL OR s.council_id = ANY($1::text[]))${column ? ` AND ${column} = $2` : ''}
+       ORDER BY c.id`,
+      column ? [scope, id] : [scope],
+    );
+    return result.rows.map((r) => r.id);
+  }
+
   async listSites(scope: Scope): Promise<SiteView[]> {
     const result = await this.pool.query<SiteRow>(
       `SELECT ${SITE_COLUMNS} FROM sites s WHERE ($1::text[] IS NULL OR s.council_id = ANY($1::text[])) ORDER BY s.id`,

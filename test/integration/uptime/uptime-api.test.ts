@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UptimeReport } from '../../../src/schemas/api.ts';
+import { londonDayWindow } from '../../../src/uptime/london-time.ts';
+import { type HubHarness, startHub } from '../../support/hub-harness.ts';
+import { uniqueId } from '../../support/services.ts';
+import { health, inventory, SitePublisher } from '../../support/site-publisher.ts';
+
+// A camera history driven through real MQTT ingest on a fake hub clock, across the spring clock
+// change, then read back through the uptime API (rollups + intervals). Expectations by hand.
+
+const H = 3_600_000;
+const at = (s: string) => Date.parse(s);
+
+describe('uptime API over a known history', () => {
+  let h: HubHarness;
+  let site: SitePublisher;
+  let token: string;
+  let clock = at('2026-03-28T22:00:00Z');
+  const siteId = uniqueId('uptime');
+  const council = uniqueId('council');
+  const [camA, camB] = [`${siteId}-a`, `${siteId}-b`];
+
+  const settle = async (expected: number) => {
+    for (let i = 0; i < 200 && h.hub.pipeline.stats.received < expected; i++)
+      await new Promise((r) => setTimeout(r, 25));
+    await h.hub.pipeline.idle();
+  };
+  let sent = 0;
+  const send = async (nowIso: string, fn: () => Promise<unknown>) => {
+    clock = at(nowIso);
+    await fn();
+    sent++;
+    await settle(sent);
+  };
+  const uptime = async (query: string, bearer = token) => {
+    const response = await fetch(`${h.hub.url}/api/uptime?${query}`, {
+      headers: { authorization: `Bearer ${bearer}` },
+    });
+    return { status: response.status, body: (await response.json()) as UptimeReport };
+  };
+
+  beforeAll(async () => {
+    // Staleness would turn the camera unknown during the clock jumps; this test is about intervals.
+    h = await startHub({ CCTV_HUB__state__staleAfterMs: String(30 * 24 * H) }, { now: () => clock });
+    await h.createUser('op', 'operator');
+    token = await h.login('op');
+    site = new SitePublisher(siteId, h.hub.mqttUrl);
+    await site.connect(false);
+    sent = h.hub.pipeline.stats.received;
+    await send('2026-03-28T22:00:00Z', () => site.publish('inventory', inventory(council, [camA, camB])));
+    await send('2026-03-28T22:00:00Z', () => site.publish('siteState', { state: 'online' }));
+    const obs = async (iso: string, cam: string, state: 'up' | 'down') =>
+      send(iso, () => site.publish('health', health(cam, state), cam, new Date(iso)));
+    await obs('2026-03-28T22:01:00Z', camA, 'up');
+    await obs('2026-03-28T22:01:00Z', camB, 'up');
+    await obs('2026-03-29T01:30:00Z', camA, 'down');
+    await obs('2026-03-29T02:30:00Z', camA, 'up');
+    // The site's link fails at 10:00 UTC (its last will) and comes back at 12:00.
+    await send('2026-03-29T10:00:00Z', () => site.publish('siteState', { state: 'offline' }));
+    await send('2026-03-29T12:00:00Z', () => site.publish('siteState', { state: 'online' }));
+    await obs('2026-03-29T12:00:00Z', camA, 'up');
+    await obs('2026-03-29T12:00:00Z', camB, 'up');
+    clock = at('2026-03-30T03:00:00Z');
+  }, 180_000);
+
+  afterAll(async () => {
+    await site?.close();
+    await h?.stop();
+  });
+
+  it('reports the 23-hour spring clock-change day exactly', async () => {
+    const day = londonDayWindow('2026-03-29');
+    const { status, body } = await uptime(
+      `scope=camera&id=${camA}&window=custom&from=${new Date(day.fromMs).toISOString()}&to=${new Date(day.toMs).toISOString()}`,
+    );
+    expect(status).toBe(200);
+    // 00:00-01:30 up, 01:30-02:30 down, 02:30-10:00 up, 10:00-12:00 unknown (site offline), 12:00-23:00 up.
+    expect(body.total.durationsMs).toEqual({
+      up: 20 * H,
+      degraded: 0,
+      down: H,
+      unknown: 2 * H,
+      maintenance: 0,
+    });
+    expect(body.total.availability).toBeCloseTo(20 / 21, 12);
+    expect(body.total.observed).toBeCloseTo(21 / 23, 12);
+  });
+
+  it('adds cameras up for a site, including the open intervals up to now', async () => {
+    const { body } = await uptime(
+      `scope=site&id=${siteId}&window=custom&from=2026-03-29T00:00:00Z&to=2026-03-30T03:00:00Z&perCamera=true`,
+    );
+    expect(body.cameraCount).toBe(2);
+    // 27 h each: A up 24 h, down 1 h, unknown 2 h; B up 25 h, unknown 2 h (site offline).
+    expect(body.total.durationsMs).toEqual({
+      up: 49 * H,
+      degraded: 0,
+      down: H,
+      unknown: 4 * H,
+      maintenance: 0,
+    });
+    expect(body.cameras?.find((c) => c.cameraId === camB)?.durationsMs.up).toBe(25 * H);
+  });
+
+  it('counts a camera added mid-window only from when it existed', async () => {
+    const { body } = await uptime(
+      `scope=camera&id=${camB}&window=custom&from=2026-03-28T00:00:00Z&to=2026-03-28T23:00:00Z`,
+    );
+    // Created 22:00 (unknown until its first health at 22:01), up after that.
+    expect(body.total.durationsMs).toEqual({
+      up: 59 * 60_000,
+      degraded: 0,
+      down: 0,
+      unknown: 60_000,
+      maintenance: 0,
+    });
+  });
+
+  it('splits a window at partial hours and whole days the same way as the intervals', async () => {
+    const { body } = await uptime(
+      `scope=camera&id=${camA}&window=custom&from=2026-03-29T01:10:00Z&to=2026-03-29T10:20:00Z`,
+    );
+    // 01:10-01:30 up, 01:30-02:30 down, 02:30-10:00 up, 10:00-10:20 unknown.
+    expect(body.total.durationsMs).toEqual({
+      up: 7.5 * H + 20 * 60_000,
+      degraded: 0,
+      down: H,
+      unknown: 20 * 60_000,
+      maintenance: 0,
+    });
+  });
+
+  it('keeps rollups equal to the intervals they came from', async () => {
+    const rows = await h.hub.database.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (
+         SELECT camera_id, sum(up_ms + degraded_ms + down_ms + unknown_ms + maintenance_ms) AS total
+         FROM camera_state_daily WHERE camera_id = ANY($1) GROUP BY camera_id) d
+       JOIN (SELECT camera_id, sum(extract(epoch FROM ended_at - started_at) * 1000) AS total
+         FROM camera_state_intervals WHERE camera_id = ANY($1) AND ended_at IS NOT NULL GROUP BY camera_id) i
+       USING (camera_id) WHERE d.total = i.total`,
+      [[camA, camB]],
+    );
+    expect(rows.rows[0]?.n).toBe(2);
+  });
+
+  it('refuses bad windows and hides other councils', async () => {
+    expect(
+      (
+        await uptime(
+          `scope=camera&id=${camA}&window=custom&from=2026-03-30T00:00:00Z&to=2026-03-29T00:00:00Z`,
+        )
+      ).status,
+    ).toBe(400);
+    expect((await uptime('scope=site&window=24h')).status).toBe(400);
+    expect((await uptime(`scope=camera&id=${camA}&window=month&month=2026-13`)).status).toBe(400);
+    await h.createUser('other-officer', 'council', ['some-other-council']);
+    const other = await h.login('other-officer');
+    expect((await uptime(`scope=site&id=${siteId}&window=24h`, other)).status).toBe(404);
+    const fleet = await uptime('scope=fleet&window=24h', other);
+    expect(fleet.body.cameraCount).toBe(0);
+  });
+});
