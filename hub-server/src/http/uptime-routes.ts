@@ -29,14 +29,12 @@ export function uptimeRoutes(
     async (request, reply) => {
       const q = request.query as UptimeQuery;
       if (q.scope !== 'fleet' && !q.id) {
-        return reply
-          .status(400)
-          .send({
-            statusCode: 400,
-            code: 'BAD_SCOPE',
-            error: 'Bad Request',
-            message: `scope ${q.scope} needs an id`,
-          });
+        return reply.status(400).send({
+          statusCode: 400,
+          code: 'BAD_SCOPE',
+          error: 'Bad Request',
+          message: `scope ${q.scope} needs an id`,
+        });
       }
       const nowMs = deps.now();
       let window: ReturnType<typeof resolveWindow>;
@@ -57,14 +55,12 @@ export function uptimeRoutes(
       const cameraIds = await deps.fleet.cameraIdsIn(q.scope, q.id ?? null, scopeOf(request.user));
       if (q.scope !== 'fleet' && cameraIds.length === 0) {
         // Unknown and out-of-scope ids look the same, so nothing leaks about other councils.
-        return reply
-          .status(404)
-          .send({
-            statusCode: 404,
-            code: 'NOT_FOUND',
-            error: 'Not Found',
-            message: `${q.scope} ${q.id} not found`,
-          });
+        return reply.status(404).send({
+          statusCode: 404,
+          code: 'NOT_FOUND',
+          error: 'Not Found',
+          message: `${q.scope} ${q.id} not found`,
+        });
       }
       const perCamera = await deps.uptime.durations(cameraIds, window.fromMs, window.toMs, nowMs);
       return {
