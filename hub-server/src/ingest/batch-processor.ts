@@ -2,9 +2,10 @@ import type pg from 'pg';
 import { type DecodedMessage, decodeMessage } from '../../../src/messages.ts';
 import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
 import type { Reason } from '../../../src/schemas/camera-state.ts';
-import { nextState, planIntervals, type Transition } from '../../../src/state/intervals.ts';
+import { planIntervals } from '../../../src/state/intervals.ts';
 import type { FleetState } from '../state/fleet-state.ts';
 import * as sql from './batch-writer.ts';
+import { Working } from './working-state.ts';
 
 export interface InboundMessage {
   topic: string;
@@ -26,106 +27,6 @@ export interface BatchOutcome {
   changedSites: SiteView[];
   removedCameras: string[];
   notes: string[];
-}
-
-/** Copy-on-write view of the fleet for one batch; committed to FleetState only after the transaction. */
-class Working {
-  readonly cameras = new Map<string, CameraView>();
-  readonly sites = new Map<string, SiteView>();
-  readonly updates = new Map<string, sql.CameraUpdate>();
-  readonly siteUpdates = new Map<string, sql.SiteUpdate>();
-  readonly transitions: Transition[] = [];
-  /** Intervals this batch closes, for the hourly and daily rollups. */
-  readonly closed: sql.ClosedSpan[] = [];
-  readonly removed = new Set<string>();
-  /** Pending site states applied in this batch; forgotten only once it commits. */
-  readonly consumedPending = new Set<string>();
-
-  constructor(private readonly fleet: FleetState) {}
-
-  camera(id: string): CameraView | undefined {
-    if (this.removed.has(id)) return undefined;
-    return this.cameras.get(id) ?? this.fleet.cameras.get(id);
-  }
-
-  site(id: string): SiteView | undefined {
-    return this.sites.get(id) ?? this.fleet.sites.get(id);
-  }
-
-  camerasOfSite(siteId: string): CameraView[] {
-    const ids = new Set<string>();
-    for (const c of this.fleet.cameras.values()) if (c.siteId === siteId) ids.add(c.id);
-    for (const c of this.cameras.values()) if (c.siteId === siteId) ids.add(c.id);
-    return [...ids].map((id) => this.camera(id)).filter((c): c is CameraView => c !== undefined);
-  }
-
-  putCamera(camera: CameraView): sql.CameraUpdate {
-    this.cameras.set(camera.id, camera);
-    let update = this.updates.get(camera.id);
-    if (!update) {
-      update = {
-        id: camera.id,
-        state: camera.state,
-        stateSince: new Date(camera.stateSince),
-        reasons: camera.reasons,
-        lastSeenAt: null,
-        lastHealth: null,
-        lastHealthAt: null,
-        lastStream: null,
-        lastStreamAt: null,
-      };
-      this.updates.set(camera.id, update);
-    }
-    update.state = camera.state;
-    update.stateSince = new Date(camera.stateSince);
-    update.reasons = camera.reasons;
-    if (camera.lastSeenAt) update.lastSeenAt = new Date(camera.lastSeenAt);
-    return update;
-  }
-
-  /** Applies an observed state at time `at`; records a transition when the state changes. */
-  observe(
-    camera: CameraView,
-    state: CameraView['state'],
-    reasons: Reason[],
-    at: Date,
-    seenAt: Date | null,
-  ): sql.CameraUpdate {
-    const decision = nextState(
-      { state: camera.state, stateSince: new Date(camera.stateSince), reasons: camera.reasons },
-      { state, reasons, at },
-    );
-    let next: CameraView = camera;
-    if (decision.kind === 'transition') {
-      next = { ...camera, state, reasons, stateSince: at.toISOString() };
-      this.transitions.push({ cameraId: camera.id, state, reasons, at });
-      this.closed.push({
-        cameraId: camera.id,
-        state: camera.state,
-        startMs: Date.parse(camera.stateSince),
-        endMs: at.getTime(),
-      });
-    } else if (decision.kind === 'reasons') {
-      next = { ...camera, reasons };
-    }
-    if (seenAt && (!next.lastSeenAt || seenAt.getTime() > Date.parse(next.lastSeenAt))) {
-      next = { ...next, lastSeenAt: seenAt.toISOString() };
-    }
-    return this.putCamera(next);
-  }
-
-  putSite(site: SiteView, transition: boolean, agentVersion: string | null): void {
-    this.sites.set(site.id, site);
-    const prior = this.siteUpdates.get(site.id);
-    this.siteUpdates.set(site.id, {
-      id: site.id,
-      state: site.state,
-      stateSince: new Date(site.stateSince),
-      lastSeenAt: site.lastSeenAt ? new Date(site.lastSeenAt) : null,
-      agentVersion: agentVersion ?? prior?.agentVersion ?? null,
-      transition: transition || (prior?.transition ?? false),
-    });
-  }
 }
 
 function truncate(raw: Buffer, max: number): Buffer {
@@ -205,6 +106,20 @@ export async function processBatch(
       const at = observedAt.getTime() > receivedAt.getTime() ? receivedAt : observedAt;
       const raw = { topic: `cctv/v1/site/${message.siteId}`, payload: Buffer.alloc(0), receivedAt };
       accepted++;
+      // Per-camera messages must name a camera of the publishing site's inventory.
+      const cameraOf = (cameraId: string): CameraView | null => {
+        const cam = work.camera(cameraId);
+        if (cam && cam.siteId === message.siteId) return cam;
+        deadLetter(
+          raw,
+          message.siteId,
+          'UNKNOWN_CAMERA',
+          '/payload/cameraId',
+          `camera ${cameraId} is not in site ${message.siteId}'s inventory`,
+        );
+        accepted--;
+        return null;
+      };
       switch (message.kind) {
         case 'inventory': {
           const result = await sql.upsertInventory(
@@ -311,18 +226,8 @@ export async function processBatch(
         }
         case 'health': {
           const payload = message.envelope.payload;
-          const cam = work.camera(payload.cameraId);
-          if (!cam || cam.siteId !== message.siteId) {
-            deadLetter(
-              raw,
-              message.siteId,
-              'UNKNOWN_CAMERA',
-              '/payload/cameraId',
-              `camera ${payload.cameraId} is not in site ${message.siteId}'s inventory`,
-            );
-            accepted--;
-            break;
-          }
+          const cam = cameraOf(payload.cameraId);
+          if (!cam) break;
           health.push({
             msgId: message.envelope.msgId,
             cameraId: cam.id,
@@ -341,18 +246,8 @@ export async function processBatch(
         }
         case 'stream': {
           const payload = message.envelope.payload;
-          const cam = work.camera(payload.cameraId);
-          if (!cam || cam.siteId !== message.siteId) {
-            deadLetter(
-              raw,
-              message.siteId,
-              'UNKNOWN_CAMERA',
-              '/payload/cameraId',
-              `camera ${payload.cameraId} is not in site ${message.siteId}'s inventory`,
-            );
-            accepted--;
-            break;
-          }
+          const cam = cameraOf(payload.cameraId);
+          if (!cam) break;
           streams.push({ msgId: message.envelope.msgId, cameraId: cam.id, observedAt, receivedAt, payload });
           const update = work.putCamera(cam);
           update.lastStream = payload;
@@ -361,18 +256,8 @@ export async function processBatch(
         }
         case 'event': {
           const payload = message.envelope.payload;
-          const cam = work.camera(payload.cameraId);
-          if (!cam || cam.siteId !== message.siteId) {
-            deadLetter(
-              raw,
-              message.siteId,
-              'UNKNOWN_CAMERA',
-              '/payload/cameraId',
-              `camera ${payload.cameraId} is not in site ${message.siteId}'s inventory`,
-            );
-            accepted--;
-            break;
-          }
+          const cam = cameraOf(payload.cameraId);
+          if (!cam) break;
           events.push({
             msgId: message.envelope.msgId,
             cameraId: cam.id,
