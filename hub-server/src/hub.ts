@@ -12,6 +12,7 @@ import { MqttIngest } from './ingest/mqtt-ingest.ts';
 import { IngestPipeline } from './ingest/pipeline.ts';
 import { LiveHub } from './live/live-hub.ts';
 import { FleetRepository } from './repositories/fleet-repository.ts';
+import { MaintenanceRepository } from './repositories/maintenance-repository.ts';
 import { UptimeRepository } from './repositories/uptime-repository.ts';
 import { UserRepository } from './repositories/user-repository.ts';
 import { FleetState } from './state/fleet-state.ts';
@@ -84,6 +85,7 @@ export class Hub {
     log.info({ kind: db.kind }, 'database ready');
     const fleetRepo = new FleetRepository(db.pool);
     const users = new UserRepository(db.pool);
+    const maintenance = new MaintenanceRepository(db.pool);
     if (config.demo.enabled) await seedDemo(fleetRepo, users, config.demo.password);
     await this.fleet.load(db.pool);
 
@@ -117,7 +119,8 @@ export class Hub {
       },
       fleet: fleetRepo,
       users,
-      uptime: new UptimeRepository(db.pool),
+      uptime: new UptimeRepository(db.pool, maintenance),
+      maintenance,
       readiness: async () => ({ database: await db.ping(), mqtt: this.ingest?.connected ?? false }),
       ingestStats: () => pipeline.stats,
       now: this.options.now,

@@ -47,6 +47,7 @@ export const ReasonCode = Type.Union([
   Type.Literal('image_dark'),
   Type.Literal('site_offline'),
   Type.Literal('stale'),
+  Type.Literal('maintenance_window'),
 ]);
 export type ReasonCode = Static<typeof ReasonCode>;
 

@@ -22,9 +22,11 @@ import {
 import { Id } from '../../../src/schemas/common.ts';
 import { verifyPassword } from '../auth/passwords.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
+import type { MaintenanceRepository } from '../repositories/maintenance-repository.ts';
 import type { UptimeRepository } from '../repositories/uptime-repository.ts';
 import type { UserRepository } from '../repositories/user-repository.ts';
 import { scopeOf, type TokenClaims } from './common.ts';
+import { maintenanceRoutes } from './maintenance-routes.ts';
 import { uptimeRoutes } from './uptime-routes.ts';
 
 export { scopeOf, type TokenClaims };
@@ -47,6 +49,7 @@ export interface AppDeps {
   fleet: FleetRepository;
   users: UserRepository;
   uptime: UptimeRepository;
+  maintenance: MaintenanceRepository;
   readiness: () => Promise<Record<string, boolean>>;
   ingestStats: () => unknown;
   now?: () => number;
@@ -216,6 +219,7 @@ export async function buildApp(deps: AppDeps) {
       },
       async (request) => deps.fleet.listDeadLetters((request.query as { limit: number }).limit),
     );
+    maintenanceRoutes(api, { maintenance: deps.maintenance, now: () => deps.now?.() ?? Date.now() });
     uptimeRoutes(api, { fleet: deps.fleet, uptime: deps.uptime, now: () => deps.now?.() ?? Date.now() });
     api.get('/api/ingest/stats', { preHandler: requireRole('operator') }, async () => deps.ingestStats());
   });

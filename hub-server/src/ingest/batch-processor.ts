@@ -3,6 +3,7 @@ import { type DecodedMessage, decodeMessage } from '../../../src/messages.ts';
 import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
 import type { Reason } from '../../../src/schemas/camera-state.ts';
 import { planIntervals } from '../../../src/state/intervals.ts';
+import { MaintenanceRepository } from '../repositories/maintenance-repository.ts';
 import type { FleetState } from '../state/fleet-state.ts';
 import * as sql from './batch-writer.ts';
 import { Working } from './working-state.ts';
@@ -27,6 +28,38 @@ export interface BatchOutcome {
   changedSites: SiteView[];
   removedCameras: string[];
   notes: string[];
+}
+
+/**
+ * Declared maintenance shows live: a camera inside a window turns `maintenance` from the window's
+ * start, and `unknown` when it ends (until its next health sample says otherwise).
+ */
+async function applyMaintenance(
+  client: pg.PoolClient,
+  work: Working,
+  fleet: FleetState,
+  at: Date,
+): Promise<void> {
+  const nowMs = at.getTime();
+  const ids = [...fleet.cameras.keys()];
+  const active = await new MaintenanceRepository(client).spansFor(ids, nowMs, nowMs + 1);
+  for (const id of ids) {
+    const cam = work.camera(id);
+    if (!cam) continue;
+    const span = active.get(id)?.find((s) => s.startMs <= nowMs && nowMs < s.endMs);
+    const sinceMs = Date.parse(cam.stateSince);
+    if (span && cam.state !== 'maintenance') {
+      const reason: Reason = {
+        code: 'maintenance_window',
+        message: `declared maintenance until ${new Date(span.endMs).toISOString()}`,
+      };
+      work.transition(cam, 'maintenance', [reason], new Date(Math.max(span.startMs, sinceMs)));
+    } else if (!span && cam.state === 'maintenance') {
+      const ended = await new MaintenanceRepository(client).spansFor([id], sinceMs, nowMs);
+      const endMs = Math.max(sinceMs, ...(ended.get(id) ?? []).map((s) => Math.min(s.endMs, nowMs)));
+      work.transition(cam, 'unknown', [], new Date(endMs));
+    }
+  }
 }
 
 function truncate(raw: Buffer, max: number): Buffer {
@@ -272,6 +305,7 @@ export async function processBatch(
       }
     }
     if (sweepAt) {
+      await applyMaintenance(client, work, fleet, sweepAt);
       const reason: Reason = {
         code: 'stale',
         message: `no health data for over ${Math.round(options.staleAfterMs / 1000)} s`,
@@ -292,7 +326,16 @@ export async function processBatch(
       [...work.updates.values()].filter((u) => !work.removed.has(u.id)),
     );
     await sql.writeIntervals(client, planIntervals(work.transitions));
-    await sql.addRollups(client, work.closed);
+    if (work.closed.length > 0) {
+      const from = Math.min(...work.closed.map((c) => c.startMs));
+      const to = Math.max(...work.closed.map((c) => c.endMs));
+      const windows = await new MaintenanceRepository(client).spansFor(
+        [...new Set(work.closed.map((c) => c.cameraId))],
+        from,
+        to,
+      );
+      await sql.addRollups(client, work.closed, windows);
+    }
     await sql.updateSites(client, [...work.siteUpdates.values()]);
     await sql.insertDeadLetters(client, dead);
     await client.query('COMMIT');

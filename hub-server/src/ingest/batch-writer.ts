@@ -2,7 +2,12 @@ import type pg from 'pg';
 import type { CameraState } from '../../../src/schemas/camera-state.ts';
 import type { InventoryPayload } from '../../../src/schemas/payloads.ts';
 import type { IntervalPlan } from '../../../src/state/intervals.ts';
-import { addDurations, emptyDurations, type StateDurations } from '../../../src/uptime/durations.ts';
+import {
+  addDurations,
+  emptyDurations,
+  type MaintenanceSpan,
+  type StateDurations,
+} from '../../../src/uptime/durations.ts';
 import { type Granularity, splitClosedSpan } from '../../../src/uptime/rollups.ts';
 
 /** All SQL of the ingest path. Every statement is set-based (unnest arrays), never per message. */
@@ -312,14 +317,18 @@ export interface ClosedSpan {
 const ROLLUP_TABLES: Record<Granularity, string> = { hour: 'camera_state_hourly', day: 'camera_state_daily' };
 
 /** Adds closed intervals to the hourly and London-day rollups: one upsert per table per batch. */
-export async function addRollups(client: pg.PoolClient, spans: readonly ClosedSpan[]): Promise<void> {
+export async function addRollups(
+  client: pg.PoolClient,
+  spans: readonly ClosedSpan[],
+  maintenance: ReadonlyMap<string, MaintenanceSpan[]>,
+): Promise<void> {
   if (spans.length === 0) return;
   for (const granularity of ['hour', 'day'] as const) {
     const buckets = new Map<string, { cameraId: string; startMs: number; d: StateDurations }>();
     for (const span of spans) {
       if (span.endMs <= span.startMs) continue;
-      // Maintenance is already part of the intervals' states here; declared windows come with scope 2.
-      for (const share of splitClosedSpan(span, [], granularity)) {
+      // Windows cannot be created or changed in the past, so what applies now applies for good.
+      for (const share of splitClosedSpan(span, maintenance.get(span.cameraId) ?? [], granularity)) {
         const key = `${span.cameraId}|${share.bucketStartMs}`;
         const prior = buckets.get(key);
         buckets.set(key, {

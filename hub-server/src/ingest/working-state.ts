@@ -90,6 +90,19 @@ export class Working {
     return this.putCamera(next);
   }
 
+  /** A transition decided by the hub itself (maintenance starting or ending), not by an observation. */
+  transition(camera: CameraView, state: CameraView['state'], reasons: Reason[], at: Date): void {
+    const next: CameraView = { ...camera, state, reasons, stateSince: at.toISOString() };
+    this.transitions.push({ cameraId: camera.id, state, reasons, at });
+    this.closed.push({
+      cameraId: camera.id,
+      state: camera.state,
+      startMs: Date.parse(camera.stateSince),
+      endMs: at.getTime(),
+    });
+    this.putCamera(next);
+  }
+
   putSite(site: SiteView, transition: boolean, agentVersion: string | null): void {
     this.sites.set(site.id, site);
     const prior = this.siteUpdates.get(site.id);

@@ -12,6 +12,7 @@ import {
   planWindow,
   type RollupReader,
 } from '../../../src/uptime/rollups.ts';
+import type { MaintenanceRepository } from './maintenance-repository.ts';
 
 interface SumRow {
   camera_id: string;
@@ -41,7 +42,10 @@ function toDurations(r: SumRow): StateDurations {
  * set-based queries whatever the number of cameras or the length of the window.
  */
 export class UptimeRepository {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly maintenance: MaintenanceRepository,
+  ) {}
 
   async durations(
     cameraIds: readonly string[],
@@ -93,13 +97,19 @@ export class UptimeRepository {
       spansByCamera.set(row.camera_id, list);
     }
 
+    // Declared maintenance overrides the observed state in the live parts (edges, open intervals);
+    // the rollups already had it applied when their intervals closed.
+    const maintenance = await this.maintenance.spansFor(ids, fromMs, end);
     for (const id of ids) {
       const reader: RollupReader = {
         sum: (g, from) => sums.get(`${g}|${from}|${id}`) ?? emptyDurations(),
       };
       const cameraSpans = spansByCamera.get(id) ?? [];
       const open = cameraSpans.find((s) => s.endMs === null) ?? null;
-      out.set(id, durationsFromRollups(reader, cameraSpans, open, [], fromMs, toMs, nowMs));
+      out.set(
+        id,
+        durationsFromRollups(reader, cameraSpans, open, maintenance.get(id) ?? [], fromMs, toMs, nowMs),
+      );
     }
     return out;
   }
