@@ -1,0 +1,31 @@
+import type { Purpose } from '../schemas/commissioning.ts';
+import type { CameraEventType, HealthPayload, ImageCheck, StreamPayload } from '../schemas/payloads.ts';
+import type { StateDurations } from '../uptime/durations.ts';
+
+/**
+ * Everything the evaluator may use about one camera, assembled in-process by the hub (never a wire
+ * shape, so a plain interface). Every optional field may be absent: a rule that needs it is then
+ * `not_evaluable`, never `pass`.
+ */
+export interface Evidence {
+  camera: {
+    id: string;
+    purpose?: Purpose;
+    hfovDeg?: number;
+    designDistanceM?: number;
+    /** Commissioned stream bitrate. */
+    bitrateKbps?: number;
+  };
+  /** The assessment period; `durations` are the camera's state times inside it. */
+  period: { fromMs: number; toMs: number; durations?: StateDurations };
+  latestHealth?: { payload: HealthPayload; observedAtMs: number };
+  latestStream?: { payload: StreamPayload; observedAtMs: number };
+  /** Recent snapshot checks, any order. */
+  recentImages?: { observedAtMs: number; image: ImageCheck | null }[];
+  /** Camera events active now; an empty array means "known: none active", absent means unknown. */
+  activeEvents?: { type: CameraEventType; sinceMs: number }[];
+  /** Age of the oldest recording available, days. */
+  retentionDays?: number;
+  /** Hub records of the scheme's paperwork. */
+  records?: { lastReviewAtMs?: number; dpiaAtMs?: number; certificateIssuedAtMs?: number };
+}

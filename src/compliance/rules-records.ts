@@ -1,0 +1,80 @@
+import { combineChecks, type KindEvaluator, notEvaluable } from './outcome.ts';
+import type { EvidenceBag, RuleStatus } from './result.ts';
+import type { ReviewCheck } from './rule-pack.ts';
+
+const DAY_MS = 86_400_000;
+
+export const evaluateRetention: KindEvaluator<'retention'> = (rule, evidence) => {
+  const { minDays, maxDays } = rule.params;
+  const thresholds = { minDays, maxDays: maxDays ?? null };
+  const days = evidence.retentionDays;
+  if (days === undefined) return notEvaluable('no reading of the oldest recording available', thresholds);
+  const values = { retentionDays: days };
+  if (days < minDays) {
+    return {
+      status: 'fail',
+      reason: `${days} days of recordings kept, minimum ${minDays}`,
+      values,
+      thresholds,
+    };
+  }
+  // Keeping recordings longer than declared is a data-protection breach (Code principle 6), not a bonus.
+  if (maxDays !== undefined && days > maxDays) {
+    return {
+      status: 'fail',
+      reason: `${days} days of recordings kept, more than the declared maximum of ${maxDays}`,
+      values,
+      thresholds,
+    };
+  }
+  return {
+    status: 'pass',
+    reason: `${days} days of recordings kept (${minDays}${maxDays === undefined ? '+' : `-${maxDays}`} days required)`,
+    values,
+    thresholds,
+  };
+};
+
+const REVIEW_CHECKS: Record<
+  ReviewCheck,
+  { field: 'lastReviewAtMs' | 'dpiaAtMs' | 'certificateIssuedAtMs'; limit: string; label: string }
+> = {
+  review: { field: 'lastReviewAtMs', limit: 'maxReviewAgeDays', label: 'annual review' },
+  dpia: { field: 'dpiaAtMs', limit: 'maxDpiaAgeDays', label: 'DPIA' },
+  certificate: { field: 'certificateIssuedAtMs', limit: 'maxCertificateAgeDays', label: 'certificate' },
+};
+
+export const evaluateReview: KindEvaluator<'review'> = (rule, evidence, nowMs) => {
+  const p = rule.params;
+  const limits: Record<string, number> = {
+    maxReviewAgeDays: p.maxReviewAgeDays,
+    maxDpiaAgeDays: p.maxDpiaAgeDays,
+    maxCertificateAgeDays: p.maxCertificateAgeDays,
+  };
+  const thresholds = { require: p.require, ...limits };
+  const statuses: RuleStatus[] = [];
+  const notes: string[] = [];
+  const values: EvidenceBag = {};
+  for (const check of p.require) {
+    const { field, limit, label } = REVIEW_CHECKS[check];
+    const atMs = evidence.records?.[field];
+    if (atMs === undefined) {
+      statuses.push('not_evaluable');
+      notes.push(`no ${label} date on record`);
+      continue;
+    }
+    const ageDays = Math.floor((nowMs - atMs) / DAY_MS);
+    const maxDays = limits[limit] as number;
+    values[`${check}AgeDays`] = ageDays;
+    const over = ageDays > maxDays;
+    statuses.push(over ? 'fail' : 'pass');
+    notes.push(`${label} ${ageDays} days old${over ? ` (limit ${maxDays})` : ''}`);
+  }
+  return { status: combineChecks(statuses), reason: notes.join('; '), values, thresholds };
+};
+
+export const evaluateAccessAudit: KindEvaluator<'access-audit'> = (rule) =>
+  notEvaluable(
+    'the hub audit log of feed views and exports does not exist yet, so access records cannot be checked',
+    { minLoggedShare: rule.params.minLoggedShare },
+  );

@@ -1,0 +1,148 @@
+import { fresh, type KindEvaluator, notEvaluable, percent } from './outcome.ts';
+import { pixelDensityPxPerM, requiredPxPerM, sceneWidthM } from './pixel-density.ts';
+
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+export const evaluatePixelDensity: KindEvaluator<'pixel-density'> = (rule, evidence, nowMs) => {
+  const p = rule.params;
+  const { purpose, hfovDeg, designDistanceM } = evidence.camera;
+  const thresholds: Record<string, number | string | null> = { table: p.table, maxAgeMs: p.maxAgeMs };
+  const missing = [
+    purpose === undefined && 'purpose',
+    hfovDeg === undefined && 'horizontal field of view',
+    designDistanceM === undefined && 'design distance',
+  ].filter(Boolean);
+  if (purpose === undefined || hfovDeg === undefined || designDistanceM === undefined) {
+    return notEvaluable(`no commissioned ${missing.join(', ')}`, thresholds);
+  }
+  const requiredPx = p.minPxPerM?.[purpose] ?? requiredPxPerM(p.table, purpose);
+  thresholds.minPxPerM = requiredPx;
+  thresholds.purpose = purpose;
+  const stream = fresh(
+    evidence.latestStream,
+    'stream',
+    'frame width',
+    (r) => (r.payload.width > 0 ? r.payload.width : null),
+    p.maxAgeMs,
+    nowMs,
+  );
+  if (!stream.ok) return notEvaluable(stream.reason, thresholds);
+  const sceneM = sceneWidthM(hfovDeg, designDistanceM);
+  const density = pixelDensityPxPerM(stream.value, hfovDeg, designDistanceM);
+  const values = { widthPx: stream.value, hfovDeg, designDistanceM, sceneWidthM: sceneM, pxPerM: density };
+  if (density === null || sceneM === null) {
+    return notEvaluable(
+      `a ${hfovDeg} degree field of view has no flat scene width; set minPxPerM by survey instead`,
+      thresholds,
+      values,
+    );
+  }
+  const ok = density >= requiredPx;
+  return {
+    status: ok ? 'pass' : 'fail',
+    reason: `${round(density)} px/m at ${designDistanceM} m (scene ${round(sceneM, 2)} m wide); ${purpose} needs ${requiredPx} px/m (${p.table})`,
+    values,
+    thresholds,
+    observedAtMs: stream.observedAtMs,
+  };
+};
+
+export const evaluateFrameRate: KindEvaluator<'frame-rate'> = (rule, evidence, nowMs) => {
+  const p = rule.params;
+  const purpose = evidence.camera.purpose;
+  const thresholds: Record<string, number | string | null> = { minFps: p.minFps, maxAgeMs: p.maxAgeMs };
+  for (const [k, v] of Object.entries(p.minFpsByPurpose)) thresholds[`minFps.${k}`] = v ?? null;
+  const stream = fresh(
+    evidence.latestStream,
+    'stream',
+    'frame rate',
+    (r) => r.payload.fps,
+    p.maxAgeMs,
+    nowMs,
+  );
+  if (!stream.ok) return notEvaluable(stream.reason, thresholds);
+  const fps = stream.value;
+  const values = { fps, purpose: purpose ?? null };
+  let requiredFps: number;
+  if (purpose !== undefined) {
+    requiredFps = p.minFpsByPurpose[purpose] ?? p.minFps;
+  } else {
+    // Without a purpose the threshold is unknown, but a rate that meets every threshold (or fails the
+    // general one) is decided either way.
+    const strictest = Math.max(p.minFps, ...Object.values(p.minFpsByPurpose).map((v) => v ?? 0));
+    if (fps >= strictest) requiredFps = strictest;
+    else if (fps < p.minFps) requiredFps = p.minFps;
+    else
+      return notEvaluable(
+        `no commissioned purpose to choose the minimum frame rate (${fps} fps)`,
+        thresholds,
+        values,
+      );
+  }
+  const ok = fps >= requiredFps;
+  return {
+    status: ok ? 'pass' : 'fail',
+    reason: `${round(fps, 2)} fps measured (minimum ${requiredFps}${purpose ? ` for ${purpose}` : ''})`,
+    values,
+    thresholds: { ...thresholds, requiredFps },
+    observedAtMs: stream.observedAtMs,
+  };
+};
+
+/** ffprobe says `h264`/`hevc`; profiles and people say `H.264`, `H-265`. */
+const normaliseCodec = (codec: string) => codec.toLowerCase().replace(/[.\-_\s]/g, '');
+
+export const evaluateCodec: KindEvaluator<'codec'> = (rule, evidence, nowMs) => {
+  const p = rule.params;
+  const thresholds = { allowed: p.allowed, maxAgeMs: p.maxAgeMs };
+  const stream = fresh(
+    evidence.latestStream,
+    'stream',
+    'codec',
+    (r) => (r.payload.codec.trim() === '' ? null : r.payload.codec),
+    p.maxAgeMs,
+    nowMs,
+  );
+  if (!stream.ok) return notEvaluable(stream.reason, thresholds);
+  const ok = p.allowed.map(normaliseCodec).includes(normaliseCodec(stream.value));
+  return {
+    status: ok ? 'pass' : 'fail',
+    reason: ok
+      ? `codec ${stream.value} is allowed`
+      : `codec ${stream.value} is not one of ${p.allowed.join(', ')}`,
+    values: { codec: stream.value },
+    thresholds,
+    observedAtMs: stream.observedAtMs,
+  };
+};
+
+export const evaluateBitrate: KindEvaluator<'bitrate'> = (rule, evidence, nowMs) => {
+  const p = rule.params;
+  const commissionedKbps = evidence.camera.bitrateKbps;
+  const thresholds = {
+    minShareOfCommissioned: p.minShareOfCommissioned,
+    commissionedKbps: commissionedKbps ?? null,
+    maxAgeMs: p.maxAgeMs,
+  };
+  if (commissionedKbps === undefined || !(commissionedKbps > 0)) {
+    return notEvaluable('no commissioned bitrate', thresholds);
+  }
+  const stream = fresh(
+    evidence.latestStream,
+    'stream',
+    'measured bitrate',
+    (r) => r.payload.bitrateKbps,
+    p.maxAgeMs,
+    nowMs,
+  );
+  if (!stream.ok) return notEvaluable(stream.reason, thresholds);
+  const share = stream.value / commissionedKbps;
+  const ok = share >= p.minShareOfCommissioned;
+  return {
+    status: ok ? 'pass' : 'fail',
+    reason: `${round(stream.value, 0)} kbps is ${percent(share)} of the commissioned ${commissionedKbps} kbps (minimum ${percent(p.minShareOfCommissioned)})`,
+    values: { bitrateKbps: stream.value, shareOfCommissioned: share },
+    thresholds,
+    observedAtMs: stream.observedAtMs,
+  };
+};
