@@ -1,6 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
+import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
-import { validate } from '../validation.ts';
 import { RULE_KINDS, type Rule, RuleBase, type RuleKind, RuleParamsByKind } from './rule-pack.ts';
 
 /** `field` is a dotted path inside the rule, e.g. `params.failMs` or `params.allowed[1]`. */
@@ -22,20 +22,34 @@ export function fieldOf(pointer: string, prefix = ''): string {
   return out || '(rule)';
 }
 
-function messageFor(field: string, message: string): string {
-  if (message !== 'Expected required property') return message;
-  if (field === 'source') return 'is required: a one-line citation of the principle or standard clause';
-  return 'is required';
+const UNION_HELP: Record<string, string> = {
+  version: 'must be a positive integer or a semver-like string such as 1.2.0',
+};
+
+/** TypeBox's messages, made plain where they would not help a pack author. */
+function messageFor(field: string, error: ValueError): string {
+  if (error.type === ValueErrorType.ObjectRequiredProperty) {
+    return field === 'source'
+      ? 'is required: a one-line citation of the principle or standard clause'
+      : 'is required';
+  }
+  if (error.type === ValueErrorType.Union) {
+    const members = (error.schema.anyOf ?? []) as TSchema[];
+    if (members.length > 0 && members.every((m) => m.const !== undefined)) {
+      return `must be one of ${members.map((m) => String(m.const)).join(', ')} (got ${JSON.stringify(error.value)})`;
+    }
+    return UNION_HELP[field] ?? error.message;
+  }
+  return error.message;
 }
 
-/** Validates `value` against `schema` after filling defaults; one problem per field (TypeBox repeats some). */
-function problemsOf(schema: TSchema, value: unknown, prefix: string): RuleProblem[] {
-  const result = validate(schema, value, 50);
-  if (result.ok) return [];
+/** Every problem of `value` against `schema`, one per field (TypeBox repeats some), fields prefixed. */
+export function schemaProblems(schema: TSchema, value: unknown, prefix = ''): RuleProblem[] {
   const byField = new Map<string, RuleProblem>();
-  for (const issue of result.issues) {
-    const field = fieldOf(issue.path, prefix);
-    if (!byField.has(field)) byField.set(field, { field, message: messageFor(field, issue.message) });
+  for (const error of Value.Errors(schema, value)) {
+    const field = fieldOf(error.path, prefix);
+    if (!byField.has(field)) byField.set(field, { field, message: messageFor(field, error) });
+    if (byField.size >= 50) break;
   }
   return [...byField.values()];
 }
@@ -47,7 +61,7 @@ function problemsOf(schema: TSchema, value: unknown, prefix: string): RuleProble
 export function checkRule(raw: unknown): CheckedRule {
   if (!isObject(raw)) return { ok: false, problems: [{ field: '(rule)', message: 'must be a mapping' }] };
   const base = Value.Default(RuleBase, Value.Clone(raw)) as Record<string, unknown>;
-  const problems = problemsOf(RuleBase, base, '').filter((p) => !p.field.startsWith('params'));
+  const problems = schemaProblems(RuleBase, base).filter((p) => !p.field.startsWith('params'));
   const kind = base.kind;
   const known = typeof kind === 'string' && (RULE_KINDS as string[]).includes(kind);
   if (typeof kind === 'string' && !known) {
@@ -62,7 +76,7 @@ export function checkRule(raw: unknown): CheckedRule {
   } else if (known) {
     const schema = RuleParamsByKind[kind as RuleKind];
     params = Value.Default(schema, Value.Clone(params));
-    problems.push(...problemsOf(schema, params, 'params'));
+    problems.push(...schemaProblems(schema, params, 'params'));
   }
   if (problems.length > 0 || !known) return { ok: false, problems };
   const rule = { ...base, params } as Rule;

@@ -1,8 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { type Document, isNode, LineCounter, parseDocument } from 'yaml';
-import { validate } from '../validation.ts';
-import { checkRule, fieldOf } from './check-rule.ts';
+import { checkRule, schemaProblems } from './check-rule.ts';
 import { packRef, type Rule, RulePack } from './rule-pack.ts';
 
 export class RulePackError extends Error {
@@ -73,16 +72,10 @@ export function parseRulePack(text: string, fileName: string): RulePack {
     return line === null ? '' : ` (line ${line})`;
   };
 
-  const envelope = validate(PackEnvelope, value, 50);
-  if (!envelope.ok) {
-    const seen = new Set<string>();
-    for (const issue of envelope.issues) {
-      if (issue.path.startsWith('/rules/')) continue;
-      const field = fieldOf(issue.path).replace('(rule)', '(pack)');
-      if (seen.has(field)) continue;
-      seen.add(field);
-      problems.push(`${fileName}: ${field}: ${issue.message}${where(pathOf(field))}`);
-    }
+  for (const p of schemaProblems(PackEnvelope, value)) {
+    if (p.field.startsWith('rules[')) continue;
+    const field = p.field.replace('(rule)', '(pack)');
+    problems.push(`${fileName}: ${field}: ${p.message}${where(pathOf(field))}`);
   }
 
   const rawRules = (value as { rules?: unknown }).rules;

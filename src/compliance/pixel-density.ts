@@ -4,7 +4,7 @@ export type PixelDensityTable = 'bs-en-62676-4-2015' | 'iec-62676-4-2025';
 export const PIXEL_DENSITY_TABLES: readonly PixelDensityTable[] = ['bs-en-62676-4-2015', 'iec-62676-4-2025'];
 
 /**
- * BS EN 62676-4:2015 (= IEC 62676-4:2014) Table A.1 "operational requirements": minimum horizontal
+ * BS EN 62676-4:2015 (= IEC 62676-4:2014) operational-requirement levels: minimum horizontal
  * pixels per metre of scene at the target for each purpose. The values are the widely published
  * DORI levels (e.g. identify = 4 mm per pixel).
  */
