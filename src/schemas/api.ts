@@ -167,6 +167,10 @@ export const UptimeQuery = Type.Object(
     from: Type.Optional(IsoTime),
     to: Type.Optional(IsoTime),
     perCamera: Type.Boolean({ default: false, description: 'Include one row per camera' }),
+    daily: Type.Boolean({
+      default: false,
+      description: 'Include one row per Europe/London day of the window (at most 400)',
+    }),
   },
   closed,
 );
@@ -202,6 +206,14 @@ export const UptimeReport = Type.Object(
     cameraCount: Type.Integer(),
     total: UptimeFigures,
     cameras: Type.Optional(Type.Array(Type.Composite([Type.Object({ cameraId: Id }), UptimeFigures]))),
+    days: Type.Optional(
+      Type.Array(
+        Type.Composite([
+          Type.Object({ day: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }) }),
+          UptimeFigures,
+        ]),
+      ),
+    ),
   },
   closed,
 );

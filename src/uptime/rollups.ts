@@ -102,9 +102,9 @@ export function durationsFromRollups(
   fromMs: number,
   toMs: number,
   nowMs: number,
+  /** The same for every camera of a report: compute once (it needs London calendar look-ups). */
+  plan: WindowPlan = planWindow(fromMs, Math.min(toMs, nowMs)),
 ): StateDurations {
-  const end = Math.min(toMs, nowMs);
-  const plan = planWindow(fromMs, end);
   let total = emptyDurations();
   const whole = [
     ...(plan.days ? [{ ...plan.days, g: 'day' as const }] : []),

@@ -5,6 +5,7 @@ import {
   UptimeReport,
 } from '../../../src/schemas/api.ts';
 import { availability, observedShare, type StateDurations } from '../../../src/uptime/durations.ts';
+import { londonDaysBetween, londonDayWindow } from '../../../src/uptime/london-time.ts';
 import { resolveWindow, WindowError } from '../../../src/uptime/windows.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
 import { sumAll, type UptimeRepository } from '../repositories/uptime-repository.ts';
@@ -63,6 +64,19 @@ export function uptimeRoutes(
         });
       }
       const perCamera = await deps.uptime.durations(cameraIds, window.fromMs, window.toMs, nowMs);
+      const days = [];
+      if (q.daily) {
+        for (const day of londonDaysBetween(window.fromMs, Math.min(window.toMs, nowMs)).slice(0, 400)) {
+          const w = londonDayWindow(day);
+          const d = await deps.uptime.durations(
+            cameraIds,
+            Math.max(w.fromMs, window.fromMs),
+            Math.min(w.toMs, window.toMs),
+            nowMs,
+          );
+          days.push({ day, ...figures(sumAll(d.values())) });
+        }
+      }
       return {
         scope: q.scope,
         id: q.id ?? null,
@@ -74,6 +88,7 @@ export function uptimeRoutes(
         },
         cameraCount: cameraIds.length,
         total: figures(sumAll(perCamera.values())),
+        ...(q.daily ? { days } : {}),
         ...(q.perCamera
           ? { cameras: [...perCamera].map(([cameraId, d]) => ({ cameraId, ...figures(d) })) }
           : {}),

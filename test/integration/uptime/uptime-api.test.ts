@@ -102,6 +102,22 @@ describe('uptime API over a known history', () => {
     expect(body.cameras?.find((c) => c.cameraId === camB)?.durationsMs.up).toBe(25 * H);
   });
 
+  it('gives a daily series on London days', async () => {
+    const { body } = await uptime(
+      `scope=camera&id=${camA}&window=custom&from=2026-03-28T00:00:00Z&to=2026-03-30T23:00:00Z&daily=true`,
+    );
+    expect(body.days?.map((d) => d.day)).toEqual(['2026-03-28', '2026-03-29', '2026-03-30']);
+    expect(body.days?.[1]?.durationsMs).toEqual({
+      up: 20 * H,
+      degraded: 0,
+      down: H,
+      unknown: 2 * H,
+      maintenance: 0,
+    });
+    // 30 March runs from 29 March 23:00 UTC (BST) to now, 03:00 UTC.
+    expect(body.days?.[2]?.durationsMs.up).toBe(4 * H);
+  });
+
   it('counts a camera added mid-window only from when it existed', async () => {
     const { body } = await uptime(
       `scope=camera&id=${camB}&window=custom&from=2026-03-28T00:00:00Z&to=2026-03-28T23:00:00Z`,

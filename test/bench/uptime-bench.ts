@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import pino from 'pino';
+import { Database } from '../../hub-server/src/db/database.ts';
+import { MaintenanceRepository } from '../../hub-server/src/repositories/maintenance-repository.ts';
+import { UptimeRepository } from '../../hub-server/src/repositories/uptime-repository.ts';
+import { addDays, londonDay, londonMidnight } from '../../src/uptime/london-time.ts';
+
+export interface UptimeBenchOptions {
+  baseUrl: string;
+  cameras: number;
+  days: number;
+  runs: number;
+}
+
+export interface Timing {
+  name: string;
+  medianMs: number;
+  p95Ms: number;
+  runs: number;
+}
+
+function stats(name: string, samples: number[]): Timing {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return { name, medianMs: at(0.5), p95Ms: at(0.95), runs: samples.length };
+}
+
+async function time(runs: number, fn: () => Promise<unknown>): Promise<number[]> {
+  await fn(); // warm-up: plans cached, pages in memory
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+/**
+ * Uptime report times on PostgreSQL: N cameras with D days of history, built server-side with
+ * generate_series (intervals every ~6 h per camera on average, hourly and London-day rollups), then
+ * the same queries the API runs. Baseline: one bare aggregate over the same daily rows.
+ */
+export async function runUptimeBench(
+  options: UptimeBenchOptions,
+): Promise<{ timings: Timing[]; setupMs: number; rows: Record<string, number> }> {
+  const name = `cctv_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: options.baseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(options.baseUrl);
+  url.pathname = `/${name}`;
+  const db = new Database({ url: url.toString(), dataDir: '', poolSize: 4, log: () => {} });
+  const setup0 = performance.now();
+  try {
+    await db.start();
+    const pool = db.pool;
+    const nowMs = Date.now();
+    const today = londonDay(nowMs);
+    const firstDay = addDays(today, -options.days);
+    const fromMs = londonMidnight(firstDay);
+    await pool.query(`INSERT INTO hubs (id, name) VALUES ('bench-hub', 'Bench hub')`);
+    await pool.query(
+      `INSERT INTO councils (id, name, hub_id) VALUES ('bench-council', 'Bench council', 'bench-hub')`,
+    );
+    await pool.query(
+      `INSERT INTO sites (id, name, council_id, hub_id, state) SELECT 'site-' || s, 'Site ' || s, 'bench-council', 'bench-hub', 'online'
+       FROM generate_series(1, $1) s`,
+      [Math.ceil(options.cameras / 64)],
+    );
+    await pool.query(
+      `INSERT INTO cameras (id, site_id, name, location, bearing_deg, hfov_deg, design_distance_m, purpose, state, state_since)
+       SELECT 'cam-' || c, 'site-' || (1 + (c - 1) / 64), 'Camera ' || c, ST_SetSRID(ST_MakePoint(-5 + c * 0.0001, 50), 4326), 0, 60, 20, 'observe', 'up', $2
+       FROM generate_series(1, $1) c`,
+      [options.cameras, new Date(fromMs)],
+    );
+    // Closed intervals every 6 h per camera with a realistic mix (mostly up), the last one open.
+    await pool.query(
+      `INSERT INTO camera_state_intervals (camera_id, state, started_at, ended_at)
+       SELECT 'cam-' || c,
+         (ARRAY['up','up','up','up','up','up','up','up','degraded','down','unknown'])[1 + ((c * 7 + k * 13) % 11)],
+         $2::timestamptz + (k * interval '6 hours'),
+         CASE WHEN k = $3 - 1 THEN NULL ELSE $2::timestamptz + ((k + 1) * interval '6 hours') END
+       FROM generate_series(1, $1) c, generate_series(0, $3 - 1) k`,
+      [options.cameras, new Date(fromMs), options.days * 4],
+    );
+    // Rollups from the closed intervals (the ingest writes the same thing incrementally).
+    for (const [table, unit] of [
+      ['camera_state_hourly', 'hour'],
+      ['camera_state_daily', 'day'],
+    ] as const) {
+      const bucket =
+        unit === 'hour'
+          ? `date_trunc('hour', b)`
+          : `(date_trunc('day', b AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London')`;
+      const step = unit === 'hour' ? `interval '1 hour'` : `interval '1 day'`;
+      await pool.query(
+        `INSERT INTO ${table} (camera_id, bucket_start, up_ms, degraded_ms, down_ms, unknown_ms)
+         SELECT camera_id, bucket,
+           sum(CASE WHEN state = 'up' THEN ms ELSE 0 END), sum(CASE WHEN state = 'degraded' THEN ms ELSE 0 END),
+           sum(CASE WHEN state = 'down' THEN ms ELSE 0 END), sum(CASE WHEN state = 'unknown' THEN ms ELSE 0 END)
+         FROM (
+           SELECT i.camera_id, i.state, ${bucket} AS bucket,
+             (extract(epoch FROM LEAST(i.ended_at, ${bucket} + ${step}) - GREATEST(i.started_at, ${bucket})) * 1000)::bigint AS ms
+           FROM camera_state_intervals i,
+             generate_series(${unit === 'hour' ? `date_trunc('hour', i.started_at)` : `date_trunc('day', i.started_at AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London'`},
+               i.ended_at - interval '1 millisecond', ${step}) b
+           WHERE i.ended_at IS NOT NULL
+         ) x GROUP BY camera_id, bucket`,
+      );
+    }
+    await pool.query('ANALYZE');
+    const rows: Record<string, number> = {};
+    for (const t of ['camera_state_intervals', 'camera_state_hourly', 'camera_state_daily']) {
+      rows[t] = (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${t}`)).rows[0]?.n ?? 0;
+    }
+    const setupMs = performance.now() - setup0;
+
+    const uptime = new UptimeRepository(pool, new MaintenanceRepository(pool));
+    const all = (await pool.query<{ id: string }>('SELECT id FROM cameras ORDER BY id')).rows.map(
+      (r) => r.id,
+    );
+    const windowFrom = londonMidnight(addDays(today, -90 + 1));
+    const timings: Timing[] = [];
+    timings.push(
+      stats(
+        'baseline: bare sum over the 90-day daily rows',
+        await time(options.runs, () =>
+          pool.query(
+            'SELECT sum(up_ms), sum(down_ms) FROM camera_state_daily WHERE bucket_start >= $1 AND bucket_start < $2',
+            [new Date(windowFrom), new Date(nowMs)],
+          ),
+        ),
+      ),
+    );
+    timings.push(
+      stats(
+        `uptime: ${all.length} cameras, 90 days`,
+        await time(options.runs, () => uptime.durations(all, windowFrom, nowMs, nowMs)),
+      ),
+    );
+    timings.push(
+      stats(
+        'uptime: 1 camera, 90 days',
+        await time(options.runs * 5, () => uptime.durations([all[0] as string], windowFrom, nowMs, nowMs)),
+      ),
+    );
+    timings.push(
+      stats(
+        'uptime: 1 camera, last 24 h',
+        await time(options.runs * 5, () =>
+          uptime.durations([all[0] as string], nowMs - 86_400_000, nowMs, nowMs),
+        ),
+      ),
+    );
+    return { timings, setupMs, rows };
+  } finally {
+    await db.stop();
+    const c = new pg.Client({ connectionString: options.baseUrl });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.end();
+    void pino;
+  }
+}
