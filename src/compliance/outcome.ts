@@ -35,18 +35,17 @@ export function fresh<R extends { observedAtMs: number }, T>(
   maxAgeMs: number,
   nowMs: number,
 ): Fresh<T> {
-  const what = source;
-  if (!reading) return { ok: false, reason: `no ${what} reading` };
+  if (!reading) return { ok: false, reason: `no ${source} reading` };
   const ageMs = nowMs - reading.observedAtMs;
   if (ageMs > maxAgeMs) {
     return {
       ok: false,
-      reason: `latest ${what} reading is stale (${formatDuration(ageMs)} old, limit ${formatDuration(maxAgeMs)})`,
+      reason: `latest ${source} reading is stale (${formatDuration(ageMs)} old, limit ${formatDuration(maxAgeMs)})`,
     };
   }
   const value = pick(reading);
   if (value === null || value === undefined)
-    return { ok: false, reason: `latest ${what} reading has no ${field}` };
+    return { ok: false, reason: `latest ${source} reading has no ${field}` };
   return { ok: true, value, observedAtMs: reading.observedAtMs };
 }
 
