@@ -1,0 +1,140 @@
+import type PDFDocument from 'pdfkit';
+
+export type Pdf = InstanceType<typeof PDFDocument>;
+
+export const FONT = 'Helvetica';
+export const FONT_BOLD = 'Helvetica-Bold';
+export const INK = '#1a1a1a';
+export const RULE_GREY = '#c8c8c8';
+
+export interface TableColumn {
+  header: string;
+  /** Points; the widths of a table should add up to the text width of the page. */
+  width: number;
+  align?: 'left' | 'right' | 'center';
+}
+
+export type TableRow =
+  | { cells: string[]; colors?: (string | undefined)[] }
+  /** A full-width label starting a group of rows, repeated with "(continued)" after a page break. */
+  | { group: string; color?: string };
+
+export interface TableOptions {
+  columns: TableColumn[];
+  rows: TableRow[];
+  fontSizePt?: number;
+}
+
+const PAD_PT = 2.5;
+
+/** Page space below the top margin and above the bottom one: the footer lives in the bottom margin. */
+export function contentBottom(doc: Pdf): number {
+  return doc.page.height - doc.page.margins.bottom;
+}
+
+export function textWidth(doc: Pdf): number {
+  return doc.page.width - doc.page.margins.left - doc.page.margins.right;
+}
+
+/**
+ * Draws a table from doc.y down, breaking to new pages with the header (and the current group
+ * label) repeated, and never splitting a row across pages. Row heights come from the wrapped text,
+ * so cell text must already be one-line safe (see pdfText) and bounded in length.
+ */
+export function drawTable(doc: Pdf, options: TableOptions): void {
+  const { columns } = options;
+  const fontSizePt = options.fontSizePt ?? 7.5;
+  const left = doc.page.margins.left;
+  const tableWidth = columns.reduce((sum, c) => sum + c.width, 0);
+  let y = doc.y;
+  let currentGroup: { group: string; color?: string } | null = null;
+
+  const cellHeight = (text: string, width: number) =>
+    doc.heightOfString(text.length > 0 ? text : ' ', { width: width - 2 * PAD_PT }) + 2 * PAD_PT;
+
+  const headerHeight = () => {
+    doc.font(FONT_BOLD).fontSize(fontSizePt);
+    return Math.max(...columns.map((c) => cellHeight(c.header, c.width)));
+  };
+
+  const drawHeader = () => {
+    const h = headerHeight();
+    doc.rect(left, y, tableWidth, h).fill('#e9edf2');
+    doc.fillColor(INK);
+    let x = left;
+    for (const c of columns) {
+      doc.text(c.header, x + PAD_PT, y + PAD_PT, { width: c.width - 2 * PAD_PT, align: c.align ?? 'left' });
+      x += c.width;
+    }
+    y += h;
+  };
+
+  const groupHeight = (label: string) => {
+    doc.font(FONT_BOLD).fontSize(fontSizePt);
+    return cellHeight(label, tableWidth) + PAD_PT;
+  };
+
+  const drawGroup = (label: string, color?: string) => {
+    const h = groupHeight(label);
+    doc
+      .font(FONT_BOLD)
+      .fontSize(fontSizePt)
+      .fillColor(color ?? INK);
+    doc.text(label, left + PAD_PT, y + PAD_PT * 2, { width: tableWidth - 2 * PAD_PT });
+    y += h;
+  };
+
+  const dataHeight = (cells: string[]) => {
+    doc.font(FONT).fontSize(fontSizePt);
+    return Math.max(...columns.map((c, i) => cellHeight(cells[i] ?? '', c.width)));
+  };
+
+  const newPage = () => {
+    doc.addPage();
+    y = doc.page.margins.top;
+    drawHeader();
+    if (currentGroup) drawGroup(`${currentGroup.group} (continued)`, currentGroup.color);
+  };
+
+  // Start on a fresh page rather than leave a header stranded with no row under it.
+  if (y + headerHeight() + 3 * fontSizePt > contentBottom(doc)) {
+    doc.addPage();
+    y = doc.page.margins.top;
+  }
+  drawHeader();
+
+  for (const row of options.rows) {
+    if ('group' in row) {
+      // Keep a group label with at least its first row.
+      if (y + groupHeight(row.group) + 3 * fontSizePt > contentBottom(doc)) {
+        currentGroup = null;
+        newPage();
+      }
+      currentGroup = row;
+      drawGroup(row.group, row.color);
+      continue;
+    }
+    const h = dataHeight(row.cells);
+    if (y + h > contentBottom(doc)) newPage();
+    doc.font(FONT).fontSize(fontSizePt);
+    let x = left;
+    columns.forEach((c, i) => {
+      doc.fillColor(row.colors?.[i] ?? INK);
+      doc.text(row.cells[i] ?? '', x + PAD_PT, y + PAD_PT, {
+        width: c.width - 2 * PAD_PT,
+        align: c.align ?? 'left',
+      });
+      x += c.width;
+    });
+    y += h;
+    doc
+      .moveTo(left, y)
+      .lineTo(left + tableWidth, y)
+      .lineWidth(0.3)
+      .strokeColor(RULE_GREY)
+      .stroke();
+  }
+  doc.fillColor(INK);
+  doc.x = left;
+  doc.y = y + fontSizePt;
+}
