@@ -13,11 +13,14 @@ export interface LiveUpdate {
 interface ServerEvents {
   snapshot: (snapshot: LiveSnapshot) => void;
   changes: (changes: LiveChanges) => void;
+  /** Certification status changes (the council view subscribes; the live map ignores them). */
+  compliance: (changes: unknown[]) => void;
 }
 // Compile-time check that the event names above are the contract's (a type-only import keeps TypeBox out of the bundle).
 const EVENT_NAMES: { [K in keyof typeof LIVE_EVENTS]: (typeof LIVE_EVENTS)[K] & keyof ServerEvents } = {
   snapshot: 'snapshot',
   changes: 'changes',
+  compliance: 'compliance',
 };
 
 type UpdateListener = (update: LiveUpdate) => void;

@@ -5,6 +5,9 @@ import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { HubConfig } from '../../src/config/hub-config.ts';
 import { EmbeddedBroker, ensurePortFree, listenOrExplain } from './broker/embedded-broker.ts';
+import { ComplianceJob } from './compliance/compliance-job.ts';
+import { ComplianceRepository } from './compliance/compliance-repository.ts';
+import { loadPackDir } from './compliance/pack-store.ts';
 import { Database } from './db/database.ts';
 import { seedDemo } from './demo/seed.ts';
 import { buildApp, type TokenClaims } from './http/app.ts';
@@ -37,6 +40,7 @@ export class Hub {
   private ingest: MqttIngest | null = null;
   private pipelineInstance: IngestPipeline | null = null;
   private live: LiveHub | null = null;
+  private compliance: ComplianceJob | null = null;
   private app: Awaited<ReturnType<typeof buildApp>> | null = null;
   readonly fleet = new FleetState();
   private httpPort = 0;
@@ -66,7 +70,9 @@ export class Hub {
   async start(): Promise<void> {
     const { config, log } = this.options;
     const env = this.options.env ?? process.env;
-    // Ports first: a taken port should fail start-up at once, not after the database has started.
+    // Rule packs and ports first: a broken pack or a taken port fails start-up at once.
+    const packs = loadPackDir(config.compliance.packsDir);
+    log.info({ packs: [...packs.keys()] }, 'certification packs loaded');
     if (!config.mqtt.url) {
       this.broker = new EmbeddedBroker({ host: config.mqtt.host, port: config.mqtt.port, log });
       await this.broker.start();
@@ -86,6 +92,8 @@ export class Hub {
     const fleetRepo = new FleetRepository(db.pool);
     const users = new UserRepository(db.pool);
     const maintenance = new MaintenanceRepository(db.pool);
+    const uptime = new UptimeRepository(db.pool, maintenance);
+    const complianceRepo = new ComplianceRepository(db.pool);
     if (config.demo.enabled) await seedDemo(fleetRepo, users, config.demo.password);
     await this.fleet.load(db.pool);
 
@@ -119,8 +127,10 @@ export class Hub {
       },
       fleet: fleetRepo,
       users,
-      uptime: new UptimeRepository(db.pool, maintenance),
+      uptime,
       maintenance,
+      packs,
+      compliance: complianceRepo,
       readiness: async () => ({ database: await db.ping(), mqtt: this.ingest?.connected ?? false }),
       ingestStats: () => pipeline.stats,
       now: this.options.now,
@@ -143,6 +153,18 @@ export class Hub {
       'set PORT to a free port',
     );
     this.httpPort = (app.server.address() as AddressInfo).port;
+
+    this.compliance = new ComplianceJob({
+      packs,
+      defaultCode: config.compliance.defaultCode,
+      intervalMs: config.compliance.evaluateIntervalMs,
+      repository: complianceRepo,
+      uptime,
+      log: log.child({ part: 'compliance' }),
+      now: this.options.now ?? Date.now,
+      onChange: (changes) => live.publishCompliance(changes),
+    });
+    this.compliance.start();
 
     const mqttPassword = readSecret(config.mqtt.passwordFile, env.MQTT_PASSWORD);
     this.ingest = new MqttIngest(
@@ -184,6 +206,7 @@ export class Hub {
         this.options.log.warn({ err: error.message }, 'mqtt ingest did not close cleanly'),
       );
     await this.pipelineInstance?.stop();
+    await this.compliance?.stop();
     await this.live?.stop();
     await this.app?.close();
     await this.broker?.stop();
@@ -191,6 +214,7 @@ export class Hub {
     this.ingest = null;
     this.pipelineInstance = null;
     this.live = null;
+    this.compliance = null;
     this.app = null;
     this.broker = null;
     this.db = null;

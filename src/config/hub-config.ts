@@ -71,7 +71,7 @@ export const HubConfig = Type.Object(
           minimum: 1,
           maximum: 100,
           default: 4,
-          description: 'Connections in the pool',
+          description: 'Connections in the pool (PostgreSQL; the embedded database uses one)',
         }),
       },
       'Database',
@@ -139,6 +139,24 @@ export const HubConfig = Type.Object(
         ),
       },
       'Authentication',
+    ),
+    compliance: Group(
+      {
+        packsDir: Type.String({
+          default: './config/certification',
+          description: 'Directory of certification rule packs (*.yaml); a broken pack stops start-up',
+        }),
+        defaultCode: Type.String({
+          default: 'public-space-baseline',
+          description: 'Code applied where no council, site or camera assignment says otherwise',
+        }),
+        evaluateIntervalMs: Type.Integer({
+          minimum: 1000,
+          default: 60_000,
+          description: 'How often every camera is evaluated against its code',
+        }),
+      },
+      'Certification compliance',
     ),
     dashboard: Group(
       {

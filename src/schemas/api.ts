@@ -134,7 +134,7 @@ export const LiveChanges = Type.Object(
 );
 export type LiveChanges = Static<typeof LiveChanges>;
 
-export const LIVE_EVENTS = { snapshot: 'snapshot', changes: 'changes' } as const;
+export const LIVE_EVENTS = { snapshot: 'snapshot', changes: 'changes', compliance: 'compliance' } as const;
 
 export const UptimeScope = Type.Union([
   Type.Literal('fleet'),

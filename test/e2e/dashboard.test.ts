@@ -120,7 +120,9 @@ describe('dashboard in Chromium: login, live marker and row states, detail panel
     await page.fill('#login-username', username);
     await page.fill('#login-password', 'not-the-password');
     await page.click('#login-submit');
-    await expect.poll(() => page.textContent('#login-error')).toBe('Wrong username or password.');
+    await expect
+      .poll(() => page.textContent('#login-error'), { timeout: 15_000 })
+      .toBe('Wrong username or password.');
     expect(await page.locator('#app').count()).toBe(0);
     expect(await page.inputValue('#login-password')).toBe('');
   });

@@ -42,15 +42,16 @@ export class Database {
   async start(): Promise<void> {
     let url = this.options.url;
     if (!url) {
-      // One spare connection beyond the pool for migrations.
-      this.embedded = new EmbeddedDatabase({
-        dataDir: this.options.dataDir,
-        maxConnections: this.options.poolSize + 2,
-      });
+      // The pool uses one connection (see below); spares allow a reconnect while an old one closes.
+      this.embedded = new EmbeddedDatabase({ dataDir: this.options.dataDir, maxConnections: 3 });
       await this.embedded.start();
       url = this.embedded.url;
     }
-    const pool = new pg.Pool({ connectionString: url, max: this.options.poolSize });
+    // PGlite is one session behind a socket server that queues protocol messages one at a time; the
+    // extended-protocol messages (Parse, Bind, Execute) of two client connections can interleave
+    // there outside a transaction, binding one query's parameters to another's statement. One
+    // connection serialises them at the client, at no cost: PGlite runs one query at a time anyway.
+    const pool = new pg.Pool({ connectionString: url, max: this.options.url ? this.options.poolSize : 1 });
     pool.on('error', (error) => {
       this.failed = true;
       this.options.log?.(`database connection error: ${error.message}`);

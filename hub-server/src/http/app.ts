@@ -6,6 +6,7 @@ import fastifySwagger from '@fastify/swagger';
 import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { RulePackRegistry } from '../../../src/compliance/load-packs.ts';
 import {
   ApiError,
   CameraDetail,
@@ -21,11 +22,13 @@ import {
 } from '../../../src/schemas/api.ts';
 import { Id } from '../../../src/schemas/common.ts';
 import { verifyPassword } from '../auth/passwords.ts';
+import type { ComplianceRepository } from '../compliance/compliance-repository.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
 import type { MaintenanceRepository } from '../repositories/maintenance-repository.ts';
 import type { UptimeRepository } from '../repositories/uptime-repository.ts';
 import type { UserRepository } from '../repositories/user-repository.ts';
 import { scopeOf, type TokenClaims } from './common.ts';
+import { complianceRoutes } from './compliance-routes.ts';
 import { maintenanceRoutes } from './maintenance-routes.ts';
 import { uptimeRoutes } from './uptime-routes.ts';
 
@@ -50,6 +53,8 @@ export interface AppDeps {
   users: UserRepository;
   uptime: UptimeRepository;
   maintenance: MaintenanceRepository;
+  packs: RulePackRegistry;
+  compliance: ComplianceRepository;
   readiness: () => Promise<Record<string, boolean>>;
   ingestStats: () => unknown;
   now?: () => number;
@@ -219,6 +224,12 @@ export async function buildApp(deps: AppDeps) {
       },
       async (request) => deps.fleet.listDeadLetters((request.query as { limit: number }).limit),
     );
+    complianceRoutes(api, {
+      packs: deps.packs,
+      compliance: deps.compliance,
+      fleet: deps.fleet,
+      now: () => deps.now?.() ?? Date.now(),
+    });
     maintenanceRoutes(api, { maintenance: deps.maintenance, now: () => deps.now?.() ?? Date.now() });
     uptimeRoutes(api, { fleet: deps.fleet, uptime: deps.uptime, now: () => deps.now?.() ?? Date.now() });
     api.get('/api/ingest/stats', { preHandler: requireRole('operator') }, async () => deps.ingestStats());

@@ -71,6 +71,16 @@ export class LiveHub {
     for (const s of change.sites) this.pendingSites.set(s.id, s);
   }
 
+  /** Certification status changes: once per evaluation cycle, scoped like camera changes. */
+  publishCompliance(changes: readonly { councilId: string }[]): void {
+    const io = this.io;
+    if (!io || changes.length === 0) return;
+    io.to(ALL_ROOM).emit(LIVE_EVENTS.compliance, changes);
+    const byCouncil = new Map<string, { councilId: string }[]>();
+    for (const c of changes) byCouncil.set(c.councilId, [...(byCouncil.get(c.councilId) ?? []), c]);
+    for (const [id, list] of byCouncil) io.to(councilRoom(id)).emit(LIVE_EVENTS.compliance, list);
+  }
+
   private flush(): void {
     const io = this.io;
     if (!io || (this.pendingCameras.size === 0 && this.pendingSites.size === 0)) return;

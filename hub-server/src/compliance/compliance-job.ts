@@ -1,0 +1,138 @@
+import type { Logger } from 'pino';
+import { evaluatePack } from '../../../src/compliance/evaluate.ts';
+import type { RulePackRegistry } from '../../../src/compliance/load-packs.ts';
+import type { PackResult, RuleStatus } from '../../../src/compliance/result.ts';
+import { londonDay, londonMonthWindow } from '../../../src/uptime/london-time.ts';
+import type { UptimeRepository } from '../repositories/uptime-repository.ts';
+import type { Assignment, CameraFacts, ComplianceRepository } from './compliance-repository.ts';
+import { resolvePack } from './pack-store.ts';
+
+export interface ComplianceChange {
+  cameraId: string;
+  councilId: string;
+  packRef: string;
+  previous: RuleStatus | null;
+  status: RuleStatus;
+  failing: string[];
+}
+
+export interface ComplianceJobOptions {
+  packs: RulePackRegistry;
+  defaultCode: string;
+  intervalMs: number;
+  repository: ComplianceRepository;
+  uptime: UptimeRepository;
+  log: Logger;
+  now: () => number;
+  onChange: (changes: ComplianceChange[]) => void;
+}
+
+/** Most specific assignment wins: camera, then site, then council, then the hub default. */
+function assignmentFor(
+  camera: CameraFacts,
+  assignments: Map<string, Assignment>,
+  defaultCode: string,
+): Assignment {
+  return (
+    assignments.get(`camera|${camera.id}`) ??
+    assignments.get(`site|${camera.siteId}`) ??
+    assignments.get(`council|${camera.councilId}`) ?? {
+      scopeKind: 'council',
+      scopeId: camera.councilId,
+      code: defaultCode,
+      version: null,
+      overrides: {},
+    }
+  );
+}
+
+/**
+ * Evaluates every camera against its certification code each cycle, over the current Europe/London
+ * calendar month (availability is per calendar month in the evidential code), keeps the status and
+ * the day's history, and reports status changes for the live socket.
+ */
+export class ComplianceJob {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private readonly last = new Map<string, RuleStatus>();
+
+  constructor(private readonly options: ComplianceJobOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
+    void this.tick();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = this.runOnce()
+      .then(() => undefined)
+      .catch((error: Error) => this.options.log.error({ err: error }, 'compliance evaluation failed'))
+      .finally(() => {
+        this.running = null;
+      });
+    await this.running;
+  }
+
+  /** One evaluation cycle; returns the status changes (also given to onChange). */
+  async runOnce(): Promise<ComplianceChange[]> {
+    const { repository, uptime, packs, now } = this.options;
+    const nowMs = now();
+    const month = londonMonthWindow(londonDay(nowMs).slice(0, 7));
+    const facts = await repository.facts(nowMs);
+    const assignments = new Map(
+      (await repository.assignments()).map((a) => [`${a.scopeKind}|${a.scopeId}`, a]),
+    );
+    const durations = await uptime.durations(
+      facts.map((f) => f.id),
+      month.fromMs,
+      month.toMs,
+      nowMs,
+    );
+    const rows: { cameraId: string; result: PackResult; changed: boolean }[] = [];
+    const changes: ComplianceChange[] = [];
+    for (const camera of facts) {
+      const assignment = assignmentFor(camera, assignments, this.options.defaultCode);
+      const pack = resolvePack(packs, assignment.code, assignment.version);
+      if (!pack) {
+        this.options.log.error(
+          { cameraId: camera.id, code: assignment.code, version: assignment.version },
+          'assigned certification code is not loaded',
+        );
+        continue;
+      }
+      const result = evaluatePack(
+        pack,
+        {
+          ...camera.evidence,
+          period: { fromMs: month.fromMs, toMs: month.toMs, durations: durations.get(camera.id) },
+        },
+        nowMs,
+        assignment.overrides,
+      );
+      const previous = this.last.get(camera.id) ?? null;
+      const changed = previous !== result.status;
+      this.last.set(camera.id, result.status);
+      rows.push({ cameraId: camera.id, result, changed });
+      if (changed) {
+        changes.push({
+          cameraId: camera.id,
+          councilId: camera.councilId,
+          packRef: result.ref,
+          previous,
+          status: result.status,
+          failing: result.results.filter((r) => r.status === 'fail').map((r) => r.ruleId),
+        });
+      }
+    }
+    await repository.record(rows, londonDay(nowMs), nowMs);
+    if (changes.length > 0) this.options.onChange(changes);
+    return changes;
+  }
+}

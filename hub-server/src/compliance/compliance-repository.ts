@@ -1,0 +1,241 @@
+import type pg from 'pg';
+import type { Evidence } from '../../../src/compliance/evidence.ts';
+import type { PackResult, RuleStatus } from '../../../src/compliance/result.ts';
+import type { Purpose } from '../../../src/schemas/commissioning.ts';
+import type {
+  CameraEventType,
+  HealthPayload,
+  ImageCheck,
+  StreamPayload,
+} from '../../../src/schemas/payloads.ts';
+import type { Scope } from '../repositories/fleet-repository.ts';
+
+export interface CameraFacts {
+  id: string;
+  siteId: string;
+  councilId: string;
+  evidence: Omit<Evidence, 'period'>;
+}
+
+export interface Assignment {
+  scopeKind: 'camera' | 'site' | 'council';
+  scopeId: string;
+  code: string;
+  version: string | null;
+  overrides: Record<string, Record<string, unknown>>;
+}
+
+export interface StatusRow {
+  cameraId: string;
+  councilId: string;
+  packRef: string;
+  status: RuleStatus;
+  result: PackResult;
+  evaluatedAt: string;
+  statusSince: string;
+}
+
+/** How far back snapshot checks are read for the image rule (its default limit is 15 minutes). */
+const IMAGE_LOOKBACK_MS = 2 * 3_600_000;
+
+/** All SQL of compliance: evidence per camera (set-based), assignments, results and history. */
+export class ComplianceRepository {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async facts(nowMs: number): Promise<CameraFacts[]> {
+    const cameras = await this.pool.query<{
+      id: string;
+      site_id: string;
+      council_id: string;
+      purpose: Purpose;
+      hfov_deg: number;
+      design_distance_m: number;
+      commissioned_bitrate_kbps: number | null;
+      last_health: HealthPayload | null;
+      last_health_at: Date | null;
+      last_stream: StreamPayload | null;
+      last_stream_at: Date | null;
+    }>(
+      `SELECT c.id, c.site_id, s.council_id, c.purpose, c.hfov_deg, c.design_distance_m, c.commissioned_bitrate_kbps,
+         c.last_health, c.last_health_at, c.last_stream, c.last_stream_at
+       FROM cameras c JOIN sites s ON s.id = c.site_id WHERE c.active ORDER BY c.id`,
+    );
+    const images = await this.pool.query<{ camera_id: string; observed_at: Date; image: ImageCheck | null }>(
+      `SELECT camera_id, observed_at, payload->'image' AS image FROM health_samples
+       WHERE observed_at > $1 AND state <> 'down' ORDER BY camera_id, observed_at`,
+      [new Date(nowMs - IMAGE_LOOKBACK_MS)],
+    );
+    // The latest event of each type per camera says whether that condition is active now.
+    const events = await this.pool.query<{
+      camera_id: string;
+      type: CameraEventType;
+      active: boolean;
+      observed_at: Date;
+    }>(
+      `SELECT DISTINCT ON (camera_id, type) camera_id, type, active, observed_at FROM camera_events
+       ORDER BY camera_id, type, observed_at DESC`,
+    );
+    const imagesBy = new Map<string, { observedAtMs: number; image: ImageCheck | null }[]>();
+    for (const r of images.rows) {
+      const list = imagesBy.get(r.camera_id) ?? [];
+      list.push({ observedAtMs: r.observed_at.getTime(), image: r.image });
+      imagesBy.set(r.camera_id, list);
+    }
+    const eventsBy = new Map<string, { type: CameraEventType; sinceMs: number }[]>();
+    for (const r of events.rows) {
+      if (!r.active) continue;
+      const list = eventsBy.get(r.camera_id) ?? [];
+      list.push({ type: r.type, sinceMs: r.observed_at.getTime() });
+      eventsBy.set(r.camera_id, list);
+    }
+    return cameras.rows.map((c) => ({
+      id: c.id,
+      siteId: c.site_id,
+      councilId: c.council_id,
+      evidence: {
+        camera: {
+          id: c.id,
+          purpose: c.purpose,
+          hfovDeg: c.hfov_deg,
+          designDistanceM: c.design_distance_m,
+          ...(c.commissioned_bitrate_kbps === null ? {} : { bitrateKbps: c.commissioned_bitrate_kbps }),
+        },
+        ...(c.last_health && c.last_health_at
+          ? { latestHealth: { payload: c.last_health, observedAtMs: c.last_health_at.getTime() } }
+          : {}),
+        ...(c.last_stream && c.last_stream_at
+          ? { latestStream: { payload: c.last_stream, observedAtMs: c.last_stream_at.getTime() } }
+          : {}),
+        ...(imagesBy.has(c.id) ? { recentImages: imagesBy.get(c.id) } : {}),
+        // The agent reports camera events it sees; no event ever is known-none only once it reports.
+        activeEvents: eventsBy.get(c.id) ?? [],
+      },
+    }));
+  }
+
+  async assignments(): Promise<Assignment[]> {
+    const result = await this.pool.query<{
+      scope_kind: Assignment['scopeKind'];
+      scope_id: string;
+      code: string;
+      version: string | null;
+      overrides: Assignment['overrides'];
+    }>('SELECT scope_kind, scope_id, code, version, overrides FROM certification_assignments');
+    return result.rows.map((r) => ({
+      scopeKind: r.scope_kind,
+      scopeId: r.scope_id,
+      code: r.code,
+      version: r.version,
+      overrides: r.overrides,
+    }));
+  }
+
+  async assign(a: Assignment, user: string): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO certification_assignments (scope_kind, scope_id, code, version, overrides, assigned_by)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (scope_kind, scope_id) DO UPDATE SET code = excluded.code, version = excluded.version,
+         overrides = excluded.overrides, assigned_by = excluded.assigned_by, assigned_at = now()`,
+      [a.scopeKind, a.scopeId, a.code, a.version, JSON.stringify(a.overrides), user],
+    );
+  }
+
+  /** Writes the cycle's results: current status, and the day's history row (worst and latest). */
+  async record(
+    rows: { cameraId: string; result: PackResult; changed: boolean }[],
+    day: string,
+    nowMs: number,
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const at = new Date(nowMs);
+    const params = [
+      rows.map((r) => r.cameraId),
+      rows.map((r) => r.result.ref),
+      rows.map((r) => r.result.status),
+      rows.map((r) => JSON.stringify(r.result)),
+      rows.map((r) => r.changed),
+    ];
+    await this.pool.query(
+      `INSERT INTO compliance_status (camera_id, pack_ref, status, result, evaluated_at, status_since)
+       SELECT t.id, t.ref, t.status, t.result, $6, $6
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::bool[]) AS t(id, ref, status, result, changed)
+       ON CONFLICT (camera_id) DO UPDATE SET pack_ref = excluded.pack_ref, status = excluded.status, result = excluded.result,
+         evaluated_at = excluded.evaluated_at,
+         status_since = CASE WHEN compliance_status.status = excluded.status THEN compliance_status.status_since ELSE excluded.evaluated_at END`,
+      [...params, at],
+    );
+    await this.pool.query(
+      `INSERT INTO compliance_daily (camera_id, day, pack_ref, worst_status, latest_status, latest_result, evaluated_at)
+       SELECT t.id, $6::date, t.ref, t.status, t.status, t.result, $7
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::bool[]) AS t(id, ref, status, result, changed)
+       ON CONFLICT (camera_id, day) DO UPDATE SET pack_ref = excluded.pack_ref, latest_status = excluded.latest_status,
+         latest_result = excluded.latest_result, evaluated_at = excluded.evaluated_at,
+         worst_status = CASE
+           WHEN 'fail' IN (compliance_daily.worst_status, excluded.worst_status) THEN 'fail'
+           WHEN 'warn' IN (compliance_daily.worst_status, excluded.worst_status) THEN 'warn'
+           WHEN 'not_evaluable' IN (compliance_daily.worst_status, excluded.worst_status) THEN 'not_evaluable'
+           ELSE 'pass' END`,
+      [...params, day, at],
+    );
+  }
+
+  async statuses(cameraIds: readonly string[] | null, scope: Scope): Promise<StatusRow[]> {
+    const result = await this.pool.query<{
+      camera_id: string;
+      council_id: string;
+      pack_ref: string;
+      status: RuleStatus;
+      result: PackResult;
+      evaluated_at: Date;
+      status_since: Date;
+    }>(
+      `SELECT cs.camera_id, s.council_id, cs.pack_ref, cs.status, cs.result, cs.evaluated_at, cs.status_since
+       FROM compliance_status cs JOIN cameras c ON c.id = cs.camera_id JOIN sites s ON s.id = c.site_id
+       WHERE c.active AND ($1::text[] IS NULL OR cs.camera_id = ANY($1::text[])) AND ($2::text[] IS NULL OR s.council_id = ANY($2::text[]))
+       ORDER BY cs.camera_id`,
+      [cameraIds, scope],
+    );
+    return result.rows.map((r) => ({
+      cameraId: r.camera_id,
+      councilId: r.council_id,
+      packRef: r.pack_ref,
+      status: r.status,
+      result: r.result,
+      evaluatedAt: r.evaluated_at.toISOString(),
+      statusSince: r.status_since.toISOString(),
+    }));
+  }
+
+  async history(
+    cameraId: string,
+    fromDay: string,
+    toDay: string,
+  ): Promise<
+    {
+      day: string;
+      packRef: string;
+      worstStatus: RuleStatus;
+      latestStatus: RuleStatus;
+      latestResult: PackResult;
+    }[]
+  > {
+    const result = await this.pool.query<{
+      day: string;
+      pack_ref: string;
+      worst_status: RuleStatus;
+      latest_status: RuleStatus;
+      latest_result: PackResult;
+    }>(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, pack_ref, worst_status, latest_status, latest_result FROM compliance_daily
+       WHERE camera_id = $1 AND day >= $2::date AND day <= $3::date ORDER BY day`,
+      [cameraId, fromDay, toDay],
+    );
+    return result.rows.map((r) => ({
+      day: r.day,
+      packRef: r.pack_ref,
+      worstStatus: r.worst_status,
+      latestStatus: r.latest_status,
+      latestResult: r.latest_result,
+    }));
+  }
+}

@@ -1,0 +1,176 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { applyOverrides, RuleOverrideError } from '../../../src/compliance/evaluate.ts';
+import type { RulePackRegistry } from '../../../src/compliance/load-packs.ts';
+import { Id } from '../../../src/schemas/common.ts';
+import { addDays, londonDay } from '../../../src/uptime/london-time.ts';
+import type { ComplianceRepository } from '../compliance/compliance-repository.ts';
+import { resolvePack } from '../compliance/pack-store.ts';
+import type { FleetRepository } from '../repositories/fleet-repository.ts';
+import { scopeOf } from './common.ts';
+
+const ScopeQuery = Type.Object(
+  {
+    scope: Type.Union([
+      Type.Literal('fleet'),
+      Type.Literal('hub'),
+      Type.Literal('council'),
+      Type.Literal('site'),
+      Type.Literal('camera'),
+    ]),
+    id: Type.Optional(Id),
+  },
+  { additionalProperties: false },
+);
+const AssignmentBody = Type.Object(
+  {
+    scope: Type.Union([Type.Literal('camera'), Type.Literal('site'), Type.Literal('council')]),
+    scopeId: Id,
+    code: Id,
+    version: Type.Optional(Type.Union([Type.String({ maxLength: 40 }), Type.Null()])),
+    overrides: Type.Optional(Type.Record(Type.String(), Type.Record(Type.String(), Type.Unknown()))),
+  },
+  { additionalProperties: false },
+);
+const DAY = '^\\d{4}-\\d{2}-\\d{2}$';
+
+export function complianceRoutes(
+  api: FastifyInstance,
+  deps: {
+    packs: RulePackRegistry;
+    compliance: ComplianceRepository;
+    fleet: FleetRepository;
+    now: () => number;
+  },
+): void {
+  api.get('/api/compliance/packs', async () =>
+    [...deps.packs.values()].map((p) => ({
+      ref: `${p.code}@${p.version}`,
+      code: p.code,
+      version: p.version,
+      title: p.title,
+      rules: p.rules.map((r) => ({
+        id: r.id,
+        kind: r.kind,
+        title: r.title,
+        source: r.source,
+        severity: r.severity,
+      })),
+    })),
+  );
+
+  api.get('/api/compliance', { schema: { querystring: ScopeQuery } }, async (request, reply) => {
+    const q = request.query as { scope: 'fleet' | 'hub' | 'council' | 'site' | 'camera'; id?: string };
+    if (q.scope !== 'fleet' && !q.id) {
+      return reply.status(400).send({
+        statusCode: 400,
+        code: 'BAD_SCOPE',
+        error: 'Bad Request',
+        message: `scope ${q.scope} needs an id`,
+      });
+    }
+    const ids = await deps.fleet.cameraIdsIn(q.scope, q.id ?? null, scopeOf(request.user));
+    if (q.scope !== 'fleet' && ids.length === 0) {
+      return reply.status(404).send({
+        statusCode: 404,
+        code: 'NOT_FOUND',
+        error: 'Not Found',
+        message: `${q.scope} ${q.id} not found`,
+      });
+    }
+    const rows = await deps.compliance.statuses(ids, scopeOf(request.user));
+    const counts = { pass: 0, warn: 0, fail: 0, not_evaluable: 0 };
+    for (const r of rows) counts[r.status] += 1;
+    return {
+      scope: q.scope,
+      id: q.id ?? null,
+      cameraCount: ids.length,
+      evaluated: rows.length,
+      counts,
+      cameras: rows,
+    };
+  });
+
+  api.get(
+    '/api/compliance/cameras/:id/history',
+    {
+      schema: {
+        params: Type.Object({ id: Id }, { additionalProperties: false }),
+        querystring: Type.Object(
+          {
+            from: Type.Optional(Type.String({ pattern: DAY })),
+            to: Type.Optional(Type.String({ pattern: DAY })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const q = request.query as { from?: string; to?: string };
+      if ((await deps.fleet.cameraIdsIn('camera', id, scopeOf(request.user))).length === 0) {
+        return reply.status(404).send({
+          statusCode: 404,
+          code: 'NOT_FOUND',
+          error: 'Not Found',
+          message: `camera ${id} not found`,
+        });
+      }
+      const to = q.to ?? londonDay(deps.now());
+      const from = q.from ?? addDays(to, -30);
+      return { cameraId: id, from, to, days: await deps.compliance.history(id, from, to) };
+    },
+  );
+
+  api.put('/api/compliance/assignments', { schema: { body: AssignmentBody } }, async (request, reply) => {
+    if (request.user.role !== 'operator') {
+      return reply.status(403).send({
+        statusCode: 403,
+        code: 'FORBIDDEN',
+        error: 'Forbidden',
+        message: 'only hub operators assign certification codes',
+      });
+    }
+    const body = request.body as {
+      scope: 'camera' | 'site' | 'council';
+      scopeId: string;
+      code: string;
+      version?: string | null;
+      overrides?: Record<string, Record<string, unknown>>;
+    };
+    const pack = resolvePack(deps.packs, body.code, body.version ?? null);
+    if (!pack) {
+      return reply.status(400).send({
+        statusCode: 400,
+        code: 'UNKNOWN_CODE',
+        error: 'Bad Request',
+        message: `certification code ${body.code}${body.version ? `@${body.version}` : ''} is not loaded`,
+      });
+    }
+    try {
+      applyOverrides(pack, body.overrides ?? {});
+    } catch (error) {
+      if (error instanceof RuleOverrideError) {
+        return reply
+          .status(400)
+          .send({ statusCode: 400, code: error.code, error: 'Bad Request', message: error.message });
+      }
+      throw error;
+    }
+    await deps.compliance.assign(
+      {
+        scopeKind: body.scope,
+        scopeId: body.scopeId,
+        code: body.code,
+        version: body.version ?? null,
+        overrides: body.overrides ?? {},
+      },
+      request.user.sub,
+    );
+    request.log.info(
+      { user: request.user.sub, scope: body.scope, scopeId: body.scopeId, code: body.code },
+      'certification code assigned',
+    );
+    return { ok: true };
+  });
+}
