@@ -11,7 +11,8 @@ const LINE_COLOR = '#1f4e96';
 
 const COLUMNS = 3;
 const GAP_PT = 10;
-const PANEL_HEIGHT_PT = 118;
+// Six rows of panels fill an A4 page between the margins.
+const PANEL_HEIGHT_PT = 112;
 // A panel's y range never shrinks below this, so both threshold lines always show.
 const MIN_RANGE_S = 6;
 
@@ -112,7 +113,7 @@ function drawPanel(doc: Pdf, box: Box, camera: ReportCamera, period: CheckedPeri
 
   if (points.length === 0) {
     doc.font(FONT).fontSize(6).fillColor('#666666');
-    doc.text('No clock readings in this period', plot.x, plot.y + plot.h / 2 + 3, {
+    doc.text('No clock readings in this period', plot.x, plot.y + plot.h * 0.3, {
       width: plot.w,
       align: 'center',
     });

@@ -9,7 +9,7 @@ import {
   checkReportData,
   type ReportCamera,
 } from './report-data.ts';
-import { type CameraComplianceStatus, summarise } from './summary.ts';
+import { type CameraComplianceStatus, type ReportSummary, summarise } from './summary.ts';
 
 /*
  * The council's audit evidence pack: A4, built-in Helvetica only (nothing fetched or embedded), UK
@@ -71,6 +71,7 @@ function titlePage(doc: Pdf, data: CouncilReportData, codes: string[]): void {
           '"not evaluable", never as a pass. Availability counts observed time only: time without ' +
           'fresh data (unknown) and declared maintenance are shown separately. Times are UK civil time ' +
           '(Europe/London); the CSV exports give the same figures in UTC.',
+        2_000,
       ),
       { align: 'justify' },
     );
@@ -89,8 +90,7 @@ function titlePage(doc: Pdf, data: CouncilReportData, codes: string[]): void {
   }
 }
 
-function summarySection(doc: Pdf, data: CouncilReportData): void {
-  const s = summarise(data);
+function summarySection(doc: Pdf, s: ReportSummary): void {
   heading(doc, 'Summary');
   const d = s.durationsMs;
   const rows: TableRow[] = [
@@ -134,19 +134,20 @@ function uptimeSection(doc: Pdf, cameras: ReportCamera[]): void {
       'period, maintenance excluded, with fresh data. Hours per state add up to the time the camera was ' +
       'monitored in the period.',
   );
-  const hours = { width: 36, align: 'right' } as const;
+  // Wide enough for each header's longest word, so headers wrap between words, never inside one.
+  const hours = { width: 40.8, align: 'right' } as const;
   drawTable(doc, {
     columns: [
-      { header: 'Camera', width: 62 },
-      { header: 'Name', width: 105 },
-      { header: 'Site', width: 78 },
-      { header: 'Availability', width: 45, align: 'right' },
-      { header: 'Observed', width: 45, align: 'right' },
-      { header: 'Up h', ...hours },
-      { header: 'Degraded h', ...hours },
-      { header: 'Down h', ...hours },
-      { header: 'Unknown h', ...hours },
-      { header: 'Maint. h', ...hours },
+      { header: 'Camera', width: 58 },
+      { header: 'Name', width: 95 },
+      { header: 'Site', width: 70 },
+      { header: 'Availability', width: 48, align: 'right' },
+      { header: 'Observed', width: 40, align: 'right' },
+      { header: 'Up (h)', ...hours },
+      { header: 'Degraded (h)', ...hours },
+      { header: 'Down (h)', ...hours },
+      { header: 'Unknown (h)', ...hours },
+      { header: 'Maint. (h)', ...hours },
     ],
     rows: cameras.map((c) => {
       const d = c.uptime.durationsMs;
@@ -349,8 +350,9 @@ export async function councilEvidencePdf(data: CouncilReportData): Promise<Buffe
     doc.on('error', reject);
   });
 
-  titlePage(doc, data, summarise(data).codes);
-  summarySection(doc, data);
+  const summary = summarise(data);
+  titlePage(doc, data, summary.codes);
+  summarySection(doc, summary);
   uptimeSection(doc, cameras);
   complianceSection(doc, cameras);
   clockSection(doc, cameras, period);

@@ -1,0 +1,111 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { councilEvidencePdf, FEED_ACCESS_PLACEHOLDER } from '../../../hub-server/src/reports/pdf.ts';
+import {
+  councilReport,
+  HOSTILE_CAMERA_ID,
+  NORTH,
+  RULES,
+  SOUTH,
+  SOUTH_IDS,
+} from '../../fixtures/reports/council-fixture.ts';
+import { pdfPages } from './pdf-text.ts';
+
+const north = councilReport(NORTH);
+
+describe('councilEvidencePdf for a 60-camera council', () => {
+  let pdf: Buffer;
+  let pages: string[];
+  let text: string;
+
+  beforeAll(async () => {
+    pdf = await councilEvidencePdf(north);
+    pages = await pdfPages(pdf);
+    text = pages.join('\n');
+  });
+
+  it('is a complete PDF file', () => {
+    expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(pdf.toString('latin1').trimEnd().endsWith('%%EOF')).toBe(true);
+  });
+
+  it('is the same bytes every time for the same data', async () => {
+    expect((await councilEvidencePdf(north)).equals(pdf)).toBe(true);
+  });
+
+  it('names the council, the period, the hub and who generated it', () => {
+    expect(pages[0]).toContain(NORTH.name);
+    expect(pages[0]).toContain('March 2025');
+    expect(pages[0]).toContain('Vale Fire and Rescue CCTV Hub');
+    expect(pages[0]).toContain('auditor (Jane Smith)');
+    expect(pages[0]).toContain('It does not certify');
+    expect(pages[0]).toContain('public-space-baseline@1');
+    // The statement is printed whole, up to its last sentence.
+    expect(pages[0]).toContain('the CSV exports give the same figures in UTC.');
+  });
+
+  it('shows every camera of the council and every rule, and nothing of the other council', () => {
+    for (const camera of north.cameras) expect(text).toContain(camera.id);
+    for (const rule of RULES) expect(text).toContain(rule.ruleId);
+    for (const id of SOUTH_IDS) expect(text).not.toContain(id);
+  });
+
+  it('draws the hostile name as inert text, its line break a space', () => {
+    // Whitespace is dropped before comparing: pdfjs splits text where a narrow cell wrapped it.
+    const page = pages.find((p) => p.includes(HOSTILE_CAMERA_ID))?.replace(/\s+/g, '');
+    expect(page).toContain('=HYPERLINK("http://x.invalid","Market,"North"Gate")');
+  });
+
+  it('paginates tables with the header repeated and groups continued', () => {
+    expect(pages.length).toBeGreaterThan(10);
+    const uptimePages = pages.filter((p) => p.includes('Degraded (h)'));
+    expect(uptimePages.length).toBeGreaterThanOrEqual(2);
+    // Every uptime page starts its table with the header, so each shows some camera ids under it.
+    for (const p of uptimePages) expect(p).toMatch(/nv-cam-\d{3}/);
+    const compliancePages = pages.filter((p) => p.includes('Threshold') && p.includes('Reason'));
+    expect(compliancePages.length).toBeGreaterThanOrEqual(5);
+    expect(text).toContain('(continued)');
+  });
+
+  it('numbers every page in its footer', () => {
+    pages.forEach((p, i) => {
+      expect(p).toContain(`Page ${i + 1} of ${pages.length}`);
+    });
+  });
+
+  it('summarises the fleet, the clocks and the maintenance log', () => {
+    expect(text).toContain('Fleet availability');
+    expect(text).toContain('no code assigned');
+    expect(text).toContain('Clock accuracy');
+    expect(text).toContain('No clock readings in this period');
+    expect(text).toContain('Town link upgrade: ISP replaces the fibre, "planned"');
+    expect(text).toContain('2025-02-28 22:00 GMT');
+    expect(text).toContain('8.000 (4x)');
+  });
+
+  it('says the feed-access log is not recorded yet', () => {
+    expect(pages.at(-1)).toContain(FEED_ACCESS_PLACEHOLDER);
+  });
+});
+
+describe('councilEvidencePdf for a small council', () => {
+  it('contains its own cameras and none of the other council', async () => {
+    const south = councilReport(SOUTH);
+    const text = (await pdfPages(await councilEvidencePdf(south))).join('\n');
+    expect(text).toContain(SOUTH.name);
+    for (const camera of south.cameras) expect(text).toContain(camera.id);
+    expect(text).not.toContain(NORTH.name);
+    expect(text).not.toMatch(/nv-cam-\d{3}/);
+  });
+});
+
+describe('councilEvidencePdf for a council with no cameras yet', () => {
+  it('still builds every section, with empty tables', async () => {
+    const empty = { ...councilReport(SOUTH), cameras: [], maintenance: [] };
+    const pages = await pdfPages(await councilEvidencePdf(empty));
+    const text = pages.join('\n');
+    expect(text).toContain('Fleet availability');
+    expect(text).toContain('n/a');
+    expect(text).toContain('No maintenance windows were declared for this period.');
+    expect(pages.at(-1)).toContain(FEED_ACCESS_PLACEHOLDER);
+  });
+});
