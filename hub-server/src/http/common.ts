@@ -14,3 +14,32 @@ export const ApiErrorSchema = ApiError;
 export function scopeOf(claims: TokenClaims): Scope {
   return claims.role === 'council' ? claims.councilIds : null;
 }
+
+/** A client error with a stable code; the app's error handler turns it into the error body. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: 400 | 403 | 404 | 409,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type ScopeKind = 'fleet' | 'hub' | 'council' | 'site' | 'camera';
+
+/**
+ * Cameras of a report scope within the caller's councils. Unknown and out-of-scope ids are both
+ * 404, so nothing leaks about other councils.
+ */
+export async function camerasInScope(
+  fleet: { cameraIdsIn: (kind: ScopeKind, id: string | null, scope: Scope) => Promise<string[]> },
+  claims: TokenClaims,
+  kind: ScopeKind,
+  id: string | undefined,
+): Promise<string[]> {
+  if (kind !== 'fleet' && !id) throw new HttpError(400, 'BAD_SCOPE', `scope ${kind} needs an id`);
+  const ids = await fleet.cameraIdsIn(kind, id ?? null, scopeOf(claims));
+  if (kind !== 'fleet' && ids.length === 0) throw new HttpError(404, 'NOT_FOUND', `${kind} ${id} not found`);
+  return ids;
+}

@@ -7,7 +7,7 @@ import { addDays, londonDay } from '../../../src/uptime/london-time.ts';
 import type { ComplianceRepository } from '../compliance/compliance-repository.ts';
 import { resolvePack } from '../compliance/pack-store.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
-import { scopeOf } from './common.ts';
+import { camerasInScope, scopeOf } from './common.ts';
 
 const ScopeQuery = Type.Object(
   {
@@ -59,25 +59,9 @@ export function complianceRoutes(
     })),
   );
 
-  api.get('/api/compliance', { schema: { querystring: ScopeQuery } }, async (request, reply) => {
+  api.get('/api/compliance', { schema: { querystring: ScopeQuery } }, async (request) => {
     const q = request.query as { scope: 'fleet' | 'hub' | 'council' | 'site' | 'camera'; id?: string };
-    if (q.scope !== 'fleet' && !q.id) {
-      return reply.status(400).send({
-        statusCode: 400,
-        code: 'BAD_SCOPE',
-        error: 'Bad Request',
-        message: `scope ${q.scope} needs an id`,
-      });
-    }
-    const ids = await deps.fleet.cameraIdsIn(q.scope, q.id ?? null, scopeOf(request.user));
-    if (q.scope !== 'fleet' && ids.length === 0) {
-      return reply.status(404).send({
-        statusCode: 404,
-        code: 'NOT_FOUND',
-        error: 'Not Found',
-        message: `${q.scope} ${q.id} not found`,
-      });
-    }
+    const ids = await camerasInScope(deps.fleet, request.user, q.scope, q.id);
     const rows = await deps.compliance.statuses(ids, scopeOf(request.user));
     const counts = { pass: 0, warn: 0, fail: 0, not_evaluable: 0 };
     for (const r of rows) counts[r.status] += 1;

@@ -9,7 +9,7 @@ import { londonDaysBetween, londonDayWindow } from '../../../src/uptime/london-t
 import { resolveWindow, WindowError } from '../../../src/uptime/windows.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
 import { sumAll, type UptimeRepository } from '../repositories/uptime-repository.ts';
-import { ApiErrorSchema, scopeOf } from './common.ts';
+import { ApiErrorSchema, camerasInScope } from './common.ts';
 
 function figures(d: StateDurations) {
   return { durationsMs: d, availability: availability(d), observed: observedShare(d) };
@@ -29,14 +29,6 @@ export function uptimeRoutes(
     },
     async (request, reply) => {
       const q = request.query as UptimeQuery;
-      if (q.scope !== 'fleet' && !q.id) {
-        return reply.status(400).send({
-          statusCode: 400,
-          code: 'BAD_SCOPE',
-          error: 'Bad Request',
-          message: `scope ${q.scope} needs an id`,
-        });
-      }
       const nowMs = deps.now();
       let window: ReturnType<typeof resolveWindow>;
       try {
@@ -53,16 +45,7 @@ export function uptimeRoutes(
         }
         throw error;
       }
-      const cameraIds = await deps.fleet.cameraIdsIn(q.scope, q.id ?? null, scopeOf(request.user));
-      if (q.scope !== 'fleet' && cameraIds.length === 0) {
-        // Unknown and out-of-scope ids look the same, so nothing leaks about other councils.
-        return reply.status(404).send({
-          statusCode: 404,
-          code: 'NOT_FOUND',
-          error: 'Not Found',
-          message: `${q.scope} ${q.id} not found`,
-        });
-      }
+      const cameraIds = await camerasInScope(deps.fleet, request.user, q.scope, q.id);
       const perCamera = await deps.uptime.durations(cameraIds, window.fromMs, window.toMs, nowMs);
       const days = [];
       if (q.daily) {
