@@ -130,6 +130,7 @@ export class Hub {
       uptime,
       maintenance,
       packs,
+      pool: db.pool,
       compliance: complianceRepo,
       readiness: async () => ({ database: await db.ping(), mqtt: this.ingest?.connected ?? false }),
       ingestStats: () => pipeline.stats,

@@ -5,6 +5,7 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { RulePackRegistry } from '../../../src/compliance/load-packs.ts';
 import {
@@ -30,6 +31,7 @@ import type { UserRepository } from '../repositories/user-repository.ts';
 import { scopeOf, type TokenClaims } from './common.ts';
 import { complianceRoutes } from './compliance-routes.ts';
 import { maintenanceRoutes } from './maintenance-routes.ts';
+import { reportRoutes } from './report-routes.ts';
 import { uptimeRoutes } from './uptime-routes.ts';
 
 export { scopeOf, type TokenClaims };
@@ -54,6 +56,7 @@ export interface AppDeps {
   uptime: UptimeRepository;
   maintenance: MaintenanceRepository;
   packs: RulePackRegistry;
+  pool: pg.Pool;
   compliance: ComplianceRepository;
   readiness: () => Promise<Record<string, boolean>>;
   ingestStats: () => unknown;
@@ -228,6 +231,14 @@ export async function buildApp(deps: AppDeps) {
       packs: deps.packs,
       compliance: deps.compliance,
       fleet: deps.fleet,
+      now: () => deps.now?.() ?? Date.now(),
+    });
+    reportRoutes(api, {
+      pool: deps.pool,
+      uptime: deps.uptime,
+      maintenance: deps.maintenance,
+      compliance: deps.compliance,
+      packs: deps.packs,
       now: () => deps.now?.() ?? Date.now(),
     });
     maintenanceRoutes(api, { maintenance: deps.maintenance, now: () => deps.now?.() ?? Date.now() });

@@ -8,7 +8,7 @@ import {
   SOUTH,
   SOUTH_IDS,
 } from '../../fixtures/reports/council-fixture.ts';
-import { pdfPages } from './pdf-text.ts';
+import { pdfPages } from '../../support/pdf-text.ts';
 
 const north = councilReport(NORTH);
 

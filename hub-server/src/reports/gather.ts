@@ -1,0 +1,101 @@
+import type pg from 'pg';
+import type { RulePackRegistry } from '../../../src/compliance/load-packs.ts';
+import { availability, observedShare } from '../../../src/uptime/durations.ts';
+import type { ComplianceRepository } from '../compliance/compliance-repository.ts';
+import type { MaintenanceRepository } from '../repositories/maintenance-repository.ts';
+import type { UptimeRepository } from '../repositories/uptime-repository.ts';
+import { reportCompliance } from './compliance-input.ts';
+import type { ClockSample, CouncilReportData } from './report-data.ts';
+
+export interface GatherDeps {
+  pool: pg.Pool;
+  uptime: UptimeRepository;
+  maintenance: MaintenanceRepository;
+  compliance: ComplianceRepository;
+  packs: RulePackRegistry;
+}
+
+/** Everything a council's report shows, for one period; nothing from any other council. */
+export async function gatherCouncilReport(
+  deps: GatherDeps,
+  councilId: string,
+  period: { fromMs: number; toMs: number; label: string },
+  user: string,
+  nowMs: number,
+): Promise<CouncilReportData | null> {
+  const council = await deps.pool.query<{ id: string; name: string; hub_name: string }>(
+    'SELECT co.id, co.name, h.name AS hub_name FROM councils co JOIN hubs h ON h.id = co.hub_id WHERE co.id = $1',
+    [councilId],
+  );
+  const row = council.rows[0];
+  if (!row) return null;
+  const sites = await deps.pool.query<{ id: string; name: string }>(
+    'SELECT id, name FROM sites WHERE council_id = $1 ORDER BY id',
+    [councilId],
+  );
+  const cameras = await deps.pool.query<{
+    id: string;
+    name: string;
+    site_id: string;
+    site_name: string;
+    purpose: string;
+  }>(
+    `SELECT c.id, c.name, c.site_id, s.name AS site_name, c.purpose FROM cameras c JOIN sites s ON s.id = c.site_id
+     WHERE s.council_id = $1 AND c.active ORDER BY c.id`,
+    [councilId],
+  );
+  const ids = cameras.rows.map((c) => c.id);
+  const durations = await deps.uptime.durations(ids, period.fromMs, period.toMs, nowMs);
+  const statuses = new Map((await deps.compliance.statuses(ids, [councilId])).map((s) => [s.cameraId, s]));
+  // The worst clock reading of each hour keeps spikes visible without shipping every sample.
+  const clock = await deps.pool.query<{ camera_id: string; at: Date; offset_ms: number }>(
+    `SELECT camera_id, date_trunc('hour', observed_at) AS at,
+       (array_agg(clock_offset_ms ORDER BY abs(clock_offset_ms) DESC))[1] AS offset_ms
+     FROM health_samples WHERE camera_id = ANY($1::text[]) AND observed_at >= $2 AND observed_at < $3 AND clock_offset_ms IS NOT NULL
+     GROUP BY camera_id, date_trunc('hour', observed_at) ORDER BY camera_id, at`,
+    [ids, new Date(period.fromMs), new Date(Math.min(period.toMs, nowMs))],
+  );
+  const clockBy = new Map<string, ClockSample[]>();
+  for (const c of clock.rows) {
+    const list = clockBy.get(c.camera_id) ?? [];
+    list.push({ at: c.at.toISOString(), offsetMs: c.offset_ms });
+    clockBy.set(c.camera_id, list);
+  }
+  const windows = (await deps.maintenance.list([councilId], nowMs)).map(({ next: _next, ...w }) => w);
+  return {
+    council: { id: row.id, name: row.name },
+    sites: sites.rows,
+    hubName: row.hub_name,
+    period: {
+      from: new Date(period.fromMs).toISOString(),
+      to: new Date(period.toMs).toISOString(),
+      label: period.label,
+    },
+    generatedAt: new Date(nowMs).toISOString(),
+    generatedBy: user,
+    cameras: cameras.rows.map((c) => {
+      const d = durations.get(c.id);
+      const status = statuses.get(c.id);
+      const pack = status ? deps.packs.get(status.packRef) : undefined;
+      return {
+        id: c.id,
+        councilId,
+        name: c.name,
+        siteId: c.site_id,
+        siteName: c.site_name,
+        purpose: c.purpose,
+        uptime: {
+          durationsMs: d ?? { up: 0, degraded: 0, down: 0, unknown: 0, maintenance: 0 },
+          availability: d ? availability(d) : null,
+          observed: d ? observedShare(d) : null,
+        },
+        compliance: status
+          ? reportCompliance(status.result, new Map((pack?.rules ?? []).map((r) => [r.id, r.title])))
+          : null,
+        clock: { samples: clockBy.get(c.id) ?? [] },
+      };
+    }),
+    maintenance: windows,
+    feedAccess: null,
+  };
+}
