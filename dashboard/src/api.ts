@@ -29,14 +29,22 @@ export class UnauthorizedError extends ApiRequestError {
   }
 }
 
-async function request<T>(path: string, init: RequestInit): Promise<T> {
+/** `raw` hands back the Response itself (for files); otherwise the JSON body, or undefined for 204. */
+async function request<T>(path: string, init: RequestInit & { raw?: boolean }): Promise<T> {
+  const { raw, ...fetchInit } = init;
   let response: Response;
   try {
-    response = await fetch(path, { ...init, headers: { accept: 'application/json', ...init.headers } });
+    response = await fetch(path, {
+      ...fetchInit,
+      headers: { accept: 'application/json', ...fetchInit.headers },
+    });
   } catch (error) {
     throw new ApiRequestError(0, 'NETWORK', `Cannot reach the hub (${(error as Error).message})`);
   }
-  if (response.ok) return (await response.json()) as T;
+  if (response.ok) {
+    if (raw) return response as T;
+    return (response.status === 204 ? undefined : await response.json()) as T;
+  }
   let body: Partial<ApiError> = {};
   try {
     body = (await response.json()) as Partial<ApiError>;
@@ -87,12 +95,45 @@ export class ApiClient {
     return this.get<CameraDetail>(`/api/cameras/${encodeURIComponent(id)}`, signal);
   }
 
-  private async get<T>(path: string, signal?: AbortSignal): Promise<T> {
-    try {
-      return await request<T>(path, {
-        headers: { authorization: `Bearer ${this.token}` },
-        signal: signal ?? null,
+  get<T>(path: string, signal?: AbortSignal): Promise<T> {
+    return this.call(() =>
+      request<T>(path, { headers: { authorization: `Bearer ${this.token}` }, signal: signal ?? null }),
+    );
+  }
+
+  /** A write; `undefined` for 204 No Content. */
+  send<T>(method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    return this.call(() =>
+      request<T>(path, {
+        method,
+        headers:
+          body === undefined
+            ? { authorization: `Bearer ${this.token}` }
+            : { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+        body: body === undefined ? null : JSON.stringify(body),
+      }),
+    );
+  }
+
+  /**
+   * A file the hub serves only with the bearer token (reports), so it cannot be a plain link:
+   * fetched here and handed back as a blob with the file name from content-disposition.
+   */
+  download(path: string): Promise<{ blob: Blob; fileName: string | null }> {
+    return this.call(async () => {
+      const response = await request<Response>(path, {
+        headers: { authorization: `Bearer ${this.token}`, accept: '*/*' },
+        raw: true,
       });
+      const disposition = response.headers.get('content-disposition') ?? '';
+      const fileName = /filename="([^"]+)"/.exec(disposition)?.[1] ?? null;
+      return { blob: await response.blob(), fileName };
+    });
+  }
+
+  private async call<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
     } catch (error) {
       if (error instanceof ApiRequestError && error.status === 401) {
         this.onUnauthorized();

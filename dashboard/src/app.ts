@@ -1,10 +1,12 @@
 import type { LoginResponse, UiConfig } from '../../src/schemas/api.ts';
 import { ApiClient, UnauthorizedError } from './api.ts';
 import { Catalog } from './catalog.ts';
+import { type ComplianceChange, CouncilApi } from './council-api.ts';
+import { CouncilView } from './council-view.ts';
 import { DetailPanel } from './detail-panel.ts';
 import { el } from './dom.ts';
 import { FilterBar, type Filters, readViewState, writeViewState } from './filters.ts';
-import { Header } from './header.ts';
+import { type DashboardView, Header } from './header.ts';
 import { LiveStore, type LiveUpdate } from './live.ts';
 import { MapView } from './map-view.ts';
 import { TableView } from './table-view.ts';
@@ -31,6 +33,11 @@ export class DashboardApp {
   private readonly table: TableView;
   private readonly detail: DetailPanel;
   private readonly layout: HTMLElement;
+  private readonly liveView: HTMLElement;
+  private readonly councilView: CouncilView | null;
+  private readonly defaultView: DashboardView;
+  private view: DashboardView;
+  private readonly initialCompliance: { councilId: string | null; cameraId: string | null };
   private selectedId: string | null;
   private ticker: ReturnType<typeof setInterval> | null = null;
   private stopped = false;
@@ -43,10 +50,23 @@ export class DashboardApp {
     this.api = new ApiClient(token, unauthorized);
     this.store = new LiveStore(token, unauthorized);
     this.catalog = new Catalog(this.store);
-    const initial = readViewState(window.location.search);
+    // Council officers come for certification; control rooms only watch the live view.
+    const hasCompliance = user.role !== 'controlroom';
+    this.defaultView = user.role === 'council' ? 'compliance' : 'live';
+    const params = new URLSearchParams(window.location.search);
+    const requested = params.get('view');
+    this.view =
+      hasCompliance && (requested === 'compliance' || requested === 'live') ? requested : this.defaultView;
+    if (!hasCompliance) this.view = 'live';
+    // In the compliance view ?council= and ?camera= belong to it, so the live view starts unfiltered.
+    this.initialCompliance = {
+      councilId: this.view === 'compliance' ? params.get('council') || null : null,
+      cameraId: this.view === 'compliance' ? params.get('camera') || null : null,
+    };
+    const initial = readViewState(this.view === 'compliance' ? '' : window.location.search);
     this.selectedId = initial.selectedId;
     const select = (id: string) => this.select(id, 'pan-map');
-    this.header = new Header(user, options.onLogout);
+    this.header = new Header(user, options.onLogout, hasCompliance ? (view) => this.setView(view) : null);
     this.filterBar = new FilterBar(initial.filters, this.store, this.catalog, (filters) =>
       this.onFilters(filters),
     );
@@ -70,6 +90,16 @@ export class DashboardApp {
       onClose: () => this.select(null, 'none'),
     });
     this.layout = el('div', { class: 'layout', 'data-detail': 'closed' });
+    this.liveView = el('div', { id: 'view-live', class: 'live-view' });
+    this.councilView = hasCompliance
+      ? new CouncilView({
+          api: new CouncilApi(this.api),
+          store: this.store,
+          catalog: this.catalog,
+          user,
+          onChange: () => this.writeUrl(),
+        })
+      : null;
   }
 
   start(): void {
@@ -81,13 +111,14 @@ export class DashboardApp {
       this.detail.element,
     );
     document.body.dataset.view = 'dashboard';
+    this.liveView.append(this.filterBar.element, this.layout);
     root.replaceChildren(
       el(
         'div',
         { id: 'app', class: 'app', 'data-ready': 'false' },
         this.header.element,
-        this.filterBar.element,
-        this.layout,
+        this.liveView,
+        this.councilView?.element,
       ),
     );
     this.mapView.start(mapElement);
@@ -98,9 +129,12 @@ export class DashboardApp {
       document.getElementById('app')?.setAttribute('data-connection', status);
     });
     this.store.onUpdate((update) => this.onUpdate(update));
+    // The hub validates what it emits; the array shape is checked by the store.
+    this.store.onCompliance((changes) => this.councilView?.applyCompliance(changes as ComplianceChange[]));
     this.store.start();
     void this.loadCatalog();
     if (this.selectedId !== null) this.select(this.selectedId, 'none');
+    this.showView(this.view);
     this.ticker = setInterval(() => {
       this.table.refreshVisible();
       this.detail.refresh();
@@ -115,6 +149,27 @@ export class DashboardApp {
     this.table.stop();
     this.filterBar.stop();
     this.mapView.stop();
+    this.councilView?.stop();
+  }
+
+  private setView(view: DashboardView): void {
+    if (view === this.view) return;
+    this.showView(view);
+    this.writeUrl();
+  }
+
+  private showView(view: DashboardView): void {
+    this.view = view;
+    this.header.setView(view);
+    document.getElementById('app')?.setAttribute('data-active-view', view);
+    this.liveView.hidden = view !== 'live';
+    if (view === 'compliance') {
+      this.councilView?.activate(this.initialCompliance);
+    } else {
+      this.councilView?.deactivate();
+      // Leaflet measured a hidden container; let it measure again.
+      this.mapView.invalidateSize();
+    }
   }
 
   private async loadCatalog(): Promise<void> {
@@ -127,6 +182,7 @@ export class DashboardApp {
       if (this.stopped) return;
       this.catalog.setHubs(hubs);
       this.catalog.setCouncils(councils);
+      this.councilView?.refreshCouncils();
       this.store.seedSites(sites);
       this.filterBar.refreshOptions();
       this.table.refreshVisible();
@@ -143,6 +199,7 @@ export class DashboardApp {
     this.table.applyUpdate(update);
     this.detail.applyUpdate(update);
     if (update.full) {
+      this.councilView?.applySnapshot();
       // Markers exist now: re-apply a selection restored from the URL.
       if (this.selectedId !== null) {
         this.mapView.setSelected(this.selectedId, false);
@@ -170,7 +227,16 @@ export class DashboardApp {
   }
 
   private writeUrl(): void {
-    const query = writeViewState({ filters: this.filterBar.current, selectedId: this.selectedId });
+    let query: string;
+    if (this.view === 'compliance' && this.councilView !== null) {
+      const params = new URLSearchParams({ view: 'compliance' });
+      if (this.councilView.councilId) params.set('council', this.councilView.councilId);
+      if (this.councilView.selectedCameraId) params.set('camera', this.councilView.selectedCameraId);
+      query = `?${params.toString()}`;
+    } else {
+      query = writeViewState({ filters: this.filterBar.current, selectedId: this.selectedId });
+      if (this.view !== this.defaultView) query = query ? `?view=live&${query.slice(1)}` : '?view=live';
+    }
     if (query !== window.location.search)
       window.history.replaceState(null, '', `${window.location.pathname}${query}`);
   }

@@ -3,6 +3,8 @@ import { el, setText } from './dom.ts';
 import { clockTime } from './format.ts';
 import type { LiveStatus } from './live.ts';
 
+export type DashboardView = 'live' | 'compliance';
+
 const STATUS_TEXT: Record<LiveStatus, string> = {
   connecting: 'Connecting…',
   live: 'Live',
@@ -20,10 +22,33 @@ export class Header {
     'data-status': 'connecting',
   });
   private readonly lastUpdate = el('span', { id: 'last-update', class: 'last-update' }, 'No data yet');
+  private readonly viewButtons = new Map<DashboardView, HTMLButtonElement>();
 
-  constructor(user: LoginResponse['user'], onLogout: () => void) {
+  /** `onView` is null for roles with only the live view (control rooms): no switch is shown. */
+  constructor(
+    user: LoginResponse['user'],
+    onLogout: () => void,
+    onView: ((view: DashboardView) => void) | null,
+  ) {
     const logout = el('button', { type: 'button', id: 'logout', class: 'header-button' }, 'Log out');
     logout.addEventListener('click', onLogout);
+    let viewSwitch: HTMLElement | null = null;
+    if (onView !== null) {
+      viewSwitch = el('nav', { class: 'view-switch', 'aria-label': 'View' });
+      for (const [view, label] of [
+        ['live', 'Live'],
+        ['compliance', 'Compliance'],
+      ] as const) {
+        const button = el(
+          'button',
+          { type: 'button', class: 'view-button', id: `view-${view}-tab`, 'data-view': view },
+          label,
+        );
+        button.addEventListener('click', () => onView(view));
+        this.viewButtons.set(view, button);
+        viewSwitch.append(button);
+      }
+    }
     this.element = el(
       'header',
       { class: 'app-header' },
@@ -34,6 +59,7 @@ export class Header {
         'CCTV hub',
         el('span', { class: 'brand-sub' }, 'Live camera status'),
       ),
+      viewSwitch,
       el('div', { class: 'header-status' }, this.status, this.lastUpdate),
       el(
         'div',
@@ -43,6 +69,10 @@ export class Header {
       ),
     );
     this.setStatus('connecting', null);
+  }
+
+  setView(view: DashboardView): void {
+    for (const [name, button] of this.viewButtons) button.setAttribute('aria-pressed', String(name === view));
   }
 
   setStatus(status: LiveStatus, lastUpdateAt: string | null): void {

@@ -24,6 +24,7 @@ const EVENT_NAMES: { [K in keyof typeof LIVE_EVENTS]: (typeof LIVE_EVENTS)[K] & 
 };
 
 type UpdateListener = (update: LiveUpdate) => void;
+type ComplianceListener = (changes: unknown[]) => void;
 type StatusListener = (status: LiveStatus, lastUpdateAt: string | null) => void;
 
 /**
@@ -41,6 +42,7 @@ export class LiveStore {
   private socket: Socket<ServerEvents> | null = null;
   private readonly updateListeners = new Set<UpdateListener>();
   private readonly statusListeners = new Set<StatusListener>();
+  private readonly complianceListeners = new Set<ComplianceListener>();
   private pendingFull = false;
   private readonly pendingCameras = new Set<string>();
   private readonly pendingSites = new Set<string>();
@@ -56,6 +58,10 @@ export class LiveStore {
     this.socket = socket;
     socket.on(EVENT_NAMES.snapshot, (snapshot) => this.applySnapshot(snapshot));
     socket.on(EVENT_NAMES.changes, (changes) => this.applyChanges(changes));
+    socket.on(EVENT_NAMES.compliance, (changes) => {
+      if (!Array.isArray(changes)) return;
+      for (const listener of this.complianceListeners) listener(changes);
+    });
     socket.on('connect_error', (error) => {
       if (error.message === 'unauthorized') {
         this.onUnauthorized();
@@ -81,10 +87,16 @@ export class LiveStore {
     this.frame = null;
     this.updateListeners.clear();
     this.statusListeners.clear();
+    this.complianceListeners.clear();
   }
 
   onUpdate(listener: UpdateListener): void {
     this.updateListeners.add(listener);
+  }
+
+  /** Certification status changes, passed on as they arrive (the council view re-fetches, throttled). */
+  onCompliance(listener: ComplianceListener): void {
+    this.complianceListeners.add(listener);
   }
 
   onStatus(listener: StatusListener): void {

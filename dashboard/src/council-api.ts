@@ -1,0 +1,124 @@
+import type { PackResult, RuleStatus } from '../../src/compliance/result.ts';
+import type { UptimeReport } from '../../src/schemas/api.ts';
+import type { MaintenanceCreate, MaintenanceWindowView } from '../../src/schemas/maintenance.ts';
+import type { ApiClient } from './api.ts';
+
+// The compliance routes declare no response schemas in src/schemas, so their shapes are spelled out
+// here from hub-server/src/http/compliance-routes.ts and the compliance repository.
+
+export interface ComplianceCamera {
+  cameraId: string;
+  councilId: string;
+  packRef: string;
+  status: RuleStatus;
+  result: PackResult;
+  evaluatedAt: string;
+  statusSince: string;
+}
+
+export interface ComplianceOverview {
+  scope: string;
+  id: string | null;
+  cameraCount: number;
+  evaluated: number;
+  counts: Record<RuleStatus, number>;
+  cameras: ComplianceCamera[];
+}
+
+export interface PackRule {
+  id: string;
+  kind: string;
+  title: string;
+  source: string;
+  severity: string;
+}
+
+export interface PackSummary {
+  ref: string;
+  code: string;
+  version: string | number;
+  title: string;
+  rules: PackRule[];
+}
+
+export interface HistoryDay {
+  day: string;
+  packRef: string;
+  worstStatus: RuleStatus;
+  latestStatus: RuleStatus;
+  latestResult: PackResult;
+}
+
+export interface ComplianceHistory {
+  cameraId: string;
+  from: string;
+  to: string;
+  days: HistoryDay[];
+}
+
+/** One element of the socket's `compliance` event. */
+export interface ComplianceChange {
+  cameraId: string;
+  councilId: string;
+  packRef: string;
+  previous: RuleStatus | null;
+  status: RuleStatus;
+  failing: string[];
+}
+
+export const REPORT_FILES = ['uptime.csv', 'compliance.csv', 'maintenance.csv', 'evidence.pdf'] as const;
+export type ReportFile = (typeof REPORT_FILES)[number];
+
+const enc = encodeURIComponent;
+
+/** Typed calls of the council view on top of the shared REST client. */
+export class CouncilApi {
+  constructor(private readonly api: ApiClient) {}
+
+  compliance(councilId: string, signal?: AbortSignal): Promise<ComplianceOverview> {
+    return this.api.get(`/api/compliance?scope=council&id=${enc(councilId)}`, signal);
+  }
+
+  packs(): Promise<PackSummary[]> {
+    return this.api.get('/api/compliance/packs');
+  }
+
+  history(cameraId: string, signal?: AbortSignal): Promise<ComplianceHistory> {
+    return this.api.get(`/api/compliance/cameras/${enc(cameraId)}/history`, signal);
+  }
+
+  uptime30d(councilId: string, signal?: AbortSignal): Promise<UptimeReport> {
+    return this.api.get(`/api/uptime?scope=council&id=${enc(councilId)}&window=30d&daily=true`, signal);
+  }
+
+  uptimeMonth(councilId: string, month: string, signal?: AbortSignal): Promise<UptimeReport> {
+    return this.api.get(
+      `/api/uptime?scope=council&id=${enc(councilId)}&window=month&month=${enc(month)}`,
+      signal,
+    );
+  }
+
+  maintenance(): Promise<MaintenanceWindowView[]> {
+    return this.api.get('/api/maintenance');
+  }
+
+  createMaintenance(body: MaintenanceCreate): Promise<MaintenanceWindowView> {
+    return this.api.send('POST', '/api/maintenance', body);
+  }
+
+  endMaintenance(id: number): Promise<MaintenanceWindowView> {
+    return this.api.send('POST', `/api/maintenance/${id}/end`);
+  }
+
+  deleteMaintenance(id: number): Promise<void> {
+    return this.api.send('DELETE', `/api/maintenance/${id}`);
+  }
+
+  report(
+    councilId: string,
+    file: ReportFile,
+    month: string,
+  ): Promise<{ blob: Blob; fileName: string | null }> {
+    return this.api.download(`/api/reports/councils/${enc(councilId)}/${file}?month=${enc(month)}`);
+  }
+}
