@@ -149,6 +149,26 @@ describe('council view in Chromium: compliance, drill-down, maintenance, reports
       .toContain('cannot start in the past');
   });
 
+  it('deletes a future maintenance window', async () => {
+    const local = (ms: number) => {
+      const d = new Date(ms);
+      const pad = (n: number) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    };
+    const startMs = Date.now() + 2 * 86_400_000;
+    await page.fill('#mw-title', 'Mast inspection');
+    await page.fill('#mw-start', local(startMs));
+    await page.fill('#mw-end', local(startMs + 3_600_000));
+    await page.click('#mw-submit');
+    const item = page.locator('#maintenance-list li[data-window-id]', { hasText: 'Mast inspection' });
+    await item.waitFor({ state: 'visible' });
+    await item.locator('button[data-action="delete"]').click();
+    await item.waitFor({ state: 'detached' });
+    expect(await page.textContent('#maintenance-error')).toBe('');
+    const kept = page.locator('#maintenance-list li[data-window-id]', { hasText: 'Lens cleaning' });
+    expect(await kept.count()).toBe(1);
+  });
+
   it('downloads the month compliance CSV with the bearer token and saves a screenshot', async () => {
     const [download] = await Promise.all([
       page.waitForEvent('download'),
