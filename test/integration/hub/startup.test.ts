@@ -95,6 +95,19 @@ describe('hub start-up errors', () => {
     expect(output).toContain(expected);
   });
 
+  it('stops on a broken certification pack, naming the file, the rule and the field', async () => {
+    const { code, output } = await runHub({
+      MQTT_PORT: '0',
+      CCTV_HUB__compliance__packsDir: 'test/fixtures/certification',
+      CCTV_HUB__database__dataDir: join(dir, 'db3'),
+    });
+    expect(code).toBe(1);
+    expect(output).toContain('invalid certification rule pack');
+    expect(output).toMatch(
+      /test\/fixtures\/certification\/[a-z-]+\.yaml: rules\[\d+\] \([a-z-]+\) params\.[A-Za-z]+/,
+    );
+  });
+
   it('names the file and every bad key of a config file', async () => {
     const file = join(dir, 'hub.yaml');
     writeFileSync(file, 'http:\n  bodyLimitBytes: lots\ningest:\n  batchSize: 0\nlogs: {}\n');
