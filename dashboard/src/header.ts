@@ -22,6 +22,7 @@ export class Header {
     'data-status': 'connecting',
   });
   private readonly lastUpdate = el('span', { id: 'last-update', class: 'last-update' }, 'No data yet');
+  private readonly subtitle = el('span', { class: 'brand-sub' }, 'Live camera status');
   private readonly viewButtons = new Map<DashboardView, HTMLButtonElement>();
 
   /** `onView` is null for roles with only the live view (control rooms): no switch is shown. */
@@ -57,7 +58,7 @@ export class Header {
         { class: 'brand' },
         el('span', { class: 'brand-mark', 'aria-hidden': 'true' }),
         'CCTV hub',
-        el('span', { class: 'brand-sub' }, 'Live camera status'),
+        this.subtitle,
       ),
       viewSwitch,
       el('div', { class: 'header-status' }, this.status, this.lastUpdate),
@@ -72,6 +73,7 @@ export class Header {
   }
 
   setView(view: DashboardView): void {
+    setText(this.subtitle, view === 'live' ? 'Live camera status' : 'Council compliance');
     for (const [name, button] of this.viewButtons) button.setAttribute('aria-pressed', String(name === view));
   }
 
