@@ -88,6 +88,22 @@ export class ComplianceRepository {
       list.push({ type: r.type, sinceMs: r.observed_at.getTime() });
       eventsBy.set(r.camera_id, list);
     }
+    const records = await this.pool.query<{
+      council_id: string;
+      last_review_at: Date | null;
+      dpia_at: Date | null;
+      certificate_issued_at: Date | null;
+    }>('SELECT council_id, last_review_at, dpia_at, certificate_issued_at FROM scheme_records');
+    const recordsBy = new Map(
+      records.rows.map((r) => [
+        r.council_id,
+        {
+          ...(r.last_review_at ? { lastReviewAtMs: r.last_review_at.getTime() } : {}),
+          ...(r.dpia_at ? { dpiaAtMs: r.dpia_at.getTime() } : {}),
+          ...(r.certificate_issued_at ? { certificateIssuedAtMs: r.certificate_issued_at.getTime() } : {}),
+        },
+      ]),
+    );
     return cameras.rows.map((c) => ({
       id: c.id,
       siteId: c.site_id,
@@ -109,6 +125,7 @@ export class ComplianceRepository {
         ...(imagesBy.has(c.id) ? { recentImages: imagesBy.get(c.id) } : {}),
         // The agent reports camera events it sees; no event ever is known-none only once it reports.
         activeEvents: eventsBy.get(c.id) ?? [],
+        ...(recordsBy.has(c.council_id) ? { records: recordsBy.get(c.council_id) } : {}),
       },
     }));
   }
@@ -138,6 +155,24 @@ export class ComplianceRepository {
          overrides = excluded.overrides, assigned_by = excluded.assigned_by, assigned_at = now()`,
       [a.scopeKind, a.scopeId, a.code, a.version, JSON.stringify(a.overrides), user],
     );
+  }
+
+  async setRecords(
+    councilId: string,
+    records: { lastReviewAt?: string | null; dpiaAt?: string | null; certificateIssuedAt?: string | null },
+    user: string,
+  ): Promise<boolean> {
+    const exists = await this.pool.query('SELECT 1 FROM councils WHERE id = $1', [councilId]);
+    if (exists.rowCount === 0) return false;
+    const d = (v: string | null | undefined) => (v ? new Date(v) : null);
+    await this.pool.query(
+      `INSERT INTO scheme_records (council_id, last_review_at, dpia_at, certificate_issued_at, updated_by)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (council_id) DO UPDATE SET last_review_at = excluded.last_review_at, dpia_at = excluded.dpia_at,
+         certificate_issued_at = excluded.certificate_issued_at, updated_by = excluded.updated_by, updated_at = now()`,
+      [councilId, d(records.lastReviewAt), d(records.dpiaAt), d(records.certificateIssuedAt), user],
+    );
+    return true;
   }
 
   /** Writes the cycle's results: current status, and the day's history row (worst and latest). */

@@ -2,12 +2,12 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { applyOverrides, RuleOverrideError } from '../../../src/compliance/evaluate.ts';
 import type { RulePackRegistry } from '../../../src/compliance/load-packs.ts';
-import { Id } from '../../../src/schemas/common.ts';
+import { Id, IsoTime } from '../../../src/schemas/common.ts';
 import { addDays, londonDay } from '../../../src/uptime/london-time.ts';
 import type { ComplianceRepository } from '../compliance/compliance-repository.ts';
 import { resolvePack } from '../compliance/pack-store.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
-import { camerasInScope, scopeOf } from './common.ts';
+import { camerasInScope, HttpError, scopeOf } from './common.ts';
 
 const ScopeQuery = Type.Object(
   {
@@ -103,6 +103,48 @@ export function complianceRoutes(
       const to = q.to ?? londonDay(deps.now());
       const from = q.from ?? addDays(to, -30);
       return { cameraId: id, from, to, days: await deps.compliance.history(id, from, to) };
+    },
+  );
+
+  api.put(
+    '/api/compliance/records/:councilId',
+    {
+      schema: {
+        params: Type.Object({ councilId: Id }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            lastReviewAt: Type.Union([IsoTime, Type.Null()]),
+            dpiaAt: Type.Union([IsoTime, Type.Null()]),
+            certificateIssuedAt: Type.Union([IsoTime, Type.Null()]),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const { councilId } = request.params as { councilId: string };
+      const { role, councilIds, sub } = request.user;
+      if (role !== 'operator' && role !== 'council')
+        throw new HttpError(
+          403,
+          'FORBIDDEN',
+          'only hub operators and council officers record scheme reviews',
+        );
+      if (role === 'council' && !councilIds.includes(councilId))
+        throw new HttpError(404, 'NOT_FOUND', `council ${councilId} not found`);
+      const body = request.body as {
+        lastReviewAt: string | null;
+        dpiaAt: string | null;
+        certificateIssuedAt: string | null;
+      };
+      for (const [key, value] of Object.entries(body)) {
+        if (value && Date.parse(value) > deps.now())
+          throw new HttpError(400, 'FUTURE_DATE', `${key} is in the future`);
+      }
+      if (!(await deps.compliance.setRecords(councilId, body, sub)))
+        throw new HttpError(404, 'NOT_FOUND', `council ${councilId} not found`);
+      request.log.info({ user: sub, councilId }, 'scheme records updated');
+      return { ok: true };
     },
   );
 

@@ -104,6 +104,58 @@ describe('council reports through the API', () => {
     expect(text).toContain('public-space-baseline@1');
   });
 
+  it('evaluates the review rule from the scheme records a council enters', async () => {
+    const reviewOf = async () => {
+      const r = await fetch(`${h.hub.url}/api/compliance?scope=camera&id=${camsA[0]}`, {
+        headers: { authorization: `Bearer ${op}` },
+      });
+      const body = (await r.json()) as {
+        cameras: { result: { results: { ruleId: string; status: string; reason: string }[] } }[];
+      };
+      return body.cameras[0]?.result.results.find((x) => x.ruleId === 'review');
+    };
+    const waitReview = async (status: string) => {
+      for (let i = 0; i < 100; i++) {
+        const r = await reviewOf();
+        if (r?.status === status) return r;
+        await new Promise((res) => setTimeout(res, 200));
+      }
+      throw new Error(`review never became ${status}: ${JSON.stringify(await reviewOf())}`);
+    };
+    expect((await reviewOf())?.status).toBe('not_evaluable');
+    const day = 86_400_000;
+    const put = (body: unknown, token = op) =>
+      fetch(`${h.hub.url}/api/compliance/records/${councilA}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const recent = new Date(Date.now() - 100 * day).toISOString();
+    expect((await put({ lastReviewAt: recent, dpiaAt: recent, certificateIssuedAt: null })).status).toBe(200);
+    await waitReview('pass');
+    const old = new Date(Date.now() - 400 * day).toISOString();
+    expect((await put({ lastReviewAt: old, dpiaAt: recent, certificateIssuedAt: null })).status).toBe(200);
+    const failed = await waitReview('fail');
+    expect(failed.reason).toMatch(/review/i);
+    expect(
+      (
+        await put({
+          lastReviewAt: new Date(Date.now() + day).toISOString(),
+          dpiaAt: null,
+          certificateIssuedAt: null,
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await put(
+          { lastReviewAt: recent, dpiaAt: recent, certificateIssuedAt: null },
+          await h.login('officer-b'),
+        )
+      ).status,
+    ).toBe(404);
+  });
+
   it('scopes reports: other councils, control rooms and bad file names are refused', async () => {
     const officer = await h.login('officer-b');
     expect((await get(`/api/reports/councils/${councilA}/uptime.csv`, officer)).status).toBe(404);
