@@ -1,70 +1,18 @@
-import type { PackResult, RuleStatus } from '../../src/compliance/result.ts';
 import type { UptimeReport } from '../../src/schemas/api.ts';
+import type { ComplianceHistory, ComplianceOverview, PackSummary } from '../../src/schemas/compliance-api.ts';
 import type { MaintenanceCreate, MaintenanceWindowView } from '../../src/schemas/maintenance.ts';
 import type { ApiClient } from './api.ts';
 
-// The compliance routes declare no response schemas in src/schemas, so their shapes are spelled out
-// here from hub-server/src/http/compliance-routes.ts and the compliance repository.
-
-export interface ComplianceCamera {
-  cameraId: string;
-  councilId: string;
-  packRef: string;
-  status: RuleStatus;
-  result: PackResult;
-  evaluatedAt: string;
-  statusSince: string;
-}
-
-export interface ComplianceOverview {
-  scope: string;
-  id: string | null;
-  cameraCount: number;
-  evaluated: number;
-  counts: Record<RuleStatus, number>;
-  cameras: ComplianceCamera[];
-}
-
-export interface PackRule {
-  id: string;
-  kind: string;
-  title: string;
-  source: string;
-  severity: string;
-}
-
-export interface PackSummary {
-  ref: string;
-  code: string;
-  version: string | number;
-  title: string;
-  rules: PackRule[];
-}
-
-export interface HistoryDay {
-  day: string;
-  packRef: string;
-  worstStatus: RuleStatus;
-  latestStatus: RuleStatus;
-  latestResult: PackResult;
-}
-
-export interface ComplianceHistory {
-  cameraId: string;
-  from: string;
-  to: string;
-  days: HistoryDay[];
-}
-
-/** One element of the socket's `compliance` event. */
-export interface ComplianceChange {
-  cameraId: string;
-  councilId: string;
-  packRef: string;
-  previous: RuleStatus | null;
-  status: RuleStatus;
-  failing: string[];
-}
+// Shapes come from the contract in src/schemas (type-only imports keep TypeBox out of the bundle).
+export type {
+  ComplianceCamera,
+  ComplianceChange,
+  ComplianceHistory,
+  ComplianceOverview,
+  PackSummary,
+} from '../../src/schemas/compliance-api.ts';
+export type PackRule = PackSummary['rules'][number];
+export type HistoryDay = ComplianceHistory['days'][number];
 
 export const REPORT_FILES = ['uptime.csv', 'compliance.csv', 'maintenance.csv', 'evidence.pdf'] as const;
 export type ReportFile = (typeof REPORT_FILES)[number];

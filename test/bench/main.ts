@@ -24,6 +24,7 @@ async function main(): Promise<void> {
       cameras: Number(arg('cameras', '5000')),
       days: Number(arg('days', '90')),
       runs: Number(arg('runs', '15')),
+      keep: process.argv.includes('--keep'),
     };
     process.stdout.write(
       `uptime benchmark on PostgreSQL: ${options.cameras} cameras x ${options.days} days (building data...)\n`,

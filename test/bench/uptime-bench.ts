@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import pino from 'pino';
 import { Database } from '../../hub-server/src/db/database.ts';
 import { MaintenanceRepository } from '../../hub-server/src/repositories/maintenance-repository.ts';
 import { UptimeRepository } from '../../hub-server/src/repositories/uptime-repository.ts';
@@ -11,6 +10,8 @@ export interface UptimeBenchOptions {
   cameras: number;
   days: number;
   runs: number;
+  /** Keep the database afterwards (its URL is printed) for profiling with EXPLAIN. */
+  keep?: boolean;
 }
 
 export interface Timing {
@@ -154,10 +155,13 @@ export async function runUptimeBench(
     return { timings, setupMs, rows };
   } finally {
     await db.stop();
-    const c = new pg.Client({ connectionString: options.baseUrl });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
-    void pino;
+    if (options.keep) {
+      process.stdout.write(`kept database: ${url.toString()}\n`);
+    } else {
+      const c = new pg.Client({ connectionString: options.baseUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    }
   }
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { applyOverrides, RuleOverrideError } from '../../../src/compliance/evaluate.ts';
 import type { RulePackRegistry } from '../../../src/compliance/load-packs.ts';
 import { Id, IsoTime } from '../../../src/schemas/common.ts';
+import { ComplianceHistory, ComplianceOverview, PackSummary } from '../../../src/schemas/compliance-api.ts';
 import { addDays, londonDay } from '../../../src/uptime/london-time.ts';
 import type { ComplianceRepository } from '../compliance/compliance-repository.ts';
 import { resolvePack } from '../compliance/pack-store.ts';
@@ -43,7 +44,7 @@ export function complianceRoutes(
     now: () => number;
   },
 ): void {
-  api.get('/api/compliance/packs', async () =>
+  api.get('/api/compliance/packs', { schema: { response: { 200: Type.Array(PackSummary) } } }, async () =>
     [...deps.packs.values()].map((p) => ({
       ref: `${p.code}@${p.version}`,
       code: p.code,
@@ -59,21 +60,25 @@ export function complianceRoutes(
     })),
   );
 
-  api.get('/api/compliance', { schema: { querystring: ScopeQuery } }, async (request) => {
-    const q = request.query as { scope: 'fleet' | 'hub' | 'council' | 'site' | 'camera'; id?: string };
-    const ids = await camerasInScope(deps.fleet, request.user, q.scope, q.id);
-    const rows = await deps.compliance.statuses(ids, scopeOf(request.user));
-    const counts = { pass: 0, warn: 0, fail: 0, not_evaluable: 0 };
-    for (const r of rows) counts[r.status] += 1;
-    return {
-      scope: q.scope,
-      id: q.id ?? null,
-      cameraCount: ids.length,
-      evaluated: rows.length,
-      counts,
-      cameras: rows,
-    };
-  });
+  api.get(
+    '/api/compliance',
+    { schema: { querystring: ScopeQuery, response: { 200: ComplianceOverview } } },
+    async (request) => {
+      const q = request.query as { scope: 'fleet' | 'hub' | 'council' | 'site' | 'camera'; id?: string };
+      const ids = await camerasInScope(deps.fleet, request.user, q.scope, q.id);
+      const rows = await deps.compliance.statuses(ids, scopeOf(request.user));
+      const counts = { pass: 0, warn: 0, fail: 0, not_evaluable: 0 };
+      for (const r of rows) counts[r.status] += 1;
+      return {
+        scope: q.scope,
+        id: q.id ?? null,
+        cameraCount: ids.length,
+        evaluated: rows.length,
+        counts,
+        cameras: rows,
+      };
+    },
+  );
 
   api.get(
     '/api/compliance/cameras/:id/history',
@@ -87,19 +92,13 @@ export function complianceRoutes(
           },
           { additionalProperties: false },
         ),
+        response: { 200: ComplianceHistory },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const { id } = request.params as { id: string };
       const q = request.query as { from?: string; to?: string };
-      if ((await deps.fleet.cameraIdsIn('camera', id, scopeOf(request.user))).length === 0) {
-        return reply.status(404).send({
-          statusCode: 404,
-          code: 'NOT_FOUND',
-          error: 'Not Found',
-          message: `camera ${id} not found`,
-        });
-      }
+      await camerasInScope(deps.fleet, request.user, 'camera', id);
       const to = q.to ?? londonDay(deps.now());
       const from = q.from ?? addDays(to, -30);
       return { cameraId: id, from, to, days: await deps.compliance.history(id, from, to) };
