@@ -65,27 +65,44 @@ export class UptimeRepository {
       ...(plan.days ? [{ g: 'day' as const, ...plan.days }] : []),
       ...plan.hours.map((h) => ({ g: 'hour' as const, ...h })),
     ];
-    for (const range of ranges) {
-      const result = await this.pool.query<SumRow>(
-        `SELECT camera_id, sum(up_ms)::float8 AS up, sum(degraded_ms)::float8 AS degraded, sum(down_ms)::float8 AS down,
-           sum(unknown_ms)::float8 AS unknown, sum(maintenance_ms)::float8 AS maintenance
-         FROM ${TABLES[range.g]} WHERE camera_id = ANY($1::text[]) AND bucket_start >= $2 AND bucket_start < $3
-         GROUP BY camera_id`,
-        [ids, new Date(range.fromMs), new Date(range.toMs)],
-      );
-      for (const row of result.rows)
-        sums.set(`${range.g}|${range.fromMs}|${row.camera_id}`, toDurations(row));
+    // The queries are independent: issue them together so a pooled PostgreSQL runs them in parallel.
+    const sumQueries = ranges.map((range) =>
+      this.pool
+        .query<SumRow>(
+          `SELECT camera_id, sum(up_ms)::float8 AS up, sum(degraded_ms)::float8 AS degraded, sum(down_ms)::float8 AS down,
+             sum(unknown_ms)::float8 AS unknown, sum(maintenance_ms)::float8 AS maintenance
+           FROM ${TABLES[range.g]} WHERE camera_id = ANY($1::text[]) AND bucket_start >= $2 AND bucket_start < $3
+           GROUP BY camera_id`,
+          [ids, new Date(range.fromMs), new Date(range.toMs)],
+        )
+        .then((result) => ({ range, rows: result.rows })),
+    );
+    // Intervals needed directly: every open interval (partial index on ended_at IS NULL) and the
+    // closed ones overlapping a partial-hour edge (GiST index on their time range).
+    const spanQueries = [
+      this.pool.query<SpanRow>(
+        `SELECT camera_id, state, started_at, ended_at FROM camera_state_intervals
+         WHERE ended_at IS NULL AND camera_id = ANY($1::text[])`,
+        [ids],
+      ),
+      ...plan.edges.map((edge) =>
+        this.pool.query<SpanRow>(
+          `SELECT camera_id, state, started_at, ended_at FROM camera_state_intervals
+           WHERE ended_at IS NOT NULL AND tstzrange(started_at, ended_at) && tstzrange($2, $3) AND camera_id = ANY($1::text[])`,
+          [ids, new Date(edge.fromMs), new Date(edge.toMs)],
+        ),
+      ),
+    ];
+    const maintenanceQuery = this.maintenance.spansFor(ids, fromMs, end);
+    const [sumResults, spanResults, maintenance] = await Promise.all([
+      Promise.all(sumQueries),
+      Promise.all(spanQueries),
+      maintenanceQuery,
+    ]);
+    for (const { range, rows } of sumResults) {
+      for (const row of rows) sums.set(`${range.g}|${range.fromMs}|${row.camera_id}`, toDurations(row));
     }
-
-    // Intervals needed directly: those overlapping a partial-hour edge, and every open interval.
-    const edgeClauses = plan.edges.map(
-      (_, i) => `(started_at < $${3 + i * 2} AND COALESCE(ended_at, 'infinity') > $${2 + i * 2})`,
-    );
-    const spans = await this.pool.query<SpanRow>(
-      `SELECT camera_id, state, started_at, ended_at FROM camera_state_intervals
-       WHERE camera_id = ANY($1::text[]) AND (ended_at IS NULL${edgeClauses.map((c) => ` OR ${c}`).join('')})`,
-      [ids, ...plan.edges.flatMap((e) => [new Date(e.fromMs), new Date(e.toMs)])],
-    );
+    const spans = { rows: spanResults.flatMap((r) => r.rows) };
     const spansByCamera = new Map<string, StateSpan[]>();
     for (const row of spans.rows) {
       const list = spansByCamera.get(row.camera_id) ?? [];
@@ -99,7 +116,6 @@ export class UptimeRepository {
 
     // Declared maintenance overrides the observed state in the live parts (edges, open intervals);
     // the rollups already had it applied when their intervals closed.
-    const maintenance = await this.maintenance.spansFor(ids, fromMs, end);
     for (const id of ids) {
       const reader: RollupReader = {
         sum: (g, from) => sums.get(`${g}|${from}|${id}`) ?? emptyDurations(),
@@ -108,7 +124,7 @@ export class UptimeRepository {
       const open = cameraSpans.find((s) => s.endMs === null) ?? null;
       out.set(
         id,
-        durationsFromRollups(reader, cameraSpans, open, maintenance.get(id) ?? [], fromMs, toMs, nowMs),
+        durationsFromRollups(reader, cameraSpans, open, maintenance.get(id) ?? [], fromMs, toMs, nowMs, plan),
       );
     }
     return out;
