@@ -33,7 +33,11 @@ async function main(): Promise<void> {
     await hub.start();
   } catch (error) {
     log.fatal({ err: error }, `hub failed to start: ${(error as Error).message}`);
-    await hub.stop().catch(() => undefined);
+    await hub
+      .stop()
+      .catch((stopError: Error) =>
+        log.warn({ err: stopError.message }, 'partial start-up did not stop cleanly'),
+      );
     process.exit(1);
   }
   if (config.demo.enabled) {

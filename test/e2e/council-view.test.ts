@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeAll } from '../support/cleanup.ts';
 import { type HubHarness, startHub } from '../support/hub-harness.ts';
 import { uniqueId } from '../support/services.ts';
 import { SiteHarness } from '../support/site-harness.ts';
@@ -64,17 +65,13 @@ describe('council view in Chromium: compliance, drill-down, maintenance, reports
     page.on('pageerror', (error) => pageErrors.push(error.message));
   }, 120_000);
 
-  afterAll(async () => {
-    const failures: unknown[] = [];
-    for (const close of [() => browser?.close(), () => site?.stop(), () => h?.stop()]) {
-      try {
-        await close();
-      } catch (error) {
-        failures.push(error);
-      }
-    }
-    if (failures.length > 0) throw new AggregateError(failures, 'e2e cleanup failed');
-  });
+  afterAll(() =>
+    closeAll(
+      () => browser?.close(),
+      () => site?.stop(),
+      () => h?.stop(),
+    ),
+  );
 
   it('lands a council officer on the compliance view with every camera passing', async () => {
     await loginAndOpenDashboard(page, h!.hub.url, username, password);

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeAll } from '../support/cleanup.ts';
 import { type HubHarness, startHub } from '../support/hub-harness.ts';
 import { uniqueId } from '../support/services.ts';
 import { SiteHarness } from '../support/site-harness.ts';
@@ -102,18 +103,13 @@ describe('dashboard in Chromium: login, live marker and row states, detail panel
     page.on('pageerror', (error) => pageErrors.push(error.message));
   }, 180_000);
 
-  afterAll(async () => {
-    // Each part is closed even if an earlier one fails to close; all failures are reported together.
-    const failures: unknown[] = [];
-    for (const close of [() => browser?.close(), () => site?.stop(), () => h?.stop()]) {
-      try {
-        await close();
-      } catch (error) {
-        failures.push(error);
-      }
-    }
-    if (failures.length > 0) throw new AggregateError(failures, 'e2e cleanup failed');
-  });
+  afterAll(() =>
+    closeAll(
+      () => browser?.close(),
+      () => site?.stop(),
+      () => h?.stop(),
+    ),
+  );
 
   it('refuses a wrong password on the login form', async () => {
     await page.goto(h!.hub.url);

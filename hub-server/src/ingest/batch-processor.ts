@@ -114,6 +114,7 @@ export async function processBatch(
   }
 
   const client = await pool.connect();
+  let broken: Error | undefined;
   const work = new Working(fleet);
   const health: sql.HealthRow[] = [];
   const streams: sql.SampleRow[] = [];
@@ -340,10 +341,14 @@ export async function processBatch(
     await sql.insertDeadLetters(client, dead);
     await client.query('COMMIT');
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // A failed rollback means the connection is unusable: destroy it rather than return it to the pool.
+    broken = await client.query('ROLLBACK').then(
+      () => undefined,
+      (rollbackError: Error) => rollbackError,
+    );
     throw error;
   } finally {
-    client.release();
+    client.release(broken);
   }
 
   // Live views carry state changes, not every heartbeat's lastSeenAt.
