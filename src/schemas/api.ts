@@ -154,6 +154,7 @@ export const UptimeQuery = Type.Object(
         Type.Literal('24h'),
         Type.Literal('7d'),
         Type.Literal('30d'),
+        Type.Literal('90d'),
         Type.Literal('month'),
         Type.Literal('custom'),
       ],
@@ -218,3 +219,57 @@ export const UptimeReport = Type.Object(
   closed,
 );
 export type UptimeReport = Static<typeof UptimeReport>;
+
+export const SummaryQuery = Type.Object(
+  {
+    scope: UptimeScope,
+    id: Type.Optional(Id),
+    window: UptimeQuery.properties.window,
+    month: UptimeQuery.properties.month,
+    from: UptimeQuery.properties.from,
+    to: UptimeQuery.properties.to,
+  },
+  closed,
+);
+export type SummaryQuery = Static<typeof SummaryQuery>;
+
+const ComplianceCounts = Type.Object(
+  { pass: Type.Integer(), warn: Type.Integer(), fail: Type.Integer(), not_evaluable: Type.Integer() },
+  closed,
+);
+
+/** Uptime and compliance of every camera in a scope, one line each: the operator's fleet summary. */
+export const FleetSummary = Type.Object(
+  {
+    scope: UptimeScope,
+    id: Nullable(Id),
+    window: Type.Object({ kind: Type.String(), from: IsoTime, to: IsoTime, label: Type.String() }, closed),
+    cameraCount: Type.Integer(),
+    uptime: UptimeFigures,
+    compliance: Type.Object({ evaluated: Type.Integer(), counts: ComplianceCounts }, closed),
+    cameras: Type.Array(
+      Type.Object(
+        {
+          cameraId: Id,
+          availability: Nullable(Type.Number()),
+          observed: Nullable(Type.Number()),
+          compliance: Nullable(
+            Type.Union([
+              Type.Literal('pass'),
+              Type.Literal('warn'),
+              Type.Literal('fail'),
+              Type.Literal('not_evaluable'),
+            ]),
+          ),
+          packRef: Nullable(Type.String()),
+          failing: Type.Array(Type.String(), {
+            description: 'Rule ids failing or warning in the latest evaluation',
+          }),
+        },
+        closed,
+      ),
+    ),
+  },
+  closed,
+);
+export type FleetSummary = Static<typeof FleetSummary>;

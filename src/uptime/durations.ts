@@ -28,6 +28,16 @@ export function addDurations(a: StateDurations, b: StateDurations): StateDuratio
   };
 }
 
+/** Adds b into a (no allocation: report loops call this per camera). */
+export function addInto(a: StateDurations, b: StateDurations): StateDurations {
+  a.up += b.up;
+  a.degraded += b.degraded;
+  a.down += b.down;
+  a.unknown += b.unknown;
+  a.maintenance += b.maintenance;
+  return a;
+}
+
 export function totalOf(d: StateDurations): number {
   return d.up + d.degraded + d.down + d.unknown + d.maintenance;
 }
@@ -58,7 +68,7 @@ export function durationsIn(
 ): StateDurations {
   const out = emptyDurations();
   const windowEnd = Math.min(toMs, nowMs);
-  const merged = mergeSpans(maintenance);
+  const merged = maintenance.length === 0 ? maintenance : mergeSpans(maintenance);
   for (const span of spans) {
     const start = Math.max(span.startMs, fromMs);
     const end = Math.min(span.endMs ?? nowMs, windowEnd);

@@ -1,5 +1,6 @@
 import {
   addDurations,
+  addInto,
   durationsIn,
   emptyDurations,
   type MaintenanceSpan,
@@ -91,6 +92,26 @@ export function planWindow(fromMs: number, toMs: number): WindowPlan {
 }
 
 /**
+ * Splits [fromMs, toMs) into one range of whole hours and the partial-hour edges. With running
+ * totals in the hourly rollup the whole hours cost the same however many there are, so there is no
+ * need to go through days (London midnights are always whole UTC hours).
+ */
+export function planHours(fromMs: number, toMs: number): WindowPlan {
+  const plan: WindowPlan = { days: null, hours: [], edges: [] };
+  if (toMs <= fromMs) return plan;
+  const firstHour = Math.ceil(fromMs / HOUR_MS) * HOUR_MS;
+  const lastHour = floorHour(toMs);
+  if (firstHour >= lastHour) {
+    plan.edges.push({ fromMs, toMs });
+    return plan;
+  }
+  if (fromMs < firstHour) plan.edges.push({ fromMs, toMs: firstHour });
+  plan.hours.push({ fromMs: firstHour, toMs: lastHour });
+  if (lastHour < toMs) plan.edges.push({ fromMs: lastHour, toMs });
+  return plan;
+}
+
+/**
  * Durations over a window from rollups: whole days and hours from the rollups (closed intervals)
  * plus the open interval, partial hours from the intervals. Equals durationsIn over all intervals.
  */
@@ -105,18 +126,25 @@ export function durationsFromRollups(
   /** The same for every camera of a report: compute once (it needs London calendar look-ups). */
   plan: WindowPlan = planWindow(fromMs, Math.min(toMs, nowMs)),
 ): StateDurations {
-  let total = emptyDurations();
-  const whole = [
-    ...(plan.days ? [{ ...plan.days, g: 'day' as const }] : []),
-    ...plan.hours.map((h) => ({ ...h, g: 'hour' as const })),
-  ];
-  for (const w of whole) {
-    total = addDurations(total, rollups.sum(w.g, w.fromMs, w.toMs));
-    if (openSpan) total = addDurations(total, durationsIn([openSpan], maintenance, w.fromMs, w.toMs, nowMs));
-  }
-  for (const e of plan.edges)
-    total = addDurations(total, durationsIn(edgeSpans, maintenance, e.fromMs, e.toMs, nowMs));
+  const total = emptyDurations();
+  if (plan.days) addWhole(total, rollups, openSpan, maintenance, 'day', plan.days, nowMs);
+  for (const h of plan.hours) addWhole(total, rollups, openSpan, maintenance, 'hour', h, nowMs);
+  for (const e of plan.edges) addInto(total, durationsIn(edgeSpans, maintenance, e.fromMs, e.toMs, nowMs));
   return total;
+}
+
+/** Whole buckets from the rollups, plus the open interval's time in them. */
+function addWhole(
+  total: StateDurations,
+  rollups: RollupReader,
+  openSpan: StateSpan | null,
+  maintenance: readonly MaintenanceSpan[],
+  g: Granularity,
+  range: { fromMs: number; toMs: number },
+  nowMs: number,
+): void {
+  addInto(total, rollups.sum(g, range.fromMs, range.toMs));
+  if (openSpan) addInto(total, durationsIn([openSpan], maintenance, range.fromMs, range.toMs, nowMs));
 }
 
 /** In-memory rollups (tests and benchmarks; the hub keeps the same buckets in SQL). */

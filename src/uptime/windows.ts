@@ -1,6 +1,6 @@
 import { addDays, londonDay, londonMidnight, londonMonthWindow } from './london-time.ts';
 
-export type WindowKind = '24h' | '7d' | '30d' | 'month' | 'custom';
+export type WindowKind = '24h' | '7d' | '30d' | '90d' | 'month' | 'custom';
 
 export interface ReportWindow {
   kind: WindowKind;
@@ -9,14 +9,14 @@ export interface ReportWindow {
   label: string;
 }
 
-const DAY_COUNTS = { '7d': 7, '30d': 30 } as const;
+const DAY_COUNTS = { '7d': 7, '30d': 30, '90d': 90 } as const;
 
 export class WindowError extends Error {
   readonly code = 'BAD_WINDOW';
 }
 
 /**
- * Report windows. `24h` is rolling; `7d` and `30d` are that many Europe/London calendar days
+ * Report windows. `24h` is rolling; `7d`, `30d` and `90d` are that many Europe/London calendar days
  * ending with today (today up to now); `month` is a London calendar month (`YYYY-MM`, default the
  * current one); `custom` is any [from, to).
  */
@@ -29,7 +29,8 @@ export function resolveWindow(
     case '24h':
       return { kind, fromMs: nowMs - 86_400_000, toMs: nowMs, label: 'last 24 hours' };
     case '7d':
-    case '30d': {
+    case '30d':
+    case '90d': {
       const today = londonDay(nowMs);
       const first = addDays(today, -(DAY_COUNTS[kind] - 1));
       return {

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { ComplianceRepository } from '../../hub-server/src/compliance/compliance-repository.ts';
 import { Database } from '../../hub-server/src/db/database.ts';
+import { buildFleetSummary } from '../../hub-server/src/http/summary-routes.ts';
 import { MaintenanceRepository } from '../../hub-server/src/repositories/maintenance-repository.ts';
 import { UptimeRepository } from '../../hub-server/src/repositories/uptime-repository.ts';
 import { addDays, londonDay, londonMidnight } from '../../src/uptime/london-time.ts';
+import { resolveWindow } from '../../src/uptime/windows.ts';
 
 export interface UptimeBenchOptions {
   baseUrl: string;
@@ -94,18 +97,71 @@ export async function runUptimeBench(
       `(ARRAY['up','up','up','up','up','up','up','up','degraded','down','unknown'])[1 + ((c * 7 + (${k}) * 13) % 11)]`;
     const hours = options.days * 24 - 6;
     await pool.query(
-      `INSERT INTO camera_state_hourly (camera_id, bucket_start, up_ms, degraded_ms, down_ms, unknown_ms)
-       SELECT 'cam-' || c, $2::timestamptz + h * interval '1 hour',
-         CASE WHEN st = 'up' THEN 3600000 ELSE 0 END, CASE WHEN st = 'degraded' THEN 3600000 ELSE 0 END,
-         CASE WHEN st = 'down' THEN 3600000 ELSE 0 END, CASE WHEN st = 'unknown' THEN 3600000 ELSE 0 END
-       FROM generate_series(1, $1) c, generate_series(0, $3 - 1) h, LATERAL (SELECT ${stateOf('h / 6')} AS st) x`,
+      `INSERT INTO camera_state_hourly (camera_id, bucket_start, up_ms, degraded_ms, down_ms, unknown_ms,
+         cum_up_ms, cum_degraded_ms, cum_down_ms, cum_unknown_ms)
+       SELECT camera_id, bucket_start, up, degraded, down, unknown,
+         sum(up) OVER w, sum(degraded) OVER w, sum(down) OVER w, sum(unknown) OVER w
+       FROM (
+         SELECT 'cam-' || c AS camera_id, $2::timestamptz + h * interval '1 hour' AS bucket_start,
+           CASE WHEN st = 'up' THEN 3600000 ELSE 0 END AS up, CASE WHEN st = 'degraded' THEN 3600000 ELSE 0 END AS degraded,
+           CASE WHEN st = 'down' THEN 3600000 ELSE 0 END AS down, CASE WHEN st = 'unknown' THEN 3600000 ELSE 0 END AS unknown
+         FROM generate_series(1, $1) c, generate_series(0, $3 - 1) h, LATERAL (SELECT ${stateOf('h / 6')} AS st) x
+       ) v
+       WINDOW w AS (PARTITION BY camera_id ORDER BY bucket_start)`,
       [options.cameras, new Date(fromMs), hours],
+    );
+    await pool.query(
+      `INSERT INTO camera_state_totals
+       SELECT DISTINCT ON (camera_id) camera_id, bucket_start, cum_up_ms, cum_degraded_ms, cum_down_ms, cum_unknown_ms,
+         cum_maintenance_ms
+       FROM camera_state_hourly ORDER BY camera_id, bucket_start DESC`,
     );
     await pool.query(
       `INSERT INTO camera_state_daily (camera_id, bucket_start, up_ms, degraded_ms, down_ms, unknown_ms)
        SELECT camera_id, (date_trunc('day', bucket_start AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London'),
          sum(up_ms), sum(degraded_ms), sum(down_ms), sum(unknown_ms)
        FROM camera_state_hourly GROUP BY 1, 2`,
+    );
+    // Latest compliance of every camera: a 14-rule result (the size the shipped codes produce), a
+    // mix of statuses, and the failing rule ids kept beside it as the compliance job writes them.
+    const rules = Array.from({ length: 14 }, (_, i) => ({
+      ruleId: `rule-${i + 1}`,
+      kind: 'clock_offset',
+      status: 'pass',
+      reason: 'clock offset 0.4 s is within 2 s',
+      evidence: {
+        values: { offsetMs: 400, observedAt: '2026-11-01T10:00:00Z' },
+        thresholds: { maxOffsetMs: 2000 },
+      },
+    }));
+    await pool.query(
+      `INSERT INTO compliance_status (camera_id, pack_ref, status, result, failing, evaluated_at, status_since)
+       SELECT 'cam-' || c, 'public-space-baseline@1', st, jsonb_set($2::jsonb, '{status}', to_jsonb(st)),
+         CASE WHEN st IN ('fail', 'warn') THEN ARRAY['rule-3'] ELSE '{}' END, now(), now()
+       FROM generate_series(1, $1) c,
+         LATERAL (SELECT (ARRAY['pass','pass','pass','pass','pass','warn','fail','not_evaluable'])[1 + c % 8] AS st) x`,
+      [
+        options.cameras,
+        JSON.stringify({
+          code: 'public-space-baseline',
+          version: 1,
+          ref: 'public-space-baseline@1',
+          status: 'pass',
+          counts: { pass: 14, warn: 0, fail: 0, not_evaluable: 0 },
+          evaluatedAtMs: nowMs,
+          overrides: {},
+          results: rules,
+        }),
+      ],
+    );
+    // A few declared windows, as a live hub has: a weekly one per council-sized group of sites and
+    // some one-off site windows in the period (timing only: the generated rollups ignore them).
+    await pool.query(
+      `INSERT INTO maintenance_windows (scope_kind, scope_id, title, starts_at, ends_at, recurrence, created_by)
+       SELECT 'site', 'site-' || s, 'Lens cleaning', $1::timestamptz + s * interval '1 day',
+         $1::timestamptz + s * interval '1 day' + interval '2 hours', CASE WHEN s % 10 = 0 THEN 'weekly' ELSE 'none' END, 'bench'
+       FROM generate_series(1, 40) s`,
+      [new Date(fromMs)],
     );
     // As autovacuum would have done on a live hub: visibility map and statistics up to date.
     await pool.query('VACUUM (ANALYZE)');
@@ -120,6 +176,8 @@ export async function runUptimeBench(
       (r) => r.id,
     );
     const windowFrom = londonMidnight(addDays(today, -90 + 1));
+    const compliance = new ComplianceRepository(pool);
+    const window90 = resolveWindow('90d', nowMs);
     const timings: Timing[] = [];
     timings.push(
       stats(
@@ -136,6 +194,26 @@ export async function runUptimeBench(
       stats(
         `uptime: ${all.length} cameras, 90 days`,
         await time(options.runs, () => uptime.durations(all, windowFrom, nowMs, nowMs)),
+      ),
+    );
+    timings.push(
+      stats(
+        `compliance statuses: ${all.length} cameras`,
+        await time(options.runs, () => compliance.summaries(all, null)),
+      ),
+    );
+    timings.push(
+      stats(
+        `summary (GET /api/summary): ${all.length} cameras, uptime over 90 days + compliance`,
+        await time(options.runs, () => buildFleetSummary({ uptime, compliance }, all, null, window90, nowMs)),
+      ),
+    );
+    timings.push(
+      stats(
+        'summary: 1 camera, 90 days',
+        await time(options.runs * 5, () =>
+          buildFleetSummary({ uptime, compliance }, [all[0] as string], null, window90, nowMs),
+        ),
       ),
     );
     timings.push(

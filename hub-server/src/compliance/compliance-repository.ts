@@ -35,6 +35,13 @@ export interface StatusRow {
   statusSince: string;
 }
 
+export interface StatusSummaryRow {
+  cameraId: string;
+  packRef: string;
+  status: RuleStatus;
+  failing: string[];
+}
+
 /** How far back snapshot checks are read for the image rule (its default limit is 15 minutes). */
 const IMAGE_LOOKBACK_MS = 2 * 3_600_000;
 
@@ -191,11 +198,13 @@ export class ComplianceRepository {
       rows.map((r) => r.changed),
     ];
     await this.pool.query(
-      `INSERT INTO compliance_status (camera_id, pack_ref, status, result, evaluated_at, status_since)
-       SELECT t.id, t.ref, t.status, t.result, $6, $6
+      `INSERT INTO compliance_status (camera_id, pack_ref, status, result, failing, evaluated_at, status_since)
+       SELECT t.id, t.ref, t.status, t.result, ARRAY(
+           SELECT r ->> 'ruleId' FROM jsonb_array_elements(t.result -> 'results') r WHERE r ->> 'status' IN ('fail', 'warn')),
+         $6, $6
        FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::bool[]) AS t(id, ref, status, result, changed)
        ON CONFLICT (camera_id) DO UPDATE SET pack_ref = excluded.pack_ref, status = excluded.status, result = excluded.result,
-         evaluated_at = excluded.evaluated_at,
+         failing = excluded.failing, evaluated_at = excluded.evaluated_at,
          status_since = CASE WHEN compliance_status.status = excluded.status THEN compliance_status.status_since ELSE excluded.evaluated_at END`,
       [...params, at],
     );
@@ -238,6 +247,28 @@ export class ComplianceRepository {
       result: r.result,
       evaluatedAt: r.evaluated_at.toISOString(),
       statusSince: r.status_since.toISOString(),
+    }));
+  }
+
+  /** Latest status of each camera, without the results: for fleet summaries. */
+  async summaries(cameraIds: readonly string[], scope: Scope): Promise<StatusSummaryRow[]> {
+    if (cameraIds.length === 0) return [];
+    const result = await this.pool.query<{
+      camera_id: string;
+      pack_ref: string;
+      status: RuleStatus;
+      failing: string[];
+    }>(
+      `SELECT cs.camera_id, cs.pack_ref, cs.status, cs.failing
+       FROM compliance_status cs JOIN cameras c ON c.id = cs.camera_id JOIN sites s ON s.id = c.site_id
+       WHERE c.active AND cs.camera_id = ANY($1::text[]) AND ($2::text[] IS NULL OR s.council_id = ANY($2::text[]))`,
+      [cameraIds, scope],
+    );
+    return result.rows.map((r) => ({
+      cameraId: r.camera_id,
+      packRef: r.pack_ref,
+      status: r.status,
+      failing: r.failing,
     }));
   }
 

@@ -32,6 +32,7 @@ import { scopeOf, type TokenClaims } from './common.ts';
 import { complianceRoutes } from './compliance-routes.ts';
 import { maintenanceRoutes } from './maintenance-routes.ts';
 import { reportRoutes } from './report-routes.ts';
+import { summaryRoutes } from './summary-routes.ts';
 import { uptimeRoutes } from './uptime-routes.ts';
 
 export { scopeOf, type TokenClaims };
@@ -243,6 +244,12 @@ export async function buildApp(deps: AppDeps) {
     });
     maintenanceRoutes(api, { maintenance: deps.maintenance, now: () => deps.now?.() ?? Date.now() });
     uptimeRoutes(api, { fleet: deps.fleet, uptime: deps.uptime, now: () => deps.now?.() ?? Date.now() });
+    summaryRoutes(api, {
+      fleet: deps.fleet,
+      uptime: deps.uptime,
+      compliance: deps.compliance,
+      now: () => deps.now?.() ?? Date.now(),
+    });
     api.get('/api/ingest/stats', { preHandler: requireRole('operator') }, async () => deps.ingestStats());
   });
 

@@ -357,5 +357,50 @@ export async function addRollups(
         rows.map((r) => Math.round(r.d.maintenance)),
       ],
     );
+    if (granularity === 'hour') await refreshRunningTotals(client, rows);
   }
+}
+
+/**
+ * Recomputes the hourly running totals of each touched camera from its earliest touched bucket on:
+ * the total before that bucket plus a running sum. Intervals close in time order, so this is
+ * normally the last row or two of each camera; a bucket changed in the past is handled the same way.
+ */
+async function refreshRunningTotals(
+  client: pg.PoolClient,
+  rows: readonly { cameraId: string; startMs: number }[],
+): Promise<void> {
+  const earliest = new Map<string, number>();
+  for (const r of rows) earliest.set(r.cameraId, Math.min(earliest.get(r.cameraId) ?? r.startMs, r.startMs));
+  await client.query(
+    `WITH touched AS (
+       SELECT * FROM unnest($1::text[], $2::timestamptz[]) AS t(camera_id, from_bucket)
+     ), base AS (
+       SELECT t.camera_id, t.from_bucket, coalesce(p.cum_up_ms, 0) AS up, coalesce(p.cum_degraded_ms, 0) AS degraded,
+         coalesce(p.cum_down_ms, 0) AS down, coalesce(p.cum_unknown_ms, 0) AS unknown,
+         coalesce(p.cum_maintenance_ms, 0) AS maintenance
+       FROM touched t LEFT JOIN LATERAL (
+         SELECT cum_up_ms, cum_degraded_ms, cum_down_ms, cum_unknown_ms, cum_maintenance_ms
+         FROM camera_state_hourly h WHERE h.camera_id = t.camera_id AND h.bucket_start < t.from_bucket
+         ORDER BY h.bucket_start DESC LIMIT 1) p ON true
+     ), running AS (
+       SELECT h.camera_id, h.bucket_start,
+         b.up + sum(h.up_ms) OVER w AS up, b.degraded + sum(h.degraded_ms) OVER w AS degraded,
+         b.down + sum(h.down_ms) OVER w AS down, b.unknown + sum(h.unknown_ms) OVER w AS unknown,
+         b.maintenance + sum(h.maintenance_ms) OVER w AS maintenance
+       FROM camera_state_hourly h JOIN base b ON b.camera_id = h.camera_id AND h.bucket_start >= b.from_bucket
+       WINDOW w AS (PARTITION BY h.camera_id ORDER BY h.bucket_start)
+     ), updated AS (
+       UPDATE camera_state_hourly h SET cum_up_ms = r.up, cum_degraded_ms = r.degraded, cum_down_ms = r.down,
+         cum_unknown_ms = r.unknown, cum_maintenance_ms = r.maintenance
+       FROM running r WHERE h.camera_id = r.camera_id AND h.bucket_start = r.bucket_start
+     )
+     INSERT INTO camera_state_totals AS t
+     SELECT DISTINCT ON (camera_id) camera_id, bucket_start, up, degraded, down, unknown, maintenance
+     FROM running ORDER BY camera_id, bucket_start DESC
+     ON CONFLICT (camera_id) DO UPDATE SET bucket_start = excluded.bucket_start, cum_up_ms = excluded.cum_up_ms,
+       cum_degraded_ms = excluded.cum_degraded_ms, cum_down_ms = excluded.cum_down_ms,
+       cum_unknown_ms = excluded.cum_unknown_ms, cum_maintenance_ms = excluded.cum_maintenance_ms`,
+    [[...earliest.keys()], [...earliest.values()].map((ms) => new Date(ms))],
+  );
 }

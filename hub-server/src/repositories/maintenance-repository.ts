@@ -70,9 +70,9 @@ function view(row: WindowRow, nowMs: number): MaintenanceWindowView {
   };
 }
 
-/** SQL fragment: windows that apply to camera `c` (joined with its site `s`). */
-const APPLIES_TO_CAMERA = `((w.scope_kind = 'camera' AND w.scope_id = c.id) OR (w.scope_kind = 'site' AND w.scope_id = c.site_id)
-  OR (w.scope_kind = 'council' AND w.scope_id = s.council_id))`;
+/** A window (or series) that can have time in [$1, $2). */
+const OVERLAPS = `w.starts_at < $2 AND (w.recurrence <> 'none' OR w.ends_at > $1)
+  AND COALESCE(LEAST(w.until, w.ended_at), 'infinity') > $1`;
 
 /**
  * Maintenance windows. The past is immutable: windows cannot start in the past, a started window
@@ -256,7 +256,11 @@ export class MaintenanceRepository {
       );
   }
 
-  /** Maintenance time per camera overlapping [fromMs, toMs). */
+  /**
+   * Maintenance time per camera overlapping [fromMs, toMs). The windows that overlap come first
+   * (a short list, usually empty), their occurrences are computed once each, and only then are the
+   * cameras they cover looked up, by camera, site or council.
+   */
   async spansFor(
     cameraIds: readonly string[],
     fromMs: number,
@@ -264,21 +268,31 @@ export class MaintenanceRepository {
   ): Promise<Map<string, MaintenanceSpan[]>> {
     const out = new Map<string, MaintenanceSpan[]>();
     if (cameraIds.length === 0) return out;
-    const result = await this.pool.query<WindowRow & { camera_id: string }>(
-      `SELECT c.id AS camera_id, ${COLUMNS.split(', ')
-        .map((c) => `w.${c}`)
-        .join(', ')}
-       FROM cameras c JOIN sites s ON s.id = c.site_id JOIN maintenance_windows w ON ${APPLIES_TO_CAMERA}
-       WHERE c.id = ANY($1::text[]) AND w.starts_at < $3
-         AND (w.recurrence <> 'none' OR w.ends_at > $2) AND COALESCE(LEAST(w.until, w.ended_at), 'infinity') > $2`,
-      [[...cameraIds], new Date(fromMs), new Date(toMs)],
+    const windows = await this.pool.query<WindowRow>(
+      `SELECT ${COLUMNS} FROM maintenance_windows w WHERE ${OVERLAPS}`,
+      [new Date(fromMs), new Date(toMs)],
     );
-    for (const row of result.rows) {
-      const spans = occurrences(definition(row), fromMs, toMs);
-      if (spans.length === 0) continue;
-      const list = out.get(row.camera_id) ?? [];
-      list.push(...spans);
-      out.set(row.camera_id, list);
+    const withTime = windows.rows
+      .map((row) => ({ row, spans: occurrences(definition(row), fromMs, toMs) }))
+      .filter((w) => w.spans.length > 0);
+    if (withTime.length === 0) return out;
+    const covered = await this.pool.query<{ i: number; camera_id: string }>(
+      `WITH w AS (SELECT * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(kind, scope_id, i))
+       SELECT w.i::int AS i, c.id AS camera_id FROM w JOIN cameras c ON w.kind = 'camera' AND c.id = w.scope_id
+       UNION ALL
+       SELECT w.i::int, c.id FROM w JOIN cameras c ON w.kind = 'site' AND c.site_id = w.scope_id
+       UNION ALL
+       SELECT w.i::int, c.id FROM w JOIN sites s ON w.kind = 'council' AND s.council_id = w.scope_id
+         JOIN cameras c ON c.site_id = s.id`,
+      [withTime.map((w) => w.row.scope_kind), withTime.map((w) => w.row.scope_id)],
+    );
+    const wanted = new Set(cameraIds);
+    for (const { i, camera_id } of covered.rows) {
+      const window = withTime[i - 1];
+      if (!window || !wanted.has(camera_id)) continue;
+      const list = out.get(camera_id);
+      if (list) list.push(...window.spans);
+      else out.set(camera_id, [...window.spans]);
     }
     return out;
   }

@@ -2,16 +2,14 @@ import type pg from 'pg';
 import type { CameraState } from '../../../src/schemas/camera-state.ts';
 import {
   addDurations,
+  addInto,
+  durationsIn,
   emptyDurations,
   type StateDurations,
   type StateSpan,
 } from '../../../src/uptime/durations.ts';
-import {
-  durationsFromRollups,
-  type Granularity,
-  planWindow,
-  type RollupReader,
-} from '../../../src/uptime/rollups.ts';
+import { londonDaysBetween, londonDayWindow } from '../../../src/uptime/london-time.ts';
+import { durationsFromRollups, planHours, type RollupReader } from '../../../src/uptime/rollups.ts';
 import type { MaintenanceRepository } from './maintenance-repository.ts';
 
 interface SumRow {
@@ -23,6 +21,11 @@ interface SumRow {
   maintenance: number;
 }
 
+interface CameraRow extends SumRow {
+  open_state: CameraState | null;
+  open_started_ms: number | null;
+}
+
 interface SpanRow {
   camera_id: string;
   state: CameraState;
@@ -30,22 +33,37 @@ interface SpanRow {
   ended_at: Date | null;
 }
 
-const TABLES: Record<Granularity, string> = { hour: 'camera_state_hourly', day: 'camera_state_daily' };
+const STATE_COLUMNS = ['up', 'degraded', 'down', 'unknown', 'maintenance'] as const;
 
-function toDurations(r: SumRow): StateDurations {
+/**
+ * The running totals of a camera's latest hourly bucket starting before the given instant. Skipped
+ * (one-time filter) when the camera's latest bucket of all is before it: camera_state_totals has it.
+ */
+const RUNNING_TOTAL_BEFORE = (instant: string) =>
+  `SELECT ${STATE_COLUMNS.map((k) => `cum_${k}_ms`).join(', ')} FROM camera_state_hourly h
+   WHERE t.bucket_start >= ${instant} AND h.camera_id = c.camera_id AND h.bucket_start < ${instant}
+   ORDER BY h.bucket_start DESC LIMIT 1`;
+
+function toDurations(r: Omit<SumRow, 'camera_id'>): StateDurations {
   return { up: r.up, degraded: r.degraded, down: r.down, unknown: r.unknown, maintenance: r.maintenance };
 }
 
 /**
- * Uptime from rollups: whole London days and whole hours from the rollup tables, the partial hours
- * at the window's edges and each camera's open interval from camera_state_intervals. A handful of
- * set-based queries whatever the number of cameras or the length of the window.
+ * Uptime from rollups: whole hours from the hourly rollup's running totals (two rows per camera
+ * whatever the window's length), the partial hours at the window's edges and each camera's open
+ * interval from camera_state_intervals. Three or four set-based queries whatever the number of
+ * cameras or the length of the window.
  */
 export class UptimeRepository {
   constructor(
     private readonly pool: pg.Pool,
     private readonly maintenance: MaintenanceRepository,
   ) {}
+
+  /** Summed durations per Europe/London day of the window: see {@link dailyTotals}. */
+  daily(cameraIds: readonly string[], fromMs: number, toMs: number, nowMs: number): Promise<DayDurations[]> {
+    return dailyTotals(this, this.pool, this.maintenance, cameraIds, fromMs, toMs, nowMs);
+  }
 
   async durations(
     cameraIds: readonly string[],
@@ -57,78 +75,154 @@ export class UptimeRepository {
     for (const id of cameraIds) out.set(id, emptyDurations());
     if (cameraIds.length === 0) return out;
     const end = Math.min(toMs, nowMs);
-    const plan = planWindow(fromMs, end);
+    const plan = planHours(fromMs, end);
     const ids = [...cameraIds];
 
-    const sums = new Map<string, StateDurations>();
-    const ranges: { g: Granularity; fromMs: number; toMs: number }[] = [
-      ...(plan.days ? [{ g: 'day' as const, ...plan.days }] : []),
-      ...plan.hours.map((h) => ({ g: 'hour' as const, ...h })),
-    ];
-    // The queries are independent: issue them together so a pooled PostgreSQL runs them in parallel.
-    const sumQueries = ranges.map((range) =>
-      this.pool
-        .query<SumRow>(
-          `SELECT camera_id, sum(up_ms)::float8 AS up, sum(degraded_ms)::float8 AS degraded, sum(down_ms)::float8 AS down,
-             sum(unknown_ms)::float8 AS unknown, sum(maintenance_ms)::float8 AS maintenance
-           FROM ${TABLES[range.g]} WHERE camera_id = ANY($1::text[]) AND bucket_start >= $2 AND bucket_start < $3
-           GROUP BY camera_id`,
-          [ids, new Date(range.fromMs), new Date(range.toMs)],
-        )
-        .then((result) => ({ range, rows: result.rows })),
+    // One row per camera: its running totals at both ends of the whole hours (two index probes, or
+    // none when camera_state_totals already answers) and its open interval (partial unique index).
+    // Without whole hours both ends are the window start, so the sums are zero.
+    const wholeFrom = new Date(plan.hours[0]?.fromMs ?? fromMs);
+    const wholeTo = new Date(plan.hours[0]?.toMs ?? fromMs);
+    const mainQuery = this.pool.query<CameraRow>(
+      `SELECT c.camera_id, o.state AS open_state, round(extract(epoch FROM o.started_at) * 1000)::float8 AS open_started_ms, ${STATE_COLUMNS.map(
+        (k) =>
+          `(coalesce(CASE WHEN t.bucket_start < $3 THEN t.cum_${k}_ms ELSE b.cum_${k}_ms END, 0)
+            - coalesce(CASE WHEN t.bucket_start < $2 THEN t.cum_${k}_ms ELSE a.cum_${k}_ms END, 0))::float8 AS ${k}`,
+      ).join(', ')}
+       FROM unnest($1::text[]) AS c(camera_id)
+       LEFT JOIN camera_state_totals t ON t.camera_id = c.camera_id
+       LEFT JOIN camera_state_intervals o ON o.camera_id = c.camera_id AND o.ended_at IS NULL
+       LEFT JOIN LATERAL (${RUNNING_TOTAL_BEFORE('$2')}) a ON true
+       LEFT JOIN LATERAL (${RUNNING_TOTAL_BEFORE('$3')}) b ON true`,
+      [ids, wholeFrom, wholeTo],
     );
-    // Intervals needed directly: every open interval (partial index on ended_at IS NULL) and the
-    // closed ones overlapping a partial-hour edge (GiST index on their time range).
-    const spanQueries = [
+    // The closed intervals overlapping a partial-hour edge (GiST index on their time range).
+    const edgeQueries = plan.edges.map((edge) =>
       this.pool.query<SpanRow>(
         `SELECT camera_id, state, started_at, ended_at FROM camera_state_intervals
-         WHERE ended_at IS NULL AND camera_id = ANY($1::text[])`,
-        [ids],
+         WHERE ended_at IS NOT NULL AND tstzrange(started_at, ended_at) && tstzrange($2, $3) AND camera_id = ANY($1::text[])`,
+        [ids, new Date(edge.fromMs), new Date(edge.toMs)],
       ),
-      ...plan.edges.map((edge) =>
-        this.pool.query<SpanRow>(
-          `SELECT camera_id, state, started_at, ended_at FROM camera_state_intervals
-           WHERE ended_at IS NOT NULL AND tstzrange(started_at, ended_at) && tstzrange($2, $3) AND camera_id = ANY($1::text[])`,
-          [ids, new Date(edge.fromMs), new Date(edge.toMs)],
-        ),
-      ),
-    ];
+    );
     const maintenanceQuery = this.maintenance.spansFor(ids, fromMs, end);
-    const [sumResults, spanResults, maintenance] = await Promise.all([
-      Promise.all(sumQueries),
-      Promise.all(spanQueries),
+    // The queries are independent: issue them together so a pooled PostgreSQL runs them in parallel.
+    const [main, edgeResults, maintenance] = await Promise.all([
+      mainQuery,
+      Promise.all(edgeQueries),
       maintenanceQuery,
     ]);
-    for (const { range, rows } of sumResults) {
-      for (const row of rows) sums.set(`${range.g}|${range.fromMs}|${row.camera_id}`, toDurations(row));
-    }
-    const spans = { rows: spanResults.flatMap((r) => r.rows) };
     const spansByCamera = new Map<string, StateSpan[]>();
-    for (const row of spans.rows) {
+    for (const row of edgeResults.flatMap((r) => r.rows)) {
       const list = spansByCamera.get(row.camera_id) ?? [];
       list.push({
         state: row.state,
         startMs: row.started_at.getTime(),
-        endMs: row.ended_at ? row.ended_at.getTime() : null,
+        endMs: row.ended_at?.getTime() ?? null,
       });
       spansByCamera.set(row.camera_id, list);
     }
 
     // Declared maintenance overrides the observed state in the live parts (edges, open intervals);
     // the rollups already had it applied when their intervals closed.
-    for (const id of ids) {
-      const reader: RollupReader = {
-        sum: (g, from) => sums.get(`${g}|${from}|${id}`) ?? emptyDurations(),
-      };
-      const cameraSpans = spansByCamera.get(id) ?? [];
-      const open = cameraSpans.find((s) => s.endMs === null) ?? null;
+    for (const row of main.rows) {
+      const sums = toDurations(row);
+      const reader: RollupReader = { sum: () => sums };
+      const open: StateSpan | null =
+        row.open_state && row.open_started_ms !== null
+          ? { state: row.open_state, startMs: row.open_started_ms, endMs: null }
+          : null;
+      const spans = spansByCamera.get(row.camera_id) ?? [];
+      if (open) spans.push(open);
       out.set(
-        id,
-        durationsFromRollups(reader, cameraSpans, open, maintenance.get(id) ?? [], fromMs, toMs, nowMs, plan),
+        row.camera_id,
+        durationsFromRollups(
+          reader,
+          spans,
+          open,
+          maintenance.get(row.camera_id) ?? [],
+          fromMs,
+          toMs,
+          nowMs,
+          plan,
+        ),
       );
     }
     return out;
   }
+}
+
+export interface DayDurations {
+  day: string;
+  durations: StateDurations;
+}
+
+/**
+ * Summed durations of a set of cameras per Europe/London day of [fromMs, toMs) (at most `maxDays`).
+ * Whole days come from the daily rollup (one grouped query) plus each camera's open interval; the
+ * partial first and last days from {@link UptimeRepository.durations}.
+ */
+async function dailyTotals(
+  repo: UptimeRepository,
+  pool: pg.Pool,
+  maintenance: MaintenanceRepository,
+  cameraIds: readonly string[],
+  fromMs: number,
+  toMs: number,
+  nowMs: number,
+  maxDays = 400,
+): Promise<DayDurations[]> {
+  const end = Math.min(toMs, nowMs);
+  const days = londonDaysBetween(fromMs, end)
+    .slice(0, maxDays)
+    .map((day) => ({ day, ...londonDayWindow(day) }));
+  const out = days.map((d) => ({ day: d.day, durations: emptyDurations() }));
+  if (cameraIds.length === 0 || days.length === 0) return out;
+  const isWhole = (d: { fromMs: number; toMs: number }) => d.fromMs >= fromMs && d.toMs <= end;
+  const whole = days.filter(isWhole);
+  const ids = [...cameraIds];
+  const partial = days.map((d, i) => ({ d, i })).filter(({ d }) => !isWhole(d));
+  const [partialResults, rollups, open, spans] = await Promise.all([
+    Promise.all(
+      partial.map(({ d }) => repo.durations(ids, Math.max(d.fromMs, fromMs), Math.min(d.toMs, toMs), nowMs)),
+    ),
+    whole.length === 0
+      ? Promise.resolve({ rows: [] as (Omit<SumRow, 'camera_id'> & { bucket_ms: number })[] })
+      : pool.query<Omit<SumRow, 'camera_id'> & { bucket_ms: number }>(
+          `SELECT round(extract(epoch FROM bucket_start) * 1000)::float8 AS bucket_ms,
+             ${STATE_COLUMNS.map((k) => `sum(${k}_ms)::float8 AS ${k}`).join(', ')}
+           FROM camera_state_daily WHERE camera_id = ANY($1::text[]) AND bucket_start >= $2 AND bucket_start < $3
+           GROUP BY bucket_start`,
+          [ids, new Date(whole[0]?.fromMs ?? fromMs), new Date(whole[whole.length - 1]?.toMs ?? fromMs)],
+        ),
+    whole.length === 0
+      ? Promise.resolve({ rows: [] as SpanRow[] })
+      : pool.query<SpanRow>(
+          `SELECT camera_id, state, started_at, ended_at FROM camera_state_intervals
+           WHERE ended_at IS NULL AND camera_id = ANY($1::text[]) AND started_at < $2`,
+          [ids, new Date(end)],
+        ),
+    whole.length === 0 ? Promise.resolve(new Map()) : maintenance.spansFor(ids, fromMs, end),
+  ]);
+  partial.forEach(({ i }, k) => {
+    const target = out[i];
+    if (target) target.durations = sumAll(partialResults[k]?.values() ?? []);
+  });
+  const indexByStart = new Map(days.map((d, i) => [d.fromMs, i]));
+  for (const row of rollups.rows) {
+    const target = out[indexByStart.get(row.bucket_ms) ?? -1];
+    if (target) addInto(target.durations, toDurations(row));
+  }
+  // Each open interval adds its time to the whole days it overlaps (the rollups hold closed ones).
+  for (const row of open.rows) {
+    const span: StateSpan = { state: row.state, startMs: row.started_at.getTime(), endMs: null };
+    const cameraMaintenance = spans.get(row.camera_id) ?? [];
+    days.forEach((d, i) => {
+      const target = out[i];
+      if (!target || !isWhole(d) || d.toMs <= span.startMs) return;
+      addInto(target.durations, durationsIn([span], cameraMaintenance, d.fromMs, d.toMs, nowMs));
+    });
+  }
+  return out;
 }
 
 export function sumAll(values: Iterable<StateDurations>): StateDurations {

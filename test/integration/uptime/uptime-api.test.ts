@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UptimeReport } from '../../../src/schemas/api.ts';
+import type { FleetSummary, UptimeReport } from '../../../src/schemas/api.ts';
 import { londonDayWindow } from '../../../src/uptime/london-time.ts';
 import { type HubHarness, startHub } from '../../support/hub-harness.ts';
 import { uniqueId } from '../../support/services.ts';
@@ -116,6 +116,28 @@ describe('uptime API over a known history', () => {
     });
     // 30 March runs from 29 March 23:00 UTC (BST) to now, 03:00 UTC.
     expect(body.days?.[2]?.durationsMs.up).toBe(4 * H);
+    // Whole days come from the daily rollup, partial ones from the intervals: each day equals a
+    // report over that day alone, for one camera and for the site.
+    const dayWindows: [string, string][] = [
+      ['2026-03-28T00:00:00Z', '2026-03-29T00:00:00Z'],
+      ['2026-03-29T00:00:00Z', '2026-03-29T23:00:00Z'],
+      ['2026-03-29T23:00:00Z', '2026-03-30T23:00:00Z'],
+    ];
+    for (const scope of [`scope=camera&id=${camA}`, `scope=site&id=${siteId}`]) {
+      const series = await uptime(
+        `${scope}&window=custom&from=2026-03-27T12:00:00Z&to=2026-03-30T23:00:00Z&daily=true`,
+      );
+      expect(series.body.days?.map((d) => d.day)).toEqual([
+        '2026-03-27',
+        '2026-03-28',
+        '2026-03-29',
+        '2026-03-30',
+      ]);
+      for (const [i, [from, to]] of dayWindows.entries()) {
+        const single = await uptime(`${scope}&window=custom&from=${from}&to=${to}`);
+        expect(series.body.days?.[i + 1]?.durationsMs).toEqual(single.body.total.durationsMs);
+      }
+    }
   });
 
   it('counts a camera added mid-window only from when it existed', async () => {
@@ -157,6 +179,24 @@ describe('uptime API over a known history', () => {
       [[camA, camB]],
     );
     expect(rows.rows[0]?.n).toBe(2);
+    // Each hourly row's running totals are the sum of that camera's buckets up to it.
+    const drift = await h.hub.database.pool.query<{ camera_id: string; bucket_start: Date }>(
+      `SELECT camera_id, bucket_start FROM (
+         SELECT camera_id, bucket_start, cum_up_ms, cum_degraded_ms, cum_down_ms, cum_unknown_ms, cum_maintenance_ms,
+           sum(up_ms) OVER w AS up, sum(degraded_ms) OVER w AS degraded, sum(down_ms) OVER w AS down,
+           sum(unknown_ms) OVER w AS unknown, sum(maintenance_ms) OVER w AS maintenance
+         FROM camera_state_hourly WHERE camera_id = ANY($1)
+         WINDOW w AS (PARTITION BY camera_id ORDER BY bucket_start)) r
+       WHERE (cum_up_ms, cum_degraded_ms, cum_down_ms, cum_unknown_ms, cum_maintenance_ms)
+         IS DISTINCT FROM (up, degraded, down, unknown, maintenance)`,
+      [[camA, camB]],
+    );
+    expect(drift.rows).toEqual([]);
+    const counted = await h.hub.database.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM camera_state_hourly WHERE camera_id = ANY($1) AND cum_up_ms > 0',
+      [[camA, camB]],
+    );
+    expect(counted.rows[0]?.n).toBeGreaterThan(0);
   });
 
   it('refuses bad windows and hides other councils', async () => {
@@ -174,5 +214,40 @@ describe('uptime API over a known history', () => {
     expect((await uptime(`scope=site&id=${siteId}&window=24h`, other)).status).toBe(404);
     const fleet = await uptime('scope=fleet&window=24h', other);
     expect(fleet.body.cameraCount).toBe(0);
+  });
+
+  it('summarises uptime and compliance per camera, scoped like the rest', async () => {
+    const get = async (query: string, bearer = token) => {
+      const response = await fetch(`${h.hub.url}/api/summary?${query}`, {
+        headers: { authorization: `Bearer ${bearer}` },
+      });
+      return { status: response.status, body: (await response.json()) as FleetSummary };
+    };
+    const window = 'window=custom&from=2026-03-28T00:00:00Z&to=2026-03-30T23:00:00Z';
+    const summary = await get(`scope=site&id=${siteId}&${window}`);
+    expect(summary.status).toBe(200);
+    expect(summary.body.cameraCount).toBe(2);
+    const report = await uptime(`scope=site&id=${siteId}&${window}&perCamera=true`);
+    expect(summary.body.uptime).toEqual(report.body.total);
+    for (const row of summary.body.cameras) {
+      const expected = report.body.cameras?.find((c) => c.cameraId === row.cameraId);
+      expect(row.availability).toBe(expected?.availability);
+      expect(row.observed).toBe(expected?.observed);
+    }
+    // Compliance as the job last recorded it (or null for a camera not evaluated yet).
+    const recorded = await h.hub.database.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM compliance_status WHERE camera_id = ANY($1)',
+      [[camA, camB]],
+    );
+    expect(summary.body.compliance.evaluated).toBe(recorded.rows[0]?.n);
+    expect(summary.body.cameras.filter((c) => c.compliance !== null)).toHaveLength(recorded.rows[0]?.n ?? -1);
+    expect((await get(`scope=site&id=${siteId}&window=90d`)).body.window.kind).toBe('90d');
+    expect((await get(`scope=site&id=${siteId}&window=fortnight`)).status).toBe(400);
+    expect((await get(`scope=site&id=${siteId}&window=custom&from=2026-03-30T00:00:00Z`)).status).toBe(400);
+    const other = await h.login('other-officer');
+    expect((await get(`scope=site&id=${siteId}&window=24h`, other)).status).toBe(404);
+    expect((await get('scope=fleet&window=24h', other)).body.cameras).toEqual([]);
+    const anonymous = await fetch(`${h.hub.url}/api/summary?scope=fleet&window=24h`);
+    expect(anonymous.status).toBe(401);
   });
 });

@@ -6,6 +6,7 @@ import { londonDayWindow } from '../../../src/uptime/london-time.ts';
 import {
   durationsFromRollups,
   MemoryRollups,
+  planHours,
   planWindow,
   splitClosedSpan,
 } from '../../../src/uptime/rollups.ts';
@@ -41,6 +42,19 @@ describe('rollup buckets', () => {
     expect(plan.days && new Date(plan.days.fromMs).toISOString()).toBe('2026-03-29T00:00:00.000Z');
     expect(plan.days && new Date(plan.days.toMs).toISOString()).toBe('2026-03-29T23:00:00.000Z');
     expect(plan.hours.map((h) => (h.toMs - h.fromMs) / H)).toEqual([13, 6]);
+  });
+
+  it('plans a window as partial-hour edges around one range of whole hours', () => {
+    const plan = planHours(Date.parse('2026-03-28T10:20:00Z'), Date.parse('2026-03-30T05:10:00Z'));
+    expect(plan.edges.map((e) => (e.toMs - e.fromMs) / 60_000)).toEqual([40, 10]);
+    expect(plan.hours).toEqual([
+      { fromMs: Date.parse('2026-03-28T11:00:00Z'), toMs: Date.parse('2026-03-30T05:00:00Z') },
+    ]);
+    expect(planHours(Date.parse('2026-03-28T10:20:00Z'), Date.parse('2026-03-28T10:50:00Z'))).toEqual({
+      days: null,
+      hours: [],
+      edges: [{ fromMs: Date.parse('2026-03-28T10:20:00Z'), toMs: Date.parse('2026-03-28T10:50:00Z') }],
+    });
   });
 });
 
@@ -95,6 +109,24 @@ describe('interval and rollup paths', () => {
         const direct = durationsIn(spans, maintenance, fromMs, toMs, nowMs);
         const viaRollups = durationsFromRollups(rollups, spans, open, maintenance, fromMs, toMs, nowMs);
         expect(viaRollups).toEqual(direct);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('agree when whole hours are read as one range (the running-totals plan)', () => {
+    fc.assert(
+      fc.property(history, ({ spans, maintenance, fromMs, toMs, nowMs }) => {
+        const rollups = new MemoryRollups();
+        for (const s of spans) if (s.endMs !== null) rollups.addClosed({ ...s, endMs: s.endMs }, maintenance);
+        const open = spans.find((s) => s.endMs === null) ?? null;
+        const plan = planHours(fromMs, Math.min(toMs, nowMs));
+        expect(plan.days).toBeNull();
+        expect(plan.hours.length).toBeLessThanOrEqual(1);
+        const direct = durationsIn(spans, maintenance, fromMs, toMs, nowMs);
+        expect(durationsFromRollups(rollups, spans, open, maintenance, fromMs, toMs, nowMs, plan)).toEqual(
+          direct,
+        );
       }),
       { numRuns: 400 },
     );
