@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { HubConfig } from '../../src/config/hub-config.ts';
+import { AuditLog } from './audit/audit-log.ts';
 import { EmbeddedBroker, ensurePortFree, listenOrExplain } from './broker/embedded-broker.ts';
 import { ComplianceJob } from './compliance/compliance-job.ts';
 import { ComplianceRepository } from './compliance/compliance-repository.ts';
@@ -94,6 +95,7 @@ export class Hub {
     const maintenance = new MaintenanceRepository(db.pool);
     const uptime = new UptimeRepository(db.pool, maintenance);
     const complianceRepo = new ComplianceRepository(db.pool);
+    const audit = new AuditLog(db.pool, this.options.now);
     if (config.demo.enabled) await seedDemo(fleetRepo, users, config.demo.password);
     await this.fleet.load(db.pool);
 
@@ -132,6 +134,7 @@ export class Hub {
       packs,
       pool: db.pool,
       compliance: complianceRepo,
+      audit,
       readiness: async () => ({ database: await db.ping(), mqtt: this.ingest?.connected ?? false }),
       ingestStats: () => pipeline.stats,
       now: this.options.now,

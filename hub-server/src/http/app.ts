@@ -22,12 +22,14 @@ import {
   UiConfig,
 } from '../../../src/schemas/api.ts';
 import { Id } from '../../../src/schemas/common.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import { verifyPassword } from '../auth/passwords.ts';
 import type { ComplianceRepository } from '../compliance/compliance-repository.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
 import type { MaintenanceRepository } from '../repositories/maintenance-repository.ts';
 import type { UptimeRepository } from '../repositories/uptime-repository.ts';
 import type { UserRepository } from '../repositories/user-repository.ts';
+import { auditRoutes } from './audit-routes.ts';
 import { scopeOf, type TokenClaims } from './common.ts';
 import { complianceRoutes } from './compliance-routes.ts';
 import { maintenanceRoutes } from './maintenance-routes.ts';
@@ -59,6 +61,7 @@ export interface AppDeps {
   packs: RulePackRegistry;
   pool: pg.Pool;
   compliance: ComplianceRepository;
+  audit: AuditLog;
   readiness: () => Promise<Record<string, boolean>>;
   ingestStats: () => unknown;
   now?: () => number;
@@ -154,6 +157,16 @@ export async function buildApp(deps: AppDeps) {
       const user = await deps.users.find(username);
       const valid = user !== null && !user.disabled && (await verifyPassword(password, user.passwordHash));
       if (!user || !valid) {
+        // The name tried is recorded, never the password.
+        await deps.audit.append({
+          kind: 'login.refused',
+          actor: username,
+          role: null,
+          detail: {
+            ip: request.ip,
+            cause: !user ? 'unknown user' : user.disabled ? 'disabled' : 'wrong password',
+          },
+        });
         request.log.info({ username }, 'login refused');
         return reply.status(401).send({
           statusCode: 401,
@@ -163,6 +176,13 @@ export async function buildApp(deps: AppDeps) {
         });
       }
       const claims: TokenClaims = { sub: user.username, role: user.role, councilIds: user.councilIds };
+      // Recorded before the token is handed out: no session without its audit entry.
+      await deps.audit.append({
+        kind: 'login.success',
+        actor: user.username,
+        role: user.role,
+        detail: { ip: request.ip },
+      });
       const token = app.jwt.sign(claims);
       const now = deps.now?.() ?? Date.now();
       request.log.info({ username, role: user.role }, 'login');
@@ -232,6 +252,8 @@ export async function buildApp(deps: AppDeps) {
       packs: deps.packs,
       compliance: deps.compliance,
       fleet: deps.fleet,
+      audit: deps.audit,
+      councilOf: (kind, id) => deps.maintenance.councilOf(kind, id),
       now: () => deps.now?.() ?? Date.now(),
     });
     reportRoutes(api, {
@@ -240,9 +262,15 @@ export async function buildApp(deps: AppDeps) {
       maintenance: deps.maintenance,
       compliance: deps.compliance,
       packs: deps.packs,
+      audit: deps.audit,
       now: () => deps.now?.() ?? Date.now(),
     });
-    maintenanceRoutes(api, { maintenance: deps.maintenance, now: () => deps.now?.() ?? Date.now() });
+    maintenanceRoutes(api, {
+      maintenance: deps.maintenance,
+      audit: deps.audit,
+      now: () => deps.now?.() ?? Date.now(),
+    });
+    auditRoutes(api, { audit: deps.audit });
     uptimeRoutes(api, { fleet: deps.fleet, uptime: deps.uptime, now: () => deps.now?.() ?? Date.now() });
     summaryRoutes(api, {
       fleet: deps.fleet,

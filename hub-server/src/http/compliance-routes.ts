@@ -5,6 +5,7 @@ import type { RulePackRegistry } from '../../../src/compliance/load-packs.ts';
 import { Id, IsoTime } from '../../../src/schemas/common.ts';
 import { ComplianceHistory, ComplianceOverview, PackSummary } from '../../../src/schemas/compliance-api.ts';
 import { addDays, londonDay } from '../../../src/uptime/london-time.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { ComplianceRepository } from '../compliance/compliance-repository.ts';
 import { resolvePack } from '../compliance/pack-store.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
@@ -41,6 +42,9 @@ export function complianceRoutes(
     packs: RulePackRegistry;
     compliance: ComplianceRepository;
     fleet: FleetRepository;
+    audit: AuditLog;
+    /** Council of an assignment's target, or null when it does not exist. */
+    councilOf: (kind: 'camera' | 'site' | 'council', id: string) => Promise<string | null>;
     now: () => number;
   },
 ): void {
@@ -142,6 +146,14 @@ export function complianceRoutes(
       }
       if (!(await deps.compliance.setRecords(councilId, body, sub)))
         throw new HttpError(404, 'NOT_FOUND', `council ${councilId} not found`);
+      await deps.audit.append({
+        kind: 'config.compliance.records',
+        actor: sub,
+        role,
+        councilId,
+        subject: { type: 'council', id: councilId },
+        detail: body,
+      });
       request.log.info({ user: sub, councilId }, 'scheme records updated');
       return { ok: true };
     },
@@ -192,6 +204,14 @@ export function complianceRoutes(
       },
       request.user.sub,
     );
+    await deps.audit.append({
+      kind: 'config.compliance.assign',
+      actor: request.user.sub,
+      role: request.user.role,
+      councilId: await deps.councilOf(body.scope, body.scopeId),
+      subject: { type: body.scope, id: body.scopeId },
+      detail: { code: body.code, version: body.version ?? null, overrides: body.overrides ?? {} },
+    });
     request.log.info(
       { user: request.user.sub, scope: body.scope, scopeId: body.scopeId, code: body.code },
       'certification code assigned',

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditKind } from '../../../src/schemas/audit-api.ts';
 import { Id } from '../../../src/schemas/common.ts';
 import {
   type MaintenanceCreate,
@@ -9,6 +10,7 @@ import {
   MaintenanceUpdate as MaintenanceUpdateSchema,
   MaintenanceWindowView,
 } from '../../../src/schemas/maintenance.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import { MaintenanceError, type MaintenanceRepository } from '../repositories/maintenance-repository.ts';
 import { ApiErrorSchema, scopeOf } from './common.ts';
 
@@ -35,8 +37,25 @@ async function canWrite(request: FastifyRequest, reply: FastifyReply) {
 
 export function maintenanceRoutes(
   api: FastifyInstance,
-  deps: { maintenance: MaintenanceRepository; now: () => number },
+  deps: { maintenance: MaintenanceRepository; audit: AuditLog; now: () => number },
 ): void {
+  /** Every change to a window is a configuration change in the audit log, seen by its council. */
+  const audit = async (
+    request: FastifyRequest,
+    kind: AuditKind,
+    window: MaintenanceWindowView,
+    detail: Record<string, unknown>,
+  ) => {
+    await deps.audit.append({
+      kind,
+      actor: request.user.sub,
+      role: request.user.role,
+      councilId: await deps.maintenance.councilOf(window.scope, window.scopeId),
+      subject: { type: 'maintenance-window', id: window.id },
+      reason: window.reason || null,
+      detail: { scope: window.scope, scopeId: window.scopeId, title: window.title, ...detail },
+    });
+  };
   const handle = async <T>(reply: FastifyReply, work: () => Promise<T>) => {
     try {
       return await work();
@@ -83,14 +102,21 @@ export function maintenanceRoutes(
       schema: { body: MaintenanceCreateSchema, response: { 201: MaintenanceWindowView, ...errors } },
     },
     async (request, reply) => {
-      const created = await handle(reply, () =>
-        deps.maintenance.create(
+      const created = await handle(reply, async () => {
+        const window = await deps.maintenance.create(
           request.body as MaintenanceCreate,
           request.user.sub,
           scopeOf(request.user),
           deps.now(),
-        ),
-      );
+        );
+        await audit(request, 'config.maintenance.create', window, {
+          startsAt: window.startsAt,
+          endsAt: window.endsAt,
+          recurrence: window.recurrence,
+          until: window.until,
+        });
+        return window;
+      });
       if (reply.sent) return created;
       request.log.info(
         { user: request.user.sub, window: (created as { id: number }).id },
@@ -111,14 +137,17 @@ export function maintenanceRoutes(
       },
     },
     async (request, reply) =>
-      handle(reply, () =>
-        deps.maintenance.update(
+      handle(reply, async () => {
+        const patch = request.body as MaintenanceUpdate;
+        const window = await deps.maintenance.update(
           (request.params as { id: number }).id,
-          request.body as MaintenanceUpdate,
+          patch,
           scopeOf(request.user),
           deps.now(),
-        ),
-      ),
+        );
+        await audit(request, 'config.maintenance.update', window, { changes: patch });
+        return window;
+      }),
   );
 
   api.post(
@@ -128,9 +157,15 @@ export function maintenanceRoutes(
       schema: { params: IdParams, response: { 200: MaintenanceWindowView, ...errors } },
     },
     async (request, reply) =>
-      handle(reply, () =>
-        deps.maintenance.end((request.params as { id: number }).id, scopeOf(request.user), deps.now()),
-      ),
+      handle(reply, async () => {
+        const window = await deps.maintenance.end(
+          (request.params as { id: number }).id,
+          scopeOf(request.user),
+          deps.now(),
+        );
+        await audit(request, 'config.maintenance.end', window, { endedAt: window.endedAt });
+        return window;
+      }),
   );
 
   api.delete(
@@ -138,11 +173,14 @@ export function maintenanceRoutes(
     { preHandler: canWrite, schema: { params: IdParams, response: { 204: Type.Null(), ...errors } } },
     async (request, reply) =>
       handle(reply, async () => {
-        await deps.maintenance.remove(
-          (request.params as { id: number }).id,
-          scopeOf(request.user),
-          deps.now(),
-        );
+        const id = (request.params as { id: number }).id;
+        // Read first: once removed, the window's scope and title are gone from everywhere but here.
+        const window = await deps.maintenance.get(id, scopeOf(request.user), deps.now());
+        await deps.maintenance.remove(id, scopeOf(request.user), deps.now());
+        await audit(request, 'config.maintenance.delete', window, {
+          startsAt: window.startsAt,
+          endsAt: window.endsAt,
+        });
         return reply.status(204).send();
       }),
   );

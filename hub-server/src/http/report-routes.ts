@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { Id } from '../../../src/schemas/common.ts';
 import { londonDay, londonMonthWindow } from '../../../src/uptime/london-time.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import { complianceCsv, maintenanceCsv, uptimeCsv } from '../reports/csv.ts';
 import { type GatherDeps, gatherCouncilReport } from '../reports/gather.ts';
 import { councilEvidencePdf } from '../reports/pdf.ts';
@@ -25,7 +26,10 @@ const FORMATS = {
 type Format = keyof typeof FORMATS;
 
 /** Per-council reports for a London calendar month: CSV exports and the PDF evidence pack. */
-export function reportRoutes(api: FastifyInstance, deps: GatherDeps & { now: () => number }): void {
+export function reportRoutes(
+  api: FastifyInstance,
+  deps: GatherDeps & { audit: AuditLog; now: () => number },
+): void {
   api.get(
     '/api/reports/councils/:councilId/:file',
     {
@@ -59,6 +63,15 @@ export function reportRoutes(api: FastifyInstance, deps: GatherDeps & { now: () 
       );
       if (!data) throw new HttpError(404, 'NOT_FOUND', `council ${councilId} not found`);
       const body = await FORMATS[file].build(data);
+      // Recorded before the file leaves: no export without its audit entry.
+      await deps.audit.append({
+        kind: 'export.report',
+        actor: request.user.sub,
+        role,
+        councilId,
+        subject: { type: 'council', id: councilId },
+        detail: { file, month, bytes: body.length },
+      });
       request.log.info({ user: request.user.sub, councilId, file, month }, 'report exported');
       // Ids are slugs and the month is validated, so the file name needs no further escaping.
       return reply

@@ -1,0 +1,125 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { Role } from './api.ts';
+import { Id, IsoTime, Nullable } from './common.ts';
+
+const closed = { additionalProperties: false } as const;
+
+/**
+ * What an audit entry records. `config.*` are configuration changes, `export.*` downloads,
+ * `feed.*` live feed sessions (who, camera, incident reference, reason, start and end).
+ */
+export const AuditKind = Type.Union([
+  Type.Literal('login.success'),
+  Type.Literal('login.refused'),
+  Type.Literal('export.report'),
+  Type.Literal('export.audit'),
+  Type.Literal('config.maintenance.create'),
+  Type.Literal('config.maintenance.update'),
+  Type.Literal('config.maintenance.end'),
+  Type.Literal('config.maintenance.delete'),
+  Type.Literal('config.compliance.assign'),
+  Type.Literal('config.compliance.records'),
+  Type.Literal('feed.start'),
+  Type.Literal('feed.end'),
+]);
+export type AuditKind = Static<typeof AuditKind>;
+
+const Sha256Hex = Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256, lowercase hex' });
+
+export const AuditEntry = Type.Object(
+  {
+    seq: Type.Integer({ minimum: 1, description: 'Position in the chain: 1, 2, 3, ... without gaps' }),
+    at: IsoTime,
+    kind: AuditKind,
+    actor: Type.String({ description: 'User name (for a refused login, the name that was tried)' }),
+    role: Nullable(Role),
+    councilId: Nullable(
+      Type.String({ description: 'Council the entry concerns; council officers see these' }),
+    ),
+    subject: Nullable(
+      Type.String({
+        description: 'What was acted on, as type:id (camera:x, site:x, council:x, maintenance-window:7)',
+      }),
+    ),
+    incidentRef: Nullable(Type.String()),
+    reason: Nullable(Type.String()),
+    detail: Type.Record(Type.String(), Type.Unknown()),
+    prevHash: Sha256Hex,
+    hash: Sha256Hex,
+  },
+  closed,
+);
+export type AuditEntry = Static<typeof AuditEntry>;
+
+const KindFilter = Type.String({
+  pattern: '^[a-z]+(\\.[a-z-]+)*$',
+  maxLength: 60,
+  description: 'A kind (login.refused) or a group of kinds (login, config.maintenance)',
+});
+
+export const AuditFilter = Type.Object(
+  {
+    from: Type.Optional(IsoTime),
+    to: Type.Optional(IsoTime),
+    kind: Type.Optional(KindFilter),
+    actor: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    cameraId: Type.Optional(Id),
+    incidentRef: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  },
+  closed,
+);
+export type AuditFilter = Static<typeof AuditFilter>;
+
+export const AuditQuery = Type.Object(
+  {
+    ...AuditFilter.properties,
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+    before: Type.Optional(Type.Integer({ minimum: 1, description: 'Entries with seq below this (paging)' })),
+  },
+  closed,
+);
+export type AuditQuery = Static<typeof AuditQuery>;
+
+export const AuditPage = Type.Object(
+  {
+    entries: Type.Array(AuditEntry, { description: 'Newest first' }),
+    nextBefore: Nullable(
+      Type.Integer({ description: 'Pass as `before` for the next page; null at the end' }),
+    ),
+  },
+  closed,
+);
+export type AuditPage = Static<typeof AuditPage>;
+
+export const ChainProblemCode = Type.Union([
+  Type.Literal('HASH_MISMATCH'),
+  Type.Literal('PREV_HASH_MISMATCH'),
+  Type.Literal('SEQ_GAP'),
+  Type.Literal('SEQ_ORDER'),
+  Type.Literal('TAIL_MISSING'),
+  Type.Literal('HEAD_MISMATCH'),
+  Type.Literal('HEAD_MISSING'),
+]);
+export type ChainProblemCode = Static<typeof ChainProblemCode>;
+
+export const ChainProblem = Type.Object(
+  {
+    code: ChainProblemCode,
+    seq: Type.Integer({ description: 'First entry (seq) where the chain is broken' }),
+    message: Type.String(),
+  },
+  closed,
+);
+export type ChainProblem = Static<typeof ChainProblem>;
+
+export const AuditVerifyResult = Type.Object(
+  {
+    ok: Type.Boolean(),
+    checked: Type.Integer({ description: 'Entries checked before the first problem, or all of them' }),
+    head: Nullable(Type.Object({ seq: Type.Integer(), hash: Sha256Hex }, closed)),
+    problem: Nullable(ChainProblem),
+    message: Type.String(),
+  },
+  closed,
+);
+export type AuditVerifyResult = Static<typeof AuditVerifyResult>;
