@@ -3,7 +3,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
+import { resolveMediaBinaries } from '../../edge-agent/src/media/binaries.ts';
 import type { HubConfig } from '../../src/config/hub-config.ts';
+import type { FeedSessionView } from '../../src/schemas/feed-api.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { EmbeddedBroker, ensurePortFree, listenOrExplain } from './broker/embedded-broker.ts';
 import { ComplianceJob } from './compliance/compliance-job.ts';
@@ -11,11 +13,16 @@ import { ComplianceRepository } from './compliance/compliance-repository.ts';
 import { loadPackDir } from './compliance/pack-store.ts';
 import { Database } from './db/database.ts';
 import { seedDemo } from './demo/seed.ts';
+import { demoCredentials, loadCredentialsFile } from './feeds/credentials.ts';
+import { type CredentialSource, FeedManager } from './feeds/feed-manager.ts';
+import { FeedUrlSigner } from './feeds/signed-url.ts';
 import { buildApp, type TokenClaims } from './http/app.ts';
 import { MqttIngest } from './ingest/mqtt-ingest.ts';
 import { IngestPipeline } from './ingest/pipeline.ts';
 import { LiveHub } from './live/live-hub.ts';
+import { Places } from './places/places.ts';
 import { FleetRepository } from './repositories/fleet-repository.ts';
+import { GeometryRepository } from './repositories/geometry-repository.ts';
 import { MaintenanceRepository } from './repositories/maintenance-repository.ts';
 import { UptimeRepository } from './repositories/uptime-repository.ts';
 import { UserRepository } from './repositories/user-repository.ts';
@@ -26,6 +33,8 @@ export interface HubOptions {
   log: Logger;
   env?: Record<string, string | undefined>;
   now?: () => number;
+  /** View-only camera credentials for live feeds; default: feeds.credentialsFile, else the demo fleet's. */
+  feedCredentials?: CredentialSource;
 }
 
 function readSecret(file: string | null, envValue: string | undefined): string | null {
@@ -42,6 +51,7 @@ export class Hub {
   private pipelineInstance: IngestPipeline | null = null;
   private live: LiveHub | null = null;
   private compliance: ComplianceJob | null = null;
+  private feeds: FeedManager | null = null;
   private app: Awaited<ReturnType<typeof buildApp>> | null = null;
   readonly fleet = new FleetState();
   private httpPort = 0;
@@ -61,6 +71,11 @@ export class Hub {
   get pipeline(): IngestPipeline {
     if (!this.pipelineInstance) throw new Error('hub is not started');
     return this.pipelineInstance;
+  }
+
+  get feedManager(): FeedManager {
+    if (!this.feeds) throw new Error('hub is not started');
+    return this.feeds;
   }
 
   get database(): Database {
@@ -117,6 +132,51 @@ export class Hub {
     pipeline.start();
 
     const tokenSecret = readSecret(config.auth.secretFile, env.CCTV_AUTH_SECRET) ?? this.generatedSecret();
+    const feedSigner = new FeedUrlSigner(tokenSecret);
+    const credentials =
+      this.options.feedCredentials ??
+      (config.feeds.credentialsFile
+        ? loadCredentialsFile(config.feeds.credentialsFile)
+        : config.demo.enabled
+          ? demoCredentials({ towns: config.demo.towns, maxCamerasPerSite: config.demo.maxCamerasPerSite })
+          : () => null);
+    const feedEvent = (
+      kind: 'feed.start' | 'feed.end',
+      s: FeedSessionView,
+      detail: Record<string, unknown>,
+    ) =>
+      audit.append({
+        kind,
+        actor: s.user,
+        role: null,
+        councilId: s.councilId,
+        cameraId: s.cameraId,
+        incidentRef: s.incidentRef,
+        reason: s.reason,
+        detail: { session: s.id, startedAt: s.startedAt, ...detail },
+      });
+    const feeds = new FeedManager({
+      dir: config.feeds.dir,
+      ffmpegPath: resolveMediaBinaries().ffmpegPath,
+      limits: config.feeds,
+      signer: feedSigner,
+      credentials,
+      events: {
+        started: async (s) => {
+          await feedEvent('feed.start', s, { expiresAt: s.expiresAt });
+        },
+        ended: async (s, why) => {
+          await feedEvent('feed.end', s, {
+            endedAt: new Date(this.options.now?.() ?? Date.now()).toISOString(),
+            why,
+          });
+        },
+      },
+      log: log.child({ part: 'feeds' }),
+      now: this.options.now ?? Date.now,
+    });
+    this.feeds = feeds;
+    feeds.start();
     const app = await buildApp({
       logger: log.child({ part: 'http' }),
       bodyLimitBytes: config.http.bodyLimitBytes,
@@ -135,6 +195,10 @@ export class Hub {
       pool: db.pool,
       compliance: complianceRepo,
       audit,
+      geometry: new GeometryRepository(db.pool),
+      places: new Places(db.pool),
+      feeds,
+      feedSigner,
       readiness: async () => ({ database: await db.ping(), mqtt: this.ingest?.connected ?? false }),
       ingestStats: () => pipeline.stats,
       now: this.options.now,
@@ -210,6 +274,8 @@ export class Hub {
         this.options.log.warn({ err: error.message }, 'mqtt ingest did not close cleanly'),
       );
     await this.pipelineInstance?.stop();
+    // Feeds end (and are audited) while the database is still there.
+    await this.feeds?.stop();
     await this.compliance?.stop();
     await this.live?.stop();
     await this.app?.close();
@@ -219,6 +285,7 @@ export class Hub {
     this.pipelineInstance = null;
     this.live = null;
     this.compliance = null;
+    this.feeds = null;
     this.app = null;
     this.broker = null;
     this.db = null;

@@ -158,6 +158,45 @@ export const HubConfig = Type.Object(
       },
       'Certification compliance',
     ),
+    feeds: Group(
+      {
+        dir: Type.String({
+          default: './data/feeds',
+          description: 'Working directory for live HLS segments (emptied as feeds stop)',
+        }),
+        maxPerSite: Type.Integer({
+          minimum: 1,
+          maximum: 16,
+          default: 2,
+          description: 'Cameras of one site pulled at once (town links are thin); viewers of one camera share its pull',
+        }),
+        maxTotal: Type.Integer({ minimum: 1, maximum: 256, default: 16, description: 'Cameras pulled at once by the hub' }),
+        idleTimeoutMs: Type.Integer({
+          minimum: 2000,
+          default: 30_000,
+          description: 'A feed session nobody fetched from for this long is closed and its pull stopped',
+        }),
+        sessionTtlMs: Type.Integer({
+          minimum: 10_000,
+          maximum: 86_400_000,
+          default: 900_000,
+          description: 'Lifetime of a feed session and of its signed URL',
+        }),
+        startTimeoutMs: Type.Integer({
+          minimum: 1000,
+          maximum: 60_000,
+          default: 10_000,
+          description: 'How long opening a feed waits for the first video before reporting the camera failed',
+        }),
+        credentialsFile: Optional(
+          Type.String({
+            description:
+              'YAML file of view-only RTSP credentials by camera or site id ({cameras: {id: {username, password}}, sites: {...}}); camera admin credentials stay at the edge',
+          }),
+        ),
+      },
+      'Live feeds',
+    ),
     dashboard: Group(
       {
         tileUrl: Optional(

@@ -19,6 +19,7 @@ export const AuditKind = Type.Union([
   Type.Literal('config.maintenance.delete'),
   Type.Literal('config.compliance.assign'),
   Type.Literal('config.compliance.records'),
+  Type.Literal('config.camera.geometry'),
   Type.Literal('feed.start'),
   Type.Literal('feed.end'),
 ]);

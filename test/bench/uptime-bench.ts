@@ -216,6 +216,15 @@ export async function runUptimeBench(
         ),
       ),
     );
+    const window30 = resolveWindow('30d', nowMs);
+    timings.push(
+      stats(
+        `uptime daily series: ${all.length} cameras, 30 London days`,
+        await time(Math.max(3, Math.floor(options.runs / 3)), () =>
+          uptime.daily(all, window30.fromMs, window30.toMs, nowMs),
+        ),
+      ),
+    );
     timings.push(
       stats(
         'uptime: 1 camera, 90 days',

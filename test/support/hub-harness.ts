@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pino from 'pino';
 import { hashPassword } from '../../hub-server/src/auth/passwords.ts';
+import type { CredentialSource } from '../../hub-server/src/feeds/feed-manager.ts';
 import { Hub } from '../../hub-server/src/hub.ts';
 import { UserRepository } from '../../hub-server/src/repositories/user-repository.ts';
 import { HUB_ENV_ALIASES, HUB_ENV_PREFIX, HubConfig } from '../../src/config/hub-config.ts';
@@ -22,7 +23,7 @@ export interface HubHarness {
 /** Starts a real hub (database, broker, ingest, HTTP, sockets) on free ports. */
 export async function startHub(
   overrides: Record<string, string> = {},
-  options: { now?: () => number } = {},
+  options: { now?: () => number; feedCredentials?: CredentialSource } = {},
 ): Promise<HubHarness> {
   const services = await testServices();
   const env: Record<string, string> = {
@@ -54,6 +55,7 @@ export async function startHub(
     log,
     env: { CCTV_AUTH_SECRET: 'test-secret-not-for-production' },
     now: options.now,
+    feedCredentials: options.feedCredentials,
   });
   await hub.start();
   const login = async (username: string, password = 'demo') => {

@@ -25,13 +25,19 @@ import { Id } from '../../../src/schemas/common.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { verifyPassword } from '../auth/passwords.ts';
 import type { ComplianceRepository } from '../compliance/compliance-repository.ts';
+import type { FeedManager } from '../feeds/feed-manager.ts';
+import type { FeedUrlSigner } from '../feeds/signed-url.ts';
+import type { Places } from '../places/places.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
+import type { GeometryRepository } from '../repositories/geometry-repository.ts';
 import type { MaintenanceRepository } from '../repositories/maintenance-repository.ts';
 import type { UptimeRepository } from '../repositories/uptime-repository.ts';
 import type { UserRepository } from '../repositories/user-repository.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { scopeOf, type TokenClaims } from './common.ts';
 import { complianceRoutes } from './compliance-routes.ts';
+import { feedFileRoutes, feedRoutes } from './feed-routes.ts';
+import { incidentRoutes } from './incident-routes.ts';
 import { maintenanceRoutes } from './maintenance-routes.ts';
 import { reportRoutes } from './report-routes.ts';
 import { summaryRoutes } from './summary-routes.ts';
@@ -62,6 +68,10 @@ export interface AppDeps {
   pool: pg.Pool;
   compliance: ComplianceRepository;
   audit: AuditLog;
+  geometry: GeometryRepository;
+  places: Places;
+  feeds: FeedManager;
+  feedSigner: FeedUrlSigner;
   readiness: () => Promise<Record<string, boolean>>;
   ingestStats: () => unknown;
   now?: () => number;
@@ -92,7 +102,7 @@ export async function buildApp(deps: AppDeps) {
   app.setErrorHandler(
     (error: Error & { statusCode?: number; code?: string; validation?: unknown }, request, reply) => {
       const status = error.statusCode ?? 500;
-      if (status >= 500) {
+      if (status >= 500 && !(error as { expose?: boolean }).expose) {
         request.log.error({ err: error }, 'request failed');
         return reply.status(status).send({
           statusCode: status,
@@ -278,8 +288,23 @@ export async function buildApp(deps: AppDeps) {
       compliance: deps.compliance,
       now: () => deps.now?.() ?? Date.now(),
     });
+    incidentRoutes(api, {
+      geometry: deps.geometry,
+      places: deps.places,
+      audit: deps.audit,
+      now: () => deps.now?.() ?? Date.now(),
+    });
+    feedRoutes(api, { feeds: deps.feeds, fleet: deps.fleet });
     api.get('/api/ingest/stats', { preHandler: requireRole('operator') }, async () => deps.ingestStats());
   });
+  // Signed feed files: outside the bearer-token scope (see feedFileRoutes).
+  app.register(async (files) =>
+    feedFileRoutes(files, {
+      feeds: deps.feeds,
+      signer: deps.feedSigner,
+      now: () => deps.now?.() ?? Date.now(),
+    }),
+  );
 
   if (existsSync(DASHBOARD_DIR)) {
     await app.register(fastifyStatic, {

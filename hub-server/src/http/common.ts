@@ -43,3 +43,9 @@ export async function camerasInScope(
   if (kind !== 'fleet' && ids.length === 0) throw new HttpError(404, 'NOT_FOUND', `${kind} ${id} not found`);
   return ids;
 }
+
+/** Refuses (403) a role the route is not for, saying which roles it is for. */
+export function assertRole(claims: TokenClaims, roles: readonly Role[], what: string): void {
+  if (!roles.includes(claims.role))
+    throw new HttpError(403, 'FORBIDDEN', `${what} is for ${roles.join(', ')} users, not ${claims.role}`);
+}

@@ -148,8 +148,12 @@ export async function upsertInventory(
        true, 'unknown', $2
      FROM unnest($3::text[], $4::text[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::text[], $11::float8[])
        AS t(id, name, lon, lat, bearing, hfov, dist, purpose, kbps)
-     ON CONFLICT (id) DO UPDATE SET name = excluded.name, location = excluded.location, bearing_deg = excluded.bearing_deg,
-       hfov_deg = excluded.hfov_deg, design_distance_m = excluded.design_distance_m, purpose = excluded.purpose,
+     ON CONFLICT (id) DO UPDATE SET name = excluded.name,
+       -- Geometry surveyed by a hub operator wins over the site's commissioning data.
+       location = CASE WHEN c.geometry_set_at IS NULL THEN excluded.location ELSE c.location END,
+       bearing_deg = CASE WHEN c.geometry_set_at IS NULL THEN excluded.bearing_deg ELSE c.bearing_deg END,
+       hfov_deg = CASE WHEN c.geometry_set_at IS NULL THEN excluded.hfov_deg ELSE c.hfov_deg END,
+       design_distance_m = excluded.design_distance_m, purpose = excluded.purpose,
        commissioned_bitrate_kbps = excluded.commissioned_bitrate_kbps, active = true
      WHERE c.site_id = excluded.site_id
      RETURNING c.id, (xmax = 0) AS inserted`,

@@ -7,6 +7,8 @@ import type {
   HubView,
   SiteView,
 } from '../../../src/schemas/api.ts';
+import type { CameraState } from '../../../src/schemas/camera-state.ts';
+import type { FeedCamera } from '../feeds/feed-manager.ts';
 import {
   CAMERA_COLUMNS,
   type CameraRow,
@@ -39,6 +41,35 @@ export class FleetRepository {
       params,
     );
     return result.rows.map(cameraFromRow);
+  }
+
+  /** What opening a live feed needs: state, the site link's state and the reported stream address. */
+  async feedTarget(id: string, scope: Scope): Promise<FeedCamera | null> {
+    const result = await this.pool.query<{
+      id: string;
+      name: string;
+      site_id: string;
+      council_id: string;
+      state: CameraState;
+      site_state: string;
+      uri: string | null;
+    }>(
+      `SELECT c.id, c.name, c.site_id, s.council_id, c.state, s.state AS site_state, c.last_stream ->> 'uri' AS uri
+       FROM cameras c JOIN sites s ON s.id = c.site_id
+       WHERE c.id = $1 AND c.active AND ($2::text[] IS NULL OR s.council_id = ANY($2::text[]))`,
+      [id, scope],
+    );
+    const row = result.rows[0];
+    if (!row) return null;
+    return {
+      id: row.id,
+      name: row.name,
+      siteId: row.site_id,
+      councilId: row.council_id,
+      state: row.state,
+      siteState: row.site_state,
+      streamUri: row.uri,
+    };
   }
 
   async getCamera(id: string, scope: Scope): Promise<CameraDetail | null> {

@@ -1,0 +1,129 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { type FeedOpen, FeedOpen as FeedOpenSchema, FeedSessionView } from '../../../src/schemas/feed-api.ts';
+import type { FeedManager } from '../feeds/feed-manager.ts';
+import type { FeedUrlSigner } from '../feeds/signed-url.ts';
+import type { FleetRepository } from '../repositories/fleet-repository.ts';
+import { ApiErrorSchema, assertRole, HttpError, scopeOf } from './common.ts';
+
+const errors = {
+  400: ApiErrorSchema,
+  401: ApiErrorSchema,
+  403: ApiErrorSchema,
+  404: ApiErrorSchema,
+  409: ApiErrorSchema,
+  429: ApiErrorSchema,
+  502: ApiErrorSchema,
+};
+const VIEWERS = ['controlroom', 'operator'] as const;
+const SessionParams = Type.Object(
+  { id: Type.String({ pattern: '^[0-9a-f]{32}$' }) },
+  { additionalProperties: false },
+);
+
+/** Opening, listing and closing feed sessions (authenticated, audited). */
+export function feedRoutes(api: FastifyInstance, deps: { feeds: FeedManager; fleet: FleetRepository }): void {
+  api.post(
+    '/api/feeds',
+    { schema: { body: FeedOpenSchema, response: { 201: FeedSessionView, ...errors } } },
+    async (request, reply) => {
+      assertRole(request.user, VIEWERS, 'opening a live feed');
+      const body = request.body as FeedOpen;
+      const camera = await deps.fleet.feedTarget(body.cameraId, scopeOf(request.user));
+      if (!camera) throw new HttpError(404, 'NOT_FOUND', `camera ${body.cameraId} not found`);
+      const session = await deps.feeds.open(camera, request.user, body.incidentRef, body.reason);
+      return reply.status(201).send(session);
+    },
+  );
+
+  api.get(
+    '/api/feeds',
+    { schema: { response: { 200: Type.Array(FeedSessionView), ...errors } } },
+    async (request) => {
+      assertRole(request.user, VIEWERS, 'live feeds');
+      const all = deps.feeds.list();
+      // A control room sees its own sessions; a hub operator sees every session on the hub.
+      return request.user.role === 'operator' ? all : all.filter((s) => s.user === request.user.sub);
+    },
+  );
+
+  api.delete(
+    '/api/feeds/:id',
+    { schema: { params: SessionParams, response: { 204: Type.Null(), ...errors } } },
+    async (request, reply) => {
+      assertRole(request.user, VIEWERS, 'closing a live feed');
+      const { id } = request.params as { id: string };
+      const session = deps.feeds.get(id);
+      if (!session || (request.user.role !== 'operator' && session.user !== request.user.sub))
+        throw new HttpError(404, 'NOT_FOUND', `feed session ${id} not found`);
+      await deps.feeds.close(id, 'closed');
+      return reply.status(204).send();
+    },
+  );
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  m3u8: 'application/vnd.apple.mpegurl',
+  ts: 'video/mp2t',
+};
+
+function refuse(reply: FastifyReply, status: number, code: string, message: string) {
+  return reply
+    .status(status)
+    .header('cache-control', 'no-store')
+    .send({ statusCode: status, code, error: 'Error', message });
+}
+
+/**
+ * The signed feed files: playlists, segments and a snapshot. No bearer token (a video element
+ * cannot send one, and tokens never go into URLs): the path's signature and expiry are the authority.
+ */
+export function feedFileRoutes(
+  app: FastifyInstance,
+  deps: { feeds: FeedManager; signer: FeedUrlSigner; now: () => number },
+): void {
+  app.get(
+    '/feeds/:session/:expires/:signature/:file',
+    {
+      schema: {
+        hide: true,
+        params: Type.Object(
+          {
+            session: Type.String({ pattern: '^[0-9a-f]{32}$' }),
+            expires: Type.String({ maxLength: 16 }),
+            signature: Type.String({ maxLength: 64 }),
+            file: Type.String({ maxLength: 32 }),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request, reply) => {
+      const p = request.params as { session: string; expires: string; signature: string; file: string };
+      const verdict = deps.signer.check(p.session, p.expires, p.signature, deps.now());
+      if (verdict === 'tampered') return refuse(reply, 403, 'FEED_URL_INVALID', 'this feed URL is not valid');
+      if (verdict === 'expired')
+        return refuse(reply, 410, 'FEED_URL_EXPIRED', 'this feed URL has expired: open the feed again');
+      if (p.file === 'snapshot.jpg') {
+        const jpeg = await deps.feeds.snapshot(p.session);
+        if (!jpeg) return refuse(reply, 404, 'FEED_ENDED', 'this feed session has ended');
+        return reply.header('content-type', 'image/jpeg').header('cache-control', 'no-store').send(jpeg);
+      }
+      const found = deps.feeds.file(p.session, p.file);
+      if (!found) return refuse(reply, 404, 'FEED_ENDED', 'this feed session has ended or has no such file');
+      const size = await stat(found.path).then(
+        (s) => s.size,
+        () => null,
+      );
+      if (size === null) return refuse(reply, 404, 'NOT_FOUND', `${p.file} is not available (any more)`);
+      const ext = p.file.slice(p.file.lastIndexOf('.') + 1);
+      return reply
+        .header('content-type', CONTENT_TYPES[ext] ?? 'application/octet-stream')
+        .header('cache-control', 'no-store')
+        .header('content-length', size)
+        .send(createReadStream(found.path));
+    },
+  );
+}

@@ -1,0 +1,88 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { Id } from '../../../src/schemas/common.ts';
+import {
+  FovCollection,
+  type GeometryUpdate,
+  GeometryUpdate as GeometryUpdateSchema,
+  IncidentResult,
+  type IncidentSearch,
+  IncidentSearch as IncidentSearchSchema,
+  Place,
+  PlaceQuery,
+} from '../../../src/schemas/incident-api.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { Places } from '../places/places.ts';
+import { GeometryError, type GeometryRepository } from '../repositories/geometry-repository.ts';
+import { ApiErrorSchema, assertRole, HttpError, scopeOf } from './common.ts';
+
+const errors = { 400: ApiErrorSchema, 401: ApiErrorSchema, 403: ApiErrorSchema, 404: ApiErrorSchema };
+const SEARCHERS = ['controlroom', 'operator', 'council'] as const;
+
+/** Incident search, fields of view for the map, and surveyed camera geometry. */
+export function incidentRoutes(
+  api: FastifyInstance,
+  deps: { geometry: GeometryRepository; places: Places; audit: AuditLog; now: () => number },
+): void {
+  api.get(
+    '/api/places',
+    { schema: { querystring: PlaceQuery, response: { 200: Type.Array(Place), ...errors } } },
+    async (request) => {
+      assertRole(request.user, SEARCHERS, 'place search');
+      return deps.places.find((request.query as { q: string }).q, scopeOf(request.user));
+    },
+  );
+
+  api.post(
+    '/api/incidents/search',
+    { schema: { body: IncidentSearchSchema, response: { 200: IncidentResult, ...errors } } },
+    async (request) => {
+      assertRole(request.user, SEARCHERS, 'incident search');
+      try {
+        return await deps.geometry.search(request.body as IncidentSearch, scopeOf(request.user));
+      } catch (error) {
+        if (error instanceof GeometryError) throw new HttpError(400, error.code, error.message);
+        throw error;
+      }
+    },
+  );
+
+  api.get(
+    '/api/cameras/fov',
+    { schema: { response: { 200: FovCollection, ...errors } } },
+    async (request) => {
+      assertRole(request.user, SEARCHERS, 'camera fields of view');
+      return deps.geometry.fieldsOfView(scopeOf(request.user));
+    },
+  );
+
+  api.put(
+    '/api/cameras/:id/geometry',
+    {
+      schema: {
+        params: Type.Object({ id: Id }, { additionalProperties: false }),
+        body: GeometryUpdateSchema,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      assertRole(request.user, ['operator'], 'editing camera geometry');
+      const { id } = request.params as { id: string };
+      const found = await deps.geometry.setGeometry(
+        id,
+        request.body as GeometryUpdate,
+        request.user.sub,
+        deps.now(),
+      );
+      if (!found) throw new HttpError(404, 'NOT_FOUND', `camera ${id} not found`);
+      await deps.audit.append({
+        kind: 'config.camera.geometry',
+        actor: request.user.sub,
+        role: request.user.role,
+        cameraId: id,
+        detail: { ...(request.body as GeometryUpdate) },
+      });
+      return reply.status(204).send();
+    },
+  );
+}

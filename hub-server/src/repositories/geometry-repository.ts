@@ -1,0 +1,178 @@
+import type pg from 'pg';
+import { type Candidate, rankCameras } from '../../../src/incidents/ranking.ts';
+import type { CameraState } from '../../../src/schemas/camera-state.ts';
+import type {
+  FovCollection,
+  GeometryUpdate,
+  IncidentResult,
+  IncidentSearch,
+} from '../../../src/schemas/incident-api.ts';
+import type { Scope } from './fleet-repository.ts';
+
+interface CandidateRow {
+  id: string;
+  name: string;
+  site_id: string;
+  council_id: string;
+  state: CameraState;
+  lon: number;
+  lat: number;
+  bearing_deg: number;
+  hfov_deg: number;
+  range_m: number;
+  distance_m: number;
+  covers: boolean;
+  coverage: number | null;
+  azimuth_deg: number | null;
+  stream_width: number | null;
+}
+
+const COMMON_COLUMNS = `c.id, c.name, c.site_id, s.council_id, c.state, ST_X(c.location) AS lon, ST_Y(c.location) AS lat,
+  c.bearing_deg, c.hfov_deg, COALESCE(c.range_m, c.design_distance_m) AS range_m,
+  (c.last_stream ->> 'width')::float8 AS stream_width`;
+
+const FILTERS = `c.active AND ($2::text[] IS NULL OR s.council_id = ANY($2::text[]))
+  AND ($3::text[] IS NULL OR c.state = ANY($3::text[]))`;
+
+export class GeometryError extends Error {
+  constructor(
+    readonly code: 'BAD_TARGET' | 'BAD_POLYGON',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Camera geometry and incident search. Fields of view are polygons kept by a trigger (see the
+ * camera-geometry migration); searches use the GiST indexes on camera locations and fields of view
+ * for the candidates, then exact distances on the spheroid.
+ */
+export class GeometryRepository {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async search(query: IncidentSearch, scope: Scope): Promise<IncidentResult> {
+    if ((query.point === undefined) === (query.polygon === undefined))
+      throw new GeometryError('BAD_TARGET', 'give either a point (with radiusM) or a polygon, not both');
+    const states = query.states ?? null;
+    let rows: CandidateRow[];
+    let target: { lat: number; lon: number };
+    if (query.point) {
+      target = query.point;
+      const result = await this.pool.query<CandidateRow>(
+        `WITH t AS (SELECT ST_SetSRID(ST_MakePoint($4, $5), 4326) AS pt),
+              a AS (SELECT ST_Buffer(t.pt::geography, $6 * 1.02 + 1)::geometry AS box FROM t)
+         SELECT ${COMMON_COLUMNS},
+           ST_Distance(c.location::geography, t.pt::geography) AS distance_m,
+           COALESCE(ST_Covers(c.fov, t.pt), false) AS covers, NULL::float8 AS coverage,
+           degrees(ST_Azimuth(c.location::geography, t.pt::geography)) AS azimuth_deg
+         FROM cameras c JOIN sites s ON s.id = c.site_id, t, a
+         WHERE (c.location && a.box OR c.fov && a.box)
+           AND (ST_DWithin(c.location::geography, t.pt::geography, $6) OR ST_DWithin(c.fov::geography, t.pt::geography, $6))
+           AND ${FILTERS}
+         LIMIT $1`,
+        [CANDIDATE_LIMIT, scope, states, query.point.lon, query.point.lat, query.radiusM],
+      );
+      rows = result.rows;
+    } else {
+      const polygon = query.polygon as NonNullable<IncidentSearch['polygon']>;
+      const ring = polygon.coordinates[0] ?? [];
+      const [first, last] = [ring[0], ring[ring.length - 1]];
+      if (!first || !last || first[0] !== last[0] || first[1] !== last[1])
+        throw new GeometryError('BAD_POLYGON', 'polygon ring must end where it starts (GeoJSON linear ring)');
+      const valid = await this.pool.query<{ valid: boolean; reason: string; lon: number; lat: number }>(
+        `SELECT ST_IsValid(g) AS valid, ST_IsValidReason(g) AS reason, ST_X(ST_PointOnSurface(g)) AS lon,
+           ST_Y(ST_PointOnSurface(g)) AS lat
+         FROM (SELECT ST_SetSRID(ST_GeomFromGeoJSON($1), 4326) AS g) x`,
+        [JSON.stringify(polygon)],
+      );
+      const check = valid.rows[0];
+      if (!check?.valid)
+        throw new GeometryError('BAD_POLYGON', `polygon is not valid: ${check?.reason ?? 'unknown'}`);
+      target = { lat: check.lat, lon: check.lon };
+      const result = await this.pool.query<CandidateRow>(
+        `WITH t AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON($4), 4326) AS area)
+         SELECT ${COMMON_COLUMNS},
+           ST_Distance(c.location::geography, t.area::geography) AS distance_m,
+           COALESCE(ST_Intersects(c.fov, t.area), false) AS covers,
+           COALESCE(ST_Area(ST_Intersection(c.fov, t.area)::geography) / NULLIF(ST_Area(t.area::geography), 0), 0) AS coverage,
+           degrees(ST_Azimuth(c.location::geography, ST_PointOnSurface(t.area)::geography)) AS azimuth_deg
+         FROM cameras c JOIN sites s ON s.id = c.site_id, t
+         WHERE (ST_Intersects(c.location, t.area) OR ST_Intersects(c.fov, t.area)) AND ${FILTERS}
+         LIMIT $1`,
+        [CANDIDATE_LIMIT, scope, states, JSON.stringify(polygon)],
+      );
+      rows = result.rows;
+    }
+    const candidates: Candidate[] = rows.map((r) => ({
+      cameraId: r.id,
+      name: r.name,
+      siteId: r.site_id,
+      councilId: r.council_id,
+      state: r.state,
+      location: { type: 'Point', coordinates: [r.lon, r.lat] },
+      bearingDeg: r.bearing_deg,
+      hfovDeg: r.hfov_deg,
+      rangeM: r.range_m,
+      distanceM: round2(r.distance_m),
+      covers: r.covers,
+      coverage: r.coverage === null ? null : Math.round(r.coverage * 10_000) / 10_000,
+      azimuthDeg: r.azimuth_deg,
+      streamWidthPx: r.stream_width,
+    }));
+    return { target, cameras: rankCameras(candidates, query.limit) };
+  }
+
+  /** Surveyed geometry from a hub operator; inventories from the site no longer overwrite it. */
+  async setGeometry(cameraId: string, update: GeometryUpdate, user: string, atMs: number): Promise<boolean> {
+    const result = await this.pool.query(
+      `UPDATE cameras SET location = ST_SetSRID(ST_MakePoint($2, $3), 4326), bearing_deg = $4, hfov_deg = $5, range_m = $6,
+         geometry_set_by = $7, geometry_set_at = $8
+       WHERE id = $1 AND active`,
+      [
+        cameraId,
+        update.location.lon,
+        update.location.lat,
+        update.bearingDeg,
+        update.hfovDeg,
+        update.rangeM,
+        user,
+        new Date(atMs),
+      ],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  /** Fields of view of the cameras in scope, as GeoJSON for the map's view cones. */
+  async fieldsOfView(scope: Scope): Promise<FovCollection> {
+    const result = await this.pool.query<{
+      id: string;
+      state: CameraState;
+      site_id: string;
+      name: string;
+      geojson: string;
+    }>(
+      `SELECT c.id, c.state, c.site_id, c.name, ST_AsGeoJSON(c.fov, 6) AS geojson
+       FROM cameras c JOIN sites s ON s.id = c.site_id
+       WHERE c.active AND c.fov IS NOT NULL AND ($1::text[] IS NULL OR s.council_id = ANY($1::text[]))
+       ORDER BY c.id`,
+      [scope],
+    );
+    return {
+      type: 'FeatureCollection',
+      features: result.rows.map((r) => ({
+        type: 'Feature',
+        id: r.id,
+        properties: { state: r.state, siteId: r.site_id, name: r.name },
+        geometry: JSON.parse(r.geojson) as FovCollection['features'][number]['geometry'],
+      })),
+    };
+  }
+}
+
+/** Candidates read before ranking: far more than any page, bounded so a huge polygon cannot run away. */
+const CANDIDATE_LIMIT = 2000;
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
