@@ -29,6 +29,12 @@ async function withDatabase<T>(
       throw new CannotVerify(
         `no embedded database in ${config.dataDir}: set DATABASE_URL, or database.dataDir (CCTV_HUB__database__dataDir) to the hub's directory`,
       );
+    // PGlite keeps this file while a process has the directory open; two processes on one data
+    // directory would corrupt it.
+    if (existsSync(join(config.dataDir, 'postmaster.pid')))
+      throw new CannotVerify(
+        `the embedded database in ${config.dataDir} is in use: stop the hub first, or ask the running hub (GET /api/audit/verify); after a crash, start and stop the hub once`,
+      );
     embedded = new EmbeddedDatabase({ dataDir: config.dataDir, maxConnections: 1 });
     await embedded.start();
     url = embedded.url;
