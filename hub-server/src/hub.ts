@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { resolveMediaBinaries } from '../../edge-agent/src/media/binaries.ts';
+import { AlertEngine } from '../../src/alerts/alert-engine.ts';
 import type { HubConfig } from '../../src/config/hub-config.ts';
+import type { Alert } from '../../src/schemas/alert-api.ts';
 import type { FeedSessionView } from '../../src/schemas/feed-api.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { EmbeddedBroker, ensurePortFree, listenOrExplain } from './broker/embedded-broker.ts';
@@ -52,6 +54,8 @@ export class Hub {
   private live: LiveHub | null = null;
   private compliance: ComplianceJob | null = null;
   private feeds: FeedManager | null = null;
+  private alertEngine: AlertEngine | null = null;
+  private alertTimer: ReturnType<typeof setInterval> | null = null;
   private app: Awaited<ReturnType<typeof buildApp>> | null = null;
   readonly fleet = new FleetState();
   private httpPort = 0;
@@ -71,6 +75,11 @@ export class Hub {
   get pipeline(): IngestPipeline {
     if (!this.pipelineInstance) throw new Error('hub is not started');
     return this.pipelineInstance;
+  }
+
+  /** Open control-room alerts. */
+  get openAlerts(): Alert[] {
+    return this.alertEngine?.openAlerts() ?? [];
   }
 
   get feedManager(): FeedManager {
@@ -111,6 +120,8 @@ export class Hub {
     const uptime = new UptimeRepository(db.pool, maintenance);
     const complianceRepo = new ComplianceRepository(db.pool);
     const audit = new AuditLog(db.pool, this.options.now);
+    const alerts = new AlertEngine({ ...config.alerts, groupMin: 2 });
+    this.alertEngine = alerts;
     if (config.demo.enabled) await seedDemo(fleetRepo, users, config.demo.password);
     await this.fleet.load(db.pool);
 
@@ -199,12 +210,15 @@ export class Hub {
       places: new Places(db.pool),
       feeds,
       feedSigner,
+      openAlerts: () => alerts.openAlerts(),
       readiness: async () => ({ database: await db.ping(), mqtt: this.ingest?.connected ?? false }),
       ingestStats: () => pipeline.stats,
       now: this.options.now,
     });
     this.app = app;
     const live = new LiveHub(this.fleet, {
+      openAlerts: () => alerts.openAlerts(),
+      acknowledgeAlert: (id, user) => alerts.acknowledge(id, user, this.options.now?.() ?? Date.now()),
       batchIntervalMs: config.live.batchIntervalMs,
       verifyToken: (token) => app.jwt.verify<TokenClaims>(token),
       log: log.child({ part: 'live' }),
@@ -213,6 +227,10 @@ export class Hub {
     this.live = live;
     pipeline.onChange((change) => live.publish(change));
     live.attach(app.server);
+    this.alertTimer = setInterval(() => {
+      const nowMs = this.options.now?.() ?? Date.now();
+      live.publishAlerts(alerts.evaluate(this.fleet.cameras.values(), this.fleet.sites.values(), nowMs));
+    }, config.alerts.evaluateIntervalMs);
     await app.ready();
     this.httpPort = await listenOrExplain(
       app.server,
@@ -277,6 +295,8 @@ export class Hub {
     // Feeds end (and are audited) while the database is still there.
     await this.feeds?.stop();
     await this.compliance?.stop();
+    if (this.alertTimer) clearInterval(this.alertTimer);
+    this.alertTimer = null;
     await this.live?.stop();
     await this.app?.close();
     await this.broker?.stop();

@@ -124,6 +124,38 @@ export const HubConfig = Type.Object(
       },
       'Live push',
     ),
+    alerts: Group(
+      {
+        dampMs: Type.Integer({
+          minimum: 0,
+          default: 60_000,
+          description: 'A camera must stay down (or back up) this long before its alert opens (or clears)',
+        }),
+        groupShare: Type.Number({
+          minimum: 0,
+          maximum: 1,
+          default: 0.5,
+          description: "This share of a site's cameras down together (and at least 2) is one site alert",
+        }),
+        flapCount: Type.Integer({
+          minimum: 2,
+          default: 4,
+          description: 'Changes into or out of down within flapWindowMs that make a camera flapping',
+        }),
+        flapWindowMs: Type.Integer({
+          minimum: 10_000,
+          default: 600_000,
+          description: 'Window for flapCount',
+        }),
+        evaluateIntervalMs: Type.Integer({
+          minimum: 100,
+          maximum: 60_000,
+          default: 1000,
+          description: 'How often states are turned into alerts',
+        }),
+      },
+      'Control-room alerts (site incidents)',
+    ),
     auth: Group(
       {
         tokenTtlMs: Type.Integer({
@@ -168,9 +200,15 @@ export const HubConfig = Type.Object(
           minimum: 1,
           maximum: 16,
           default: 2,
-          description: 'Cameras of one site pulled at once (town links are thin); viewers of one camera share its pull',
+          description:
+            'Cameras of one site pulled at once (town links are thin); viewers of one camera share its pull',
         }),
-        maxTotal: Type.Integer({ minimum: 1, maximum: 256, default: 16, description: 'Cameras pulled at once by the hub' }),
+        maxTotal: Type.Integer({
+          minimum: 1,
+          maximum: 256,
+          default: 16,
+          description: 'Cameras pulled at once by the hub',
+        }),
         idleTimeoutMs: Type.Integer({
           minimum: 2000,
           default: 30_000,

@@ -8,6 +8,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { RulePackRegistry } from '../../../src/compliance/load-packs.ts';
+import { Alert } from '../../../src/schemas/alert-api.ts';
 import {
   ApiError,
   CameraDetail,
@@ -72,6 +73,7 @@ export interface AppDeps {
   places: Places;
   feeds: FeedManager;
   feedSigner: FeedUrlSigner;
+  openAlerts: () => Alert[];
   readiness: () => Promise<Record<string, boolean>>;
   ingestStats: () => unknown;
   now?: () => number;
@@ -295,6 +297,14 @@ export async function buildApp(deps: AppDeps) {
       now: () => deps.now?.() ?? Date.now(),
     });
     feedRoutes(api, { feeds: deps.feeds, fleet: deps.fleet });
+    api.get(
+      '/api/alerts',
+      { schema: { response: { 200: Type.Array(Alert), ...errors } } },
+      async (request) => {
+        const scope = scopeOf(request.user);
+        return deps.openAlerts().filter((a) => !scope || scope.includes(a.councilId));
+      },
+    );
     api.get('/api/ingest/stats', { preHandler: requireRole('operator') }, async () => deps.ingestStats());
   });
   // Signed feed files: outside the bearer-token scope (see feedFileRoutes).

@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server, type Socket } from 'socket.io';
+import { ALERT_EVENTS, type Alert } from '../../../src/schemas/alert-api.ts';
 import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
 import { LIVE_EVENTS, type LiveChanges, type LiveSnapshot } from '../../../src/schemas/api.ts';
 import type { TokenClaims } from '../http/app.ts';
@@ -11,7 +12,15 @@ export interface LiveHubOptions {
   verifyToken: (token: string) => TokenClaims;
   log: Logger;
   now?: () => number;
+  /** Open alerts, sent to each socket on connect (scoped). */
+  openAlerts?: () => Alert[];
+  /** An operator or control room acknowledges an alert; returns it, or null when it is not open. */
+  acknowledgeAlert?: (id: string, user: string) => Alert | null;
 }
+
+/** An alert not acknowledged by a socket within this time is sent to it again, up to ALERT_ATTEMPTS times. */
+const ALERT_ACK_TIMEOUT_MS = 5000;
+const ALERT_ATTEMPTS = 3;
 
 const ALL_ROOM = 'scope:all';
 const councilRoom = (id: string) => `scope:council:${id}`;
@@ -63,12 +72,50 @@ export class LiveHub {
       at: new Date(this.options.now?.() ?? Date.now()).toISOString(),
     };
     socket.emit(LIVE_EVENTS.snapshot, snapshot);
+    const alerts = (this.options.openAlerts?.() ?? []).filter((a) => !scope || scope.has(a.councilId));
+    socket.emit(ALERT_EVENTS.alerts, alerts);
+    socket.on(ALERT_EVENTS.acknowledge, (payload: unknown, reply: unknown) => {
+      const respond = typeof reply === 'function' ? (reply as (r: unknown) => void) : () => {};
+      const id = (payload as { id?: unknown } | null)?.id;
+      if (typeof id !== 'string' || id.length > 200)
+        return respond({ ok: false, error: 'expected { id: string }' });
+      if (claims.role !== 'controlroom' && claims.role !== 'operator')
+        return respond({ ok: false, error: `role ${claims.role} cannot acknowledge alerts` });
+      const alert = this.options.acknowledgeAlert?.(id, claims.sub) ?? null;
+      if (!alert) return respond({ ok: false, error: `alert ${id} is not open` });
+      respond({ ok: true });
+      this.publishAlerts([alert]);
+    });
     this.options.log.debug({ user: claims.sub, role: claims.role }, 'live socket connected');
   }
 
   publish(change: { cameras: CameraView[]; sites: SiteView[] }): void {
     for (const c of change.cameras) this.pendingCameras.set(c.id, c);
     for (const s of change.sites) this.pendingSites.set(s.id, s);
+  }
+
+  /**
+   * Alerts (opened, changed, cleared) to every socket allowed to see them, each acknowledged by the
+   * client; one not acknowledged in time is sent again (the client treats repeats by id and time).
+   */
+  publishAlerts(alerts: readonly Alert[]): void {
+    const io = this.io;
+    if (!io || alerts.length === 0) return;
+    for (const socket of io.of('/').sockets.values()) {
+      const scoped = socket.rooms.has(ALL_ROOM)
+        ? alerts
+        : alerts.filter((a) => socket.rooms.has(councilRoom(a.councilId)));
+      for (const alert of scoped) this.deliver(socket, alert, 1);
+    }
+  }
+
+  private deliver(socket: Socket, alert: Alert, attempt: number): void {
+    socket.timeout(ALERT_ACK_TIMEOUT_MS).emit(ALERT_EVENTS.alert, alert, (error: Error | null) => {
+      if (!error || !socket.connected) return;
+      if (attempt < ALERT_ATTEMPTS) this.deliver(socket, alert, attempt + 1);
+      else
+        this.options.log.warn({ alert: alert.id, socket: socket.id }, 'alert not acknowledged by a client');
+    });
   }
 
   /** Certification status changes: once per evaluation cycle, scoped like camera changes. */

@@ -1,0 +1,220 @@
+import type { Alert } from '../schemas/alert-api.ts';
+import type { CameraState } from '../schemas/camera-state.ts';
+
+export interface AlertOptions {
+  /** A camera must stay down this long before it raises (or stops raising) anything. */
+  dampMs: number;
+  /** This many down cameras of one site at once, and at least `groupShare` of them, is a site fault. */
+  groupMin: number;
+  groupShare: number;
+  /** This many transitions into or out of `down` within `flapWindowMs` is flapping. */
+  flapCount: number;
+  flapWindowMs: number;
+}
+
+export const DEFAULT_ALERT_OPTIONS: AlertOptions = {
+  dampMs: 60_000,
+  groupMin: 2,
+  groupShare: 0.5,
+  flapCount: 4,
+  flapWindowMs: 600_000,
+};
+
+export interface CameraInput {
+  id: string;
+  name: string;
+  siteId: string;
+  councilId: string;
+  state: CameraState;
+}
+
+export interface SiteInput {
+  id: string;
+  name: string;
+  councilId: string;
+  state: string;
+}
+
+interface Track {
+  state: CameraState;
+  /** When the camera last went down (null when it is not down). */
+  downSince: number | null;
+  /** When it last stopped being down. */
+  upSince: number | null;
+  transitions: number[];
+}
+
+/**
+ * Turns camera and site states into alerts a control room can act on. A town link that fails gives
+ * one `site_offline` alert (its cameras turn unknown and raise nothing of their own); several cameras
+ * of one site down together give one `site_cameras_down` alert (recorder, switch or power); a single
+ * camera gives `camera_down` only after staying down for `dampMs`, and a camera that keeps going
+ * down and up gives one `camera_flapping` alert instead of a stream of them. Pure: callers pass the
+ * current states and the time, and get back what opened, changed or cleared.
+ */
+export class AlertEngine {
+  private readonly tracks = new Map<string, Track>();
+  private readonly open = new Map<string, Alert>();
+
+  constructor(private readonly options: AlertOptions = DEFAULT_ALERT_OPTIONS) {}
+
+  openAlerts(): Alert[] {
+    return [...this.open.values()];
+  }
+
+  acknowledge(id: string, user: string, nowMs: number): Alert | null {
+    const alert = this.open.get(id);
+    if (!alert) return null;
+    if (!alert.acknowledgedBy) {
+      alert.acknowledgedBy = user;
+      alert.acknowledgedAt = new Date(nowMs).toISOString();
+    }
+    return { ...alert };
+  }
+
+  /** Evaluates the current states; returns the alerts that opened, changed or cleared (each once). */
+  evaluate(cameras: Iterable<CameraInput>, sites: Iterable<SiteInput>, nowMs: number): Alert[] {
+    const siteById = new Map<string, SiteInput>();
+    for (const s of sites) siteById.set(s.id, s);
+    const bySite = new Map<string, CameraInput[]>();
+    for (const c of cameras) {
+      this.track(c, nowMs);
+      const list = bySite.get(c.siteId);
+      if (list) list.push(c);
+      else bySite.set(c.siteId, [c]);
+    }
+    const wanted = new Map<
+      string,
+      Omit<Alert, 'openedAt' | 'clearedAt' | 'acknowledgedBy' | 'acknowledgedAt'>
+    >();
+    for (const [siteId, list] of bySite) {
+      const site = siteById.get(siteId);
+      const councilId = site?.councilId ?? list[0]?.councilId ?? '';
+      const siteName = site?.name ?? siteId;
+      if (site && site.state === 'offline') {
+        // The link is the fault: one alert for the site, nothing per camera.
+        wanted.set(`site_offline:${siteId}`, {
+          id: `site_offline:${siteId}`,
+          kind: 'site_offline',
+          severity: 'major',
+          siteId,
+          councilId,
+          cameraIds: list.map((c) => c.id).sort(),
+          message: `${siteName}: link to the site is down; its ${list.length} cameras cannot be monitored`,
+        });
+        continue;
+      }
+      const flapping = list.filter((c) => this.isFlapping(c.id, nowMs));
+      const down = list.filter((c) => !flapping.includes(c) && this.isDown(c.id, nowMs));
+      if (down.length >= this.options.groupMin && down.length >= this.options.groupShare * list.length) {
+        wanted.set(`site_cameras_down:${siteId}`, {
+          id: `site_cameras_down:${siteId}`,
+          kind: 'site_cameras_down',
+          severity: 'major',
+          siteId,
+          councilId,
+          cameraIds: down.map((c) => c.id).sort(),
+          message: `${siteName}: ${down.length} of ${list.length} cameras down together (recorder, network switch or power at the site?)`,
+        });
+      } else {
+        for (const c of down)
+          wanted.set(`camera_down:${c.id}`, {
+            id: `camera_down:${c.id}`,
+            kind: 'camera_down',
+            severity: 'minor',
+            siteId,
+            councilId,
+            cameraIds: [c.id],
+            message: `${c.name} (${siteName}) is down`,
+          });
+      }
+      for (const c of flapping)
+        wanted.set(`camera_flapping:${c.id}`, {
+          id: `camera_flapping:${c.id}`,
+          kind: 'camera_flapping',
+          severity: 'minor',
+          siteId,
+          councilId,
+          cameraIds: [c.id],
+          message: `${c.name} (${siteName}) keeps going down and up (${this.options.flapCount} or more changes within ${Math.round(this.options.flapWindowMs / 60_000)} min)`,
+        });
+    }
+    const at = new Date(nowMs).toISOString();
+    const out: Alert[] = [];
+    for (const [id, next] of wanted) {
+      const current = this.open.get(id);
+      if (!current) {
+        const alert: Alert = {
+          ...next,
+          openedAt: at,
+          clearedAt: null,
+          acknowledgedBy: null,
+          acknowledgedAt: null,
+        };
+        this.open.set(id, alert);
+        out.push({ ...alert });
+      } else if (current.message !== next.message || current.cameraIds.join() !== next.cameraIds.join()) {
+        Object.assign(current, { message: next.message, cameraIds: next.cameraIds });
+        out.push({ ...current });
+      }
+    }
+    for (const [id, alert] of this.open) {
+      if (wanted.has(id)) continue;
+      this.open.delete(id);
+      out.push({ ...alert, clearedAt: at });
+    }
+    // Cameras that left the fleet leave their tracks.
+    const present = new Set<string>();
+    for (const list of bySite.values()) for (const c of list) present.add(c.id);
+    for (const id of this.tracks.keys()) if (!present.has(id)) this.tracks.delete(id);
+    return out;
+  }
+
+  private track(c: CameraInput, nowMs: number): void {
+    const t = this.tracks.get(c.id);
+    if (!t) {
+      this.tracks.set(c.id, {
+        state: c.state,
+        downSince: c.state === 'down' ? nowMs : null,
+        upSince: c.state === 'down' ? null : nowMs,
+        transitions: [],
+      });
+      return;
+    }
+    const wasDown = t.state === 'down';
+    const isDown = c.state === 'down';
+    if (wasDown !== isDown) {
+      t.transitions.push(nowMs);
+      if (isDown) {
+        t.downSince = nowMs;
+        t.upSince = null;
+      } else {
+        t.upSince = nowMs;
+        t.downSince = null;
+      }
+    }
+    t.state = c.state;
+    const horizon = nowMs - this.options.flapWindowMs;
+    while (t.transitions.length > 0 && (t.transitions[0] as number) < horizon) t.transitions.shift();
+  }
+
+  /** Down long enough to count; once counted, it stays counted until up long enough (hysteresis). */
+  private isDown(id: string, nowMs: number): boolean {
+    const t = this.tracks.get(id);
+    if (!t) return false;
+    if (t.downSince !== null) return nowMs - t.downSince >= this.options.dampMs;
+    const counted = [...this.open.values()].some(
+      (a) => a.kind !== 'site_offline' && a.cameraIds.includes(id),
+    );
+    return counted && t.upSince !== null && nowMs - t.upSince < this.options.dampMs;
+  }
+
+  private transitionsIn(id: string, nowMs: number): number {
+    const t = this.tracks.get(id);
+    return t ? t.transitions.filter((at) => at >= nowMs - this.options.flapWindowMs).length : 0;
+  }
+
+  private isFlapping(id: string, nowMs: number): boolean {
+    return this.transitionsIn(id, nowMs) >= this.options.flapCount;
+  }
+}

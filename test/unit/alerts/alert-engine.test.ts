@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { AlertEngine, type CameraInput, type SiteInput } from '../../../src/alerts/alert-engine.ts';
+import type { CameraState } from '../../../src/schemas/camera-state.ts';
+
+const S = 1000;
+const options = { dampMs: 60 * S, groupMin: 2, groupShare: 0.5, flapCount: 4, flapWindowMs: 600 * S };
+
+function fleet(states: Record<string, CameraState>, siteState = 'online') {
+  const cameras: CameraInput[] = Object.entries(states).map(([id, state]) => ({
+    id,
+    name: `Camera ${id}`,
+    siteId: id.startsWith('b') ? 'town-b' : 'town-a',
+    councilId: 'council-1',
+    state,
+  }));
+  const sites: SiteInput[] = [
+    { id: 'town-a', name: 'Town A', councilId: 'council-1', state: siteState },
+    { id: 'town-b', name: 'Town B', councilId: 'council-1', state: 'online' },
+  ];
+  return { cameras, sites };
+}
+
+const upAll = { a1: 'up', a2: 'up', a3: 'up', a4: 'up', b1: 'up' } as const;
+
+describe('alert engine: grouping and damping', () => {
+  it('raises one site alert when a town link fails, none per camera, and clears it when back', () => {
+    const engine = new AlertEngine(options);
+    expect(engine.evaluate(...(Object.values(fleet(upAll)) as [CameraInput[], SiteInput[]]), 0)).toEqual([]);
+    const unknown = { a1: 'unknown', a2: 'unknown', a3: 'unknown', a4: 'unknown', b1: 'up' } as const;
+    const f = fleet(unknown, 'offline');
+    const opened = engine.evaluate(f.cameras, f.sites, 5 * S);
+    expect(opened.map((a) => [a.id, a.kind, a.cameraIds.length])).toEqual([
+      ['site_offline:town-a', 'site_offline', 4],
+    ]);
+    // Long after the damping time, still the one alert and nothing new.
+    expect(engine.evaluate(f.cameras, f.sites, 500 * S)).toEqual([]);
+    const back = fleet(upAll);
+    const cleared = engine.evaluate(back.cameras, back.sites, 600 * S);
+    expect(cleared.map((a) => [a.id, a.clearedAt !== null])).toEqual([['site_offline:town-a', true]]);
+    expect(engine.openAlerts()).toEqual([]);
+  });
+
+  it('groups cameras of one site going down together into one site alert after the damping time', () => {
+    const engine = new AlertEngine(options);
+    const f = fleet(upAll);
+    engine.evaluate(f.cameras, f.sites, 0);
+    const down = fleet({ ...upAll, a1: 'down', a2: 'down', a3: 'down' });
+    expect(engine.evaluate(down.cameras, down.sites, 10 * S)).toEqual([]); // damped
+    const raised = engine.evaluate(down.cameras, down.sites, 71 * S);
+    expect(raised).toHaveLength(1);
+    expect(raised[0]).toMatchObject({
+      id: 'site_cameras_down:town-a',
+      kind: 'site_cameras_down',
+      cameraIds: ['a1', 'a2', 'a3'],
+      severity: 'major',
+    });
+    expect(raised[0]?.message).toMatch(/3 of 4 cameras down together/);
+  });
+
+  it('raises a single camera only after it stayed down, and a short blip not at all', () => {
+    const engine = new AlertEngine({ ...options, flapCount: 10 });
+    const f = fleet(upAll);
+    engine.evaluate(f.cameras, f.sites, 0);
+    const blip = fleet({ ...upAll, b1: 'down' });
+    engine.evaluate(blip.cameras, blip.sites, 10 * S);
+    expect(engine.evaluate(f.cameras, f.sites, 30 * S)).toEqual([]);
+    engine.evaluate(blip.cameras, blip.sites, 100 * S);
+    const raised = engine.evaluate(blip.cameras, blip.sites, 161 * S);
+    expect(raised.map((a) => a.id)).toEqual(['camera_down:b1']);
+    // Back up: the alert stays until the camera has been up for the damping time too.
+    expect(engine.evaluate(f.cameras, f.sites, 170 * S)).toEqual([]);
+    expect(engine.evaluate(f.cameras, f.sites, 231 * S).map((a) => [a.id, a.clearedAt !== null])).toEqual([
+      ['camera_down:b1', true],
+    ]);
+  });
+
+  it('turns a flapping camera into one flapping alert instead of a stream of them', () => {
+    const engine = new AlertEngine(options);
+    const up = fleet(upAll);
+    const down = fleet({ ...upAll, b1: 'down' });
+    const updates = [];
+    for (let i = 0; i < 6; i++) {
+      updates.push(...engine.evaluate(up.cameras, up.sites, i * 40 * S));
+      updates.push(...engine.evaluate(down.cameras, down.sites, (i * 40 + 20) * S));
+    }
+    expect(updates.map((a) => a.id)).toEqual(['camera_flapping:b1']);
+    expect(updates[0]?.message).toMatch(/keeps going down and up/);
+  });
+
+  it('keeps an acknowledgement on the alert', () => {
+    const engine = new AlertEngine(options);
+    const f = fleet(upAll, 'offline');
+    engine.evaluate(f.cameras, f.sites, 0);
+    expect(engine.acknowledge('site_offline:town-a', 'cr', 5 * S)).toMatchObject({ acknowledgedBy: 'cr' });
+    expect(engine.acknowledge('site_offline:town-a', 'other', 6 * S)?.acknowledgedBy).toBe('cr');
+    expect(engine.acknowledge('nope', 'cr', 6 * S)).toBeNull();
+  });
+});
