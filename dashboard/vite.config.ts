@@ -8,6 +8,11 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/',
   publicDir: 'public',
+  resolve: {
+    // The light build of hls.js (no subtitles, alternate audio or DRM, none of which a camera feed has)
+    // keeps the bundle in one chunk of reasonable size; the code is typed against the full package.
+    alias: [{ find: /^hls\.js$/, replacement: 'hls.js/dist/hls.light.mjs' }],
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

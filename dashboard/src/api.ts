@@ -101,11 +101,20 @@ export class ApiClient {
     );
   }
 
-  /** A write; `undefined` for 204 No Content. */
-  send<T>(method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  /**
+   * A write; `undefined` for 204 No Content. `keepalive` lets the request outlive the page (closing
+   * feed sessions as the tab goes away).
+   */
+  send<T>(
+    method: 'POST' | 'PATCH' | 'DELETE',
+    path: string,
+    body?: unknown,
+    options: { keepalive?: boolean } = {},
+  ): Promise<T> {
     return this.call(() =>
       request<T>(path, {
         method,
+        keepalive: options.keepalive ?? false,
         headers:
           body === undefined
             ? { authorization: `Bearer ${this.token}` }

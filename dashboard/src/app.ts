@@ -7,11 +7,33 @@ import { DetailPanel } from './detail-panel.ts';
 import { el } from './dom.ts';
 import { FilterBar, type Filters, readViewState, writeViewState } from './filters.ts';
 import { type DashboardView, Header } from './header.ts';
+import { IncidentApi } from './incident-api.ts';
+import { IncidentView } from './incident-view.ts';
 import { LiveStore, type LiveUpdate } from './live.ts';
 import { MapView } from './map-view.ts';
 import { TableView } from './table-view.ts';
 
 const RELATIVE_TIME_REFRESH_MS = 15_000;
+
+type Role = LoginResponse['user']['role'];
+
+/**
+ * The views each role gets, in switch order. Council officers come for certification but may also
+ * search for an incident (without feeds); control rooms watch the live map and search incidents;
+ * auditors read the live and compliance views.
+ */
+const VIEWS: Record<Role, readonly DashboardView[]> = {
+  operator: ['live', 'compliance', 'incident'],
+  council: ['live', 'compliance', 'incident'],
+  controlroom: ['live', 'incident'],
+  auditor: ['live', 'compliance'],
+};
+const DEFAULT_VIEW: Record<Role, DashboardView> = {
+  operator: 'live',
+  council: 'compliance',
+  controlroom: 'incident',
+  auditor: 'live',
+};
 
 export interface DashboardOptions {
   root: HTMLElement;
@@ -35,6 +57,8 @@ export class DashboardApp {
   private readonly layout: HTMLElement;
   private readonly liveView: HTMLElement;
   private readonly councilView: CouncilView | null;
+  private readonly incidentView: IncidentView | null;
+  private readonly views: readonly DashboardView[];
   private readonly defaultView: DashboardView;
   private view: DashboardView;
   private readonly initialCompliance: { councilId: string | null; cameraId: string | null };
@@ -50,23 +74,20 @@ export class DashboardApp {
     this.api = new ApiClient(token, unauthorized);
     this.store = new LiveStore(token, unauthorized);
     this.catalog = new Catalog(this.store);
-    // Council officers come for certification; control rooms only watch the live view.
-    const hasCompliance = user.role !== 'controlroom';
-    this.defaultView = user.role === 'council' ? 'compliance' : 'live';
+    this.views = VIEWS[user.role];
+    this.defaultView = DEFAULT_VIEW[user.role];
     const params = new URLSearchParams(window.location.search);
-    const requested = params.get('view');
-    this.view =
-      hasCompliance && (requested === 'compliance' || requested === 'live') ? requested : this.defaultView;
-    if (!hasCompliance) this.view = 'live';
+    const requested = this.views.find((view) => view === params.get('view'));
+    this.view = requested ?? this.defaultView;
     // In the compliance view ?council= and ?camera= belong to it, so the live view starts unfiltered.
     this.initialCompliance = {
       councilId: this.view === 'compliance' ? params.get('council') || null : null,
       cameraId: this.view === 'compliance' ? params.get('camera') || null : null,
     };
-    const initial = readViewState(this.view === 'compliance' ? '' : window.location.search);
+    const initial = readViewState(this.view === 'live' ? window.location.search : '');
     this.selectedId = initial.selectedId;
     const select = (id: string) => this.select(id, 'pan-map');
-    this.header = new Header(user, options.onLogout, hasCompliance ? (view) => this.setView(view) : null);
+    this.header = new Header(user, options.onLogout, this.views, (view) => this.setView(view));
     this.filterBar = new FilterBar(initial.filters, this.store, this.catalog, (filters) =>
       this.onFilters(filters),
     );
@@ -91,13 +112,22 @@ export class DashboardApp {
     });
     this.layout = el('div', { class: 'layout', 'data-detail': 'closed' });
     this.liveView = el('div', { id: 'view-live', class: 'live-view' });
-    this.councilView = hasCompliance
+    this.councilView = this.views.includes('compliance')
       ? new CouncilView({
           api: new CouncilApi(this.api),
           store: this.store,
           catalog: this.catalog,
           user,
           onChange: () => this.writeUrl(),
+        })
+      : null;
+    this.incidentView = this.views.includes('incident')
+      ? new IncidentView({
+          api: new IncidentApi(this.api),
+          store: this.store,
+          catalog: this.catalog,
+          uiConfig: options.uiConfig,
+          user,
         })
       : null;
   }
@@ -119,6 +149,7 @@ export class DashboardApp {
         this.header.element,
         this.liveView,
         this.councilView?.element,
+        this.incidentView?.element,
       ),
     );
     this.mapView.start(mapElement);
@@ -150,6 +181,7 @@ export class DashboardApp {
     this.filterBar.stop();
     this.mapView.stop();
     this.councilView?.stop();
+    this.incidentView?.stop();
   }
 
   private setView(view: DashboardView): void {
@@ -163,13 +195,12 @@ export class DashboardApp {
     this.header.setView(view);
     document.getElementById('app')?.setAttribute('data-active-view', view);
     this.liveView.hidden = view !== 'live';
-    if (view === 'compliance') {
-      this.councilView?.activate(this.initialCompliance);
-    } else {
-      this.councilView?.deactivate();
-      // Leaflet measured a hidden container; let it measure again.
-      this.mapView.invalidateSize();
-    }
+    if (view === 'compliance') this.councilView?.activate(this.initialCompliance);
+    else this.councilView?.deactivate();
+    if (view === 'incident') this.incidentView?.activate();
+    else this.incidentView?.deactivate();
+    // Leaflet measured a hidden container; let it measure again.
+    if (view === 'live') this.mapView.invalidateSize();
   }
 
   private async loadCatalog(): Promise<void> {
@@ -198,6 +229,7 @@ export class DashboardApp {
     this.mapView.applyUpdate(update);
     this.table.applyUpdate(update);
     this.detail.applyUpdate(update);
+    this.incidentView?.applyUpdate(update);
     if (update.full) {
       this.councilView?.applySnapshot();
       // Markers exist now: re-apply a selection restored from the URL.
@@ -233,6 +265,8 @@ export class DashboardApp {
       if (this.councilView.councilId) params.set('council', this.councilView.councilId);
       if (this.councilView.selectedCameraId) params.set('camera', this.councilView.selectedCameraId);
       query = `?${params.toString()}`;
+    } else if (this.view === 'incident') {
+      query = this.view === this.defaultView ? '' : '?view=incident';
     } else {
       query = writeViewState({ filters: this.filterBar.current, selectedId: this.selectedId });
       if (this.view !== this.defaultView) query = query ? `?view=live&${query.slice(1)}` : '?view=live';

@@ -3,7 +3,19 @@ import { el, setText } from './dom.ts';
 import { clockTime } from './format.ts';
 import type { LiveStatus } from './live.ts';
 
-export type DashboardView = 'live' | 'compliance';
+export type DashboardView = 'live' | 'compliance' | 'incident';
+
+const VIEW_LABEL: Record<DashboardView, string> = {
+  live: 'Live',
+  compliance: 'Compliance',
+  incident: 'Incident search',
+};
+
+const VIEW_SUBTITLE: Record<DashboardView, string> = {
+  live: 'Live camera status',
+  compliance: 'Council compliance',
+  incident: 'Control room',
+};
 
 const STATUS_TEXT: Record<LiveStatus, string> = {
   connecting: 'Connecting…',
@@ -25,25 +37,23 @@ export class Header {
   private readonly subtitle = el('span', { class: 'brand-sub' }, 'Live camera status');
   private readonly viewButtons = new Map<DashboardView, HTMLButtonElement>();
 
-  /** `onView` is null for roles with only the live view (control rooms): no switch is shown. */
+  /** `views` in switch order; with one view no switch is shown. */
   constructor(
     user: LoginResponse['user'],
     onLogout: () => void,
-    onView: ((view: DashboardView) => void) | null,
+    views: readonly DashboardView[],
+    onView: (view: DashboardView) => void,
   ) {
     const logout = el('button', { type: 'button', id: 'logout', class: 'header-button' }, 'Log out');
     logout.addEventListener('click', onLogout);
     let viewSwitch: HTMLElement | null = null;
-    if (onView !== null) {
+    if (views.length > 1) {
       viewSwitch = el('nav', { class: 'view-switch', 'aria-label': 'View' });
-      for (const [view, label] of [
-        ['live', 'Live'],
-        ['compliance', 'Compliance'],
-      ] as const) {
+      for (const view of views) {
         const button = el(
           'button',
           { type: 'button', class: 'view-button', id: `view-${view}-tab`, 'data-view': view },
-          label,
+          VIEW_LABEL[view],
         );
         button.addEventListener('click', () => onView(view));
         this.viewButtons.set(view, button);
@@ -73,7 +83,7 @@ export class Header {
   }
 
   setView(view: DashboardView): void {
-    setText(this.subtitle, view === 'live' ? 'Live camera status' : 'Council compliance');
+    setText(this.subtitle, VIEW_SUBTITLE[view]);
     for (const [name, button] of this.viewButtons) button.setAttribute('aria-pressed', String(name === view));
   }
 

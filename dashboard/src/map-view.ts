@@ -1,10 +1,11 @@
 import * as L from 'leaflet';
 import type { CameraView, UiConfig } from '../../src/schemas/api.ts';
+import { addStateLegend, createBaseMap } from './base-map.ts';
 import type { Catalog } from './catalog.ts';
 import { el } from './dom.ts';
 import { type Filters, matchesFilters } from './filters.ts';
 import type { LiveStore, LiveUpdate } from './live.ts';
-import { CAMERA_STATE_ORDER, CAMERA_STATE_STYLE } from './states.ts';
+import { CAMERA_STATE_STYLE } from './states.ts';
 
 /**
  * Above this many cameras markers are drawn on one canvas instead of one SVG element each; the
@@ -22,10 +23,6 @@ interface MapViewOptions {
   uiConfig: UiConfig;
   onSelect: (cameraId: string) => void;
 }
-
-type FeatureKind = 'land' | 'boundary' | 'label';
-type BasemapData = Parameters<typeof L.geoJSON>[0];
-type BasemapFeature = Parameters<NonNullable<L.GeoJSONOptions['onEachFeature']>>[0];
 
 /** Leaflet map of camera markers coloured by state over an offline basemap (plus tiles if configured). */
 export class MapView {
@@ -53,30 +50,10 @@ export class MapView {
   }
 
   start(container: HTMLElement): void {
-    const map = L.map(container, {
-      center: [50.55, -4.0],
-      zoom: 8,
-      // Fractional zoom lets the whole fleet fill a narrow map panel.
-      zoomSnap: 0.25,
-      zoomDelta: 0.5,
-      minZoom: 6,
-      maxZoom: 19,
-      zoomControl: true,
-      attributionControl: true,
-      worldCopyJump: false,
-    });
+    const map = createBaseMap(container, this.options.uiConfig);
     this.map = map;
-    map.attributionControl.setPrefix(false);
-    // The outline sits under any tile layer, so it shows through where tiles fail to load offline.
-    map.createPane('basemap').style.zIndex = '150';
-    const labels = map.createPane('basemap-labels');
-    labels.style.zIndex = '160';
-    labels.style.pointerEvents = 'none';
-    const { tileUrl, tileAttribution } = this.options.uiConfig;
-    if (tileUrl) L.tileLayer(tileUrl, { attribution: tileAttribution, maxZoom: 19 }).addTo(map);
     this.layer.addTo(map);
     this.addControls(map);
-    void this.loadBasemap(map);
   }
 
   stop(): void {
@@ -264,24 +241,7 @@ export class MapView {
   }
 
   private addControls(map: L.Map): void {
-    const legend = new L.Control({ position: 'bottomleft' });
-    legend.onAdd = () =>
-      el(
-        'div',
-        { class: 'map-legend', 'aria-label': 'Marker colours' },
-        ...CAMERA_STATE_ORDER.map((state) =>
-          el(
-            'div',
-            { class: 'legend-item' },
-            el('span', {
-              class: 'legend-dot',
-              style: `background:${CAMERA_STATE_STYLE[state].markerColour}`,
-            }),
-            CAMERA_STATE_STYLE[state].label,
-          ),
-        ),
-      );
-    legend.addTo(map);
+    addStateLegend(map);
 
     const fit = new L.Control({ position: 'topleft' });
     fit.onAdd = () => {
@@ -296,46 +256,6 @@ export class MapView {
     };
     fit.addTo(map);
   }
-
-  private async loadBasemap(map: L.Map): Promise<void> {
-    let data: BasemapData;
-    try {
-      const response = await fetch('/basemap/south-west.geojson');
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      data = (await response.json()) as BasemapData;
-    } catch (error) {
-      // The map still works without the outline (markers on the sea colour); say so in the console.
-      console.warn('Basemap outline not loaded:', error);
-      return;
-    }
-    if (this.map !== map) return;
-    const renderer = L.svg({ pane: 'basemap' });
-    L.geoJSON(data, {
-      pane: 'basemap',
-      interactive: false,
-      style: (feature) =>
-        kindOf(feature) === 'boundary'
-          ? { renderer, color: '#8a94a0', weight: 1.2, dashArray: '5 4', fill: false, opacity: 0.9 }
-          : { renderer, color: '#7d8a96', weight: 1, fillColor: '#eeebe2', fillOpacity: 1 },
-      pointToLayer: (feature, latLng) =>
-        L.marker(latLng, {
-          pane: 'basemap-labels',
-          interactive: false,
-          keyboard: false,
-          icon: L.divIcon({ className: 'basemap-label', html: '', iconSize: [0, 0] }),
-        }).bindTooltip(String(feature.properties?.name ?? ''), {
-          permanent: true,
-          direction: 'center',
-          className: 'county-label',
-          pane: 'basemap-labels',
-        }),
-    }).addTo(map);
-    map.getContainer().setAttribute('data-basemap', 'loaded');
-  }
-}
-
-function kindOf(feature: BasemapFeature | undefined): FeatureKind {
-  return (feature?.properties?.kind as FeatureKind | undefined) ?? 'land';
 }
 
 function toLatLng(camera: CameraView): L.LatLngTuple {

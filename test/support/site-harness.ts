@@ -8,6 +8,8 @@ import { defaultsOf } from '../../src/config/resolve.ts';
 import { buildTopic } from '../../src/topics.ts';
 import { CameraFleetSimulator, defaultCacheDir } from '../simulators/camera/index.ts';
 
+type CameraCommissioning = AgentConfig['cameras'][number]['commissioning'];
+
 export interface SiteHarnessOptions {
   siteId: string;
   councilId: string;
@@ -16,6 +18,8 @@ export interface SiteHarnessOptions {
   pollIntervalMs?: number;
   probeIntervalMs?: number;
   keepaliveS?: number;
+  /** Where each camera stands and looks; by default a short row in Penzance, 20 m design distance. */
+  commissioning?: (cameraId: string, index: number) => CameraCommissioning;
 }
 
 /**
@@ -71,7 +75,7 @@ export class SiteHarness {
         id: e.id,
         name: `Camera ${i + 1}`,
         onvif: { url: e.onvifUrl, username: 'admin', password: SiteHarness.password(e.id) },
-        commissioning: {
+        commissioning: options.commissioning?.(e.id, i) ?? {
           location: { lat: 50.118 + i * 0.0005, lon: -5.537 + i * 0.0005 },
           bearingDeg: (90 * i) % 360,
           hfovDeg: 60,

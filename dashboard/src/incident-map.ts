@@ -1,0 +1,257 @@
+import * as L from 'leaflet';
+import type { UiConfig } from '../../src/schemas/api.ts';
+import type { CameraState } from '../../src/schemas/camera-state.ts';
+import { addStateLegend, createBaseMap } from './base-map.ts';
+import { el } from './dom.ts';
+import type { FovCollection, GeoPolygon, IncidentCamera } from './incident-api.ts';
+import { CAMERA_STATE_STYLE } from './states.ts';
+
+/** A GeoJSON ring holds at most 200 positions, the first repeated at the end. */
+const MAX_VERTICES = 199;
+const TARGET_ZOOM = 16;
+
+export interface IncidentMapOptions {
+  uiConfig: UiConfig;
+  /** A click on the map outside polygon drawing: the incident point. */
+  onPoint: (lat: number, lon: number) => void;
+  /** The polygon being drawn changed its vertex count (for the toolbar). */
+  onDrawProgress: (vertices: number) => void;
+  /** A double click closed the polygon being drawn. */
+  onDrawFinished: () => void;
+  onSelectCamera: (cameraId: string) => void;
+}
+
+/**
+ * The control room's map: fields of view coloured by camera state, the incident point with its
+ * search radius (or a drawn polygon), and the ranked results as numbered markers.
+ */
+export class IncidentMap {
+  private map: L.Map | null = null;
+  private readonly cones = new Map<string, { polygon: L.Polygon; state: CameraState }>();
+  private readonly coneLayer = L.featureGroup();
+  private readonly targetLayer = L.featureGroup();
+  private readonly resultLayer = L.featureGroup();
+  private readonly drawLayer = L.featureGroup();
+  private readonly resultMarkers = new Map<string, L.Marker>();
+  private resultIds = new Set<string>();
+  private highlightedId: string | null = null;
+  private drawing: L.LatLng[] | null = null;
+
+  constructor(private readonly options: IncidentMapOptions) {}
+
+  get started(): boolean {
+    return this.map !== null;
+  }
+
+  get isDrawing(): boolean {
+    return this.drawing !== null;
+  }
+
+  start(container: HTMLElement): void {
+    const map = createBaseMap(container, this.options.uiConfig);
+    this.map = map;
+    map.createPane('fov').style.zIndex = '380';
+    this.coneLayer.addTo(map);
+    this.targetLayer.addTo(map);
+    this.drawLayer.addTo(map);
+    this.resultLayer.addTo(map);
+    addStateLegend(map);
+    map.on('click', (event: L.LeafletMouseEvent) => this.onClick(event.latlng));
+    map.on('dblclick', () => {
+      if (this.drawing !== null) this.options.onDrawFinished();
+    });
+  }
+
+  stop(): void {
+    this.map?.remove();
+    this.map = null;
+    this.cones.clear();
+    this.resultMarkers.clear();
+  }
+
+  invalidateSize(): void {
+    this.map?.invalidateSize({ pan: false });
+  }
+
+  setFieldsOfView(collection: FovCollection): void {
+    this.coneLayer.clearLayers();
+    this.cones.clear();
+    for (const feature of collection.features) {
+      const ring = feature.geometry.coordinates[0] ?? [];
+      const polygon = L.polygon(
+        ring.map(([lon, lat]) => [lat, lon] as L.LatLngTuple),
+        { pane: 'fov', className: 'fov-cone', interactive: false },
+      );
+      this.cones.set(feature.id, { polygon, state: feature.properties.state });
+      polygon.on('add', () => this.decorateCone(feature.id));
+      this.styleCone(feature.id);
+      this.coneLayer.addLayer(polygon);
+    }
+    this.map?.getContainer().setAttribute('data-fov-count', String(this.cones.size));
+  }
+
+  setCameraState(cameraId: string, state: CameraState): void {
+    const cone = this.cones.get(cameraId);
+    if (!cone || cone.state === state) return;
+    cone.state = state;
+    this.styleCone(cameraId);
+  }
+
+  /** The incident point and its radius; null clears them. */
+  setTarget(target: { lat: number; lon: number; radiusM: number } | null, recentre: boolean): void {
+    this.targetLayer.clearLayers();
+    if (target === null) return;
+    const centre = L.latLng(target.lat, target.lon);
+    L.circle(centre, {
+      radius: target.radiusM,
+      className: 'incident-radius',
+      interactive: false,
+    }).addTo(this.targetLayer);
+    L.circleMarker(centre, { radius: 7, className: 'incident-target', interactive: false }).addTo(
+      this.targetLayer,
+    );
+    // The whole radius in view, with a margin for the cones reaching into it.
+    if (recentre) this.map?.fitBounds(centre.toBounds(target.radiusM * 2.4), { maxZoom: TARGET_ZOOM });
+  }
+
+  /** A finished polygon search area; null clears it. */
+  setPolygon(polygon: GeoPolygon | null): void {
+    this.targetLayer.clearLayers();
+    if (polygon === null) return;
+    const ring = (polygon.coordinates[0] ?? []).map(([lon, lat]) => [lat, lon] as L.LatLngTuple);
+    const shape = L.polygon(ring, { className: 'incident-area', interactive: false }).addTo(this.targetLayer);
+    this.map?.fitBounds(shape.getBounds(), { padding: [30, 30], maxZoom: TARGET_ZOOM + 1 });
+  }
+
+  setResults(cameras: readonly IncidentCamera[]): void {
+    this.resultLayer.clearLayers();
+    this.resultMarkers.clear();
+    this.resultIds = new Set(cameras.map((c) => c.cameraId));
+    for (const camera of cameras) {
+      const [lon, lat] = camera.location.coordinates;
+      const marker = L.marker([lat, lon], {
+        icon: L.divIcon({
+          className: 'rank-marker',
+          html: el('span', { class: 'rank-number' }, camera.rank),
+          iconSize: [24, 24],
+          iconAnchor: [12, 12],
+        }),
+        keyboard: false,
+        title: `${camera.rank}. ${camera.name}`,
+        riseOnHover: true,
+      });
+      const id = camera.cameraId;
+      marker.on('add', () => {
+        const element = marker.getElement();
+        element?.setAttribute('data-camera-id', id);
+        element?.setAttribute('data-covers', String(camera.covers));
+        element?.setAttribute('data-state', camera.state);
+      });
+      marker.on('click', () => this.options.onSelectCamera(id));
+      this.resultMarkers.set(id, marker);
+      this.resultLayer.addLayer(marker);
+    }
+    for (const id of this.cones.keys()) this.styleCone(id);
+    this.map?.getContainer().setAttribute('data-result-count', String(cameras.length));
+  }
+
+  /** Emphasises one result's marker and cone (hover or focus in the list). */
+  highlight(cameraId: string | null, pan: boolean): void {
+    const previous = this.highlightedId;
+    this.highlightedId = cameraId;
+    if (previous !== null) {
+      const before = this.resultMarkers.get(previous);
+      before?.getElement()?.classList.remove('highlighted');
+      before?.setZIndexOffset(0);
+      this.styleCone(previous);
+    }
+    if (cameraId === null) return;
+    const marker = this.resultMarkers.get(cameraId);
+    marker?.getElement()?.classList.add('highlighted');
+    // On top of neighbours it overlaps at low zoom.
+    marker?.setZIndexOffset(1000);
+    this.styleCone(cameraId);
+    this.cones.get(cameraId)?.polygon.bringToFront();
+    if (pan && marker && this.map && !this.map.getBounds().contains(marker.getLatLng()))
+      this.map.panTo(marker.getLatLng());
+  }
+
+  startDrawing(): void {
+    this.drawing = [];
+    this.drawLayer.clearLayers();
+    this.map?.doubleClickZoom.disable();
+    this.map?.getContainer().classList.add('drawing');
+    this.options.onDrawProgress(0);
+  }
+
+  /** Ends drawing; the polygon when it has at least three corners, else null. */
+  finishDrawing(): GeoPolygon | null {
+    const points = this.drawing ?? [];
+    this.cancelDrawing();
+    if (points.length < 3) return null;
+    const ring: [number, number][] = points.map((p) => [p.lng, p.lat]);
+    ring.push([points[0]!.lng, points[0]!.lat]);
+    return { type: 'Polygon', coordinates: [ring] };
+  }
+
+  cancelDrawing(): void {
+    this.drawing = null;
+    this.drawLayer.clearLayers();
+    if (this.map) {
+      // Re-enabled a moment later: the second click of a closing double click must not zoom.
+      setTimeout(() => this.map?.doubleClickZoom.enable(), 0);
+      this.map.getContainer().classList.remove('drawing');
+    }
+  }
+
+  private onClick(latLng: L.LatLng): void {
+    if (this.drawing === null) {
+      this.options.onPoint(latLng.lat, latLng.lng);
+      return;
+    }
+    // A double click also sends two clicks: skip a vertex on top of the previous one.
+    const last = this.drawing[this.drawing.length - 1];
+    if (
+      last &&
+      this.map &&
+      this.map.latLngToContainerPoint(last).distanceTo(this.map.latLngToContainerPoint(latLng)) < 4
+    )
+      return;
+    if (this.drawing.length >= MAX_VERTICES) return;
+    this.drawing.push(latLng);
+    this.drawLayer.clearLayers();
+    L.polyline(this.drawing, { className: 'draw-line', interactive: false }).addTo(this.drawLayer);
+    for (const point of this.drawing)
+      L.circleMarker(point, { radius: 4, className: 'draw-vertex', interactive: false }).addTo(
+        this.drawLayer,
+      );
+    this.options.onDrawProgress(this.drawing.length);
+  }
+
+  private styleCone(cameraId: string): void {
+    const cone = this.cones.get(cameraId);
+    if (!cone) return;
+    const colour = CAMERA_STATE_STYLE[cone.state].markerColour;
+    const inResults = this.resultIds.has(cameraId);
+    const highlighted = cameraId === this.highlightedId;
+    // With results shown, other cameras' cones fade so the candidates stand out.
+    const dimmed = this.resultIds.size > 0 && !inResults;
+    cone.polygon.setStyle({
+      color: colour,
+      weight: highlighted ? 3 : inResults ? 2 : 1,
+      opacity: dimmed ? 0.35 : 0.9,
+      fillColor: colour,
+      fillOpacity: highlighted ? 0.45 : dimmed ? 0.08 : 0.22,
+    });
+    this.decorateCone(cameraId);
+  }
+
+  private decorateCone(cameraId: string): void {
+    const cone = this.cones.get(cameraId);
+    const element = cone?.polygon.getElement();
+    if (!cone || !element) return;
+    element.setAttribute('data-camera-id', cameraId);
+    element.setAttribute('data-state', cone.state);
+    element.setAttribute('data-result', String(this.resultIds.has(cameraId)));
+  }
+}

@@ -1,0 +1,197 @@
+import type { CameraState } from '../../src/schemas/camera-state.ts';
+import type { Catalog } from './catalog.ts';
+import { clear, el, setText } from './dom.ts';
+import type { IncidentCamera, IncidentResult } from './incident-api.ts';
+import { CAMERA_STATE_STYLE } from './states.ts';
+
+export interface IncidentResultsOptions {
+  catalog: Catalog;
+  /** Null for roles that may search but not pull feeds (council officers). */
+  onOpenFeed: ((camera: IncidentCamera) => void) | null;
+  onHighlight: (cameraId: string | null, pan: boolean) => void;
+}
+
+/** The ranked cameras of a search: rank, name, state, distance, coverage and pixel density. */
+export class IncidentResults {
+  readonly element: HTMLElement;
+  private readonly summary = el('p', {
+    class: 'muted results-summary',
+    id: 'incident-summary',
+    role: 'status',
+  });
+  private readonly tbody = el('tbody');
+  private readonly table: HTMLTableElement;
+  private cameras: IncidentCamera[] = [];
+
+  constructor(private readonly options: IncidentResultsOptions) {
+    const headings = ['#', 'Camera', 'State', 'Distance', 'View', 'Detail'];
+    if (options.onOpenFeed) headings.push('Feed');
+    this.table = el(
+      'table',
+      { class: 'camera-table incident-table', id: 'incident-results', hidden: true },
+      el('caption', { class: 'visually-hidden' }, 'Cameras ranked for the incident'),
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          ...headings.map((h) => el('th', { scope: 'col' }, el('span', { class: 'th-label' }, h))),
+        ),
+      ),
+      this.tbody,
+    );
+    this.element = el(
+      'section',
+      { class: 'panel results-panel', 'aria-labelledby': 'results-title' },
+      el('h2', { class: 'panel-title', id: 'results-title' }, 'Cameras'),
+      this.summary,
+      el('div', { class: 'table-scroll' }, this.table),
+    );
+    this.tbody.addEventListener('mouseleave', () => options.onHighlight(null, false));
+    setText(this.summary, 'Find a place or click the map to set the incident point.');
+  }
+
+  setSearching(label: string): void {
+    setText(this.summary, `Searching ${label}…`);
+    this.summary.classList.remove('error');
+  }
+
+  setError(message: string): void {
+    setText(this.summary, message);
+    this.summary.classList.add('error');
+  }
+
+  clear(): void {
+    this.cameras = [];
+    clear(this.tbody);
+    this.table.hidden = true;
+    this.summary.classList.remove('error');
+    setText(this.summary, 'Find a place or click the map to set the incident point.');
+  }
+
+  render(result: IncidentResult, label: string, openCameraIds: Set<string>): void {
+    this.cameras = result.cameras;
+    clear(this.tbody);
+    this.summary.classList.remove('error');
+    const covering = result.cameras.filter((c) => c.covers).length;
+    const count = result.cameras.length;
+    setText(
+      this.summary,
+      count === 0
+        ? `No camera ${label}.`
+        : `${count} camera${count === 1 ? '' : 's'} ${label} · ${covering} with the place in view`,
+    );
+    this.table.hidden = count === 0;
+    for (const camera of result.cameras) this.tbody.append(this.row(camera, openCameraIds));
+  }
+
+  /** Live state changes from the socket. */
+  setState(cameraId: string, state: CameraState): void {
+    const row = this.tbody.querySelector<HTMLElement>(`tr[data-camera-id="${CSS.escape(cameraId)}"]`);
+    const badge = row?.querySelector<HTMLElement>('.badge[data-state]');
+    if (!row || !badge || badge.dataset.state === state) return;
+    badge.dataset.state = state;
+    setText(badge, CAMERA_STATE_STYLE[state].label);
+  }
+
+  /** Marks the cameras whose feed is open (their button then focuses the tile). */
+  setOpen(openCameraIds: Set<string>): void {
+    for (const button of this.tbody.querySelectorAll<HTMLButtonElement>('button.open-feed')) {
+      const open = openCameraIds.has(button.dataset.cameraId ?? '');
+      button.setAttribute('aria-pressed', String(open));
+      setText(button, open ? 'Showing' : 'Open feed');
+    }
+  }
+
+  setHighlighted(cameraId: string | null, scroll: boolean): void {
+    for (const row of this.tbody.querySelectorAll<HTMLElement>('tr.incident-row')) {
+      const on = row.dataset.cameraId === cameraId;
+      row.setAttribute('aria-selected', String(on));
+      if (on && scroll) row.scrollIntoView({ block: 'nearest' });
+    }
+  }
+
+  get results(): readonly IncidentCamera[] {
+    return this.cameras;
+  }
+
+  private row(camera: IncidentCamera, openCameraIds: Set<string>): HTMLElement {
+    const { catalog, onOpenFeed, onHighlight } = this.options;
+    const density = camera.pixelDensityPxPerM;
+    const tr = el(
+      'tr',
+      {
+        class: 'cam-row incident-row',
+        'data-camera-id': camera.cameraId,
+        'data-rank': camera.rank,
+        'data-covers': String(camera.covers),
+        tabindex: 0,
+        'aria-selected': 'false',
+      },
+      el('td', { class: 'rank' }, camera.rank),
+      el(
+        'td',
+        {},
+        el('div', { class: 'cam-name' }, camera.name),
+        el('div', { class: 'cam-id muted' }, `${catalog.siteName(camera.siteId)} · ${camera.cameraId}`),
+      ),
+      el(
+        'td',
+        {},
+        el('span', { class: 'badge', 'data-state': camera.state }, CAMERA_STATE_STYLE[camera.state].label),
+      ),
+      el('td', { class: 'num' }, formatDistance(camera.distanceM)),
+      el(
+        'td',
+        {},
+        camera.covers
+          ? el(
+              'span',
+              {
+                class: 'covers-badge',
+                title: `Field of view covers the place (${Math.round(camera.offAxisDeg)}° off its axis)`,
+              },
+              camera.coverage === null ? 'Covers' : `Covers ${Math.round(camera.coverage * 100)}%`,
+            )
+          : el(
+              'span',
+              { class: 'muted', title: 'Within the search area, but not looking at the place' },
+              'Nearby',
+            ),
+      ),
+      el(
+        'td',
+        { class: 'num', title: 'Horizontal pixels per metre at the place' },
+        density === null ? '–' : `${Math.round(density)} px/m`,
+      ),
+    );
+    if (onOpenFeed) {
+      const open = openCameraIds.has(camera.cameraId);
+      const button = el(
+        'button',
+        {
+          type: 'button',
+          class: 'mw-action open-feed',
+          'data-camera-id': camera.cameraId,
+          'aria-pressed': String(open),
+          'aria-label': `Open the live feed of ${camera.name}`,
+        },
+        open ? 'Showing' : 'Open feed',
+      );
+      button.addEventListener('click', (event) => {
+        event.stopPropagation();
+        onOpenFeed(camera);
+      });
+      tr.append(el('td', {}, button));
+    }
+    tr.addEventListener('mouseenter', () => onHighlight(camera.cameraId, false));
+    tr.addEventListener('focus', () => onHighlight(camera.cameraId, true));
+    tr.addEventListener('click', () => onHighlight(camera.cameraId, true));
+    return tr;
+  }
+}
+
+function formatDistance(metres: number): string {
+  return metres >= 1000 ? `${(metres / 1000).toFixed(2)} km` : `${Math.round(metres)} m`;
+}

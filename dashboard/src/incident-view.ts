@@ -1,0 +1,397 @@
+import type { LoginResponse, UiConfig } from '../../src/schemas/api.ts';
+import { UnauthorizedError } from './api.ts';
+import type { Catalog } from './catalog.ts';
+import { el, setText } from './dom.ts';
+import { FeedGrid } from './feed-grid.ts';
+import type { GeoPolygon, IncidentApi, IncidentCamera, IncidentQuery, Place } from './incident-api.ts';
+import { IncidentMap } from './incident-map.ts';
+import { IncidentResults } from './incident-results.ts';
+import type { LiveStore, LiveUpdate } from './live.ts';
+import { PlaceSearch } from './place-search.ts';
+
+const DEFAULT_RADIUS_M = 200;
+const RADIUS_DEBOUNCE_MS = 300;
+/** Fields of view change only when a camera is surveyed: reloaded on showing the view after this. */
+const FOV_REFRESH_MS = 60_000;
+const FEED_ROLES: ReadonlySet<LoginResponse['user']['role']> = new Set(['controlroom', 'operator']);
+
+type Target =
+  | { kind: 'point'; lat: number; lon: number; name: string }
+  | { kind: 'polygon'; polygon: GeoPolygon };
+
+export interface IncidentViewOptions {
+  api: IncidentApi;
+  store: LiveStore;
+  catalog: Catalog;
+  uiConfig: UiConfig;
+  user: LoginResponse['user'];
+}
+
+/**
+ * The control room's incident view: set the incident point (place search or a click on the map, or
+ * draw an area), see the cameras ranked for it, and open up to four live feeds for an incident.
+ */
+export class IncidentView {
+  readonly element: HTMLElement;
+  private readonly map: IncidentMap;
+  private readonly results: IncidentResults;
+  private readonly places: PlaceSearch;
+  private readonly feeds: FeedGrid | null;
+  private readonly mapElement = el('div', {
+    id: 'incident-map',
+    class: 'map',
+    role: 'region',
+    'aria-label': 'Incident map: click to set the incident point',
+  });
+  private readonly radius = el('input', {
+    id: 'incident-radius',
+    type: 'range',
+    min: 25,
+    max: 2000,
+    step: 25,
+    value: DEFAULT_RADIUS_M,
+  });
+  private readonly radiusValue = el('output', { for: 'incident-radius', class: 'radius-value' });
+  private readonly drawButton = el(
+    'button',
+    { type: 'button', class: 'mw-action', id: 'draw-area', 'aria-pressed': 'false' },
+    'Draw area',
+  );
+  private readonly finishButton = el(
+    'button',
+    { type: 'button', class: 'mw-action', id: 'finish-area', hidden: true, disabled: true },
+    'Finish area',
+  );
+  private readonly clearButton = el(
+    'button',
+    { type: 'button', class: 'mw-action', id: 'clear-incident' },
+    'Clear',
+  );
+  private readonly hint = el('p', { class: 'incident-hint muted', id: 'incident-hint', role: 'status' });
+  private readonly error = el('p', { class: 'incident-error error', id: 'incident-error', role: 'alert' });
+  private readonly incidentRef = el('input', {
+    id: 'incident-ref',
+    type: 'text',
+    required: true,
+    minlength: 3,
+    maxlength: 64,
+    pattern: '[A-Za-z0-9][A-Za-z0-9/._:\\-]*',
+    placeholder: 'e.g. INC-2026-0142',
+    autocomplete: 'off',
+    'aria-describedby': 'incident-error',
+  });
+  private readonly reason = el('input', {
+    id: 'incident-reason',
+    type: 'text',
+    required: true,
+    minlength: 3,
+    maxlength: 500,
+    placeholder: 'Why the feed is needed',
+    autocomplete: 'off',
+    'aria-describedby': 'incident-error',
+  });
+  private target: Target | null = null;
+  private searchSeq = 0;
+  private radiusTimer: ReturnType<typeof setTimeout> | null = null;
+  private fovLoadedAtMs = 0;
+  private fovLoading: AbortController | null = null;
+  private active = false;
+  private readonly onPageHide = () => this.feeds?.closeAll(true);
+
+  constructor(private readonly options: IncidentViewOptions) {
+    const { api, catalog, uiConfig, user } = options;
+    const canOpenFeeds = FEED_ROLES.has(user.role);
+    this.map = new IncidentMap({
+      uiConfig,
+      onPoint: (lat, lon) => this.setTarget({ kind: 'point', lat, lon, name: formatPoint(lat, lon) }, false),
+      onDrawProgress: (vertices) => this.onDrawProgress(vertices),
+      onDrawFinished: () => this.finishDrawing(),
+      onSelectCamera: (id) => this.highlight(id, false, true),
+    });
+    this.results = new IncidentResults({
+      catalog,
+      onOpenFeed: canOpenFeeds ? (camera) => this.openFeed(camera) : null,
+      onHighlight: (id, pan) => this.highlight(id, pan, false),
+    });
+    this.places = new PlaceSearch(api, (place) => this.pickPlace(place));
+    this.feeds = canOpenFeeds
+      ? new FeedGrid(api, () => this.results.setOpen(this.feeds?.openCameraIds ?? new Set()))
+      : null;
+    this.updateRadiusLabel();
+    this.radius.addEventListener('input', () => this.onRadius());
+    this.drawButton.addEventListener('click', () => this.toggleDrawing());
+    this.finishButton.addEventListener('click', () => this.finishDrawing());
+    this.clearButton.addEventListener('click', () => this.clearTarget());
+    for (const input of [this.incidentRef, this.reason])
+      input.addEventListener('input', () => {
+        input.removeAttribute('aria-invalid');
+        setText(this.error, '');
+      });
+    this.setHint();
+    this.element = el(
+      'div',
+      { id: 'view-incident', class: 'incident-view', hidden: true, 'data-feeds': String(canOpenFeeds) },
+      el(
+        'div',
+        { class: 'filter-bar incident-bar' },
+        this.places.element,
+        el(
+          'div',
+          { class: 'field radius-field' },
+          el('label', { class: 'field-label', for: 'incident-radius' }, 'Radius'),
+          el('div', { class: 'radius-row' }, this.radius, this.radiusValue),
+        ),
+        el(
+          'div',
+          { class: 'field' },
+          el('span', { class: 'field-label' }, 'Area'),
+          el('div', { class: 'area-buttons' }, this.drawButton, this.finishButton, this.clearButton),
+        ),
+        canOpenFeeds
+          ? this.feedFields()
+          : el(
+              'p',
+              { class: 'muted feed-roles-note' },
+              'Live feeds are opened by control rooms and hub operators.',
+            ),
+      ),
+      el('div', { class: 'incident-messages' }, this.hint, this.error),
+      el(
+        'div',
+        { class: 'incident-layout' },
+        el(
+          'section',
+          { class: 'map-panel incident-map-panel', 'aria-label': 'Incident map' },
+          this.mapElement,
+        ),
+        this.results.element,
+        this.feeds?.element,
+      ),
+    );
+  }
+
+  activate(): void {
+    this.element.hidden = false;
+    if (!this.active) window.addEventListener('pagehide', this.onPageHide);
+    this.active = true;
+    if (!this.map.started) this.map.start(this.mapElement);
+    else this.map.invalidateSize();
+    if (Date.now() - this.fovLoadedAtMs > FOV_REFRESH_MS) void this.loadFieldsOfView();
+  }
+
+  /** Leaving the view ends its feeds: a pull from a town's camera must not run unwatched. */
+  deactivate(): void {
+    this.element.hidden = true;
+    this.active = false;
+    window.removeEventListener('pagehide', this.onPageHide);
+    this.feeds?.closeAll();
+    if (this.map.isDrawing) this.cancelDrawing();
+  }
+
+  stop(): void {
+    window.removeEventListener('pagehide', this.onPageHide);
+    this.feeds?.closeAll(true);
+    this.places.stop();
+    this.fovLoading?.abort();
+    if (this.radiusTimer !== null) clearTimeout(this.radiusTimer);
+    this.map.stop();
+  }
+
+  applyUpdate(update: LiveUpdate): void {
+    const { cameras } = this.options.store;
+    const ids = update.full ? cameras.keys() : update.cameraIds;
+    for (const id of ids) {
+      const camera = cameras.get(id);
+      if (!camera) continue;
+      this.map.setCameraState(id, camera.state);
+      this.results.setState(id, camera.state);
+    }
+  }
+
+  private feedFields(): HTMLElement {
+    return el(
+      'fieldset',
+      { class: 'incident-fields' },
+      el('legend', { class: 'visually-hidden' }, 'Incident (required to open a feed)'),
+      el(
+        'div',
+        { class: 'field' },
+        el('label', { class: 'field-label', for: 'incident-ref' }, 'Incident reference'),
+        this.incidentRef,
+      ),
+      el(
+        'div',
+        { class: 'field reason-field' },
+        el('label', { class: 'field-label', for: 'incident-reason' }, 'Reason'),
+        this.reason,
+      ),
+    );
+  }
+
+  private async loadFieldsOfView(): Promise<void> {
+    this.fovLoading?.abort();
+    const controller = new AbortController();
+    this.fovLoading = controller;
+    try {
+      const collection = await this.options.api.fieldsOfView(controller.signal);
+      this.fovLoadedAtMs = Date.now();
+      this.map.setFieldsOfView(collection);
+      // The socket may know newer states than the query did.
+      this.applyUpdate({ full: true, cameraIds: new Set(), siteIds: new Set() });
+    } catch (error) {
+      if (controller.signal.aborted || error instanceof UnauthorizedError) return;
+      setText(this.error, `Could not load the cameras' fields of view: ${(error as Error).message}`);
+    } finally {
+      if (this.fovLoading === controller) this.fovLoading = null;
+    }
+  }
+
+  private pickPlace(place: Place): void {
+    this.setTarget({ kind: 'point', lat: place.lat, lon: place.lon, name: place.name }, true);
+  }
+
+  private setTarget(target: Target, recentre: boolean): void {
+    if (this.map.isDrawing) this.cancelDrawing();
+    this.target = target;
+    if (target.kind === 'point')
+      this.map.setTarget({ lat: target.lat, lon: target.lon, radiusM: this.radiusM }, recentre);
+    else this.map.setPolygon(target.polygon);
+    void this.search();
+  }
+
+  private clearTarget(): void {
+    if (this.map.isDrawing) this.cancelDrawing();
+    this.target = null;
+    this.searchSeq++;
+    this.map.setTarget(null, false);
+    this.map.setResults([]);
+    this.results.clear();
+    this.setHint();
+  }
+
+  private async search(): Promise<void> {
+    const target = this.target;
+    if (target === null) return;
+    const seq = ++this.searchSeq;
+    const label =
+      target.kind === 'point' ? `within ${this.radiusM} m of ${target.name}` : 'inside the drawn area';
+    const query: IncidentQuery =
+      target.kind === 'point'
+        ? { point: { lat: target.lat, lon: target.lon }, radiusM: this.radiusM }
+        : { polygon: target.polygon };
+    this.results.setSearching(label);
+    try {
+      const result = await this.options.api.search(query);
+      if (seq !== this.searchSeq) return;
+      this.results.render(result, label, this.feeds?.openCameraIds ?? new Set());
+      this.map.setResults(result.cameras);
+    } catch (error) {
+      if (seq !== this.searchSeq || error instanceof UnauthorizedError) return;
+      this.results.setError(`Search failed: ${(error as Error).message}`);
+      this.map.setResults([]);
+    }
+  }
+
+  private highlight(cameraId: string | null, pan: boolean, fromMap: boolean): void {
+    this.map.highlight(cameraId, pan);
+    this.results.setHighlighted(cameraId, fromMap);
+  }
+
+  private openFeed(camera: IncidentCamera): void {
+    if (!this.feeds) return;
+    for (const input of [this.incidentRef, this.reason]) {
+      if (input.checkValidity()) continue;
+      input.setAttribute('aria-invalid', 'true');
+      const what = input === this.incidentRef ? 'an incident reference' : 'a reason';
+      const rule =
+        input === this.incidentRef
+          ? ' (3 to 64 letters, digits or / . _ : -, starting with a letter or digit)'
+          : ' (at least 3 characters)';
+      setText(this.error, `Enter ${what}${rule} before opening a feed.`);
+      input.focus();
+      return;
+    }
+    setText(this.error, '');
+    void this.feeds.open({
+      cameraId: camera.cameraId,
+      cameraName: camera.name,
+      incidentRef: this.incidentRef.value.trim(),
+      reason: this.reason.value.trim(),
+    });
+  }
+
+  private get radiusM(): number {
+    return Number(this.radius.value);
+  }
+
+  private onRadius(): void {
+    this.updateRadiusLabel();
+    if (this.target?.kind !== 'point') return;
+    const { lat, lon } = this.target;
+    this.map.setTarget({ lat, lon, radiusM: this.radiusM }, false);
+    if (this.radiusTimer !== null) clearTimeout(this.radiusTimer);
+    this.radiusTimer = setTimeout(() => {
+      this.radiusTimer = null;
+      void this.search();
+    }, RADIUS_DEBOUNCE_MS);
+  }
+
+  private updateRadiusLabel(): void {
+    setText(this.radiusValue, `${this.radiusM} m`);
+    this.radius.setAttribute('aria-valuetext', `${this.radiusM} metres`);
+  }
+
+  private toggleDrawing(): void {
+    if (this.map.isDrawing) {
+      this.cancelDrawing();
+      return;
+    }
+    this.map.startDrawing();
+    this.drawButton.setAttribute('aria-pressed', 'true');
+    setText(this.drawButton, 'Cancel drawing');
+    this.finishButton.hidden = false;
+  }
+
+  private onDrawProgress(vertices: number): void {
+    this.finishButton.disabled = vertices < 3;
+    setText(
+      this.hint,
+      `Drawing an area: ${vertices} corner${vertices === 1 ? '' : 's'}. Click the map to add corners; double-click or Finish area to close it (3 corners at least).`,
+    );
+  }
+
+  private finishDrawing(): void {
+    const polygon = this.map.finishDrawing();
+    this.resetDrawButtons();
+    if (polygon === null) {
+      setText(this.hint, 'An area needs at least 3 corners.');
+      return;
+    }
+    this.setHint();
+    this.setTarget({ kind: 'polygon', polygon }, false);
+  }
+
+  private cancelDrawing(): void {
+    this.map.cancelDrawing();
+    this.resetDrawButtons();
+    this.setHint();
+  }
+
+  private resetDrawButtons(): void {
+    this.drawButton.setAttribute('aria-pressed', 'false');
+    setText(this.drawButton, 'Draw area');
+    this.finishButton.hidden = true;
+    this.finishButton.disabled = true;
+  }
+
+  private setHint(): void {
+    setText(
+      this.hint,
+      'Find a place or click the map to set the incident point, or draw an area. Cones show where cameras look.',
+    );
+  }
+}
+
+function formatPoint(lat: number, lon: number): string {
+  return `${lat.toFixed(5)}, ${lon.toFixed(5)}`;
+}
