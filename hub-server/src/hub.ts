@@ -249,6 +249,7 @@ export class Hub {
       log: log.child({ part: 'compliance' }),
       now: this.options.now ?? Date.now,
       onChange: (changes) => live.publishCompliance(changes),
+      verifyAudit: () => audit.verify(),
     });
     this.compliance.start();
 

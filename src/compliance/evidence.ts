@@ -26,6 +26,17 @@ export interface Evidence {
   activeEvents?: { type: CameraEventType; sinceMs: number }[];
   /** Age of the oldest recording available, days. */
   retentionDays?: number;
+  /**
+   * Live feed views of the camera in the period from the hub's audit log: how many, how many with
+   * user, purpose and incident reference, and whether the log's hash chain verified.
+   */
+  access?: {
+    views: number;
+    complete: number;
+    chainIntact: boolean;
+    chainCheckedAtMs: number;
+    chainMessage: string;
+  };
   /** Hub records of the scheme's paperwork. */
   records?: { lastReviewAtMs?: number; dpiaAtMs?: number; certificateIssuedAtMs?: number };
 }

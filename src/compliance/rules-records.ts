@@ -73,8 +73,32 @@ export const evaluateReview: KindEvaluator<'review'> = (rule, evidence, nowMs) =
   return { status: combineChecks(statuses), reason: notes.join('; '), values, thresholds };
 };
 
-export const evaluateAccessAudit: KindEvaluator<'access-audit'> = (rule) =>
-  notEvaluable(
-    'the hub audit log of feed views and exports does not exist yet, so access records cannot be checked',
-    { minLoggedShare: rule.params.minLoggedShare },
-  );
+export const evaluateAccessAudit: KindEvaluator<'access-audit'> = (rule, evidence) => {
+  const thresholds = { minLoggedShare: rule.params.minLoggedShare };
+  const access = evidence.access;
+  if (!access) return notEvaluable('the hub audit log was not read for this evaluation', thresholds);
+  const values = {
+    views: access.views,
+    loggedComplete: access.complete,
+    chainIntact: access.chainIntact,
+    chainCheckedAt: new Date(access.chainCheckedAtMs).toISOString(),
+  };
+  if (!access.chainIntact)
+    return {
+      status: 'fail',
+      reason: `the audit log fails verification, so its access records cannot be relied on: ${access.chainMessage}`,
+      values,
+      thresholds,
+    };
+  const share = access.views === 0 ? 1 : access.complete / access.views;
+  const ok = share >= rule.params.minLoggedShare;
+  return {
+    status: ok ? 'pass' : 'fail',
+    reason:
+      access.views === 0
+        ? 'no live feed views in the period; the hub logs every view, and its audit log verified'
+        : `${access.complete} of ${access.views} feed views in the period logged with user, purpose and incident reference; audit log verified`,
+    values: { ...values, loggedShare: Math.round(share * 10_000) / 10_000 },
+    thresholds,
+  };
+};

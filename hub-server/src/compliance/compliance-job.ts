@@ -25,7 +25,12 @@ export interface ComplianceJobOptions {
   log: Logger;
   now: () => number;
   onChange: (changes: ComplianceChange[]) => void;
+  /** Verifies the audit log's hash chain (for the access-audit rule); run at most every VERIFY_EVERY_MS. */
+  verifyAudit?: () => Promise<{ ok: boolean; message: string }>;
 }
+
+/** Walking the whole audit chain is not free: once every 15 minutes is enough for a monthly rule. */
+const VERIFY_EVERY_MS = 15 * 60_000;
 
 /** Most specific assignment wins: camera, then site, then council, then the hub default. */
 function assignmentFor(
@@ -80,6 +85,22 @@ export class ComplianceJob {
     await this.running;
   }
 
+  private chain: { ok: boolean; message: string; atMs: number } | null = null;
+
+  private async auditChain(nowMs: number): Promise<{ ok: boolean; message: string; atMs: number } | null> {
+    const verify = this.options.verifyAudit;
+    if (!verify) return null;
+    if (!this.chain || nowMs - this.chain.atMs >= VERIFY_EVERY_MS || !this.chain.ok) {
+      try {
+        this.chain = { ...(await verify()), atMs: nowMs };
+      } catch (error) {
+        this.options.log.error({ err: error }, 'audit log verification could not run');
+        return null;
+      }
+    }
+    return this.chain;
+  }
+
   /** One evaluation cycle; returns the status changes (also given to onChange). */
   async runOnce(): Promise<ComplianceChange[]> {
     const { repository, uptime, packs, now } = this.options;
@@ -95,6 +116,8 @@ export class ComplianceJob {
       month.toMs,
       nowMs,
     );
+    const views = await repository.feedViews(month.fromMs, month.toMs);
+    const chain = await this.auditChain(nowMs);
     const rows: { cameraId: string; result: PackResult; changed: boolean }[] = [];
     const changes: ComplianceChange[] = [];
     for (const camera of facts) {
@@ -112,6 +135,16 @@ export class ComplianceJob {
         {
           ...camera.evidence,
           period: { fromMs: month.fromMs, toMs: month.toMs, durations: durations.get(camera.id) },
+          ...(chain
+            ? {
+                access: {
+                  ...(views.get(camera.id) ?? { views: 0, complete: 0 }),
+                  chainIntact: chain.ok,
+                  chainCheckedAtMs: chain.atMs,
+                  chainMessage: chain.message,
+                },
+              }
+            : {}),
         },
         nowMs,
         assignment.overrides,

@@ -251,6 +251,18 @@ export class ComplianceRepository {
   }
 
   /** Latest status of each camera, without the results: for fleet summaries. */
+  /** Live feed views per camera in [fromMs, toMs) from the audit log, and how many are fully recorded. */
+  async feedViews(fromMs: number, toMs: number): Promise<Map<string, { views: number; complete: number }>> {
+    const result = await this.pool.query<{ camera_id: string; views: number; complete: number }>(
+      `SELECT substr(subject, 8) AS camera_id, count(*)::int AS views,
+         count(*) FILTER (WHERE actor <> '' AND coalesce(incident_ref, '') <> '' AND coalesce(reason, '') <> '')::int AS complete
+       FROM audit_log WHERE kind = 'feed.start' AND subject LIKE 'camera:%' AND at >= $1 AND at < $2
+       GROUP BY subject`,
+      [new Date(fromMs), new Date(toMs)],
+    );
+    return new Map(result.rows.map((r) => [r.camera_id, { views: r.views, complete: r.complete }]));
+  }
+
   async summaries(cameraIds: readonly string[], scope: Scope): Promise<StatusSummaryRow[]> {
     if (cameraIds.length === 0) return [];
     const result = await this.pool.query<{

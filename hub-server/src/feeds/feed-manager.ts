@@ -219,7 +219,13 @@ export class FeedManager {
     }
     // Idleness counts from when the viewer has the URL, not from when the camera was first asked.
     session.lastAccessMs = this.options.now();
-    await this.options.events.started({ ...view, status: upstream.status });
+    try {
+      // No feed without its audit entry: if it cannot be written, the session does not open.
+      await this.options.events.started({ ...view, status: upstream.status });
+    } catch (error) {
+      await this.close(id, 'failed');
+      throw error;
+    }
     return { ...view, status: upstream.status };
   }
 

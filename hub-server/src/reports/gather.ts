@@ -1,11 +1,12 @@
 import type pg from 'pg';
 import type { RulePackRegistry } from '../../../src/compliance/load-packs.ts';
 import { availability, observedShare } from '../../../src/uptime/durations.ts';
+import { verifyAuditChain } from '../audit/audit-log.ts';
 import type { ComplianceRepository } from '../compliance/compliance-repository.ts';
 import type { MaintenanceRepository } from '../repositories/maintenance-repository.ts';
 import type { UptimeRepository } from '../repositories/uptime-repository.ts';
 import { reportCompliance } from './compliance-input.ts';
-import type { ClockSample, CouncilReportData } from './report-data.ts';
+import type { ClockSample, CouncilReportData, ReportFeedAccess } from './report-data.ts';
 
 export interface GatherDeps {
   pool: pg.Pool;
@@ -96,6 +97,43 @@ export async function gatherCouncilReport(
       };
     }),
     maintenance: windows,
-    feedAccess: null,
+    feedAccess: await feedAccess(deps.pool, councilId, period),
+  };
+}
+
+/** Feed sessions on the council's cameras that started in the period, each with how it ended. */
+async function feedAccess(
+  pool: pg.Pool,
+  councilId: string,
+  period: { fromMs: number; toMs: number },
+): Promise<ReportFeedAccess> {
+  const rows = await pool.query<{
+    subject: string;
+    actor: string;
+    incident_ref: string | null;
+    reason: string | null;
+    at: Date;
+    ended_at: Date | null;
+    why: string | null;
+  }>(
+    `SELECT s.subject, s.actor, s.incident_ref, s.reason, s.at, e.at AS ended_at, e.detail ->> 'why' AS why
+     FROM audit_log s
+     LEFT JOIN audit_log e ON e.kind = 'feed.end' AND e.detail ->> 'session' = s.detail ->> 'session'
+     WHERE s.kind = 'feed.start' AND s.council_id = $1 AND s.at >= $2 AND s.at < $3
+     ORDER BY s.at, s.seq`,
+    [councilId, new Date(period.fromMs), new Date(period.toMs)],
+  );
+  const chain = await verifyAuditChain(pool);
+  return {
+    sessions: rows.rows.map((r) => ({
+      cameraId: r.subject.replace(/^camera:/, ''),
+      user: r.actor,
+      incidentRef: r.incident_ref ?? '',
+      reason: r.reason ?? '',
+      startedAt: r.at.toISOString(),
+      endedAt: r.ended_at ? r.ended_at.toISOString() : null,
+      endReason: r.why,
+    })),
+    chain: { ok: chain.ok, message: chain.message },
   };
 }

@@ -31,7 +31,7 @@ const STATUS_LABEL: Record<CameraComplianceStatus, string> = {
   no_code_assigned: 'no code assigned',
 };
 
-export const FEED_ACCESS_PLACEHOLDER = 'Feed-access log: not yet recorded by this hub.';
+export const FEED_ACCESS_NONE = 'No live feeds of these cameras were pulled through the hub in this period.';
 
 const byId = (a: ReportCamera, b: ReportCamera) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
@@ -295,8 +295,52 @@ function maintenanceSection(doc: Pdf, data: CouncilReportData, period: CheckedPe
 }
 
 function feedAccessSection(doc: Pdf, data: CouncilReportData): void {
-  heading(doc, 'Feed-access summary');
-  if (data.feedAccess === null) doc.font(FONT).fontSize(9.5).text(FEED_ACCESS_PLACEHOLDER);
+  heading(
+    doc,
+    'Feed-access summary',
+    'Live feeds of these cameras pulled through the hub in the period, from its append-only audit log. ' +
+      'Every session records the user, the incident reference and the reason.',
+  );
+  const { sessions, chain } = data.feedAccess;
+  doc
+    .font(FONT_BOLD)
+    .fontSize(9.5)
+    .fillColor(chain.ok ? INK : '#b00020')
+    .text(
+      chain.ok
+        ? `Audit log verified: ${pdfText(chain.message, 200)}`
+        : `AUDIT LOG FAILS VERIFICATION: ${pdfText(chain.message, 300)}`,
+    )
+    .fillColor(INK)
+    .moveDown(0.4);
+  if (sessions.length === 0) {
+    doc.font(FONT).fontSize(9).text(FEED_ACCESS_NONE);
+    return;
+  }
+  doc
+    .font(FONT)
+    .fontSize(9)
+    .text(`${sessions.length} feed session${sessions.length === 1 ? '' : 's'} in the period.`);
+  drawTable(doc, {
+    columns: [
+      { header: 'Camera', width: 75 },
+      { header: 'Started', width: 60 },
+      { header: 'Ended', width: 70 },
+      { header: 'User', width: 50 },
+      { header: 'Incident ref', width: 95 },
+      { header: 'Reason', width: 165 },
+    ],
+    rows: sessions.map((f) => ({
+      cells: [
+        pdfText(f.cameraId, 60),
+        londonTime(f.startedAt),
+        f.endedAt ? `${londonTime(f.endedAt)}${f.endReason ? ` (${f.endReason})` : ''}` : 'open',
+        pdfText(f.user, 60),
+        pdfText(f.incidentRef, 64),
+        pdfText(f.reason, 300),
+      ],
+    })),
+  });
 }
 
 /** Page numbers and the report's identity on every page, so a printed page stays attributable. */

@@ -64,8 +64,25 @@ export interface CouncilReportData {
   /** Every camera of the council that existed during the period (camera-scoped windows must name one). */
   cameras: ReportCamera[];
   maintenance: ReportMaintenanceWindow[];
-  /** Feed sessions are not yet in the audit log; the type widens when they are. */
-  feedAccess: null;
+  /** Live feed sessions of the council's cameras in the period, from the audit log, and its verification. */
+  feedAccess: ReportFeedAccess;
+}
+
+export interface ReportFeedSession {
+  cameraId: string;
+  user: string;
+  incidentRef: string;
+  reason: string;
+  startedAt: string;
+  endedAt: string | null;
+  /** closed, idle, expired or shutdown; null while it runs. */
+  endReason: string | null;
+}
+
+export interface ReportFeedAccess {
+  sessions: ReportFeedSession[];
+  /** The audit log's hash chain, verified when the report was made. */
+  chain: { ok: boolean; message: string };
 }
 
 export class ReportDataError extends Error {

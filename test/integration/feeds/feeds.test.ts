@@ -6,6 +6,7 @@ import { FeedUrlSigner } from '../../../hub-server/src/feeds/signed-url.ts';
 import type { CameraDetail } from '../../../src/schemas/api.ts';
 import type { FeedSessionView } from '../../../src/schemas/feed-api.ts';
 import { type HubHarness, startHub } from '../../support/hub-harness.ts';
+import { pdfPages } from '../../support/pdf-text.ts';
 import { uniqueId } from '../../support/services.ts';
 import { SiteHarness } from '../../support/site-harness.ts';
 
@@ -212,5 +213,18 @@ describe('live feeds: RTSP pulled by the hub, remuxed to HLS, limited, audited',
     ]);
     // No camera password in any log line the hub wrote.
     for (const id of cams) expect(h.logs.join('\n')).not.toContain(SiteHarness.password(id));
+  });
+
+  it('lists the sessions in the council evidence pack, with the access-audit rule evaluated', async () => {
+    const response = await fetch(`${h.hub.url}/api/reports/councils/${council}/evidence.pdf`, {
+      headers: { authorization: `Bearer ${await h.login('aud')}` },
+    });
+    expect(response.status).toBe(200);
+    const text = (await pdfPages(Buffer.from(await response.arrayBuffer()))).join('\n');
+    expect(text).toContain('Feed-access summary');
+    expect(text).toContain('Audit log verified');
+    expect(text).toMatch(/[23] feed sessions in the period/);
+    const section = text.slice(text.lastIndexOf('Feed-access summary'));
+    expect(section, section).toContain('INC-2026-1124-042');
   });
 });

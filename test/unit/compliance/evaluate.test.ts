@@ -29,17 +29,15 @@ describe('overallStatus: fail > not_evaluable > warn > pass', () => {
 });
 
 describe('evaluatePack', () => {
-  it('police-evidential on good evidence: every rule passes but access audit, so not evaluable overall', () => {
+  it('police-evidential on good evidence: every rule passes', () => {
     const result = evaluatePack(evidential, goodEvidence(), NOW_MS, assignment);
-    expect(result.results.filter((r) => r.status !== 'pass')).toEqual([
-      expect.objectContaining({ ruleId: 'access-audit', status: 'not_evaluable' }),
-    ]);
+    expect(result.results.filter((r) => r.status !== 'pass')).toEqual([]);
     expect(result).toMatchObject({
       code: 'police-evidential',
       version: 1,
       ref: 'police-evidential@1',
-      status: 'not_evaluable',
-      counts: { pass: 13, warn: 0, fail: 0, not_evaluable: 1 },
+      status: 'pass',
+      counts: { pass: 14, warn: 0, fail: 0, not_evaluable: 0 },
       evaluatedAtMs: NOW_MS,
       overrides: assignment,
     });

@@ -71,6 +71,7 @@ export function goodEvidence(): Evidence {
     })),
     activeEvents: [],
     retentionDays: 31,
+    access: { views: 2, complete: 2, chainIntact: true, chainCheckedAtMs: NOW_MS, chainMessage: 'ok' },
     records: {
       lastReviewAtMs: NOW_MS - 100 * DAY_MS,
       dpiaAtMs: NOW_MS - 200 * DAY_MS,

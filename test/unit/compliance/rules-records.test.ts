@@ -129,11 +129,53 @@ const rows: Row[] = [
   },
 
   {
-    name: 'access audit is never evaluable yet',
+    name: 'access audit without the audit log read is not evaluable',
     rule: ruleOf('access-audit'),
-    evidence: withEvidence(() => {}),
+    evidence: withEvidence((e) => delete e.access),
     status: 'not_evaluable',
-    reason: /audit log .* does not exist yet/,
+    reason: /audit log was not read/,
+  },
+  {
+    name: 'access audit with every view fully logged passes',
+    rule: ruleOf('access-audit'),
+    evidence: withEvidence((e) => {
+      e.access = { views: 3, complete: 3, chainIntact: true, chainCheckedAtMs: NOW_MS, chainMessage: 'ok' };
+    }),
+    status: 'pass',
+    reason: /^3 of 3 feed views .* logged with user, purpose and incident reference; audit log verified$/,
+  },
+  {
+    name: 'access audit with no views passes on a verified log',
+    rule: ruleOf('access-audit'),
+    evidence: withEvidence((e) => {
+      e.access = { views: 0, complete: 0, chainIntact: true, chainCheckedAtMs: NOW_MS, chainMessage: 'ok' };
+    }),
+    status: 'pass',
+    reason: /no live feed views/,
+  },
+  {
+    name: 'access audit with a view missing its incident reference fails',
+    rule: ruleOf('access-audit'),
+    evidence: withEvidence((e) => {
+      e.access = { views: 3, complete: 2, chainIntact: true, chainCheckedAtMs: NOW_MS, chainMessage: 'ok' };
+    }),
+    status: 'fail',
+    reason: /^2 of 3 feed views/,
+  },
+  {
+    name: 'access audit on a log that fails verification fails',
+    rule: ruleOf('access-audit'),
+    evidence: withEvidence((e) => {
+      e.access = {
+        views: 1,
+        complete: 1,
+        chainIntact: false,
+        chainCheckedAtMs: NOW_MS,
+        chainMessage: 'entry 7 was altered',
+      };
+    }),
+    status: 'fail',
+    reason: /fails verification.*entry 7 was altered/,
   },
 ];
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { councilEvidencePdf, FEED_ACCESS_PLACEHOLDER } from '../../../hub-server/src/reports/pdf.ts';
+import { councilEvidencePdf, FEED_ACCESS_NONE } from '../../../hub-server/src/reports/pdf.ts';
 import {
   councilReport,
   HOSTILE_CAMERA_ID,
@@ -82,8 +82,14 @@ describe('councilEvidencePdf for a 60-camera council', () => {
     expect(text).toContain('8.000 (4x)');
   });
 
-  it('says the feed-access log is not recorded yet', () => {
-    expect(pages.at(-1)).toContain(FEED_ACCESS_PLACEHOLDER);
+  it('lists the feed sessions with their incident references, and the audit log verification', () => {
+    const last = pages.at(-1) ?? '';
+    expect(last).toContain('Feed-access summary');
+    expect(last).toContain('Audit log verified');
+    expect(last).toContain('2 feed sessions in the period.');
+    expect(last).toContain('INC-2025-0042');
+    expect(last).toContain('INC-2026-0042');
+    expect(last).toContain('(closed)');
   });
 });
 
@@ -100,12 +106,18 @@ describe('councilEvidencePdf for a small council', () => {
 
 describe('councilEvidencePdf for a council with no cameras yet', () => {
   it('still builds every section, with empty tables', async () => {
-    const empty = { ...councilReport(SOUTH), cameras: [], maintenance: [] };
+    const empty = {
+      ...councilReport(SOUTH),
+      cameras: [],
+      maintenance: [],
+      feedAccess: { sessions: [], chain: { ok: false, message: 'entry 3 was altered' } },
+    };
     const pages = await pdfPages(await councilEvidencePdf(empty));
     const text = pages.join('\n');
     expect(text).toContain('Fleet availability');
     expect(text).toContain('n/a');
     expect(text).toContain('No maintenance windows were declared for this period.');
-    expect(pages.at(-1)).toContain(FEED_ACCESS_PLACEHOLDER);
+    expect(pages.at(-1)).toContain(FEED_ACCESS_NONE);
+    expect(pages.at(-1)).toContain('AUDIT LOG FAILS VERIFICATION: entry 3 was altered');
   });
 });
