@@ -62,6 +62,8 @@ export class FeedGrid {
       );
       return;
     }
+    // An earlier refusal for the same camera gives way to the new attempt.
+    for (const tile of this.tiles.filter((t) => t.cameraId === request.cameraId)) this.remove(tile);
     // Messages of refused or ended feeds make room for a new one, oldest first.
     while (this.tiles.length >= MAX_FEEDS) {
       const stale = this.tiles.find((t) => !t.active);

@@ -66,6 +66,7 @@ describe('control-room view in Chromium: incident search and live feeds', () => 
   const away = `${siteId}-away`;
   const cams = [front, side, away];
   const username = uniqueId('cr');
+  const officer = uniqueId('officer');
   const password = 'Correct-Horse-7';
   // Two cameras look at the town centre, a third stands near it looking away.
   const layout: Record<string, { north: number; east: number; bearingDeg: number; rangeM: number }> = {
@@ -84,6 +85,7 @@ describe('control-room view in Chromium: incident search and live feeds', () => 
       { feedCredentials: (camera) => ({ username: 'admin', password: SiteHarness.password(camera.id) }) },
     );
     await h.createUser(username, 'controlroom', [], password);
+    await h.createUser(officer, 'council', [council], password);
     site = new SiteHarness({
       siteId,
       councilId: council,
@@ -172,7 +174,7 @@ describe('control-room view in Chromium: incident search and live feeds', () => 
     }
   });
 
-  it('sets the incident point with a click on the map', async () => {
+  it('sets the incident point with a click on the map, and an area by drawing', async () => {
     const box = await page.locator('#incident-map').boundingBox();
     if (!box) throw new Error('incident map not rendered');
     // The map is centred on the town: click a little west of it, clear of the markers.
@@ -181,6 +183,22 @@ describe('control-room view in Chromium: incident search and live feeds', () => 
       .poll(() => page.textContent('#incident-summary'))
       .toMatch(/^3 cameras within 200 m of 50\.11\d{3}, -5\.53\d{3}/);
     await expect.poll(() => page.locator('tr.incident-row').count()).toBe(3);
+    // An area drawn around the cameras: three clicks, then Finish.
+    await page.click('#draw-area');
+    expect(await page.getAttribute('#draw-area', 'aria-pressed')).toBe('true');
+    const cx = box.x + box.width / 2;
+    const cy = box.y + box.height / 2;
+    for (const [dx, dy] of [
+      [0, -160],
+      [170, 130],
+      [-170, 130],
+    ] as const)
+      await page.mouse.click(cx + dx, cy + dy);
+    await page.click('#finish-area');
+    await expect
+      .poll(() => page.textContent('#incident-summary'))
+      .toMatch(/^3 cameras inside the drawn area/);
+    expect(await page.locator('#incident-map path.incident-area').count()).toBe(1);
     // Back to the town centre, this time with Enter in the place box (the first match is taken).
     await page.fill('#place-input', TOWN.name);
     await page.press('#place-input', 'Enter');
@@ -294,6 +312,56 @@ describe('control-room view in Chromium: incident search and live feeds', () => 
         )
       ).rows.map((r) => r.why);
     await expect.poll(endings).toEqual(['closed', 'closed']);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('falls back to refreshed snapshots where the browser cannot play the stream', async () => {
+    // A second tab whose browser has neither Media Source Extensions nor native HLS.
+    const noVideo = await browser!.context.newPage();
+    try {
+      await noVideo.addInitScript(() => {
+        Object.defineProperty(window, 'MediaSource', { value: undefined });
+        Object.defineProperty(window, 'ManagedMediaSource', { value: undefined });
+        HTMLMediaElement.prototype.canPlayType = () => '';
+      });
+      noVideo.on('pageerror', (error) => pageErrors.push(error.message));
+      await loginAndOpenDashboard(noVideo, h!.hub.url, username, password);
+      await noVideo.fill('#place-input', TOWN.name);
+      await noVideo.press('#place-input', 'Enter');
+      await noVideo.locator(`${rowSelector(front)} button.open-feed`).waitFor({ state: 'visible' });
+      await noVideo.fill('#incident-ref', INCIDENT_REF);
+      await noVideo.fill('#incident-reason', REASON);
+      await noVideo.click(`${rowSelector(front)} button.open-feed`);
+      const tile = noVideo.locator(`${tileSelector(front)}[data-phase="snapshot"]`);
+      await tile.waitFor({ state: 'visible', timeout: 20_000 });
+      expect(await tile.locator('.feed-message').textContent()).toContain('cannot play live video');
+      // A real JPEG of the stream, fetched again every few seconds.
+      const snapshot = tile.locator('img.feed-snapshot');
+      await expect
+        .poll(() => snapshot.evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 15_000 })
+        .toBe(320);
+      const firstSrc = await snapshot.getAttribute('src');
+      await expect.poll(() => snapshot.getAttribute('src'), { timeout: 10_000 }).not.toBe(firstSrc);
+      await tile.locator('button.feed-close').click();
+      await expect
+        .poll(() => h!.hub.feedManager.list().filter((s) => s.incidentRef === INCIDENT_REF).length)
+        .toBe(0);
+    } finally {
+      await noVideo.close();
+    }
+  }, 60_000);
+
+  it('lets a council officer search but not open feeds', async () => {
+    await page.click('#logout');
+    await loginAndOpenDashboard(page, h!.hub.url, officer, password);
+    await page.click('#view-incident-tab');
+    await page.locator('#view-incident').waitFor({ state: 'visible' });
+    await page.fill('#place-input', TOWN.name);
+    await page.press('#place-input', 'Enter');
+    await expect.poll(() => page.locator('tr.incident-row').count()).toBe(3);
+    expect(await page.locator('button.open-feed').count()).toBe(0);
+    expect(await page.locator('#incident-ref').count()).toBe(0);
+    expect(await page.locator('#feed-grid').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
 });
