@@ -37,15 +37,12 @@ export type GeoPolygon = Static<typeof GeoPolygon>;
 export const IncidentSearch = Type.Object(
   {
     point: Type.Optional(LatLon),
-    radiusM: Type.Number({
-      minimum: 1,
-      maximum: 5000,
-      default: 200,
-      description: 'With point: search radius',
-    }),
+    radiusM: Type.Optional(
+      Type.Number({ minimum: 1, maximum: 5000, default: 200, description: 'With point: search radius (m)' }),
+    ),
     polygon: Type.Optional(GeoPolygon),
     states: Type.Optional(Type.Array(CameraState, { minItems: 1, maxItems: 5, uniqueItems: true })),
-    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
   },
   { ...closed, description: 'Either a point (and radius) or a polygon' },
 );

@@ -49,8 +49,8 @@ export interface FeedUser {
 export type FeedEndReason = 'closed' | 'idle' | 'expired' | 'failed' | 'shutdown';
 
 export interface FeedEvents {
-  started(session: FeedSessionView): Promise<void> | void;
-  ended(session: FeedSessionView, reason: FeedEndReason): Promise<void> | void;
+  started(session: FeedSessionView, role: string): Promise<void> | void;
+  ended(session: FeedSessionView, reason: FeedEndReason, role: string): Promise<void> | void;
 }
 
 export class FeedError extends Error {
@@ -81,6 +81,7 @@ interface Upstream {
 
 interface Session {
   view: FeedSessionView;
+  role: string;
   expiresAtMs: number;
   lastAccessMs: number;
   upstream: Upstream;
@@ -208,7 +209,7 @@ export class FeedManager {
       snapshotUrl: `${prefix}snapshot.jpg`,
       status: upstream.status,
     };
-    const session: Session = { view, expiresAtMs, lastAccessMs: nowMs, upstream };
+    const session: Session = { view, role: user.role, expiresAtMs, lastAccessMs: nowMs, upstream };
     this.sessions.set(id, session);
     upstream.sessions.add(id);
     try {
@@ -221,7 +222,7 @@ export class FeedManager {
     session.lastAccessMs = this.options.now();
     try {
       // No feed without its audit entry: if it cannot be written, the session does not open.
-      await this.options.events.started({ ...view, status: upstream.status });
+      await this.options.events.started({ ...view, status: upstream.status }, user.role);
     } catch (error) {
       await this.close(id, 'failed');
       throw error;
@@ -286,7 +287,7 @@ export class FeedManager {
     upstream.sessions.delete(sessionId);
     const ended = { ...session.view, status: upstream.status };
     if (upstream.sessions.size === 0) await this.stopUpstream(upstream);
-    if (reason !== 'failed') await this.options.events.ended(ended, reason);
+    if (reason !== 'failed') await this.options.events.ended(ended, reason, session.role);
     return ended;
   }
 

@@ -71,7 +71,7 @@ export class GeometryRepository {
            AND (ST_DWithin(c.location::geography, t.pt::geography, $6) OR ST_DWithin(c.fov::geography, t.pt::geography, $6))
            AND ${FILTERS}
          LIMIT $1`,
-        [CANDIDATE_LIMIT, scope, states, query.point.lon, query.point.lat, query.radiusM],
+        [CANDIDATE_LIMIT, scope, states, query.point.lon, query.point.lat, query.radiusM ?? DEFAULT_RADIUS_M],
       );
       rows = result.rows;
     } else {
@@ -120,7 +120,7 @@ export class GeometryRepository {
       azimuthDeg: r.azimuth_deg,
       streamWidthPx: r.stream_width,
     }));
-    return { target, cameras: rankCameras(candidates, query.limit) };
+    return { target, cameras: rankCameras(candidates, query.limit ?? DEFAULT_LIMIT) };
   }
 
   /** Surveyed geometry from a hub operator; inventories from the site no longer overwrite it. */
@@ -169,6 +169,9 @@ export class GeometryRepository {
     };
   }
 }
+
+const DEFAULT_RADIUS_M = 200;
+const DEFAULT_LIMIT = 50;
 
 /** Candidates read before ranking: far more than any page, bounded so a huge polygon cannot run away. */
 const CANDIDATE_LIMIT = 2000;

@@ -195,11 +195,12 @@ describe('live feeds: RTSP pulled by the hub, remuxed to HLS, limited, audited',
     const rows = await h.hub.database.pool.query<{
       kind: string;
       actor: string;
+      role: string;
       incident_ref: string;
       subject: string;
       detail: { session: string; why?: string };
     }>(
-      "SELECT kind, actor, incident_ref, subject, detail FROM audit_log WHERE kind LIKE 'feed.%' ORDER BY seq",
+      "SELECT kind, actor, role, incident_ref, subject, detail FROM audit_log WHERE kind LIKE 'feed.%' ORDER BY seq",
     );
     const of = (session: string) => rows.rows.filter((r) => r.detail.session === session);
     expect(of(first.id).map((r) => [r.kind, r.actor, r.incident_ref, r.subject])).toEqual([
@@ -207,6 +208,7 @@ describe('live feeds: RTSP pulled by the hub, remuxed to HLS, limited, audited',
       ['feed.end', 'cr', 'INC-2026-1124-042', `camera:${cams[0]}`],
     ]);
     expect(of(first.id)[1]?.detail.why).toBe('closed');
+    expect(new Set(rows.rows.map((r) => r.role))).toEqual(new Set(['controlroom']));
     expect(of(second.id).map((r) => [r.kind, r.detail.why ?? null])).toEqual([
       ['feed.start', null],
       ['feed.end', 'idle'],
