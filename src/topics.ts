@@ -103,3 +103,31 @@ export function parseTopic(topic: string): ParsedTopic {
   }
   throw new TopicError(`unknown topic ${JSON.stringify(topic.slice(0, 200))}`);
 }
+
+/** Requests the hub sends to one site; the only filter a site may subscribe to. */
+export function siteRequestFilter(siteId: string): string {
+  return `${TOPIC_ROOT}/site/${checkId('siteId', siteId)}/request/#`;
+}
+
+/** Filter covering every site's requests (what the hub may publish, for broker ACLs). */
+export function allSiteRequestsFilter(): string {
+  return `${TOPIC_ROOT}/site/+/request/#`;
+}
+
+/** True when a site may publish this topic: only under its own `cctv/v1/site/{siteId}/`. */
+export function isOwnSiteTopic(siteId: string, topic: string): boolean {
+  const prefix = `${TOPIC_ROOT}/site/${siteId}/`;
+  return ID.test(siteId) && topic.startsWith(prefix) && topic.length > prefix.length;
+}
+
+/**
+ * True when a subscription filter stays inside the site's own request topics: the levels up to
+ * `request` must be literal (a `+` or `#` there would reach other sites or their data).
+ */
+export function isOwnRequestFilter(siteId: string, filter: string): boolean {
+  if (!ID.test(siteId)) return false;
+  const want = [...TOPIC_ROOT.split('/'), 'site', siteId, 'request'];
+  const got = filter.split('/');
+  if (got.length < want.length) return false;
+  return want.every((level, i) => got[i] === level);
+}

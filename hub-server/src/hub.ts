@@ -7,14 +7,17 @@ import { resolveMediaBinaries } from '../../edge-agent/src/media/binaries.ts';
 import { AlertEngine } from '../../src/alerts/alert-engine.ts';
 import type { HubConfig } from '../../src/config/hub-config.ts';
 import type { Alert } from '../../src/schemas/alert-api.ts';
+import type { Role } from '../../src/schemas/api.ts';
 import type { FeedSessionView } from '../../src/schemas/feed-api.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { EmbeddedBroker, ensurePortFree, listenOrExplain } from './broker/embedded-broker.ts';
+import { HUB_INTERNAL_USERNAME, SiteAuthPolicy } from './broker/site-auth.ts';
 import { ComplianceJob } from './compliance/compliance-job.ts';
 import { ComplianceRepository } from './compliance/compliance-repository.ts';
 import { loadPackDir } from './compliance/pack-store.ts';
 import { Database } from './db/database.ts';
-import { seedDemo } from './demo/seed.ts';
+import { planDemoFleet } from './demo/demo-plan.ts';
+import { seedDemo, seedDemoSiteCredentials } from './demo/seed.ts';
 import { demoCredentials, loadCredentialsFile } from './feeds/credentials.ts';
 import { type CredentialSource, FeedManager } from './feeds/feed-manager.ts';
 import { FeedUrlSigner } from './feeds/signed-url.ts';
@@ -26,6 +29,7 @@ import { Places } from './places/places.ts';
 import { FleetRepository } from './repositories/fleet-repository.ts';
 import { GeometryRepository } from './repositories/geometry-repository.ts';
 import { MaintenanceRepository } from './repositories/maintenance-repository.ts';
+import { SiteCredentialRepository } from './repositories/site-credential-repository.ts';
 import { UptimeRepository } from './repositories/uptime-repository.ts';
 import { UserRepository } from './repositories/user-repository.ts';
 import { FleetState } from './state/fleet-state.ts';
@@ -49,6 +53,10 @@ function readSecret(file: string | null, envValue: string | undefined): string |
 export class Hub {
   private db: Database | null = null;
   private broker: EmbeddedBroker | null = null;
+  private brokerAuth: SiteAuthPolicy | null = null;
+  /** The hub's own password on the embedded broker: generated at each start, never stored. */
+  private readonly internalMqttPassword = randomBytes(32).toString('base64url');
+  private demoPasswords = new Map<string, string>();
   private ingest: MqttIngest | null = null;
   private pipelineInstance: IngestPipeline | null = null;
   private live: LiveHub | null = null;
@@ -70,6 +78,11 @@ export class Hub {
   get mqttUrl(): string {
     if (this.broker) return this.broker.url;
     return this.options.config.mqtt.url ?? '';
+  }
+
+  /** Demo mode: each demo site's MQTT password for this run (for the demo fleet's agents only). */
+  get demoSitePasswords(): ReadonlyMap<string, string> {
+    return this.demoPasswords;
   }
 
   get pipeline(): IngestPipeline {
@@ -99,7 +112,17 @@ export class Hub {
     const packs = loadPackDir(config.compliance.packsDir);
     log.info({ packs: [...packs.keys()] }, 'certification packs loaded');
     if (!config.mqtt.url) {
-      this.broker = new EmbeddedBroker({ host: config.mqtt.host, port: config.mqtt.port, log });
+      this.brokerAuth = new SiteAuthPolicy({
+        mode: config.mqtt.siteAuth,
+        hubPassword: Buffer.from(this.internalMqttPassword),
+        log: log.child({ part: 'broker' }),
+      });
+      this.broker = new EmbeddedBroker({
+        host: config.mqtt.host,
+        port: config.mqtt.port,
+        log,
+        auth: this.brokerAuth,
+      });
       await this.broker.start();
       log.info({ port: this.broker.port }, 'embedded MQTT broker listening');
     }
@@ -122,7 +145,22 @@ export class Hub {
     const audit = new AuditLog(db.pool, this.options.now);
     const alerts = new AlertEngine({ ...config.alerts, groupMin: 2 });
     this.alertEngine = alerts;
-    if (config.demo.enabled) await seedDemo(fleetRepo, users, config.demo.password);
+    const siteCredentials = new SiteCredentialRepository(db.pool);
+    this.brokerAuth?.attachStore(
+      async (siteId) => (await siteCredentials.find(siteId))?.passwordHash ?? null,
+    );
+    if (config.demo.enabled) {
+      await seedDemo(fleetRepo, users, config.demo.password);
+      const demoSites = planDemoFleet({
+        towns: config.demo.towns,
+        maxCamerasPerSite: config.demo.maxCamerasPerSite,
+      });
+      this.demoPasswords = await seedDemoSiteCredentials(
+        siteCredentials,
+        demoSites.map((site) => site.id),
+        new Date(this.options.now?.() ?? Date.now()),
+      );
+    }
     await this.fleet.load(db.pool);
 
     const pipeline = new IngestPipeline(
@@ -154,12 +192,13 @@ export class Hub {
     const feedEvent = (
       kind: 'feed.start' | 'feed.end',
       s: FeedSessionView,
+      role: string,
       detail: Record<string, unknown>,
     ) =>
       audit.append({
         kind,
         actor: s.user,
-        role: null,
+        role: role as Role,
         councilId: s.councilId,
         cameraId: s.cameraId,
         incidentRef: s.incidentRef,
@@ -173,11 +212,11 @@ export class Hub {
       signer: feedSigner,
       credentials,
       events: {
-        started: async (s) => {
-          await feedEvent('feed.start', s, { expiresAt: s.expiresAt });
+        started: async (s, role) => {
+          await feedEvent('feed.start', s, role, { expiresAt: s.expiresAt });
         },
-        ended: async (s, why) => {
-          await feedEvent('feed.end', s, {
+        ended: async (s, why, role) => {
+          await feedEvent('feed.end', s, role, {
             endedAt: new Date(this.options.now?.() ?? Date.now()).toISOString(),
             why,
           });
@@ -212,7 +251,15 @@ export class Hub {
       feedSigner,
       openAlerts: () => alerts.openAlerts(),
       readiness: async () => ({ database: await db.ping(), mqtt: this.ingest?.connected ?? false }),
-      ingestStats: () => pipeline.stats,
+      ingestStats: () => ({ ...pipeline.stats, mqttAuth: this.brokerAuth?.stats ?? null }),
+      mqttCredentials: {
+        repository: siteCredentials,
+        reservedUsernames: config.mqtt.username ? [config.mqtt.username] : [],
+        changed: (siteId) => {
+          const closed = this.broker?.disconnectSite(siteId) ?? 0;
+          if (closed > 0) log.info({ siteId, closed }, 'closed MQTT connections on a replaced credential');
+        },
+      },
       now: this.options.now,
     });
     this.app = app;
@@ -253,12 +300,15 @@ export class Hub {
     });
     this.compliance.start();
 
-    const mqttPassword = readSecret(config.mqtt.passwordFile, env.MQTT_PASSWORD);
+    // On the embedded broker the hub is its own internal user; on an external one, the configured user.
+    const mqttPassword = this.broker
+      ? this.internalMqttPassword
+      : readSecret(config.mqtt.passwordFile, env.MQTT_PASSWORD);
     this.ingest = new MqttIngest(
       {
         url: this.mqttUrl,
         clientId: config.mqtt.clientId,
-        username: config.mqtt.username,
+        username: this.broker ? HUB_INTERNAL_USERNAME : config.mqtt.username,
         password: mqttPassword,
         log: log.child({ part: 'mqtt' }),
       },
@@ -309,6 +359,7 @@ export class Hub {
     this.feeds = null;
     this.app = null;
     this.broker = null;
+    this.brokerAuth = null;
     this.db = null;
   }
 }

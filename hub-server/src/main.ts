@@ -45,6 +45,7 @@ async function main(): Promise<void> {
       mqttUrl: hub.mqttUrl,
       config: config.demo,
       logLevel: config.log.level,
+      sitePasswords: hub.demoSitePasswords,
       log: log.child({ part: 'demo' }),
     });
     await demo.start();

@@ -48,6 +48,11 @@ export const HubConfig = Type.Object(
         passwordFile: Optional(
           Type.String({ description: 'File holding the external broker password (or env MQTT_PASSWORD)' }),
         ),
+        siteAuth: Type.Union([Type.Literal('enforce'), Type.Literal('off')], {
+          default: 'enforce',
+          description:
+            "Embedded broker: 'enforce' admits a site only with its hub-issued credential (user name = site id), lets it publish only under its own topics and subscribe only to its own requests; 'off' admits any client (for tests only). An external broker enforces its own generated configuration (npm run mqtt:mosquitto-config)",
+        }),
         maxPayloadBytes: Type.Integer({
           minimum: 256,
           default: 65_536,

@@ -20,6 +20,8 @@ export const AuditKind = Type.Union([
   Type.Literal('config.compliance.assign'),
   Type.Literal('config.compliance.records'),
   Type.Literal('config.camera.geometry'),
+  Type.Literal('config.site.mqtt-credentials'),
+  Type.Literal('config.site.mqtt-credentials.revoke'),
   Type.Literal('feed.start'),
   Type.Literal('feed.end'),
 ]);

@@ -8,6 +8,7 @@ import { UserRepository } from '../../hub-server/src/repositories/user-repositor
 import { HUB_ENV_ALIASES, HUB_ENV_PREFIX, HubConfig } from '../../src/config/hub-config.ts';
 import { resolveConfig } from '../../src/config/resolve.ts';
 import type { Role } from '../../src/schemas/api.ts';
+import { keepLogLine } from './secret-scan.ts';
 import { type TestServices, testServices } from './services.ts';
 
 export interface HubHarness {
@@ -23,7 +24,12 @@ export interface HubHarness {
 /** Starts a real hub (database, broker, ingest, HTTP, sockets) on free ports. */
 export async function startHub(
   overrides: Record<string, string> = {},
-  options: { now?: () => number; feedCredentials?: CredentialSource } = {},
+  options: {
+    now?: () => number;
+    feedCredentials?: CredentialSource;
+    /** Use the hub's embedded broker even when MQTT_URL points the suite at an external one. */
+    embeddedBroker?: boolean;
+  } = {},
 ): Promise<HubHarness> {
   const services = await testServices();
   const env: Record<string, string> = {
@@ -36,10 +42,12 @@ export async function startHub(
     CCTV_HUB__state__sweepIntervalMs: '500',
     CCTV_HUB__live__batchIntervalMs: '50',
     CCTV_HUB__ingest__flushIntervalMs: '20',
+    // Most tests publish without credentials; the MQTT identity tests turn enforcement on.
+    CCTV_HUB__mqtt__siteAuth: 'off',
     ...overrides,
   };
   if (services.databaseUrl) env.DATABASE_URL = services.databaseUrl;
-  if (services.mqttUrl) env.MQTT_URL = services.mqttUrl;
+  if (services.mqttUrl && !overrides.MQTT_URL && !options.embeddedBroker) env.MQTT_URL = services.mqttUrl;
   const config = resolveConfig(HubConfig, { env, envAliases: HUB_ENV_ALIASES, envPrefix: HUB_ENV_PREFIX });
   const logs: string[] = [];
   // Every log line is kept for assertions (and secret scans); lines at the configured level are also printed.
@@ -47,6 +55,7 @@ export async function startHub(
     { level: 'info' },
     pino.multistream([
       { level: 'info', stream: { write: (line: string) => void logs.push(line) } },
+      { level: 'debug', stream: { write: (line: string) => keepLogLine('hub', line) } },
       { level: config.log.level === 'silent' ? 'fatal' : config.log.level, stream: process.stdout },
     ]),
   );

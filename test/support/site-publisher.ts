@@ -12,6 +12,8 @@ export class SitePublisher {
   constructor(
     readonly siteId: string,
     private readonly mqttUrl: string,
+    /** MQTT credentials, when the broker enforces site identity. */
+    private readonly credentials: { username: string; password: string } | null = null,
   ) {}
 
   async connect(withWill = true): Promise<void> {
@@ -29,6 +31,7 @@ export class SitePublisher {
       protocolVersion: 4,
       keepalive: 5,
       will,
+      ...(this.credentials ?? {}),
     });
   }
 

@@ -1,12 +1,18 @@
 import { createServer, type Server } from 'node:net';
-import { Aedes } from 'aedes';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
+import type { MqttIdentity, SiteAuthPolicy } from './site-auth.ts';
 
 export interface EmbeddedBrokerOptions {
   host: string;
   port: number;
   log: Logger;
+  /** Who may connect, publish and subscribe. */
+  auth: SiteAuthPolicy;
 }
+
+// CONNACK return codes [MQTT-3.2.2-3]: 3 server unavailable, 4 bad user name or password, 5 not authorised.
+const CONNACK_CODE = { noCredentials: 5, unknownUser: 4, badPassword: 4, clientId: 2, notReady: 3 } as const;
 
 export class PortInUseError extends Error {
   readonly code = 'PORT_IN_USE';
@@ -52,6 +58,8 @@ export class EmbeddedBroker {
   private broker: Aedes | null = null;
   private server: Server | null = null;
   private boundPort = 0;
+  /** Identity of each authenticated connection (null when site authentication is off). */
+  private readonly identities = new WeakMap<Client, MqttIdentity | null>();
 
   constructor(private readonly options: EmbeddedBrokerOptions) {}
 
@@ -64,7 +72,42 @@ export class EmbeddedBroker {
   }
 
   async start(): Promise<void> {
-    const broker = await Aedes.createBroker({ id: 'cctv-hub-embedded' });
+    const { auth, log } = this.options;
+    const broker = await Aedes.createBroker({
+      id: 'cctv-hub-embedded',
+      authenticate: (client, username, password, done) => {
+        auth.authenticate(client.id, username, password).then(
+          (decision) => {
+            if (decision.ok) {
+              this.identities.set(client, decision.identity);
+              done(null, true);
+              return;
+            }
+            const error = new Error(`connection refused (${decision.reason})`) as AuthenticateError;
+            error.returnCode = CONNACK_CODE[decision.reason];
+            done(error, false);
+          },
+          (error: Error) => {
+            log.error({ clientId: client.id, err: error.message }, 'mqtt authentication failed');
+            const refused = new Error('authentication unavailable') as AuthenticateError;
+            refused.returnCode = CONNACK_CODE.notReady;
+            done(refused, false);
+          },
+        );
+      },
+      // MQTT 3.1.1 cannot refuse a single PUBLISH: the error closes the offender's connection and the
+      // message goes nowhere. A will is checked the same way when it fires (client set) and dropped.
+      authorizePublish: (client, packet, done) => {
+        if (client === null) return done(null);
+        const allowed = auth.canPublish(this.identities.get(client) ?? null, client.id, packet.topic);
+        done(allowed ? null : new Error(`publish to ${packet.topic.slice(0, 200)} not authorised`));
+      },
+      // A null subscription is a refusal: SUBACK return code 0x80 for that filter [MQTT-3.9.3].
+      authorizeSubscribe: (client, subscription, done) => {
+        const allowed = auth.canSubscribe(this.identities.get(client) ?? null, client.id, subscription.topic);
+        done(null, allowed ? subscription : null);
+      },
+    });
     broker.on('clientError', (client, error) => {
       this.options.log.debug({ clientId: client.id, err: error.message }, 'mqtt client error');
     });
@@ -82,6 +125,23 @@ export class EmbeddedBroker {
       await this.stop();
       throw error;
     }
+  }
+
+  /** Closes the connections of one site (after its credential was rotated or revoked). */
+  disconnectSite(siteId: string): number {
+    const broker = this.broker;
+    if (!broker) return 0;
+    let closed = 0;
+    // aedes keeps its connected clients by id; its typings leave the map out.
+    const clients = (broker as unknown as { clients: Record<string, Client> }).clients;
+    for (const client of Object.values(clients)) {
+      const identity = this.identities.get(client);
+      if (identity?.kind === 'site' && identity.siteId === siteId) {
+        client.close();
+        closed++;
+      }
+    }
+    return closed;
   }
 
   async stop(): Promise<void> {

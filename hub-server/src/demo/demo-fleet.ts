@@ -10,6 +10,8 @@ export interface DemoFleetOptions {
   mqttUrl: string;
   config: HubConfig['demo'];
   logLevel: string;
+  /** MQTT password per demo site id; sent to the child over IPC only, never in argv or logs. */
+  sitePasswords: ReadonlyMap<string, string>;
   log: Logger;
   startTimeoutMs?: number;
 }
@@ -35,6 +37,7 @@ export class DemoFleet {
       probeIntervalMs: config.probeIntervalMs,
       faultIntervalMs: config.faultIntervalMs,
       logLevel: this.options.logLevel,
+      sitePasswords: Object.fromEntries(this.options.sitePasswords),
     };
     const timeoutMs = this.options.startTimeoutMs ?? 180_000;
     const ready = await new Promise<{ sites: number; cameras: number }>((resolve, reject) => {

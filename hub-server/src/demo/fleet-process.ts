@@ -22,6 +22,8 @@ export interface DemoProcessConfig {
   probeIntervalMs: number;
   faultIntervalMs: number;
   logLevel: string;
+  /** MQTT password by site id (user name = site id); a site without one connects anonymously. */
+  sitePasswords: Record<string, string>;
 }
 
 const log = pino({ name: 'cctv-demo', level: process.env.LOG_LEVEL ?? 'info' });
@@ -53,6 +55,7 @@ async function run(config: DemoProcessConfig): Promise<() => Promise<void>> {
     }
   }
   const agentFor = (site: DemoSite) => {
+    const mqttPassword = config.sitePasswords[site.id] ?? null;
     const config_ = resolveConfig(AgentConfig, {
       source: `demo site ${site.id}`,
       env: { MQTT_URL: config.mqttUrl },
@@ -65,6 +68,7 @@ async function run(config: DemoProcessConfig): Promise<() => Promise<void>> {
           hubId: site.hubId,
           location: site.location,
         },
+        ...(mqttPassword !== null ? { mqtt: { username: site.id } } : {}),
         poll: {
           intervalMs: config.pollIntervalMs,
           probeIntervalMs: config.probeIntervalMs,
@@ -81,7 +85,7 @@ async function run(config: DemoProcessConfig): Promise<() => Promise<void>> {
     });
     return new EdgeAgent({
       config: config_,
-      secrets: { cameraPasswords: new Map(site.cameras.map((c) => [c.id, c.password])), mqttPassword: null },
+      secrets: { cameraPasswords: new Map(site.cameras.map((c) => [c.id, c.password])), mqttPassword },
       logger: log.child({ site: site.id }),
       media,
     });

@@ -1,5 +1,7 @@
+import { generateMqttPassword, hashMqttPassword } from '../auth/mqtt-password.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
+import type { SiteCredentialRepository } from '../repositories/site-credential-repository.ts';
 import type { UserRepository } from '../repositories/user-repository.ts';
 import { loadHubs, loadTowns, slug } from './fleet-data.ts';
 
@@ -26,4 +28,22 @@ export async function seedDemo(
   await users.upsert({ username: 'auditor', passwordHash: hash, role: 'auditor', councilIds: [] });
   for (const id of councils.keys())
     await users.upsert({ username: id, passwordHash: hash, role: 'council', councilIds: [id] });
+}
+
+/**
+ * Demo mode only: a fresh MQTT credential for every demo site on each start (the hub keeps only
+ * hashes, so the passwords exist just for this run), handed to the demo fleet over IPC.
+ */
+export async function seedDemoSiteCredentials(
+  credentials: SiteCredentialRepository,
+  siteIds: readonly string[],
+  now: Date,
+): Promise<Map<string, string>> {
+  const passwords = new Map<string, string>();
+  for (const siteId of siteIds) {
+    const password = generateMqttPassword();
+    await credentials.put(siteId, await hashMqttPassword(password), 'demo', now);
+    passwords.set(siteId, password);
+  }
+  return passwords;
 }

@@ -32,6 +32,7 @@ import type { Places } from '../places/places.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
 import type { GeometryRepository } from '../repositories/geometry-repository.ts';
 import type { MaintenanceRepository } from '../repositories/maintenance-repository.ts';
+import type { SiteCredentialRepository } from '../repositories/site-credential-repository.ts';
 import type { UptimeRepository } from '../repositories/uptime-repository.ts';
 import type { UserRepository } from '../repositories/user-repository.ts';
 import { auditRoutes } from './audit-routes.ts';
@@ -41,6 +42,7 @@ import { feedFileRoutes, feedRoutes } from './feed-routes.ts';
 import { incidentRoutes } from './incident-routes.ts';
 import { maintenanceRoutes } from './maintenance-routes.ts';
 import { reportRoutes } from './report-routes.ts';
+import { siteCredentialRoutes } from './site-credential-routes.ts';
 import { summaryRoutes } from './summary-routes.ts';
 import { uptimeRoutes } from './uptime-routes.ts';
 
@@ -76,6 +78,12 @@ export interface AppDeps {
   openAlerts: () => Alert[];
   readiness: () => Promise<Record<string, boolean>>;
   ingestStats: () => unknown;
+  /** Per-site MQTT credentials; `changed` closes a site's connections after rotation or revocation. */
+  mqttCredentials: {
+    repository: SiteCredentialRepository;
+    reservedUsernames: readonly string[];
+    changed: (siteId: string) => void;
+  };
   now?: () => number;
 }
 
@@ -297,6 +305,14 @@ export async function buildApp(deps: AppDeps) {
       now: () => deps.now?.() ?? Date.now(),
     });
     feedRoutes(api, { feeds: deps.feeds, fleet: deps.fleet });
+    siteCredentialRoutes(api, {
+      credentials: deps.mqttCredentials.repository,
+      audit: deps.audit,
+      councilOfSite: (id) => deps.maintenance.councilOf('site', id),
+      reservedUsernames: deps.mqttCredentials.reservedUsernames,
+      changed: deps.mqttCredentials.changed,
+      now: () => deps.now?.() ?? Date.now(),
+    });
     api.get(
       '/api/alerts',
       { schema: { response: { 200: Type.Array(Alert), ...errors } } },

@@ -1,0 +1,96 @@
+/**
+ * Writes Mosquitto 2 configuration for the hub's MQTT identity rules from the database the hub uses:
+ *   npm run mqtt:mosquitto-config -- --out <dir> [--config <hub.yaml>] [--listen <host>:<port>]
+ * The hub's own user is mqtt.username with its password from mqtt.passwordFile or MQTT_PASSWORD.
+ * Database: DATABASE_URL, else the embedded database directory (stop the hub first). Reload
+ * Mosquitto (SIGHUP) after each run. Exit 0: written; 2: could not run.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { ConfigError } from '../../../src/config/resolve.ts';
+import { loadHubConfig } from '../config.ts';
+import { EmbeddedDatabase } from '../db/embedded-database.ts';
+import { SiteCredentialRepository } from '../repositories/site-credential-repository.ts';
+import { MosquittoConfigError, writeMosquittoConfig } from './mosquitto-config.ts';
+
+class CannotRun extends Error {}
+
+function option(argv: readonly string[], name: string): string | undefined {
+  const at = argv.indexOf(name);
+  if (at < 0) return undefined;
+  const value = argv[at + 1];
+  if (!value || value.startsWith('--')) throw new CannotRun(`${name} needs a value`);
+  return value;
+}
+
+function listener(text: string): { host: string; port: number } {
+  const match = /^(.+):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[2]);
+  if (!match || port < 1 || port > 65535)
+    throw new CannotRun(`--listen ${text}: expected <host>:<port>, e.g. 127.0.0.1:1883`);
+  return { host: match[1] as string, port };
+}
+
+async function siteUsers(config: ReturnType<typeof loadHubConfig>['database']) {
+  let embedded: EmbeddedDatabase | null = null;
+  let url = config.url;
+  if (!url) {
+    if (!existsSync(join(config.dataDir, 'PG_VERSION')))
+      throw new CannotRun(`no embedded database in ${config.dataDir}: set DATABASE_URL or database.dataDir`);
+    // Two processes on one embedded data directory would corrupt it.
+    if (existsSync(join(config.dataDir, 'postmaster.pid')))
+      throw new CannotRun(`the embedded database in ${config.dataDir} is in use: stop the hub first`);
+    embedded = new EmbeddedDatabase({ dataDir: config.dataDir, maxConnections: 1 });
+    await embedded.start();
+    url = embedded.url;
+  }
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    const table = await client.query<{ t: string | null }>(
+      "SELECT to_regclass('site_mqtt_credentials')::text AS t",
+    );
+    if (!table.rows[0]?.t)
+      throw new CannotRun('this database has no site credentials table (start the hub once to migrate it)');
+    const records = await new SiteCredentialRepository(client).list();
+    return records.map((r) => ({ siteId: r.siteId, passwordHash: r.passwordHash }));
+  } finally {
+    await client.end().catch(() => undefined);
+    await embedded?.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const out = option(argv, '--out');
+  if (!out) throw new CannotRun('--out <dir> is required');
+  const listen = listener(option(argv, '--listen') ?? '127.0.0.1:1883');
+  const config = loadHubConfig(argv, process.env);
+  const username = config.mqtt.username;
+  if (!username)
+    throw new CannotRun("set mqtt.username (CCTV_HUB__mqtt__username): the hub's Mosquitto user");
+  const password = process.env.MQTT_PASSWORD
+    ? process.env.MQTT_PASSWORD
+    : config.mqtt.passwordFile
+      ? readFileSync(config.mqtt.passwordFile, 'utf8').trim()
+      : null;
+  if (!password) throw new CannotRun("set mqtt.passwordFile or MQTT_PASSWORD: the hub's Mosquitto password");
+  const sites = await siteUsers(config.database);
+  const written = await writeMosquittoConfig(out, { hub: { username, password }, sites, listener: listen });
+  process.stdout.write(
+    `wrote ${written.confPath}, ${written.passwordPath} and ${written.aclPath} (hub user ${username}, ${sites.length} sites); reload Mosquitto (SIGHUP) to apply\n`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    const known =
+      error instanceof CannotRun || error instanceof ConfigError || error instanceof MosquittoConfigError;
+    process.stderr.write(
+      `mosquitto configuration not written: ${known ? (error as Error).message : String(error)}\n`,
+    );
+    process.exit(2);
+  },
+);

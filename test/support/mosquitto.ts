@@ -1,0 +1,99 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+import {
+  type MosquittoSiteUser,
+  writeMosquittoConfig,
+} from '../../hub-server/src/broker/mosquitto-config.ts';
+
+/** Debian's broker; MOSQUITTO names another binary. */
+const MOSQUITTO = process.env.MOSQUITTO ?? '/usr/sbin/mosquitto';
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (typeof address !== 'object' || !address) throw new Error('no port');
+  return address.port;
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`mosquitto did not listen on ${port} within ${timeoutMs} ms`);
+}
+
+/**
+ * A Mosquitto the test starts itself, on a free port, with the configuration the hub generates
+ * (writeMosquittoConfig) and nothing else but test settings (no persistence; stay root if root).
+ */
+export class TestMosquitto {
+  private child: ChildProcess | null = null;
+  readonly output: string[] = [];
+  port = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly hub: { username: string; password: string },
+  ) {}
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  /** Rewrites password file and ACL from these site users; call reload() to apply. */
+  async configure(sites: readonly MosquittoSiteUser[]): Promise<string> {
+    const written = await writeMosquittoConfig(this.dir, {
+      hub: this.hub,
+      sites,
+      listener: { host: '127.0.0.1', port: this.port },
+    });
+    const testConf = join(this.dir, 'test.conf');
+    // As root Mosquitto would switch to its own user, which cannot read the owner-only password file.
+    const asRoot = process.getuid?.() === 0 ? 'user root\n' : '';
+    writeFileSync(testConf, `${readFileSync(written.confPath, 'utf8')}persistence false\n${asRoot}`);
+    return testConf;
+  }
+
+  async start(sites: readonly MosquittoSiteUser[]): Promise<void> {
+    if (!existsSync(MOSQUITTO))
+      throw new Error(
+        `Mosquitto not found at ${MOSQUITTO}: install it (apt-get install -y mosquitto) or set MOSQUITTO`,
+      );
+    this.port = await freePort();
+    const conf = await this.configure(sites);
+    const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stdout?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    await waitForPort(this.port, 10_000);
+  }
+
+  /** Mosquitto re-reads its password file and ACL on SIGHUP. */
+  reload(): void {
+    this.child?.kill('SIGHUP');
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  }
+}

@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import {
+  hashMqttPassword,
+  isMqttPasswordHash,
+  verifyMqttPassword,
+} from '../../../hub-server/src/auth/mqtt-password.ts';
+import {
+  buildMosquittoConfig,
+  MosquittoConfigError,
+  mosquittoAcl,
+} from '../../../hub-server/src/broker/mosquitto-config.ts';
+import { isOwnRequestFilter, isOwnSiteTopic } from '../../../src/topics.ts';
+
+// Written by mosquitto_passwd 2.0 (`-b -c file alice secret123`): the format the hub must produce.
+const MOSQUITTO_LINE =
+  'alice:$7$101$b+hVBEqPOJ2ehang$DPliKgnANFoVoxoGfFcfmXp4vlxsXZHHfj6COovsEtfcdeD/lMhsmYsXOOiNONaRz56JSPmkYboTuj0Me8I7Xw==';
+const paths = { passwordFile: '/etc/cctv/passwords', aclFile: '/etc/cctv/acl' };
+
+describe('Mosquitto password hashes', () => {
+  it("verifies a hash written by Mosquitto's own tool", async () => {
+    const hash = MOSQUITTO_LINE.slice('alice:'.length);
+    expect(isMqttPasswordHash(hash)).toBe(true);
+    expect(await verifyMqttPassword('secret123', hash)).toBe(true);
+    expect(await verifyMqttPassword('secret124', hash)).toBe(false);
+  });
+
+  it('writes $7$ hashes with a 12-byte salt and a 64-byte PBKDF2-SHA512 key', async () => {
+    const hash = await hashMqttPassword('pw');
+    const [, seven, iterations, salt, key] = hash.split('$');
+    expect(seven).toBe('7');
+    expect(Number(iterations)).toBeGreaterThanOrEqual(101);
+    expect(Buffer.from(salt as string, 'base64')).toHaveLength(12);
+    expect(Buffer.from(key as string, 'base64')).toHaveLength(64);
+    expect(await verifyMqttPassword('pw', hash)).toBe(true);
+    expect(await verifyMqttPassword('pw ', hash)).toBe(false);
+    expect(await hashMqttPassword('pw')).not.toBe(hash);
+  });
+
+  it.each([['scrypt$16384$8$1$a$b'], ['$6$salt$hash'], ['$7$$c2FsdA==$aGFzaA=='], ['']])(
+    'rejects a stored value that is not a $7$ hash: %s',
+    async (stored) => {
+      expect(isMqttPasswordHash(stored)).toBe(false);
+      expect(await verifyMqttPassword('anything', stored)).toBe(false);
+    },
+  );
+});
+
+describe('Mosquitto configuration', () => {
+  const hub = { username: 'cctv-hub', passwordHash: MOSQUITTO_LINE.slice('alice:'.length) };
+  const sites = [
+    { siteId: 'penzance', passwordHash: hub.passwordHash },
+    { siteId: 'st-ives', passwordHash: hub.passwordHash },
+  ];
+
+  it('writes one password line per user, hub first', () => {
+    const files = buildMosquittoConfig({ hub, sites, listener: { host: '127.0.0.1', port: 1883 } }, paths);
+    expect(files.passwordFile.trimEnd().split('\n')).toEqual([
+      `cctv-hub:${hub.passwordHash}`,
+      `penzance:${hub.passwordHash}`,
+      `st-ives:${hub.passwordHash}`,
+    ]);
+  });
+
+  it('lets each site write its own topics and read only its own requests', () => {
+    const rules = mosquittoAcl('cctv-hub', ['penzance', 'st-ives'])
+      .split('\n')
+      .filter((line) => line && !line.startsWith('#'));
+    expect(rules).toEqual([
+      'user cctv-hub',
+      'topic read cctv/v1/site/+/#',
+      'topic write cctv/v1/site/+/request/#',
+      'user penzance',
+      'topic write cctv/v1/site/penzance/#',
+      'topic read cctv/v1/site/penzance/request/#',
+      'user st-ives',
+      'topic write cctv/v1/site/st-ives/#',
+      'topic read cctv/v1/site/st-ives/request/#',
+    ]);
+  });
+
+  it('turns authentication and the ACL on in the conf snippet', () => {
+    const { conf } = buildMosquittoConfig({ hub, sites, listener: { host: '0.0.0.0', port: 8883 } }, paths);
+    expect(conf).toContain('listener 8883 0.0.0.0\n');
+    expect(conf).toContain('allow_anonymous false\n');
+    expect(conf).toContain(`password_file ${paths.passwordFile}\n`);
+    expect(conf).toContain(`acl_file ${paths.aclFile}\n`);
+  });
+
+  it.each([
+    [
+      'a site named like the hub user',
+      { hub, sites: [{ siteId: 'cctv-hub', passwordHash: hub.passwordHash }] },
+    ],
+    ['a hub user name with a colon', { hub: { ...hub, username: 'hub:x' }, sites }],
+    ['a hub user name with a line break', { hub: { ...hub, username: 'hub\nuser x' }, sites }],
+    [
+      'a site id that is not a slug',
+      { hub, sites: [{ siteId: 'a\nuser hub', passwordHash: hub.passwordHash }] },
+    ],
+    ['a stored value that is not a hash', { hub, sites: [{ siteId: 'penzance', passwordHash: 'plain' }] }],
+  ])('refuses %s', (_what, input) => {
+    expect(() =>
+      buildMosquittoConfig({ ...input, listener: { host: '127.0.0.1', port: 1883 } }, paths),
+    ).toThrow(Error);
+  });
+
+  it('names the clash when a site has the hub user name', () => {
+    expect(() =>
+      buildMosquittoConfig(
+        {
+          hub,
+          sites: [{ siteId: 'cctv-hub', passwordHash: hub.passwordHash }],
+          listener: { host: '127.0.0.1', port: 1883 },
+        },
+        paths,
+      ),
+    ).toThrow(MosquittoConfigError);
+  });
+});
+
+describe('site topic rules', () => {
+  it.each([
+    ['penzance', 'cctv/v1/site/penzance/state', true],
+    ['penzance', 'cctv/v1/site/penzance/camera/c1/health', true],
+    ['penzance', 'cctv/v1/site/penzance/', false],
+    ['penzance', 'cctv/v1/site/penzance', false],
+    ['penzance', 'cctv/v1/site/penzance-east/state', false],
+    ['penzance', 'cctv/v1/site/st-ives/state', false],
+    ['penzance', 'cctv/v2/site/penzance/state', false],
+  ])('site %s publishing %s: %s', (siteId, topic, allowed) => {
+    expect(isOwnSiteTopic(siteId, topic)).toBe(allowed);
+  });
+
+  it.each([
+    ['cctv/v1/site/penzance/request/#', true],
+    ['cctv/v1/site/penzance/request/config', true],
+    ['cctv/v1/site/penzance/request/+/x', true],
+    ['cctv/v1/site/penzance/#', false],
+    ['cctv/v1/site/+/request/#', false],
+    ['cctv/v1/site/st-ives/request/#', false],
+    ['cctv/v1/#', false],
+    ['#', false],
+    ['cctv/+/site/penzance/request/#', false],
+  ])('site penzance subscribing %s: %s', (filter, allowed) => {
+    expect(isOwnRequestFilter('penzance', filter)).toBe(allowed);
+  });
+});
