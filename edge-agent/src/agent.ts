@@ -95,7 +95,8 @@ export class EdgeAgent {
     this.publisher = new MqttPublisher({
       url: config.mqtt.url,
       siteId,
-      username: config.mqtt.username,
+      // The hub issues site credentials with the site id as user name.
+      username: config.mqtt.username ?? (secrets.mqttPassword !== null ? siteId : null),
       password: secrets.mqttPassword,
       keepaliveS: config.mqtt.keepaliveS,
       connectTimeoutMs: config.mqtt.connectTimeoutMs,

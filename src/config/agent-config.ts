@@ -46,7 +46,11 @@ export const AgentConfig = Type.Object(
     mqtt: Group(
       {
         url: Type.String({ default: 'mqtt://127.0.0.1:1883', description: 'Hub broker (env MQTT_URL)' }),
-        username: Optional(Type.String({ description: 'Site user name issued by the hub' })),
+        username: Optional(
+          Type.String({
+            description: 'Site user name issued by the hub (when null and a password is set: the site id)',
+          }),
+        ),
         passwordFile: Optional(
           Type.String({ description: 'File holding the site password (or env CCTV_AGENT_MQTT_PASSWORD)' }),
         ),
