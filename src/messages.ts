@@ -22,6 +22,7 @@ export type RejectCode =
   | 'TOO_LARGE'
   | 'BAD_TOPIC'
   | 'BAD_JSON'
+  | 'BAD_TEXT'
   | 'BAD_SCHEMA'
   | 'SITE_MISMATCH'
   | 'CAMERA_MISMATCH';
@@ -40,6 +41,28 @@ export type DecodedMessage = {
 export type DecodeResult =
   | { ok: true; message: DecodedMessage }
   | { ok: false; topic: ParsedTopic | null; rejection: Rejection };
+
+/** NUL, and a UTF-16 surrogate without its pair: valid JSON, but no database text can hold them. */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const MAX_DEPTH = 32;
+
+/** The first string (or key) that text columns cannot store, or nesting deeper than any message needs. */
+function findBadText(value: unknown, path: string, depth: number): { path: string; message: string } | null {
+  if (typeof value === 'string')
+    return UNSTORABLE.test(value)
+      ? { path: path || '/', message: 'text holds a NUL character or an unpaired UTF-16 surrogate' }
+      : null;
+  if (value === null || typeof value !== 'object') return null;
+  if (depth >= MAX_DEPTH) return { path: path || '/', message: `nested deeper than ${MAX_DEPTH} levels` };
+  for (const [key, child] of Object.entries(value)) {
+    const at = `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    if (UNSTORABLE.test(key))
+      return { path: at, message: 'a key holds a NUL character or an unpaired UTF-16 surrogate' };
+    const found = findBadText(child, at, depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
 
 function reject(topic: ParsedTopic | null, code: RejectCode, path: string, message: string): DecodeResult {
   return { ok: false, topic, rejection: { code, path, message } };
@@ -65,6 +88,8 @@ export function decodeMessage(topic: string, raw: Uint8Array, maxBytes: number):
   } catch (error) {
     return reject(parsed, 'BAD_JSON', '/', `malformed JSON: ${(error as Error).message}`);
   }
+  const badText = findBadText(json, '', 0);
+  if (badText) return reject(parsed, 'BAD_TEXT', badText.path, badText.message);
   const result = validate(envelopes[parsed.kind], json, 5);
   if (!result.ok) {
     const first = result.issues[0] as ValidationIssue;

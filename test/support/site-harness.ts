@@ -7,6 +7,7 @@ import { AgentConfig } from '../../src/config/agent-config.ts';
 import { defaultsOf } from '../../src/config/resolve.ts';
 import { buildTopic } from '../../src/topics.ts';
 import { CameraFleetSimulator, defaultCacheDir } from '../simulators/camera/index.ts';
+import { keepLogLine } from './secret-scan.ts';
 
 type CameraCommissioning = AgentConfig['cameras'][number]['commissioning'];
 
@@ -92,7 +93,17 @@ export class SiteHarness {
     this.agent = new EdgeAgent({
       config: this.config,
       secrets: await resolveSecrets(this.config, {}),
-      logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' }),
+      // Printed at TEST_LOG_LEVEL; every line at debug and above is kept for the secret scan.
+      logger: pino(
+        { level: 'debug' },
+        pino.multistream([
+          { level: 'debug', stream: { write: (line: string) => keepLogLine('agent', line) } },
+          {
+            level: (process.env.TEST_LOG_LEVEL ?? 'warn') as pino.Level,
+            stream: process.stdout,
+          },
+        ]),
+      ),
       media: resolveMediaBinaries(),
     });
     await this.agent.start();

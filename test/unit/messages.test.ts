@@ -91,3 +91,40 @@ describe('decodeMessage', () => {
     }
   });
 });
+
+describe('decodeMessage: text a database cannot store', () => {
+  it.each([
+    [
+      'a NUL in a string',
+      { ...health, reasons: [{ code: 'low_fps', message: 'fps\u0000low' }] },
+      '/payload/reasons/0/message',
+    ],
+    [
+      'an unpaired high surrogate',
+      { ...health, reasons: [{ code: 'low_fps', message: 'x\ud800y' }] },
+      '/payload/reasons/0/message',
+    ],
+    [
+      'an unpaired low surrogate',
+      { ...health, reasons: [{ code: 'low_fps', message: '\udc00' }] },
+      '/payload/reasons/0/message',
+    ],
+  ])('rejects %s with BAD_TEXT and its path', (_name, payload, path) => {
+    const result = decodeMessage(topic, bytes(envelope({}, payload)), 65_536);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.rejection).toMatchObject({ code: 'BAD_TEXT', path });
+  });
+
+  it('rejects a NUL in a key, and nesting no message needs', () => {
+    const key = decodeMessage(topic, bytes(envelope({ 'a\u0000': 1 })), 65_536);
+    expect(!key.ok && key.rejection.code).toBe('BAD_TEXT');
+    const deep = `${'{"a":'.repeat(200)}1${'}'.repeat(200)}`;
+    const nested = decodeMessage(topic, bytes(deep), 65_536);
+    expect(!nested.ok && nested.rejection).toMatchObject({ code: 'BAD_TEXT' });
+  });
+
+  it('keeps proper astral characters (surrogate pairs)', () => {
+    const payload = { ...health, reasons: [{ code: 'low_fps', message: 'camera \ud83d\udcf7 ok' }] };
+    expect(decodeMessage(topic, bytes(envelope({}, payload)), 65_536).ok).toBe(true);
+  });
+});

@@ -82,11 +82,11 @@ export async function processBatch(
   const decoded: { message: DecodedMessage; receivedAt: Date }[] = [];
   const deadLetter = (m: InboundMessage, siteId: string | null, code: string, path: string, text: string) =>
     dead.push({
-      topic: m.topic.slice(0, 500),
-      siteId,
+      topic: storable(m.topic.slice(0, 500)),
+      siteId: siteId === null ? null : storable(siteId),
       code,
-      path,
-      message: text.slice(0, 2000),
+      path: storable(path.slice(0, 500)),
+      message: storable(text.slice(0, 2000)),
       raw: truncate(m.payload, options.deadLetterMaxBytes),
       rawSize: m.payload.byteLength,
       receivedAt: m.receivedAt,
@@ -378,4 +378,12 @@ export async function processBatch(
     removedCameras: [...work.removed],
     notes,
   };
+}
+
+/** Text a database column can hold: NUL and unpaired surrogates (from hostile input) become U+FFFD. */
+export function storable(text: string): string {
+  return text.replace(
+    /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+    '\ufffd',
+  );
 }

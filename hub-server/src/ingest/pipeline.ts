@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
 import type { FleetState } from '../state/fleet-state.ts';
-import { type BatchOptions, type InboundMessage, processBatch } from './batch-processor.ts';
+import { type BatchOptions, type InboundMessage, processBatch, storable } from './batch-processor.ts';
 
 export interface PipelineOptions extends BatchOptions {
   batchSize: number;
@@ -28,6 +28,9 @@ export type ChangeListener = (change: {
   removedCameras: string[];
 }) => void;
 
+/** Consecutive failures of one batch after which it is treated as holding a poison message. */
+const POISON_AFTER_FAILURES = 3;
+
 interface Pending extends InboundMessage {
   /** Called once the message is committed (or dead-lettered): the broker gets its PUBACK then. */
   done: () => void;
@@ -45,6 +48,10 @@ export class IngestPipeline {
   private sweepDue = false;
   private stopped = true;
   private retryDelayMs = 100;
+  /** Consecutive failures of the batch at the head of the queue. */
+  private failures = 0;
+  /** Messages still to be processed one at a time, to find the one that makes its batch fail. */
+  private isolating = 0;
   private readonly listeners = new Set<ChangeListener>();
   readonly stats: PipelineStats = {
     received: 0,
@@ -147,7 +154,7 @@ export class IngestPipeline {
   }
 
   private async runOnce(): Promise<boolean> {
-    const batch = this.queue.slice(0, this.options.batchSize);
+    const batch = this.queue.slice(0, this.isolating > 0 ? 1 : this.options.batchSize);
     const sweepAt = this.sweepDue ? new Date(this.now()) : null;
     try {
       const outcome = await processBatch(this.pool, this.fleet, batch, sweepAt, this.options);
@@ -167,6 +174,8 @@ export class IngestPipeline {
       }
       for (const note of outcome.notes) this.log.warn(note);
       for (const item of batch) item.done();
+      this.failures = 0;
+      if (this.isolating > 0) this.isolating -= batch.length;
       if (
         outcome.changedCameras.length > 0 ||
         outcome.changedSites.length > 0 ||
@@ -182,11 +191,60 @@ export class IngestPipeline {
       return true;
     } catch (error) {
       this.stats.failedBatches++;
+      this.failures++;
       this.log.error(
         { err: error, size: batch.length },
         'ingest batch failed; will retry without acknowledging',
       );
+      if (this.failures >= POISON_AFTER_FAILURES) return this.isolate(batch, error);
       return false;
     }
+  }
+
+  /**
+   * A batch that keeps failing: while the database answers, it is one message's fault, not an
+   * outage. Retry the batch a message at a time; a single message that still fails is kept in
+   * dead_letters (raw bytes) and acknowledged, so one poison message cannot stop ingest. When even
+   * that insert fails, the database is down: nothing is dropped, the retries go on.
+   */
+  private async isolate(batch: Pending[], error: unknown): Promise<boolean> {
+    this.failures = 0;
+    if (batch.length > 1) {
+      this.isolating = batch.length;
+      this.log.warn(
+        { size: batch.length },
+        'ingest batch keeps failing: retrying its messages one at a time',
+      );
+      return false;
+    }
+    const [item] = batch;
+    if (!item) return false;
+    try {
+      await this.pool.query(
+        `INSERT INTO dead_letters (topic, site_id, code, path, message, raw, raw_size, received_at)
+         VALUES ($1, NULL, 'STORE_FAILED', '/', $2, $3, $4, $5)`,
+        [
+          storable(item.topic.slice(0, 500)),
+          storable(`could not be stored: ${(error as Error).message ?? String(error)}`.slice(0, 2000)),
+          item.payload.subarray(0, this.options.deadLetterMaxBytes),
+          item.payload.byteLength,
+          item.receivedAt,
+        ],
+      );
+    } catch (insertError) {
+      this.log.error({ err: insertError }, 'database unavailable: the message stays queued');
+      return false;
+    }
+    this.queue.splice(0, 1);
+    this.stats.queued = this.queue.length;
+    this.stats.deadLettered++;
+    this.stats.deadLetterCodes.STORE_FAILED = (this.stats.deadLetterCodes.STORE_FAILED ?? 0) + 1;
+    if (this.isolating > 0) this.isolating--;
+    this.log.error(
+      { topic: item.topic.slice(0, 200), bytes: item.payload.byteLength },
+      'message could not be stored: dead-lettered',
+    );
+    item.done();
+    return true;
   }
 }
