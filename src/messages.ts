@@ -43,7 +43,8 @@ export type DecodeResult =
   | { ok: false; topic: ParsedTopic | null; rejection: Rejection };
 
 /** NUL, and a UTF-16 surrogate without its pair: valid JSON, but no database text can hold them. */
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what this looks for.
+export const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const MAX_DEPTH = 32;
 
 /** The first string (or key) that text columns cannot store, or nesting deeper than any message needs. */

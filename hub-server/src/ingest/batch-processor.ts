@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { type DecodedMessage, decodeMessage } from '../../../src/messages.ts';
+import { type DecodedMessage, decodeMessage, UNSTORABLE } from '../../../src/messages.ts';
 import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
 import type { Reason } from '../../../src/schemas/camera-state.ts';
 import { planIntervals } from '../../../src/state/intervals.ts';
@@ -382,8 +382,5 @@ export async function processBatch(
 
 /** Text a database column can hold: NUL and unpaired surrogates (from hostile input) become U+FFFD. */
 export function storable(text: string): string {
-  return text.replace(
-    /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
-    '\ufffd',
-  );
+  return text.replace(new RegExp(UNSTORABLE.source, 'g'), '\ufffd');
 }
