@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -43,4 +44,23 @@ export function resolveMediaBinaries(env: NodeJS.ProcessEnv = process.env): Medi
     ffmpegPath: pick('FFMPEG_PATH', '/usr/bin/ffmpeg', '@ffmpeg-installer/ffmpeg'),
     ffprobePath: pick('FFPROBE_PATH', '/usr/bin/ffprobe', '@ffprobe-installer/ffprobe'),
   };
+}
+
+const timeoutOptions = new Map<string, '-timeout' | '-stimeout'>();
+
+/**
+ * The RTSP socket I/O time-out option of this ffmpeg build: `-timeout` from ffmpeg 5 on, `-stimeout`
+ * before (where `-timeout` meant "listen for a connection"). Asked of the binary itself, once.
+ */
+export function rtspSocketTimeoutOption(ffmpegPath: string): '-timeout' | '-stimeout' {
+  let option = timeoutOptions.get(ffmpegPath);
+  if (!option) {
+    const help = spawnSync(ffmpegPath, ['-hide_banner', '-h', 'demuxer=rtsp'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    option = `${help.stdout ?? ''}`.includes('-stimeout') ? '-stimeout' : '-timeout';
+    timeoutOptions.set(ffmpegPath, option);
+  }
+  return option;
 }

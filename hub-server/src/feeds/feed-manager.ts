@@ -4,6 +4,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import type { Logger } from 'pino';
+import { rtspSocketTimeoutOption } from '../../../edge-agent/src/media/binaries.ts';
 import { runProcess } from '../../../edge-agent/src/media/run-process.ts';
 import type { CameraState } from '../../../src/schemas/camera-state.ts';
 import type { FeedSessionView } from '../../../src/schemas/feed-api.ts';
@@ -107,7 +108,6 @@ export class FeedManager {
   private readonly upstreams = new Map<string, Upstream>();
   private readonly sessions = new Map<string, Session>();
   private sweeper: ReturnType<typeof setInterval> | null = null;
-  private timeoutOption: Promise<string> | null = null;
 
   constructor(
     private readonly options: {
@@ -321,7 +321,7 @@ export class FeedManager {
     const source = new URL(camera.streamUri as string);
     source.username = encodeURIComponent(credentials.username);
     source.password = encodeURIComponent(credentials.password);
-    const timeout = await this.rtspTimeoutOption();
+    const timeout = rtspSocketTimeoutOption(this.options.ffmpegPath);
     let resolveExit: () => void = () => {};
     const exited = new Promise<void>((resolve) => {
       resolveExit = resolve;
@@ -425,16 +425,6 @@ export class FeedManager {
     }
     await rm(upstream.dir, { recursive: true, force: true });
     this.options.log.info({ camera: upstream.cameraId }, 'feed upstream stopped');
-  }
-
-  /** ffmpeg 5 and later call the RTSP socket time-out `-timeout`; older builds `-stimeout`. */
-  private rtspTimeoutOption(): Promise<string> {
-    this.timeoutOption ??= runProcess(this.options.ffmpegPath, ['-hide_banner', '-h', 'demuxer=rtsp'], {
-      timeoutMs: 5000,
-      maxStdoutBytes: 1_000_000,
-      now: Date.now,
-    }).then((r) => (r.stdout.toString('utf8').includes('-stimeout') ? '-stimeout' : '-timeout'));
-    return this.timeoutOption;
   }
 }
 

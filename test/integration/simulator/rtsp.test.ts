@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { rtspSocketTimeoutOption } from '../../../edge-agent/src/media/binaries.ts';
 import {
   CameraFleetSimulator,
   defaultCacheDir,
@@ -10,10 +11,11 @@ import { ffmpegPath, meanLuma, probe, runTool, withCredentials } from './helpers
 // ffprobe/ffmpeg (the agent's stream probes and the hub's feed remux) against the simulator's RTSP server.
 
 // The npm-shipped ffmpeg is 4.1, where RTSP's `-timeout` means "listen for a connection" (it would
-// bind the URL's port); the socket I/O timeout is `-stimeout`. ffprobe 6 uses `-timeout`. A short
-// analysis window (as DESIGN.md prescribes) also avoids ffmpeg 4.1 re-basing the first probed frames.
+// bind the URL's port) and the socket I/O timeout is `-stimeout`; a system ffmpeg 5 or later calls it
+// `-timeout`. A short analysis window (as DESIGN.md prescribes) also avoids ffmpeg 4.1 re-basing the
+// first probed frames.
 const FFMPEG_RTSP_ARGS = [
-  ...['-rtsp_transport', 'tcp', '-stimeout', '5000000'],
+  ...['-rtsp_transport', 'tcp', rtspSocketTimeoutOption(ffmpegPath), '5000000'],
   ...['-analyzeduration', '300000', '-probesize', '65536'],
 ];
 
