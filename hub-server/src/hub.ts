@@ -10,6 +10,7 @@ import type { Alert } from '../../src/schemas/alert-api.ts';
 import type { Role } from '../../src/schemas/api.ts';
 import type { FeedSessionView } from '../../src/schemas/feed-api.ts';
 import { AuditLog } from './audit/audit-log.ts';
+import { AuthService } from './auth/auth-service.ts';
 import { EmbeddedBroker, ensurePortFree, listenOrExplain } from './broker/embedded-broker.ts';
 import { HUB_INTERNAL_USERNAME, SiteAuthPolicy } from './broker/site-auth.ts';
 import { ComplianceJob } from './compliance/compliance-job.ts';
@@ -21,7 +22,7 @@ import { seedDemo, seedDemoSiteCredentials } from './demo/seed.ts';
 import { demoCredentials, loadCredentialsFile } from './feeds/credentials.ts';
 import { type CredentialSource, FeedManager } from './feeds/feed-manager.ts';
 import { FeedUrlSigner } from './feeds/signed-url.ts';
-import { buildApp, type TokenClaims } from './http/app.ts';
+import { buildApp } from './http/app.ts';
 import { MqttIngest } from './ingest/mqtt-ingest.ts';
 import { IngestPipeline } from './ingest/pipeline.ts';
 import { LiveHub } from './live/live-hub.ts';
@@ -182,6 +183,11 @@ export class Hub {
 
     const tokenSecret = readSecret(config.auth.secretFile, env.CCTV_AUTH_SECRET) ?? this.generatedSecret();
     const feedSigner = new FeedUrlSigner(tokenSecret);
+    const auth = new AuthService(db.pool, users, {
+      secret: tokenSecret,
+      tokenTtlMs: config.auth.tokenTtlMs,
+      now: this.options.now,
+    });
     const credentials =
       this.options.feedCredentials ??
       (config.feeds.credentialsFile
@@ -230,8 +236,13 @@ export class Hub {
     const app = await buildApp({
       logger: log.child({ part: 'http' }),
       bodyLimitBytes: config.http.bodyLimitBytes,
-      tokenSecret,
-      tokenTtlMs: config.auth.tokenTtlMs,
+      auth,
+      rateLimits: {
+        apiPerMinute: config.http.rateLimitPerMinute,
+        loginAttempts: config.auth.loginAttempts,
+        loginPerAddress: config.auth.loginAttemptsPerAddress,
+        loginWindowMs: config.auth.loginWindowMs,
+      },
       uiConfig: {
         tileUrl: config.dashboard.tileUrl,
         tileAttribution: config.dashboard.tileAttribution,
@@ -267,11 +278,12 @@ export class Hub {
       openAlerts: () => alerts.openAlerts(),
       acknowledgeAlert: (id, user) => alerts.acknowledge(id, user, this.options.now?.() ?? Date.now()),
       batchIntervalMs: config.live.batchIntervalMs,
-      verifyToken: (token) => app.jwt.verify<TokenClaims>(token),
+      verifyToken: (token) => auth.authenticate(token),
       log: log.child({ part: 'live' }),
       now: this.options.now,
     });
     this.live = live;
+    auth.onRevoked((match) => live.disconnectWhere(match));
     pipeline.onChange((change) => live.publish(change));
     live.attach(app.server);
     this.alertTimer = setInterval(() => {

@@ -25,6 +25,12 @@ export const HubConfig = Type.Object(
           default: 1_048_576,
           description: 'Largest accepted request body',
         }),
+        rateLimitPerMinute: Type.Integer({
+          minimum: 10,
+          default: 1200,
+          description:
+            'Requests per minute from one client address (REST, feeds and dashboard); more get 429',
+        }),
       },
       'REST API, socket.io and dashboard',
     ),
@@ -166,7 +172,24 @@ export const HubConfig = Type.Object(
         tokenTtlMs: Type.Integer({
           minimum: 60_000,
           default: 43_200_000,
-          description: 'Login token lifetime',
+          description:
+            'Login session lifetime (the token expires with it; sign-out and operators end it sooner)',
+        }),
+        loginAttempts: Type.Integer({
+          minimum: 1,
+          default: 10,
+          description:
+            'Login attempts allowed per client address and user name within loginWindowMs; more get 429',
+        }),
+        loginAttemptsPerAddress: Type.Integer({
+          minimum: 1,
+          default: 50,
+          description: 'Login attempts allowed per client address (any user names) within loginWindowMs',
+        }),
+        loginWindowMs: Type.Integer({
+          minimum: 1000,
+          default: 900_000,
+          description: 'Window for the login limits',
         }),
         secretFile: Optional(
           Type.String({

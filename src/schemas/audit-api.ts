@@ -11,6 +11,10 @@ const closed = { additionalProperties: false } as const;
 export const AuditKind = Type.Union([
   Type.Literal('login.success'),
   Type.Literal('login.refused'),
+  Type.Literal('login.limited'),
+  Type.Literal('auth.logout'),
+  Type.Literal('auth.session.revoke'),
+  Type.Literal('auth.password.change'),
   Type.Literal('export.report'),
   Type.Literal('export.audit'),
   Type.Literal('config.maintenance.create'),
@@ -22,6 +26,12 @@ export const AuditKind = Type.Union([
   Type.Literal('config.camera.geometry'),
   Type.Literal('config.site.mqtt-credentials'),
   Type.Literal('config.site.mqtt-credentials.revoke'),
+  Type.Literal('config.user.create'),
+  Type.Literal('config.user.update'),
+  Type.Literal('config.user.delete'),
+  Type.Literal('config.user.password'),
+  Type.Literal('config.apikey.create'),
+  Type.Literal('config.apikey.revoke'),
   Type.Literal('feed.start'),
   Type.Literal('feed.end'),
 ]);

@@ -44,6 +44,10 @@ export async function startHub(
     CCTV_HUB__ingest__flushIntervalMs: '20',
     // Most tests publish without credentials; the MQTT identity tests turn enforcement on.
     CCTV_HUB__mqtt__siteAuth: 'off',
+    // Tests sign in and call the API far more often than people do; the security suite sets its own limits.
+    CCTV_HUB__http__rateLimitPerMinute: '1000000',
+    CCTV_HUB__auth__loginAttempts: '100000',
+    CCTV_HUB__auth__loginAttemptsPerAddress: '100000',
     ...overrides,
   };
   if (services.databaseUrl) env.DATABASE_URL = services.databaseUrl;

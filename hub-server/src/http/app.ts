@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import fastifyJwt from '@fastify/jwt';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import { Type } from '@sinclair/typebox';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { RulePackRegistry } from '../../../src/compliance/load-packs.ts';
@@ -16,15 +18,13 @@ import {
   CameraView,
   CouncilView,
   HubView,
-  LoginBody,
-  LoginResponse,
   type Role,
   SiteView,
   UiConfig,
 } from '../../../src/schemas/api.ts';
 import { Id } from '../../../src/schemas/common.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
-import { verifyPassword } from '../auth/passwords.ts';
+import { AuthError, type AuthService } from '../auth/auth-service.ts';
 import type { ComplianceRepository } from '../compliance/compliance-repository.ts';
 import type { FeedManager } from '../feeds/feed-manager.ts';
 import type { FeedUrlSigner } from '../feeds/signed-url.ts';
@@ -36,6 +36,7 @@ import type { SiteCredentialRepository } from '../repositories/site-credential-r
 import type { UptimeRepository } from '../repositories/uptime-repository.ts';
 import type { UserRepository } from '../repositories/user-repository.ts';
 import { auditRoutes } from './audit-routes.ts';
+import { authRoutes, loginRoute } from './auth-routes.ts';
 import { scopeOf, type TokenClaims } from './common.ts';
 import { complianceRoutes } from './compliance-routes.ts';
 import { feedFileRoutes, feedRoutes } from './feed-routes.ts';
@@ -43,25 +44,37 @@ import { incidentRoutes } from './incident-routes.ts';
 import { maintenanceRoutes } from './maintenance-routes.ts';
 import { reportRoutes } from './report-routes.ts';
 import { siteCredentialRoutes } from './site-credential-routes.ts';
+import { assertClosedSchemas } from './strict-schemas.ts';
 import { summaryRoutes } from './summary-routes.ts';
 import { uptimeRoutes } from './uptime-routes.ts';
+import { userRoutes } from './user-routes.ts';
 
 export { scopeOf, type TokenClaims };
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../../dashboard/dist', import.meta.url));
 
-declare module '@fastify/jwt' {
-  interface FastifyJWT {
-    payload: TokenClaims;
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the bearer-token check on every /api route but login and ui-config. */
     user: TokenClaims;
   }
+}
+
+export interface RateLimits {
+  /** Requests per minute per client address. */
+  apiPerMinute: number;
+  /** Login attempts per address and user name within loginWindowMs. */
+  loginAttempts: number;
+  /** Login attempts per address (any user names) within loginWindowMs. */
+  loginPerAddress: number;
+  loginWindowMs: number;
 }
 
 export interface AppDeps {
   logger: Logger;
   bodyLimitBytes: number;
-  tokenSecret: string;
-  tokenTtlMs: number;
+  auth: AuthService;
+  rateLimits: RateLimits;
   uiConfig: UiConfig;
   fleet: FleetRepository;
   users: UserRepository;
@@ -87,7 +100,7 @@ export interface AppDeps {
   now?: () => number;
 }
 
-const errors = { 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError };
+const errors = { 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 429: ApiError };
 
 /** Builds the REST app as a plugin; never listens (tests use inject, server.ts listens). */
 export async function buildApp(deps: AppDeps) {
@@ -95,6 +108,17 @@ export async function buildApp(deps: AppDeps) {
     loggerInstance: deps.logger,
     bodyLimit: deps.bodyLimitBytes,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // Says which field is wrong and where; an unknown field is named (the default only says one exists).
+    schemaErrorFormatter: (failures, dataVar) =>
+      new Error(
+        failures
+          .map((f) =>
+            f.keyword === 'additionalProperties'
+              ? `${dataVar}${f.instancePath} has unknown field "${String((f.params as { additionalProperty?: unknown }).additionalProperty)}"`
+              : `${dataVar}${f.instancePath} ${f.message}`,
+          )
+          .join(', '),
+      ),
   });
   await app.register(fastifySwagger, {
     openapi: {
@@ -103,15 +127,29 @@ export async function buildApp(deps: AppDeps) {
       security: [{ bearer: [] }],
     },
   });
-  await app.register(fastifyJwt, {
-    secret: deps.tokenSecret,
-    sign: { expiresIn: Math.floor(deps.tokenTtlMs / 1000) },
+  app.decorateRequest('user', null as unknown as TokenClaims);
+  // Every body and query schema must refuse unknown fields: checked as each route is added.
+  app.addHook('onRoute', assertClosedSchemas);
+  await app.register(fastifyHelmet, { contentSecurityPolicy: { directives: cspDirectives(deps.uiConfig) } });
+  await app.register(fastifyRateLimit, {
+    global: true,
+    max: deps.rateLimits.apiPerMinute,
+    timeWindow: 60_000,
+    // Per address, counted before any credential is checked, so junk credentials cannot dodge it.
+    keyGenerator: (request) => `ip:${request.ip}`,
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      code: 'RATE_LIMITED',
+      error: 'Too Many Requests',
+      message: `too many requests from this address: at most ${context.max} per minute; retry in ${context.after}`,
+    }),
   });
 
   // 5xx details are logged, never sent.
   app.setErrorHandler(
     (error: Error & { statusCode?: number; code?: string; validation?: unknown }, request, reply) => {
       const status = error.statusCode ?? 500;
+      if (error instanceof AuthError) return reply.status(401).send(unauthorized(error.code, error.message));
       if (status >= 500 && !(error as { expose?: boolean }).expose) {
         request.log.error({ err: error }, 'request failed');
         return reply.status(status).send({
@@ -123,24 +161,19 @@ export async function buildApp(deps: AppDeps) {
       }
       return reply.status(status).send({
         statusCode: status,
-        code: error.code ?? 'BAD_REQUEST',
-        error: status === 400 ? 'Bad Request' : 'Error',
+        code: error.code ?? (status === 413 ? 'BODY_TOO_LARGE' : 'BAD_REQUEST'),
+        error: STATUS_CODES[status] ?? 'Error',
         message: error.message,
       });
     },
   );
 
-  const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
-    try {
-      await request.jwtVerify();
-    } catch {
-      return reply.status(401).send({
-        statusCode: 401,
-        code: 'UNAUTHORIZED',
-        error: 'Unauthorized',
-        message: 'missing, invalid or expired token',
-      });
-    }
+  const authenticate = async (request: FastifyRequest) => {
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer ([\x21-\x7e]{1,4096})$/.exec(header) : null;
+    if (!match)
+      throw new AuthError('UNAUTHORIZED', 'missing bearer token (Authorization: Bearer <token or API key>)');
+    request.user = await deps.auth.authenticate(match[1] as string);
   };
   const requireRole =
     (...roles: Role[]) =>
@@ -169,53 +202,21 @@ export async function buildApp(deps: AppDeps) {
     async () => deps.uiConfig,
   );
 
-  app.post(
-    '/api/auth/login',
-    { schema: { security: [], body: LoginBody, response: { 200: LoginResponse, ...errors } } },
-    async (request, reply) => {
-      const { username, password } = request.body as LoginBody;
-      const user = await deps.users.find(username);
-      const valid = user !== null && !user.disabled && (await verifyPassword(password, user.passwordHash));
-      if (!user || !valid) {
-        // The name tried is recorded, never the password.
-        await deps.audit.append({
-          kind: 'login.refused',
-          actor: username,
-          role: null,
-          detail: {
-            ip: request.ip,
-            cause: !user ? 'unknown user' : user.disabled ? 'disabled' : 'wrong password',
-          },
-        });
-        request.log.info({ username }, 'login refused');
-        return reply.status(401).send({
-          statusCode: 401,
-          code: 'BAD_CREDENTIALS',
-          error: 'Unauthorized',
-          message: 'wrong user name or password',
-        });
-      }
-      const claims: TokenClaims = { sub: user.username, role: user.role, councilIds: user.councilIds };
-      // Recorded before the token is handed out: no session without its audit entry.
-      await deps.audit.append({
-        kind: 'login.success',
-        actor: user.username,
-        role: user.role,
-        detail: { ip: request.ip },
-      });
-      const token = app.jwt.sign(claims);
-      const now = deps.now?.() ?? Date.now();
-      request.log.info({ username, role: user.role }, 'login');
-      return {
-        token,
-        expiresAt: new Date(now + deps.tokenTtlMs).toISOString(),
-        user: { username: user.username, role: user.role, councilIds: user.councilIds },
-      };
-    },
-  );
+  const authDeps = {
+    auth: deps.auth,
+    users: deps.users,
+    audit: deps.audit,
+    now: () => deps.now?.() ?? Date.now(),
+  };
+  app.register(async (open) => loginRoute(open, authDeps, loginLimits(open, deps)));
 
   app.register(async (api) => {
     api.addHook('onRequest', authenticate);
+    authRoutes(api, authDeps);
+    userRoutes(api, {
+      ...authDeps,
+      councilExists: async (id) => (await deps.fleet.listCouncils(null)).some((c) => c.id === id),
+    });
 
     api.get(
       '/api/cameras',
@@ -343,6 +344,7 @@ export async function buildApp(deps: AppDeps) {
       if (
         request.method === 'GET' &&
         !request.url.startsWith('/api/') &&
+        !request.url.startsWith('/feeds/') &&
         !request.url.startsWith('/socket.io')
       ) {
         return reply.sendFile('index.html');
@@ -358,4 +360,96 @@ export async function buildApp(deps: AppDeps) {
     deps.logger.warn(`dashboard bundle not found at ${DASHBOARD_DIR}: run npm run build:dashboard`);
   }
   return app;
+}
+
+function unauthorized(code: string, message: string) {
+  return { statusCode: 401, code, error: 'Unauthorized', message };
+}
+
+/**
+ * Content Security Policy for the dashboard: scripts and styles from the hub only (Leaflet needs
+ * inline style attributes), video from blob: (hls.js media source), tiles from the configured tile
+ * server, sockets to the hub.
+ */
+function cspDirectives(ui: UiConfig): Record<string, string[]> {
+  const tiles = ui.tileUrl ? [tileOrigin(ui.tileUrl)].filter((o): o is string => o !== null) : [];
+  return {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'", "'unsafe-inline'"],
+    imgSrc: ["'self'", 'data:', 'blob:', ...tiles],
+    mediaSrc: ["'self'", 'blob:'],
+    workerSrc: ["'self'", 'blob:'],
+    connectSrc: ["'self'"],
+    fontSrc: ["'self'"],
+    objectSrc: ["'none'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'self'"],
+    formAction: ["'self'"],
+  };
+}
+
+function tileOrigin(template: string): string | null {
+  try {
+    return new URL(template.replace(/\{[a-z]\}/g, '0')).origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Login limits: attempts per address and user name, and per address over all names, within the
+ * window. The first refusal of each key in a window is audited (later ones only counted).
+ */
+function loginLimits(app: FastifyInstance, deps: AppDeps) {
+  const limits = deps.rateLimits;
+  const audited = new Map<string, number>();
+  const now = () => deps.now?.() ?? Date.now();
+  const refuse = (what: string) => (request: FastifyRequest, context: { max: number; after: string }) => {
+    const username = String((request.body as { username?: unknown } | undefined)?.username ?? '').slice(
+      0,
+      100,
+    );
+    const key = `${what}:${request.ip}:${what === 'user' ? username : ''}`;
+    const until = audited.get(key) ?? 0;
+    if (until <= now()) {
+      if (audited.size > 10_000) audited.clear();
+      audited.set(key, now() + limits.loginWindowMs);
+      request.log.warn({ username, ip: request.ip, limit: what }, 'login attempts limited');
+      void deps.audit
+        .append({
+          kind: 'login.limited',
+          actor: username,
+          role: null,
+          detail: { ip: request.ip, limit: what },
+        })
+        .catch((error: unknown) => request.log.error({ err: error }, 'audit of a limited login failed'));
+    }
+    return {
+      statusCode: 429,
+      code: 'LOGIN_RATE_LIMITED',
+      error: 'Too Many Requests',
+      message: `too many login attempts ${what === 'user' ? 'for this user name ' : ''}from this address: at most ${context.max} per ${Math.round(limits.loginWindowMs / 60_000)} min; retry in ${context.after}`,
+    };
+  };
+  // createRateLimit, not rateLimit: the latter's hooks stand down once the global limit ran.
+  const limiter = (what: 'address' | 'user', max: number, key: (request: FastifyRequest) => string) => {
+    const check = app.createRateLimit({ max, timeWindow: limits.loginWindowMs, keyGenerator: key });
+    return async (request: FastifyRequest, reply: FastifyReply) => {
+      const result = await check(request);
+      if (result.isAllowed || !result.isExceeded) return;
+      const seconds = Math.max(1, Math.ceil(result.ttl / 1000));
+      reply.header('retry-after', seconds);
+      throw refuse(what)(request, {
+        max: result.max,
+        after: seconds >= 120 ? `${Math.ceil(seconds / 60)} min` : `${seconds} s`,
+      });
+    };
+  };
+  const username = (request: FastifyRequest) =>
+    String((request.body as { username?: unknown } | undefined)?.username ?? '').toLowerCase();
+  return [
+    limiter('address', limits.loginPerAddress, (request) => `login-ip:${request.ip}`),
+    limiter('user', limits.loginAttempts, (request) => `login-user:${request.ip}:${username(request)}`),
+  ];
 }

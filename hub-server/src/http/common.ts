@@ -1,18 +1,26 @@
 import type { Role } from '../../../src/schemas/api.ts';
 import { ApiError } from '../../../src/schemas/api.ts';
+import { MIN_PASSWORD_LENGTH } from '../../../src/schemas/auth-api.ts';
+import type { TokenClaims } from '../auth/auth-service.ts';
 import type { Scope } from '../repositories/fleet-repository.ts';
 
-export interface TokenClaims {
-  sub: string;
-  role: Role;
-  councilIds: string[];
-}
+export type { TokenClaims };
 
 export const ApiErrorSchema = ApiError;
 
 /** Council scope of a caller: council officers see their councils only; null sees all. */
 export function scopeOf(claims: TokenClaims): Scope {
   return claims.role === 'council' ? claims.councilIds : null;
+}
+
+/** Why a new password is refused, or null. Length is checked by the schema too; this says why. */
+export function passwordProblem(password: string, username: string): string | null {
+  if (password.length < MIN_PASSWORD_LENGTH)
+    return `password must have at least ${MIN_PASSWORD_LENGTH} characters`;
+  if (password.toLowerCase().includes(username.toLowerCase()))
+    return 'password must not contain the user name';
+  if (new Set(password).size < 5) return 'password must use at least 5 different characters';
+  return null;
 }
 
 /** A client error with a stable code; the app's error handler turns it into the error body. */

@@ -94,7 +94,8 @@ export function feedFileRoutes(
             session: Type.String({ pattern: '^[0-9a-f]{32}$' }),
             expires: Type.String({ maxLength: 16 }),
             signature: Type.String({ maxLength: 64 }),
-            file: Type.String({ maxLength: 32 }),
+            // Only the names a feed writes: nothing else (no dots, no slashes) reaches the file system.
+            file: Type.String({ pattern: '^(index\\.m3u8|seg[0-9]{1,9}\\.ts|snapshot\\.jpg)$' }),
           },
           { additionalProperties: false },
         ),

@@ -9,7 +9,8 @@ import type { FleetState } from '../state/fleet-state.ts';
 
 export interface LiveHubOptions {
   batchIntervalMs: number;
-  verifyToken: (token: string) => TokenClaims;
+  /** The claims of a session token or API key; rejects when it is invalid, expired or revoked. */
+  verifyToken: (token: string) => Promise<TokenClaims>;
   log: Logger;
   now?: () => number;
   /** Open alerts, sent to each socket on connect (scoped). */
@@ -48,21 +49,43 @@ export class LiveHub {
     const io = new Server(server, { serveClient: false, maxHttpBufferSize: 64 * 1024 });
     io.use((socket, next) => {
       const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
-      if (typeof token !== 'string' || token.length === 0) return next(new Error('unauthorized'));
-      try {
-        socket.data.claims = this.options.verifyToken(token);
-        next();
-      } catch {
-        next(new Error('unauthorized'));
-      }
+      if (typeof token !== 'string' || token.length === 0 || token.length > 4096)
+        return next(new Error('unauthorized'));
+      this.options.verifyToken(token).then(
+        (claims) => {
+          socket.data.claims = claims;
+          next();
+        },
+        () => next(new Error('unauthorized')),
+      );
     });
     io.on('connection', (socket) => this.onConnection(socket));
     this.io = io;
     this.timer = setInterval(() => this.flush(), this.options.batchIntervalMs);
   }
 
+  /** Closes the live sockets whose credential matches (a revoked session or API key, a changed user). */
+  disconnectWhere(match: (claims: TokenClaims) => boolean): number {
+    let closed = 0;
+    for (const socket of this.io?.of('/').sockets.values() ?? []) {
+      if (match(socket.data.claims as TokenClaims)) {
+        socket.disconnect(true);
+        closed++;
+      }
+    }
+    if (closed > 0) this.options.log.info({ closed }, 'closed live sockets of revoked credentials');
+    return closed;
+  }
+
   private onConnection(socket: Socket): void {
     const claims = socket.data.claims as TokenClaims;
+    // A socket lives no longer than its token: the client signs in again.
+    if (claims.exp) {
+      const left = claims.exp * 1000 - (this.options.now?.() ?? Date.now());
+      const timer = setTimeout(() => socket.disconnect(true), Math.max(0, Math.min(left, 2_147_000_000)));
+      timer.unref();
+      socket.on('disconnect', () => clearTimeout(timer));
+    }
     const scope = claims.role === 'council' ? new Set(claims.councilIds) : null;
     if (scope) for (const id of scope) void socket.join(councilRoom(id));
     else void socket.join(ALL_ROOM);
