@@ -106,7 +106,7 @@ export class ApiClient {
    * feed sessions as the tab goes away).
    */
   send<T>(
-    method: 'POST' | 'PATCH' | 'DELETE',
+    method: 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     path: string,
     body?: unknown,
     options: { keepalive?: boolean } = {},

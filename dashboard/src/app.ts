@@ -6,6 +6,7 @@ import { CouncilView } from './council-view.ts';
 import { DetailPanel } from './detail-panel.ts';
 import { el } from './dom.ts';
 import { FilterBar, type Filters, readViewState, writeViewState } from './filters.ts';
+import { mayEditGeometry } from './geometry-editor.ts';
 import { type DashboardView, Header } from './header.ts';
 import { IncidentApi } from './incident-api.ts';
 import { IncidentView } from './incident-view.ts';
@@ -109,6 +110,8 @@ export class DashboardApp {
       store: this.store,
       catalog: this.catalog,
       onClose: () => this.select(null, 'none'),
+      onEditGeometry:
+        mayEditGeometry(user.role) && this.views.includes('incident') ? (id) => this.editGeometry(id) : null,
     });
     this.layout = el('div', { class: 'layout', 'data-detail': 'closed' });
     this.liveView = el('div', { id: 'view-live', class: 'live-view' });
@@ -201,6 +204,12 @@ export class DashboardApp {
     else this.incidentView?.deactivate();
     // Leaflet measured a hidden container; let it measure again.
     if (view === 'live') this.mapView.invalidateSize();
+  }
+
+  /** From the live view's detail panel to the incident map, where cones are drawn and edited. */
+  private editGeometry(cameraId: string): void {
+    this.setView('incident');
+    void this.incidentView?.editGeometry(cameraId);
   }
 
   private async loadCatalog(): Promise<void> {

@@ -14,6 +14,8 @@ interface DetailPanelOptions {
   store: LiveStore;
   catalog: Catalog;
   onClose: () => void;
+  /** Hub operators only: opens the camera in the geometry editor (the incident view's map). */
+  onEditGeometry: ((cameraId: string) => void) | null;
 }
 
 type Row = [label: string, value: string, field: string, warn?: boolean];
@@ -43,11 +45,23 @@ export class DetailPanel {
       '×',
     );
     close.addEventListener('click', () => this.options.onClose());
+    const { onEditGeometry } = this.options;
+    let edit: HTMLButtonElement | null = null;
+    if (onEditGeometry) {
+      edit = el(
+        'button',
+        { type: 'button', class: 'mw-action', id: 'detail-edit-geometry' },
+        'Edit geometry',
+      );
+      edit.addEventListener('click', () => {
+        if (this.cameraId !== null) onEditGeometry(this.cameraId);
+      });
+    }
     this.body = el('div', { class: 'detail-body' });
     this.element = el(
       'aside',
       { id: 'detail-panel', class: 'detail-panel', 'aria-labelledby': 'detail-title', hidden: true },
-      el('header', { class: 'detail-header' }, this.title, close),
+      el('header', { class: 'detail-header' }, this.title, edit, close),
       this.body,
     );
     this.element.addEventListener('keydown', (event) => {

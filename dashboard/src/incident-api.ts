@@ -1,11 +1,18 @@
 import type { FeedOpen, FeedSessionView } from '../../src/schemas/feed-api.ts';
-import type { FovCollection, IncidentResult, IncidentSearch, Place } from '../../src/schemas/incident-api.ts';
+import type {
+  FovCollection,
+  GeometryUpdate,
+  IncidentResult,
+  IncidentSearch,
+  Place,
+} from '../../src/schemas/incident-api.ts';
 import type { ApiClient } from './api.ts';
 
 // Shapes come from the contract in src/schemas (type-only imports keep TypeBox out of the bundle).
 export type { FeedOpen, FeedSessionView } from '../../src/schemas/feed-api.ts';
 export type {
   FovCollection,
+  GeometryUpdate,
   GeoPolygon,
   IncidentCamera,
   IncidentResult,
@@ -33,6 +40,11 @@ export class IncidentApi {
 
   fieldsOfView(signal?: AbortSignal): Promise<FovCollection> {
     return this.api.get('/api/cameras/fov', signal);
+  }
+
+  /** Operators only: the surveyed geometry; the hub rebuilds the camera's field of view from it. */
+  setGeometry(cameraId: string, update: GeometryUpdate): Promise<void> {
+    return this.api.send('PUT', `/api/cameras/${enc(cameraId)}/geometry`, update);
   }
 
   openFeed(body: FeedOpen): Promise<FeedSessionView> {

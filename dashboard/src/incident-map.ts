@@ -32,10 +32,13 @@ export class IncidentMap {
   private readonly targetLayer = L.featureGroup();
   private readonly resultLayer = L.featureGroup();
   private readonly drawLayer = L.featureGroup();
+  /** The geometry editor's preview and handles (see GeometryPreview). */
+  readonly editLayer = L.featureGroup();
   private readonly resultMarkers = new Map<string, L.Marker>();
   private resultIds = new Set<string>();
   private highlightedId: string | null = null;
   private drawing: L.LatLng[] | null = null;
+  private editingId: string | null = null;
 
   constructor(private readonly options: IncidentMapOptions) {}
 
@@ -55,6 +58,7 @@ export class IncidentMap {
     this.targetLayer.addTo(map);
     this.drawLayer.addTo(map);
     this.resultLayer.addTo(map);
+    this.editLayer.addTo(map);
     addStateLegend(map);
     map.on('click', (event: L.LeafletMouseEvent) => this.onClick(event.latlng));
     map.on('dblclick', () => {
@@ -112,6 +116,24 @@ export class IncidentMap {
     );
     // The whole radius in view, with a margin for the cones reaching into it.
     if (recentre) this.map?.fitBounds(centre.toBounds(target.radiusM * 2.4), { maxZoom: TARGET_ZOOM });
+  }
+
+  /**
+   * The camera whose geometry is being edited: its stored cone is drawn faint and dashed under the
+   * preview, and clicks on the map no longer move the incident point. Null ends editing.
+   */
+  setEditing(cameraId: string | null): void {
+    const previous = this.editingId;
+    this.editingId = cameraId;
+    if (previous !== null) this.styleCone(previous);
+    if (cameraId !== null) this.styleCone(cameraId);
+    this.map?.getContainer().toggleAttribute('data-editing', cameraId !== null);
+  }
+
+  /** Brings a camera and its whole range into view, with room to turn or lengthen it. */
+  showCamera(location: { lat: number; lon: number }, rangeM: number): void {
+    const bounds = L.latLng(location.lat, location.lon).toBounds(Math.max(rangeM, 20) * 3);
+    this.map?.fitBounds(bounds, { maxZoom: TARGET_ZOOM + 2 });
   }
 
   /** A finished polygon search area; null clears it. */
@@ -205,6 +227,7 @@ export class IncidentMap {
   }
 
   private onClick(latLng: L.LatLng): void {
+    if (this.editingId !== null) return;
     if (this.drawing === null) {
       this.options.onPoint(latLng.lat, latLng.lng);
       return;
@@ -234,6 +257,7 @@ export class IncidentMap {
     const colour = CAMERA_STATE_STYLE[cone.state].markerColour;
     const inResults = this.resultIds.has(cameraId);
     const highlighted = cameraId === this.highlightedId;
+    const editing = cameraId === this.editingId;
     // With results shown, other cameras' cones fade so the candidates stand out.
     const dimmed = this.resultIds.size > 0 && !inResults;
     cone.polygon.setStyle({
@@ -241,7 +265,8 @@ export class IncidentMap {
       weight: highlighted ? 3 : inResults ? 2 : 1,
       opacity: dimmed ? 0.35 : 0.9,
       fillColor: colour,
-      fillOpacity: highlighted ? 0.45 : dimmed ? 0.08 : 0.22,
+      fillOpacity: editing ? 0.05 : highlighted ? 0.45 : dimmed ? 0.08 : 0.22,
+      dashArray: editing ? '3 5' : undefined,
     });
     this.decorateCone(cameraId);
   }
@@ -253,5 +278,6 @@ export class IncidentMap {
     element.setAttribute('data-camera-id', cameraId);
     element.setAttribute('data-state', cone.state);
     element.setAttribute('data-result', String(this.resultIds.has(cameraId)));
+    element.toggleAttribute('data-editing', cameraId === this.editingId);
   }
 }

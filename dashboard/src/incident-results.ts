@@ -8,6 +8,8 @@ export interface IncidentResultsOptions {
   catalog: Catalog;
   /** Null for roles that may search but not pull feeds (council officers). */
   onOpenFeed: ((camera: IncidentCamera) => void) | null;
+  /** Null for every role but hub operators; the button is handed back to take the focus after editing. */
+  onEditGeometry: ((camera: IncidentCamera, button: HTMLElement) => void) | null;
   onHighlight: (cameraId: string | null, pan: boolean) => void;
 }
 
@@ -26,6 +28,7 @@ export class IncidentResults {
   constructor(private readonly options: IncidentResultsOptions) {
     const headings = ['#', 'Camera', 'State', 'Distance', 'View', 'Detail'];
     if (options.onOpenFeed) headings.push('Feed');
+    if (options.onEditGeometry) headings.push('Geometry');
     this.table = el(
       'table',
       { class: 'camera-table incident-table', id: 'incident-results', hidden: true },
@@ -72,7 +75,6 @@ export class IncidentResults {
 
   render(result: IncidentResult, label: string, openCameraIds: Set<string>): void {
     this.cameras = result.cameras;
-    clear(this.tbody);
     this.summary.classList.remove('error');
     const covering = result.cameras.filter((c) => c.covers).length;
     const count = result.cameras.length;
@@ -83,7 +85,15 @@ export class IncidentResults {
         : `${count} camera${count === 1 ? '' : 's'} ${label} · ${covering} with the place in view`,
     );
     this.table.hidden = count === 0;
+    // A new search replaces the rows: the focus moves to the same control in the new row.
+    const focused = document.activeElement;
+    const refocus =
+      focused instanceof HTMLElement && this.tbody.contains(focused) && focused.dataset.cameraId
+        ? `${focused.tagName.toLowerCase()}${[...focused.classList].map((c) => `.${CSS.escape(c)}`).join('')}[data-camera-id="${CSS.escape(focused.dataset.cameraId)}"]`
+        : null;
+    clear(this.tbody);
     for (const camera of result.cameras) this.tbody.append(this.row(camera, openCameraIds));
+    if (refocus !== null) this.tbody.querySelector<HTMLElement>(refocus)?.focus();
   }
 
   /** Live state changes from the socket. */
@@ -117,7 +127,7 @@ export class IncidentResults {
   }
 
   private row(camera: IncidentCamera, openCameraIds: Set<string>): HTMLElement {
-    const { catalog, onOpenFeed, onHighlight } = this.options;
+    const { catalog, onOpenFeed, onEditGeometry, onHighlight } = this.options;
     const density = camera.pixelDensityPxPerM;
     const tr = el(
       'tr',
@@ -182,6 +192,23 @@ export class IncidentResults {
       button.addEventListener('click', (event) => {
         event.stopPropagation();
         onOpenFeed(camera);
+      });
+      tr.append(el('td', {}, button));
+    }
+    if (onEditGeometry) {
+      const button = el(
+        'button',
+        {
+          type: 'button',
+          class: 'mw-action edit-geometry',
+          'data-camera-id': camera.cameraId,
+          'aria-label': `Edit the geometry of ${camera.name}`,
+        },
+        'Edit',
+      );
+      button.addEventListener('click', (event) => {
+        event.stopPropagation();
+        onEditGeometry(camera, button);
       });
       tr.append(el('td', {}, button));
     }

@@ -1,8 +1,10 @@
 import type { LoginResponse, UiConfig } from '../../src/schemas/api.ts';
 import { UnauthorizedError } from './api.ts';
+import { AreaDrawing } from './area-drawing.ts';
 import type { Catalog } from './catalog.ts';
 import { el, setText } from './dom.ts';
 import { FeedGrid } from './feed-grid.ts';
+import { GeometryEditor, mayEditGeometry } from './geometry-editor.ts';
 import type { GeoPolygon, IncidentApi, IncidentCamera, IncidentQuery, Place } from './incident-api.ts';
 import { IncidentMap } from './incident-map.ts';
 import { IncidentResults } from './incident-results.ts';
@@ -34,9 +36,11 @@ export interface IncidentViewOptions {
 export class IncidentView {
   readonly element: HTMLElement;
   private readonly map: IncidentMap;
+  private readonly area: AreaDrawing;
   private readonly results: IncidentResults;
   private readonly places: PlaceSearch;
   private readonly feeds: FeedGrid | null;
+  private readonly editor: GeometryEditor | null;
   private readonly mapElement = el('div', {
     id: 'incident-map',
     class: 'map',
@@ -52,16 +56,6 @@ export class IncidentView {
     value: DEFAULT_RADIUS_M,
   });
   private readonly radiusValue = el('output', { for: 'incident-radius', class: 'radius-value' });
-  private readonly drawButton = el(
-    'button',
-    { type: 'button', class: 'mw-action', id: 'draw-area', 'aria-pressed': 'false' },
-    'Draw area',
-  );
-  private readonly finishButton = el(
-    'button',
-    { type: 'button', class: 'mw-action', id: 'finish-area', hidden: true, disabled: true },
-    'Finish area',
-  );
   private readonly clearButton = el(
     'button',
     { type: 'button', class: 'mw-action', id: 'clear-incident' },
@@ -95,6 +89,7 @@ export class IncidentView {
   private radiusTimer: ReturnType<typeof setTimeout> | null = null;
   private fovLoadedAtMs = 0;
   private fovLoading: AbortController | null = null;
+  private fovPending: Promise<void> | null = null;
   private active = false;
   private readonly onPageHide = () => this.feeds?.closeAll(true);
 
@@ -104,13 +99,35 @@ export class IncidentView {
     this.map = new IncidentMap({
       uiConfig,
       onPoint: (lat, lon) => this.setTarget({ kind: 'point', lat, lon, name: formatPoint(lat, lon) }, false),
-      onDrawProgress: (vertices) => this.onDrawProgress(vertices),
-      onDrawFinished: () => this.finishDrawing(),
+      onDrawProgress: (vertices) => this.area.progress(vertices),
+      onDrawFinished: () => this.area.finish(),
       onSelectCamera: (id) => this.highlight(id, false, true),
     });
+    this.area = new AreaDrawing(this.map, {
+      onHint: (text) => (text === null ? this.setHint() : setText(this.hint, text)),
+      onStart: () => this.editor?.close(),
+      onArea: (polygon) => this.setTarget({ kind: 'polygon', polygon }, false),
+    });
+    this.editor = mayEditGeometry(user.role)
+      ? new GeometryEditor({
+          api,
+          map: this.map,
+          onSaved: (name) => this.onGeometrySaved(name),
+          onEditing: (name) =>
+            name === null
+              ? this.setHint()
+              : setText(
+                  this.hint,
+                  `Editing the geometry of ${name}: clicks on the map leave the incident point as it is.`,
+                ),
+        })
+      : null;
     this.results = new IncidentResults({
       catalog,
       onOpenFeed: canOpenFeeds ? (camera) => this.openFeed(camera) : null,
+      onEditGeometry: this.editor
+        ? (camera, button) => void this.editGeometry(camera.cameraId, button)
+        : null,
       onHighlight: (id, pan) => this.highlight(id, pan, false),
     });
     this.places = new PlaceSearch(api, (place) => this.pickPlace(place));
@@ -119,8 +136,6 @@ export class IncidentView {
       : null;
     this.updateRadiusLabel();
     this.radius.addEventListener('input', () => this.onRadius());
-    this.drawButton.addEventListener('click', () => this.toggleDrawing());
-    this.finishButton.addEventListener('click', () => this.finishDrawing());
     this.clearButton.addEventListener('click', () => this.clearTarget());
     for (const input of [this.incidentRef, this.reason])
       input.addEventListener('input', () => {
@@ -145,7 +160,13 @@ export class IncidentView {
           'div',
           { class: 'field' },
           el('span', { class: 'field-label' }, 'Area'),
-          el('div', { class: 'area-buttons' }, this.drawButton, this.finishButton, this.clearButton),
+          el(
+            'div',
+            { class: 'area-buttons' },
+            this.area.drawButton,
+            this.area.finishButton,
+            this.clearButton,
+          ),
         ),
         canOpenFeeds
           ? this.feedFields()
@@ -165,6 +186,8 @@ export class IncidentView {
           this.mapElement,
         ),
         this.results.element,
+        // While open, the editor takes the results' place (see styles.css).
+        this.editor?.element,
         this.feeds?.element,
       ),
     );
@@ -185,13 +208,15 @@ export class IncidentView {
     this.active = false;
     window.removeEventListener('pagehide', this.onPageHide);
     this.feeds?.closeAll();
-    if (this.map.isDrawing) this.cancelDrawing();
+    this.editor?.close();
+    this.area.cancel();
   }
 
   stop(): void {
     window.removeEventListener('pagehide', this.onPageHide);
     this.feeds?.closeAll(true);
     this.places.stop();
+    this.editor?.close();
     this.fovLoading?.abort();
     if (this.radiusTimer !== null) clearTimeout(this.radiusTimer);
     this.map.stop();
@@ -206,6 +231,28 @@ export class IncidentView {
       this.map.setCameraState(id, camera.state);
       this.results.setState(id, camera.state);
     }
+  }
+
+  /** Hub operators: the geometry editor on a camera (from its result row or the live view's detail panel). */
+  async editGeometry(cameraId: string, returnFocus: HTMLElement | null = null): Promise<void> {
+    if (!this.editor) return;
+    this.area.cancel();
+    await this.fovPending;
+    if (this.editor.open(cameraId, returnFocus)) return;
+    // A camera added since the cones were loaded.
+    await this.loadFieldsOfView();
+    if (!this.editor.open(cameraId, returnFocus))
+      setText(this.error, `Camera ${cameraId} has no field of view to edit (not found or no location).`);
+  }
+
+  private async onGeometrySaved(name: string): Promise<void> {
+    setText(
+      this.hint,
+      `Saved the geometry of ${name}. The map shows its field of view as the hub stored it.`,
+    );
+    await this.loadFieldsOfView();
+    // The ranking depends on the geometry too.
+    void this.search();
   }
 
   private feedFields(): HTMLElement {
@@ -228,7 +275,13 @@ export class IncidentView {
     );
   }
 
-  private async loadFieldsOfView(): Promise<void> {
+  private loadFieldsOfView(): Promise<void> {
+    const pending = this.fetchFieldsOfView();
+    this.fovPending = pending;
+    return pending;
+  }
+
+  private async fetchFieldsOfView(): Promise<void> {
     this.fovLoading?.abort();
     const controller = new AbortController();
     this.fovLoading = controller;
@@ -236,6 +289,7 @@ export class IncidentView {
       const collection = await this.options.api.fieldsOfView(controller.signal);
       this.fovLoadedAtMs = Date.now();
       this.map.setFieldsOfView(collection);
+      this.editor?.setFieldsOfView(collection);
       // The socket may know newer states than the query did.
       this.applyUpdate({ full: true, cameraIds: new Set(), siteIds: new Set() });
     } catch (error) {
@@ -251,7 +305,7 @@ export class IncidentView {
   }
 
   private setTarget(target: Target, recentre: boolean): void {
-    if (this.map.isDrawing) this.cancelDrawing();
+    this.area.cancel();
     this.target = target;
     if (target.kind === 'point')
       this.map.setTarget({ lat: target.lat, lon: target.lon, radiusM: this.radiusM }, recentre);
@@ -260,7 +314,7 @@ export class IncidentView {
   }
 
   private clearTarget(): void {
-    if (this.map.isDrawing) this.cancelDrawing();
+    this.area.cancel();
     this.target = null;
     this.searchSeq++;
     this.map.setTarget(null, false);
@@ -339,49 +393,6 @@ export class IncidentView {
   private updateRadiusLabel(): void {
     setText(this.radiusValue, `${this.radiusM} m`);
     this.radius.setAttribute('aria-valuetext', `${this.radiusM} metres`);
-  }
-
-  private toggleDrawing(): void {
-    if (this.map.isDrawing) {
-      this.cancelDrawing();
-      return;
-    }
-    this.map.startDrawing();
-    this.drawButton.setAttribute('aria-pressed', 'true');
-    setText(this.drawButton, 'Cancel drawing');
-    this.finishButton.hidden = false;
-  }
-
-  private onDrawProgress(vertices: number): void {
-    this.finishButton.disabled = vertices < 3;
-    setText(
-      this.hint,
-      `Drawing an area: ${vertices} corner${vertices === 1 ? '' : 's'}. Click the map to add corners; double-click or Finish area to close it (3 corners at least).`,
-    );
-  }
-
-  private finishDrawing(): void {
-    const polygon = this.map.finishDrawing();
-    this.resetDrawButtons();
-    if (polygon === null) {
-      setText(this.hint, 'An area needs at least 3 corners.');
-      return;
-    }
-    this.setHint();
-    this.setTarget({ kind: 'polygon', polygon }, false);
-  }
-
-  private cancelDrawing(): void {
-    this.map.cancelDrawing();
-    this.resetDrawButtons();
-    this.setHint();
-  }
-
-  private resetDrawButtons(): void {
-    this.drawButton.setAttribute('aria-pressed', 'false');
-    setText(this.drawButton, 'Draw area');
-    this.finishButton.hidden = true;
-    this.finishButton.disabled = true;
   }
 
   private setHint(): void {

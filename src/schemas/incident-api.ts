@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { CameraState } from './camera-state.ts';
-import { GeoPoint, Id, Nullable } from './common.ts';
+import { GeoPoint, Id, IsoTime, Nullable } from './common.ts';
 
 const closed = { additionalProperties: false } as const;
 
@@ -100,7 +100,22 @@ export const FovFeature = Type.Object(
   {
     type: Type.Literal('Feature'),
     id: Id,
-    properties: Type.Object({ state: CameraState, siteId: Id, name: Type.String() }, closed),
+    properties: Type.Object(
+      {
+        state: CameraState,
+        siteId: Id,
+        name: Type.String(),
+        // The geometry the polygon was built from, as an operator edits it (GeometryUpdate's fields).
+        location: LatLon,
+        bearingDeg: Type.Number(),
+        hfovDeg: Type.Number(),
+        rangeM: Type.Number({ description: 'Useful range: surveyed, else the design distance' }),
+        surveyedAt: Type.Union([IsoTime, Type.Null()], {
+          description: "When a hub operator surveyed it; null while the site's commissioning data applies",
+        }),
+      },
+      closed,
+    ),
     geometry: Type.Object(
       {
         type: Type.Literal('Polygon'),

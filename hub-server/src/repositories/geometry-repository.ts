@@ -150,9 +150,17 @@ export class GeometryRepository {
       state: CameraState;
       site_id: string;
       name: string;
+      lat: number;
+      lon: number;
+      bearing_deg: number;
+      hfov_deg: number;
+      range_m: number;
+      geometry_set_at: Date | null;
       geojson: string;
     }>(
-      `SELECT c.id, c.state, c.site_id, c.name, ST_AsGeoJSON(c.fov, 6) AS geojson
+      `SELECT c.id, c.state, c.site_id, c.name, ST_Y(c.location) AS lat, ST_X(c.location) AS lon, c.bearing_deg,
+         c.hfov_deg, COALESCE(c.range_m, c.design_distance_m) AS range_m, c.geometry_set_at,
+         ST_AsGeoJSON(c.fov, 6) AS geojson
        FROM cameras c JOIN sites s ON s.id = c.site_id
        WHERE c.active AND c.fov IS NOT NULL AND ($1::text[] IS NULL OR s.council_id = ANY($1::text[]))
        ORDER BY c.id`,
@@ -163,7 +171,16 @@ export class GeometryRepository {
       features: result.rows.map((r) => ({
         type: 'Feature',
         id: r.id,
-        properties: { state: r.state, siteId: r.site_id, name: r.name },
+        properties: {
+          state: r.state,
+          siteId: r.site_id,
+          name: r.name,
+          location: { lat: r.lat, lon: r.lon },
+          bearingDeg: r.bearing_deg,
+          hfovDeg: r.hfov_deg,
+          rangeM: r.range_m,
+          surveyedAt: r.geometry_set_at ? r.geometry_set_at.toISOString() : null,
+        },
         geometry: JSON.parse(r.geojson) as FovCollection['features'][number]['geometry'],
       })),
     };

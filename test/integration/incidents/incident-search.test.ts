@@ -207,6 +207,9 @@ describe('incident search on PostGIS', () => {
     expect(front?.geometry.coordinates[0]?.length).toBeGreaterThan(10);
     const apex = front?.geometry.coordinates[0]?.[0];
     expect(apex?.[1]).toBeCloseTo(from(-50, 0).lat, 5);
+    // The geometry the cone was built from: the site's commissioning data, not yet surveyed.
+    expect(front?.properties).toMatchObject({ bearingDeg: 0, hfovDeg: 60, rangeM: 100, surveyedAt: null });
+    expect(front?.properties.location.lat).toBeCloseTo(from(-50, 0).lat, 9);
 
     const put = (bearer: string, body: unknown) =>
       fetch(`${h.hub.url}/api/cameras/${id('behind')}/geometry`, {
@@ -222,6 +225,13 @@ describe('incident search on PostGIS', () => {
     const after = await search({ point: P, radiusM: 100 });
     expect(after.body.cameras.find((c) => c.name === 'behind')?.covers).toBe(true);
     expect(after.body.cameras.find((c) => c.name === 'behind')?.rangeM).toBe(80);
+    const surveyed = (
+      (await (
+        await fetch(`${h.hub.url}/api/cameras/fov`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as FovCollection
+    ).features.find((f) => f.id === id('behind'));
+    expect(surveyed?.properties).toMatchObject({ bearingDeg: 0, hfovDeg: 60, rangeM: 80 });
+    expect(Date.parse(surveyed?.properties.surveyedAt ?? '')).not.toBeNaN();
 
     // The site sends its inventory again (as after a restart): the surveyed bearing stays.
     const before = h.hub.pipeline.stats.received;
