@@ -163,6 +163,10 @@ export class Hub {
       );
     }
     await this.fleet.load(db.pool);
+    if (!config.demo.enabled && (await users.activeOperators()) === 0)
+      log.warn(
+        'no enabled hub operator: nobody can sign in to manage this hub; stop it and run: npm run user -- add <name> --role operator',
+      );
 
     const pipeline = new IngestPipeline(
       db.pool,

@@ -50,7 +50,7 @@ export async function startHub(
     CCTV_HUB__auth__loginAttemptsPerAddress: '100000',
     ...overrides,
   };
-  if (services.databaseUrl) env.DATABASE_URL = services.databaseUrl;
+  if (services.databaseUrl && !overrides.DATABASE_URL) env.DATABASE_URL = services.databaseUrl;
   if (services.mqttUrl && !overrides.MQTT_URL && !options.embeddedBroker) env.MQTT_URL = services.mqttUrl;
   const config = resolveConfig(HubConfig, { env, envAliases: HUB_ENV_ALIASES, envPrefix: HUB_ENV_PREFIX });
   const logs: string[] = [];

@@ -405,33 +405,35 @@ function loginLimits(app: FastifyInstance, deps: AppDeps) {
   const limits = deps.rateLimits;
   const audited = new Map<string, number>();
   const now = () => deps.now?.() ?? Date.now();
-  const refuse = (what: string) => (request: FastifyRequest, context: { max: number; after: string }) => {
-    const username = String((request.body as { username?: unknown } | undefined)?.username ?? '').slice(
-      0,
-      100,
-    );
-    const key = `${what}:${request.ip}:${what === 'user' ? username : ''}`;
-    const until = audited.get(key) ?? 0;
-    if (until <= now()) {
-      if (audited.size > 10_000) audited.clear();
-      audited.set(key, now() + limits.loginWindowMs);
-      request.log.warn({ username, ip: request.ip, limit: what }, 'login attempts limited');
-      void deps.audit
-        .append({
-          kind: 'login.limited',
-          actor: username,
-          role: null,
-          detail: { ip: request.ip, limit: what },
-        })
-        .catch((error: unknown) => request.log.error({ err: error }, 'audit of a limited login failed'));
-    }
-    return {
-      statusCode: 429,
-      code: 'LOGIN_RATE_LIMITED',
-      error: 'Too Many Requests',
-      message: `too many login attempts ${what === 'user' ? 'for this user name ' : ''}from this address: at most ${context.max} per ${Math.round(limits.loginWindowMs / 60_000)} min; retry in ${context.after}`,
+  const refuse =
+    (what: string) => async (request: FastifyRequest, context: { max: number; after: string }) => {
+      const username = String((request.body as { username?: unknown } | undefined)?.username ?? '').slice(
+        0,
+        100,
+      );
+      const key = `${what}:${request.ip}:${what === 'user' ? username : ''}`;
+      const until = audited.get(key) ?? 0;
+      if (until <= now()) {
+        if (audited.size > 10_000) audited.clear();
+        audited.set(key, now() + limits.loginWindowMs);
+        request.log.warn({ username, ip: request.ip, limit: what }, 'login attempts limited');
+        // Recorded before answering, so the refusal and its entry are seen together.
+        await deps.audit
+          .append({
+            kind: 'login.limited',
+            actor: username,
+            role: null,
+            detail: { ip: request.ip, limit: what },
+          })
+          .catch((error: unknown) => request.log.error({ err: error }, 'audit of a limited login failed'));
+      }
+      return {
+        statusCode: 429,
+        code: 'LOGIN_RATE_LIMITED',
+        error: 'Too Many Requests',
+        message: `too many login attempts ${what === 'user' ? 'for this user name ' : ''}from this address: at most ${context.max} per ${Math.round(limits.loginWindowMs / 60_000)} min; retry in ${context.after}`,
+      };
     };
-  };
   // createRateLimit, not rateLimit: the latter's hooks stand down once the global limit ran.
   const limiter = (what: 'address' | 'user', max: number, key: (request: FastifyRequest) => string) => {
     const check = app.createRateLimit({ max, timeWindow: limits.loginWindowMs, keyGenerator: key });
@@ -440,7 +442,7 @@ function loginLimits(app: FastifyInstance, deps: AppDeps) {
       if (result.isAllowed || !result.isExceeded) return;
       const seconds = Math.max(1, Math.ceil(result.ttl / 1000));
       reply.header('retry-after', seconds);
-      throw refuse(what)(request, {
+      throw await refuse(what)(request, {
         max: result.max,
         after: seconds >= 120 ? `${Math.ceil(seconds / 60)} min` : `${seconds} s`,
       });
