@@ -265,6 +265,15 @@ export class Hub {
       feeds,
       feedSigner,
       openAlerts: () => alerts.openAlerts(),
+      geometryChanged: (cameraId, update) => {
+        const view = this.fleet.applySurvey(cameraId, {
+          lat: update.location.lat,
+          lon: update.location.lon,
+          bearingDeg: update.bearingDeg,
+          hfovDeg: update.hfovDeg,
+        });
+        if (view) this.live?.publish({ cameras: [view], sites: [] });
+      },
       readiness: async () => ({ database: await db.ping(), mqtt: this.ingest?.connected ?? false }),
       ingestStats: () => ({ ...pipeline.stats, mqttAuth: this.brokerAuth?.stats ?? null }),
       mqttCredentials: {

@@ -23,6 +23,7 @@ import {
   UiConfig,
 } from '../../../src/schemas/api.ts';
 import { Id } from '../../../src/schemas/common.ts';
+import type { GeometryUpdate } from '../../../src/schemas/incident-api.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { AuthError, type AuthService } from '../auth/auth-service.ts';
 import type { ComplianceRepository } from '../compliance/compliance-repository.ts';
@@ -89,6 +90,7 @@ export interface AppDeps {
   feeds: FeedManager;
   feedSigner: FeedUrlSigner;
   openAlerts: () => Alert[];
+  geometryChanged?: (cameraId: string, update: GeometryUpdate) => void;
   readiness: () => Promise<Record<string, boolean>>;
   ingestStats: () => unknown;
   /** Per-site MQTT credentials; `changed` closes a site's connections after rotation or revocation. */
@@ -303,6 +305,7 @@ export async function buildApp(deps: AppDeps) {
       geometry: deps.geometry,
       places: deps.places,
       audit: deps.audit,
+      geometryChanged: deps.geometryChanged,
       now: () => deps.now?.() ?? Date.now(),
     });
     feedRoutes(api, { feeds: deps.feeds, fleet: deps.fleet });

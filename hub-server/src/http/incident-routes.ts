@@ -22,7 +22,14 @@ const SEARCHERS = ['controlroom', 'operator', 'council'] as const;
 /** Incident search, fields of view for the map, and surveyed camera geometry. */
 export function incidentRoutes(
   api: FastifyInstance,
-  deps: { geometry: GeometryRepository; places: Places; audit: AuditLog; now: () => number },
+  deps: {
+    geometry: GeometryRepository;
+    places: Places;
+    audit: AuditLog;
+    now: () => number;
+    /** After a survey commits: live views and the map show it at once. */
+    geometryChanged?: (cameraId: string, update: GeometryUpdate) => void;
+  },
 ): void {
   api.get(
     '/api/places',
@@ -82,6 +89,7 @@ export function incidentRoutes(
         cameraId: id,
         detail: { ...(request.body as GeometryUpdate) },
       });
+      deps.geometryChanged?.(id, request.body as GeometryUpdate);
       return reply.status(204).send();
     },
   );

@@ -355,8 +355,9 @@ export async function processBatch(
   const changedCameras: CameraView[] = [];
   for (const id of work.consumedPending) fleet.pendingSiteStates.delete(id);
   for (const id of work.removed) fleet.cameras.delete(id);
-  for (const cam of work.cameras.values()) {
-    if (work.removed.has(cam.id)) continue;
+  for (const view of work.cameras.values()) {
+    if (work.removed.has(view.id)) continue;
+    const cam = fleet.surveyedView(view);
     const before = fleet.cameras.get(cam.id);
     if (
       !before ||

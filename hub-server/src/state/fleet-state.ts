@@ -22,6 +22,12 @@ export class FleetState {
     { state: 'online' | 'offline'; at: Date; agentVersion: string | null }
   >();
 
+  /**
+   * Geometry an operator surveyed, by camera: it wins over the commissioning data in later
+   * inventories (the database keeps it the same way), and over views a batch copied before the edit.
+   */
+  readonly surveyed = new Map<string, SurveyedGeometry>();
+
   async load(pool: pg.Pool): Promise<void> {
     const cameras = await pool.query<CameraRow>(
       `SELECT ${CAMERA_COLUMNS} FROM cameras c JOIN sites s ON s.id = c.site_id WHERE c.active`,
@@ -31,6 +37,36 @@ export class FleetState {
     this.sites.clear();
     for (const row of cameras.rows) this.cameras.set(row.id, cameraFromRow(row));
     for (const row of sites.rows) this.sites.set(row.id, siteFromRow(row));
+    const surveyed = await pool.query<{
+      id: string;
+      lon: number;
+      lat: number;
+      bearing: number;
+      hfov: number;
+    }>(
+      `SELECT id, ST_X(location::geometry) AS lon, ST_Y(location::geometry) AS lat,
+              bearing_deg AS bearing, hfov_deg AS hfov
+         FROM cameras WHERE active AND geometry_set_by IS NOT NULL`,
+    );
+    this.surveyed.clear();
+    for (const r of surveyed.rows)
+      this.surveyed.set(r.id, { lat: r.lat, lon: r.lon, bearingDeg: r.bearing, hfovDeg: r.hfov });
+  }
+
+  /** Records an operator's survey (after it committed) and returns the camera's updated view. */
+  applySurvey(cameraId: string, geometry: SurveyedGeometry): CameraView | null {
+    this.surveyed.set(cameraId, geometry);
+    const view = this.cameras.get(cameraId);
+    if (!view) return null;
+    const updated = withSurvey(view, geometry);
+    this.cameras.set(cameraId, updated);
+    return updated;
+  }
+
+  /** The view with the surveyed geometry, if the camera has one. */
+  surveyedView(view: CameraView): CameraView {
+    const geometry = this.surveyed.get(view.id);
+    return geometry ? withSurvey(view, geometry) : view;
   }
 
   camerasOfSite(siteId: string): CameraView[] {
@@ -38,4 +74,20 @@ export class FleetState {
     for (const camera of this.cameras.values()) if (camera.siteId === siteId) out.push(camera);
     return out;
   }
+}
+
+export interface SurveyedGeometry {
+  lat: number;
+  lon: number;
+  bearingDeg: number;
+  hfovDeg: number;
+}
+
+function withSurvey(view: CameraView, g: SurveyedGeometry): CameraView {
+  return {
+    ...view,
+    location: { type: 'Point', coordinates: [g.lon, g.lat] },
+    bearingDeg: g.bearingDeg,
+    hfovDeg: g.hfovDeg,
+  };
 }

@@ -1,4 +1,6 @@
+import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CameraView, LiveSnapshot } from '../../../src/schemas/api.ts';
 import type { FovCollection, IncidentResult } from '../../../src/schemas/incident-api.ts';
 import type { InventoryPayload } from '../../../src/schemas/payloads.ts';
 import { type HubHarness, startHub } from '../../support/hub-harness.ts';
@@ -64,6 +66,17 @@ describe('incident search on PostGIS', () => {
       await new Promise((r) => setTimeout(r, 25));
     await h.hub.pipeline.idle();
   };
+
+  const liveSocket = (bearer: string) =>
+    new Promise<{ socket: Socket; snapshot: LiveSnapshot }>((resolve, reject) => {
+      const socket = io(h.hub.url, {
+        auth: { token: bearer },
+        transports: ['websocket'],
+        reconnection: false,
+      });
+      socket.once('snapshot', (snapshot: LiveSnapshot) => resolve({ socket, snapshot }));
+      socket.once('connect_error', reject);
+    });
 
   beforeAll(async () => {
     h = await startHub();
@@ -221,7 +234,18 @@ describe('incident search on PostGIS', () => {
     expect((await put(token, turned)).status).toBe(403);
     const op = await h.login('op');
     expect((await put(op, { ...turned, bearingDeg: 400 })).status).toBe(400);
+    // Live views learn the survey at once (the map's markers turn without a reload).
+    const live = await liveSocket(token);
+    const pushed = new Promise<CameraView>((resolve) =>
+      live.socket.on('changes', (c: { cameras: CameraView[] }) => {
+        const cam = c.cameras.find((x) => x.id === id('behind'));
+        if (cam) resolve(cam);
+      }),
+    );
+    expect(live.snapshot.cameras.find((c) => c.id === id('behind'))?.bearingDeg).toBe(180);
     expect((await put(op, turned)).status).toBe(204);
+    expect((await pushed).bearingDeg).toBe(0);
+    live.socket.close();
     const after = await search({ point: P, radiusM: 100 });
     expect(after.body.cameras.find((c) => c.name === 'behind')?.covers).toBe(true);
     expect(after.body.cameras.find((c) => c.name === 'behind')?.rangeM).toBe(80);
@@ -240,6 +264,9 @@ describe('incident search on PostGIS', () => {
     const again = await search({ point: P, radiusM: 100 });
     expect(again.body.cameras.find((c) => c.name === 'behind')?.bearingDeg).toBe(0);
     expect(again.body.cameras.find((c) => c.name === 'behind')?.covers).toBe(true);
+    const later = await liveSocket(token);
+    expect(later.snapshot.cameras.find((c) => c.id === id('behind'))?.bearingDeg).toBe(0);
+    later.socket.close();
     // The survey is a configuration change: it is in the audit log with who made it.
     const audit = await h.hub.database.pool.query<{ actor: string; subject: string }>(
       "SELECT actor, subject FROM audit_log WHERE kind = 'config.camera.geometry'",
