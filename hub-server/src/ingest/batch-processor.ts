@@ -6,6 +6,7 @@ import { planIntervals } from '../../../src/state/intervals.ts';
 import { MaintenanceRepository } from '../repositories/maintenance-repository.ts';
 import type { FleetState } from '../state/fleet-state.ts';
 import * as sql from './batch-writer.ts';
+import { type LateSample, mergeLateSamples } from './late-merge.ts';
 import { Working } from './working-state.ts';
 
 export interface InboundMessage {
@@ -119,6 +120,7 @@ export async function processBatch(
   const health: sql.HealthRow[] = [];
   const streams: sql.SampleRow[] = [];
   const events: sql.EventRow[] = [];
+  const late: LateSample[] = [];
   let accepted = 0;
   try {
     await client.query('BEGIN');
@@ -271,7 +273,17 @@ export async function processBatch(
             clockOffsetMs: payload.clock?.offsetMs ?? null,
             payload,
           });
-          const update = work.observe(cam, payload.state, payload.reasons, at, at);
+          const atMs = at.getTime();
+          const lastSeenMs = cam.lastSeenAt ? Date.parse(cam.lastSeenAt) : null;
+          let update: sql.CameraUpdate;
+          if (atMs < Date.parse(cam.stateSince)) {
+            // Older than the current state (an outbox replay after an outage): merged into history below.
+            late.push({ cameraId: cam.id, atMs });
+            update = work.putCamera(cam);
+          } else if (lastSeenMs !== null && atMs < lastSeenMs) {
+            // Older than a newer sample of the current state: kept as a sample, the state stands.
+            update = work.putCamera(cam);
+          } else update = work.observe(cam, payload.state, payload.reasons, at, at);
           if (!update.lastHealthAt || update.lastHealthAt.getTime() <= observedAt.getTime()) {
             update.lastHealth = payload;
             update.lastHealthAt = observedAt;
@@ -336,6 +348,11 @@ export async function processBatch(
         to,
       );
       await sql.addRollups(client, work.closed, windows);
+    }
+    if (late.length > 0) {
+      const merged = await mergeLateSamples(client, late, options.staleAfterMs);
+      if (merged.length > 0)
+        notes.push(`merged ${late.length} late health samples into the history of ${merged.length} cameras`);
     }
     await sql.updateSites(client, [...work.siteUpdates.values()]);
     await sql.insertDeadLetters(client, dead);

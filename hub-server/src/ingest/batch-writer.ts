@@ -320,11 +320,13 @@ export interface ClosedSpan {
 
 const ROLLUP_TABLES: Record<Granularity, string> = { hour: 'camera_state_hourly', day: 'camera_state_daily' };
 
-/** Adds closed intervals to the hourly and London-day rollups: one upsert per table per batch. */
+/** Adds closed intervals to (or, with sign -1, takes them out of) the hourly and London-day rollups: one upsert per table per batch. */
 export async function addRollups(
   client: pg.PoolClient,
   spans: readonly ClosedSpan[],
   maintenance: ReadonlyMap<string, MaintenanceSpan[]>,
+  /** -1 takes the spans out again (history rewritten by late data). */
+  sign: 1 | -1 = 1,
 ): Promise<void> {
   if (spans.length === 0) return;
   for (const granularity of ['hour', 'day'] as const) {
@@ -354,11 +356,11 @@ export async function addRollups(
       [
         rows.map((r) => r.cameraId),
         rows.map((r) => new Date(r.startMs)),
-        rows.map((r) => Math.round(r.d.up)),
-        rows.map((r) => Math.round(r.d.degraded)),
-        rows.map((r) => Math.round(r.d.down)),
-        rows.map((r) => Math.round(r.d.unknown)),
-        rows.map((r) => Math.round(r.d.maintenance)),
+        rows.map((r) => sign * Math.round(r.d.up)),
+        rows.map((r) => sign * Math.round(r.d.degraded)),
+        rows.map((r) => sign * Math.round(r.d.down)),
+        rows.map((r) => sign * Math.round(r.d.unknown)),
+        rows.map((r) => sign * Math.round(r.d.maintenance)),
       ],
     );
     if (granularity === 'hour') await refreshRunningTotals(client, rows);

@@ -1,0 +1,103 @@
+import type pg from 'pg';
+import type { CameraState, Reason } from '../../../src/schemas/camera-state.ts';
+import { type Observation, planLateMerge, type StoredInterval } from '../../../src/state/late-merge.ts';
+import { MaintenanceRepository } from '../repositories/maintenance-repository.ts';
+import { addRollups } from './batch-writer.ts';
+
+/** A health sample older than its camera's current state (an outbox replay after an outage). */
+export interface LateSample {
+  cameraId: string;
+  atMs: number;
+}
+
+/**
+ * Rewrites each camera's stored history over the span its late samples cover, as if they had
+ * arrived on time: intervals from the samples (stored in this transaction), rollups and running
+ * totals corrected by the difference. Runs in the batch's transaction, after its own writes.
+ * Returns the cameras whose history changed.
+ */
+export async function mergeLateSamples(
+  client: pg.PoolClient,
+  late: readonly LateSample[],
+  staleAfterMs: number,
+): Promise<string[]> {
+  const byCamera = new Map<string, { fromMs: number; lastMs: number }>();
+  for (const s of late) {
+    const span = byCamera.get(s.cameraId);
+    byCamera.set(s.cameraId, {
+      fromMs: Math.min(span?.fromMs ?? s.atMs, s.atMs),
+      lastMs: Math.max(span?.lastMs ?? s.atMs, s.atMs),
+    });
+  }
+  const staleReason: Reason = {
+    code: 'stale',
+    message: `no health data for over ${Math.round(staleAfterMs / 1000)} s`,
+  };
+  const merged: string[] = [];
+  for (const [cameraId, span] of byCamera) {
+    // The window ends at the first sample after the late ones, or where the open interval starts.
+    const bounds = await client.query<{ open_ms: number | null; next_ms: number | null }>(
+      `SELECT (SELECT extract(epoch FROM started_at) * 1000 FROM camera_state_intervals
+                WHERE camera_id = $1 AND ended_at IS NULL)::float8 AS open_ms,
+              (SELECT extract(epoch FROM min(observed_at)) * 1000 FROM health_samples
+                WHERE camera_id = $1 AND observed_at > $2)::float8 AS next_ms`,
+      [cameraId, new Date(span.lastMs)],
+    );
+    const { open_ms, next_ms } = bounds.rows[0] ?? { open_ms: null, next_ms: null };
+    const toMs = Math.min(open_ms ?? Number.POSITIVE_INFINITY, next_ms ?? Number.POSITIVE_INFINITY);
+    if (!Number.isFinite(toMs) || toMs <= span.fromMs) continue;
+    const [stored, samples] = await Promise.all([
+      client.query<{ id: string; state: CameraState; reasons: Reason[]; start_ms: number; end_ms: number }>(
+        `SELECT id, state, reasons, (extract(epoch FROM started_at) * 1000)::float8 AS start_ms,
+                (extract(epoch FROM ended_at) * 1000)::float8 AS end_ms
+           FROM camera_state_intervals
+          WHERE camera_id = $1 AND ended_at IS NOT NULL AND ended_at > $2 AND started_at < $3
+          ORDER BY started_at`,
+        [cameraId, new Date(span.fromMs), new Date(toMs)],
+      ),
+      client.query<{ at_ms: number; state: CameraState; reasons: Reason[] | null }>(
+        `SELECT (extract(epoch FROM observed_at) * 1000)::float8 AS at_ms, state, payload->'reasons' AS reasons
+           FROM health_samples WHERE camera_id = $1 AND observed_at >= $2 AND observed_at < $3`,
+        [cameraId, new Date(span.fromMs), new Date(toMs)],
+      ),
+    ]);
+    const plan = planLateMerge({
+      stored: stored.rows.map(
+        (r): StoredInterval => ({
+          id: Number(r.id),
+          state: r.state,
+          reasons: r.reasons,
+          startMs: Math.round(r.start_ms),
+          endMs: Math.round(r.end_ms),
+        }),
+      ),
+      observations: samples.rows.map(
+        (r): Observation => ({ atMs: Math.round(r.at_ms), state: r.state, reasons: r.reasons ?? [] }),
+      ),
+      fromMs: span.fromMs,
+      toMs,
+      staleAfterMs,
+      staleReason,
+    });
+    if (plan.remove.length === 0 && plan.add.length === 0) continue;
+    await client.query('DELETE FROM camera_state_intervals WHERE id = ANY($1::bigint[])', [plan.remove]);
+    if (plan.insert.length > 0)
+      await client.query(
+        `INSERT INTO camera_state_intervals (camera_id, state, reasons, started_at, ended_at)
+         SELECT $1, * FROM unnest($2::text[], $3::jsonb[], $4::timestamptz[], $5::timestamptz[])`,
+        [
+          cameraId,
+          plan.insert.map((p) => p.state),
+          plan.insert.map((p) => JSON.stringify(p.reasons)),
+          plan.insert.map((p) => new Date(p.startMs)),
+          plan.insert.map((p) => new Date(p.endMs)),
+        ],
+      );
+    const windows = await new MaintenanceRepository(client).spansFor([cameraId], span.fromMs, toMs);
+    const spans = (pieces: typeof plan.add) => pieces.map((p) => ({ cameraId, ...p }));
+    await addRollups(client, spans(plan.subtract), windows, -1);
+    await addRollups(client, spans(plan.add), windows, 1);
+    merged.push(cameraId);
+  }
+  return merged;
+}
