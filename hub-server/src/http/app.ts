@@ -60,6 +60,8 @@ declare module '@fastify/jwt' {
 export interface AppDeps {
   logger: Logger;
   bodyLimitBytes: number;
+  /** PEM certificate chain and key: serve over HTTPS only. */
+  https?: { cert: string; key: string } | null;
   tokenSecret: string;
   tokenTtlMs: number;
   uiConfig: UiConfig;
@@ -94,6 +96,7 @@ export async function buildApp(deps: AppDeps) {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.bodyLimitBytes,
+    https: deps.https ? { ...deps.https, minVersion: 'TLSv1.2' } : null,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   await app.register(fastifySwagger, {
