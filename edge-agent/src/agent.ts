@@ -98,6 +98,7 @@ export class EdgeAgent {
       // The hub issues site credentials with the site id as user name.
       username: config.mqtt.username ?? (secrets.mqttPassword !== null ? siteId : null),
       password: secrets.mqttPassword,
+      ca: secrets.mqttCa ?? null,
       keepaliveS: config.mqtt.keepaliveS,
       connectTimeoutMs: config.mqtt.connectTimeoutMs,
       envelopes,

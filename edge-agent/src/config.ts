@@ -5,15 +5,18 @@ import {
   type AgentCamera,
   AgentConfig,
 } from '../../src/config/agent-config.ts';
-import { ConfigError, resolveConfig } from '../../src/config/resolve.ts';
+import { isTlsUrl, PemError, parseCertificates } from '../../src/config/pem.ts';
+import { ConfigError, resolveConfig, stripUrlCredentials } from '../../src/config/resolve.ts';
 
 export type Env = Record<string, string | undefined>;
 export type ReadText = (path: string) => Promise<string>;
 
-/** Secrets resolved once at start-up and kept apart from the config that gets logged and published. */
+/** Secrets (and files) resolved once at start-up and kept apart from the config that gets logged and published. */
 export interface AgentSecrets {
   cameraPasswords: ReadonlyMap<string, string>;
   mqttPassword: string | null;
+  /** PEM CA certificate(s) from mqtt.caFile; absent: the system's CAs verify an mqtts:// broker. */
+  mqttCa?: string;
 }
 
 export interface LoadedAgentConfig {
@@ -110,8 +113,40 @@ export async function resolveSecrets(
   } else if (env[MQTT_PASSWORD_ENV] !== undefined) {
     mqttPassword = env[MQTT_PASSWORD_ENV] as string;
   }
+  const mqttCa = await brokerCa(config.mqtt, read, problems);
   if (problems.length > 0) throw new ConfigError(source, problems);
-  return { cameraPasswords, mqttPassword };
+  return { cameraPasswords, mqttPassword, ...(mqttCa !== null ? { mqttCa } : {}) };
+}
+
+/** The CA file for an mqtts:// hub broker: readable PEM certificates, and only with a TLS url. */
+async function brokerCa(
+  mqtt: AgentConfig['mqtt'],
+  read: ReadText,
+  problems: string[],
+): Promise<string | null> {
+  const file = mqtt.caFile;
+  if (file === null) return null;
+  if (!isTlsUrl(mqtt.url)) {
+    problems.push(
+      `mqtt.caFile: mqtt.url ${stripUrlCredentials(mqtt.url)} is not mqtts://, so the CA would never be used`,
+    );
+    return null;
+  }
+  let text: string;
+  try {
+    text = await read(file);
+  } catch (error) {
+    problems.push(`mqtt.caFile: cannot read ${file}: ${(error as Error).message}`);
+    return null;
+  }
+  try {
+    parseCertificates(text);
+  } catch (error) {
+    if (!(error instanceof PemError)) throw error;
+    problems.push(`mqtt.caFile: ${file} ${error.message}`);
+    return null;
+  }
+  return text;
 }
 
 /** Defaults -> file -> environment -> validate, then secrets. Throws ConfigError listing every problem. */

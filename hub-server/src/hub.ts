@@ -34,6 +34,7 @@ import { SiteCredentialRepository } from './repositories/site-credential-reposit
 import { UptimeRepository } from './repositories/uptime-repository.ts';
 import { UserRepository } from './repositories/user-repository.ts';
 import { FleetState } from './state/fleet-state.ts';
+import { type HubTls, loadHubTls } from './tls.ts';
 
 export interface HubOptions {
   config: HubConfig;
@@ -68,17 +69,23 @@ export class Hub {
   private app: Awaited<ReturnType<typeof buildApp>> | null = null;
   readonly fleet = new FleetState();
   private httpPort = 0;
+  private tls: HubTls | null = null;
 
   constructor(private readonly options: HubOptions) {}
 
   get url(): string {
-    return `http://${this.options.config.http.host}:${this.httpPort}`;
+    return `${this.tls?.https ? 'https' : 'http'}://${this.options.config.http.host}:${this.httpPort}`;
   }
 
   /** Where agents publish: the embedded broker or the configured external one. */
   get mqttUrl(): string {
     if (this.broker) return this.broker.url;
     return this.options.config.mqtt.url ?? '';
+  }
+
+  /** The embedded broker's MQTT over TLS listener, when configured. */
+  get mqttTlsUrl(): string | null {
+    return this.broker?.tlsUrl ?? null;
   }
 
   /** Demo mode: each demo site's MQTT password for this run (for the demo fleet's agents only). */
@@ -109,6 +116,9 @@ export class Hub {
   async start(): Promise<void> {
     const { config, log } = this.options;
     const env = this.options.env ?? process.env;
+    const tls = loadHubTls(config, { now: this.options.now });
+    this.tls = tls;
+    for (const warning of tls.warnings) log.warn(warning);
     // Rule packs and ports first: a broken pack or a taken port fails start-up at once.
     const packs = loadPackDir(config.compliance.packsDir);
     log.info({ packs: [...packs.keys()] }, 'certification packs loaded');
@@ -123,9 +133,10 @@ export class Hub {
         port: config.mqtt.port,
         log,
         auth: this.brokerAuth,
+        tls: tls.broker,
       });
       await this.broker.start();
-      log.info({ port: this.broker.port }, 'embedded MQTT broker listening');
+      log.info({ port: this.broker.port, tlsPort: this.broker.tlsPort }, 'embedded MQTT broker listening');
     }
     if (config.http.port !== 0)
       await ensurePortFree(config.http.host, config.http.port, 'set PORT to a free port');
@@ -240,6 +251,7 @@ export class Hub {
     const app = await buildApp({
       logger: log.child({ part: 'http' }),
       bodyLimitBytes: config.http.bodyLimitBytes,
+      https: tls.https,
       auth,
       rateLimits: {
         apiPerMinute: config.http.rateLimitPerMinute,
@@ -335,6 +347,8 @@ export class Hub {
         clientId: config.mqtt.clientId,
         username: this.broker ? HUB_INTERNAL_USERNAME : config.mqtt.username,
         password: mqttPassword,
+        ca: tls.mqttCa,
+        connectStream: this.broker?.hubConnector() ?? null,
         log: log.child({ part: 'mqtt' }),
       },
       pipeline,

@@ -54,6 +54,12 @@ export const AgentConfig = Type.Object(
         passwordFile: Optional(
           Type.String({ description: 'File holding the site password (or env CCTV_AGENT_MQTT_PASSWORD)' }),
         ),
+        caFile: Optional(
+          Type.String({
+            description:
+              "Hub broker at an mqtts:// url: PEM CA certificate(s) that signed its certificate, trusted instead of the system's; the certificate and host name are always verified",
+          }),
+        ),
         keepaliveS: Type.Integer({
           minimum: 5,
           maximum: 600,

@@ -31,6 +31,22 @@ export const HubConfig = Type.Object(
           description:
             'Requests per minute from one client address (REST, feeds and dashboard); more get 429',
         }),
+        tls: Group(
+          {
+            certFile: Optional(
+              Type.String({
+                description:
+                  'PEM certificate chain (server certificate first) for HTTPS; with keyFile set, REST, socket.io and the dashboard are served over HTTPS only (set both or neither)',
+              }),
+            ),
+            keyFile: Optional(
+              Type.String({
+                description: 'PEM private key of http.tls.certFile (unencrypted; keep it 0600)',
+              }),
+            ),
+          },
+          'HTTPS',
+        ),
       },
       'REST API, socket.io and dashboard',
     ),
@@ -64,6 +80,37 @@ export const HubConfig = Type.Object(
           default: 65_536,
           description: 'Larger messages are dead-lettered',
         }),
+        caFile: Optional(
+          Type.String({
+            description:
+              "External broker at an mqtts:// url: PEM CA certificate(s) that signed the broker's certificate, trusted instead of the system's; the certificate and host name are always verified",
+          }),
+        ),
+        tls: Group(
+          {
+            certFile: Optional(
+              Type.String({
+                description:
+                  'Embedded broker: PEM certificate chain (server certificate first) for an MQTT over TLS listener (set both or neither)',
+              }),
+            ),
+            keyFile: Optional(
+              Type.String({
+                description: 'PEM private key of mqtt.tls.certFile (unencrypted; keep it 0600)',
+              }),
+            ),
+            host: Optional(
+              Type.String({ description: 'Address the TLS listener binds to; null: the same as mqtt.host' }),
+            ),
+            port: Port(8883, 'TLS listener port'),
+            only: Type.Boolean({
+              default: false,
+              description:
+                'No plain listener on mqtt.port: sites must connect over TLS (the hub reads its own broker in process; the demo fleet cannot run)',
+            }),
+          },
+          'Embedded broker over TLS (mqtts://); site authentication is the same as on the plain listener',
+        ),
       },
       'MQTT ingest',
     ),

@@ -44,14 +44,21 @@ export class TestMosquitto {
   private child: ChildProcess | null = null;
   readonly output: string[] = [];
   port = 0;
+  /** The TLS listener's port, when started with a certificate. */
+  tlsPort = 0;
 
   constructor(
     private readonly dir: string,
     private readonly hub: { username: string; password: string },
+    private readonly tls: { certFile: string; keyFile: string } | null = null,
   ) {}
 
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  get tlsUrl(): string {
+    return `mqtts://127.0.0.1:${this.tlsPort}`;
   }
 
   /** Rewrites password file and ACL from these site users; call reload() to apply. */
@@ -60,6 +67,7 @@ export class TestMosquitto {
       hub: this.hub,
       sites,
       listener: { host: '127.0.0.1', port: this.port },
+      tls: this.tls ? { listener: { host: '127.0.0.1', port: this.tlsPort }, ...this.tls } : null,
     });
     const testConf = join(this.dir, 'test.conf');
     // As root Mosquitto would switch to its own user, which cannot read the owner-only password file.
@@ -74,12 +82,14 @@ export class TestMosquitto {
         `Mosquitto not found at ${MOSQUITTO}: install it (apt-get install -y mosquitto) or set MOSQUITTO`,
       );
     this.port = await freePort();
+    if (this.tls) this.tlsPort = await freePort();
     const conf = await this.configure(sites);
     const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
     await waitForPort(this.port, 10_000);
+    if (this.tls) await waitForPort(this.tlsPort, 10_000);
   }
 
   /** Mosquitto re-reads its password file and ACL on SIGHUP. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Commissioning } from '../../src/schemas/commissioning.ts';
 import type { HealthPayload, InventoryPayload } from '../../src/schemas/payloads.ts';
 import { buildTopic, type PayloadOf, TOPICS, type TopicKind } from '../../src/topics.ts';
@@ -14,6 +14,8 @@ export class SitePublisher {
     private readonly mqttUrl: string,
     /** MQTT credentials, when the broker enforces site identity. */
     private readonly credentials: { username: string; password: string } | null = null,
+    /** More connect options, e.g. the CA for an mqtts:// url. */
+    private readonly connectOptions: Pick<IClientOptions, 'ca'> = {},
   ) {}
 
   async connect(withWill = true): Promise<void> {
@@ -32,6 +34,7 @@ export class SitePublisher {
       keepalive: 5,
       will,
       ...(this.credentials ?? {}),
+      ...this.connectOptions,
     });
   }
 

@@ -38,6 +38,8 @@ export interface MqttPublisherOptions {
   siteId: string;
   username: string | null;
   password: string | null;
+  /** CA(s) for an mqtts:// broker, trusted instead of the system's; the certificate is always verified. */
+  ca: string | null;
   keepaliveS: number;
   connectTimeoutMs: number;
   envelopes: EnvelopeFactory;
@@ -71,6 +73,9 @@ export class MqttPublisher implements Publisher {
       will: this.will(),
       ...(o.username !== null ? { username: o.username } : {}),
       ...(o.password !== null ? { password: o.password } : {}),
+      // Over mqtts:// the broker's certificate chain and host name are checked, never skipped.
+      rejectUnauthorized: true,
+      ...(o.ca !== null ? { ca: o.ca } : {}),
     };
     const client = connect(o.url, clientOptions);
     this.client = client;

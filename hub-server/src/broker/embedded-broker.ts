@@ -1,15 +1,32 @@
 import { createServer, type Server } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
+import { duplexPair } from './duplex-pair.ts';
 import type { MqttIdentity, SiteAuthPolicy } from './site-auth.ts';
+
+/** An MQTT over TLS listener: PEM certificate chain and key, and whether it is the only listener. */
+export interface BrokerTls {
+  host: string;
+  port: number;
+  cert: string;
+  key: string;
+  only: boolean;
+}
 
 export interface EmbeddedBrokerOptions {
   host: string;
   port: number;
   log: Logger;
-  /** Who may connect, publish and subscribe. */
+  /** Who may connect, publish and subscribe (the same rules on every listener). */
   auth: SiteAuthPolicy;
+  tls?: BrokerTls | null;
 }
+
+const PORT_HINT =
+  'set MQTT_PORT to a free port for the embedded broker, or MQTT_URL to use the broker already listening there';
+const TLS_PORT_HINT = 'set mqtt.tls.port to a free port for the embedded broker';
 
 // CONNACK return codes [MQTT-3.2.2-3]: 3 server unavailable, 4 bad user name or password, 5 not authorised.
 const CONNACK_CODE = { noCredentials: 5, unknownUser: 4, badPassword: 4, clientId: 2, notReady: 3 } as const;
@@ -57,18 +74,45 @@ export async function ensurePortFree(host: string, port: number, hint: string): 
 export class EmbeddedBroker {
   private broker: Aedes | null = null;
   private server: Server | null = null;
+  private tlsServer: Server | null = null;
   private boundPort = 0;
+  private boundTlsPort = 0;
   /** Identity of each authenticated connection (null when site authentication is off). */
   private readonly identities = new WeakMap<Client, MqttIdentity | null>();
 
   constructor(private readonly options: EmbeddedBrokerOptions) {}
 
+  /** Where sites connect: the plain listener, or the TLS one when it is the only one. */
   get url(): string {
-    return `mqtt://${this.options.host}:${this.boundPort}`;
+    return this.options.tls?.only ? (this.tlsUrl as string) : `mqtt://${this.options.host}:${this.boundPort}`;
   }
 
+  get tlsUrl(): string | null {
+    return this.options.tls ? `mqtts://${this.options.tls.host}:${this.boundTlsPort}` : null;
+  }
+
+  /** The plain listener's port (0 when there is none). */
   get port(): number {
     return this.boundPort;
+  }
+
+  get tlsPort(): number {
+    return this.boundTlsPort;
+  }
+
+  /**
+   * How the hub's own client connects when the only listener is TLS: in process, never over the
+   * network (over TLS it would need a CA for its own certificate and a host name it matches). Null
+   * when it uses the plain listener at url.
+   */
+  hubConnector(): (() => Duplex) | null {
+    if (!this.options.tls?.only) return null;
+    return () => {
+      if (!this.broker) throw new Error('embedded broker is not started');
+      const [client, server] = duplexPair();
+      this.broker.handle(server);
+      return client;
+    };
   }
 
   async start(): Promise<void> {
@@ -111,16 +155,28 @@ export class EmbeddedBroker {
     broker.on('clientError', (client, error) => {
       this.options.log.debug({ clientId: client.id, err: error.message }, 'mqtt client error');
     });
-    const server = createServer(broker.handle);
     this.broker = broker;
-    this.server = server;
+    const tls = this.options.tls;
     try {
-      this.boundPort = await listenOrExplain(
-        server,
-        this.options.host,
-        this.options.port,
-        'set MQTT_PORT to a free port for the embedded broker, or MQTT_URL to use the broker already listening there',
-      );
+      if (!tls?.only) {
+        this.server = createServer(broker.handle);
+        this.boundPort = await listenOrExplain(this.server, this.options.host, this.options.port, PORT_HINT);
+      }
+      if (tls) {
+        // Sites authenticate inside the TLS session exactly as on the plain listener.
+        const secure = createTlsServer(
+          { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' },
+          broker.handle,
+        );
+        secure.on('tlsClientError', (error, socket) => {
+          log.debug(
+            { remote: socket.remoteAddress ?? null, err: error.message },
+            'mqtt tls handshake failed',
+          );
+        });
+        this.tlsServer = secure;
+        this.boundTlsPort = await listenOrExplain(secure, tls.host, tls.port, TLS_PORT_HINT);
+      }
     } catch (error) {
       await this.stop();
       throw error;
@@ -145,11 +201,13 @@ export class EmbeddedBroker {
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
+    const servers = [this.server, this.tlsServer];
     const broker = this.broker;
     this.server = null;
+    this.tlsServer = null;
     this.broker = null;
     if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
-    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const server of servers)
+      if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

@@ -1,6 +1,9 @@
 /**
  * Writes Mosquitto 2 configuration for the hub's MQTT identity rules from the database the hub uses:
- *   npm run mqtt:mosquitto-config -- --out <dir> [--config <hub.yaml>] [--listen <host>:<port>]
+ *   npm run mqtt:mosquitto-config -- --out <dir> [--config <hub.yaml>] [--listen <host>:<port>|none]
+ *     [--tls-cert <pem> --tls-key <pem> [--tls-listen <host>:<port>]]
+ * With --tls-cert and --tls-key (checked like the hub's own: readable PEM, matching, not expired) a
+ * TLS listener is added (default: the --listen host, port 8883); --listen none leaves TLS alone.
  * The hub's own user is mqtt.username with its password from mqtt.passwordFile or MQTT_PASSWORD.
  * Database: DATABASE_URL, else the embedded database directory (stop the hub first). Reload
  * Mosquitto (SIGHUP) after each run. Exit 0: written; 2: could not run.
@@ -12,7 +15,13 @@ import { ConfigError } from '../../../src/config/resolve.ts';
 import { loadHubConfig } from '../config.ts';
 import { EmbeddedDatabase } from '../db/embedded-database.ts';
 import { SiteCredentialRepository } from '../repositories/site-credential-repository.ts';
-import { MosquittoConfigError, writeMosquittoConfig } from './mosquitto-config.ts';
+import { loadPemPair } from '../tls.ts';
+import {
+  MosquittoConfigError,
+  type MosquittoListener,
+  type MosquittoTls,
+  writeMosquittoConfig,
+} from './mosquitto-config.ts';
 
 class CannotRun extends Error {}
 
@@ -24,12 +33,36 @@ function option(argv: readonly string[], name: string): string | undefined {
   return value;
 }
 
-function listener(text: string): { host: string; port: number } {
+function listener(flag: string, text: string): MosquittoListener {
   const match = /^(.+):(\d{1,5})$/.exec(text);
   const port = Number(match?.[2]);
   if (!match || port < 1 || port > 65535)
-    throw new CannotRun(`--listen ${text}: expected <host>:<port>, e.g. 127.0.0.1:1883`);
+    throw new CannotRun(`${flag} ${text}: expected <host>:<port>, e.g. 127.0.0.1:1883`);
   return { host: match[1] as string, port };
+}
+
+function tlsListener(argv: readonly string[], plain: MosquittoListener | null): MosquittoTls | null {
+  const certFile = option(argv, '--tls-cert') ?? null;
+  const keyFile = option(argv, '--tls-key') ?? null;
+  const listen = option(argv, '--tls-listen');
+  if (certFile === null && keyFile === null) {
+    if (listen) throw new CannotRun('--tls-listen needs --tls-cert and --tls-key');
+    return null;
+  }
+  const problems: string[] = [];
+  loadPemPair(
+    { cert: '--tls-cert', key: '--tls-key' },
+    { certFile, keyFile },
+    (path) => readFileSync(path, 'utf8'),
+    Date.now(),
+    problems,
+  );
+  if (problems.length > 0) throw new CannotRun(problems.join('; '));
+  return {
+    listener: listen ? listener('--tls-listen', listen) : { host: plain?.host ?? '127.0.0.1', port: 8883 },
+    certFile: certFile as string,
+    keyFile: keyFile as string,
+  };
 }
 
 async function siteUsers(config: ReturnType<typeof loadHubConfig>['database']) {
@@ -65,7 +98,10 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const out = option(argv, '--out');
   if (!out) throw new CannotRun('--out <dir> is required');
-  const listen = listener(option(argv, '--listen') ?? '127.0.0.1:1883');
+  const plainText = option(argv, '--listen') ?? '127.0.0.1:1883';
+  const listen = plainText === 'none' ? null : listener('--listen', plainText);
+  const tls = tlsListener(argv, listen);
+  if (!listen && !tls) throw new CannotRun('--listen none needs a TLS listener (--tls-cert and --tls-key)');
   const config = loadHubConfig(argv, process.env);
   const username = config.mqtt.username;
   if (!username)
@@ -77,7 +113,12 @@ async function main(): Promise<void> {
       : null;
   if (!password) throw new CannotRun("set mqtt.passwordFile or MQTT_PASSWORD: the hub's Mosquitto password");
   const sites = await siteUsers(config.database);
-  const written = await writeMosquittoConfig(out, { hub: { username, password }, sites, listener: listen });
+  const written = await writeMosquittoConfig(out, {
+    hub: { username, password },
+    sites,
+    listener: listen,
+    tls,
+  });
   process.stdout.write(
     `wrote ${written.confPath}, ${written.passwordPath} and ${written.aclPath} (hub user ${username}, ${sites.length} sites); reload Mosquitto (SIGHUP) to apply\n`,
   );

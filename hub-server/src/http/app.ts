@@ -76,6 +76,8 @@ export interface AppDeps {
   bodyLimitBytes: number;
   auth: AuthService;
   rateLimits: RateLimits;
+  /** PEM certificate chain and key: serve over HTTPS only. */
+  https?: { cert: string; key: string } | null;
   uiConfig: UiConfig;
   fleet: FleetRepository;
   users: UserRepository;
@@ -109,6 +111,7 @@ export async function buildApp(deps: AppDeps) {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.bodyLimitBytes,
+    https: deps.https ? { ...deps.https, minVersion: 'TLSv1.2' } : null,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     // Says which field is wrong and where; an unknown field is named (the default only says one exists).
     schemaErrorFormatter: (failures, dataVar) =>

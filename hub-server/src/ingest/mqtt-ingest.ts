@@ -1,4 +1,5 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import type { Duplex } from 'node:stream';
+import mqtt, { type IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { stripUrlCredentials } from '../../../src/config/resolve.ts';
 import { allSitesFilter } from '../../../src/topics.ts';
@@ -9,6 +10,10 @@ export interface MqttIngestOptions {
   clientId: string;
   username: string | null;
   password: string | null;
+  /** CA(s) for an mqtts:// broker, trusted instead of the system's; the certificate is always verified. */
+  ca?: string | null;
+  /** Connects in process instead of over url (the embedded broker without a plain listener). */
+  connectStream?: (() => Duplex) | null;
   log: Logger;
 }
 
@@ -34,7 +39,7 @@ export class MqttIngest {
 
   async start(): Promise<void> {
     const { log } = this.options;
-    const client = mqtt.connect(this.options.url, {
+    const options: IClientOptions = {
       clientId: this.options.clientId,
       clean: false,
       protocolVersion: 4,
@@ -42,7 +47,14 @@ export class MqttIngest {
       connectTimeout: 10_000,
       username: this.options.username ?? undefined,
       password: this.options.password ?? undefined,
-    });
+      // Over mqtts:// the broker's certificate chain and host name are checked, never skipped.
+      rejectUnauthorized: true,
+      ...(this.options.ca ? { ca: this.options.ca } : {}),
+    };
+    const connectStream = this.options.connectStream;
+    const client = connectStream
+      ? new MqttClient(() => connectStream(), options)
+      : mqtt.connect(this.options.url, options);
     this.client = client;
     this.deferPubacks(client);
     client.handleMessage = (packet, callback) => {

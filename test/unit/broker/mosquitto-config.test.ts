@@ -86,6 +86,51 @@ describe('Mosquitto configuration', () => {
     expect(conf).toContain(`acl_file ${paths.aclFile}\n`);
   });
 
+  const tls = {
+    listener: { host: '0.0.0.0', port: 8883 },
+    certFile: '/etc/cctv/tls/server.pem',
+    keyFile: '/etc/cctv/tls/server.key',
+  };
+
+  it('adds a TLS listener with its certificate, key and TLS 1.2 or later, under the same authentication', () => {
+    const { conf } = buildMosquittoConfig(
+      { hub, sites, listener: { host: '127.0.0.1', port: 1883 }, tls },
+      paths,
+    );
+    const lines = conf.split('\n').filter((line) => line && !line.startsWith('#'));
+    expect(lines).toEqual([
+      // Global, so the TLS listener authenticates and authorises exactly like the plain one.
+      'per_listener_settings false',
+      'allow_anonymous false',
+      `password_file ${paths.passwordFile}`,
+      `acl_file ${paths.aclFile}`,
+      'listener 1883 127.0.0.1',
+      // Listener options follow their listener.
+      'listener 8883 0.0.0.0',
+      `certfile ${tls.certFile}`,
+      `keyfile ${tls.keyFile}`,
+      'tls_version tlsv1.2',
+    ]);
+  });
+
+  it('writes only the TLS listener when there is no plain one', () => {
+    const { conf } = buildMosquittoConfig({ hub, sites, listener: null, tls }, paths);
+    expect(conf.match(/^listener /gm)).toEqual(['listener ']);
+    expect(conf).toContain('listener 8883 0.0.0.0\n');
+  });
+
+  it.each([
+    ['no listener at all', { listener: null, tls: null }],
+    ['both listeners on one address', { listener: { host: '0.0.0.0', port: 8883 }, tls }],
+    [
+      'a certificate path with a line break',
+      { listener: null, tls: { ...tls, certFile: '/x\nallow_anonymous true' } },
+    ],
+    ['an empty key path', { listener: null, tls: { ...tls, keyFile: '' } }],
+  ])('refuses %s', (_what, input) => {
+    expect(() => buildMosquittoConfig({ hub, sites, ...input }, paths)).toThrow(MosquittoConfigError);
+  });
+
   it.each([
     [
       'a site named like the hub user',

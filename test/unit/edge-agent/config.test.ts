@@ -147,6 +147,38 @@ describe('loadAgentConfig', () => {
     expect(await problems(load(text, env))).toMatch(want);
   });
 
+  it.each([
+    {
+      name: 'a CA file with a plain mqtt:// url (it would never be used)',
+      mqtt: 'mqtt: { url: "mqtt://hub.example:1883", caFile: /etc/cctv/ca.pem }',
+      want: /mqtt\.caFile: mqtt\.url mqtt:\/\/hub\.example:1883 is not mqtts:\/\//,
+    },
+    {
+      name: 'an unreadable CA file, named',
+      mqtt: 'mqtt: { url: "mqtts://hub.example:8883", caFile: /nope/ca.pem }',
+      want: /mqtt\.caFile: cannot read \/nope\/ca\.pem/,
+    },
+    {
+      name: 'a CA file that is not PEM',
+      mqtt: 'mqtt: { url: "mqtts://hub.example:8883", caFile: /etc/cctv/ca.pem }',
+      files: { '/etc/cctv/ca.pem': 'not a certificate' },
+      want: /mqtt\.caFile: \/etc\/cctv\/ca\.pem is not PEM/,
+    },
+    {
+      name: 'a CA file holding a key instead of a certificate',
+      mqtt: 'mqtt: { url: "mqtts://hub.example:8883", caFile: /etc/cctv/ca.pem }',
+      files: { '/etc/cctv/ca.pem': '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' },
+      want: /mqtt\.caFile: \/etc\/cctv\/ca\.pem holds no certificate \(found PRIVATE KEY\)/,
+    },
+  ])('rejects $name', async ({ mqtt, files: extra, want }) => {
+    expect(await problems(load(base('      password: x', mqtt), {}, extra ?? {}))).toMatch(want);
+  });
+
+  it('has no CA without mqtt.caFile (the system CAs verify an mqtts:// broker)', async () => {
+    const { secrets } = await load(base('      password: x', 'mqtt: { url: "mqtts://hub.example:8883" }'));
+    expect(secrets.mqttCa).toBeUndefined();
+  });
+
   it('rejects duplicate camera ids', async () => {
     const cam = base('      password: x').split('cameras:\n')[1] as string;
     const text = `${base('      password: x')}${cam}`;
