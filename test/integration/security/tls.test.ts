@@ -46,7 +46,7 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000) {
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
