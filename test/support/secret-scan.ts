@@ -12,9 +12,11 @@ export const SECRET_PATTERNS: { name: string; pattern: RegExp }[] = [
   { name: 'token signing secret of the tests', pattern: /test-secret-not-for-production/ },
   { name: 'camera password of the test sites', pattern: /Pw-[A-Za-z0-9_-]+-Zq81x/ },
   { name: 'demo camera password', pattern: /sim-[a-z0-9-]+-\d+(?![\w-])/ },
+  { name: 'hub API key', pattern: /cctvk_[a-z0-9]{12}_[A-Za-z0-9_-]{20,}/ },
   {
     name: 'password field with a value',
-    pattern: /"(?:password|passwd|secret|token)"\s*:\s*"(?!\*+"|\[redacted\]")[^"]+"/i,
+    pattern:
+      /"(?:password|passwd|secret|token|key|currentPassword|newPassword)"\s*:\s*"(?!\*+"|\[redacted\]")[^"]+"/i,
   },
 ];
 
