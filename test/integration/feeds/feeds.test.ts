@@ -109,8 +109,10 @@ describe('live feeds: RTSP pulled by the hub, remuxed to HLS, limited, audited',
     expect(snapshot.status).toBe(200);
     const jpeg = new Uint8Array(await snapshot.arrayBuffer());
     expect([jpeg[0], jpeg[1]]).toEqual([0xff, 0xd8]);
-    // Only names from the playlist are served, nothing else from the disk.
-    expect((await get(first.url.replace('index.m3u8', '..%2F..%2Fpasswd'))).status).toBe(404);
+    // Only the names a feed writes are accepted (400 before any file is looked at); a well-formed
+    // name the session has not written is 404.
+    expect((await get(first.url.replace('index.m3u8', '..%2F..%2Fpasswd'))).status).toBe(400);
+    expect((await get(first.url.replace('index.m3u8', 'seg999999.ts'))).status).toBe(404);
   });
 
   it('refuses the N+1th camera on a site, but a second viewer shares a running pull', async () => {
