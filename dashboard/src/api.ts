@@ -21,12 +21,22 @@ export class ApiRequestError extends Error {
   }
 }
 
+/** What the login screen says after the hub refused the session (expired, revoked, user changed). */
+export const SESSION_ENDED_NOTICE = 'Your session ended: sign in again.';
+
 /** Raised after `onUnauthorized` has run, so callers can stop quietly. */
 export class UnauthorizedError extends ApiRequestError {
-  constructor() {
-    super(401, 'UNAUTHORIZED', 'Session expired: please log in again');
+  constructor(code: string) {
+    super(401, code, SESSION_ENDED_NOTICE);
     this.name = 'UnauthorizedError';
   }
+}
+
+/** The hub's messages are lower-case clauses ("user x already exists"): shown as a sentence. */
+export function hubMessage(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const sentence = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
 }
 
 /** `raw` hands back the Response itself (for files); otherwise the JSON body, or undefined for 204. */
@@ -68,6 +78,20 @@ export const publicApi = {
       body: JSON.stringify(body),
     }),
 };
+
+/**
+ * Ends the session on the hub (`POST /api/auth/logout`), outside the client so a 401 (the session was
+ * already over) does not bounce the user to the login screen a second time. `keepalive` lets the call
+ * finish when the page is closed or navigated away right after.
+ */
+export function signOut(token: string, timeoutMs = 5000): Promise<void> {
+  return request<void>('/api/auth/logout', {
+    method: 'POST',
+    keepalive: true,
+    headers: { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+}
 
 /**
  * Same-origin hub REST client with the bearer token. The hub validates its responses against the
@@ -146,7 +170,7 @@ export class ApiClient {
     } catch (error) {
       if (error instanceof ApiRequestError && error.status === 401) {
         this.onUnauthorized();
-        throw new UnauthorizedError();
+        throw new UnauthorizedError(error.code);
       }
       throw error;
     }

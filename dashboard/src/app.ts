@@ -1,5 +1,8 @@
 import type { LoginResponse, UiConfig } from '../../src/schemas/api.ts';
-import { ApiClient, UnauthorizedError } from './api.ts';
+import type { PasswordChange } from '../../src/schemas/auth-api.ts';
+import { AccountView } from './account-view.ts';
+import { ApiClient, SESSION_ENDED_NOTICE, UnauthorizedError } from './api.ts';
+import { AccountApi, AdminApi } from './auth-api.ts';
 import { Catalog } from './catalog.ts';
 import { type ComplianceChange, CouncilApi } from './council-api.ts';
 import { CouncilView } from './council-view.ts';
@@ -13,6 +16,7 @@ import { IncidentView } from './incident-view.ts';
 import { LiveStore, type LiveUpdate } from './live.ts';
 import { MapView } from './map-view.ts';
 import { TableView } from './table-view.ts';
+import { UsersView } from './users-view.ts';
 
 const RELATIVE_TIME_REFRESH_MS = 15_000;
 
@@ -21,13 +25,14 @@ type Role = LoginResponse['user']['role'];
 /**
  * The views each role gets, in switch order. Council officers come for certification but may also
  * search for an incident (without feeds); control rooms watch the live map and search incidents;
- * auditors read the live and compliance views.
+ * auditors read the live and compliance views. Only hub operators manage users and API keys; everybody
+ * has their own account.
  */
 const VIEWS: Record<Role, readonly DashboardView[]> = {
-  operator: ['live', 'compliance', 'incident'],
-  council: ['live', 'compliance', 'incident'],
-  controlroom: ['live', 'incident'],
-  auditor: ['live', 'compliance'],
+  operator: ['live', 'compliance', 'incident', 'users', 'account'],
+  council: ['live', 'compliance', 'incident', 'account'],
+  controlroom: ['live', 'incident', 'account'],
+  auditor: ['live', 'compliance', 'account'],
 };
 const DEFAULT_VIEW: Record<Role, DashboardView> = {
   operator: 'live',
@@ -40,8 +45,12 @@ export interface DashboardOptions {
   root: HTMLElement;
   session: LoginResponse;
   uiConfig: UiConfig;
-  /** The session is no longer valid (401 or socket 'unauthorized'). */
-  onUnauthorized: () => void;
+  /**
+   * The hub ended the session (a 401, the socket refused as 'unauthorized', or the user's own password
+   * change): back to the login screen with `notice`. The app has stopped itself.
+   */
+  onSessionEnded: (notice: string) => void;
+  /** Sign out was pressed; the app has stopped itself. */
   onLogout: () => void;
 }
 
@@ -59,6 +68,9 @@ export class DashboardApp {
   private readonly liveView: HTMLElement;
   private readonly councilView: CouncilView | null;
   private readonly incidentView: IncidentView | null;
+  private readonly usersView: UsersView | null;
+  private readonly accountView: AccountView;
+  private readonly accountApi: AccountApi;
   private readonly views: readonly DashboardView[];
   private readonly defaultView: DashboardView;
   private view: DashboardView;
@@ -66,10 +78,15 @@ export class DashboardApp {
   private selectedId: string | null;
   private ticker: ReturnType<typeof setInterval> | null = null;
   private stopped = false;
+  /** While the user's own password change is in flight, the hub's refusals are expected (see changePassword). */
+  private passwordChanging = false;
+  private refusedWhileChanging = false;
 
   constructor(private readonly options: DashboardOptions) {
     const unauthorized = () => {
-      if (!this.stopped) options.onUnauthorized();
+      if (this.stopped) return;
+      if (this.passwordChanging) this.refusedWhileChanging = true;
+      else this.endSession(SESSION_ENDED_NOTICE);
     };
     const { token, user } = options.session;
     this.api = new ApiClient(token, unauthorized);
@@ -88,7 +105,15 @@ export class DashboardApp {
     const initial = readViewState(this.view === 'live' ? window.location.search : '');
     this.selectedId = initial.selectedId;
     const select = (id: string) => this.select(id, 'pan-map');
-    this.header = new Header(user, options.onLogout, this.views, (view) => this.setView(view));
+    this.header = new Header(
+      user,
+      () => {
+        this.stop();
+        options.onLogout();
+      },
+      this.views,
+      (view) => this.setView(view),
+    );
     this.filterBar = new FilterBar(initial.filters, this.store, this.catalog, (filters) =>
       this.onFilters(filters),
     );
@@ -133,6 +158,15 @@ export class DashboardApp {
           user,
         })
       : null;
+    this.usersView = this.views.includes('users')
+      ? new UsersView(new AdminApi(this.api), user.username)
+      : null;
+    this.accountApi = new AccountApi(this.api);
+    this.accountView = new AccountView({
+      api: this.accountApi,
+      user,
+      changePassword: (body) => this.changePassword(body),
+    });
   }
 
   start(): void {
@@ -153,6 +187,8 @@ export class DashboardApp {
         this.liveView,
         this.councilView?.element,
         this.incidentView?.element,
+        this.usersView?.element,
+        this.accountView.element,
       ),
     );
     this.mapView.start(mapElement);
@@ -175,7 +211,9 @@ export class DashboardApp {
     }, RELATIVE_TIME_REFRESH_MS);
   }
 
+  /** Idempotent: ending the session stops the app before main.ts shows the login screen (and stops it). */
   stop(): void {
+    if (this.stopped) return;
     this.stopped = true;
     if (this.ticker !== null) clearInterval(this.ticker);
     this.store.stop();
@@ -185,6 +223,36 @@ export class DashboardApp {
     this.mapView.stop();
     this.councilView?.stop();
     this.incidentView?.stop();
+    this.usersView?.stop();
+  }
+
+  private endSession(notice: string): void {
+    this.stop();
+    this.options.onSessionEnded(notice);
+  }
+
+  /**
+   * The hub ends every session of the user on a password change, this one included, and closes its
+   * socket; the socket's reconnect is then refused, possibly before the answer arrives. Refusals are
+   * held until the answer: on success the login screen says the password changed; on failure a held
+   * refusal (the session really ended meanwhile) takes its usual course.
+   */
+  private async changePassword(body: PasswordChange): Promise<void> {
+    this.passwordChanging = true;
+    this.refusedWhileChanging = false;
+    let sessionsEnded: number;
+    try {
+      ({ sessionsEnded } = await this.accountApi.changePassword(body));
+    } catch (error) {
+      this.passwordChanging = false;
+      if (this.refusedWhileChanging || error instanceof UnauthorizedError)
+        this.endSession(SESSION_ENDED_NOTICE);
+      throw error;
+    }
+    this.passwordChanging = false;
+    this.endSession(
+      `Your password was changed and your ${sessionsEnded === 1 ? 'session has' : `${sessionsEnded} sessions have`} ended: sign in with the new password.`,
+    );
   }
 
   private setView(view: DashboardView): void {
@@ -202,6 +270,10 @@ export class DashboardApp {
     else this.councilView?.deactivate();
     if (view === 'incident') this.incidentView?.activate();
     else this.incidentView?.deactivate();
+    if (view === 'users') this.usersView?.activate();
+    else this.usersView?.deactivate();
+    if (view === 'account') this.accountView.activate();
+    else this.accountView.deactivate();
     // Leaflet measured a hidden container; let it measure again.
     if (view === 'live') this.mapView.invalidateSize();
   }
@@ -274,8 +346,8 @@ export class DashboardApp {
       if (this.councilView.councilId) params.set('council', this.councilView.councilId);
       if (this.councilView.selectedCameraId) params.set('camera', this.councilView.selectedCameraId);
       query = `?${params.toString()}`;
-    } else if (this.view === 'incident') {
-      query = this.view === this.defaultView ? '' : '?view=incident';
+    } else if (this.view === 'incident' || this.view === 'users' || this.view === 'account') {
+      query = this.view === this.defaultView ? '' : `?view=${this.view}`;
     } else {
       query = writeViewState({ filters: this.filterBar.current, selectedId: this.selectedId });
       if (this.view !== this.defaultView) query = query ? `?view=live&${query.slice(1)}` : '?view=live';

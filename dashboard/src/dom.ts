@@ -29,3 +29,25 @@ export function clear(node: Node): void {
 export function setText(node: Element, text: string): void {
   if (node.textContent !== text) node.textContent = text;
 }
+
+/** A form field: label text, the control, and an optional hint under it that the control is described by. */
+export function field(label: string, input: HTMLElement, hint?: string): HTMLLabelElement {
+  let hintElement: HTMLElement | null = null;
+  if (hint) {
+    hintElement = el('span', { class: 'field-hint muted', id: input.id ? `${input.id}-hint` : null }, hint);
+    if (input.id) {
+      const describedBy = input.getAttribute('aria-describedby');
+      input.setAttribute(
+        'aria-describedby',
+        describedBy ? `${describedBy} ${hintElement.id}` : hintElement.id,
+      );
+    }
+  }
+  return el(
+    'label',
+    { class: 'field', for: input.id || null },
+    el('span', { class: 'field-label' }, label),
+    input,
+    hintElement,
+  );
+}

@@ -3,18 +3,22 @@ import { el, setText } from './dom.ts';
 import { clockTime } from './format.ts';
 import type { LiveStatus } from './live.ts';
 
-export type DashboardView = 'live' | 'compliance' | 'incident';
+export type DashboardView = 'live' | 'compliance' | 'incident' | 'users' | 'account';
 
 const VIEW_LABEL: Record<DashboardView, string> = {
   live: 'Live',
   compliance: 'Compliance',
   incident: 'Incident search',
+  users: 'Users & API keys',
+  account: 'Account',
 };
 
 const VIEW_SUBTITLE: Record<DashboardView, string> = {
   live: 'Live camera status',
   compliance: 'Council compliance',
   incident: 'Control room',
+  users: 'Users and API keys',
+  account: 'Your account',
 };
 
 const STATUS_TEXT: Record<LiveStatus, string> = {
@@ -24,7 +28,10 @@ const STATUS_TEXT: Record<LiveStatus, string> = {
   offline: 'Offline',
 };
 
-/** Dark top bar: title, connection indicator, last update time, user and logout. */
+/**
+ * Dark top bar: title, view switch, connection indicator, last update time, and the user with their
+ * Account view and Sign out (which stays disabled once pressed, while the hub ends the session).
+ */
 export class Header {
   readonly element: HTMLElement;
   private readonly status = el('span', {
@@ -37,19 +44,34 @@ export class Header {
   private readonly subtitle = el('span', { class: 'brand-sub' }, 'Live camera status');
   private readonly viewButtons = new Map<DashboardView, HTMLButtonElement>();
 
-  /** `views` in switch order; with one view no switch is shown. */
+  /** `views` in switch order (with one view no switch is shown); 'account' sits by the user name. */
   constructor(
     user: LoginResponse['user'],
     onLogout: () => void,
     views: readonly DashboardView[],
     onView: (view: DashboardView) => void,
   ) {
-    const logout = el('button', { type: 'button', id: 'logout', class: 'header-button' }, 'Log out');
-    logout.addEventListener('click', onLogout);
+    const logout = el('button', { type: 'button', id: 'logout', class: 'header-button' }, 'Sign out');
+    logout.addEventListener('click', () => {
+      logout.disabled = true;
+      setText(logout, 'Signing out…');
+      onLogout();
+    });
+    let account: HTMLButtonElement | null = null;
+    if (views.includes('account')) {
+      account = el(
+        'button',
+        { type: 'button', id: 'view-account-tab', class: 'header-button', 'data-view': 'account' },
+        VIEW_LABEL.account,
+      );
+      account.addEventListener('click', () => onView('account'));
+      this.viewButtons.set('account', account);
+    }
+    const switchViews = views.filter((view) => view !== 'account');
     let viewSwitch: HTMLElement | null = null;
-    if (views.length > 1) {
+    if (switchViews.length > 1) {
       viewSwitch = el('nav', { class: 'view-switch', 'aria-label': 'View' });
-      for (const view of views) {
+      for (const view of switchViews) {
         const button = el(
           'button',
           { type: 'button', class: 'view-button', id: `view-${view}-tab`, 'data-view': view },
@@ -76,6 +98,7 @@ export class Header {
         'div',
         { class: 'header-user' },
         el('span', { id: 'user-info' }, `${user.username} · ${user.role}`),
+        account,
         logout,
       ),
     );

@@ -1,8 +1,18 @@
 import type { LoginResponse, UiConfig } from '../../src/schemas/api.ts';
-import { ApiRequestError, publicApi } from './api.ts';
+import { ApiRequestError, hubMessage, publicApi } from './api.ts';
 import { el } from './dom.ts';
 
-/** Login form; resolves the parent's `onLogin` with the hub's login response. */
+/** What a refused login says: a wrong password plainly, the hub's own words for limits (429) and the rest. */
+export function loginErrorText(error: unknown): string {
+  if (error instanceof ApiRequestError && error.status === 401) return 'Wrong username or password.';
+  if (error instanceof ApiRequestError && error.status === 429) return hubMessage(error);
+  return `Login failed: ${hubMessage(error)}`;
+}
+
+/**
+ * Login form; resolves the parent's `onLogin` with the hub's login response. `notice` says why the
+ * form is shown again (the session ended, the password was changed).
+ */
 export function renderLogin(
   root: HTMLElement,
   uiConfig: UiConfig | null,
@@ -23,17 +33,17 @@ export function renderLogin(
     autocomplete: 'current-password',
     required: true,
   });
-  const error = el(
-    'p',
-    { id: 'login-error', class: 'login-error', role: 'alert', 'aria-live': 'assertive' },
-    notice ?? '',
-  );
-  const submit = el('button', { type: 'submit', class: 'primary', id: 'login-submit' }, 'Log in');
+  const noticeBox = notice
+    ? el('p', { id: 'login-notice', class: 'login-notice', role: 'alert' }, notice)
+    : null;
+  const error = el('p', { id: 'login-error', class: 'login-error', role: 'alert', 'aria-live': 'assertive' });
+  const submit = el('button', { type: 'submit', class: 'primary', id: 'login-submit' }, 'Sign in');
   const form = el(
     'form',
     { id: 'login-form', class: 'login-card', 'aria-labelledby': 'login-title', novalidate: true },
     el('h1', { id: 'login-title' }, 'CCTV hub'),
     el('p', { class: 'muted' }, 'Live camera status for councils, monitoring hubs and control rooms.'),
+    noticeBox,
     el('label', { for: 'login-username' }, 'Username'),
     username,
     el('label', { for: 'login-password' }, 'Password'),
@@ -56,6 +66,7 @@ export function renderLogin(
     }
     submit.disabled = true;
     error.textContent = '';
+    noticeBox?.remove();
     publicApi
       .login({ username: username.value.trim(), password: password.value })
       .then(onLogin)
@@ -63,10 +74,7 @@ export function renderLogin(
         submit.disabled = false;
         password.value = '';
         password.focus();
-        error.textContent =
-          caught instanceof ApiRequestError && caught.status === 401
-            ? 'Wrong username or password.'
-            : `Login failed: ${(caught as Error).message}`;
+        error.textContent = loginErrorText(caught);
       });
   });
   document.body.dataset.view = 'login';

@@ -1,5 +1,5 @@
 import type { LoginResponse, UiConfig } from '../../src/schemas/api.ts';
-import { publicApi } from './api.ts';
+import { ApiRequestError, hubMessage, publicApi, signOut } from './api.ts';
 import { DashboardApp } from './app.ts';
 import { renderLogin } from './login.ts';
 import { clearSession, loadSession, saveSession } from './session.ts';
@@ -29,13 +29,24 @@ async function main(root: HTMLElement): Promise<void> {
       root,
       session,
       uiConfig: config,
-      onUnauthorized: () => {
+      onSessionEnded: (notice) => {
         clearSession();
-        showLogin('Your session has ended. Please log in again.');
+        showLogin(notice);
       },
       onLogout: () => {
+        // The hub is asked to end the session first (the call carries the token), and the local session
+        // goes whatever the answer, so this tab is signed out even when the hub cannot be reached.
+        const ended = signOut(session.token);
         clearSession();
-        showLogin(null);
+        void ended.then(
+          () => showLogin(null),
+          (error: unknown) =>
+            showLogin(
+              error instanceof ApiRequestError && error.status === 401
+                ? null
+                : `Signed out of this browser, but the hub could not end the session: ${hubMessage(error)}`,
+            ),
+        );
       },
     });
     app.start();
