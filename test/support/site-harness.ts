@@ -22,6 +22,8 @@ export interface SiteHarnessOptions {
   pollIntervalMs?: number;
   probeIntervalMs?: number;
   keepaliveS?: number;
+  /** The agent's outbox bound; the default otherwise. */
+  outboxMaxBytes?: number;
   /** Where each camera stands and looks; by default a short row in Penzance, 20 m design distance. */
   commissioning?: (cameraId: string, index: number) => CameraCommissioning;
 }
@@ -68,7 +70,7 @@ export class SiteHarness {
         location: { lat: 50.12, lon: -5.54 },
       },
       mqtt: { ...defaults.mqtt, url: options.mqttUrl, keepaliveS: options.keepaliveS ?? 5 },
-      outbox: { ...defaults.outbox, dir: this.outboxDir },
+      outbox: { dir: this.outboxDir, maxBytes: options.outboxMaxBytes ?? defaults.outbox.maxBytes },
       poll: {
         ...defaults.poll,
         intervalMs: poll,

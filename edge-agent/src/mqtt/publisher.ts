@@ -245,6 +245,8 @@ export class MqttPublisher implements Publisher {
   private async drain(): Promise<void> {
     // Real time, not the agent's clock: this paces I/O, and a test's fake clock may stand still.
     for (let waitedMs = 0; waitedMs < DRAIN_TIMEOUT_MS; waitedMs += 20) {
+      // Appends still being written count too.
+      await this.outbox?.settle();
       if (!this.client?.connected || !this.sender || this.sender.idle) return;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }

@@ -50,18 +50,22 @@ function siftDown(heap: Entry[], start: number): void {
  * takes the oldest queued sample of the camera with the most queued samples. A camera that reports
  * more often, or has been queueing longer, is thinned first, and each camera loses its oldest data,
  * so what is left stays recent and every camera keeps some. Events and gap records are not in the
- * index, so they are never chosen. The chosen samples are taken out of the index.
+ * index, so they are never chosen. The chosen samples are taken out of the index and added to `plan`
+ * (a fresh one by default; pass one back in to free more).
  */
-export function chooseDrops(index: SampleIndex, targetBytes: number): DropPlan {
+export function emptyPlan(): DropPlan {
+  return { byCamera: new Map(), freedBytes: 0, dropped: 0 };
+}
+
+export function chooseDrops(index: SampleIndex, targetBytes: number, plan: DropPlan = emptyPlan()): DropPlan {
   const heap: Entry[] = [];
   for (const cameraId of index.cameraIds()) {
     const oldest = index.oldest(cameraId);
     if (oldest) heap.push({ cameraId, count: index.queued(cameraId), oldestMs: oldest.observedAtMs });
   }
   for (let i = Math.floor(heap.length / 2) - 1; i >= 0; i--) siftDown(heap, i);
-  const byCamera = new Map<string, CameraDrops>();
-  let freedBytes = 0;
-  let dropped = 0;
+  const { byCamera } = plan;
+  let { freedBytes, dropped } = plan;
   while (freedBytes < targetBytes && heap.length > 0) {
     const top = heap[0] as Entry;
     const sample = index.shift(top.cameraId);
@@ -97,5 +101,7 @@ export function chooseDrops(index: SampleIndex, targetBytes: number): DropPlan {
     }
     siftDown(heap, 0);
   }
-  return { byCamera, freedBytes, dropped };
+  plan.freedBytes = freedBytes;
+  plan.dropped = dropped;
+  return plan;
 }

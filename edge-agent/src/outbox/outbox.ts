@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { GapPayload } from '../../../src/schemas/payloads.ts';
 import { AgentError } from '../errors.ts';
 import { validateEnvelope } from '../mqtt/envelope.ts';
-import { chooseDrops, type DropPlan } from './drop-policy.ts';
+import { chooseDrops, type DropPlan, emptyPlan } from './drop-policy.ts';
 import {
   encodeRecord,
   isSample,
@@ -42,8 +42,15 @@ export interface OutboxStats {
   dir: string;
   maxBytes: number;
   bytes: number;
+  /**
+   * Largest size after a write. The bound holds between writes; while a write that drops samples is
+   * under way the disk briefly holds its batch and gap records too, until the rewrite completes.
+   */
+  peakBytes: number;
   segments: number;
-  /** Records waiting to be handed to MQTT. */
+  /** Appends waiting for the next write. */
+  pending: number;
+  /** Records on disk waiting to be handed to MQTT. */
   queued: number;
   /** Handed to MQTT, acknowledgement (PUBACK) not yet received. */
   inFlight: number;
@@ -128,6 +135,7 @@ export class Outbox {
   private readonly ackedOut = new Set<number>();
   private readonly retryQueue: OutboxRecord[] = [];
   private live = 0;
+  private peakBytes = 0;
   private readonly refusedRanges = new Map<string, Range>();
   /** Per camera, its latest gap record while unsent and while nothing of the camera was sent after it. */
   private readonly openGaps = new Map<string, { n: number; bytes: number; range: Range }>();
@@ -182,6 +190,7 @@ export class Outbox {
       throw error;
     }
     this.closed = false;
+    this.peakBytes = this.bytes();
     if (this.live > 0)
       logger.info(
         { outbox: dir, records: this.live, bytes: this.bytes() },
@@ -286,6 +295,7 @@ export class Outbox {
     for (const [segment, ns] of touched) await this.compact(segment, ns);
     if (touched.size > 0) await syncDir(this.options.dir);
     if (room && room.plan.dropped > 0) this.logDrops(room.plan);
+    this.peakBytes = Math.max(this.peakBytes, this.bytes());
     const queued = new Set(accepted);
     for (const p of batch) p.done(queued.has(p) ? 'queued' : 'refused');
     this.onAvailable?.();
@@ -343,7 +353,18 @@ export class Outbox {
     gaps: Map<string, Range>;
     freedBytes: number;
   } {
-    const plan = chooseDrops(this.samples, Math.max(over, Math.floor(this.options.maxBytes * FREE_SHARE)));
+    // Enough for the batch and the gap records the drops will add (less those they replace), and at
+    // least a share of the bound so the next appends do not each need a burst of their own.
+    const plan = emptyPlan();
+    let target = Math.max(over, Math.floor(this.options.maxBytes * FREE_SHARE));
+    for (;;) {
+      chooseDrops(this.samples, target, plan);
+      let needed = over;
+      for (const cameraId of plan.byCamera.keys())
+        needed += this.gapBytesAtMost(cameraId) - (this.openGaps.get(cameraId)?.bytes ?? 0);
+      if (plan.freedBytes >= needed || this.samples.size === 0) break;
+      target = needed;
+    }
     const remove = [...plan.byCamera.values()].flatMap((d) => d.ns);
     const gaps = new Map<string, Range>();
     let freedBytes = plan.freedBytes;
@@ -401,6 +422,21 @@ export class Outbox {
     await writeFileAtomic(segment.path, text);
     segment.bytes = Buffer.byteLength(text);
     if (segment.records) segment.records = keep;
+  }
+
+  /** An upper bound on the size of a camera's gap record (widest numbers and times). */
+  private gapBytesAtMost(cameraId: string): number {
+    const widest = 999_999_999_999;
+    const time = '2000-01-01T00:00:00.000Z';
+    const envelope = {
+      v: 1,
+      msgId: '00000000-0000-0000-0000-000000000000',
+      siteId: this.options.siteId,
+      seq: Number.MAX_SAFE_INTEGER,
+      observedAt: time,
+      payload: { cameraId, from: time, to: time, dropped: { health: widest, stream: widest } },
+    };
+    return lineBytes(Number.MAX_SAFE_INTEGER, 'gap', cameraId, Buffer.byteLength(JSON.stringify(envelope)));
   }
 
   private gapRecord(cameraId: string, range: Range, atMs: number): Pending {
@@ -576,7 +612,9 @@ export class Outbox {
       dir,
       maxBytes,
       bytes: this.bytes(),
+      peakBytes: this.peakBytes,
       segments: this.segments.length,
+      pending: this.pending.length,
       queued: this.live - this.inFlight,
       inFlight: this.inFlight,
       ...this.counters,

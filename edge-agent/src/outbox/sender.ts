@@ -45,10 +45,10 @@ export class OutboxSender {
     this.options.outbox.onAvailable = null;
   }
 
-  /** True when nothing is waiting and nothing is in flight. */
+  /** True when nothing is waiting (to be written or sent) and nothing is in flight. */
   get idle(): boolean {
-    const { queued, inFlight } = this.options.outbox.stats();
-    return queued === 0 && inFlight === 0;
+    const { pending, queued, inFlight } = this.options.outbox.stats();
+    return pending === 0 && queued === 0 && inFlight === 0;
   }
 
   private pump(): void {

@@ -52,6 +52,8 @@ describe('outbox: size bound and drop policy', () => {
     }
     expect(written.every((w) => w.result === 'queued')).toBe(true);
     const stats = outbox.stats();
+    expect(stats.peakBytes).toBeLessThanOrEqual(maxBytes);
+    expect(stats.peakBytes).toBeGreaterThan(maxBytes * 0.9);
     const records = await takeAll(outbox);
     const kept = new Set(records.map((r) => r.envelope.msgId));
     const dropped = written.filter((w) => !kept.has(w.msgId));
