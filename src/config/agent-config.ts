@@ -130,7 +130,7 @@ export const AgentConfig = Type.Object(
           minimum: 16_384,
           default: 768 * 1024 * 1024,
           description:
-            'Disk space the outbox may use. A 64-camera site at the default poll rates writes about 427 MB a day (about 511 MB if every camera is degraded). When full, the oldest samples of the camera with most queued samples go first (a gap message says which time range), never events',
+            'Disk space the outbox may use. A 64-camera site at the default poll rates writes about 426 MB a day (about 511 MB if every camera is degraded). When full, the oldest samples of the camera with most queued samples go first (a gap message says which time range), never events',
         }),
       },
       'Durable outbox',
