@@ -107,6 +107,10 @@ export async function readCursor(dir: string): Promise<CursorRead> {
   }
 }
 
+/**
+ * The directory entry is not synced after the rename: losing the newest cursor to a power cut only
+ * means records the broker already has are sent again, which the hub drops by msgId.
+ */
 export async function writeCursor(dir: string, acked: number): Promise<void> {
   await writeFileAtomic(join(dir, CURSOR_FILE), `${JSON.stringify({ acked })}\n`);
 }
@@ -114,9 +118,10 @@ export async function writeCursor(dir: string, acked: number): Promise<void> {
 async function bootId(): Promise<string | null> {
   try {
     return (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
-  } catch {
+  } catch (error) {
     // Not Linux: the pid alone decides whether a lock is stale.
-    return null;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
   }
 }
 

@@ -84,9 +84,11 @@ describe('outbox: size bound and drop policy', () => {
     const droppedOf = (camera: string) => dropped.filter((w) => w.camera === camera);
     expect(droppedOf(BUSY).length).toBeGreaterThan(3 * droppedOf(QUIET).length);
 
-    // Replay order is append order.
+    // Replay order is append order, and seq increases along it, gap records included.
     const order = written.map((w) => w.msgId).filter((id) => kept.has(id));
     expect(records.filter((r) => r.kind !== 'gap').map((r) => r.envelope.msgId)).toEqual(order);
+    const seqs = records.map((r) => r.envelope.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
 
     // Gap records: per camera, the dropped counts add up and every dropped sample lies in a gap's range,
     // whose ends are dropped samples' observedAt.
@@ -191,7 +193,9 @@ describe('outbox: size bound and drop policy', () => {
       to: new Date(refused[4]?.observedAtMs as number).toISOString(),
       dropped: { health: 3, stream: 2 },
     });
-    // The gap comes before the sample that follows it.
-    expect(records.map((r) => r.kind)).toEqual(['gap', 'health']);
+    // Written with the next sample, after it: seq increases along the outbox.
+    expect(records.map((r) => r.kind)).toEqual(['health', 'gap']);
+    const seqs = records.map((r) => r.envelope.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
   });
 });
