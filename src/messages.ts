@@ -16,6 +16,7 @@ const envelopes: Record<TopicKind, TSchema> = {
   health: Envelope(TOPICS.health.schema),
   stream: Envelope(TOPICS.stream.schema),
   event: Envelope(TOPICS.event.schema),
+  gap: Envelope(TOPICS.gap.schema),
 };
 
 export type RejectCode =

@@ -1,6 +1,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import {
   CameraEventPayload,
+  GapPayload,
   HealthPayload,
   InventoryPayload,
   SiteStatePayload,
@@ -24,6 +25,7 @@ export const TOPICS = {
   health: { pattern: ['camera', '{cameraId}', 'health'], schema: HealthPayload, retain: false },
   stream: { pattern: ['camera', '{cameraId}', 'stream'], schema: StreamPayload, retain: false },
   event: { pattern: ['camera', '{cameraId}', 'event'], schema: CameraEventPayload, retain: false },
+  gap: { pattern: ['camera', '{cameraId}', 'gap'], schema: GapPayload, retain: false },
 } as const satisfies Record<string, TopicDef<TSchema>>;
 
 export type TopicKind = keyof typeof TOPICS;

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../../src/config/agent-config.ts';
@@ -60,6 +61,8 @@ export interface AgentStats {
 export class EdgeAgent {
   private scheduler: Scheduler | null = null;
   private publisher: MqttPublisher | null = null;
+  /** Kept after stop so stats() still shows the last run's publishing and outbox counters. */
+  private lastPublisher: MqttPublisher | null = null;
   private abort: AbortController | null = null;
   private monitors: CameraMonitor[] = [];
   private startedAtMs: number | null = null;
@@ -105,6 +108,7 @@ export class EdgeAgent {
       now,
       logger: logger.child({ component: 'mqtt' }),
       onlineState: () => ({ siteState: this.siteState(), inventory: this.inventory() }),
+      outbox: { dir: join(config.outbox.dir, siteId), maxBytes: config.outbox.maxBytes },
     });
 
     const scheduler = new Scheduler({
@@ -176,8 +180,14 @@ export class EdgeAgent {
         run: () => this.probeOnce(monitor),
       });
     }
+    try {
+      await this.publisher.start();
+    } catch (error) {
+      this.publisher = null;
+      this.abort = null;
+      throw error;
+    }
     this.scheduler = scheduler;
-    this.publisher.start();
     scheduler.start();
     logger.info({ siteId, cameras: this.monitors.length }, 'edge agent started');
   }
@@ -266,6 +276,7 @@ export class EdgeAgent {
     this.abort?.abort();
     await scheduler.stop();
     if (mode === 'graceful') await publisher.stop('graceful');
+    this.lastPublisher = publisher;
     this.publisher = null;
     this.abort = null;
     this.options.logger.info({ siteId: this.options.config.site.id, mode }, 'edge agent stopped');
@@ -276,7 +287,7 @@ export class EdgeAgent {
       startedAt: this.startedAtMs === null ? null : new Date(this.startedAtMs).toISOString(),
       ...this.counters,
       scheduler: this.scheduler?.stats() ?? { runs: 0, skipped: 0, queued: 0 },
-      publisher: this.publisher?.stats() ?? null,
+      publisher: (this.publisher ?? this.lastPublisher)?.stats() ?? null,
       cameras: Object.fromEntries([...this.perCamera].map(([id, s]) => [id, { ...s }])),
     };
   }

@@ -15,7 +15,10 @@ export type AgentErrorCode =
   | 'image_decode_failed'
   | 'aborted'
   | 'publish_invalid'
-  | 'not_started';
+  | 'not_started'
+  | 'outbox_locked'
+  | 'outbox_refused'
+  | 'outbox_closed';
 
 export interface ErrorContext {
   siteId?: string;

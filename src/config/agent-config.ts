@@ -124,6 +124,23 @@ export const AgentConfig = Type.Object(
       },
       'Polling',
     ),
+    outbox: Group(
+      {
+        dir: Type.String({
+          minLength: 1,
+          default: './data/outbox',
+          description:
+            "Durable outbox: observations and events wait here until the broker acknowledges them; the site's queue is {dir}/{site id}",
+        }),
+        maxBytes: Type.Integer({
+          minimum: 16_384,
+          default: 768 * 1024 * 1024,
+          description:
+            'Disk space the outbox may use. A 64-camera site at the default poll rates writes about 426 MB a day (about 511 MB if every camera is degraded). When full, the oldest samples of the camera with most queued samples go first (a gap message says which time range), never events',
+        }),
+      },
+      'Durable outbox',
+    ),
     thresholds: Group(
       {
         clockWarnMs: Type.Integer({

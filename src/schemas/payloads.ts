@@ -140,3 +140,25 @@ export const CameraEventPayload = Type.Object(
   closed,
 );
 export type CameraEventPayload = Static<typeof CameraEventPayload>;
+
+/**
+ * Samples (health and stream) the agent's outbox dropped or refused because it was full during an
+ * outage: the hub knows nothing of that camera between `from` and `to` (both observedAt of dropped
+ * samples, oldest and newest), so that time is `unknown`, never `up` or `down`. Never dropped itself.
+ */
+export const GapPayload = Type.Object(
+  {
+    cameraId: Id,
+    from: IsoTime,
+    to: IsoTime,
+    dropped: Type.Object(
+      {
+        health: Type.Integer({ minimum: 0, description: 'Health samples dropped in the range' }),
+        stream: Type.Integer({ minimum: 0, description: 'Stream samples dropped in the range' }),
+      },
+      closed,
+    ),
+  },
+  closed,
+);
+export type GapPayload = Static<typeof GapPayload>;

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { EdgeAgent } from '../../edge-agent/src/agent.ts';
@@ -19,6 +22,8 @@ export interface SiteHarnessOptions {
   pollIntervalMs?: number;
   probeIntervalMs?: number;
   keepaliveS?: number;
+  /** The agent's outbox bound; the default otherwise. */
+  outboxMaxBytes?: number;
   /** Where each camera stands and looks; by default a short row in Penzance, 20 m design distance. */
   commissioning?: (cameraId: string, index: number) => CameraCommissioning;
 }
@@ -31,6 +36,8 @@ export class SiteHarness {
   readonly simulator = new CameraFleetSimulator({ cacheDir: defaultCacheDir(), controlPort: null });
   agent: EdgeAgent | null = null;
   private config: AgentConfig | null = null;
+  /** The agent's outbox, kept across killAgent/startAgent (as on a real site) and removed by stop(). */
+  readonly outboxDir = mkdtempSync(join(tmpdir(), 'cctv-outbox-'));
 
   constructor(private readonly options: SiteHarnessOptions) {}
 
@@ -63,6 +70,7 @@ export class SiteHarness {
         location: { lat: 50.12, lon: -5.54 },
       },
       mqtt: { ...defaults.mqtt, url: options.mqttUrl, keepaliveS: options.keepaliveS ?? 5 },
+      outbox: { dir: this.outboxDir, maxBytes: options.outboxMaxBytes ?? defaults.outbox.maxBytes },
       poll: {
         ...defaults.poll,
         intervalMs: poll,
@@ -120,6 +128,7 @@ export class SiteHarness {
     this.agent = null;
     await this.simulator.stop();
     await this.clearRetained();
+    rmSync(this.outboxDir, { recursive: true, force: true });
   }
 
   /** Leaves a shared broker (CI's Mosquitto) without this test site's retained state. */

@@ -33,6 +33,22 @@ describe('decodeMessage', () => {
     }
   });
 
+  it('accepts a gap message and refuses one without drop counts or for another camera', () => {
+    const gapTopic = 'cctv/v1/site/site-a/camera/cam-1/gap';
+    const gap = {
+      cameraId: 'cam-1',
+      from: '2026-03-28T23:00:00.000Z',
+      to: '2026-03-29T00:59:50.000Z',
+      dropped: { health: 720, stream: 120 },
+    };
+    const ok = decodeMessage(gapTopic, bytes(envelope({}, gap)), 65536);
+    expect(ok.ok && ok.message.kind).toBe('gap');
+    const bad = decodeMessage(gapTopic, bytes(envelope({}, { ...gap, dropped: 840 })), 65536);
+    expect(bad.ok ? null : bad.rejection).toMatchObject({ code: 'BAD_SCHEMA', path: '/payload/dropped' });
+    const other = decodeMessage(gapTopic, bytes(envelope({}, { ...gap, cameraId: 'cam-2' })), 65536);
+    expect(other.ok ? null : other.rejection.code).toBe('CAMERA_MISMATCH');
+  });
+
   it.each([
     ['oversized payload', topic, bytes(envelope()), 50, 'TOO_LARGE', '/'],
     ['malformed JSON', topic, bytes('{"v":1,'), 65536, 'BAD_JSON', '/'],

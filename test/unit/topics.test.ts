@@ -19,6 +19,9 @@ describe('topic registry', () => {
       'cctv/v1/site/hayle/camera/hayle-03/health',
     );
     expect(buildTopic('siteState', { siteId: 'hayle' })).toBe('cctv/v1/site/hayle/state');
+    expect(buildTopic('gap', { siteId: 'hayle', cameraId: 'hayle-03' })).toBe(
+      'cctv/v1/site/hayle/camera/hayle-03/gap',
+    );
     expect(allSitesFilter()).toBe('cctv/v1/site/+/#');
     expect(siteFilter('hayle')).toBe('cctv/v1/site/hayle/#');
   });
@@ -29,6 +32,7 @@ describe('topic registry', () => {
     expect(TOPICS.health.retain).toBe(false);
     expect(TOPICS.stream.retain).toBe(false);
     expect(TOPICS.event.retain).toBe(false);
+    expect(TOPICS.gap.retain).toBe(false);
   });
 
   it.each([

@@ -10,6 +10,7 @@ const ENVELOPE_SCHEMAS: Record<TopicKind, TSchema> = {
   health: Envelope(TOPICS.health.schema),
   stream: Envelope(TOPICS.stream.schema),
   event: Envelope(TOPICS.event.schema),
+  gap: Envelope(TOPICS.gap.schema),
 };
 
 export function validateEnvelope<K extends TopicKind>(

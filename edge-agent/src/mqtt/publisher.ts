@@ -5,14 +5,16 @@ import type { InventoryPayload, SiteStatePayload } from '../../../src/schemas/pa
 import { buildTopic, type PayloadOf, TOPICS, type TopicKind, type TopicParams } from '../../../src/topics.ts';
 import { formatIssues } from '../../../src/validation.ts';
 import { AgentError } from '../errors.ts';
+import { Outbox, type OutboxStats } from '../outbox/outbox.ts';
+import type { OutboxEnvelope, OutboxKind, OutboxRecord } from '../outbox/record.ts';
+import { OutboxSender } from '../outbox/sender.ts';
 import { type EnvelopeFactory, validateEnvelope } from './envelope.ts';
 
 export type PublishParams = Omit<TopicParams, 'siteId'>;
 
 /**
- * Where the agent's messages go. The MQTT implementation below keeps unsent messages in memory while the
- * broker is away (mqtt.js queues QoS 1 publishes offline and resends them on reconnect); a durable disk
- * outbox can implement the same interface later so nothing is lost when the agent restarts mid-outage.
+ * Where the agent's messages go. Observations and events resolve once they are safely in the durable
+ * outbox (or refused by a full one), not when the broker has them; retained state resolves on PUBACK.
  */
 export interface Publisher {
   publish<K extends TopicKind>(
@@ -29,8 +31,9 @@ export interface PublisherStats {
   published: number;
   publishErrors: number;
   rejected: number;
-  /** Publishes handed to mqtt.js and not yet acknowledged (includes those held while offline). */
+  /** Observations and events not yet acknowledged by the broker: waiting in the outbox or in flight. */
   queueLength: number;
+  outbox: OutboxStats | null;
 }
 
 export interface MqttPublisherOptions {
@@ -47,22 +50,60 @@ export interface MqttPublisherOptions {
   logger: Logger;
   /** Retained state published on every (re)connect. */
   onlineState: () => { siteState: SiteStatePayload; inventory: InventoryPayload };
+  /** This site's outbox directory and its bound. */
+  outbox: { dir: string; maxBytes: number };
+  /** Outbox records handed to mqtt.js and not yet acknowledged, at most. */
+  maxInFlight?: number;
 }
 
 const OFFLINE_PUBLISH_TIMEOUT_MS = 2_000;
+/** A graceful stop waits this long for the outbox to empty while connected; the rest is sent next start. */
+const DRAIN_TIMEOUT_MS = 5_000;
 const RECONNECT_PERIOD_MS = 2_000;
+const MAX_IN_FLIGHT = 100;
 
+/**
+ * Publishes over MQTT 3.1.1, QoS 1. Observations and events go through the durable outbox (on disk
+ * before they are sent, removed when the broker acknowledges them, sent in order with at most
+ * `maxInFlight` unacknowledged); retained state (inventory, site state) is published afresh on every
+ * connect and is not queued, since only its latest value matters.
+ */
 export class MqttPublisher implements Publisher {
   private client: MqttClient | null = null;
-  private counters = { connects: 0, published: 0, publishErrors: 0, rejected: 0, queueLength: 0 };
+  private outbox: Outbox | null = null;
+  private sender: OutboxSender | null = null;
+  private counters = { connects: 0, published: 0, publishErrors: 0, rejected: 0 };
+  private retainedInFlight = 0;
+  private lastOutboxStats: OutboxStats | null = null;
   private readonly listeners = new Map<string, ((...args: never[]) => void)[]>();
 
   constructor(private readonly options: MqttPublisherOptions) {}
 
-  /** Connects in the background: the agent polls and queues even while the broker is unreachable. */
-  start(): void {
+  /**
+   * Opens the outbox (records left by an earlier run are sent first), then connects in the background:
+   * the agent polls and queues even while the broker is unreachable.
+   */
+  async start(): Promise<void> {
     if (this.client) return;
     const o = this.options;
+    const outbox = new Outbox({
+      dir: o.outbox.dir,
+      siteId: o.siteId,
+      maxBytes: o.outbox.maxBytes,
+      now: o.now,
+      wrapGap: (payload, atMs) => o.envelopes.wrap(payload, atMs) as OutboxEnvelope,
+      logger: o.logger.child({ component: 'outbox' }),
+    });
+    await outbox.open();
+    const sender = new OutboxSender({
+      outbox,
+      maxInFlight: o.maxInFlight ?? MAX_IN_FLIGHT,
+      publish: (record) => this.send(record),
+      logger: o.logger.child({ component: 'outbox' }),
+    });
+    sender.start();
+    this.outbox = outbox;
+    this.sender = sender;
     const clientOptions: IClientOptions = {
       clientId: `site-${o.siteId}`,
       protocolVersion: 4,
@@ -85,10 +126,13 @@ export class MqttPublisher implements Publisher {
       o.logger.info(where, 'connected to broker');
       const { siteState, inventory } = o.onlineState();
       const at = o.now();
-      // Inventory first: the hub learns the site and its cameras before their state.
+      // Inventory first: the hub learns the site and its cameras before their state, then the outbox.
       this.track(this.publish('inventory', {}, inventory, at));
       this.track(this.publish('siteState', {}, siteState, at));
+      sender.resume();
     });
+    // Records already with mqtt.js stay there (it resends them on reconnect); nothing new until then.
+    this.listen(client, 'close', () => sender.pause());
     // The will is sent inside CONNECT, so refresh its envelope before each attempt (its observedAt is the
     // connect time and its seq is older than anything published afterwards).
     this.listen(client, 'reconnect', () => {
@@ -104,7 +148,7 @@ export class MqttPublisher implements Publisher {
     this.listen(client, 'offline', () => {
       if (!online) return;
       online = false;
-      o.logger.warn(where, 'broker connection lost; holding messages in memory');
+      o.logger.warn(where, 'broker connection lost; observations wait in the outbox');
     });
     this.listen(client, 'error', (error: Error) => {
       if (error.message === lastError) return;
@@ -115,7 +159,7 @@ export class MqttPublisher implements Publisher {
 
   private listen(
     client: MqttClient,
-    event: 'connect' | 'reconnect' | 'offline' | 'error',
+    event: 'connect' | 'reconnect' | 'offline' | 'error' | 'close',
     listener: (...args: never[]) => void,
   ): void {
     client.on(event, listener as () => void);
@@ -163,15 +207,53 @@ export class MqttPublisher implements Publisher {
       );
     }
     const topic = buildTopic(kind, { siteId: this.options.siteId, ...params });
-    this.counters.queueLength += 1;
+    if (!TOPICS[kind].retain) {
+      // Not retained means a per-camera observation, event or gap (buildTopic checked the camera id):
+      // those go through the outbox.
+      const outbox = this.outbox;
+      if (!outbox)
+        throw new AgentError('not_started', 'publisher is stopped', { siteId: this.options.siteId });
+      await outbox.append(
+        kind as OutboxKind,
+        params.cameraId as string,
+        envelope as unknown as OutboxEnvelope,
+      );
+      return;
+    }
+    this.retainedInFlight += 1;
     try {
-      await client.publishAsync(topic, JSON.stringify(envelope), { qos: 1, retain: TOPICS[kind].retain });
+      await client.publishAsync(topic, JSON.stringify(envelope), { qos: 1, retain: true });
       this.counters.published += 1;
     } catch (error) {
       this.counters.publishErrors += 1;
       throw error;
     } finally {
-      this.counters.queueLength -= 1;
+      this.retainedInFlight -= 1;
+    }
+  }
+
+  /** The outbox sender's way out: resolves on PUBACK. */
+  private async send(record: OutboxRecord): Promise<void> {
+    const client = this.client;
+    if (!client) throw new AgentError('not_started', 'publisher is stopped', { siteId: this.options.siteId });
+    const topic = buildTopic(record.kind, { siteId: this.options.siteId, cameraId: record.cameraId });
+    try {
+      await client.publishAsync(topic, JSON.stringify(record.envelope), { qos: 1, retain: false });
+      this.counters.published += 1;
+    } catch (error) {
+      this.counters.publishErrors += 1;
+      throw error;
+    }
+  }
+
+  /** Waits (bounded) until everything in the outbox was acknowledged, while connected. */
+  private async drain(): Promise<void> {
+    // Real time, not the agent's clock: this paces I/O, and a test's fake clock may stand still.
+    for (let waitedMs = 0; waitedMs < DRAIN_TIMEOUT_MS; waitedMs += 20) {
+      // Appends still being written count too.
+      await this.outbox?.settle();
+      if (!this.client?.connected || !this.sender || this.sender.idle) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
 
@@ -182,10 +264,13 @@ export class MqttPublisher implements Publisher {
   async stop(mode: 'graceful' | 'abrupt' = 'graceful'): Promise<void> {
     const client = this.client;
     if (!client) return;
+    if (mode === 'graceful') await this.drain();
     this.client = null;
+    this.sender?.stop();
     if (mode === 'abrupt') {
       await client.endAsync(true);
       this.detach(client);
+      await this.closeOutbox();
       return;
     }
     if (client.connected) {
@@ -208,10 +293,21 @@ export class MqttPublisher implements Publisher {
     }
     await client.endAsync(!client.connected);
     this.detach(client);
+    await this.closeOutbox();
+  }
+
+  /** Whatever was not acknowledged stays on disk for the next start. */
+  private async closeOutbox(): Promise<void> {
+    const outbox = this.outbox;
+    if (!outbox) return;
+    await outbox.close();
+    this.lastOutboxStats = outbox.stats();
+    this.outbox = null;
+    this.sender = null;
   }
 
   private detach(client: MqttClient): void {
-    for (const event of ['connect', 'reconnect', 'offline', 'error'] as const) {
+    for (const event of ['connect', 'reconnect', 'offline', 'error', 'close'] as const) {
       for (const listener of this.listeners.get(event) ?? []) client.off(event, listener);
     }
     this.listeners.clear();
@@ -219,7 +315,14 @@ export class MqttPublisher implements Publisher {
     client.on('error', () => undefined);
   }
 
+  /** Also after stop: the counters of the last run, with what was left in the outbox. */
   stats(): PublisherStats {
-    return { connected: this.client?.connected ?? false, ...this.counters };
+    const outbox = this.outbox?.stats() ?? this.lastOutboxStats;
+    return {
+      connected: this.client?.connected ?? false,
+      ...this.counters,
+      queueLength: this.retainedInFlight + (outbox ? outbox.queued + outbox.inFlight : 0),
+      outbox,
+    };
   }
 }

@@ -315,6 +315,13 @@ export async function processBatch(
           });
           break;
         }
+        case 'gap': {
+          // The agent's outbox dropped this camera's samples between from and to. Accepted (and
+          // deduplicated by msgId above) so it is never dead-lettered; turning it into an `unknown`
+          // interval is not done here yet.
+          cameraOf(message.envelope.payload.cameraId);
+          break;
+        }
       }
     }
     if (sweepAt) {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EdgeAgent } from '../../../edge-agent/src/agent.ts';
@@ -20,6 +23,7 @@ const PROBE_INTERVAL_MS = 3_000;
 const logs: string[] = [];
 const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) });
 const fleet = new CameraFleetSimulator({ cacheDir: defaultCacheDir(), controlPort: null });
+const outboxDir = mkdtempSync(join(tmpdir(), 'cctv-outbox-'));
 let broker: Awaited<ReturnType<typeof startBroker>>;
 let watcher: SiteWatcher;
 let agent: EdgeAgent;
@@ -62,6 +66,7 @@ beforeAll(async () => {
       location: { lat: 50.1, lon: -5.5 },
     },
     mqtt: { ...defaults.mqtt, url: broker.url, keepaliveS: 5 },
+    outbox: { ...defaults.outbox, dir: outboxDir },
     poll: {
       ...defaults.poll,
       intervalMs: INTERVAL_MS,
@@ -102,6 +107,7 @@ afterAll(async () => {
   await watcher?.stop();
   await fleet.stop();
   await broker?.close();
+  rmSync(outboxDir, { recursive: true, force: true });
 });
 
 describe('EdgeAgent against simulated cameras and a real broker', () => {

@@ -63,6 +63,12 @@ const samples: { [K in TopicKind]: PayloadOf<K> } = {
     source: 'agent/stream-probe',
     detail: 'no video',
   },
+  gap: {
+    cameraId: 'cam-1',
+    from: '2025-06-30T08:00:00.000Z',
+    to: '2025-06-30T09:59:50.000Z',
+    dropped: { health: 720, stream: 120 },
+  },
 };
 
 describe('outgoing envelopes', () => {
