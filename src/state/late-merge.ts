@@ -62,7 +62,8 @@ export function historyFrom(
   };
   for (const [i, o] of sorted.entries()) {
     const nextMs = Math.min(sorted[i + 1]?.atMs ?? toMs, toMs);
-    const holdsUntil = Math.min(nextMs, o.atMs + staleAfterMs);
+    // Unknown needs no stale time to become unknown: it holds (with its own reason) until the next.
+    const holdsUntil = o.state === 'unknown' ? nextMs : Math.min(nextMs, o.atMs + staleAfterMs);
     push({ state: o.state, reasons: o.reasons, startMs: o.atMs, endMs: holdsUntil });
     push({ state: 'unknown', reasons: [staleReason], startMs: holdsUntil, endMs: nextMs });
   }

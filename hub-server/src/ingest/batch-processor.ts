@@ -316,10 +316,23 @@ export async function processBatch(
           break;
         }
         case 'gap': {
-          // The agent's outbox dropped this camera's samples between from and to. Accepted (and
-          // deduplicated by msgId above) so it is never dead-lettered; turning it into an `unknown`
-          // interval is not done here yet.
-          cameraOf(message.envelope.payload.cameraId);
+          // The site's outbox was full and dropped this camera's samples observed from `from` to
+          // `to`: the camera's state is unknown from `from` until its next sample that was kept.
+          // Only dropped health samples say so; stream samples do not carry the camera's state.
+          const payload = message.envelope.payload;
+          const cam = cameraOf(payload.cameraId);
+          if (!cam || payload.dropped.health === 0) break;
+          const fromMs = Date.parse(payload.from);
+          const toMs = Math.max(fromMs, Date.parse(payload.to));
+          const reason: Reason = {
+            code: 'stale',
+            message: `the site's outbox was full: ${payload.dropped.health} health samples dropped`,
+          };
+          const lastSeenMs = cam.lastSeenAt ? Date.parse(cam.lastSeenAt) : null;
+          if (fromMs < Date.parse(cam.stateSince) || (lastSeenMs !== null && fromMs < lastSeenMs))
+            late.push({ cameraId: cam.id, atMs: fromMs, untilMs: toMs, unknownReason: reason });
+          else if (cam.state !== 'maintenance')
+            work.observe(cam, 'unknown', [reason], new Date(fromMs), null);
           break;
         }
       }

@@ -4,10 +4,17 @@ import { type Observation, planLateMerge, type StoredInterval } from '../../../s
 import { MaintenanceRepository } from '../repositories/maintenance-repository.ts';
 import { addRollups } from './batch-writer.ts';
 
-/** A health sample older than its camera's current state (an outbox replay after an outage). */
+/**
+ * A health sample older than its camera's current state (an outbox replay after an outage), or a
+ * range of samples the site's outbox dropped (`untilMs` and `unknownReason` set): the camera was
+ * unknown from `atMs` to its next kept sample after `untilMs`, unless real samples in that range
+ * reached the hub after all (they win).
+ */
 export interface LateSample {
   cameraId: string;
   atMs: number;
+  untilMs?: number;
+  unknownReason?: Reason;
 }
 
 /**
@@ -21,12 +28,19 @@ export async function mergeLateSamples(
   late: readonly LateSample[],
   staleAfterMs: number,
 ): Promise<string[]> {
-  const byCamera = new Map<string, { fromMs: number; lastMs: number }>();
+  const byCamera = new Map<
+    string,
+    { fromMs: number; lastMs: number; gaps: { fromMs: number; toMs: number; reason: Reason }[] }
+  >();
   for (const s of late) {
     const span = byCamera.get(s.cameraId);
+    const lastMs = s.untilMs ?? s.atMs;
+    const gaps = span?.gaps ?? [];
+    if (s.unknownReason) gaps.push({ fromMs: s.atMs, toMs: lastMs, reason: s.unknownReason });
     byCamera.set(s.cameraId, {
       fromMs: Math.min(span?.fromMs ?? s.atMs, s.atMs),
-      lastMs: Math.max(span?.lastMs ?? s.atMs, s.atMs),
+      lastMs: Math.max(span?.lastMs ?? lastMs, lastMs),
+      gaps,
     });
   }
   const staleReason: Reason = {
@@ -71,8 +85,11 @@ export async function mergeLateSamples(
           endMs: Math.round(r.end_ms),
         }),
       ),
-      observations: samples.rows.map(
-        (r): Observation => ({ atMs: Math.round(r.at_ms), state: r.state, reasons: r.reasons ?? [] }),
+      observations: withGaps(
+        samples.rows.map(
+          (r): Observation => ({ atMs: Math.round(r.at_ms), state: r.state, reasons: r.reasons ?? [] }),
+        ),
+        span.gaps,
       ),
       fromMs: span.fromMs,
       toMs,
@@ -100,4 +117,16 @@ export async function mergeLateSamples(
     merged.push(cameraId);
   }
   return merged;
+}
+
+/** Dropped ranges as `unknown` observations at their start, except where real samples arrived after all. */
+function withGaps(
+  observations: Observation[],
+  gaps: readonly { fromMs: number; toMs: number; reason: Reason }[],
+): Observation[] {
+  const out = [...observations];
+  for (const gap of gaps)
+    if (!observations.some((o) => o.atMs >= gap.fromMs && o.atMs <= gap.toMs))
+      out.push({ atMs: gap.fromMs, state: 'unknown', reasons: [gap.reason] });
+  return out;
 }

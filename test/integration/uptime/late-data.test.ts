@@ -28,10 +28,11 @@ interface Run {
   totalsAddUp: boolean;
 }
 
-async function run(late: boolean): Promise<Run> {
+async function run(mode: 'ontime' | 'late' | 'gap'): Promise<Run> {
+  const late = mode !== 'ontime';
   let clock = T0 - M;
   const h = await startHub({ CCTV_HUB__state__staleAfterMs: String(STALE) }, { now: () => clock });
-  const siteId = uniqueId(late ? 'late' : 'ontime');
+  const siteId = uniqueId(mode);
   const camera = `${siteId}-cam`;
   const site = new SitePublisher(siteId, h.hub.mqttUrl);
   await site.connect(false);
@@ -75,7 +76,23 @@ async function run(late: boolean): Promise<Run> {
   await settle();
   if (late) {
     // The replay: everything from 3 min on, with its original observedAt, after the camera came back.
-    for (const s of history.filter((x) => x.t >= cutAt)) await sample(s.t, s.state);
+    // In `gap` mode the site's outbox was full and dropped the samples from 10:00 to 13:50 min,
+    // which it says in a gap message after the rest.
+    const dropped = (t: number) => mode === 'gap' && t >= 10 * M && t <= 13 * M + 50 * S;
+    for (const s of history.filter((x) => x.t >= cutAt && !dropped(x.t))) await sample(s.t, s.state);
+    if (mode === 'gap')
+      await publish(
+        site.publish(
+          'gap',
+          {
+            cameraId: camera,
+            from: new Date(T0 + 10 * M).toISOString(),
+            to: new Date(T0 + 13 * M + 50 * S).toISOString(),
+            dropped: { health: 24, stream: 0 },
+          },
+          camera,
+        ),
+      );
     await settle();
   }
   // Fresh samples to the end of the window (a whole hour of it is read from the rollups).
@@ -119,8 +136,8 @@ describe('late data merged into history', () => {
   });
 
   it('gives the same uptime as the same history delivered on time', async () => {
-    runs.push(await run(false));
-    runs.push(await run(true));
+    runs.push(await run('ontime'));
+    runs.push(await run('late'));
     const [onTime, late] = runs as [Run, Run];
     // By hand: up 0-6 min and 9 min-20:50 (the last sample at 19:50 holds for the 60 s stale time),
     // down 6-9 min, unknown 20:50-25:00, then up from 25:00 to the end of the window at 70 min.
@@ -146,5 +163,17 @@ describe('late data merged into history', () => {
         )
       ).rows.map((row) => `${row.state} ${(row.s - T0) / S}-${row.e === null ? 'open' : (row.e - T0) / S}`);
     expect(await intervals(late)).toEqual(await intervals(onTime));
+
+    // The same replay with a range the site's outbox dropped: unknown from the first dropped sample
+    // (10:00) to the first kept one after it (14:00), not up.
+    const gap = await run('gap');
+    runs.push(gap);
+    expect(gap.report.total.durationsMs).toEqual({
+      ...expected,
+      up: expected.up - 4 * M,
+      unknown: expected.unknown + 4 * M,
+    });
+    expect(gap.totalsAddUp).toBe(true);
+    expect(await intervals(gap)).toContain('unknown 600-840');
   }, 300_000);
 });

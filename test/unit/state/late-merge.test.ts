@@ -26,6 +26,14 @@ describe('historyFrom: the history observations give, as if on time', () => {
     expect(pieces[2]?.reasons).toEqual([stale]);
   });
 
+  it('holds an unknown observation (a dropped range) until the next, without a stale time', () => {
+    expect(
+      brief(
+        historyFrom([obs(0, 'up'), obs(10, 'unknown', [stale]), obs(200, 'up')], 0, 210 * S, 30 * S, stale),
+      ),
+    ).toEqual(['up 0-10', 'unknown 10-200', 'up 200-210']);
+  });
+
   it('keeps to the window and sorts observations that came out of order', () => {
     expect(
       brief(historyFrom([obs(50, 'up'), obs(5, 'down'), obs(40, 'degraded')], 10 * S, 60 * S, 30 * S, stale)),
