@@ -12,7 +12,6 @@ import type { Logger } from 'pino';
 import type { RulePackRegistry } from '../../../src/compliance/load-packs.ts';
 import { Alert } from '../../../src/schemas/alert-api.ts';
 import {
-  ApiError,
   CameraDetail,
   CameraQuery,
   CameraView,
@@ -38,7 +37,7 @@ import type { UptimeRepository } from '../repositories/uptime-repository.ts';
 import type { UserRepository } from '../repositories/user-repository.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { authRoutes, loginRoute } from './auth-routes.ts';
-import { scopeOf, type TokenClaims } from './common.ts';
+import { API_ERRORS, scopeOf, type TokenClaims } from './common.ts';
 import { complianceRoutes } from './compliance-routes.ts';
 import { feedFileRoutes, feedRoutes } from './feed-routes.ts';
 import { incidentRoutes } from './incident-routes.ts';
@@ -104,7 +103,7 @@ export interface AppDeps {
   now?: () => number;
 }
 
-const errors = { 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 429: ApiError };
+const errors = API_ERRORS;
 
 /** Builds the REST app as a plugin; never listens (tests use inject, server.ts listens). */
 export async function buildApp(deps: AppDeps) {

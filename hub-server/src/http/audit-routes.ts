@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApiError } from '../../../src/schemas/api.ts';
 import {
   type AuditEntry,
   type AuditFilter,
@@ -12,9 +11,9 @@ import {
 import type { AuditLog } from '../audit/audit-log.ts';
 import { canonicalJson, type JsonValue } from '../audit/chain.ts';
 import { csvDocument, num } from '../reports/csv-writer.ts';
-import { HttpError, scopeOf } from './common.ts';
+import { API_ERRORS, HttpError, scopeOf } from './common.ts';
 
-const errors = { 400: ApiError, 401: ApiError, 403: ApiError };
+const errors = API_ERRORS;
 // One CSV is built in memory; past this the caller narrows from/to instead.
 const EXPORT_MAX_ENTRIES = 100_000;
 

@@ -6,15 +6,9 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { AuthService, SessionRecord } from '../auth/auth-service.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import type { UserRepository } from '../repositories/user-repository.ts';
-import { ApiErrorSchema, HttpError, passwordProblem } from './common.ts';
+import { API_ERRORS, HttpError, passwordProblem } from './common.ts';
 
-const errors = {
-  400: ApiErrorSchema,
-  401: ApiErrorSchema,
-  403: ApiErrorSchema,
-  404: ApiErrorSchema,
-  429: ApiErrorSchema,
-};
+const errors = API_ERRORS;
 
 export interface AuthRouteDeps {
   auth: AuthService;

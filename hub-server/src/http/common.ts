@@ -8,6 +8,17 @@ export type { TokenClaims };
 
 export const ApiErrorSchema = ApiError;
 
+/** The error answers any authenticated route can give (every one is rate limited and size limited). */
+export const API_ERRORS = {
+  400: ApiError,
+  401: ApiError,
+  403: ApiError,
+  404: ApiError,
+  409: ApiError,
+  413: ApiError,
+  429: ApiError,
+} as const;
+
 /** Council scope of a caller: council officers see their councils only; null sees all. */
 export function scopeOf(claims: TokenClaims): Scope {
   return claims.role === 'council' ? claims.councilIds : null;

@@ -6,17 +6,9 @@ import { type FeedOpen, FeedOpen as FeedOpenSchema, FeedSessionView } from '../.
 import type { FeedManager } from '../feeds/feed-manager.ts';
 import type { FeedUrlSigner } from '../feeds/signed-url.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
-import { ApiErrorSchema, assertRole, HttpError, scopeOf } from './common.ts';
+import { API_ERRORS, ApiErrorSchema, assertRole, HttpError, scopeOf } from './common.ts';
 
-const errors = {
-  400: ApiErrorSchema,
-  401: ApiErrorSchema,
-  403: ApiErrorSchema,
-  404: ApiErrorSchema,
-  409: ApiErrorSchema,
-  429: ApiErrorSchema,
-  502: ApiErrorSchema,
-};
+const errors = { ...API_ERRORS, 502: ApiErrorSchema, 503: ApiErrorSchema };
 const VIEWERS = ['controlroom', 'operator'] as const;
 const SessionParams = Type.Object(
   { id: Type.String({ pattern: '^[0-9a-f]{32}$' }) },

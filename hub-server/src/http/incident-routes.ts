@@ -14,9 +14,9 @@ import {
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Places } from '../places/places.ts';
 import { GeometryError, type GeometryRepository } from '../repositories/geometry-repository.ts';
-import { ApiErrorSchema, assertRole, HttpError, scopeOf } from './common.ts';
+import { API_ERRORS, assertRole, HttpError, scopeOf } from './common.ts';
 
-const errors = { 400: ApiErrorSchema, 401: ApiErrorSchema, 403: ApiErrorSchema, 404: ApiErrorSchema };
+const errors = API_ERRORS;
 const SEARCHERS = ['controlroom', 'operator', 'council'] as const;
 
 /** Incident search, fields of view for the map, and surveyed camera geometry. */

@@ -12,15 +12,9 @@ import {
 } from '../../../src/schemas/maintenance.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { MaintenanceError, type MaintenanceRepository } from '../repositories/maintenance-repository.ts';
-import { ApiErrorSchema, scopeOf } from './common.ts';
+import { API_ERRORS, scopeOf } from './common.ts';
 
-const errors = {
-  400: ApiErrorSchema,
-  401: ApiErrorSchema,
-  403: ApiErrorSchema,
-  404: ApiErrorSchema,
-  409: ApiErrorSchema,
-};
+const errors = API_ERRORS;
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
 
 /** Hub operators manage every window, council officers their councils' ones; others only read. */

@@ -11,15 +11,9 @@ import type {
   SiteCredentialRecord,
   SiteCredentialRepository,
 } from '../repositories/site-credential-repository.ts';
-import { ApiErrorSchema } from './common.ts';
+import { API_ERRORS } from './common.ts';
 
-const errors = {
-  400: ApiErrorSchema,
-  401: ApiErrorSchema,
-  403: ApiErrorSchema,
-  404: ApiErrorSchema,
-  409: ApiErrorSchema,
-};
+const errors = API_ERRORS;
 const Params = Type.Object({ id: Id }, { additionalProperties: false });
 
 export interface SiteCredentialRouteDeps {

@@ -19,15 +19,9 @@ import type { ApiKeyRecord, AuthService } from '../auth/auth-service.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import type { UserRecord, UserRepository } from '../repositories/user-repository.ts';
 import { sessionView } from './auth-routes.ts';
-import { ApiErrorSchema, assertRole, HttpError, passwordProblem } from './common.ts';
+import { API_ERRORS, assertRole, HttpError, passwordProblem } from './common.ts';
 
-const errors = {
-  400: ApiErrorSchema,
-  401: ApiErrorSchema,
-  403: ApiErrorSchema,
-  404: ApiErrorSchema,
-  409: ApiErrorSchema,
-};
+const errors = API_ERRORS;
 const UserParams = Type.Object({ username: Username }, { additionalProperties: false });
 const KeyParams = Type.Object(
   { id: Type.String({ pattern: '^[a-z0-9]{12}$' }) },

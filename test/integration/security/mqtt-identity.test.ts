@@ -10,6 +10,7 @@ import type { CameraView } from '../../../src/schemas/api.ts';
 import type { AuditPage } from '../../../src/schemas/audit-api.ts';
 import type { SiteMqttCredentialIssued } from '../../../src/schemas/site-credential-api.ts';
 import { buildTopic, siteRequestFilter } from '../../../src/topics.ts';
+import { eventually } from '../../support/eventually.ts';
 import { type HubHarness, startHub } from '../../support/hub-harness.ts';
 import { TestMosquitto } from '../../support/mosquitto.ts';
 import { uniqueId } from '../../support/services.ts';
@@ -19,21 +20,6 @@ type Broker = 'embedded' | 'mosquitto';
 interface Credential {
   username: string;
   password: string;
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
 /** Connects once (no retries); resolves the CONNACK refusal code, or 0 when accepted. */

@@ -21,6 +21,7 @@ import { HUB_ENV_ALIASES, HUB_ENV_PREFIX, HubConfig } from '../../../src/config/
 import { ConfigError, resolveConfig } from '../../../src/config/resolve.ts';
 import type { CameraView, LiveSnapshot, SiteView } from '../../../src/schemas/api.ts';
 import type { SiteMqttCredentialIssued } from '../../../src/schemas/site-credential-api.ts';
+import { eventually } from '../../support/eventually.ts';
 import { type HubHarness, startHub } from '../../support/hub-harness.ts';
 import { TestMosquitto } from '../../support/mosquitto.ts';
 import { uniqueId } from '../../support/services.ts';
@@ -45,21 +46,6 @@ beforeAll(() => {
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 /** One HTTPS request on its own connection; rejects with Node's error (its code says why TLS failed). */
 function https<T>(
@@ -552,10 +538,15 @@ describe('Mosquitto with the generated TLS listener', () => {
     const credential = { username: issued.body.username, password: issued.body.password };
     const site = new SitePublisher(siteId, mosquitto.tlsUrl, credential, { ca: pki.ca });
     // After a reload Mosquitto takes a moment to read the new files.
-    await eventually('the site admitted over TLS', async () => {
-      await site.connect();
-      return true;
-    });
+    // Mosquitto takes a moment to read the new files; on a loaded machine more than 15 s.
+    await eventually(
+      'the site admitted over TLS',
+      async () => {
+        await site.connect();
+        return true;
+      },
+      30_000,
+    );
     try {
       await site.publish('inventory', inventory(uniqueId('council'), [camera]));
       await site.publish('health', health(camera, 'up'), camera);
