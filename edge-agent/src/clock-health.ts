@@ -153,3 +153,19 @@ function round(ms: number): number {
 export function clockHealthChanged(before: AgentClockHealth | null, after: AgentClockHealth): boolean {
   return before === null || before.synchronized !== after.synchronized || before.source !== after.source;
 }
+
+/**
+ * One check shared by agents on one machine (the hub's demo runs many in one process): the OS is
+ * asked at most once per `maxAgeMs`, however many agents ask.
+ */
+export function sharedClockCheck(
+  maxAgeMs: number,
+  deps: ClockHealthDeps = realClockHealthDeps,
+): () => Promise<AgentClockHealth> {
+  let last: { atMs: number; result: Promise<AgentClockHealth> } | null = null;
+  return () => {
+    const nowMs = deps.now();
+    if (!last || nowMs - last.atMs >= maxAgeMs) last = { atMs: nowMs, result: checkAgentClock(deps) };
+    return last.result;
+  };
+}
