@@ -7,6 +7,7 @@ import {
   parseChronyTracking,
   parseTimedatectl,
   runCommand,
+  sharedClockCheck,
   TIMESYNC_MARKER,
 } from '../../../edge-agent/src/clock-health.ts';
 
@@ -114,5 +115,26 @@ describe('runCommand', () => {
     expect(r).toMatchObject({ ok: false, error: 'not installed' });
     const echo = await runCommand('echo', ['$(id)']);
     expect(echo.stdout.trim()).toBe('$(id)');
+  });
+});
+
+describe('sharedClockCheck', () => {
+  it('asks the OS once per period however many agents ask', async () => {
+    let runs = 0;
+    let nowMs = 0;
+    const check = sharedClockCheck(60_000, {
+      run: async () => {
+        runs += 1;
+        return { ok: true, stdout: 'yes\n', error: null };
+      },
+      exists: async () => false,
+      now: () => nowMs,
+    });
+    await Promise.all([check(), check(), check()]);
+    // chronyc and timedatectl: two commands for one check.
+    expect(runs).toBe(2);
+    nowMs = 60_000;
+    expect((await check()).synchronized).toBe(true);
+    expect(runs).toBe(4);
   });
 });
