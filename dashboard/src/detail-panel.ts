@@ -1,4 +1,4 @@
-import type { CameraDetail, CameraView } from '../../src/schemas/api.ts';
+import type { CameraDetail, CameraView, SiteView } from '../../src/schemas/api.ts';
 import { type ApiClient, UnauthorizedError } from './api.ts';
 import type { Catalog } from './catalog.ts';
 import { clear, el } from './dom.ts';
@@ -90,7 +90,13 @@ export class DetailPanel {
 
   applyUpdate(update: LiveUpdate): void {
     const id = this.cameraId;
-    if (id === null || !(update.full || update.cameraIds.has(id))) return;
+    if (id === null) return;
+    if (!(update.full || update.cameraIds.has(id))) {
+      // The site's link or agent clock changed: redraw, the camera's own detail is unchanged.
+      const siteId = this.options.store.cameras.get(id)?.siteId;
+      if (siteId !== undefined && update.siteIds.has(siteId)) this.render();
+      return;
+    }
     this.render();
     this.scheduleRefetch();
   }
@@ -202,6 +208,7 @@ export class DetailPanel {
           'site',
           site?.state === 'offline',
         ],
+        ...(site ? [agentClockRow(site)] : []),
         ['Council', catalog.councilName(camera.councilId), 'council'],
         ['Hub', catalog.hubName(camera.hubId), 'hub'],
         ['Location', `${lat.toFixed(5)}, ${lon.toFixed(5)}`, 'location'],
@@ -323,6 +330,18 @@ export class DetailPanel {
       ['Probe time', fmt.milliseconds(stream.probeMs), 'probe-time'],
     ]);
   }
+}
+
+/** The site agent's clock, against which this camera's clock offset is measured. */
+function agentClockRow(site: SiteView): Row {
+  if (site.clockSuspect) return ['Agent clock', site.clockReason ?? 'suspect', 'agent-clock', true];
+  const offset = site.agentClockOffsetMs;
+  const sync = site.agentClock?.synchronized;
+  const parts = [
+    offset === null ? 'offset to the hub not known yet' : `${Math.round(offset)} ms off the hub's clock`,
+    sync === true ? 'NTP-synchronised' : sync === false ? 'not NTP-synchronised' : 'NTP status not reported',
+  ];
+  return ['Agent clock', parts.join(', '), 'agent-clock'];
 }
 
 function section(title: string, rows: Row[], empty?: string): HTMLElement {

@@ -3,9 +3,10 @@ import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../../src/config/agent-config.ts';
 import type { ObservedState } from '../../src/schemas/camera-state.ts';
-import type { InventoryPayload, SiteStatePayload } from '../../src/schemas/payloads.ts';
+import type { AgentClockHealth, InventoryPayload, SiteStatePayload } from '../../src/schemas/payloads.ts';
 import type { PayloadOf, TopicKind } from '../../src/topics.ts';
 import { CameraMonitor } from './camera-monitor.ts';
+import { checkAgentClock, clockHealthChanged, realClockHealthDeps } from './clock-health.ts';
 import type { AgentSecrets } from './config.ts';
 import { AgentError, errorMessage } from './errors.ts';
 import type { MediaBinaries } from './media/binaries.ts';
@@ -27,7 +28,14 @@ export interface EdgeAgentOptions {
   agentVersion?: string;
   /** Replaces the node-onvif adapter for a camera (e.g. another ONVIF library); default node-onvif. */
   onvifFactory?: (camera: AgentConfig['cameras'][number], password: string) => OnvifCamera;
+  /** The agent's own clock health (default: what the OS says, see clock-health.ts). */
+  clockCheck?: () => Promise<AgentClockHealth>;
+  /** How often the agent's clock health is re-checked and the site state republished. */
+  clockCheckIntervalMs?: number;
 }
+
+/** Re-check of the agent's own clock; each check republishes the retained site state (see checkClock). */
+const CLOCK_CHECK_INTERVAL_MS = 5 * 60_000;
 
 export type StopMode = 'graceful' | 'abrupt';
 
@@ -66,6 +74,7 @@ export class EdgeAgent {
   private abort: AbortController | null = null;
   private monitors: CameraMonitor[] = [];
   private startedAtMs: number | null = null;
+  private agentClock: AgentClockHealth | null = null;
   private readonly counters = {
     polls: 0,
     pollFailures: 0,
@@ -93,6 +102,8 @@ export class EdgeAgent {
     this.startedAtMs = now();
     this.abort = new AbortController();
     setNodeOnvifHttpTimeout(config.poll.onvifTimeoutMs);
+    // Before connecting, so the first site state already says whether this clock can be trusted.
+    await this.checkClock();
 
     const envelopes = new EnvelopeFactory(siteId, now);
     this.publisher = new MqttPublisher({
@@ -154,6 +165,14 @@ export class EdgeAgent {
         logger: logger.child({ cameraId: camera.id }),
         signal: (this.abort as AbortController).signal,
       });
+    });
+    const clockIntervalMs = this.options.clockCheckIntervalMs ?? CLOCK_CHECK_INTERVAL_MS;
+    scheduler.add({
+      key: 'agent-clock',
+      intervalMs: clockIntervalMs,
+      initialDelayMs: clockIntervalMs,
+      limit: pLimit(1),
+      run: () => this.checkClock(),
     });
     for (const monitor of this.monitors) {
       this.perCamera.set(monitor.cameraId, {
@@ -226,6 +245,20 @@ export class EdgeAgent {
       this.send('event', { cameraId: monitor.cameraId }, event.payload, event.observedAtMs);
   }
 
+  /**
+   * Re-reads the agent's clock health and republishes the retained site state with it, changed or
+   * not: that state goes out at once (never through the outbox), so the hub always has a recent
+   * message whose observedAt it can compare with its own clock even while a backlog is replayed.
+   */
+  private async checkClock(): Promise<void> {
+    const check = this.options.clockCheck ?? (() => checkAgentClock(realClockHealthDeps));
+    const next = await check();
+    const changed = clockHealthChanged(this.agentClock, next);
+    this.agentClock = next;
+    if (changed) this.options.logger.info({ agentClock: next }, 'agent clock health');
+    await this.publisher?.publishSiteState();
+  }
+
   /** Fire and forget: a publish waits for PUBACK (or for the broker to come back) and must not hold a poll slot. */
   private send<K extends TopicKind>(
     kind: K,
@@ -247,6 +280,7 @@ export class EdgeAgent {
       agentVersion: (this.options.agentVersion ?? AGENT_VERSION).slice(0, 64),
       startedAt: new Date(this.startedAtMs ?? this.now()).toISOString(),
       cameraCount: this.options.config.cameras.length,
+      ...(this.agentClock ? { agentClock: this.agentClock } : {}),
     };
   }
 

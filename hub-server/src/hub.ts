@@ -189,6 +189,8 @@ export class Hub {
         maxPayloadBytes: config.mqtt.maxPayloadBytes,
         deadLetterMaxBytes: config.ingest.deadLetterMaxBytes,
         staleAfterMs: config.state.staleAfterMs,
+        agentClockMaxOffsetMs: config.state.agentClockMaxOffsetMs,
+        agentClockWindowMs: config.state.agentClockWindowMs,
       },
       log.child({ part: 'ingest' }),
       this.options.now,

@@ -19,6 +19,11 @@ export interface Evidence {
   /** The assessment period; `durations` are the camera's state times inside it. */
   period: { fromMs: number; toMs: number; durations?: StateDurations };
   latestHealth?: { payload: HealthPayload; observedAtMs: number };
+  /**
+   * The hub's view of the site agent's clock, against which camera clock offsets are measured:
+   * `suspect` when it disagrees with the hub's clock or the agent says it lost NTP. Absent: not known.
+   */
+  agentClock?: { suspect: boolean; reason: string | null };
   latestStream?: { payload: StreamPayload; observedAtMs: number };
   /** Recent snapshot checks, any order. */
   recentImages?: { observedAtMs: number; image: ImageCheck | null }[];

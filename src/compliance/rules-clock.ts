@@ -14,6 +14,15 @@ export const evaluateClockOffset: KindEvaluator<'clock-offset'> = (rule, evidenc
   );
   if (!clock.ok) return notEvaluable(clock.reason, thresholds);
   const { offsetMs, roundTripMs } = clock.value;
+  // The offset is camera minus agent: with the agent's own clock wrong it says nothing about UTC
+  // (Surveillance Camera Code principle 11 and the police requirement of a correct clock).
+  if (evidence.agentClock?.suspect) {
+    return notEvaluable(
+      `the site agent's clock is not trustworthy, so the camera offset cannot be trusted: ${evidence.agentClock.reason ?? 'flagged by the hub'}`,
+      thresholds,
+      { offsetMs, roundTripMs },
+    );
+  }
   const absMs = Math.abs(offsetMs);
   const status: RuleStatus = absMs > p.failMs ? 'fail' : absMs > p.warnMs ? 'warn' : 'pass';
   const limit =

@@ -168,6 +168,18 @@ export const HubConfig = Type.Object(
           default: 5_000,
           description: 'How often staleness is checked',
         }),
+        agentClockMaxOffsetMs: Type.Integer({
+          minimum: 100,
+          default: 2_000,
+          description:
+            "A site whose agent clock differs from the hub's by more than this is flagged clock-suspect, and its cameras' clock offsets are not evaluated",
+        }),
+        agentClockWindowMs: Type.Integer({
+          minimum: 10_000,
+          default: 900_000,
+          description:
+            "The agent clock offset is the smallest receive delay of the site's messages over this window (outbox replays only ever add delay); longer than the agent's 5-minute site state refresh",
+        }),
       },
       'Camera state',
     ),

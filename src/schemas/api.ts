@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { CameraState, Reason, SiteLinkState } from './camera-state.ts';
 import { Purpose } from './commissioning.ts';
 import { GeoPoint, Id, IsoTime, Nullable } from './common.ts';
-import { HealthPayload, StreamPayload } from './payloads.ts';
+import { AgentClockHealth, HealthPayload, StreamPayload } from './payloads.ts';
 
 const closed = { additionalProperties: false } as const;
 
@@ -85,6 +85,17 @@ export const SiteView = Type.Object(
     lastSeenAt: Nullable(IsoTime),
     cameraCount: Type.Integer(),
     location: Nullable(GeoPoint),
+    clockSuspect: Type.Boolean({
+      description:
+        "The agent's clock disagrees with the hub's or is not NTP-synchronised: its cameras' clock offsets are not trustworthy",
+    }),
+    clockReason: Nullable(Type.String({ description: 'Why the site is clock-suspect' })),
+    agentClockOffsetMs: Nullable(
+      Type.Number({
+        description: 'Agent clock minus hub clock, estimated from receive delays (positive: agent ahead)',
+      }),
+    ),
+    agentClock: Nullable(AgentClockHealth),
   },
   closed,
 );

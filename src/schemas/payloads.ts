@@ -5,6 +5,33 @@ import { Id, IsoTime, Nullable } from './common.ts';
 
 const closed = { additionalProperties: false } as const;
 
+/**
+ * Whether the agent's own clock is NTP-synchronised, as its OS says without root: camera clock offsets
+ * are measured against this clock, so they are only as good as it is.
+ */
+export const AgentClockHealth = Type.Object(
+  {
+    synchronized: Nullable(Type.Boolean({ description: 'null: the OS does not say' })),
+    source: Type.Union(
+      [
+        Type.Literal('chrony'),
+        Type.Literal('timedatectl'),
+        Type.Literal('timesyncd-marker'),
+        Type.Literal('none'),
+      ],
+      { description: 'What answered: chronyc -c tracking, timedatectl, /run/systemd/timesync/synchronized' },
+    ),
+    offsetMs: Nullable(
+      Type.Number({ description: 'Agent clock minus NTP time, as the NTP daemon estimates it' }),
+    ),
+    maxErrorMs: Nullable(Type.Number({ minimum: 0, description: 'Bound on the agent clock error (chrony)' })),
+    checkedAt: IsoTime,
+    detail: Type.Optional(Type.String({ maxLength: 300 })),
+  },
+  closed,
+);
+export type AgentClockHealth = Static<typeof AgentClockHealth>;
+
 /** Retained per site; the agent's MQTT last will carries `offline`. */
 export const SiteStatePayload = Type.Object(
   {
@@ -12,6 +39,8 @@ export const SiteStatePayload = Type.Object(
     agentVersion: Type.Optional(Type.String({ maxLength: 64 })),
     startedAt: Type.Optional(IsoTime),
     cameraCount: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+    // Optional: agents before it send none, and hubs read a state without it as "not reported".
+    agentClock: Type.Optional(AgentClockHealth),
   },
   closed,
 );

@@ -8,6 +8,7 @@ import { resolveSecrets } from '../../edge-agent/src/config.ts';
 import { resolveMediaBinaries } from '../../edge-agent/src/media/binaries.ts';
 import { AgentConfig } from '../../src/config/agent-config.ts';
 import { defaultsOf } from '../../src/config/resolve.ts';
+import type { AgentClockHealth } from '../../src/schemas/payloads.ts';
 import { buildTopic } from '../../src/topics.ts';
 import { CameraFleetSimulator, defaultCacheDir } from '../simulators/camera/index.ts';
 import { keepLogLine } from './secret-scan.ts';
@@ -24,6 +25,11 @@ export interface SiteHarnessOptions {
   keepaliveS?: number;
   /** The agent's outbox bound; the default otherwise. */
   outboxMaxBytes?: number;
+  /**
+   * What the agent says of its own clock; by default synchronised, so tests do not depend on whether
+   * the machine running them has NTP.
+   */
+  clockCheck?: () => Promise<AgentClockHealth>;
   /** Where each camera stands and looks; by default a short row in Penzance, 20 m design distance. */
   commissioning?: (cameraId: string, index: number) => CameraCommissioning;
 }
@@ -99,6 +105,15 @@ export class SiteHarness {
   async startAgent(): Promise<void> {
     if (!this.config) throw new Error('site harness not started');
     this.agent = new EdgeAgent({
+      clockCheck:
+        this.options.clockCheck ??
+        (async () => ({
+          synchronized: true,
+          source: 'chrony',
+          offsetMs: 0,
+          maxErrorMs: 1,
+          checkedAt: new Date().toISOString(),
+        })),
       config: this.config,
       secrets: await resolveSecrets(this.config, {}),
       // Printed at TEST_LOG_LEVEL; every line at debug and above is kept for the secret scan.

@@ -176,6 +176,12 @@ export class MqttPublisher implements Publisher {
     };
   }
 
+  /** Publishes the retained online state afresh (while connected; a reconnect publishes it anyway). */
+  async publishSiteState(): Promise<void> {
+    if (!this.client?.connected) return;
+    await this.publish('siteState', {}, this.options.onlineState().siteState, this.options.now());
+  }
+
   private track(promise: Promise<void>): void {
     promise.catch((error: unknown) => {
       this.options.logger.warn({ err: (error as Error).message }, 'retained state publish failed');

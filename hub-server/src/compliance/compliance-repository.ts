@@ -62,9 +62,11 @@ export class ComplianceRepository {
       last_health_at: Date | null;
       last_stream: StreamPayload | null;
       last_stream_at: Date | null;
+      clock_suspect: boolean;
+      clock_reason: string | null;
     }>(
       `SELECT c.id, c.site_id, s.council_id, c.purpose, c.hfov_deg, c.design_distance_m, c.commissioned_bitrate_kbps,
-         c.last_health, c.last_health_at, c.last_stream, c.last_stream_at
+         c.last_health, c.last_health_at, c.last_stream, c.last_stream_at, s.clock_suspect, s.clock_reason
        FROM cameras c JOIN sites s ON s.id = c.site_id WHERE c.active ORDER BY c.id`,
     );
     const images = await this.pool.query<{ camera_id: string; observed_at: Date; image: ImageCheck | null }>(
@@ -126,6 +128,7 @@ export class ComplianceRepository {
         ...(c.last_health && c.last_health_at
           ? { latestHealth: { payload: c.last_health, observedAtMs: c.last_health_at.getTime() } }
           : {}),
+        agentClock: { suspect: c.clock_suspect, reason: c.clock_reason },
         ...(c.last_stream && c.last_stream_at
           ? { latestStream: { payload: c.last_stream, observedAtMs: c.last_stream_at.getTime() } }
           : {}),

@@ -7,6 +7,7 @@
  */
 import pino from 'pino';
 import { EdgeAgent } from '../../../edge-agent/src/agent.ts';
+import { sharedClockCheck } from '../../../edge-agent/src/clock-health.ts';
 import { resolveMediaBinaries } from '../../../edge-agent/src/media/binaries.ts';
 import { AGENT_ENV_ALIASES, AgentConfig } from '../../../src/config/agent-config.ts';
 import { resolveConfig } from '../../../src/config/resolve.ts';
@@ -54,6 +55,8 @@ async function run(config: DemoProcessConfig): Promise<() => Promise<void>> {
       endpoints.set(cam.id, ep.onvifUrl);
     }
   }
+  // Every demo site runs on this machine and shares its clock: ask the OS once a minute, not per site.
+  const clockCheck = sharedClockCheck(60_000);
   const agentFor = (site: DemoSite) => {
     const mqttPassword = config.sitePasswords[site.id] ?? null;
     const config_ = resolveConfig(AgentConfig, {
@@ -84,6 +87,7 @@ async function run(config: DemoProcessConfig): Promise<() => Promise<void>> {
       },
     });
     return new EdgeAgent({
+      clockCheck,
       config: config_,
       secrets: { cameraPasswords: new Map(site.cameras.map((c) => [c.id, c.password])), mqttPassword },
       logger: log.child({ site: site.id }),

@@ -5,6 +5,7 @@ import type { Reason } from '../../../src/schemas/camera-state.ts';
 import { planIntervals } from '../../../src/state/intervals.ts';
 import { MaintenanceRepository } from '../repositories/maintenance-repository.ts';
 import type { FleetState } from '../state/fleet-state.ts';
+import { type AgentClockOptions, BatchClocks, updateSiteClocks } from './agent-clocks.ts';
 import * as sql from './batch-writer.ts';
 import { type LateSample, mergeLateSamples } from './late-merge.ts';
 import { Working } from './working-state.ts';
@@ -13,9 +14,11 @@ export interface InboundMessage {
   topic: string;
   payload: Buffer;
   receivedAt: Date;
+  /** The broker delivered it as retained (stored earlier), not as it was published. */
+  retained?: boolean;
 }
 
-export interface BatchOptions {
+export interface BatchOptions extends AgentClockOptions {
   maxPayloadBytes: number;
   deadLetterMaxBytes: number;
   staleAfterMs: number;
@@ -80,7 +83,7 @@ export async function processBatch(
 ): Promise<BatchOutcome> {
   const dead: sql.DeadLetterRow[] = [];
   const notes: string[] = [];
-  const decoded: { message: DecodedMessage; receivedAt: Date }[] = [];
+  const decoded: { message: DecodedMessage; receivedAt: Date; retained: boolean }[] = [];
   const deadLetter = (m: InboundMessage, siteId: string | null, code: string, path: string, text: string) =>
     dead.push({
       topic: storable(m.topic.slice(0, 500)),
@@ -111,12 +114,13 @@ export async function processBatch(
       continue;
     }
     seenInBatch.add(result.message.envelope.msgId);
-    decoded.push({ message: result.message, receivedAt: m.receivedAt });
+    decoded.push({ message: result.message, receivedAt: m.receivedAt, retained: m.retained === true });
   }
 
   const client = await pool.connect();
   let broken: Error | undefined;
   const work = new Working(fleet);
+  const clocks = new BatchClocks(fleet, options);
   const health: sql.HealthRow[] = [];
   const streams: sql.SampleRow[] = [];
   const events: sql.EventRow[] = [];
@@ -135,8 +139,9 @@ export async function processBatch(
       })),
     );
     duplicates += decoded.length - fresh.size;
-    for (const { message, receivedAt } of decoded) {
+    for (const { message, receivedAt, retained } of decoded) {
       if (!fresh.has(message.envelope.msgId)) continue;
+      clocks.observe(message, receivedAt, retained);
       const observedAt = new Date(message.envelope.observedAt);
       // An agent clock ahead of the hub must not place state in the future.
       const at = observedAt.getTime() > receivedAt.getTime() ? receivedAt : observedAt;
@@ -184,6 +189,10 @@ export async function processBatch(
             location: inv.location
               ? { type: 'Point', coordinates: [inv.location.lon, inv.location.lat] }
               : null,
+            clockSuspect: existingSite?.clockSuspect ?? false,
+            clockReason: existingSite?.clockReason ?? null,
+            agentClockOffsetMs: existingSite?.agentClockOffsetMs ?? null,
+            agentClock: existingSite?.agentClock ?? null,
           };
           const pending = fleet.pendingSiteStates.get(site.id);
           if (pending && site.state !== pending.state) {
@@ -374,7 +383,9 @@ export async function processBatch(
       if (merged.length > 0)
         notes.push(`merged ${late.length} late health samples into the history of ${merged.length} cameras`);
     }
+    clocks.apply(work);
     await sql.updateSites(client, [...work.siteUpdates.values()]);
+    await updateSiteClocks(client, clocks.rows);
     await sql.insertDeadLetters(client, dead);
     await client.query('COMMIT');
   } catch (error) {
@@ -391,6 +402,7 @@ export async function processBatch(
   // Live views carry state changes, not every heartbeat's lastSeenAt.
   const changedCameras: CameraView[] = [];
   for (const id of work.consumedPending) fleet.pendingSiteStates.delete(id);
+  clocks.commit();
   for (const id of work.removed) fleet.cameras.delete(id);
   for (const view of work.cameras.values()) {
     if (work.removed.has(view.id)) continue;

@@ -61,9 +61,16 @@ export class MqttIngest {
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       const messageId = packet.qos > 0 ? packet.messageId : undefined;
       if (messageId !== undefined) this.pending.set(messageId, { committed: false, send: null });
-      this.pipeline.push(packet.topic, payload, () => {
-        if (messageId !== undefined) this.release(messageId);
-      });
+      // A retained flag on delivery means the broker stored it earlier [MQTT-3.3.1-8]; live
+      // forwarding clears it [MQTT-3.3.1-9]. The agent clock estimate must not read old messages as slow ones.
+      this.pipeline.push(
+        packet.topic,
+        payload,
+        () => {
+          if (messageId !== undefined) this.release(messageId);
+        },
+        packet.retain,
+      );
       // Returning at once lets mqtt.js parse the next packet; the PUBACK itself waits (see deferPubacks).
       callback();
     };

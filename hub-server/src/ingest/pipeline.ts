@@ -97,7 +97,7 @@ export class IngestPipeline {
     if (this.queue.length > 0) await this.runOnce();
   }
 
-  push(topic: string, payload: Buffer, done: () => void): void {
+  push(topic: string, payload: Buffer, done: () => void, retained = false): void {
     this.stats.received++;
     if (payload.byteLength === 0) {
       // An empty payload clears a retained message on the broker: nothing to store.
@@ -105,7 +105,7 @@ export class IngestPipeline {
       done();
       return;
     }
-    this.queue.push({ topic, payload, receivedAt: new Date(this.now()), done });
+    this.queue.push({ topic, payload, receivedAt: new Date(this.now()), retained, done });
     this.stats.queued = this.queue.length;
     if (this.queue.length >= this.options.batchSize) this.kick();
     else if (!this.flushTimer && !this.stopped) {

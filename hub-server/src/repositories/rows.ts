@@ -1,6 +1,7 @@
 import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
 import type { CameraState, Reason, SiteLinkState } from '../../../src/schemas/camera-state.ts';
 import type { Purpose } from '../../../src/schemas/commissioning.ts';
+import type { AgentClockHealth } from '../../../src/schemas/payloads.ts';
 
 /** Column lists and row mappers: snake_case stays in repositories. */
 export const CAMERA_COLUMNS = `c.id, c.name, c.site_id, s.council_id, s.hub_id, c.state, c.state_since, c.last_seen_at,
@@ -44,7 +45,7 @@ export function cameraFromRow(row: CameraRow): CameraView {
 }
 
 export const SITE_COLUMNS = `s.id, s.name, s.council_id, s.hub_id, s.state, s.state_since, s.last_seen_at, s.camera_count,
-  ST_X(s.location) AS lon, ST_Y(s.location) AS lat`;
+  ST_X(s.location) AS lon, ST_Y(s.location) AS lat, s.agent_clock, s.agent_clock_offset_ms, s.clock_suspect, s.clock_reason`;
 
 export interface SiteRow {
   id: string;
@@ -57,6 +58,10 @@ export interface SiteRow {
   camera_count: number;
   lon: number | null;
   lat: number | null;
+  agent_clock: AgentClockHealth | null;
+  agent_clock_offset_ms: number | null;
+  clock_suspect: boolean;
+  clock_reason: string | null;
 }
 
 export function siteFromRow(row: SiteRow): SiteView {
@@ -71,5 +76,9 @@ export function siteFromRow(row: SiteRow): SiteView {
     cameraCount: row.camera_count,
     location:
       row.lon === null || row.lat === null ? null : { type: 'Point', coordinates: [row.lon, row.lat] },
+    clockSuspect: row.clock_suspect,
+    clockReason: row.clock_reason,
+    agentClockOffsetMs: row.agent_clock_offset_ms,
+    agentClock: row.agent_clock,
   };
 }

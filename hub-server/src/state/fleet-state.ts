@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
+import type { AgentClockHealth } from '../../../src/schemas/payloads.ts';
+import type { ClockWindow } from '../../../src/state/agent-clock.ts';
 import {
   CAMERA_COLUMNS,
   type CameraRow,
@@ -23,6 +25,12 @@ export class FleetState {
   >();
 
   /**
+   * Per site: recent receive delays (the agent clock offset estimate) and what the agent last said of
+   * its own clock. Only the delays of this hub process are known; after a restart the window refills.
+   */
+  readonly siteClocks = new Map<string, SiteClock>();
+
+  /**
    * Geometry an operator surveyed, by camera: it wins over the commissioning data in later
    * inventories (the database keeps it the same way), and over views a batch copied before the edit.
    */
@@ -37,6 +45,9 @@ export class FleetState {
     this.sites.clear();
     for (const row of cameras.rows) this.cameras.set(row.id, cameraFromRow(row));
     for (const row of sites.rows) this.sites.set(row.id, siteFromRow(row));
+    this.siteClocks.clear();
+    for (const site of this.sites.values())
+      this.siteClocks.set(site.id, { window: { samples: [] }, reported: site.agentClock });
     const surveyed = await pool.query<{
       id: string;
       lon: number;
@@ -74,6 +85,11 @@ export class FleetState {
     for (const camera of this.cameras.values()) if (camera.siteId === siteId) out.push(camera);
     return out;
   }
+}
+
+export interface SiteClock {
+  window: ClockWindow;
+  reported: AgentClockHealth | null;
 }
 
 export interface SurveyedGeometry {

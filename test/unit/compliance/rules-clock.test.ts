@@ -5,8 +5,13 @@ import type { Rule } from '../../../src/compliance/rule-pack.ts';
 import type { ClockReading } from '../../../src/schemas/payloads.ts';
 import { HOUR_MS, MINUTE_MS, NOW_MS, ruleOf, withEvidence } from './evidence-builders.ts';
 
-const withClock = (clock: Partial<ClockReading> | null, ageMs = 5 * MINUTE_MS) =>
+const withClock = (
+  clock: Partial<ClockReading> | null,
+  ageMs = 5 * MINUTE_MS,
+  agentClock?: Evidence['agentClock'],
+) =>
   withEvidence((e) => {
+    if (agentClock) e.agentClock = agentClock;
     const health = e.latestHealth!;
     health.observedAtMs = NOW_MS - ageMs;
     health.payload.clock = clock === null ? null : { ...(health.payload.clock as ClockReading), ...clock };
@@ -27,6 +32,30 @@ const offset = ruleOf('clock-offset');
 const source = ruleOf('clock-source');
 
 const rows: Row[] = [
+  {
+    name: "a suspect agent clock makes a good offset not evaluable, with the hub's reason",
+    rule: offset,
+    evidence: withClock({ offsetMs: 10 }, undefined, {
+      suspect: true,
+      reason: 'the agent clock is 10.0 s ahead of the hub (limit 2000 ms)',
+    }),
+    status: 'not_evaluable',
+    reason: /agent's clock is not trustworthy.*10\.0 s ahead of the hub/,
+  },
+  {
+    name: 'a suspect agent clock makes a bad offset not evaluable rather than failing',
+    rule: offset,
+    evidence: withClock({ offsetMs: 60_000 }, undefined, { suspect: true, reason: 'not NTP-synchronised' }),
+    status: 'not_evaluable',
+    reason: /not NTP-synchronised/,
+  },
+  {
+    name: 'a trusted agent clock leaves the offset rule as it was',
+    rule: offset,
+    evidence: withClock({ offsetMs: 60_000 }, undefined, { suspect: false, reason: null }),
+    status: 'fail',
+    reason: /60000 ms ahead/,
+  },
   {
     name: 'offset within 1 s passes',
     rule: offset,
