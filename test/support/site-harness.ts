@@ -24,6 +24,8 @@ export interface SiteHarnessOptions {
   keepaliveS?: number;
   /** The agent's outbox bound; the default otherwise. */
   outboxMaxBytes?: number;
+  /** The agent's clock (a test's fake clock); Date.now otherwise. */
+  now?: () => number;
   /** Where each camera stands and looks; by default a short row in Penzance, 20 m design distance. */
   commissioning?: (cameraId: string, index: number) => CameraCommissioning;
 }
@@ -113,6 +115,7 @@ export class SiteHarness {
         ]),
       ),
       media: resolveMediaBinaries(),
+      now: this.options.now,
     });
     await this.agent.start();
   }
