@@ -12,6 +12,7 @@ import {
   camerasStored,
   countCheck,
   privateMosquitto,
+  query,
   sleep,
   storedHealthCount,
   until,
@@ -107,6 +108,8 @@ describe('reliability: stop and restart Mosquitto mid-load', () => {
     expect(check.distinctMsgIds).toBe(check.rows);
     expect(check.ledger).toBe(load.acked.size);
     expect(check.duplicateObservations).toBe(0);
+    // Nothing of the site was dead-lettered (a repeat that dedupe missed would fail its insert).
+    expect(await query(dbUrl(), 'SELECT code, topic FROM dead_letters')).toEqual([]);
     expect(hub.tail(200_000)).not.toContain('"level":60');
     expect(hub.pid).not.toBeNull();
   }, 150_000);
