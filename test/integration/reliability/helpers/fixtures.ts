@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { hashMqttPassword } from '../../../../hub-server/src/auth/mqtt-password.ts';
@@ -137,4 +137,34 @@ export async function privateMosquitto(
     },
     siteCredentials,
   };
+}
+
+export interface DiskRecord {
+  n: number;
+  k: 'health' | 'stream' | 'event' | 'gap';
+  c: string;
+  e: { msgId: string; seq: number; observedAt: string; payload: unknown };
+}
+
+/** What an agent left in its outbox directory: the records after the acknowledgement cursor. */
+export function readOutbox(dir: string): DiskRecord[] {
+  let acked = 0;
+  if (existsSync(join(dir, 'ack.json')))
+    acked = (JSON.parse(readFileSync(join(dir, 'ack.json'), 'utf8')) as { acked: number }).acked;
+  const records: DiskRecord[] = [];
+  for (const name of readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .sort()) {
+    for (const line of readFileSync(join(dir, name), 'utf8').split('\n')) {
+      if (!line) continue;
+      let record: DiskRecord;
+      try {
+        record = JSON.parse(line) as DiskRecord;
+      } catch {
+        continue; // A line cut short by the kill: not a record.
+      }
+      if (record.n > acked) records.push(record);
+    }
+  }
+  return records;
 }
