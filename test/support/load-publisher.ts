@@ -11,6 +11,9 @@ export class LoadPublisher {
   readonly sent = new Set<string>();
   readonly acked = new Set<string>();
   readonly errors: string[] = [];
+  /** Messages sent again with their original msgId (see resend). */
+  resent = 0;
+  private readonly published = new Map<string, { topic: string; json: string }>();
   private timer: NodeJS.Timeout | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private next = 0;
@@ -38,8 +41,11 @@ export class LoadPublisher {
     // One millisecond apart: each observation has its own instant, even in a burst.
     const envelope = this.site.envelope(health(cameraId, 'up'), new Date(this.startedAtMs + index));
     this.sent.add(envelope.msgId);
+    const topic = buildTopic('health', { siteId: this.site.siteId, cameraId });
+    const json = JSON.stringify(envelope);
+    this.published.set(envelope.msgId, { topic, json });
     const promise = this.site
-      .raw(buildTopic('health', { siteId: this.site.siteId, cameraId }), JSON.stringify(envelope), false)
+      .raw(topic, json, false)
       .then(
         () => {
           this.acked.add(envelope.msgId);
@@ -50,6 +56,24 @@ export class LoadPublisher {
       )
       .finally(() => this.inFlight.delete(promise));
     this.inFlight.add(promise);
+  }
+
+  /**
+   * Sends `count` already acknowledged messages again, byte for byte (same msgId), as a publisher
+   * does that lost its PUBACKs in a crash and replays them: the hub must store each only once.
+   */
+  async resend(count: number): Promise<void> {
+    const ids = [...this.acked];
+    const every = Math.max(1, Math.floor(ids.length / count));
+    const picked = ids.filter((_, i) => i % every === 0).slice(0, count);
+    await Promise.all(
+      picked.map((id) => {
+        const message = this.published.get(id);
+        if (!message) throw new Error(`no message ${id}`);
+        return this.site.raw(message.topic, message.json, false);
+      }),
+    );
+    this.resent += picked.length;
   }
 
   /** Stops sending and waits until every sent message was acknowledged (or failed). */
