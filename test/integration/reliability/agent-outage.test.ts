@@ -48,7 +48,8 @@ describe('reliability: agent cut off for a long outage', () => {
       mqttUrl: proxy.url,
       cameraIds: cams,
       pollIntervalMs: 1_000,
-      // One probe at start; the stepped clock would otherwise make every poll a probe.
+      // No stream probes in the test's time: the scheduler arms a real timer from the agent's clock
+      // once, so the first probe (poll interval plus up to this) would not come while it is stepped.
       probeIntervalMs: 1_000_000_000,
       now: clock,
     });
