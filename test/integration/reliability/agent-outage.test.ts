@@ -5,7 +5,7 @@ import { LinkProxy } from '../../support/link-proxy.ts';
 import { freePort } from '../../support/mosquitto.ts';
 import { type TestServices, testServices, uniqueId } from '../../support/services.ts';
 import { SiteHarness } from '../../support/site-harness.ts';
-import { query, sleep, until } from './helpers/fixtures.ts';
+import { clearSession, query, sleep, until } from './helpers/fixtures.ts';
 
 // Fault: a town site's link is cut for a long time (many hours on the agent's clock) and comes
 // back. A real agent (in process, so the test gives it a fake clock and reads its outbox stats) with
@@ -61,6 +61,7 @@ describe('reliability: agent cut off for a long outage', () => {
       () => site?.stop(),
       () => proxy?.down(),
       () => hub?.kill('SIGKILL'),
+      async () => services?.mqttUrl && clearSession(services.mqttUrl, `hub-${siteId}`),
       () => services?.cleanup(),
     );
   });

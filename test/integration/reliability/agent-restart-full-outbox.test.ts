@@ -14,7 +14,7 @@ import { freePort } from '../../support/mosquitto.ts';
 import { type TestServices, testServices, uniqueId } from '../../support/services.ts';
 import { SiteHarness } from '../../support/site-harness.ts';
 import { SiteWatcher } from '../edge-agent/helpers/harness.ts';
-import { type DiskRecord, query, readOutbox, sleep, until } from './helpers/fixtures.ts';
+import { clearSession, type DiskRecord, query, readOutbox, sleep, until } from './helpers/fixtures.ts';
 
 // Fault: the agent's outbox fills up while the link is down (its bound is hit, samples are dropped
 // and gap records written), then the agent process is killed (SIGKILL) and started again with the
@@ -143,6 +143,7 @@ describe('reliability: agent restarted with a full outbox', () => {
       () => proxy?.down(),
       () => fleet.stop(),
       () => hub?.kill('SIGKILL'),
+      async () => services?.mqttUrl && clearSession(services.mqttUrl, `hub-${siteId}`),
       () => services?.cleanup(),
     );
     rmSync(dir, { recursive: true, force: true });

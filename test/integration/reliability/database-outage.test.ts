@@ -9,7 +9,15 @@ import { freePort } from '../../support/mosquitto.ts';
 import { PrivatePostgres } from '../../support/private-postgres.ts';
 import { uniqueId } from '../../support/services.ts';
 import { inventory, SitePublisher } from '../../support/site-publisher.ts';
-import { camerasStored, countCheck, query, sleep, storedHealthCount, until } from './helpers/fixtures.ts';
+import {
+  camerasStored,
+  clearSession,
+  countCheck,
+  query,
+  sleep,
+  storedHealthCount,
+  until,
+} from './helpers/fixtures.ts';
 
 // Fault: the hub's PostgreSQL goes away for 30 s under load. The test starts a PostgreSQL of its
 // own (initdb into a temporary directory, PostGIS from the machine's packages) so it can stop it;
@@ -52,6 +60,7 @@ describe.skipIf(unavailable !== null)('reliability: PostgreSQL stopped for 30 s'
     await closeAll(
       () => site?.close(true),
       () => hub?.kill('SIGKILL'),
+      async () => process.env.MQTT_URL && clearSession(process.env.MQTT_URL, `hub-${siteId}`),
       async () => postgres.destroy(),
     );
     rmSync(dir, { recursive: true, force: true });

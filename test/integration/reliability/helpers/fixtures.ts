@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import pg from 'pg';
 import { hashMqttPassword } from '../../../../hub-server/src/auth/mqtt-password.ts';
 import { TestMosquitto } from '../../../support/mosquitto.ts';
@@ -167,4 +168,18 @@ export function readOutbox(dir: string): DiskRecord[] {
     }
   }
   return records;
+}
+
+/**
+ * Ends a persistent session on a shared broker (the hub's, after its process is gone): connecting
+ * with a clean session discards it, so it does not keep queueing every site's messages.
+ */
+export async function clearSession(url: string, clientId: string): Promise<void> {
+  const client = await mqtt.connectAsync(url, {
+    clientId,
+    clean: true,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  });
+  await client.endAsync();
 }
