@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import {
@@ -36,9 +36,18 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   throw new Error(`mosquitto did not listen on ${port} within ${timeoutMs} ms`);
 }
 
+export interface TestMosquittoOptions {
+  /**
+   * Keep sessions and queued messages on disk in the test's directory, so they survive stop() and
+   * start() again (restart()), as a production broker does. Off by default.
+   */
+  persistence?: boolean;
+}
+
 /**
  * A Mosquitto the test starts itself, on a free port, with the configuration the hub generates
- * (writeMosquittoConfig) and nothing else but test settings (no persistence; stay root if root).
+ * (writeMosquittoConfig) and nothing else but test settings (no persistence unless asked; stay root
+ * if root).
  */
 export class TestMosquitto {
   private child: ChildProcess | null = null;
@@ -51,6 +60,7 @@ export class TestMosquitto {
     private readonly dir: string,
     private readonly hub: { username: string; password: string },
     private readonly tls: { certFile: string; keyFile: string } | null = null,
+    private readonly options: TestMosquittoOptions = {},
   ) {}
 
   get url(): string {
@@ -72,7 +82,10 @@ export class TestMosquitto {
     const testConf = join(this.dir, 'test.conf');
     // As root Mosquitto would switch to its own user, which cannot read the owner-only password file.
     const asRoot = process.getuid?.() === 0 ? 'user root\n' : '';
-    writeFileSync(testConf, `${readFileSync(written.confPath, 'utf8')}persistence false\n${asRoot}`);
+    const persistence = this.options.persistence
+      ? `persistence true\npersistence_location ${join(this.dir, 'persistence')}/\n`
+      : 'persistence false\n';
+    writeFileSync(testConf, `${readFileSync(written.confPath, 'utf8')}${persistence}${asRoot}`);
     return testConf;
   }
 
@@ -83,7 +96,18 @@ export class TestMosquitto {
       );
     this.port = await freePort();
     if (this.tls) this.tlsPort = await freePort();
+    if (this.options.persistence) mkdirSync(join(this.dir, 'persistence'), { recursive: true });
     const conf = await this.configure(sites);
+    await this.spawn(conf);
+  }
+
+  /** Starts it again on the same ports and configuration after stop() (or kill()). */
+  async restart(): Promise<void> {
+    if (this.child) throw new Error('mosquitto is still running');
+    await this.spawn(join(this.dir, 'test.conf'));
+  }
+
+  private async spawn(conf: string): Promise<void> {
     const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
@@ -97,13 +121,14 @@ export class TestMosquitto {
     this.child?.kill('SIGHUP');
   }
 
-  async stop(): Promise<void> {
+  /** SIGTERM: Mosquitto closes its connections and, with persistence, saves its sessions and queues. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.child;
     this.child = null;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
-      child.kill('SIGTERM');
+      child.kill(signal);
     });
   }
 }

@@ -30,6 +30,8 @@ export interface SiteHarnessOptions {
    * the machine running them has NTP.
    */
   clockCheck?: () => Promise<AgentClockHealth>;
+  /** The agent's clock (a test's fake clock); Date.now otherwise. */
+  now?: () => number;
   /** Where each camera stands and looks; by default a short row in Penzance, 20 m design distance. */
   commissioning?: (cameraId: string, index: number) => CameraCommissioning;
 }
@@ -128,6 +130,7 @@ export class SiteHarness {
         ]),
       ),
       media: resolveMediaBinaries(),
+      now: this.options.now,
     });
     await this.agent.start();
   }

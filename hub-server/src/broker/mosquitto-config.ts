@@ -105,6 +105,10 @@ export function mosquittoConf(
     'allow_anonymous false',
     `password_file ${confValue('password file', paths.passwordFile)}`,
     `acl_file ${confValue('ACL file', paths.aclFile)}`,
+    // The hub acknowledges a message only once it is committed, so while it restarts or its
+    // database is down everything sites send waits in its persistent session. Mosquitto's default
+    // (1000 queued messages per client) silently drops the rest: no limit, nothing is lost.
+    'max_queued_messages 0',
   ];
   if (listener) lines.push(`listener ${listener.port} ${confValue('listener host', listener.host)}`);
   if (tls) {

@@ -104,6 +104,8 @@ describe('Mosquitto configuration', () => {
       'allow_anonymous false',
       `password_file ${paths.passwordFile}`,
       `acl_file ${paths.aclFile}`,
+      // The hub's session keeps every message while the hub is away (the default drops after 1000).
+      'max_queued_messages 0',
       'listener 1883 127.0.0.1',
       // Listener options follow their listener.
       'listener 8883 0.0.0.0',

@@ -1,0 +1,138 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './mosquitto.ts';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface Healthz {
+  status: number;
+  body: { status: string; checks?: Record<string, boolean> };
+}
+
+/**
+ * The hub as its own process (`node --import tsx hub-server/src/main.ts`), so a test can kill it
+ * outright (SIGKILL) and start it again on the same ports, client id and database. It runs in its own
+ * process group: after a kill the test waits for the whole group (the embedded database's child too)
+ * to be gone before starting again, as a supervisor restarting it would.
+ */
+export class HubProcess {
+  private child: ChildProcess | null = null;
+  readonly output: string[] = [];
+  port = 0;
+
+  constructor(private readonly env: Record<string, string>) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  async start(timeoutMs = 120_000): Promise<void> {
+    if (this.port === 0) this.port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'hub-server/src/main.ts'], {
+      cwd: REPO,
+      detached: true,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        DEMO: '0',
+        PORT: String(this.port),
+        LOG_LEVEL: 'info',
+        CCTV_AUTH_SECRET: 'test-secret-not-for-production',
+        CCTV_HUB__mqtt__siteAuth: 'off',
+        CCTV_HUB__ingest__flushIntervalMs: '20',
+        CCTV_HUB__http__rateLimitPerMinute: '1000000',
+        ...this.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    const keep = (chunk: Buffer) => {
+      this.output.push(chunk.toString());
+      if (process.env.TEST_HUB_OUTPUT) process.stdout.write(chunk);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`hub exited during start (${child.exitCode ?? child.signalCode}):\n${this.tail()}`);
+      if ((await this.healthz().catch(() => null))?.status === 200) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`hub not ready within ${timeoutMs} ms:\n${this.tail()}`);
+  }
+
+  tail(chars = 3000): string {
+    return this.output.join('').slice(-chars);
+  }
+
+  async healthz(): Promise<Healthz> {
+    const response = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(5_000) });
+    return { status: response.status, body: (await response.json()) as Healthz['body'] };
+  }
+
+  /** Sends the signal to the hub process only (SIGKILL: no drain, no clean disconnect). */
+  async kill(signal: NodeJS.Signals = 'SIGKILL', timeoutMs = 30_000): Promise<number | null> {
+    const child = this.child;
+    if (!child) return null;
+    const pgid = child.pid as number;
+    const exited = new Promise<number | null>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+      else child.once('exit', (code) => resolve(code));
+    });
+    child.kill(signal);
+    const code = await exited;
+    this.child = null;
+    // The embedded database's process notices its parent is gone and closes; wait for it.
+    const deadline = Date.now() + timeoutMs;
+    while (groupAlive(pgid)) {
+      if (Date.now() > deadline) {
+        process.kill(-pgid, 'SIGKILL');
+        throw new Error(`processes of the hub's group ${pgid} still running ${timeoutMs} ms after it ended`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return code;
+  }
+
+  /** Graceful stop (SIGTERM drains ingest); returns the exit code. */
+  async stop(): Promise<number | null> {
+    return this.kill('SIGTERM');
+  }
+
+  /**
+   * The embedded database's own PostgreSQL port: the test reads the hub's data there while it runs,
+   * as an operator would with psql. Found from the listening sockets of the hub's process group.
+   */
+  embeddedDatabaseUrl(): string {
+    const pgid = this.child?.pid;
+    if (!pgid) throw new Error('hub not running');
+    const pids = new Set(
+      execFileSync('ps', ['-o', 'pid=', '--sid', String(pgid)], { encoding: 'utf8' })
+        .split('\n')
+        .map((s) => s.trim())
+        .filter((s) => s && s !== String(pgid)),
+    );
+    const lines = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' }).split('\n');
+    for (const line of lines) {
+      const pid = /pid=(\d+)/.exec(line)?.[1];
+      if (!pid || !pids.has(pid)) continue;
+      const port = /127\.0\.0\.1:(\d+)/.exec(line)?.[1];
+      if (port) return `postgres://postgres@127.0.0.1:${port}/postgres`;
+    }
+    throw new Error('embedded database port not found');
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
