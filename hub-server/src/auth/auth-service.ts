@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { createSigner, createVerifier } from 'fast-jwt';
 import type pg from 'pg';
 import type { Role } from '../../../src/schemas/api.ts';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { UserRecord, UserRepository } from '../repositories/user-repository.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 
@@ -207,11 +208,19 @@ export class AuthService {
     const now = this.now();
     const cached = this.sessionCache.get(sid);
     if (cached && (cached.revoked || now - cached.checkedAt < CACHE_MS)) return cached.revoked;
-    const result = await this.pool.query<{ revoked: boolean }>(
-      `SELECT (s.revoked_at IS NOT NULL OR u.disabled) AS revoked
-         FROM auth_sessions s JOIN users u USING (username) WHERE s.id = $1`,
-      [sid],
-    );
+    let result: pg.QueryResult<{ revoked: boolean }>;
+    try {
+      result = await this.pool.query<{ revoked: boolean }>(
+        `SELECT (s.revoked_at IS NOT NULL OR u.disabled) AS revoked
+           FROM auth_sessions s JOIN users u USING (username) WHERE s.id = $1`,
+        [sid],
+      );
+    } catch (error) {
+      // Database away: a session seen valid before stays valid (what needs only memory keeps
+      // working); an unseen one cannot be checked and the request fails (503).
+      if (cached && isDatabaseUnavailable(error)) return cached.revoked;
+      throw error;
+    }
     const revoked = result.rows[0]?.revoked ?? true;
     if (this.sessionCache.size > 50_000) this.sessionCache.clear();
     this.sessionCache.set(sid, { revoked, checkedAt: now });
@@ -225,15 +234,23 @@ export class AuthService {
     const now = this.now();
     let cached = this.keyCache.get(id);
     if (!cached || now - cached.checkedAt >= CACHE_MS) {
-      const result = await this.pool.query<KeyRow>('SELECT * FROM api_keys WHERE id = $1', [id]);
-      const row = result.rows[0];
-      if (!row) {
-        this.keyCache.delete(id);
-        throw new AuthError('UNAUTHORIZED', 'invalid API key');
+      const result = await this.pool
+        .query<KeyRow>('SELECT * FROM api_keys WHERE id = $1', [id])
+        .catch((error: unknown) => {
+          if (cached && isDatabaseUnavailable(error)) return null;
+          throw error;
+        });
+      if (result) {
+        const row = result.rows[0];
+        if (!row) {
+          this.keyCache.delete(id);
+          throw new AuthError('UNAUTHORIZED', 'invalid API key');
+        }
+        cached = { row, checkedAt: now };
+        this.keyCache.set(id, cached);
       }
-      cached = { row, checkedAt: now };
-      this.keyCache.set(id, cached);
     }
+    if (!cached) throw new AuthError('UNAUTHORIZED', 'invalid API key');
     const { row } = cached;
     if (!timingSafeEqual(sha256(secret), row.secret_sha256))
       throw new AuthError('UNAUTHORIZED', 'invalid API key');

@@ -26,6 +26,7 @@ import type { GeometryUpdate } from '../../../src/schemas/incident-api.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { AuthError, type AuthService } from '../auth/auth-service.ts';
 import type { ComplianceRepository } from '../compliance/compliance-repository.ts';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { FeedManager } from '../feeds/feed-manager.ts';
 import type { FeedUrlSigner } from '../feeds/signed-url.ts';
 import type { Places } from '../places/places.ts';
@@ -154,6 +155,15 @@ export async function buildApp(deps: AppDeps) {
     (error: Error & { statusCode?: number; code?: string; validation?: unknown }, request, reply) => {
       const status = error.statusCode ?? 500;
       if (error instanceof AuthError) return reply.status(401).send(unauthorized(error.code, error.message));
+      if (isDatabaseUnavailable(error)) {
+        request.log.warn({ err: error }, 'database unavailable');
+        return reply.header('retry-after', 5).status(503).send({
+          statusCode: 503,
+          code: 'DATABASE_UNAVAILABLE',
+          error: 'Service Unavailable',
+          message: 'the database is unavailable: try again shortly',
+        });
+      }
       if (status >= 500 && !(error as { expose?: boolean }).expose) {
         request.log.error({ err: error }, 'request failed');
         return reply.status(status).send({

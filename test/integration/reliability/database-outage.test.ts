@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword } from '../../../hub-server/src/auth/passwords.ts';
 import { closeAll } from '../../support/cleanup.ts';
 import { HubProcess } from '../../support/hub-process.ts';
 import { LoadPublisher } from '../../support/load-publisher.ts';
@@ -41,6 +42,9 @@ describe.skipIf(unavailable !== null)('reliability: PostgreSQL stopped for 30 s'
   const postgres = new PrivatePostgres();
   let hub: HubProcess;
   let site: SitePublisher;
+  let token = '';
+  const PASSWORD = 'watch-the-cameras';
+  const api = (path: string) => fetch(`${hub.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
 
   beforeAll(async () => {
     await postgres.start();
@@ -52,6 +56,18 @@ describe.skipIf(unavailable !== null)('reliability: PostgreSQL stopped for 30 s'
       ...(mqttUrl ? { MQTT_URL: mqttUrl } : { MQTT_PORT: String(mqttPort) }),
     });
     await hub.start();
+    await query(
+      postgres.url,
+      "INSERT INTO users (username, password_hash, role, council_ids) VALUES ('watcher', $1, 'controlroom', '{}')",
+      [await hashPassword(PASSWORD)],
+    );
+    const login = await fetch(`${hub.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'watcher', password: PASSWORD }),
+    });
+    expect(login.status).toBe(200);
+    token = ((await login.json()) as { token: string }).token;
     site = new SitePublisher(siteId, mqttUrl ?? `mqtt://127.0.0.1:${mqttPort}`);
     await site.connect(false);
   }, 180_000);
@@ -93,6 +109,12 @@ describe.skipIf(unavailable !== null)('reliability: PostgreSQL stopped for 30 s'
     await sleep(DOWN_MS - (Date.now() - stoppedAt));
     // Still not ready at the end of the outage, and still running.
     expect((await hub.healthz()).status).toBe(503);
+    // A signed-in user (session checked before the outage, past its cache time now) still gets
+    // what the hub holds in memory; what needs the database is 503, saying so, not a 500.
+    expect((await api('/api/alerts')).status).toBe(200);
+    const cameras = await api('/api/cameras');
+    expect(cameras.status).toBe(503);
+    expect(await cameras.json()).toMatchObject({ code: 'DATABASE_UNAVAILABLE' });
     const sentDuringOutage = load.acked.size - ackedWhileUp;
 
     postgres.restart();
