@@ -29,6 +29,8 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts', ...(browserTests ? ['test/e2e/**/*.test.ts'] : [])],
           environment: 'node',
           fileParallelism: false,
+          // With a shared external broker, each file starts without other files' retained sites.
+          setupFiles: ['test/support/clear-retained.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

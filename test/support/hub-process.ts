@@ -71,7 +71,12 @@ export class HubProcess {
   }
 
   async healthz(): Promise<Healthz> {
-    const response = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(5_000) });
+    // A fresh connection each time: a kept-alive one can be closed by the server just as it is
+    // reused (Node's keep-alive timeout), which is not what these tests look at.
+    const response = await fetch(`${this.url}/healthz`, {
+      signal: AbortSignal.timeout(5_000),
+      headers: { connection: 'close' },
+    });
     return { status: response.status, body: (await response.json()) as Healthz['body'] };
   }
 

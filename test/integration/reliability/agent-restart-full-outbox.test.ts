@@ -248,6 +248,19 @@ describe('reliability: agent restarted with a full outbox', () => {
     const carried = new Set(
       watcher.messages.filter((m) => m.message.kind === 'health').map((m) => m.message.envelope.msgId),
     );
+    // The agent's last live samples (sent while it stopped) may still be on their way into the hub.
+    await until(
+      async () =>
+        ((
+          await query<{ n: number }>(
+            dbUrl(),
+            'SELECT count(*)::int AS n FROM health_samples WHERE msg_id = ANY($1)',
+            [[...carried]],
+          )
+        )[0]?.n ?? 0) >= carried.size,
+      30_000,
+      'every carried health sample stored',
+    ).catch(() => {});
     const stored = await query<{ msg_id: string; camera_id: string; observed_at: Date }>(
       dbUrl(),
       'SELECT msg_id, camera_id, observed_at FROM health_samples WHERE camera_id = ANY($1)',

@@ -550,9 +550,19 @@ describe('Mosquitto with the generated TLS listener', () => {
     try {
       await site.publish('inventory', inventory(uniqueId('council'), [camera]));
       await site.publish('health', health(camera, 'up'), camera);
-      await eventually('the camera up', async () =>
-        (await api<CameraView>('GET', `/api/cameras/${camera}`)).body.state === 'up' ? true : undefined,
-      );
+      await eventually(
+        'the camera up',
+        async () =>
+          (await api<CameraView>('GET', `/api/cameras/${camera}`)).body.state === 'up' ? true : undefined,
+        30_000,
+      ).catch(async (error: Error) => {
+        // Say what the hub saw, so a failure here can be told apart (not received, or refused).
+        const stats = await api<unknown>('GET', '/api/ingest/stats');
+        const dead = await api<unknown>('GET', '/api/ingest/dead-letters?limit=5');
+        throw new Error(
+          `${error.message}; ingest ${JSON.stringify(stats.body)}; dead letters ${JSON.stringify(dead.body)}`,
+        );
+      });
     } finally {
       await site.close();
     }

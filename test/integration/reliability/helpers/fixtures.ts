@@ -13,8 +13,20 @@ export async function until(
   everyMs = 200,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  let last: unknown = null;
+  for (;;) {
+    // A failing probe (a connection the other side just closed, a database restarting) is "not yet".
+    const done = await Promise.resolve()
+      .then(check)
+      .catch((error: unknown) => {
+        last = error;
+        return false;
+      });
+    if (done) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
