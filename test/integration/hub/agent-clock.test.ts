@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PackResult } from '../../../src/compliance/result.ts';
 import type { LiveChanges, SiteView } from '../../../src/schemas/api.ts';
 import type { AgentClockHealth, HealthPayload } from '../../../src/schemas/payloads.ts';
+import { eventually as eventuallyWithin } from '../../support/eventually.ts';
 import { type HubHarness, startHub } from '../../support/hub-harness.ts';
 import { uniqueId } from '../../support/services.ts';
 import { health, inventory, SitePublisher } from '../../support/site-publisher.ts';
@@ -10,24 +11,9 @@ import { health, inventory, SitePublisher } from '../../support/site-publisher.t
 // Sites publish through the real broker with envelope observedAt set on purpose: the hub compares it
 // with its own receive time and flags agents whose clock it cannot trust.
 
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+/** This file's waits allow 20 s (the hub's clock window needs a few batches). */
+const eventually = <T>(what: string, probe: () => Promise<T | undefined>) =>
+  eventuallyWithin(what, probe, 20_000);
 
 const synced = (synchronized: boolean | null): AgentClockHealth => ({
   synchronized,
