@@ -109,6 +109,9 @@ export function mosquittoConf(
     // database is down everything sites send waits in its persistent session. Mosquitto's default
     // (1000 queued messages per client) silently drops the rest: no limit, nothing is lost.
     'max_queued_messages 0',
+    // Nor is the hub a slow client: it holds each PUBACK until its batch commits, so Mosquitto's
+    // default of 20 unacknowledged messages in flight would cap ingest at 20 per batch.
+    'max_inflight_messages 0',
   ];
   if (listener) lines.push(`listener ${listener.port} ${confValue('listener host', listener.host)}`);
   if (tls) {

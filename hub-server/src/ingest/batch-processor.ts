@@ -26,6 +26,8 @@ export interface BatchOptions extends AgentClockOptions {
 
 export interface BatchOutcome {
   accepted: number;
+  /** observedAt (ms) of each accepted message published live (not retained): for the store-delay figures. */
+  observedAtMs: number[];
   duplicates: number;
   deadLetters: sql.DeadLetterRow[];
   changedCameras: CameraView[];
@@ -125,6 +127,7 @@ export async function processBatch(
   const streams: sql.SampleRow[] = [];
   const events: sql.EventRow[] = [];
   const late: LateSample[] = [];
+  const observedAtMs: number[] = [];
   let accepted = 0;
   try {
     await client.query('BEGIN');
@@ -145,6 +148,7 @@ export async function processBatch(
       const observedAt = new Date(message.envelope.observedAt);
       // An agent clock ahead of the hub must not place state in the future.
       const at = observedAt.getTime() > receivedAt.getTime() ? receivedAt : observedAt;
+      if (!retained) observedAtMs.push(observedAt.getTime());
       const raw = { topic: `cctv/v1/site/${message.siteId}`, payload: Buffer.alloc(0), receivedAt };
       accepted++;
       // Per-camera messages must name a camera of the publishing site's inventory.
@@ -421,6 +425,7 @@ export async function processBatch(
   for (const site of work.sites.values()) fleet.sites.set(site.id, site);
   return {
     accepted,
+    observedAtMs,
     duplicates,
     deadLetters: dead,
     changedCameras,

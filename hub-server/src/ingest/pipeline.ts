@@ -20,7 +20,15 @@ export interface PipelineStats {
   queued: number;
   clearedRetained: number;
   deadLetterCodes: Record<string, number>;
+  /**
+   * How old messages are when their batch commits (commit time minus the agent's observedAt), as a
+   * cumulative histogram: `le[ms]` counts the messages stored within that many milliseconds. Outbox
+   * replays after an outage count with their real age. Retained messages are left out.
+   */
+  storeDelay: { count: number; le: Record<string, number>; maxMs: number };
 }
+
+const STORE_DELAY_BUCKETS_MS = [50, 100, 250, 500, 1000, 2000, 5000, 30_000] as const;
 
 export type ChangeListener = (change: {
   cameras: CameraView[];
@@ -63,6 +71,11 @@ export class IngestPipeline {
     queued: 0,
     clearedRetained: 0,
     deadLetterCodes: {},
+    storeDelay: {
+      count: 0,
+      le: Object.fromEntries(STORE_DELAY_BUCKETS_MS.map((b) => [String(b), 0])),
+      maxMs: 0,
+    },
   };
 
   constructor(
@@ -174,6 +187,7 @@ export class IngestPipeline {
       }
       for (const note of outcome.notes) this.log.warn(note);
       for (const item of batch) item.done();
+      this.recordStoreDelays(outcome.observedAtMs);
       this.failures = 0;
       if (this.isolating > 0) this.isolating -= batch.length;
       if (
@@ -199,6 +213,27 @@ export class IngestPipeline {
       if (this.failures >= POISON_AFTER_FAILURES) return this.isolate(batch, error);
       return false;
     }
+  }
+
+  private recordStoreDelays(observedAtMs: readonly number[]): void {
+    const now = this.now();
+    const delay = this.stats.storeDelay;
+    const counts = STORE_DELAY_BUCKETS_MS.map(() => 0);
+    for (const at of observedAtMs) {
+      // An agent clock ahead of the hub's would give a negative age: count it as stored at once.
+      const ms = Math.max(0, now - at);
+      if (ms > delay.maxMs) delay.maxMs = ms;
+      for (
+        let i = STORE_DELAY_BUCKETS_MS.length - 1;
+        i >= 0 && ms <= (STORE_DELAY_BUCKETS_MS[i] as number);
+        i--
+      )
+        counts[i] = (counts[i] as number) + 1;
+    }
+    delay.count += observedAtMs.length;
+    STORE_DELAY_BUCKETS_MS.forEach((b, i) => {
+      delay.le[String(b)] = (delay.le[String(b)] ?? 0) + (counts[i] as number);
+    });
   }
 
   /**

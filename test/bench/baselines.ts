@@ -1,0 +1,108 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { allSitesFilter } from '../../src/topics.ts';
+import { FleetClient } from './fleet/fleet-client.ts';
+import type { FleetSpec } from './fleet/protocol.ts';
+
+export interface RateResult {
+  /** Messages (or rows) per second over the measured window. */
+  perS: number;
+  count: number;
+  seconds: number;
+}
+
+/**
+ * The bare mqtt.js subscriber: the same subscription as the hub (QoS 1, every site's topics), each
+ * message acknowledged at once and counted, nothing else. The fleet publishes as fast as the broker
+ * acknowledges; the first second is warm-up and not counted.
+ */
+export async function bareSubscriberRate(
+  spec: FleetSpec,
+  subscriber: { username?: string; password?: string },
+  seconds: number,
+): Promise<RateResult> {
+  const client = await mqtt.connectAsync(spec.mqttUrl, {
+    clientId: `bench-bare-${process.pid}`,
+    clean: true,
+    protocolVersion: 4,
+    ...subscriber,
+  });
+  let received = 0;
+  client.on('message', () => {
+    received++;
+  });
+  await client.subscribeAsync(allSitesFilter(), { qos: 1 });
+  const fleet = new FleetClient();
+  try {
+    await fleet.setup(spec);
+    const run = fleet.run(0, seconds + 1);
+    await new Promise((r) => setTimeout(r, 1000));
+    const startCount = received;
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const count = received - startCount;
+    const elapsed = (performance.now() - t0) / 1000;
+    await run;
+    return { perS: count / elapsed, count, seconds: elapsed };
+  } finally {
+    await fleet.close();
+    await client.endAsync();
+  }
+}
+
+/** aedes alone in its own process (the embedded broker without the hub around it). */
+export async function startBareAedes(port: number): Promise<ChildProcess> {
+  const child = fork(fileURLToPath(new URL('./fleet/aedes-broker.ts', import.meta.url)), [String(port)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`aedes baseline broker exited (${code})`)));
+  });
+  return child;
+}
+
+/**
+ * Bare COPY of heartbeat-shaped rows (the columns and indexes of health_samples, no foreign keys)
+ * into a table of its own in the same database, in batches like the hub's.
+ */
+export async function bareCopyRate(databaseUrl: string, rows: number, batch = 5000): Promise<RateResult> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('DROP TABLE IF EXISTS bench_copy');
+    await client.query('CREATE TABLE bench_copy (LIKE health_samples INCLUDING DEFAULTS INCLUDING INDEXES)');
+    const payload = JSON.stringify({
+      cameraId: 'bench-s0-cam0',
+      state: 'up',
+      reasons: [],
+      responseMs: 38,
+      clock: { offsetMs: 112, roundTripMs: 9, dateTimeType: 'NTP', timeZone: 'GMT0', daylightSavings: false },
+      device: null,
+      image: null,
+    }).replace(/\\/g, '\\\\');
+    const t0 = performance.now();
+    for (let done = 0; done < rows; done += batch) {
+      const n = Math.min(batch, rows - done);
+      const now = new Date().toISOString();
+      const lines = function* () {
+        for (let i = 0; i < n; i++)
+          yield `${crypto.randomUUID()}\tbench-s${i % 200}-cam${i % 100}\t${now}\t${now}\tup\t112\t${payload}\n`;
+      };
+      await client.query('BEGIN');
+      await pipeline(Readable.from(lines()), client.query(copyFrom('COPY bench_copy FROM STDIN')));
+      await client.query('COMMIT');
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    return { perS: rows / seconds, count: rows, seconds };
+  } finally {
+    await client.query('DROP TABLE IF EXISTS bench_copy').catch(() => {});
+    await client.end();
+  }
+}

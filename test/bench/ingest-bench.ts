@@ -1,0 +1,254 @@
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { PipelineStats } from '../../hub-server/src/ingest/pipeline.ts';
+import { bareCopyRate, bareSubscriberRate, type RateResult, startBareAedes } from './baselines.ts';
+import { FleetClient } from './fleet/fleet-client.ts';
+import type { FleetSpec } from './fleet/protocol.ts';
+import { BENCH_USERS, BenchStack, processUsage, type StackMode } from './stack.ts';
+
+export interface IngestBenchOptions {
+  mode: StackMode;
+  baseUrl: string;
+  sites: number;
+  camerasPerSite: number;
+  /** Target heartbeats per second of the sustained runs. */
+  rate: number;
+  durationS: number;
+  runs: number;
+  /** Length of the baseline and saturation runs. */
+  shortS: number;
+  hubEnv?: Record<string, string>;
+}
+
+export interface SustainedRun {
+  run: number;
+  targetPerS: number;
+  sentPerS: number;
+  storedPerS: number;
+  sent: number;
+  stored: number;
+  /** Of this run's messages: share stored within 1 s of publication, and the slowest bucket reached. */
+  withinOneSecond: number;
+  storeDelayP99Ms: string;
+  storeDelayMaxMs: number;
+  drainMs: number;
+  hubCpuCores: number;
+  hubRssMb: number;
+}
+
+export interface IngestBenchResult {
+  mode: StackMode;
+  fleet: { sites: number; cameras: number };
+  baselines: { bareSubscriber: RateResult; bareCopy: RateResult };
+  saturation: { storedPerS: number; publishedPerS: number; ratioToSubscriber: number; ratioToCopy: number };
+  sustained: SustainedRun[];
+  median: SustainedRun;
+  exactCount: {
+    heartbeatsAcked: number;
+    heartbeatsStored: number;
+    messagesAcked: number;
+    messagesInLedger: number;
+    deadLetters: number;
+  };
+  targetMet: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function stats(stack: BenchStack, token: string): Promise<PipelineStats> {
+  const response = await fetch(`${stack.hubUrl}/api/ingest/stats`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (!response.ok) throw new Error(`ingest stats: ${response.status}`);
+  return (await response.json()) as PipelineStats;
+}
+
+/** Smallest histogram bucket holding at least 99% of the delta's messages (">30000" beyond the last). */
+function p99Bucket(before: PipelineStats['storeDelay'], after: PipelineStats['storeDelay']): string {
+  const count = after.count - before.count;
+  for (const [le, n] of Object.entries(after.le)) {
+    if (n - (before.le[le] ?? 0) >= 0.99 * count) return `<=${le}`;
+  }
+  return '>30000';
+}
+
+async function waitForStored(
+  stack: BenchStack,
+  token: string,
+  expected: number,
+  timeoutMs: number,
+): Promise<PipelineStats> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await stats(stack, token);
+    if (s.accepted + s.deadLettered + s.duplicates >= expected) return s;
+    if (Date.now() > deadline)
+      throw new Error(`hub stored ${s.accepted} of ${expected} messages within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/**
+ * Ingest throughput: the fleet generator (its own process, real protocol, QoS 1) against the hub
+ * (its own process) on a broker and database of this run. Baselines measured first on the same
+ * services: the bare subscriber and bare COPY. Then one saturation run (publish as fast as the
+ * broker takes it) and `runs` sustained runs at the target rate.
+ */
+export async function runIngestBench(
+  options: IngestBenchOptions,
+  log: (line: string) => void,
+): Promise<IngestBenchResult> {
+  const prefix = `bench${randomBytes(2).toString('hex')}`;
+  const siteIds = Array.from({ length: options.sites }, (_, i) => `${prefix}-s${i}`);
+  const stack = new BenchStack({
+    mode: options.mode,
+    dir: join(tmpdir(), `cctv-bench-${prefix}`),
+    baseUrl: options.baseUrl,
+    siteIds,
+    hubEnv: options.hubEnv,
+  });
+  const spec = (mqttUrl: string): FleetSpec => ({
+    mqttUrl,
+    prefix,
+    sites: options.sites,
+    camerasPerSite: options.camerasPerSite,
+    councils: Math.max(1, Math.min(40, options.sites)),
+    connections: 16,
+    windowPerConnection: 2000,
+    changeProbability: 0.002,
+    passwords: options.mode === 'postgres' ? stack.passwords : null,
+  });
+  const fleet = new FleetClient();
+  try {
+    await stack.startServices();
+    let bareSubscriber: RateResult;
+    if (options.mode === 'postgres') {
+      const hubPassword = (await import('node:fs')).readFileSync(
+        join(tmpdir(), `cctv-bench-${prefix}`, 'hub-mqtt-password'),
+        'utf8',
+      );
+      bareSubscriber = await bareSubscriberRate(
+        spec(stack.mqttUrl),
+        { username: 'cctv-hub', password: hubPassword },
+        options.shortS,
+      );
+    } else {
+      const aedes = await startBareAedes(stack.mqttPort);
+      try {
+        bareSubscriber = await bareSubscriberRate(spec(stack.mqttUrl), {}, options.shortS);
+      } finally {
+        aedes.kill('SIGKILL');
+        await new Promise((r) => aedes.once('exit', r));
+      }
+    }
+    log(`  bare subscriber: ${Math.round(bareSubscriber.perS)} msg/s`);
+
+    await stack.startHub();
+    const token = await stack.login(BENCH_USERS.operator);
+    const bareCopy = await bareCopyRate(stack.dbUrl, options.mode === 'postgres' ? 200_000 : 50_000);
+    log(`  bare COPY: ${Math.round(bareCopy.perS)} rows/s`);
+
+    await fleet.setup(spec(stack.mqttUrl));
+    const setupMessages = options.sites * 2;
+    await waitForStored(stack, token, setupMessages, 120_000);
+    log(`  fleet announced: ${options.sites} sites, ${options.sites * options.camerasPerSite} cameras`);
+
+    // Saturation: publish as fast as the broker acknowledges; the hub's stored rate is its ceiling.
+    const before = await stats(stack, token);
+    const t0 = performance.now();
+    const saturated = await fleet.run(0, options.shortS);
+    const mid = await stats(stack, token);
+    const storedInWindow = mid.accepted - before.accepted;
+    const seconds = (performance.now() - t0) / 1000;
+    await waitForStored(
+      stack,
+      token,
+      before.accepted + before.deadLettered + before.duplicates + saturated.acked,
+      600_000,
+    );
+    const saturation = {
+      storedPerS: storedInWindow / seconds,
+      publishedPerS: (saturated.sent * 1000) / saturated.elapsedMs,
+      ratioToSubscriber: storedInWindow / seconds / bareSubscriber.perS,
+      ratioToCopy: storedInWindow / seconds / bareCopy.perS,
+    };
+    log(
+      `  saturation: stored ${Math.round(saturation.storedPerS)}/s while ${Math.round(saturation.publishedPerS)}/s were published`,
+    );
+
+    const sustained: SustainedRun[] = [];
+    const hubPid = stack.hub?.pid as number;
+    for (let run = 1; run <= options.runs; run++) {
+      const s0 = await stats(stack, token);
+      const u0 = processUsage(hubPid);
+      const t = performance.now();
+      const done = await fleet.run(options.rate, options.durationS);
+      const u1 = processUsage(hubPid);
+      const wall = (performance.now() - t) / 1000;
+      const atEnd = await stats(stack, token);
+      const expected = s0.accepted + s0.deadLettered + s0.duplicates + done.acked;
+      const drained0 = performance.now();
+      const s1 = await waitForStored(stack, token, expected, 600_000);
+      const drainMs = performance.now() - drained0;
+      const count = s1.storeDelay.count - s0.storeDelay.count;
+      const within = (s1.storeDelay.le['1000'] ?? 0) - (s0.storeDelay.le['1000'] ?? 0);
+      const result: SustainedRun = {
+        run,
+        targetPerS: options.rate,
+        sentPerS: (done.sent * 1000) / done.elapsedMs,
+        storedPerS: ((atEnd.accepted - s0.accepted) * 1000) / done.elapsedMs,
+        sent: done.sent,
+        stored: s1.accepted - s0.accepted,
+        withinOneSecond: count === 0 ? 0 : within / count,
+        storeDelayP99Ms: p99Bucket(s0.storeDelay, s1.storeDelay),
+        storeDelayMaxMs: s1.storeDelay.maxMs,
+        drainMs,
+        hubCpuCores: (u1.cpuS - u0.cpuS) / wall,
+        hubRssMb: u1.rssMb,
+      };
+      sustained.push(result);
+      log(
+        `  run ${run}: sent ${Math.round(result.sentPerS)}/s, stored ${Math.round(result.storedPerS)}/s, ${(result.withinOneSecond * 100).toFixed(2)}% within 1 s (p99 ${result.storeDelayP99Ms} ms), hub ${result.hubCpuCores.toFixed(2)} cores ${Math.round(result.hubRssMb)} MB`,
+      );
+    }
+    const heartbeats = saturated.acked + sustained.reduce((a, r) => a + r.sent, 0);
+    const db = new pg.Client({ connectionString: stack.dbUrl });
+    await db.connect();
+    const counted = await db.query<{ health: number; ledger: number; dead: number }>(
+      `SELECT (SELECT count(*) FROM health_samples)::int AS health,
+              (SELECT count(*) FROM ingested_messages)::int AS ledger,
+              (SELECT count(*) FROM dead_letters)::int AS dead`,
+    );
+    await db.end();
+    const row = counted.rows[0] ?? { health: 0, ledger: 0, dead: 0 };
+    const sorted = [...sustained].sort((a, b) => a.storedPerS - b.storedPerS);
+    const median = sorted[Math.floor(sorted.length / 2)] as SustainedRun;
+    return {
+      mode: options.mode,
+      fleet: { sites: options.sites, cameras: options.sites * options.camerasPerSite },
+      baselines: { bareSubscriber, bareCopy },
+      saturation,
+      sustained,
+      median,
+      exactCount: {
+        heartbeatsAcked: heartbeats,
+        heartbeatsStored: row.health,
+        messagesAcked: heartbeats + setupMessages,
+        messagesInLedger: row.ledger,
+        deadLetters: row.dead,
+      },
+      targetMet:
+        median.sentPerS >= options.rate * 0.98 &&
+        median.storedPerS >= options.rate * 0.98 &&
+        median.withinOneSecond === 1 &&
+        row.health === heartbeats &&
+        row.dead === 0 &&
+        saturation.ratioToSubscriber >= 0.4,
+    };
+  } finally {
+    await fleet.close();
+    await stack.stop();
+  }
+}

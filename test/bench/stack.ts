@@ -1,0 +1,169 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { hashMqttPassword } from '../../hub-server/src/auth/mqtt-password.ts';
+import { HubProcess } from '../support/hub-process.ts';
+import { freePort, TestMosquitto } from '../support/mosquitto.ts';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const run = promisify(execFile);
+
+export type StackMode = 'postgres' | 'embedded';
+
+export interface StackOptions {
+  mode: StackMode;
+  /** Working directory for this stack (database, broker files); removed by stop(). */
+  dir: string;
+  /** PostgreSQL server for mode postgres; a fresh database is made on it and dropped by stop(). */
+  baseUrl: string;
+  /** Sites the broker admits (postgres mode: Mosquitto with the hub's generated password file and ACL). */
+  siteIds: string[];
+  /** More hub settings (CCTV_HUB__group__key). */
+  hubEnv?: Record<string, string>;
+}
+
+export const BENCH_USERS = { operator: 'bench-operator', controlroom: 'bench-controlroom' } as const;
+
+/**
+ * Broker, database and hub for one benchmark: PostgreSQL (a fresh database) with a private
+ * Mosquitto running the configuration the hub generates, or the embedded pair (aedes in the hub,
+ * PGlite in its child). The hub is its own process, as in production; users are made with the
+ * hub's own command before it starts.
+ */
+export class BenchStack {
+  hub: HubProcess | null = null;
+  mosquitto: TestMosquitto | null = null;
+  databaseUrl: string | null = null;
+  mqttUrl = '';
+  mqttPort = 0;
+  readonly passwords: Record<string, string> = {};
+  readonly userPassword = `bench-${randomBytes(12).toString('hex')}`;
+  private dropDatabase: () => Promise<void> = async () => {};
+
+  constructor(private readonly options: StackOptions) {}
+
+  /** Broker (and database) only: a baseline can use them before the hub starts. */
+  async startServices(): Promise<void> {
+    const { dir, mode } = this.options;
+    mkdirSync(dir, { recursive: true });
+    if (mode === 'postgres') {
+      const name = `cctv_bench_${randomBytes(4).toString('hex')}`;
+      const admin = new pg.Client({ connectionString: this.options.baseUrl });
+      await admin.connect().catch((error: Error) => {
+        throw new Error(
+          `PostgreSQL is not reachable at DATABASE_URL (${error.message}); set DATABASE_URL or run --mode embedded`,
+        );
+      });
+      await admin.query(`CREATE DATABASE ${name}`);
+      await admin.end();
+      const url = new URL(this.options.baseUrl);
+      url.pathname = `/${name}`;
+      this.databaseUrl = url.toString();
+      this.dropDatabase = async () => {
+        const c = new pg.Client({ connectionString: this.options.baseUrl });
+        await c.connect();
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await c.end();
+      };
+      const hubUser = { username: 'cctv-hub', password: randomBytes(16).toString('hex') };
+      this.mosquitto = new TestMosquitto(join(dir, 'mosquitto'), hubUser);
+      mkdirSync(join(dir, 'mosquitto'), { recursive: true });
+      const users = [];
+      for (const siteId of this.options.siteIds) {
+        const password = randomBytes(16).toString('hex');
+        this.passwords[siteId] = password;
+        users.push({ siteId, passwordHash: await hashMqttPassword(password) });
+      }
+      await this.mosquitto.start(users);
+      this.mqttUrl = this.mosquitto.url;
+      writeFileSync(join(dir, 'hub-mqtt-password'), hubUser.password, { mode: 0o600 });
+    } else {
+      this.mqttPort = await freePort();
+      this.mqttUrl = `mqtt://127.0.0.1:${this.mqttPort}`;
+    }
+  }
+
+  private hubEnv(): Record<string, string> {
+    const { dir } = this.options;
+    const env: Record<string, string> = {
+      CCTV_HUB__mqtt__clientId: `hub-bench-${randomBytes(3).toString('hex')}`,
+      LOG_LEVEL: 'warn',
+      ...this.options.hubEnv,
+    };
+    if (this.options.mode === 'postgres') {
+      env.DATABASE_URL = this.databaseUrl as string;
+      env.MQTT_URL = this.mqttUrl;
+      env.CCTV_HUB__mqtt__username = 'cctv-hub';
+      env.CCTV_HUB__mqtt__passwordFile = join(dir, 'hub-mqtt-password');
+    } else {
+      env.CCTV_HUB__database__dataDir = join(dir, 'pglite');
+      env.MQTT_PORT = String(this.mqttPort);
+    }
+    return env;
+  }
+
+  /** Makes the bench users with `npm run user` (before the hub starts: PGlite serves one process), then starts the hub. */
+  async startHub(): Promise<void> {
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      CCTV_AUTH_SECRET: 'bench-secret-not-for-production',
+      CCTV_NEW_PASSWORD: this.userPassword,
+      ...this.hubEnv(),
+    };
+    for (const [role, name] of Object.entries(BENCH_USERS)) {
+      await run(
+        process.execPath,
+        ['--import', 'tsx', 'hub-server/src/auth/user-command.ts', 'add', name, '--role', role],
+        { cwd: REPO, env },
+      ).catch((error: Error & { stderr?: string }) => {
+        throw new Error(`could not make bench user ${name}: ${error.stderr ?? error.message}`);
+      });
+    }
+    this.hub = new HubProcess({ ...this.hubEnv(), CCTV_AUTH_SECRET: 'bench-secret-not-for-production' });
+    await this.hub.start(240_000);
+  }
+
+  async login(user: string): Promise<string> {
+    const response = await fetch(`${this.hubUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: user, password: this.userPassword }),
+    });
+    if (!response.ok) throw new Error(`bench login ${user}: ${response.status} ${await response.text()}`);
+    return ((await response.json()) as { token: string }).token;
+  }
+
+  get hubUrl(): string {
+    if (!this.hub) throw new Error('hub not started');
+    return this.hub.url;
+  }
+
+  /** The database the hub writes (the embedded one's own port while the hub runs). */
+  get dbUrl(): string {
+    if (this.databaseUrl) return this.databaseUrl;
+    if (!this.hub) throw new Error('hub not started');
+    return this.hub.embeddedDatabaseUrl();
+  }
+
+  async stop(): Promise<void> {
+    await this.hub?.stop().catch(() => this.hub?.kill('SIGKILL'));
+    await this.mosquitto?.stop();
+    await this.dropDatabase().catch(() => {});
+    rmSync(this.options.dir, { recursive: true, force: true });
+  }
+}
+
+/** CPU seconds (user + system, the process and its waited-for children) and resident memory of a process. */
+export function processUsage(pid: number): { cpuS: number; rssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields after the command: state(0) ... utime(11) stime(12) cutime(13) cstime(14) ... rss(21).
+  const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  const rssPages = Number(fields[21]);
+  return { cpuS: ticks / 100, rssMb: (rssPages * 4096) / 2 ** 20 };
+}
