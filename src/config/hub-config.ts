@@ -145,8 +145,9 @@ export const HubConfig = Type.Object(
         flushIntervalMs: Type.Integer({
           minimum: 1,
           maximum: 60_000,
-          default: 100,
-          description: 'Longest wait before a partial batch is written',
+          default: 10,
+          description:
+            'How long an idle hub gathers messages before writing them; under load each batch takes what arrived while the previous one was written (up to batchSize)',
         }),
         deadLetterMaxBytes: Type.Integer({
           minimum: 0,

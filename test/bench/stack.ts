@@ -24,6 +24,8 @@ export interface StackOptions {
   siteIds: string[];
   /** More hub settings (CCTV_HUB__group__key). */
   hubEnv?: Record<string, string>;
+  /** Node flags for the hub process (e.g. --cpu-prof --cpu-prof-dir=DIR: a profile is written when it stops). */
+  hubNodeArgs?: string[];
 }
 
 export const BENCH_USERS = { operator: 'bench-operator', controlroom: 'bench-controlroom' } as const;
@@ -124,7 +126,10 @@ export class BenchStack {
         throw new Error(`could not make bench user ${name}: ${error.stderr ?? error.message}`);
       });
     }
-    this.hub = new HubProcess({ ...this.hubEnv(), CCTV_AUTH_SECRET: 'bench-secret-not-for-production' });
+    this.hub = new HubProcess(
+      { ...this.hubEnv(), CCTV_AUTH_SECRET: 'bench-secret-not-for-production' },
+      this.options.hubNodeArgs ?? [],
+    );
     await this.hub.start(240_000);
   }
 

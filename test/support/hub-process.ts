@@ -20,7 +20,11 @@ export class HubProcess {
   readonly output: string[] = [];
   port = 0;
 
-  constructor(private readonly env: Record<string, string>) {}
+  constructor(
+    private readonly env: Record<string, string>,
+    /** More node flags, e.g. --cpu-prof for a benchmark's profile. */
+    private readonly nodeArgs: string[] = [],
+  ) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -32,7 +36,7 @@ export class HubProcess {
 
   async start(timeoutMs = 120_000): Promise<void> {
     if (this.port === 0) this.port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'hub-server/src/main.ts'], {
+    const child = spawn(process.execPath, [...this.nodeArgs, '--import', 'tsx', 'hub-server/src/main.ts'], {
       cwd: REPO,
       detached: true,
       env: {

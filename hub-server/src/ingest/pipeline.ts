@@ -141,14 +141,9 @@ export class IngestPipeline {
     if (this.running) return;
     this.running = this.loop().finally(() => {
       this.running = null;
-      // Work that arrived during the last batch.
-      if (!this.stopped && (this.queue.length >= this.options.batchSize || this.sweepDue)) this.kick();
-      else if (!this.stopped && this.queue.length > 0 && !this.flushTimer) {
-        this.flushTimer = setTimeout(() => {
-          this.flushTimer = null;
-          this.kick();
-        }, this.options.flushIntervalMs);
-      }
+      // Work that arrived during the last batch has waited for it already: it goes next, whatever
+      // its size (under load batches grow by themselves; a lone message is not held back).
+      if (!this.stopped && (this.queue.length > 0 || this.sweepDue)) this.kick();
     });
   }
 

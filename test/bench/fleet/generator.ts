@@ -25,7 +25,7 @@ interface Connection {
 const PAYLOAD_TAIL: Record<Camera['state'], string> = {
   up: '"reasons":[],"responseMs":38,"clock":{"offsetMs":112,"roundTripMs":9,"dateTimeType":"NTP","timeZone":"GMT0BST,M3.5.0/1,M10.5.0","daylightSavings":false},"device":null,"image":null}}',
   degraded:
-    '"reasons":[{"code":"clock_skew","message":"camera clock differs from agent by 4.2 s"}],"responseMs":41,"clock":{"offsetMs":4200,"roundTripMs":11,"dateTimeType":"Manual","timeZone":"GMT0BST,M3.5.0/1,M10.5.0","daylightSavings":false},"device":null,"image":null}}',
+    '"reasons":[{"code":"clock_offset","message":"camera clock differs from agent by 4.2 s"}],"responseMs":41,"clock":{"offsetMs":4200,"roundTripMs":11,"dateTimeType":"Manual","timeZone":"GMT0BST,M3.5.0/1,M10.5.0","daylightSavings":false},"device":null,"image":null}}',
   down: '"reasons":[{"code":"unreachable","message":"no answer to GetSystemDateAndTime within 3000 ms"}],"responseMs":null,"clock":null,"device":null,"image":null}}',
 };
 

@@ -106,6 +106,8 @@ describe('Mosquitto configuration', () => {
       `acl_file ${paths.aclFile}`,
       // The hub's session keeps every message while the hub is away (the default drops after 1000).
       'max_queued_messages 0',
+      // The hub holds PUBACKs until commit: no cap of 20 messages in flight to it.
+      'max_inflight_messages 0',
       'listener 1883 127.0.0.1',
       // Listener options follow their listener.
       'listener 8883 0.0.0.0',
