@@ -185,6 +185,7 @@ export class Hub {
       {
         batchSize: config.ingest.batchSize,
         flushIntervalMs: config.ingest.flushIntervalMs,
+        maxQueued: config.ingest.maxQueued,
         sweepIntervalMs: config.state.sweepIntervalMs,
         maxPayloadBytes: config.mqtt.maxPayloadBytes,
         deadLetterMaxBytes: config.ingest.deadLetterMaxBytes,

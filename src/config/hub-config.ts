@@ -149,6 +149,13 @@ export const HubConfig = Type.Object(
           description:
             'How long an idle hub gathers messages before writing them; under load each batch takes what arrived while the previous one was written (up to batchSize)',
         }),
+        maxQueued: Type.Integer({
+          minimum: 1,
+          maximum: 10_000_000,
+          default: 50_000,
+          description:
+            'Messages received but not yet written that the hub holds; beyond this it stops reading from the broker, which keeps the rest queued in the session',
+        }),
         deadLetterMaxBytes: Type.Integer({
           minimum: 0,
           default: 16_384,

@@ -1,62 +1,211 @@
-// npm run bench [-- --scenario uptime --cameras 5000 --days 90 --runs 15]
+// npm run bench [-- --scenario all|ingest|latency|reports|agent|memory] [--mode both|postgres|embedded] [--quick]
 // Benchmarks are measured here, never in tests. Each scenario prints a table and writes JSON to
-// bench-results/, with figures relative to a baseline measured in the same run.
+// bench-results/; ingest figures are also given as ratios to baselines measured in the same run.
 
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { runIngestBench } from './ingest-bench.ts';
+import { runMemoryBench } from './memory-bench.ts';
+import type { StackMode } from './stack.ts';
 import { runUptimeBench } from './uptime-bench.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
 }
+const num = (name: string, fallback: number) => Number(arg(name, String(fallback)));
+const out = (line = '') => process.stdout.write(`${line}\n`);
+
+export interface TargetRow {
+  scenario: string;
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const quick = process.argv.includes('--quick');
+const targets: TargetRow[] = [];
+
+function modes(): StackMode[] {
+  const mode = arg('mode', 'both');
+  if (mode === 'both') return ['postgres', 'embedded'];
+  if (mode === 'postgres' || mode === 'embedded') return [mode];
+  throw new Error(`--mode ${mode}: expected both, postgres or embedded`);
+}
+
+function save(name: string, data: unknown, context: Record<string, unknown>): void {
+  writeFileSync(`bench-results/${name}.json`, JSON.stringify({ ...context, ...(data as object) }, null, 2));
+}
+
+function table(head: string[], rows: (string | number)[][]): void {
+  out(`| ${head.join(' | ')} |`);
+  out(`|${head.map(() => '---').join('|')}|`);
+  for (const r of rows) out(`| ${r.join(' | ')} |`);
+  out();
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-GB', { maximumFractionDigits: digits });
+
+async function ingest(context: Record<string, unknown>): Promise<void> {
+  for (const mode of modes()) {
+    const rate = num('rate', mode === 'postgres' ? 20_000 : 5_000);
+    const options = {
+      mode,
+      baseUrl,
+      sites: num('sites', 200),
+      camerasPerSite: num('cameras-per-site', 100),
+      rate,
+      durationS: num('duration', quick ? 15 : 60),
+      runs: num('runs', quick ? 1 : 3),
+      shortS: quick ? 5 : 10,
+    };
+    out(
+      `ingest (${mode}): ${options.sites} sites x ${options.camerasPerSite} cameras, ${fmt(rate)} heartbeats/s for ${options.durationS} s, ${options.runs} runs`,
+    );
+    const r = await runIngestBench(options, out);
+    out();
+    table(
+      ['figure', 'value', 'x bare subscriber', 'x bare COPY'],
+      [
+        ['bare mqtt.js subscriber (msg/s)', fmt(r.baselines.bareSubscriber.perS), '1.00', ''],
+        ['bare COPY (rows/s)', fmt(r.baselines.bareCopy.perS), '', '1.00'],
+        [
+          'hub saturated (stored/s)',
+          fmt(r.saturation.storedPerS),
+          r.saturation.ratioToSubscriber.toFixed(2),
+          r.saturation.ratioToCopy.toFixed(2),
+        ],
+        ...r.sustained.map((s) => [
+          `run ${s.run} at ${fmt(s.targetPerS)}/s: stored/s`,
+          `${fmt(s.storedPerS)} (${(s.withinOneSecond * 100).toFixed(2)}% within 1 s, p99 ${s.storeDelayP99Ms} ms)`,
+          (s.storedPerS / r.baselines.bareSubscriber.perS).toFixed(2),
+          (s.storedPerS / r.baselines.bareCopy.perS).toFixed(2),
+        ]),
+      ],
+    );
+    out(
+      `exact count: ${fmt(r.exactCount.heartbeatsAcked)} heartbeats acknowledged by the broker, ${fmt(r.exactCount.heartbeatsStored)} stored, ${r.exactCount.deadLetters} dead letters`,
+    );
+    out();
+    save(`ingest-${mode}`, r, { ...context, options: { ...options, baseUrl: undefined } });
+    targets.push({
+      scenario: `ingest ${mode}`,
+      target: `${fmt(rate)}/s sustained, each stored within 1 s${mode === 'postgres' ? '; saturated >= 0.4 x bare subscriber' : ''}`,
+      measured: `median run ${fmt(r.median.storedPerS)}/s, ${(r.median.withinOneSecond * 100).toFixed(2)}% within 1 s; saturated ${fmt(r.saturation.storedPerS)}/s = ${r.saturation.ratioToSubscriber.toFixed(2)} x subscriber`,
+      met: r.targetMet,
+    });
+  }
+}
+
+async function memory(context: Record<string, unknown>): Promise<void> {
+  const mode = (arg('mode', 'postgres') === 'embedded' ? 'embedded' : 'postgres') as StackMode;
+  const options = {
+    mode,
+    baseUrl,
+    sites: num('sites', 1000),
+    camerasPerSite: num('cameras-per-site', 50),
+    periodS: 10,
+    durationS: num('duration', quick ? 20 : 60),
+    sockets: 10,
+  };
+  out(
+    `memory (${mode}): ${fmt(options.sites * options.camerasPerSite)} cameras, a heartbeat each every ${options.periodS} s, ${options.sockets} control-room sockets, ${options.durationS} s`,
+  );
+  const r = await runMemoryBench(options, out);
+  table(
+    ['cameras', 'heartbeats/s', 'hub RSS idle MB', 'peak MB', 'end MB', 'hub cores'],
+    [
+      [
+        fmt(r.cameras),
+        fmt(r.ratePerS),
+        fmt(r.hubRssIdleMb),
+        fmt(r.hubRssPeakMb),
+        fmt(r.hubRssEndMb),
+        r.hubCpuCores.toFixed(2),
+      ],
+    ],
+  );
+  save('memory', r, { ...context, options: { ...options, baseUrl: undefined } });
+  targets.push({
+    scenario: `memory ${mode}`,
+    target: 'hub RSS < 500 MB at 50,000 cameras',
+    measured: `peak ${fmt(r.hubRssPeakMb)} MB with ${fmt(r.camerasInFleet)} cameras`,
+    met: r.targetMet,
+  });
+}
+
+async function reports(context: Record<string, unknown>): Promise<void> {
+  const options = {
+    baseUrl,
+    cameras: num('cameras', 5000),
+    days: num('days', 90),
+    runs: num('runs', quick ? 5 : 15),
+    keep: process.argv.includes('--keep'),
+  };
+  out(`reports on PostgreSQL: ${options.cameras} cameras x ${options.days} days (building data...)`);
+  const result = await runUptimeBench(options);
+  const baseline = result.timings[0]?.medianMs ?? 1;
+  out(`data: ${JSON.stringify(result.rows)} built in ${(result.setupMs / 1000).toFixed(1)} s`);
+  out();
+  table(
+    ['query', 'median ms', 'p95 ms', 'x baseline', 'runs'],
+    result.timings.map((t) => [
+      t.name,
+      t.medianMs.toFixed(2),
+      t.p95Ms.toFixed(2),
+      (t.medianMs / baseline).toFixed(2),
+      t.runs,
+    ]),
+  );
+  save('uptime', result, { ...context, options: { ...options, baseUrl: undefined } });
+  // The report queries over the whole fleet and over one camera, 90 days each; the slowest counts.
+  const slowest = (pattern: RegExp) =>
+    result.timings.filter((t) => pattern.test(t.name)).sort((a, b) => b.medianMs - a.medianMs)[0];
+  const fleetTiming = slowest(/^(uptime|summary).*[0-9]{2,} cameras.*90 days/);
+  const oneTiming = slowest(/1 camera, 90 days/);
+  if (fleetTiming)
+    targets.push({
+      scenario: 'reports',
+      target: `${fmt(options.cameras)} cameras x ${options.days} days < 100 ms`,
+      measured: `slowest (${fleetTiming.name}): median ${fleetTiming.medianMs.toFixed(1)} ms`,
+      met: fleetTiming.medianMs < 100,
+    });
+  if (oneTiming)
+    targets.push({
+      scenario: 'reports',
+      target: 'one camera x 90 days < 5 ms',
+      measured: `slowest (${oneTiming.name}): median ${oneTiming.medianMs.toFixed(2)} ms`,
+      met: oneTiming.medianMs < 5,
+    });
+}
+
+const SCENARIOS: Record<string, (context: Record<string, unknown>) => Promise<void>> = {
+  ingest,
+  reports,
+  memory,
+};
 
 async function main(): Promise<void> {
-  const scenario = arg('scenario', 'uptime');
-  const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const scenario = arg('scenario', 'all');
   const commit = execSync('git rev-parse --short HEAD').toString().trim();
   const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB`;
+  const context = { date: new Date().toISOString(), commit, machine };
   mkdirSync('bench-results', { recursive: true });
-  if (scenario === 'uptime') {
-    const options = {
-      baseUrl,
-      cameras: Number(arg('cameras', '5000')),
-      days: Number(arg('days', '90')),
-      runs: Number(arg('runs', '15')),
-      keep: process.argv.includes('--keep'),
-    };
-    process.stdout.write(
-      `uptime benchmark on PostgreSQL: ${options.cameras} cameras x ${options.days} days (building data...)\n`,
-    );
-    const result = await runUptimeBench(options);
-    const baseline = result.timings[0]?.medianMs ?? 1;
-    process.stdout.write(
-      `data: ${JSON.stringify(result.rows)} built in ${(result.setupMs / 1000).toFixed(1)} s\n\n`,
-    );
-    process.stdout.write(`| query | median ms | p95 ms | x baseline | runs |\n|---|---|---|---|---|\n`);
-    for (const t of result.timings) {
-      process.stdout.write(
-        `| ${t.name} | ${t.medianMs.toFixed(2)} | ${t.p95Ms.toFixed(2)} | ${(t.medianMs / baseline).toFixed(2)} | ${t.runs} |\n`,
-      );
-    }
-    writeFileSync(
-      'bench-results/uptime.json',
-      JSON.stringify(
-        {
-          date: new Date().toISOString(),
-          commit,
-          machine,
-          options: { ...options, baseUrl: undefined },
-          ...result,
-        },
-        null,
-        2,
-      ),
-    );
-  } else {
-    throw new Error(`unknown scenario ${scenario} (known: uptime)`);
+  const names = scenario === 'all' ? Object.keys(SCENARIOS) : [scenario];
+  for (const name of names) {
+    const run = SCENARIOS[name];
+    if (!run) throw new Error(`unknown scenario ${name} (known: all, ${Object.keys(SCENARIOS).join(', ')})`);
+    await run(context);
   }
+  out(`## Targets (${context.date.slice(0, 10)}, ${machine}, commit ${commit})`);
+  out();
+  table(
+    ['scenario', 'target', 'measured', 'met'],
+    targets.map((t) => [t.scenario, t.target, t.measured, t.met ? 'yes' : 'NO']),
+  );
+  save('summary', { targets }, context);
 }
 
 main().catch((error: unknown) => {

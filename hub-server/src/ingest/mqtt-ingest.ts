@@ -71,8 +71,10 @@ export class MqttIngest {
         },
         packet.retain,
       );
-      // Returning at once lets mqtt.js parse the next packet; the PUBACK itself waits (see deferPubacks).
-      callback();
+      // Calling back lets mqtt.js parse the next packet; the PUBACK itself waits (see deferPubacks).
+      // With maxQueued messages waiting, reading pauses until a batch commits: TCP pushes back and
+      // the broker keeps the backlog in the hub's session.
+      this.pipeline.whenRoom(callback);
     };
     client.on('error', (error) => log.error({ err: error.message }, 'mqtt ingest error'));
     // Packet ids are per connection: PUBACKs parked for a lost connection must never be sent on the

@@ -7,6 +7,8 @@ import { type BatchOptions, type InboundMessage, processBatch, storable } from '
 export interface PipelineOptions extends BatchOptions {
   batchSize: number;
   flushIntervalMs: number;
+  /** Queue length from which the receiver is asked to stop reading (see whenRoom). */
+  maxQueued?: number;
   sweepIntervalMs: number;
 }
 
@@ -19,6 +21,8 @@ export interface PipelineStats {
   failedBatches: number;
   queued: number;
   clearedRetained: number;
+  /** Times the MQTT receiver was paused because maxQueued messages were waiting. */
+  readPauses: number;
   deadLetterCodes: Record<string, number>;
   /**
    * How old messages are when their batch commits (commit time minus the agent's observedAt), as a
@@ -61,6 +65,8 @@ export class IngestPipeline {
   /** Messages still to be processed one at a time, to find the one that makes its batch fail. */
   private isolating = 0;
   private readonly listeners = new Set<ChangeListener>();
+  /** Receivers waiting for the queue to shrink below maxQueued. */
+  private roomWaiters: (() => void)[] = [];
   readonly stats: PipelineStats = {
     received: 0,
     accepted: 0,
@@ -70,6 +76,7 @@ export class IngestPipeline {
     failedBatches: 0,
     queued: 0,
     clearedRetained: 0,
+    readPauses: 0,
     deadLetterCodes: {},
     storeDelay: {
       count: 0,
@@ -102,6 +109,7 @@ export class IngestPipeline {
   /** Drains what is queued (graceful shutdown), then stops timers. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.releaseWaiters();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.sweepTimer = null;
@@ -127,6 +135,30 @@ export class IngestPipeline {
         this.kick();
       }, this.options.flushIntervalMs);
     }
+  }
+
+  /** True while the queue holds maxQueued messages or more: the receiver should stop reading. */
+  get full(): boolean {
+    return this.queue.length >= (this.options.maxQueued ?? Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * Calls back once the queue is below maxQueued again. The MQTT receiver parses its next packet
+   * only then, so under overload the backlog stays in the broker's session, not in hub memory.
+   */
+  whenRoom(callback: () => void): void {
+    if (!this.full || this.stopped) callback();
+    else {
+      this.stats.readPauses++;
+      this.roomWaiters.push(callback);
+    }
+  }
+
+  private releaseWaiters(): void {
+    if (this.roomWaiters.length === 0 || (this.full && !this.stopped)) return;
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const waiter of waiters) waiter();
   }
 
   /** Resolves when everything queued so far has been committed. */
@@ -168,6 +200,7 @@ export class IngestPipeline {
       const outcome = await processBatch(this.pool, this.fleet, batch, sweepAt, this.options);
       this.queue.splice(0, batch.length);
       this.stats.queued = this.queue.length;
+      this.releaseWaiters();
       if (sweepAt) this.sweepDue = false;
       this.stats.batches++;
       this.stats.accepted += outcome.accepted;
@@ -267,6 +300,7 @@ export class IngestPipeline {
     }
     this.queue.splice(0, 1);
     this.stats.queued = this.queue.length;
+    this.releaseWaiters();
     this.stats.deadLettered++;
     this.stats.deadLetterCodes.STORE_FAILED = (this.stats.deadLetterCodes.STORE_FAILED ?? 0) + 1;
     if (this.isolating > 0) this.isolating--;
