@@ -1,15 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
+import { resolveMediaBinaries } from '../../edge-agent/src/media/binaries.ts';
 import { freePort } from '../support/mosquitto.ts';
 import { startBareAedes } from './baselines.ts';
 import { processUsage } from './stack.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const require = createRequire(import.meta.url);
 
 export interface AgentBenchOptions {
   cameras: number;
@@ -27,6 +30,14 @@ export interface AgentBenchOptions {
   probeConcurrency?: number;
   /** How long to wait for every camera's first health message (default 120 s). */
   warmupTimeoutS?: number;
+  /**
+   * Which ffmpeg/ffprobe the agent runs: `default` lets it choose as in production (env
+   * FFMPEG_PATH/FFPROBE_PATH, then a system install, then the npm-shipped static builds); `npm`
+   * points it at the npm-shipped static builds through those variables.
+   */
+  media?: 'default' | 'npm';
+  /** More node flags for the agent process (profiling: --cpu-prof, --heapsnapshot-signal=SIGUSR2). */
+  agentNodeArgs?: string[];
 }
 
 export interface AgentBenchResult {
@@ -35,6 +46,7 @@ export interface AgentBenchResult {
   pollIntervalS: number;
   probeIntervalS: number;
   probeConcurrency: number;
+  media: { ffmpegPath: string; ffprobePath: string };
   /** Agent process CPU (user + system, its reaped ffprobe/ffmpeg children included) per wall second. */
   cpuCores: number;
   /** Of cpuCores: the share spent in reaped children (ffprobe, ffmpeg). */
@@ -177,6 +189,11 @@ function ownCpuS(pid: number): number {
  * agent's and its reaped ffprobe/ffmpeg children's) and RSS are measured over durationS, with the
  * messages a subscriber sees so a broken run cannot look cheap.
  * Target: 250 cameras, poll 10 s, probe 60 s in at most half a core and 200 MB.
+ *
+ * Most of the CPU is the media tools' own start-up, not the agent's JavaScript: 250 ffprobe runs and
+ * 250 snapshot decodes a minute. A dynamically linked distribution build (Debian's ffmpeg 5.1 loads
+ * some 200 shared libraries) spends about 40 ms of CPU per run before doing anything; the static
+ * npm-shipped builds almost none. `media: 'npm'` measures the agent with those.
  */
 export async function runAgentBench(
   options: AgentBenchOptions,
@@ -250,17 +267,20 @@ export async function runAgentBench(
         }),
       ),
     );
+    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
+    if (options.media === 'npm') {
+      env.FFMPEG_PATH = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+      env.FFPROBE_PATH = (require('@ffprobe-installer/ffprobe') as { path: string }).path;
+    }
+    // What the agent will pick with this environment (main.ts calls the same function).
+    const media = resolveMediaBinaries(env);
     log(
-      `starting the edge agent (poll ${pollIntervalS} s, probe ${probeIntervalS} s, probeConcurrency ${probeConcurrency})...`,
+      `starting the edge agent (poll ${pollIntervalS} s, probe ${probeIntervalS} s, probeConcurrency ${probeConcurrency}, ffprobe ${media.ffprobePath})...`,
     );
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'edge-agent/src/main.ts', '--config', configPath],
-      {
-        cwd: REPO,
-        env: { ...process.env, LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      [...(options.agentNodeArgs ?? []), '--import', 'tsx', 'edge-agent/src/main.ts', '--config', configPath],
+      { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     agent = child;
     let warnings = 0;
@@ -342,6 +362,7 @@ export async function runAgentBench(
       pollIntervalS,
       probeIntervalS,
       probeConcurrency,
+      media,
       cpuCores: round(cpuCores),
       childCpuCores: round(childCpuCores),
       cpuPerCameraMillicores: round((cpuCores * 1000) / cameras),
