@@ -1,10 +1,12 @@
 // npm run bench [-- --scenario all|ingest|latency|reports|agent|memory] [--mode both|postgres|embedded] [--quick]
+// (agent: [--media default|npm] [--agent-cameras 250])
 // Benchmarks are measured here, never in tests. Each scenario prints a table and writes JSON to
 // bench-results/; ingest figures are also given as ratios to baselines measured in the same run.
 
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { runAgentBench } from './agent-bench.ts';
 import { runIngestBench } from './ingest-bench.ts';
 import { runMemoryBench } from './memory-bench.ts';
 import type { StackMode } from './stack.ts';
@@ -181,9 +183,54 @@ async function reports(context: Record<string, unknown>): Promise<void> {
     });
 }
 
+async function agent(context: Record<string, unknown>): Promise<void> {
+  const media = arg('media', 'default') === 'npm' ? 'npm' : 'default';
+  const options = {
+    cameras: num('agent-cameras', 250),
+    durationS: num('duration', quick ? 60 : 180),
+    media,
+  } as const;
+  out(
+    `edge agent: ${options.cameras} simulated cameras, polled every 10 s and probed every 60 s, ${options.durationS} s (${media} ffmpeg/ffprobe)`,
+  );
+  const r = await runAgentBench(options, out);
+  table(
+    [
+      'cameras',
+      'cores',
+      'of which ffprobe/ffmpeg',
+      'millicores/camera',
+      'RSS peak MB',
+      'health/s',
+      'stream/s',
+      'up',
+    ],
+    [
+      [
+        r.cameras,
+        r.cpuCores.toFixed(3),
+        r.childCpuCores.toFixed(3),
+        r.cpuPerCameraMillicores.toFixed(2),
+        fmt(r.rssPeakMb),
+        `${r.healthPerS.toFixed(1)} of ${r.expectedHealthPerS.toFixed(1)}`,
+        `${r.streamPerS.toFixed(2)} of ${r.expectedStreamPerS.toFixed(2)}`,
+        r.camerasUp,
+      ],
+    ],
+  );
+  save(`agent-${media}`, r, { ...context, options });
+  targets.push({
+    scenario: `edge agent (${media} media)`,
+    target: '250 cameras (10 s polls, 60 s probes) <= 0.5 core, <= 200 MB',
+    measured: `${r.cpuCores.toFixed(3)} cores (${r.childCpuCores.toFixed(3)} in ffprobe/ffmpeg), peak ${fmt(r.rssPeakMb)} MB, ${r.camerasUp}/${r.cameras} up`,
+    met: r.targetMet,
+  });
+}
+
 const SCENARIOS: Record<string, (context: Record<string, unknown>) => Promise<void>> = {
   ingest,
   reports,
+  agent,
   memory,
 };
 
