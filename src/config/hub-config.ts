@@ -139,8 +139,9 @@ export const HubConfig = Type.Object(
         batchSize: Type.Integer({
           minimum: 1,
           maximum: 50_000,
-          default: 1000,
-          description: 'Messages per write batch',
+          default: 5000,
+          description:
+            'Most messages written in one batch (one transaction); batches are smaller unless a backlog is waiting',
         }),
         flushIntervalMs: Type.Integer({
           minimum: 1,
@@ -152,7 +153,7 @@ export const HubConfig = Type.Object(
         maxQueued: Type.Integer({
           minimum: 1,
           maximum: 10_000_000,
-          default: 50_000,
+          default: 20_000,
           description:
             'Messages received but not yet written that the hub holds; beyond this it stops reading from the broker, which keeps the rest queued in the session',
         }),

@@ -16,6 +16,8 @@ export interface InboundMessage {
   receivedAt: Date;
   /** The broker delivered it as retained (stored earlier), not as it was published. */
   retained?: boolean;
+  /** decodeMessage's result, when the receiver decoded it already (see IngestPipeline.push). */
+  decoded?: ReturnType<typeof decodeMessage>;
 }
 
 export interface BatchOptions extends AgentClockOptions {
@@ -100,7 +102,7 @@ export async function processBatch(
   const seenInBatch = new Set<string>();
   let duplicates = 0;
   for (const m of messages) {
-    const result = decodeMessage(m.topic, m.payload, options.maxPayloadBytes);
+    const result = m.decoded ?? decodeMessage(m.topic, m.payload, options.maxPayloadBytes);
     if (!result.ok) {
       deadLetter(
         m,
