@@ -20,6 +20,8 @@ export type LatencyClientReport =
       type: 'samples';
       /** Publish-to-socket latencies, ms (one per camera change per socket). */
       latenciesMs: number[];
+      /** The push's own part: its `at` (when the hub emitted it) to receipt, ms, one per push per socket. */
+      pushMs: number[];
       pushes: number;
       disconnects: number;
     }
@@ -38,6 +40,7 @@ const clients: Client[] = [];
 let sinceMs = Number.POSITIVE_INFINITY;
 let measuring = false;
 let latencies: number[] = [];
+let pushLatencies: number[] = [];
 let pushes = 0;
 let disconnects = 0;
 
@@ -45,7 +48,10 @@ function onChanges(client: Client, changes: LiveChanges): void {
   const receivedMs = Date.now();
   if (!measuring) return;
   pushes++;
+  pushLatencies.push(receivedMs - Date.parse(changes.at));
   for (const camera of changes.cameras as CameraView[]) {
+    // States the fleet publishes only: 'unknown' (a stale camera) starts at a time the hub derives.
+    if (camera.state !== 'up' && camera.state !== 'degraded' && camera.state !== 'down') continue;
     const since = Date.parse(camera.stateSince);
     if (!(since >= sinceMs)) continue;
     if (client.seen.get(camera.id) === since) continue;
@@ -109,14 +115,16 @@ process.on('message', (command: LatencyClientCommand) => {
       else if (command.type === 'measure') {
         sinceMs = command.sinceMs;
         latencies = [];
+        pushLatencies = [];
         pushes = 0;
         disconnects = 0;
         for (const c of clients) c.seen.clear();
         measuring = true;
       } else if (command.type === 'stop') {
         measuring = false;
-        send({ type: 'samples', latenciesMs: latencies, pushes, disconnects });
+        send({ type: 'samples', latenciesMs: latencies, pushMs: pushLatencies, pushes, disconnects });
         latencies = [];
+        pushLatencies = [];
       } else if (command.type === 'close') {
         for (const c of clients.splice(0)) c.socket.close();
         send({ type: 'closed' });
