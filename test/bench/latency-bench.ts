@@ -306,10 +306,7 @@ export async function runLatencyBench(
         loadAverage: loadavg()[0] ?? 0,
         targetP99Ms,
         targetMet:
-          sockets === k &&
-          sentPerS >= options.rate * 0.95 &&
-          count > 0 &&
-          latencyMs.p99 < targetP99Ms,
+          sockets === k && sentPerS >= options.rate * 0.95 && count > 0 && latencyMs.p99 < targetP99Ms,
       };
       runs.push(run);
       log(
