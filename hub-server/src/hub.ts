@@ -305,7 +305,7 @@ export class Hub {
     const live = new LiveHub(this.fleet, {
       openAlerts: () => alerts.openAlerts(),
       acknowledgeAlert: (id, user) => alerts.acknowledge(id, user, this.options.now?.() ?? Date.now()),
-      batchIntervalMs: config.live.batchIntervalMs,
+      minPushIntervalMs: config.live.batchIntervalMs,
       verifyToken: (token) => auth.authenticate(token),
       log: log.child({ part: 'live' }),
       now: this.options.now,

@@ -195,10 +195,11 @@ export const HubConfig = Type.Object(
     live: Group(
       {
         batchIntervalMs: Type.Integer({
-          minimum: 10,
+          minimum: 0,
           maximum: 10_000,
-          default: 250,
-          description: 'Socket pushes are batched over this interval',
+          default: 20,
+          description:
+            'Least time between two socket pushes: changes are pushed right after their ingest batch commits, and those committed within this interval of the last push are coalesced (per camera) into the next one',
         }),
       },
       'Live push',

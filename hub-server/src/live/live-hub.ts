@@ -8,7 +8,12 @@ import type { TokenClaims } from '../http/app.ts';
 import type { FleetState } from '../state/fleet-state.ts';
 
 export interface LiveHubOptions {
-  batchIntervalMs: number;
+  /**
+   * Least time between two pushes of camera and site changes (live.batchIntervalMs). Changes are
+   * pushed as soon as they are published (right after their ingest batch commits) unless the last
+   * push was more recent than this; what arrives meanwhile is coalesced by id into the next push.
+   */
+  minPushIntervalMs: number;
   /** The claims of a session token or API key; rejects when it is invalid, expired or revoked. */
   verifyToken: (token: string) => Promise<TokenClaims>;
   log: Logger;
@@ -27,12 +32,20 @@ const ALL_ROOM = 'scope:all';
 const councilRoom = (id: string) => `scope:council:${id}`;
 
 /**
- * socket.io push: a scoped snapshot on connect, then changes batched per interval and per room
- * (one emit per room per interval, never one per message).
+ * socket.io push: a scoped snapshot on connect, then changes pushed right after each committed
+ * ingest batch, coalesced by camera and site id, at most one push per minPushIntervalMs, and one
+ * emit per room per push (never one per message or per socket: socket.io encodes a room broadcast
+ * once, including its WebSocket frame, and writes the same bytes to every socket in the room).
  */
 export class LiveHub {
   private io: Server | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  /** The next push, when one is due (an immediate right after a publish, or a timer for the spacing). */
+  private scheduled:
+    | { kind: 'immediate'; handle: NodeJS.Immediate }
+    | { kind: 'timer'; handle: NodeJS.Timeout }
+    | null = null;
+  /** performance.now() of the last push. */
+  private lastPushMs = Number.NEGATIVE_INFINITY;
   private pendingCameras = new Map<string, CameraView>();
   private pendingSites = new Map<string, SiteView>();
 
@@ -61,7 +74,7 @@ export class LiveHub {
     });
     io.on('connection', (socket) => this.onConnection(socket));
     this.io = io;
-    this.timer = setInterval(() => this.flush(), this.options.batchIntervalMs);
+    this.schedule();
   }
 
   /** Closes the live sockets whose credential matches (a revoked session or API key, a changed user). */
@@ -115,6 +128,25 @@ export class LiveHub {
   publish(change: { cameras: CameraView[]; sites: SiteView[] }): void {
     for (const c of change.cameras) this.pendingCameras.set(c.id, c);
     for (const s of change.sites) this.pendingSites.set(s.id, s);
+    this.schedule();
+  }
+
+  /**
+   * Pushes the pending changes after the current tick (so that the listeners of one committed batch
+   * make one push), or once minPushIntervalMs has passed since the last push.
+   */
+  private schedule(): void {
+    if (this.scheduled || !this.io) return;
+    if (this.pendingCameras.size === 0 && this.pendingSites.size === 0) return;
+    const wait = this.lastPushMs + this.options.minPushIntervalMs - performance.now();
+    const run = () => {
+      this.scheduled = null;
+      this.flush();
+    };
+    this.scheduled =
+      wait <= 0
+        ? { kind: 'immediate', handle: setImmediate(run) }
+        : { kind: 'timer', handle: setTimeout(run, Math.ceil(wait)) };
   }
 
   /**
@@ -154,13 +186,17 @@ export class LiveHub {
   private flush(): void {
     const io = this.io;
     if (!io || (this.pendingCameras.size === 0 && this.pendingSites.size === 0)) return;
+    this.lastPushMs = performance.now();
     const cameras = [...this.pendingCameras.values()];
     const sites = [...this.pendingSites.values()];
     this.pendingCameras.clear();
     this.pendingSites.clear();
     const at = new Date(this.options.now?.() ?? Date.now()).toISOString();
-    const all: LiveChanges = { cameras, sites, at };
-    io.to(ALL_ROOM).emit(LIVE_EVENTS.changes, all);
+    // A room nobody is in is skipped before its payload is encoded.
+    const rooms = io.of('/').adapter.rooms;
+    const occupied = (room: string) => (rooms.get(room)?.size ?? 0) > 0;
+    if (occupied(ALL_ROOM))
+      io.to(ALL_ROOM).emit(LIVE_EVENTS.changes, { cameras, sites, at } satisfies LiveChanges);
     const byCouncil = new Map<string, LiveChanges>();
     const bucket = (id: string) => {
       let b = byCouncil.get(id);
@@ -172,12 +208,16 @@ export class LiveHub {
     };
     for (const c of cameras) bucket(c.councilId).cameras.push(c);
     for (const s of sites) bucket(s.councilId).sites.push(s);
-    for (const [id, changes] of byCouncil) io.to(councilRoom(id)).emit(LIVE_EVENTS.changes, changes);
+    for (const [id, changes] of byCouncil) {
+      const room = councilRoom(id);
+      if (occupied(room)) io.to(room).emit(LIVE_EVENTS.changes, changes);
+    }
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    if (this.scheduled?.kind === 'immediate') clearImmediate(this.scheduled.handle);
+    else if (this.scheduled?.kind === 'timer') clearTimeout(this.scheduled.handle);
+    this.scheduled = null;
     const io = this.io;
     this.io = null;
     if (io) {

@@ -1,0 +1,138 @@
+// Control-room socket clients for the latency benchmark, in a process of their own so that the
+// bench process's event loop does not skew the figures. Driven by the parent over IPC: connect K
+// sockets (each waits for its snapshot), then record, for every camera change pushed to every
+// socket, the time from the agent's publish (the camera's stateSince, which is the heartbeat's
+// observedAt) to its arrival here.
+
+import { io, type Socket } from 'socket.io-client';
+import type { CameraView, LiveChanges, LiveSnapshot } from '../../src/schemas/api.ts';
+import { LIVE_EVENTS } from '../../src/schemas/api.ts';
+
+export type LatencyClientCommand =
+  | { type: 'connect'; url: string; token: string; count: number }
+  | { type: 'measure'; sinceMs: number }
+  | { type: 'stop' }
+  | { type: 'close' };
+
+export type LatencyClientReport =
+  | { type: 'connected'; connected: number; failed: number; error: string | null }
+  | {
+      type: 'samples';
+      /** Publish-to-socket latencies, ms (one per camera change per socket). */
+      latenciesMs: number[];
+      /** The push's own part: its `at` (when the hub emitted it) to receipt, ms, one per push per socket. */
+      pushMs: number[];
+      pushes: number;
+      disconnects: number;
+    }
+  | { type: 'closed' }
+  | { type: 'error'; message: string };
+
+const send = (report: LatencyClientReport) => process.send?.(report);
+
+interface Client {
+  socket: Socket;
+  /** stateSince (ms) last seen per camera changed during the measurement: a repeat is not a new delivery. */
+  seen: Map<string, number>;
+}
+
+const clients: Client[] = [];
+let sinceMs = Number.POSITIVE_INFINITY;
+let measuring = false;
+let latencies: number[] = [];
+let pushLatencies: number[] = [];
+let pushes = 0;
+let disconnects = 0;
+
+function onChanges(client: Client, changes: LiveChanges): void {
+  const receivedMs = Date.now();
+  if (!measuring) return;
+  pushes++;
+  pushLatencies.push(receivedMs - Date.parse(changes.at));
+  for (const camera of changes.cameras as CameraView[]) {
+    // States the fleet publishes only: 'unknown' (a stale camera) starts at a time the hub derives.
+    if (camera.state !== 'up' && camera.state !== 'degraded' && camera.state !== 'down') continue;
+    const since = Date.parse(camera.stateSince);
+    if (!(since >= sinceMs)) continue;
+    if (client.seen.get(camera.id) === since) continue;
+    client.seen.set(camera.id, since);
+    latencies.push(receivedMs - since);
+  }
+}
+
+function connectOne(url: string, token: string): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const socket = io(url, {
+      auth: { token },
+      transports: ['websocket'],
+      reconnection: false,
+      timeout: 60_000,
+    });
+    const client: Client = { socket, seen: new Map() };
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error('no snapshot within 60 s'));
+    }, 60_000);
+    socket.once(LIVE_EVENTS.snapshot, (_snapshot: LiveSnapshot) => {
+      clearTimeout(timer);
+      resolve(client);
+    });
+    socket.once('connect_error', (error: Error) => {
+      clearTimeout(timer);
+      socket.close();
+      reject(error);
+    });
+    socket.on(LIVE_EVENTS.changes, (changes: LiveChanges) => onChanges(client, changes));
+    socket.on('disconnect', () => {
+      if (measuring) disconnects++;
+    });
+  });
+}
+
+async function connect(url: string, token: string, count: number): Promise<void> {
+  let failed = 0;
+  let error: string | null = null;
+  // A few at a time: the hub verifies each token and sends each a full snapshot.
+  for (let i = 0; i < count; i += 25) {
+    const results = await Promise.allSettled(
+      Array.from({ length: Math.min(25, count - i) }, () => connectOne(url, token)),
+    );
+    for (const r of results) {
+      if (r.status === 'fulfilled') clients.push(r.value);
+      else {
+        failed++;
+        error ??= r.reason instanceof Error ? r.reason.message : String(r.reason);
+      }
+    }
+  }
+  send({ type: 'connected', connected: clients.length, failed, error });
+}
+
+process.on('message', (command: LatencyClientCommand) => {
+  void (async () => {
+    try {
+      if (command.type === 'connect') await connect(command.url, command.token, command.count);
+      else if (command.type === 'measure') {
+        sinceMs = command.sinceMs;
+        latencies = [];
+        pushLatencies = [];
+        pushes = 0;
+        disconnects = 0;
+        for (const c of clients) c.seen.clear();
+        measuring = true;
+      } else if (command.type === 'stop') {
+        measuring = false;
+        send({ type: 'samples', latenciesMs: latencies, pushMs: pushLatencies, pushes, disconnects });
+        latencies = [];
+        pushLatencies = [];
+      } else if (command.type === 'close') {
+        for (const c of clients.splice(0)) c.socket.close();
+        send({ type: 'closed' });
+        process.exit(0);
+      }
+    } catch (error) {
+      send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+    }
+  })();
+});
+process.on('disconnect', () => process.exit(0));
