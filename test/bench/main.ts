@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { runAgentBench } from './agent-bench.ts';
 import { runIngestBench } from './ingest-bench.ts';
+import { LATENCY_DEFAULTS, runLatencyBench } from './latency-bench.ts';
 import { runMemoryBench } from './memory-bench.ts';
 import type { StackMode } from './stack.ts';
 import { runUptimeBench } from './uptime-bench.ts';
@@ -99,6 +100,62 @@ async function ingest(context: Record<string, unknown>): Promise<void> {
       met: r.targetMet,
     });
   }
+}
+
+async function latency(context: Record<string, unknown>): Promise<void> {
+  const mode = (arg('mode', 'postgres') === 'embedded' ? 'embedded' : 'postgres') as StackMode;
+  const socketList = arg('sockets', LATENCY_DEFAULTS.sockets.join(','))
+    .split(',')
+    .map((n) => Number(n));
+  const options = {
+    mode,
+    baseUrl,
+    sockets: socketList,
+    rate: num('rate', LATENCY_DEFAULTS.rate),
+    durationS: num('duration', quick ? 15 : LATENCY_DEFAULTS.durationS),
+    sites: LATENCY_DEFAULTS.sites,
+    camerasPerSite: LATENCY_DEFAULTS.camerasPerSite,
+    changeProbability: LATENCY_DEFAULTS.changeProbability,
+    clientProcesses: num('client-processes', 4),
+  };
+  out(
+    `latency (${mode}): agent publish to control-room socket, ${fmt(options.rate)} heartbeats/s (${options.changeProbability * 100}% change state), sockets ${socketList.join(' and ')}, ${options.durationS} s each`,
+  );
+  const r = await runLatencyBench(options, out);
+  table(
+    [
+      'sockets',
+      'sent/s',
+      'stored/s',
+      'deliveries',
+      'p50 ms',
+      'p90 ms',
+      'p99 ms',
+      'max ms',
+      'push->socket p99 ms',
+      'hub cores',
+    ],
+    r.runs.map((run) => [
+      `${run.connected}/${run.sockets}`,
+      fmt(run.sentPerS),
+      fmt(run.storedPerS),
+      fmt(run.deliveries),
+      fmt(run.latencyMs.p50),
+      fmt(run.latencyMs.p90),
+      fmt(run.latencyMs.p99),
+      fmt(run.latencyMs.max),
+      fmt(run.pushToSocketMs.p99),
+      run.hubCpuCores.toFixed(2),
+    ]),
+  );
+  save(`latency-${mode}`, r, { ...context, options: { ...options, baseUrl: undefined } });
+  for (const run of r.runs)
+    targets.push({
+      scenario: `latency ${mode}`,
+      target: `p99 < ${run.targetP99Ms} ms at ${fmt(run.targetPerS)}/s with ${run.sockets} sockets`,
+      measured: `p99 ${fmt(run.latencyMs.p99)} ms (p50 ${fmt(run.latencyMs.p50)}), stored ${fmt(run.storedPerS)}/s`,
+      met: run.targetMet,
+    });
 }
 
 async function memory(context: Record<string, unknown>): Promise<void> {
@@ -229,6 +286,7 @@ async function agent(context: Record<string, unknown>): Promise<void> {
 
 const SCENARIOS: Record<string, (context: Record<string, unknown>) => Promise<void>> = {
   ingest,
+  latency,
   reports,
   agent,
   memory,
