@@ -75,8 +75,14 @@ async function ingest(context: Record<string, unknown>): Promise<void> {
         ['bare mqtt.js subscriber (msg/s)', fmt(r.baselines.bareSubscriber.perS), '1.00', ''],
         ['bare COPY (rows/s)', fmt(r.baselines.bareCopy.perS), '', '1.00'],
         [
-          'hub saturated (stored/s)',
+          `hub while the fleet floods at ${fmt(r.saturation.publishedPerS)}/s (stored/s)`,
           fmt(r.saturation.storedPerS),
+          (r.saturation.storedPerS / r.baselines.bareSubscriber.perS).toFixed(2),
+          (r.saturation.storedPerS / r.baselines.bareCopy.perS).toFixed(2),
+        ],
+        [
+          'hub draining the backlog afterwards (stored/s)',
+          fmt(r.saturation.drainPerS),
           r.saturation.ratioToSubscriber.toFixed(2),
           r.saturation.ratioToCopy.toFixed(2),
         ],
@@ -95,8 +101,8 @@ async function ingest(context: Record<string, unknown>): Promise<void> {
     save(`ingest-${mode}`, r, { ...context, options: { ...options, baseUrl: undefined } });
     targets.push({
       scenario: `ingest ${mode}`,
-      target: `${fmt(rate)}/s sustained, each stored within 1 s${mode === 'postgres' ? '; saturated >= 0.4 x bare subscriber' : ''}`,
-      measured: `median run ${fmt(r.median.storedPerS)}/s, ${(r.median.withinOneSecond * 100).toFixed(2)}% within 1 s; saturated ${fmt(r.saturation.storedPerS)}/s = ${r.saturation.ratioToSubscriber.toFixed(2)} x subscriber`,
+      target: `${fmt(rate)}/s sustained, each stored within 1 s${mode === 'postgres' ? '; ingest capacity >= 0.4 x bare subscriber' : ''}`,
+      measured: `median run ${fmt(r.median.storedPerS)}/s, ${(r.median.withinOneSecond * 100).toFixed(2)}% within 1 s; backlog drained at ${fmt(r.saturation.drainPerS)}/s = ${r.saturation.ratioToSubscriber.toFixed(2)} x subscriber`,
       met: r.targetMet,
     });
   }

@@ -161,7 +161,11 @@ class Fleet {
     const json = `{"v":1,"msgId":"${randomUUID()}","siteId":"${cam.siteId}","seq":${seq},"observedAt":"${new Date().toISOString()}","payload":{"cameraId":"${cam.id}","state":"${state}",${PAYLOAD_TAIL[state]}`;
     cam.conn.inFlight++;
     this.sent++;
+    let settled = false;
     cam.conn.client.publish(cam.topic, json, { qos: 1 }, (error) => {
+      // Counted once, whatever the client library does on a reconnect.
+      if (settled) return;
+      settled = true;
       cam.conn.inFlight--;
       if (error) this.errors++;
       else this.acked++;
@@ -178,6 +182,8 @@ class Fleet {
     let sentAtLastReport = this.sent;
     let ackedAtLastReport = this.acked;
     const base = this.sent;
+    const ackedBase = this.acked;
+    const errorsBase = this.errors;
     while (this.running && Date.now() < endMs) {
       const now = Date.now();
       const due = rate > 0 ? Math.floor(((now - startMs) * rate) / 1000) - (this.sent - base) : 5000;
@@ -209,8 +215,8 @@ class Fleet {
     send({
       type: 'done',
       sent: this.sent - base,
-      acked: this.acked,
-      errors: this.errors,
+      acked: this.acked - ackedBase,
+      errors: this.errors - errorsBase,
       changes: this.changes,
       elapsedMs,
       drainedMs: Date.now() - startMs - elapsedMs,
