@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { TSchema } from '@sinclair/typebox';
+import { timeOrderedUuid } from '../../../src/ids.ts';
 import { Envelope, type EnvelopeOf, PROTOCOL_VERSION } from '../../../src/schemas/envelope.ts';
 import { type PayloadOf, TOPICS, type TopicKind } from '../../../src/topics.ts';
 import { type Validated, validate } from '../../../src/validation.ts';
@@ -41,7 +41,8 @@ export class EnvelopeFactory {
   wrap<P>(payload: P, observedAtMs: number): EnvelopeOf<P> {
     return {
       v: PROTOCOL_VERSION,
-      msgId: randomUUID(),
+      // Time-ordered, so the hub's indexes keyed by message id grow at one end.
+      msgId: timeOrderedUuid(this.now()),
       siteId: this.siteId,
       seq: this.nextSeq(),
       observedAt: new Date(observedAtMs).toISOString(),

@@ -2,8 +2,8 @@
 // real protocol (QoS 1, the topics and envelopes an edge agent sends), in a process of its own so
 // that its cost is not the hub's. Driven by the parent over IPC (see fleet-client.ts).
 
-import { randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
+import { timeOrderedUuid } from '../../../src/ids.ts';
 import type { InventoryPayload } from '../../../src/schemas/payloads.ts';
 import { buildTopic } from '../../../src/topics.ts';
 import type { FleetCommand, FleetReport, FleetSpec } from './protocol.ts';
@@ -139,7 +139,7 @@ class Fleet {
     this.seqBySite.set(siteId, seq + 1);
     return JSON.stringify({
       v: 1,
-      msgId: randomUUID(),
+      msgId: timeOrderedUuid(),
       siteId,
       seq,
       observedAt: new Date().toISOString(),
@@ -158,7 +158,7 @@ class Fleet {
     this.seqBySite.set(cam.siteId, seq + 1);
     // observedAt is the publish instant: the hub's stateSince for a change, so a socket client can
     // measure publish-to-socket latency on the same clock.
-    const json = `{"v":1,"msgId":"${randomUUID()}","siteId":"${cam.siteId}","seq":${seq},"observedAt":"${new Date().toISOString()}","payload":{"cameraId":"${cam.id}","state":"${state}",${PAYLOAD_TAIL[state]}`;
+    const json = `{"v":1,"msgId":"${timeOrderedUuid()}","siteId":"${cam.siteId}","seq":${seq},"observedAt":"${new Date().toISOString()}","payload":{"cameraId":"${cam.id}","state":"${state}",${PAYLOAD_TAIL[state]}`;
     cam.conn.inFlight++;
     this.sent++;
     let settled = false;
