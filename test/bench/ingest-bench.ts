@@ -45,7 +45,7 @@ export interface SustainedRun {
 export interface IngestBenchResult {
   mode: StackMode;
   fleet: { sites: number; cameras: number };
-  baselines: { bareSubscriber: RateResult; bareCopy: RateResult };
+  baselines: { bareSubscriber: RateResult; bareCopy: RateResult & { method: 'copy' | 'insert' } };
   /**
    * The fleet publishing as fast as the broker takes it: what the hub stored meanwhile (sharing
    * the cores with the publisher), and how fast it then drained the backlog (the ratios use this).
@@ -168,8 +168,13 @@ export async function runIngestBench(
 
     await stack.startHub();
     const token = await stack.login(BENCH_USERS.operator);
-    const bareCopy = await bareCopyRate(stack.dbUrl, options.mode === 'postgres' ? 200_000 : 50_000);
-    log(`  bare COPY: ${Math.round(bareCopy.perS)} rows/s`);
+    const bareCopy =
+      options.mode === 'postgres'
+        ? await bareCopyRate(stack.dbUrl, 200_000)
+        : await bareCopyRate(stack.dbUrl, 50_000, 5000, 'insert');
+    log(
+      `  bare ${bareCopy.method === 'copy' ? 'COPY' : 'batched INSERT'}: ${Math.round(bareCopy.perS)} rows/s`,
+    );
 
     await fleet.setup(spec(stack.mqttUrl));
     const setupMessages = options.sites * 2;
