@@ -287,7 +287,8 @@ export async function runIngestBench(
         median.withinOneSecond === 1 &&
         row.health === heartbeats &&
         row.dead === 0 &&
-        saturation.ratioToSubscriber >= 0.4,
+        // The ratio target is the PostgreSQL+Mosquitto one; the embedded pair's is the rate alone.
+        (options.mode !== 'postgres' || saturation.ratioToSubscriber >= 0.4),
     };
   } finally {
     await fleet.close();
