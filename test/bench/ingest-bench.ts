@@ -1,12 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import type { PipelineStats } from '../../hub-server/src/ingest/pipeline.ts';
 import { bareCopyRate, bareSubscriberRate, type RateResult, startBareAedes } from './baselines.ts';
 import { FleetClient } from './fleet/fleet-client.ts';
 import type { FleetSpec } from './fleet/protocol.ts';
-import { BENCH_USERS, BenchStack, processUsage, type StackMode } from './stack.ts';
+import { BENCH_USERS, type BenchStack, fleetStack, processUsage, type StackMode } from './stack.ts';
 
 export interface IngestBenchOptions {
   mode: StackMode;
@@ -121,15 +118,7 @@ export async function runIngestBench(
   options: IngestBenchOptions,
   log: (line: string) => void,
 ): Promise<IngestBenchResult> {
-  const prefix = `bench${randomBytes(2).toString('hex')}`;
-  const siteIds = Array.from({ length: options.sites }, (_, i) => `${prefix}-s${i}`);
-  const stack = new BenchStack({
-    mode: options.mode,
-    dir: join(tmpdir(), `cctv-bench-${prefix}`),
-    baseUrl: options.baseUrl,
-    siteIds,
-    hubEnv: options.hubEnv,
-  });
+  const { stack, prefix } = fleetStack('bench', options);
   const spec = (mqttUrl: string): FleetSpec => ({
     mqttUrl,
     prefix,
@@ -146,13 +135,9 @@ export async function runIngestBench(
     await stack.startServices();
     let bareSubscriber: RateResult;
     if (options.mode === 'postgres') {
-      const hubPassword = (await import('node:fs')).readFileSync(
-        join(tmpdir(), `cctv-bench-${prefix}`, 'hub-mqtt-password'),
-        'utf8',
-      );
       bareSubscriber = await bareSubscriberRate(
         spec(stack.mqttUrl),
-        { username: 'cctv-hub', password: hubPassword },
+        { username: 'cctv-hub', password: stack.hubMqttPassword },
         options.shortS,
       );
     } else {

@@ -1,13 +1,11 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { PipelineStats } from '../../hub-server/src/ingest/pipeline.ts';
 import { FleetClient } from './fleet/fleet-client.ts';
 import type { FleetSpec } from './fleet/protocol.ts';
 import type { LatencyClientCommand, LatencyClientReport } from './latency-client.ts';
-import { BENCH_USERS, BenchStack, processUsage, type StackMode } from './stack.ts';
+import { BENCH_USERS, type BenchStack, fleetStack, processUsage, type StackMode } from './stack.ts';
 
 export interface LatencyBenchOptions {
   mode: StackMode;
@@ -192,15 +190,7 @@ export async function runLatencyBench(
   const socketCounts = typeof options.sockets === 'number' ? [options.sockets] : [...options.sockets];
   const changeProbability = options.changeProbability ?? LATENCY_DEFAULTS.changeProbability;
   const processes = Math.max(1, options.clientProcesses ?? LATENCY_DEFAULTS.clientProcesses);
-  const prefix = `lat${randomBytes(2).toString('hex')}`;
-  const siteIds = Array.from({ length: options.sites }, (_, i) => `${prefix}-s${i}`);
-  const stack = new BenchStack({
-    mode: options.mode,
-    dir: join(tmpdir(), `cctv-bench-${prefix}`),
-    baseUrl: options.baseUrl,
-    siteIds,
-    hubEnv: options.hubEnv,
-  });
+  const { stack, prefix } = fleetStack('lat', options);
   const fleet = new FleetClient();
   let clients: ClientProcess[] = [];
   try {

@@ -1,9 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { LIVE_EVENTS, type LiveSnapshot } from '../../src/schemas/api.ts';
 import { FleetClient } from './fleet/fleet-client.ts';
-import { BENCH_USERS, BenchStack, processUsage, type StackMode } from './stack.ts';
+import { BENCH_USERS, fleetStack, processUsage, type StackMode } from './stack.ts';
 
 export interface MemoryBenchOptions {
   mode: StackMode;
@@ -40,14 +37,7 @@ export async function runMemoryBench(
   options: MemoryBenchOptions,
   log: (line: string) => void,
 ): Promise<MemoryBenchResult> {
-  const prefix = `mem${randomBytes(2).toString('hex')}`;
-  const siteIds = Array.from({ length: options.sites }, (_, i) => `${prefix}-s${i}`);
-  const stack = new BenchStack({
-    mode: options.mode,
-    dir: join(tmpdir(), `cctv-bench-${prefix}`),
-    baseUrl: options.baseUrl,
-    siteIds,
-  });
+  const { stack, prefix } = fleetStack('mem', options);
   const fleet = new FleetClient();
   const cameras = options.sites * options.camerasPerSite;
   const sockets: { close: () => void }[] = [];

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -43,6 +44,8 @@ export class BenchStack {
   mqttUrl = '';
   mqttPort = 0;
   readonly passwords: Record<string, string> = {};
+  /** The hub's own MQTT password on Mosquitto (postgres mode), for a baseline subscriber. */
+  hubMqttPassword = '';
   readonly userPassword = `bench-${randomBytes(12).toString('hex')}`;
   private dropDatabase: () => Promise<void> = async () => {};
 
@@ -83,6 +86,7 @@ export class BenchStack {
       await this.mosquitto.start(users);
       this.mqttUrl = this.mosquitto.url;
       writeFileSync(join(dir, 'hub-mqtt-password'), hubUser.password, { mode: 0o600 });
+      this.hubMqttPassword = hubUser.password;
     } else {
       this.mqttPort = await freePort();
       this.mqttUrl = `mqtt://127.0.0.1:${this.mqttPort}`;
@@ -161,6 +165,25 @@ export class BenchStack {
     await this.dropDatabase().catch(() => {});
     rmSync(this.options.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A stack for a benchmark fleet of `sites` sites, whose ids start with a fresh prefix
+ * (`<kind><4 hex>-s<n>`) so one run's fleet never meets another's, in a directory of its own.
+ */
+export function fleetStack(
+  kind: string,
+  options: { mode: StackMode; baseUrl: string; sites: number; hubEnv?: Record<string, string> },
+): { stack: BenchStack; prefix: string } {
+  const prefix = `${kind}${randomBytes(2).toString('hex')}`;
+  const stack = new BenchStack({
+    mode: options.mode,
+    dir: join(tmpdir(), `cctv-bench-${prefix}`),
+    baseUrl: options.baseUrl,
+    siteIds: Array.from({ length: options.sites }, (_, i) => `${prefix}-s${i}`),
+    hubEnv: options.hubEnv,
+  });
+  return { stack, prefix };
 }
 
 /** CPU seconds (user + system, the process and its waited-for children) and resident memory of a process. */
