@@ -106,7 +106,8 @@ export async function runMemoryBench(
       hubRssEndMb: u1.rssMb,
       hubCpuCores: (u1.cpuS - u0.cpuS) / wall,
       camerasInFleet: inFleet,
-      targetMet: inFleet >= cameras && peak < 500,
+      // The target is for 50,000 cameras: a smaller fleet cannot meet it.
+      targetMet: cameras >= 50_000 && inFleet >= cameras && peak < 500,
     };
   } finally {
     for (const s of sockets) s.close();
