@@ -75,6 +75,17 @@ function truncate(raw: Buffer, max: number): Buffer {
 }
 
 /**
+ * A periodic sweep run with a batch: maintenance windows by the wall clock (`at`), staleness by
+ * `dataUntil`, the time up to which the hub has read its sites' data. When the hub is behind (a
+ * backlog waiting in the broker), a camera whose next heartbeat is still queued is not stale:
+ * judging it by the wall clock would turn every camera unknown and make each queued heartbeat late.
+ */
+export interface Sweep {
+  at: Date;
+  dataUntil: Date;
+}
+
+/**
  * Processes one batch in one transaction: dead letters, msgId dedupe, inventory, site state,
  * samples, camera state and intervals. Pure decisions come from src/; SQL from batch-writer.
  */
@@ -82,7 +93,7 @@ export async function processBatch(
   pool: pg.Pool,
   fleet: FleetState,
   messages: readonly InboundMessage[],
-  sweepAt: Date | null,
+  sweep: Sweep | null,
   options: BatchOptions,
 ): Promise<BatchOutcome> {
   const dead: sql.DeadLetterRow[] = [];
@@ -352,8 +363,8 @@ export async function processBatch(
         }
       }
     }
-    if (sweepAt) {
-      await applyMaintenance(client, work, fleet, sweepAt);
+    if (sweep) {
+      await applyMaintenance(client, work, fleet, sweep.at);
       const reason: Reason = {
         code: 'stale',
         message: `no health data for over ${Math.round(options.staleAfterMs / 1000)} s`,
@@ -361,7 +372,7 @@ export async function processBatch(
       for (const cam of [...fleet.cameras.values()].map((c) => work.camera(c.id))) {
         if (!cam || cam.state === 'unknown' || cam.state === 'maintenance') continue;
         const last = cam.lastSeenAt ? Date.parse(cam.lastSeenAt) : Date.parse(cam.stateSince);
-        if (sweepAt.getTime() - last > options.staleAfterMs) {
+        if (sweep.dataUntil.getTime() - last > options.staleAfterMs) {
           work.observe(cam, 'unknown', [reason], new Date(last + options.staleAfterMs), null);
         }
       }

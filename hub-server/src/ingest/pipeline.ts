@@ -3,7 +3,13 @@ import type { Logger } from 'pino';
 import { decodeMessage } from '../../../src/messages.ts';
 import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
 import type { FleetState } from '../state/fleet-state.ts';
-import { type BatchOptions, type InboundMessage, processBatch, storable } from './batch-processor.ts';
+import {
+  type BatchOptions,
+  type InboundMessage,
+  processBatch,
+  type Sweep,
+  storable,
+} from './batch-processor.ts';
 
 export interface PipelineOptions extends BatchOptions {
   batchSize: number;
@@ -41,6 +47,9 @@ export type ChangeListener = (change: {
   removedCameras: string[];
 }) => void;
 
+/** With nothing queued and nothing received for this long, the hub has read all its sites' data. */
+const CAUGHT_UP_QUIET_MS = 1000;
+
 /** Consecutive failures of one batch after which it is treated as holding a poison message. */
 const POISON_AFTER_FAILURES = 3;
 
@@ -68,6 +77,14 @@ export class IngestPipeline {
   private readonly listeners = new Set<ChangeListener>();
   /** Receivers waiting for the queue to shrink below maxQueued. */
   private roomWaiters: (() => void)[] = [];
+  /** When the last message arrived (hub clock). */
+  private lastReceivedMs = Number.NEGATIVE_INFINITY;
+  /**
+   * How far the stream of live observations has been stored: the highest median observedAt of a
+   * committed batch (each capped at the commit time). The median, so that a few agents whose
+   * clocks run ahead cannot carry it forward.
+   */
+  private storedUntilMs = 0;
   readonly stats: PipelineStats = {
     received: 0,
     accepted: 0,
@@ -121,6 +138,7 @@ export class IngestPipeline {
 
   push(topic: string, payload: Buffer, done: () => void, retained = false): void {
     this.stats.received++;
+    this.lastReceivedMs = this.now();
     if (payload.byteLength === 0) {
       // An empty payload clears a retained message on the broker: nothing to store.
       this.stats.clearedRetained++;
@@ -199,13 +217,13 @@ export class IngestPipeline {
 
   private async runOnce(): Promise<boolean> {
     const batch = this.queue.slice(0, this.isolating > 0 ? 1 : this.options.batchSize);
-    const sweepAt = this.sweepDue ? new Date(this.now()) : null;
+    const sweep = this.sweepDue ? this.sweepClock() : null;
     try {
-      const outcome = await processBatch(this.pool, this.fleet, batch, sweepAt, this.options);
+      const outcome = await processBatch(this.pool, this.fleet, batch, sweep, this.options);
       this.queue.splice(0, batch.length);
       this.stats.queued = this.queue.length;
       this.releaseWaiters();
-      if (sweepAt) this.sweepDue = false;
+      if (sweep) this.sweepDue = false;
       this.stats.batches++;
       this.stats.accepted += outcome.accepted;
       this.stats.duplicates += outcome.duplicates;
@@ -220,6 +238,7 @@ export class IngestPipeline {
       for (const note of outcome.notes) this.log.warn(note);
       for (const item of batch) item.done();
       this.recordStoreDelays(outcome.observedAtMs);
+      this.advanceStoredUntil(outcome.observedAtMs);
       this.failures = 0;
       if (this.isolating > 0) this.isolating -= batch.length;
       if (
@@ -245,6 +264,26 @@ export class IngestPipeline {
       if (this.failures >= POISON_AFTER_FAILURES) return this.isolate(batch, error);
       return false;
     }
+  }
+
+  /**
+   * The sweep's clocks. Staleness is judged against the time up to which sites' data has been read:
+   * the wall clock when nothing is waiting (no message queued and none arrived for a second, so the
+   * broker has nothing more for the hub), otherwise how far the stored observations reach. A hub
+   * working through a backlog thus never calls a camera stale whose heartbeats are still queued.
+   */
+  private sweepClock(): Sweep {
+    const now = this.now();
+    const caughtUp = this.queue.length === 0 && now - this.lastReceivedMs >= CAUGHT_UP_QUIET_MS;
+    const dataUntil = caughtUp ? now : Math.min(now, this.storedUntilMs);
+    return { at: new Date(now), dataUntil: new Date(dataUntil) };
+  }
+
+  private advanceStoredUntil(observedAtMs: readonly number[]): void {
+    if (observedAtMs.length === 0) return;
+    const sorted = [...observedAtMs].sort((a, b) => a - b);
+    const median = Math.min(this.now(), sorted[Math.floor(sorted.length / 2)] as number);
+    if (median > this.storedUntilMs) this.storedUntilMs = median;
   }
 
   private recordStoreDelays(observedAtMs: readonly number[]): void {
