@@ -93,6 +93,11 @@ export class Hub {
     return this.demoPasswords;
   }
 
+  /** The ingest client's broker connection: up now, connections made and lost. */
+  get ingestConnection(): { connected: boolean; connects: number; connectionsLost: number } | null {
+    return this.ingest ? { connected: this.ingest.connected, ...this.ingest.stats } : null;
+  }
+
   get pipeline(): IngestPipeline {
     if (!this.pipelineInstance) throw new Error('hub is not started');
     return this.pipelineInstance;
@@ -290,7 +295,11 @@ export class Hub {
         if (view) this.live?.publish({ cameras: [view], sites: [] });
       },
       readiness: async () => ({ database: await db.ping(), mqtt: this.ingest?.connected ?? false }),
-      ingestStats: () => ({ ...pipeline.stats, mqttAuth: this.brokerAuth?.stats ?? null }),
+      ingestStats: () => ({
+        ...pipeline.stats,
+        mqtt: this.ingestConnection,
+        mqttAuth: this.brokerAuth?.stats ?? null,
+      }),
       mqttCredentials: {
         repository: siteCredentials,
         reservedUsernames: config.mqtt.username ? [config.mqtt.username] : [],
@@ -348,6 +357,7 @@ export class Hub {
       {
         url: this.mqttUrl,
         clientId: config.mqtt.clientId,
+        keepaliveS: config.mqtt.keepaliveS,
         username: this.broker ? HUB_INTERNAL_USERNAME : config.mqtt.username,
         password: mqttPassword,
         ca: tls.mqttCa,

@@ -66,6 +66,13 @@ export const HubConfig = Type.Object(
           maxLength: 64,
           description: 'Hub client id',
         }),
+        keepaliveS: Type.Integer({
+          minimum: 2,
+          maximum: 3600,
+          default: 60,
+          description:
+            'Seconds of silence after which the hub pings the broker; with neither a PINGRESP nor a message read within 1.5 times this, it reconnects (the broker drops the hub after 1.5 times this without a packet from it)',
+        }),
         username: Optional(Type.String({ description: 'External broker user name' })),
         passwordFile: Optional(
           Type.String({ description: 'File holding the external broker password (or env MQTT_PASSWORD)' }),

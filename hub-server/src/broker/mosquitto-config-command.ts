@@ -17,6 +17,7 @@ import { EmbeddedDatabase } from '../db/embedded-database.ts';
 import { SiteCredentialRepository } from '../repositories/site-credential-repository.ts';
 import { loadPemPair } from '../tls.ts';
 import {
+  brokerInflightFor,
   MosquittoConfigError,
   type MosquittoListener,
   type MosquittoTls,
@@ -118,6 +119,7 @@ async function main(): Promise<void> {
     sites,
     listener: listen,
     tls,
+    maxInflight: brokerInflightFor(config.ingest.maxQueued),
   });
   process.stdout.write(
     `wrote ${written.confPath}, ${written.passwordPath} and ${written.aclPath} (hub user ${username}, ${sites.length} sites); reload Mosquitto (SIGHUP) to apply\n`,

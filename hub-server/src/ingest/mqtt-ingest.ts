@@ -8,6 +8,8 @@ import type { IngestPipeline } from './pipeline.ts';
 export interface MqttIngestOptions {
   url: string;
   clientId: string;
+  /** MQTT keep-alive, seconds. */
+  keepaliveS?: number;
   username: string | null;
   password: string | null;
   /** CA(s) for an mqtts:// broker, trusted instead of the system's; the certificate is always verified. */
@@ -25,6 +27,12 @@ export interface MqttIngestOptions {
 export class MqttIngest {
   private client: MqttClient | null = null;
   private connectedOnce = false;
+  /** Connections made to the broker, and lost (each loss means a reconnect and redelivery). */
+  readonly stats = { connects: 0, connectionsLost: 0 };
+  /** When a received message last counted as a sign of life for the keep-alive (hub clock, ms). */
+  private lastSignOfLifeMs = 0;
+  /** When the hub last wrote a packet to the broker. */
+  private lastSentMs = 0;
   /** PUBACKs held until their message is committed, by MQTT packet id. */
   private readonly pending = new Map<number, { committed: boolean; send: (() => void) | null }>();
 
@@ -43,6 +51,7 @@ export class MqttIngest {
       clientId: this.options.clientId,
       clean: false,
       protocolVersion: 4,
+      keepalive: this.options.keepaliveS ?? 60,
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
       username: this.options.username ?? undefined,
@@ -58,6 +67,7 @@ export class MqttIngest {
     this.client = client;
     this.deferPubacks(client);
     client.handleMessage = (packet, callback) => {
+      this.signOfLife(client);
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       const messageId = packet.qos > 0 ? packet.messageId : undefined;
       if (messageId !== undefined) this.pending.set(messageId, { committed: false, send: null });
@@ -79,9 +89,16 @@ export class MqttIngest {
     client.on('error', (error) => log.error({ err: error.message }, 'mqtt ingest error'));
     // Packet ids are per connection: PUBACKs parked for a lost connection must never be sent on the
     // next one (they could acknowledge a different message). The broker redelivers those messages.
-    client.on('close', () => this.pending.clear());
+    let up = false;
+    client.on('close', () => {
+      if (up && this.client === client) this.stats.connectionsLost++;
+      up = false;
+      this.pending.clear();
+    });
     client.on('offline', () => log.warn('mqtt ingest offline; reconnecting'));
     client.on('connect', (connack) => {
+      this.stats.connects++;
+      up = true;
       log.info({ sessionPresent: connack.sessionPresent }, 'mqtt ingest connected');
       if (!connack.sessionPresent || !this.connectedOnce) {
         client.subscribe(allSitesFilter(), { qos: 1 }, (error) => {
@@ -110,6 +127,26 @@ export class MqttIngest {
   }
 
   /**
+   * mqtt.js takes only a PINGRESP (or an ack) as proof that the broker is alive: it pings after a
+   * keep-alive period and reconnects half a period later if no PINGRESP has been read. Under a
+   * backlog the broker's PINGRESP waits behind every message it sent before it (Mosquitto 2.0 was
+   * measured sending more than its max_inflight_messages), so the hub read it only after storing
+   * them all: past about 90 s of backlog it reconnected, and everything in flight came again.
+   * A message just read is as good a sign of life, so it restarts the keep-alive timer (at most
+   * once a second, or every quarter period if that is shorter). The broker must still hear from
+   * the hub within its own keep-alive: when the hub has written nothing for half a period (no
+   * PUBACK, as while the database is down), a PINGREQ goes out anyway.
+   */
+  private signOfLife(client: MqttClient): void {
+    const now = Date.now();
+    const keepaliveMs = (client.options.keepalive ?? 60) * 1000;
+    if (now - this.lastSignOfLifeMs < Math.min(1000, keepaliveMs / 4)) return;
+    this.lastSignOfLifeMs = now;
+    client.reschedulePing(true);
+    if (client.connected && now - this.lastSentMs > keepaliveMs / 2) client.sendPing();
+  }
+
+  /**
    * mqtt.js handles incoming packets one at a time and only moves on once handleMessage's callback
    * has run, which also sends the PUBACK. To batch writes and still acknowledge only after commit
    * [MQTT-4.3.2], the client's packet sender is wrapped: a PUBACK for a message not yet committed is
@@ -119,7 +156,11 @@ export class MqttIngest {
   private deferPubacks(client: MqttClient): void {
     type Send = (packet: { cmd: string; messageId?: number }, cb?: () => void, ...rest: unknown[]) => void;
     const target = client as unknown as { _sendPacket: Send };
-    const original = target._sendPacket.bind(client);
+    const write = target._sendPacket.bind(client);
+    const original: Send = (...args) => {
+      this.lastSentMs = Date.now();
+      write(...args);
+    };
     target._sendPacket = (packet, cb, ...rest) => {
       const entry =
         packet.cmd === 'puback' && packet.messageId !== undefined

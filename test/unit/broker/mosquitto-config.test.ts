@@ -5,6 +5,7 @@ import {
   verifyMqttPassword,
 } from '../../../hub-server/src/auth/mqtt-password.ts';
 import {
+  brokerInflightFor,
   buildMosquittoConfig,
   MosquittoConfigError,
   mosquittoAcl,
@@ -106,8 +107,9 @@ describe('Mosquitto configuration', () => {
       `acl_file ${paths.aclFile}`,
       // The hub's session keeps every message while the hub is away (the default drops after 1000).
       'max_queued_messages 0',
-      // The hub holds PUBACKs until commit: no cap of 20 messages in flight to it.
-      'max_inflight_messages 0',
+      // The hub holds PUBACKs until commit: no cap of 20 messages in flight to it, but no more than
+      // half of what the hub reads before it pauses (default ingest.maxQueued 20,000).
+      'max_inflight_messages 10000',
       'listener 1883 127.0.0.1',
       // Listener options follow their listener.
       'listener 8883 0.0.0.0',
@@ -115,6 +117,23 @@ describe('Mosquitto configuration', () => {
       `keyfile ${tls.keyFile}`,
       'tls_version tlsv1.2',
     ]);
+  });
+
+  it('sizes the in-flight window from the hub ingest.maxQueued, within MQTT packet ids', () => {
+    expect(brokerInflightFor(20_000)).toBe(10_000);
+    expect(brokerInflightFor(500_000)).toBe(65_535);
+    expect(brokerInflightFor(10)).toBe(20);
+    const { conf } = buildMosquittoConfig(
+      { hub, sites, listener: { host: '127.0.0.1', port: 1883 }, maxInflight: brokerInflightFor(4000) },
+      paths,
+    );
+    expect(conf).toContain('\nmax_inflight_messages 2000\n');
+    expect(() =>
+      buildMosquittoConfig(
+        { hub, sites, listener: { host: '127.0.0.1', port: 1883 }, maxInflight: 0 },
+        paths,
+      ),
+    ).toThrow(/max in-flight messages must be an integer from 1 to 65535, not 0/);
   });
 
   it('writes only the TLS listener when there is no plain one', () => {
