@@ -195,6 +195,7 @@ export class Hub {
         maxPayloadBytes: config.mqtt.maxPayloadBytes,
         deadLetterMaxBytes: config.ingest.deadLetterMaxBytes,
         staleAfterMs: config.state.staleAfterMs,
+        heartbeatWriteMs: config.state.heartbeatWriteMs,
         agentClockMaxOffsetMs: config.state.agentClockMaxOffsetMs,
         agentClockWindowMs: config.state.agentClockWindowMs,
       },

@@ -179,6 +179,13 @@ export const HubConfig = Type.Object(
           default: 60_000,
           description: 'A camera with no health sample for this long turns unknown',
         }),
+        heartbeatWriteMs: Type.Integer({
+          minimum: 0,
+          maximum: 600_000,
+          default: 5_000,
+          description:
+            "How often a camera row's last-seen time and last health sample are rewritten while its state stands (state changes are written at once, every sample is kept in health_samples, live views read memory); after a crash the row may be this much behind",
+        }),
         sweepIntervalMs: Type.Integer({
           minimum: 100,
           default: 5_000,

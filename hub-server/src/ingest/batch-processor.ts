@@ -7,6 +7,7 @@ import { MaintenanceRepository } from '../repositories/maintenance-repository.ts
 import type { FleetState } from '../state/fleet-state.ts';
 import { type AgentClockOptions, BatchClocks, updateSiteClocks } from './agent-clocks.ts';
 import * as sql from './batch-writer.ts';
+import { type CameraWritePlan, planCameraWrites } from './heartbeat-writes.ts';
 import { type LateSample, mergeLateSamples } from './late-merge.ts';
 import { Working } from './working-state.ts';
 
@@ -24,6 +25,14 @@ export interface BatchOptions extends AgentClockOptions {
   maxPayloadBytes: number;
   deadLetterMaxBytes: number;
   staleAfterMs: number;
+  /** A camera row's heartbeat columns are written at most this often when its state stands (planCameraWrites). */
+  heartbeatWriteMs: number;
+}
+
+/** The batch's clock for camera row writes, and which held-back heartbeat columns it writes. */
+export interface RowWrites {
+  nowMs: number;
+  flush: 'none' | 'due' | 'all';
 }
 
 export interface BatchOutcome {
@@ -95,6 +104,7 @@ export async function processBatch(
   messages: readonly InboundMessage[],
   sweep: Sweep | null,
   options: BatchOptions,
+  writes: RowWrites,
 ): Promise<BatchOutcome> {
   const dead: sql.DeadLetterRow[] = [];
   const notes: string[] = [];
@@ -141,6 +151,7 @@ export async function processBatch(
   const events: sql.EventRow[] = [];
   const late: LateSample[] = [];
   const observedAtMs: number[] = [];
+  let rowPlan: CameraWritePlan | null = null;
   let accepted = 0;
   try {
     await client.query('BEGIN');
@@ -380,10 +391,17 @@ export async function processBatch(
     await sql.insertHealth(client, health);
     await sql.insertStreams(client, streams);
     await sql.insertEvents(client, events);
-    await sql.updateCameras(
-      client,
-      [...work.updates.values()].filter((u) => !work.removed.has(u.id)),
-    );
+    rowPlan = planCameraWrites({
+      updates: work.updates.values(),
+      removed: work.removed,
+      committed: fleet.cameras,
+      held: fleet.heartbeats,
+      nowMs: writes.nowMs,
+      writeEveryMs: options.heartbeatWriteMs,
+      flush: writes.flush,
+    });
+    await sql.updateCameras(client, rowPlan.full);
+    await sql.updateHeartbeats(client, rowPlan.heartbeats);
     await sql.writeIntervals(client, planIntervals(work.transitions));
     if (work.closed.length > 0) {
       const from = Math.min(...work.closed.map((c) => c.startMs));
@@ -420,6 +438,7 @@ export async function processBatch(
   const changedCameras: CameraView[] = [];
   for (const id of work.consumedPending) fleet.pendingSiteStates.delete(id);
   clocks.commit();
+  if (rowPlan) fleet.heartbeats.apply(rowPlan, writes.nowMs);
   for (const id of work.removed) fleet.cameras.delete(id);
   for (const view of work.cameras.values()) {
     if (work.removed.has(view.id)) continue;

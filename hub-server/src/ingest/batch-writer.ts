@@ -9,6 +9,7 @@ import {
   type StateDurations,
 } from '../../../src/uptime/durations.ts';
 import { type Granularity, splitClosedSpan } from '../../../src/uptime/rollups.ts';
+import type { HeartbeatColumns } from './heartbeat-writes.ts';
 
 /** All SQL of the ingest path. Every statement is set-based (unnest arrays), never per message. */
 
@@ -254,6 +255,23 @@ export async function updateCameras(client: pg.PoolClient, rows: CameraUpdate[])
       rows.map((r) => r.lastHealthAt),
       rows.map((r) => json(r.lastStream)),
       rows.map((r) => r.lastStreamAt),
+    ],
+  );
+}
+
+/** Only the heartbeat columns (see planCameraWrites); a camera's state columns are left as they are. */
+export async function updateHeartbeats(client: pg.PoolClient, rows: HeartbeatColumns[]): Promise<void> {
+  if (rows.length === 0) return;
+  await client.query(
+    `UPDATE cameras c SET last_seen_at = COALESCE(t.last_seen_at, c.last_seen_at),
+       last_health = COALESCE(t.last_health, c.last_health), last_health_at = COALESCE(t.last_health_at, c.last_health_at)
+     FROM unnest($1::text[], $2::timestamptz[], $3::jsonb[], $4::timestamptz[]) AS t(id, last_seen_at, last_health, last_health_at)
+     WHERE c.id = t.id`,
+    [
+      rows.map((r) => r.id),
+      rows.map((r) => r.lastSeenAt),
+      rows.map((r) => json(r.lastHealth)),
+      rows.map((r) => r.lastHealthAt),
     ],
   );
 }

@@ -134,6 +134,19 @@ export class IngestPipeline {
     this.flushTimer = null;
     while (this.running) await this.running;
     if (this.queue.length > 0) await this.runOnce();
+    await this.flushHeartbeats();
+  }
+
+  /** Writes every camera's held-back heartbeat columns (at shutdown: nothing is left unwritten). */
+  async flushHeartbeats(): Promise<void> {
+    while (this.running) await this.running;
+    if (this.fleet.heartbeats.unsaved.size === 0) return;
+    await processBatch(this.pool, this.fleet, [], null, this.options, {
+      nowMs: this.now(),
+      flush: 'all',
+    }).catch((error: unknown) =>
+      this.log.error({ err: error }, 'could not write the last heartbeat columns of camera rows'),
+    );
   }
 
   push(topic: string, payload: Buffer, done: () => void, retained = false): void {
@@ -219,7 +232,10 @@ export class IngestPipeline {
     const batch = this.queue.slice(0, this.isolating > 0 ? 1 : this.options.batchSize);
     const sweep = this.sweepDue ? this.sweepClock() : null;
     try {
-      const outcome = await processBatch(this.pool, this.fleet, batch, sweep, this.options);
+      const outcome = await processBatch(this.pool, this.fleet, batch, sweep, this.options, {
+        nowMs: this.now(),
+        flush: sweep ? 'due' : 'none',
+      });
       this.queue.splice(0, batch.length);
       this.stats.queued = this.queue.length;
       this.releaseWaiters();

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
 import type { AgentClockHealth } from '../../../src/schemas/payloads.ts';
 import type { ClockWindow } from '../../../src/state/agent-clock.ts';
+import { UnsavedHeartbeats } from '../ingest/heartbeat-writes.ts';
 import {
   CAMERA_COLUMNS,
   type CameraRow,
@@ -35,6 +36,9 @@ export class FleetState {
    * inventories (the database keeps it the same way), and over views a batch copied before the edit.
    */
   readonly surveyed = new Map<string, SurveyedGeometry>();
+
+  /** Heartbeat columns of camera rows the ingest has not written yet (see planCameraWrites). */
+  readonly heartbeats = new UnsavedHeartbeats();
 
   async load(pool: pg.Pool): Promise<void> {
     const cameras = await pool.query<CameraRow>(
