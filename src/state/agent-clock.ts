@@ -18,41 +18,65 @@ export interface ClockSample {
   anchor: boolean;
 }
 
+/**
+ * A sliding window's smallest delay, kept as a monotonic queue: only samples that are, or may yet
+ * become, the smallest delay in the window (each later sample has a larger delay; a sample with a
+ * smaller or equal delay received after it makes it useless, as it would leave the window first).
+ * The front is the minimum. A busy site sends tens of thousands of messages in the window; this
+ * keeps a handful of them.
+ */
 export interface ClockWindow {
-  samples: ClockSample[];
+  candidates: ClockSample[];
+  /** The newest receive time added, which the window is measured back from. */
+  newestMs: number | null;
+  /** The newest anchor's receive time while it is inside the window. */
+  anchorAtMs: number | null;
 }
 
-export const emptyClockWindow = (): ClockWindow => ({ samples: [] });
+export const emptyClockWindow = (): ClockWindow => ({ candidates: [], newestMs: null, anchorAtMs: null });
 
-/** Adds samples and forgets those received more than `windowMs` before the newest. */
+/** Adds samples (in the order received) and forgets those received more than `windowMs` before the newest. */
 export function addClockSamples(
   window: ClockWindow,
   added: readonly ClockSample[],
   windowMs: number,
 ): ClockWindow {
   if (added.length === 0) return window;
-  const all = [...window.samples, ...added];
-  const newestMs = Math.max(...all.map((s) => s.receivedAtMs));
-  // Only the minimum matters, but keep what a later minimum may need: every sample inside the window.
-  return { samples: all.filter((s) => s.receivedAtMs > newestMs - windowMs) };
+  const candidates = [...window.candidates];
+  let newestMs = window.newestMs ?? Number.NEGATIVE_INFINITY;
+  let anchorAtMs = window.anchorAtMs ?? Number.NEGATIVE_INFINITY;
+  for (const sample of added) {
+    newestMs = Math.max(newestMs, sample.receivedAtMs);
+    if (sample.anchor) anchorAtMs = Math.max(anchorAtMs, sample.receivedAtMs);
+    while (
+      candidates.length > 0 &&
+      (candidates[candidates.length - 1] as ClockSample).delayMs >= sample.delayMs
+    )
+      candidates.pop();
+    candidates.push(sample);
+  }
+  const fromMs = newestMs - windowMs;
+  let expired = 0;
+  while (expired < candidates.length && (candidates[expired] as ClockSample).receivedAtMs <= fromMs)
+    expired++;
+  return {
+    candidates: expired > 0 ? candidates.slice(expired) : candidates,
+    newestMs,
+    anchorAtMs: anchorAtMs > fromMs ? anchorAtMs : null,
+  };
 }
 
 export interface ClockEstimate {
   /** Agent clock minus hub clock (positive: agent ahead), bounded by the smallest transit; null: no samples. */
   offsetMs: number | null;
-  samples: number;
   /** The window holds an anchor, so a large positive minimum delay is a slow clock, not a replay. */
   anchored: boolean;
 }
 
 export function estimateClockOffset(window: ClockWindow): ClockEstimate {
-  if (window.samples.length === 0) return { offsetMs: null, samples: 0, anchored: false };
-  const minDelayMs = Math.min(...window.samples.map((s) => s.delayMs));
-  return {
-    offsetMs: minDelayMs === 0 ? 0 : -minDelayMs,
-    samples: window.samples.length,
-    anchored: window.samples.some((s) => s.anchor),
-  };
+  const smallest = window.candidates[0];
+  if (!smallest) return { offsetMs: null, anchored: false };
+  return { offsetMs: smallest.delayMs === 0 ? 0 : -smallest.delayMs, anchored: window.anchorAtMs !== null };
 }
 
 export interface ClockJudgement {

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
 import type { AgentClockHealth } from '../../../src/schemas/payloads.ts';
-import type { ClockWindow } from '../../../src/state/agent-clock.ts';
+import { type ClockWindow, emptyClockWindow } from '../../../src/state/agent-clock.ts';
 import { UnsavedHeartbeats } from '../ingest/heartbeat-writes.ts';
 import {
   CAMERA_COLUMNS,
@@ -51,7 +51,7 @@ export class FleetState {
     for (const row of sites.rows) this.sites.set(row.id, siteFromRow(row));
     this.siteClocks.clear();
     for (const site of this.sites.values())
-      this.siteClocks.set(site.id, { window: { samples: [] }, reported: site.agentClock });
+      this.siteClocks.set(site.id, { window: emptyClockWindow(), reported: site.agentClock });
     const surveyed = await pool.query<{
       id: string;
       lon: number;

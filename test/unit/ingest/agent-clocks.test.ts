@@ -67,7 +67,7 @@ describe('BatchClocks', () => {
     expect(view.clockSuspect).toBe(false);
     expect(view.agentClockOffsetMs).toBeNull();
     expect(rows).toHaveLength(0);
-    expect(fleet.siteClocks.get(site.id)?.window.samples ?? []).toHaveLength(0);
+    expect(fleet.siteClocks.get(site.id)?.window.candidates ?? []).toHaveLength(0);
   });
 
   it('keeps an unchanged verdict out of the database and live pushes', () => {
