@@ -1,5 +1,5 @@
 // npm run bench [-- --scenario all|ingest|latency|reports|agent|memory] [--mode both|postgres|embedded] [--quick]
-// (agent: [--media default|npm] [--agent-cameras 250])
+// (agent: [--media default|npm] [--agent-cameras 250]; memory: [--memory-sockets 10])
 // Benchmarks are measured here, never in tests. Each scenario prints a table and writes JSON to
 // bench-results/; ingest figures are also given as ratios to baselines measured in the same run.
 
@@ -181,7 +181,7 @@ async function memory(context: Record<string, unknown>): Promise<void> {
     camerasPerSite: num('cameras-per-site', 50),
     periodS: 10,
     durationS: num('duration', quick ? 20 : 60),
-    sockets: 10,
+    sockets: num('memory-sockets', 10),
   };
   out(
     `memory (${mode}): ${fmt(options.sites * options.camerasPerSite)} cameras, a heartbeat each every ${options.periodS} s, ${options.sockets} control-room sockets, ${options.durationS} s`,
