@@ -93,6 +93,11 @@ export class Hub {
     return this.demoPasswords;
   }
 
+  /** Live socket snapshots sent, and the sockets they served (sockets connecting together share one). */
+  get liveSnapshots(): { sent: number; sockets: number } {
+    return { ...(this.live?.snapshotStats ?? { sent: 0, sockets: 0 }) };
+  }
+
   /** The ingest client's broker connection: up now, connections made and lost. */
   get ingestConnection(): { connected: boolean; connects: number; connectionsLost: number } | null {
     return this.ingest ? { connected: this.ingest.connected, ...this.ingest.stats } : null;

@@ -29,6 +29,8 @@ const ALERT_ACK_TIMEOUT_MS = 5000;
 const ALERT_ATTEMPTS = 3;
 
 const ALL_ROOM = 'scope:all';
+/** How long connecting sockets are gathered to share one snapshot. */
+const SNAPSHOT_GATHER_MS = 10;
 const councilRoom = (id: string) => `scope:council:${id}`;
 
 /**
@@ -48,6 +50,11 @@ export class LiveHub {
   private lastPushMs = Number.NEGATIVE_INFINITY;
   private pendingCameras = new Map<string, CameraView>();
   private pendingSites = new Map<string, SiteView>();
+  /** Sockets waiting for their first snapshot, by scope (see requestSnapshot). */
+  private snapshotWaiters = new Map<string, { scope: Set<string> | null; ids: string[] }>();
+  private snapshotTimer: NodeJS.Timeout | null = null;
+  /** Snapshots built and sent (each to every socket gathered with it), and the sockets they served. */
+  readonly snapshotStats = { sent: 0, sockets: 0 };
 
   constructor(
     private readonly fleet: FleetState,
@@ -56,6 +63,49 @@ export class LiveHub {
 
   get connections(): number {
     return this.io?.engine.clientsCount ?? 0;
+  }
+
+  /**
+   * Sockets that connect within SNAPSHOT_GATHER_MS of each other with the same scope get one
+   * snapshot, built and encoded once and sent as one broadcast: after a hub restart every control
+   * room reconnects at once, and a snapshot of a 50,000-camera fleet is about 20 MB of JSON, which
+   * encoded once per socket would take gigabytes. Each socket joins its rooms only after its
+   * snapshot is sent, so no change reaches it before the state it changes; changes published while
+   * it waited are in the snapshot, which is built when sent.
+   */
+  private requestSnapshot(socketId: string, scope: Set<string> | null): void {
+    const key = scope ? [...scope].sort().join('\n') : '*';
+    const waiting = this.snapshotWaiters.get(key);
+    if (waiting) waiting.ids.push(socketId);
+    else this.snapshotWaiters.set(key, { scope, ids: [socketId] });
+    this.snapshotTimer ??= setTimeout(() => this.sendSnapshots(), SNAPSHOT_GATHER_MS);
+  }
+
+  private sendSnapshots(): void {
+    this.snapshotTimer = null;
+    const io = this.io;
+    const waiters = this.snapshotWaiters;
+    this.snapshotWaiters = new Map();
+    if (!io) return;
+    const at = new Date(this.options.now?.() ?? Date.now()).toISOString();
+    for (const { scope, ids } of waiters.values()) {
+      const sockets = ids.map((id) => io.of('/').sockets.get(id)).filter((x): x is Socket => x !== undefined);
+      if (sockets.length === 0) continue;
+      const snapshot: LiveSnapshot = {
+        cameras: [...this.fleet.cameras.values()].filter((c) => !scope || scope.has(c.councilId)),
+        sites: [...this.fleet.sites.values()].filter((s) => !scope || scope.has(s.councilId)),
+        at,
+      };
+      io.to(sockets.map((x) => x.id)).emit(LIVE_EVENTS.snapshot, snapshot);
+      this.snapshotStats.sent++;
+      this.snapshotStats.sockets += sockets.length;
+      const alerts = (this.options.openAlerts?.() ?? []).filter((a) => !scope || scope.has(a.councilId));
+      io.to(sockets.map((x) => x.id)).emit(ALERT_EVENTS.alerts, alerts);
+      for (const socket of sockets) {
+        if (scope) for (const id of scope) void socket.join(councilRoom(id));
+        else void socket.join(ALL_ROOM);
+      }
+    }
   }
 
   attach(server: HttpServer): void {
@@ -100,16 +150,7 @@ export class LiveHub {
       socket.on('disconnect', () => clearTimeout(timer));
     }
     const scope = claims.role === 'council' ? new Set(claims.councilIds) : null;
-    if (scope) for (const id of scope) void socket.join(councilRoom(id));
-    else void socket.join(ALL_ROOM);
-    const snapshot: LiveSnapshot = {
-      cameras: [...this.fleet.cameras.values()].filter((c) => !scope || scope.has(c.councilId)),
-      sites: [...this.fleet.sites.values()].filter((s) => !scope || scope.has(s.councilId)),
-      at: new Date(this.options.now?.() ?? Date.now()).toISOString(),
-    };
-    socket.emit(LIVE_EVENTS.snapshot, snapshot);
-    const alerts = (this.options.openAlerts?.() ?? []).filter((a) => !scope || scope.has(a.councilId));
-    socket.emit(ALERT_EVENTS.alerts, alerts);
+    this.requestSnapshot(socket.id, scope);
     socket.on(ALERT_EVENTS.acknowledge, (payload: unknown, reply: unknown) => {
       const respond = typeof reply === 'function' ? (reply as (r: unknown) => void) : () => {};
       const id = (payload as { id?: unknown } | null)?.id;
@@ -218,6 +259,9 @@ export class LiveHub {
     if (this.scheduled?.kind === 'immediate') clearImmediate(this.scheduled.handle);
     else if (this.scheduled?.kind === 'timer') clearTimeout(this.scheduled.handle);
     this.scheduled = null;
+    if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
+    this.snapshotTimer = null;
+    this.snapshotWaiters.clear();
     const io = this.io;
     this.io = null;
     if (io) {

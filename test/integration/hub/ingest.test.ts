@@ -100,6 +100,47 @@ describe('hub ingest, state, REST and live push', () => {
     }
   });
 
+  it('gives sockets that connect together one shared snapshot, and changes only after it', async () => {
+    const before = h.hub.liveSnapshots;
+    const sockets: Socket[] = Array.from({ length: 30 }, () =>
+      io(h.hub.url, { auth: { token }, transports: ['websocket'] }),
+    );
+    try {
+      const orders = sockets.map((socket) => {
+        const events: string[] = [];
+        socket.on('snapshot', (s: LiveSnapshot) =>
+          events.push(s.cameras.some((c) => c.id === cams[0]) ? 'snapshot' : 'empty snapshot'),
+        );
+        socket.on('changes', (changes: LiveChanges) => {
+          if (changes.cameras.some((c) => cams.includes(c.id))) events.push('changes');
+        });
+        return events;
+      });
+      await eventually('every socket has its snapshot', async () =>
+        orders.every((events) => events.includes('snapshot')) ? true : undefined,
+      );
+      await site.publish(
+        'health',
+        health(cams[1] as string, 'down', [{ code: 'unreachable', message: 'still refused' }]),
+        cams[1],
+      );
+      await site.publish('health', health(cams[1] as string, 'up'), cams[1]);
+      await eventually('every socket has the changes', async () =>
+        orders.every((events) => events.includes('changes')) ? true : undefined,
+      );
+      for (const events of orders) {
+        expect(events[0]).toBe('snapshot');
+        expect(events.filter((e) => e.endsWith('snapshot'))).toEqual(['snapshot']);
+      }
+      const after = h.hub.liveSnapshots;
+      expect(after.sockets - before.sockets).toBe(30);
+      // Built and encoded once per group of sockets connecting within a few milliseconds, not 30 times.
+      expect(after.sent - before.sent).toBeLessThan(30);
+    } finally {
+      for (const socket of sockets) socket.close();
+    }
+  });
+
   it('refuses sockets without a valid token', async () => {
     const socket = io(h.hub.url, {
       auth: { token: 'forged' },
