@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
-import type { AgentConfig } from '../../src/config/agent-config.ts';
+import { type AgentConfig, probeSlots } from '../../src/config/agent-config.ts';
 import type { ObservedState } from '../../src/schemas/camera-state.ts';
 import type { AgentClockHealth, InventoryPayload, SiteStatePayload } from '../../src/schemas/payloads.ts';
 import type { PayloadOf, TopicKind } from '../../src/topics.ts';
@@ -73,6 +73,8 @@ export class EdgeAgent {
   private lastPublisher: MqttPublisher | null = null;
   private abort: AbortController | null = null;
   private monitors: CameraMonitor[] = [];
+  /** Streams probed at once (poll.probeConcurrency, or what 'auto' makes of it); set at start. */
+  probeSlots = 0;
   private startedAtMs: number | null = null;
   private agentClock: AgentClockHealth | null = null;
   private readonly counters = {
@@ -138,7 +140,8 @@ export class EdgeAgent {
       },
     });
     const pollLimit = pLimit(config.poll.concurrency);
-    const probeLimit = pLimit(config.poll.probeConcurrency);
+    this.probeSlots = probeSlots(config.poll, config.cameras.length);
+    const probeLimit = pLimit(this.probeSlots);
     this.monitors = config.cameras.map((camera) => {
       const password = secrets.cameraPasswords.get(camera.id);
       if (password === undefined)
@@ -208,7 +211,7 @@ export class EdgeAgent {
     }
     this.scheduler = scheduler;
     scheduler.start();
-    logger.info({ siteId, cameras: this.monitors.length }, 'edge agent started');
+    logger.info({ siteId, cameras: this.monitors.length, probeSlots: this.probeSlots }, 'edge agent started');
   }
 
   private async pollOnce(monitor: CameraMonitor): Promise<void> {

@@ -115,11 +115,10 @@ export const AgentConfig = Type.Object(
           default: 16,
           description: 'Cameras polled at once',
         }),
-        probeConcurrency: Type.Integer({
-          minimum: 1,
-          maximum: 64,
-          default: 2,
-          description: 'Streams probed at once',
+        probeConcurrency: Type.Union([Type.Integer({ minimum: 1, maximum: 64 }), Type.Literal('auto')], {
+          default: 'auto',
+          description:
+            "Streams probed at once; 'auto': enough for every camera to be probed each probeIntervalMs (a probe takes about probeSampleMs plus 0.5 s), with half as many again in hand, from 2 to 32",
         }),
       },
       'Polling',
@@ -183,3 +182,17 @@ export const AGENT_ENV_ALIASES: Record<string, string> = {
   MQTT_URL: 'mqtt.url',
 };
 export const AGENT_ENV_PREFIX = 'CCTV_AGENT';
+
+/**
+ * Probe slots for `poll.probeConcurrency`: the number given, or for 'auto' enough for every camera
+ * to be probed once per probe interval (each probe reads probeSampleMs of video after about 0.5 s
+ * of set-up), times 1.5, at least 2 and at most 32. With the defaults, 250 cameras get 16.
+ */
+export function probeSlots(
+  poll: { probeConcurrency: number | 'auto'; probeSampleMs: number; probeIntervalMs: number },
+  cameras: number,
+): number {
+  if (poll.probeConcurrency !== 'auto') return poll.probeConcurrency;
+  const busyMs = cameras * (poll.probeSampleMs + 500) * 1.5;
+  return Math.min(32, Math.max(2, Math.ceil(busyMs / poll.probeIntervalMs)));
+}

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { resolveMediaBinaries } from '../../edge-agent/src/media/binaries.ts';
+import { probeSlots } from '../../src/config/agent-config.ts';
 import { freePort } from '../support/mosquitto.ts';
 import { startBareAedes } from './baselines.ts';
 import { processUsage } from './stack.ts';
@@ -22,11 +23,7 @@ export interface AgentBenchOptions {
   pollIntervalS?: number;
   /** poll.probeIntervalMs / 1000; default 60. */
   probeIntervalS?: number;
-  /**
-   * poll.probeConcurrency. The default of the agent's config (2) cannot probe 250 streams a minute
-   * (each probe reads probeSampleMs of video plus connection set-up), so by default enough slots
-   * for every camera to be probed once per probe interval, with room to spare.
-   */
+  /** poll.probeConcurrency; by default the agent's own ('auto': sized by its number of cameras). */
   probeConcurrency?: number;
   /** How long to wait for every camera's first health message (default 120 s). */
   warmupTimeoutS?: number;
@@ -202,9 +199,12 @@ export async function runAgentBench(
   const cameras = options.cameras;
   const pollIntervalS = options.pollIntervalS ?? 10;
   const probeIntervalS = options.probeIntervalS ?? 60;
-  // A probe takes about probeSampleMs (2 s) plus set-up (~0.5 s); 1.5x the slots that keep up, at least 2.
   const probeConcurrency =
-    options.probeConcurrency ?? Math.max(2, Math.ceil((cameras / probeIntervalS) * 2.5 * 1.5));
+    options.probeConcurrency ??
+    probeSlots(
+      { probeConcurrency: 'auto', probeSampleMs: 2000, probeIntervalMs: probeIntervalS * 1000 },
+      cameras,
+    );
   const warmupTimeoutS = options.warmupTimeoutS ?? 120;
   const id = randomBytes(3).toString('hex');
   const siteId = `agent-bench-${id}`;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configPathFrom, loadAgentConfig } from '../../../edge-agent/src/config.ts';
+import { probeSlots } from '../../../src/config/agent-config.ts';
 import { ConfigError } from '../../../src/config/resolve.ts';
 
 const base = (onvifExtra: string, extra = '') => `
@@ -189,6 +190,28 @@ describe('loadAgentConfig', () => {
     expect(await problems(loadAgentConfig({ path: 'missing.yaml', env: {}, read: files({}) }))).toMatch(
       /missing\.yaml/,
     );
+  });
+});
+
+describe('poll.probeConcurrency', () => {
+  it("defaults to 'auto' and reads a number or 'auto' from the environment", async () => {
+    expect((await load(base('      password: x'))).config.poll.probeConcurrency).toBe('auto');
+    const set = async (value: string) =>
+      (await load(base('      password: x'), { CCTV_AGENT__poll__probeConcurrency: value })).config.poll
+        .probeConcurrency;
+    expect(await set('8')).toBe(8);
+    expect(await set('auto')).toBe('auto');
+    await expect(set('lots')).rejects.toThrow(/poll\.probeConcurrency/);
+  });
+
+  it("'auto' gives every camera a probe each probe interval, with half as many slots again, 2 to 32", () => {
+    const poll = { probeConcurrency: 'auto' as const, probeSampleMs: 2000, probeIntervalMs: 60_000 };
+    // 250 cameras x 2.5 s = 625 s of probing a minute: 10.4 slots, 15.6 with the margin.
+    expect(probeSlots(poll, 250)).toBe(16);
+    expect(probeSlots(poll, 4)).toBe(2);
+    expect(probeSlots(poll, 2000)).toBe(32);
+    expect(probeSlots({ ...poll, probeIntervalMs: 300_000 }, 250)).toBe(4);
+    expect(probeSlots({ ...poll, probeConcurrency: 3 }, 250)).toBe(3);
   });
 });
 
