@@ -56,6 +56,15 @@ export class Database {
       this.failed = true;
       this.options.log?.(`database connection error: ${error.message}`);
     });
+    // pg emits 'error' on a client whose connection dies, and the pool listens for it only while
+    // the client is idle. A checked-out client (an ingest batch, an audit append) would then emit
+    // it with no listener, which ends the process. Its caller learns of the failure anyway, as a
+    // rejected query, so the listener only marks the database as failed.
+    pool.on('connect', (client) => {
+      client.on('error', () => {
+        this.failed = true;
+      });
+    });
     this.poolInstance = pool;
     await this.migrate();
   }
