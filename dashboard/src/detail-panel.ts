@@ -8,6 +8,12 @@ import { CAMERA_STATE_STYLE, SITE_LINK_LABEL } from './states.ts';
 
 /** A camera in `changes` every few hundred ms must not turn into a request storm. */
 const MIN_REFETCH_INTERVAL_MS = 1000;
+/**
+ * Health and stream details change without a live state change (a stream's first probe, each
+ * health poll's clock reading), and live updates carry state only: an open panel re-reads its
+ * camera this often as well.
+ */
+export const DETAIL_REFRESH_MS = 10_000;
 
 interface DetailPanelOptions {
   api: ApiClient;
@@ -34,6 +40,7 @@ export class DetailPanel {
   private error: string | null = null;
   private inFlight: AbortController | null = null;
   private refetchTimer: ReturnType<typeof setTimeout> | null = null;
+  private periodicTimer: ReturnType<typeof setTimeout> | null = null;
   private lastFetchAt = 0;
   private stale = false;
 
@@ -115,6 +122,8 @@ export class DetailPanel {
     this.inFlight = null;
     if (this.refetchTimer !== null) clearTimeout(this.refetchTimer);
     this.refetchTimer = null;
+    if (this.periodicTimer !== null) clearTimeout(this.periodicTimer);
+    this.periodicTimer = null;
     this.stale = false;
   }
 
@@ -134,6 +143,8 @@ export class DetailPanel {
   private async fetch(): Promise<void> {
     const id = this.cameraId;
     if (id === null) return;
+    if (this.periodicTimer !== null) clearTimeout(this.periodicTimer);
+    this.periodicTimer = null;
     const controller = new AbortController();
     this.inFlight = controller;
     this.lastFetchAt = Date.now();
@@ -153,6 +164,11 @@ export class DetailPanel {
     if (this.stale) {
       this.stale = false;
       this.scheduleRefetch();
+    } else if (this.refetchTimer === null) {
+      this.periodicTimer = setTimeout(() => {
+        this.periodicTimer = null;
+        this.scheduleRefetch();
+      }, DETAIL_REFRESH_MS);
     }
   }
 

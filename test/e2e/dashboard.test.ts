@@ -173,11 +173,13 @@ describe('dashboard in Chromium: login, live marker and row states, detail panel
 
     const panel = page.locator(`#detail-panel[data-camera-id="${clicked}"]`);
     await panel.waitFor();
-    // Stream metadata arrives with the first probe (probeIntervalMs 3 s); the panel re-fetches on live changes.
+    // Stream metadata arrives with the first probe (probeIntervalMs 3 s), which may land after the
+    // panel's first read: no live state change follows it, so the panel shows it on its periodic
+    // re-read (DETAIL_REFRESH_MS, 10 s), hence a wait of up to two periods.
     const codec = `#detail-panel[data-camera-id="${clicked}"] dd[data-field="codec"]`;
     await expect
       .poll(() => page.evaluate((s) => document.querySelector(s)?.textContent ?? 'not rendered', codec), {
-        timeout: 15_000,
+        timeout: 25_000,
         interval: 250,
       })
       .toMatch(/^h264\b/);
