@@ -7,7 +7,7 @@ import { MaintenanceRepository } from '../repositories/maintenance-repository.ts
 import type { FleetState } from '../state/fleet-state.ts';
 import { type AgentClockOptions, BatchClocks, updateSiteClocks } from './agent-clocks.ts';
 import * as sql from './batch-writer.ts';
-import { type CameraWritePlan, planCameraWrites } from './heartbeat-writes.ts';
+import { type CameraWritePlan, cameraStateDiffers, planCameraWrites } from './heartbeat-writes.ts';
 import { type LateSample, mergeLateSamples } from './late-merge.ts';
 import { Working } from './working-state.ts';
 
@@ -444,14 +444,8 @@ export async function processBatch(
     if (work.removed.has(view.id)) continue;
     const cam = fleet.surveyedView(view);
     const before = fleet.cameras.get(cam.id);
-    if (
-      !before ||
-      before.state !== cam.state ||
-      before.stateSince !== cam.stateSince ||
-      before.name !== cam.name ||
-      JSON.stringify(before.reasons) !== JSON.stringify(cam.reasons)
-    )
-      changedCameras.push(cam);
+    const state = { state: cam.state, stateSinceMs: Date.parse(cam.stateSince), reasons: cam.reasons };
+    if (cameraStateDiffers(before, state) || before?.name !== cam.name) changedCameras.push(cam);
     fleet.cameras.set(cam.id, cam);
   }
   for (const site of work.sites.values()) fleet.sites.set(site.id, site);

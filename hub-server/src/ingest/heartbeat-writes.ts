@@ -69,12 +69,16 @@ function merge(held: HeartbeatColumns | undefined, update: CameraUpdate): Heartb
   };
 }
 
-function stateChanged(before: CameraView | undefined, update: CameraUpdate): boolean {
+/** Whether a camera's state, its start or its reasons differ from the committed view (or it is new). */
+export function cameraStateDiffers(
+  before: CameraView | undefined,
+  after: { state: string; stateSinceMs: number; reasons: unknown },
+): boolean {
   return (
     !before ||
-    before.state !== update.state ||
-    Date.parse(before.stateSince) !== update.stateSince.getTime() ||
-    JSON.stringify(before.reasons) !== JSON.stringify(update.reasons)
+    before.state !== after.state ||
+    Date.parse(before.stateSince) !== after.stateSinceMs ||
+    JSON.stringify(before.reasons) !== JSON.stringify(after.reasons)
   );
 }
 
@@ -83,8 +87,9 @@ function stateChanged(before: CameraView | undefined, update: CameraUpdate): boo
  * written at once. A heartbeat that changes nothing but the last-seen time and the last health
  * sample is written at most every `writeEveryMs` per camera: every sample is stored in
  * health_samples anyway, and live views read the fleet kept in memory, so rewriting a 20,000-camera
- * fleet's rows at every heartbeat only cost write time. `flushAll` writes everything held back
- * (at a sweep, every camera whose last write is due; at shutdown, every one).
+ * fleet's rows at every heartbeat only cost write time. `flush` also writes what is held back for
+ * cameras not in this batch: 'due' (at a sweep) those whose last write is due, 'all' (at
+ * shutdown) every one.
  */
 export function planCameraWrites(input: {
   updates: Iterable<CameraUpdate>;
@@ -103,7 +108,8 @@ export function planCameraWrites(input: {
     if (input.removed.has(update.id)) continue;
     seen.add(update.id);
     const columns = merge(held.unsaved.get(update.id), update);
-    if (stateChanged(input.committed.get(update.id), update) || update.lastStream !== null) {
+    const after = { state: update.state, stateSinceMs: update.stateSince.getTime(), reasons: update.reasons };
+    if (cameraStateDiffers(input.committed.get(update.id), after) || update.lastStream !== null) {
       plan.full.push({ ...update, ...columns });
       plan.saved.push(update.id);
     } else if (due(update.id)) {

@@ -96,11 +96,12 @@ export class LiveHub {
         sites: [...this.fleet.sites.values()].filter((s) => !scope || scope.has(s.councilId)),
         at,
       };
-      io.to(sockets.map((x) => x.id)).emit(LIVE_EVENTS.snapshot, snapshot);
+      const room = io.to(sockets.map((x) => x.id));
+      room.emit(LIVE_EVENTS.snapshot, snapshot);
       this.snapshotStats.sent++;
       this.snapshotStats.sockets += sockets.length;
       const alerts = (this.options.openAlerts?.() ?? []).filter((a) => !scope || scope.has(a.councilId));
-      io.to(sockets.map((x) => x.id)).emit(ALERT_EVENTS.alerts, alerts);
+      room.emit(ALERT_EVENTS.alerts, alerts);
       for (const socket of sockets) {
         if (scope) for (const id of scope) void socket.join(councilRoom(id));
         else void socket.join(ALL_ROOM);
