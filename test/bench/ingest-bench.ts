@@ -3,7 +3,17 @@ import type { PipelineStats } from '../../hub-server/src/ingest/pipeline.ts';
 import { bareCopyRate, bareSubscriberRate, type RateResult, startBareAedes } from './baselines.ts';
 import { FleetClient } from './fleet/fleet-client.ts';
 import type { FleetSpec } from './fleet/protocol.ts';
-import { BENCH_USERS, type BenchStack, fleetStack, processUsage, type StackMode } from './stack.ts';
+import {
+  BENCH_USERS,
+  type BenchStack,
+  type CpuShare,
+  cpuSample,
+  cpuShare,
+  fleetStack,
+  formatCpuShare,
+  processUsage,
+  type StackMode,
+} from './stack.ts';
 
 export interface IngestBenchOptions {
   mode: StackMode;
@@ -37,6 +47,8 @@ export interface SustainedRun {
   backlogLeft: number;
   hubCpuCores: number;
   hubRssMb: number;
+  /** Cores used during the run: the whole machine, the hub (with its embedded database), the fleet generator, PostgreSQL's server processes, Mosquitto. */
+  cpu: CpuShare;
 }
 
 export interface IngestBenchResult {
@@ -48,6 +60,8 @@ export interface IngestBenchResult {
    * the cores with the publisher), and how fast it then drained the backlog (the ratios use this).
    */
   saturation: {
+    /** Cores used while the fleet published flat out (see SustainedRun.cpu). */
+    cpu: CpuShare;
     storedPerS: number;
     publishedPerS: number;
     drainPerS: number;
@@ -169,7 +183,10 @@ export async function runIngestBench(
     // Saturation: publish as fast as the broker acknowledges; the hub's stored rate is its ceiling.
     const before = await stats(stack, token);
     const t0 = performance.now();
+    const cpuPids = () => ({ hub: stack.hub?.pid, fleet: fleet.pid });
+    const c0 = cpuSample(cpuPids());
     const saturated = await fleet.run(0, options.shortS);
+    const saturationCpu = cpuShare(c0, cpuSample(cpuPids()));
     const mid = await stats(stack, token);
     const storedInWindow = mid.accepted - before.accepted;
     const seconds = (performance.now() - t0) / 1000;
@@ -184,6 +201,7 @@ export async function runIngestBench(
     const drainS = (performance.now() - drainStart) / 1000;
     const drainPerS = drainS > 0.5 ? (drained.accepted - mid.accepted) / drainS : 0;
     const saturation = {
+      cpu: saturationCpu,
       storedPerS: storedInWindow / seconds,
       publishedPerS: (saturated.sent * 1000) / saturated.elapsedMs,
       drainPerS,
@@ -191,7 +209,7 @@ export async function runIngestBench(
       ratioToCopy: drainPerS / bareCopy.perS,
     };
     log(
-      `  saturation: stored ${Math.round(saturation.storedPerS)}/s while ${Math.round(saturation.publishedPerS)}/s were published, then drained the backlog at ${Math.round(drainPerS)}/s`,
+      `  saturation: stored ${Math.round(saturation.storedPerS)}/s while ${Math.round(saturation.publishedPerS)}/s were published (cores: ${formatCpuShare(saturationCpu)}), then drained the backlog at ${Math.round(drainPerS)}/s`,
     );
 
     const sustained: SustainedRun[] = [];
@@ -199,9 +217,11 @@ export async function runIngestBench(
     for (let run = 1; run <= options.runs; run++) {
       const s0 = await stats(stack, token);
       const u0 = processUsage(hubPid);
+      const cpu0 = cpuSample(cpuPids());
       const t = performance.now();
       const done = await fleet.run(options.rate, options.durationS);
       const u1 = processUsage(hubPid);
+      const cpu = cpuShare(cpu0, cpuSample(cpuPids()));
       const wall = (performance.now() - t) / 1000;
       const atEnd = await stats(stack, token);
       const expected = s0.accepted + s0.deadLettered + s0.duplicates + done.acked;
@@ -227,6 +247,7 @@ export async function runIngestBench(
         drainMs,
         hubCpuCores: (u1.cpuS - u0.cpuS) / wall,
         hubRssMb: u1.rssMb,
+        cpu,
         backlogLeft: backlog,
       };
       sustained.push(result);
@@ -237,7 +258,7 @@ export async function runIngestBench(
         break;
       }
       log(
-        `  run ${run}: sent ${Math.round(result.sentPerS)}/s, stored ${Math.round(result.storedPerS)}/s, ${(result.withinOneSecond * 100).toFixed(2)}% within 1 s (p99 ${result.storeDelayP99Ms} ms), hub ${result.hubCpuCores.toFixed(2)} cores ${Math.round(result.hubRssMb)} MB`,
+        `  run ${run}: sent ${Math.round(result.sentPerS)}/s, stored ${Math.round(result.storedPerS)}/s, ${(result.withinOneSecond * 100).toFixed(2)}% within 1 s (p99 ${result.storeDelayP99Ms} ms), hub ${result.hubCpuCores.toFixed(2)} cores ${Math.round(result.hubRssMb)} MB (cores: ${formatCpuShare(result.cpu)})`,
       );
     }
     const heartbeats = saturated.acked + sustained.reduce((a, r) => a + r.sent, 0);

@@ -5,7 +5,17 @@ import type { PipelineStats } from '../../hub-server/src/ingest/pipeline.ts';
 import { FleetClient } from './fleet/fleet-client.ts';
 import type { FleetSpec } from './fleet/protocol.ts';
 import type { LatencyClientCommand, LatencyClientReport } from './latency-client.ts';
-import { BENCH_USERS, type BenchStack, fleetStack, processUsage, type StackMode } from './stack.ts';
+import {
+  BENCH_USERS,
+  type BenchStack,
+  type CpuShare,
+  cpuSample,
+  cpuShare,
+  fleetStack,
+  formatCpuShare,
+  processUsage,
+  type StackMode,
+} from './stack.ts';
 
 export interface LatencyBenchOptions {
   mode: StackMode;
@@ -72,6 +82,8 @@ export interface LatencyRun {
   clientCpuCores: number;
   /** Machine load average (1 min) at the end of the run: other work on the machine skews figures. */
   loadAverage: number;
+  /** Cores used during the run: the machine, the hub, the fleet generator, the socket clients, PostgreSQL, Mosquitto. */
+  cpu: CpuShare;
   /** p99 bound for this socket count: 20 ms up to 200 sockets, 50 ms beyond. */
   targetP99Ms: number;
   targetMet: boolean;
@@ -252,10 +264,13 @@ export async function runLatencyBench(
       for (const c of clients) c.send({ type: 'measure', sinceMs });
       const u0 = processUsage(hubPid);
       const c0 = clients.map((c) => processUsage(c.pid).cpuS);
+      const cpuPids = () => ({ hub: hubPid, fleet: fleet.pid, clients: clients.map((c) => c.pid) });
+      const cpu0 = cpuSample(cpuPids());
       const t0 = performance.now();
       const done = await fleet.run(options.rate, options.durationS);
       const u1 = processUsage(hubPid);
       const c1 = clients.map((c) => processUsage(c.pid).cpuS);
+      const cpu = cpuShare(cpu0, cpuSample(cpuPids()));
       const wall = (performance.now() - t0) / 1000;
       const atEnd = await stats(stack, operator);
       const caughtUp = await waitForHandled(stack, operator, handled(s0) + done.sent, 120_000);
@@ -294,13 +309,14 @@ export async function runLatencyBench(
         hubRssMb: u1.rssMb,
         clientCpuCores: c1.reduce((a, c, i) => a + c - (c0[i] ?? 0), 0) / wall,
         loadAverage: loadavg()[0] ?? 0,
+        cpu,
         targetP99Ms,
         targetMet:
           sockets === k && sentPerS >= options.rate * 0.95 && count > 0 && latencyMs.p99 < targetP99Ms,
       };
       runs.push(run);
       log(
-        `  ${k} sockets at ${Math.round(run.sentPerS)} msg/s (stored ${Math.round(run.storedPerS)}/s): p50 ${latencyMs.p50} ms, p90 ${latencyMs.p90} ms, p99 ${latencyMs.p99} ms, max ${latencyMs.max} ms over ${count} deliveries (${run.expectedDeliveries} changes x sockets), ${run.pushesPerSocketPerS.toFixed(1)} pushes/s (emit to socket p50 ${pushToSocketMs.p50} ms, p99 ${pushToSocketMs.p99} ms), hub ${run.hubCpuCores.toFixed(2)} cores ${Math.round(run.hubRssMb)} MB, clients ${run.clientCpuCores.toFixed(2)} cores, load ${run.loadAverage.toFixed(1)}${run.targetMet ? '' : ` (target p99 < ${targetP99Ms} ms not met)`}`,
+        `  ${k} sockets at ${Math.round(run.sentPerS)} msg/s (stored ${Math.round(run.storedPerS)}/s): p50 ${latencyMs.p50} ms, p90 ${latencyMs.p90} ms, p99 ${latencyMs.p99} ms, max ${latencyMs.max} ms over ${count} deliveries (${run.expectedDeliveries} changes x sockets), ${run.pushesPerSocketPerS.toFixed(1)} pushes/s (emit to socket p50 ${pushToSocketMs.p50} ms, p99 ${pushToSocketMs.p99} ms), hub ${run.hubCpuCores.toFixed(2)} cores ${Math.round(run.hubRssMb)} MB, clients ${run.clientCpuCores.toFixed(2)} cores, load ${run.loadAverage.toFixed(1)} (cores: ${formatCpuShare(run.cpu)})${run.targetMet ? '' : ` (target p99 < ${targetP99Ms} ms not met)`}`,
       );
       await Promise.all(clients.map((c) => c.close()));
       clients = [];

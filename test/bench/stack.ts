@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -182,6 +182,8 @@ export function fleetStack(
     baseUrl: options.baseUrl,
     siteIds: Array.from({ length: options.sites }, (_, i) => `${prefix}-s${i}`),
     hubEnv: options.hubEnv,
+    // Profiling a run: BENCH_HUB_NODE_ARGS="--cpu-prof --cpu-prof-dir=bench-results/profiles".
+    hubNodeArgs: process.env.BENCH_HUB_NODE_ARGS?.split(/\s+/).filter(Boolean),
   });
   return { stack, prefix };
 }
@@ -195,3 +197,81 @@ export function processUsage(pid: number): { cpuS: number; rssMb: number } {
   const rssPages = Number(fields[21]);
   return { cpuS: ticks / 100, rssMb: (rssPages * 4096) / 2 ** 20 };
 }
+
+/** CPU ticks (1/100 s) of the machine and of each party of a run, read at one moment. */
+export interface CpuSample {
+  atMs: number;
+  /** All cores, busy (not idle, not waiting for I/O). */
+  machine: number;
+  /** Each named process with its descendants (the hub's embedded database is its child). */
+  named: Record<string, number>;
+  /** Every process named postgres (the server's backends) and mosquitto. */
+  postgres: number;
+  mosquitto: number;
+}
+
+/** Where the machine's CPU went between two samples, in cores. */
+export type CpuShare = Record<string, number>;
+
+export function cpuSample(pids: Record<string, number | readonly number[] | null | undefined>): CpuSample {
+  const fields =
+    readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+  // user nice system idle iowait irq softirq steal ...
+  const machine = fields.reduce((a, b, i) => (i === 3 || i === 4 ? a : a + b), 0);
+  const procs = new Map<number, { comm: string; ppid: number; ticks: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      procs.set(Number(entry), { comm, ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+    } catch {
+      // The process ended while the list was read.
+    }
+  }
+  const treeTicks = (root: number): number => {
+    let total = 0;
+    for (const [pid, p] of procs) {
+      let at: number | undefined = pid;
+      for (let depth = 0; at !== undefined && at > 1 && depth < 16; depth++) {
+        if (at === root) {
+          total += p.ticks;
+          break;
+        }
+        at = procs.get(at)?.ppid;
+      }
+    }
+    return total;
+  };
+  const byComm = (name: string) =>
+    [...procs.values()].filter((p) => p.comm === name).reduce((a, p) => a + p.ticks, 0);
+  const named: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    const roots = typeof pid === 'number' ? [pid] : (pid ?? []);
+    if (roots.length > 0) named[name] = roots.reduce((a, root) => a + treeTicks(root), 0);
+  }
+  return {
+    atMs: performance.now(),
+    machine,
+    named,
+    postgres: byComm('postgres'),
+    mosquitto: byComm('mosquitto'),
+  };
+}
+
+export function cpuShare(a: CpuSample, b: CpuSample): CpuShare {
+  const s = (b.atMs - a.atMs) / 1000;
+  const cores = (x: number, y: number) => Math.round(((y - x) / 100 / s) * 100) / 100;
+  const share: CpuShare = { machine: cores(a.machine, b.machine) };
+  for (const name of Object.keys(b.named)) share[name] = cores(a.named[name] ?? 0, b.named[name] ?? 0);
+  share.postgres = cores(a.postgres, b.postgres);
+  share.mosquitto = cores(a.mosquitto, b.mosquitto);
+  return share;
+}
+
+export const formatCpuShare = (share: CpuShare) =>
+  Object.entries(share)
+    .filter(([name, cores]) => name === 'machine' || cores >= 0.01)
+    .map(([name, cores]) => `${name} ${cores.toFixed(2)}`)
+    .join(', ');
