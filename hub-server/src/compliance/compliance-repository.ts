@@ -69,9 +69,21 @@ export class ComplianceRepository {
          c.last_health, c.last_health_at, c.last_stream, c.last_stream_at, s.clock_suspect, s.clock_reason
        FROM cameras c JOIN sites s ON s.id = c.site_id WHERE c.active ORDER BY c.id`,
     );
+    // Only what the image rule reads: snapshot checks (not every heartbeat), and per camera only
+    // from its latest check with no fault (neither blank nor dark) on; a fault's active run cannot
+    // reach past that check. Reading every sample of the lookback instead held millions of rows in
+    // the hub's memory for a large fleet.
     const images = await this.pool.query<{ camera_id: string; observed_at: Date; image: ImageCheck | null }>(
-      `SELECT camera_id, observed_at, payload->'image' AS image FROM health_samples
-       WHERE observed_at > $1 AND state <> 'down' ORDER BY camera_id, observed_at`,
+      `WITH checks AS (
+         SELECT camera_id, observed_at, payload->'image' AS image FROM health_samples
+         WHERE observed_at > $1 AND jsonb_typeof(payload->'image') = 'object' AND state <> 'down'),
+       clean AS (
+         SELECT camera_id, max(observed_at) AS at FROM checks
+         WHERE (image->>'blank') IS DISTINCT FROM 'true' AND (image->>'dark') IS DISTINCT FROM 'true'
+         GROUP BY camera_id)
+       SELECT k.camera_id, k.observed_at, k.image FROM checks k LEFT JOIN clean c ON c.camera_id = k.camera_id
+       WHERE c.at IS NULL OR k.observed_at >= c.at
+       ORDER BY k.camera_id, k.observed_at`,
       [new Date(nowMs - IMAGE_LOOKBACK_MS)],
     );
     // The latest event of each type per camera says whether that condition is active now.

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ComplianceRepository } from '../../../hub-server/src/compliance/compliance-repository.ts';
+import { eventually } from '../../support/eventually.ts';
+import { type HubHarness, startHub } from '../../support/hub-harness.ts';
+import { uniqueId } from '../../support/services.ts';
+import { inventory, SitePublisher } from '../../support/site-publisher.ts';
+
+// The compliance job's evidence of snapshot faults: only snapshot checks (health samples that
+// carry an image check), and per camera only from its latest check with no fault on, since a
+// fault's active run cannot reach past it. Every other heartbeat of the lookback stays in the
+// database: reading them all held millions of rows in the hub's memory for a large fleet.
+
+const MIN = 60_000;
+
+describe('compliance evidence: recent snapshot checks', () => {
+  let h: HubHarness;
+  let site: SitePublisher;
+  const siteId = uniqueId('facts');
+  const [a, b, c] = ['a', 'b', 'c'].map((x) => `${siteId}-${x}`) as [string, string, string];
+  const now = Date.now();
+
+  beforeAll(async () => {
+    h = await startHub();
+    site = new SitePublisher(siteId, h.hub.mqttUrl);
+    await site.connect(false);
+    await site.publish('inventory', inventory(uniqueId('council'), [a, b, c]));
+    await eventually('the inventory', async () => (h.hub.fleet.cameras.has(c) ? true : undefined));
+    await h.hub.pipeline.idle();
+  }, 180_000);
+
+  afterAll(async () => {
+    await site?.close();
+    await h?.stop();
+  });
+
+  const check = (blank: boolean, dark = false) => ({
+    meanLuma: blank ? 2 : 120,
+    lumaStdDev: blank ? 0.5 : 40,
+    blank,
+    dark,
+  });
+  const insert = async (camera: string, minutesAgo: number, image: object | null, state = 'up') => {
+    const at = new Date(now - minutesAgo * MIN);
+    await h.hub.database.pool.query(
+      `INSERT INTO health_samples (msg_id, camera_id, observed_at, received_at, state, clock_offset_ms, payload)
+       VALUES ($1, $2, $3, $3, $4, NULL, $5)`,
+      [randomUUID(), camera, at, state, JSON.stringify({ cameraId: camera, state, reasons: [], image })],
+    );
+  };
+  const minutesAgo = (facts: Awaited<ReturnType<ComplianceRepository['facts']>>, camera: string) =>
+    (facts.find((f) => f.id === camera)?.evidence.recentImages ?? [])
+      .map((s) => Math.round((now - s.observedAtMs) / MIN))
+      .sort((x, y) => y - x);
+
+  it('reads each camera’s checks from its latest clean one, and no heartbeat without a check', async () => {
+    // a: clean, a blank run, clean again, then blank for 10 minutes; heartbeats without a check between.
+    for (const [ago, image] of [
+      [100, check(false)],
+      [50, check(true)],
+      [40, check(true)],
+      [30, check(false)],
+      [10, check(true)],
+      [5, check(true)],
+    ] as const)
+      await insert(a, ago, image);
+    for (const ago of [45, 25, 8, 2]) await insert(a, ago, null);
+    // b: dark throughout the lookback, never clean: every check counts. One is older than the lookback.
+    for (const ago of [200, 90, 60]) await insert(b, ago, check(false, true));
+    // c: its only checks were taken while it was down, which the image rule does not judge.
+    await insert(c, 20, check(true), 'down');
+
+    const facts = await new ComplianceRepository(h.hub.database.pool).facts(now);
+    expect(minutesAgo(facts, a)).toEqual([30, 10, 5]);
+    expect(minutesAgo(facts, b)).toEqual([90, 60]);
+    expect(minutesAgo(facts, c)).toEqual([]);
+  });
+});
