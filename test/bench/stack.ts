@@ -159,7 +159,17 @@ export class BenchStack {
     return this.hub.embeddedDatabaseUrl();
   }
 
+  /** When the hub died during a run (a crash, or out of memory): how it ended and its last log lines. */
+  hubDeath(): string | null {
+    const ended = this.hub?.ended;
+    return ended
+      ? `the hub process ended during the run (${ended}); its last output:\n${this.hub?.tail(4000)}`
+      : null;
+  }
+
   async stop(): Promise<void> {
+    const death = this.hubDeath();
+    if (death) process.stdout.write(`${death}\n`);
     await this.hub?.stop().catch(() => this.hub?.kill('SIGKILL'));
     await this.mosquitto?.stop();
     await this.dropDatabase().catch(() => {});

@@ -81,6 +81,14 @@ export class HubProcess {
     throw new Error(`hub not ready within ${timeoutMs} ms:\n${this.tail()}`);
   }
 
+  /** How the hub process ended ("code 1", "signal SIGABRT"), or null while it runs (or was never started). */
+  get ended(): string | null {
+    const child = this.child;
+    if (!child) return null;
+    if (child.exitCode !== null) return `code ${child.exitCode}`;
+    return child.signalCode !== null ? `signal ${child.signalCode}` : null;
+  }
+
   tail(chars = 3000): string {
     return this.output.join('').slice(-chars);
   }
