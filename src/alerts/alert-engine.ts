@@ -83,6 +83,11 @@ export class AlertEngine {
       if (list) list.push(c);
       else bySite.set(c.siteId, [c]);
     }
+    // Cameras an open alert counts as down: read once here, not once per camera (with thousands of
+    // cameras up and hundreds of alerts open, a scan per camera stalled the hub).
+    const counted = new Set<string>();
+    for (const a of this.open.values())
+      if (a.kind !== 'site_offline') for (const id of a.cameraIds) counted.add(id);
     const wanted = new Map<
       string,
       Omit<Alert, 'openedAt' | 'clearedAt' | 'acknowledgedBy' | 'acknowledgedAt'>
@@ -105,7 +110,8 @@ export class AlertEngine {
         continue;
       }
       const flapping = list.filter((c) => this.isFlapping(c.id, nowMs));
-      const down = list.filter((c) => !flapping.includes(c) && this.isDown(c.id, nowMs));
+      const flappingIds = new Set(flapping.map((c) => c.id));
+      const down = list.filter((c) => !flappingIds.has(c.id) && this.isDown(c.id, counted, nowMs));
       if (down.length >= this.options.groupMin && down.length >= this.options.groupShare * list.length) {
         wanted.set(`site_cameras_down:${siteId}`, {
           id: `site_cameras_down:${siteId}`,
@@ -199,14 +205,11 @@ export class AlertEngine {
   }
 
   /** Down long enough to count; once counted, it stays counted until up long enough (hysteresis). */
-  private isDown(id: string, nowMs: number): boolean {
+  private isDown(id: string, counted: ReadonlySet<string>, nowMs: number): boolean {
     const t = this.tracks.get(id);
     if (!t) return false;
     if (t.downSince !== null) return nowMs - t.downSince >= this.options.dampMs;
-    const counted = [...this.open.values()].some(
-      (a) => a.kind !== 'site_offline' && a.cameraIds.includes(id),
-    );
-    return counted && t.upSince !== null && nowMs - t.upSince < this.options.dampMs;
+    return counted.has(id) && t.upSince !== null && nowMs - t.upSince < this.options.dampMs;
   }
 
   private transitionsIn(id: string, nowMs: number): number {
