@@ -41,6 +41,8 @@ const councilRoom = (id: string) => `scope:council:${id}`;
  */
 export class LiveHub {
   private io: Server | null = null;
+  /** Per socket: alert ids with a delivery awaiting acknowledgement (see publishAlerts). */
+  private readonly alertsInFlight = new WeakMap<Socket, Map<string, Alert | null>>();
   /** The next push, when one is due (an immediate right after a publish, or a timer for the spacing). */
   private scheduled:
     | { kind: 'immediate'; handle: NodeJS.Immediate }
@@ -194,6 +196,10 @@ export class LiveHub {
   /**
    * Alerts (opened, changed, cleared) to every socket allowed to see them, each acknowledged by the
    * client; one not acknowledged in time is sent again (the client treats repeats by id and time).
+   * A socket has at most one delivery of an alert id in flight: a newer version waits for that
+   * one's acknowledgement (or its timeout) and replaces any version already waiting, so a slow
+   * client costs one pending delivery per alert, not one per change (with 1,000 sockets and
+   * flapping cameras, one per change filled the hub's heap).
    */
   publishAlerts(alerts: readonly Alert[]): void {
     const io = this.io;
@@ -202,16 +208,36 @@ export class LiveHub {
       const scoped = socket.rooms.has(ALL_ROOM)
         ? alerts
         : alerts.filter((a) => socket.rooms.has(councilRoom(a.councilId)));
-      for (const alert of scoped) this.deliver(socket, alert, 1);
+      for (const alert of scoped) this.deliver(socket, alert);
     }
   }
 
-  private deliver(socket: Socket, alert: Alert, attempt: number): void {
+  private deliver(socket: Socket, alert: Alert): void {
+    let inFlight = this.alertsInFlight.get(socket);
+    if (!inFlight) {
+      inFlight = new Map();
+      this.alertsInFlight.set(socket, inFlight);
+    }
+    if (inFlight.has(alert.id)) inFlight.set(alert.id, alert);
+    else this.send(socket, inFlight, alert, 1);
+  }
+
+  /** `inFlight` maps an alert id to the version waiting behind the one sent (null: none waits). */
+  private send(socket: Socket, inFlight: Map<string, Alert | null>, alert: Alert, attempt: number): void {
+    inFlight.set(alert.id, null);
     socket.timeout(ALERT_ACK_TIMEOUT_MS).emit(ALERT_EVENTS.alert, alert, (error: Error | null) => {
-      if (!error || !socket.connected) return;
-      if (attempt < ALERT_ATTEMPTS) this.deliver(socket, alert, attempt + 1);
-      else
+      const waiting = inFlight.get(alert.id) ?? null;
+      inFlight.delete(alert.id);
+      if (!socket.connected) return;
+      if (!error) {
+        if (waiting) this.send(socket, inFlight, waiting, 1);
+        return;
+      }
+      if (attempt < ALERT_ATTEMPTS) this.send(socket, inFlight, waiting ?? alert, attempt + 1);
+      else {
         this.options.log.warn({ alert: alert.id, socket: socket.id }, 'alert not acknowledged by a client');
+        if (waiting) this.send(socket, inFlight, waiting, 1);
+      }
     });
   }
 
