@@ -191,12 +191,10 @@ export async function processBatch(
       };
       switch (message.kind) {
         case 'inventory': {
-          const result = await sql.upsertInventory(
-            client,
-            message.siteId,
-            message.envelope.payload,
-            receivedAt,
-          );
+          // New cameras (and a new site) are unknown from when the agent made its inventory, not
+          // from when the hub read it: the agent's first health poll, observed right after it,
+          // must not count as older than that state (it would be merged into history as late).
+          const result = await sql.upsertInventory(client, message.siteId, message.envelope.payload, at);
           if (result.foreign.length > 0) {
             notes.push(
               `site ${message.siteId} inventory names cameras of another site: ${result.foreign.join(', ')}`,
@@ -211,7 +209,7 @@ export async function processBatch(
             councilId: inv.councilId,
             hubId: inv.hubId,
             state: existingSite?.state ?? 'unknown',
-            stateSince: existingSite?.stateSince ?? receivedAt.toISOString(),
+            stateSince: existingSite?.stateSince ?? at.toISOString(),
             lastSeenAt: receivedAt.toISOString(),
             cameraCount: inv.cameras.length,
             location: inv.location
@@ -242,7 +240,7 @@ export async function processBatch(
               councilId: inv.councilId,
               hubId: inv.hubId,
               state: prior?.state ?? 'unknown',
-              stateSince: prior?.stateSince ?? receivedAt.toISOString(),
+              stateSince: prior?.stateSince ?? at.toISOString(),
               lastSeenAt: prior?.lastSeenAt ?? null,
               reasons: prior?.reasons ?? [],
               location: {
@@ -256,7 +254,7 @@ export async function processBatch(
             };
             work.putCamera(view);
             if (added.has(cam.id))
-              work.transitions.push({ cameraId: cam.id, state: 'unknown', reasons: [], at: receivedAt });
+              work.transitions.push({ cameraId: cam.id, state: 'unknown', reasons: [], at });
           }
           break;
         }
