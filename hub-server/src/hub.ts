@@ -305,6 +305,9 @@ export class Hub {
         ...pipeline.stats,
         mqtt: this.ingestConnection,
         mqttAuth: this.brokerAuth?.stats ?? null,
+        live: this.live
+          ? { connections: this.live.connections, snapshots: this.liveSnapshots, ...this.live.deliveryStats }
+          : null,
       }),
       mqttCredentials: {
         repository: siteCredentials,
@@ -321,6 +324,8 @@ export class Hub {
       openAlerts: () => alerts.openAlerts(),
       acknowledgeAlert: (id, user) => alerts.acknowledge(id, user, this.options.now?.() ?? Date.now()),
       minPushIntervalMs: config.live.batchIntervalMs,
+      maxQueuedPushes: config.live.maxQueuedPushes,
+      alertAckTimeoutMs: config.alerts.ackTimeoutMs,
       verifyToken: (token) => auth.authenticate(token),
       log: log.child({ part: 'live' }),
       now: this.options.now,

@@ -215,11 +215,23 @@ export const HubConfig = Type.Object(
           description:
             'Least time between two socket pushes: changes are pushed right after their ingest batch commits, and those committed within this interval of the last push are coalesced (per camera) into the next one',
         }),
+        maxQueuedPushes: Type.Integer({
+          minimum: 1,
+          default: 256,
+          description:
+            'A live socket with more pushes than this queued that its client has not taken is closed as too slow (the client reconnects and gets a fresh snapshot), so one stalled client cannot hold the hub memory',
+        }),
       },
       'Live push',
     ),
     alerts: Group(
       {
+        ackTimeoutMs: Type.Integer({
+          minimum: 100,
+          default: 5000,
+          description:
+            'A control-room socket that has not acknowledged an alert message this long is sent a fresh list of open alerts; after three lists with no acknowledgement it is disconnected',
+        }),
         dampMs: Type.Integer({
           minimum: 0,
           default: 60_000,

@@ -30,11 +30,42 @@ export const Alert = Type.Object(
 );
 export type Alert = Static<typeof Alert>;
 
+/**
+ * Alerts over the live socket, for sockets that connect with `auth.alerts: true` (control-room
+ * clients; a map view that only shows camera state leaves it out and is sent no alerts). Every
+ * message carries a sequence number; the client acknowledges the highest one it has applied with
+ * `alert:received { seq }` (cumulative, like TCP). One not acknowledged within alerts.ackTimeoutMs
+ * is followed by a fresh `alerts` list; a socket that acknowledges nothing after three such lists
+ * is disconnected (its client reconnects and starts from a fresh list).
+ */
+export const AlertList = Type.Object(
+  {
+    seq: Type.Integer({ minimum: 0 }),
+    alerts: Type.Array(Alert, { description: 'Every open alert in scope: replaces what the client holds' }),
+  },
+  closed,
+);
+export type AlertList = Static<typeof AlertList>;
+
+export const AlertChanges = Type.Object(
+  {
+    seq: Type.Integer({ minimum: 0 }),
+    alerts: Type.Array(Alert, {
+      description:
+        'Alerts opened, changed or cleared (clearedAt set) since the last message, latest version of each',
+    }),
+  },
+  closed,
+);
+export type AlertChanges = Static<typeof AlertChanges>;
+
 export const ALERT_EVENTS = {
-  /** Server to client, with an acknowledgement callback: an alert opened, changed or cleared. */
-  alert: 'alert',
-  /** Server to client on connect: the open alerts in scope. */
+  /** Server to client: the open alerts in scope (`AlertList`), on connect and to resynchronise. */
   alerts: 'alerts',
+  /** Server to client: alerts opened, changed or cleared (`AlertChanges`). */
+  changes: 'alert:changes',
+  /** Client to server: `{ seq }`, the highest alert message applied (acknowledges it and all before). */
+  received: 'alert:received',
   /** Client to server: an operator acknowledges an alert `{ id }`; the reply is `{ ok, error? }`. */
   acknowledge: 'alert:acknowledge',
 } as const;

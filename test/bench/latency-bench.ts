@@ -57,6 +57,10 @@ export interface LatencyRun {
   connected: number;
   /** Sockets that disconnected while measuring. */
   disconnected: number;
+  /** Alert messages the sockets received (and acknowledged) while measuring. */
+  alertMessages: number;
+  /** During the run, by the hub: alert change broadcasts, alert lists sent again for want of acknowledgement, sockets closed for acknowledging nothing, sockets closed as too slow. */
+  liveDelivery: LiveDeliveryStats | null;
   targetPerS: number;
   sentPerS: number;
   /** Heartbeats the hub stored per second while the fleet published. */
@@ -153,12 +157,23 @@ class ClientProcess {
   }
 }
 
-async function stats(stack: BenchStack, token: string): Promise<PipelineStats> {
+/** The hub's live delivery counters (see LiveHub.deliveryStats), part of /api/ingest/stats. */
+interface LiveDeliveryStats {
+  alertPushes: number;
+  alertResyncs: number;
+  alertSocketsClosed: number;
+  slowSocketsClosed: number;
+}
+
+async function stats(
+  stack: BenchStack,
+  token: string,
+): Promise<PipelineStats & { live: LiveDeliveryStats | null }> {
   const response = await fetch(`${stack.hubUrl}/api/ingest/stats`, {
     headers: { authorization: `Bearer ${token}` },
   });
   if (!response.ok) throw new Error(`ingest stats: ${response.status}`);
-  return (await response.json()) as PipelineStats;
+  return (await response.json()) as PipelineStats & { live: LiveDeliveryStats | null };
 }
 
 const handled = (s: PipelineStats) => s.accepted + s.deadLettered + s.duplicates;
@@ -278,6 +293,16 @@ export async function runLatencyBench(
       // The last batch's push (spacing at most a few tens of ms), then its delivery.
       await sleep(1000);
       const samples = await Promise.all(clients.map((c) => c.request({ type: 'stop' }, 'samples')));
+      const live1 = (await stats(stack, operator)).live;
+      const delivery =
+        live1 && s0.live
+          ? {
+              alertPushes: live1.alertPushes - s0.live.alertPushes,
+              alertResyncs: live1.alertResyncs - s0.live.alertResyncs,
+              alertSocketsClosed: live1.alertSocketsClosed - s0.live.alertSocketsClosed,
+              slowSocketsClosed: live1.slowSocketsClosed - s0.live.slowSocketsClosed,
+            }
+          : null;
       const count = samples.reduce((a, s) => a + s.latenciesMs.length, 0);
       const all = new Float64Array(count);
       let offset = 0;
@@ -295,6 +320,8 @@ export async function runLatencyBench(
         sockets: k,
         connected: sockets,
         disconnected: samples.reduce((a, s) => a + s.disconnects, 0),
+        alertMessages: samples.reduce((a, s) => a + s.alertMessages, 0),
+        liveDelivery: delivery,
         targetPerS: options.rate,
         sentPerS,
         storedPerS: ((atEnd.accepted - s0.accepted) * 1000) / done.elapsedMs,
@@ -312,11 +339,15 @@ export async function runLatencyBench(
         cpu,
         targetP99Ms,
         targetMet:
-          sockets === k && sentPerS >= options.rate * 0.95 && count > 0 && latencyMs.p99 < targetP99Ms,
+          sockets === k &&
+          samples.every((x) => x.disconnects === 0) &&
+          sentPerS >= options.rate * 0.95 &&
+          count > 0 &&
+          latencyMs.p99 < targetP99Ms,
       };
       runs.push(run);
       log(
-        `  ${k} sockets at ${Math.round(run.sentPerS)} msg/s (stored ${Math.round(run.storedPerS)}/s): p50 ${latencyMs.p50} ms, p90 ${latencyMs.p90} ms, p99 ${latencyMs.p99} ms, max ${latencyMs.max} ms over ${count} deliveries (${run.expectedDeliveries} changes x sockets), ${run.pushesPerSocketPerS.toFixed(1)} pushes/s (emit to socket p50 ${pushToSocketMs.p50} ms, p99 ${pushToSocketMs.p99} ms), hub ${run.hubCpuCores.toFixed(2)} cores ${Math.round(run.hubRssMb)} MB, clients ${run.clientCpuCores.toFixed(2)} cores, load ${run.loadAverage.toFixed(1)} (cores: ${formatCpuShare(run.cpu)})${run.targetMet ? '' : ` (target p99 < ${targetP99Ms} ms not met)`}`,
+        `  ${k} sockets at ${Math.round(run.sentPerS)} msg/s (stored ${Math.round(run.storedPerS)}/s): p50 ${latencyMs.p50} ms, p90 ${latencyMs.p90} ms, p99 ${latencyMs.p99} ms, max ${latencyMs.max} ms over ${count} deliveries (${run.expectedDeliveries} changes x sockets), ${run.pushesPerSocketPerS.toFixed(1)} pushes/s (emit to socket p50 ${pushToSocketMs.p50} ms, p99 ${pushToSocketMs.p99} ms), ${run.disconnected} disconnects, ${run.alertMessages} alert messages (hub: ${JSON.stringify(run.liveDelivery)}), hub ${run.hubCpuCores.toFixed(2)} cores ${Math.round(run.hubRssMb)} MB, clients ${run.clientCpuCores.toFixed(2)} cores, load ${run.loadAverage.toFixed(1)} (cores: ${formatCpuShare(run.cpu)})${run.targetMet ? '' : ` (target p99 < ${targetP99Ms} ms not met)`}`,
       );
       await Promise.all(clients.map((c) => c.close()));
       clients = [];

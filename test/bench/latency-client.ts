@@ -5,6 +5,7 @@
 // observedAt) to its arrival here.
 
 import { io, type Socket } from 'socket.io-client';
+import { ALERT_EVENTS, type AlertChanges, type AlertList } from '../../src/schemas/alert-api.ts';
 import type { CameraView, LiveChanges, LiveSnapshot } from '../../src/schemas/api.ts';
 import { LIVE_EVENTS } from '../../src/schemas/api.ts';
 
@@ -24,6 +25,8 @@ export type LatencyClientReport =
       pushMs: number[];
       pushes: number;
       disconnects: number;
+      /** Alert messages received and acknowledged (lists and changes), over all sockets. */
+      alertMessages: number;
     }
   | { type: 'closed' }
   | { type: 'error'; message: string };
@@ -43,6 +46,7 @@ let latencies: number[] = [];
 let pushLatencies: number[] = [];
 let pushes = 0;
 let disconnects = 0;
+let alertMessages = 0;
 
 function onChanges(client: Client, changes: LiveChanges): void {
   const receivedMs = Date.now();
@@ -62,8 +66,9 @@ function onChanges(client: Client, changes: LiveChanges): void {
 
 function connectOne(url: string, token: string): Promise<Client> {
   return new Promise((resolve, reject) => {
+    // A control-room client: it asks for alerts and acknowledges each message it has applied.
     const socket = io(url, {
-      auth: { token },
+      auth: { token, alerts: true },
       transports: ['websocket'],
       reconnection: false,
       timeout: 60_000,
@@ -83,6 +88,11 @@ function connectOne(url: string, token: string): Promise<Client> {
       reject(error);
     });
     socket.on(LIVE_EVENTS.changes, (changes: LiveChanges) => onChanges(client, changes));
+    for (const event of [ALERT_EVENTS.alerts, ALERT_EVENTS.changes])
+      socket.on(event, (m: AlertList | AlertChanges) => {
+        if (measuring) alertMessages++;
+        socket.emit(ALERT_EVENTS.received, { seq: m.seq });
+      });
     socket.on('disconnect', () => {
       if (measuring) disconnects++;
     });
@@ -118,11 +128,19 @@ process.on('message', (command: LatencyClientCommand) => {
         pushLatencies = [];
         pushes = 0;
         disconnects = 0;
+        alertMessages = 0;
         for (const c of clients) c.seen.clear();
         measuring = true;
       } else if (command.type === 'stop') {
         measuring = false;
-        send({ type: 'samples', latenciesMs: latencies, pushMs: pushLatencies, pushes, disconnects });
+        send({
+          type: 'samples',
+          latenciesMs: latencies,
+          pushMs: pushLatencies,
+          pushes,
+          disconnects,
+          alertMessages,
+        });
         latencies = [];
         pushLatencies = [];
       } else if (command.type === 'close') {

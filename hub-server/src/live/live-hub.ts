@@ -1,7 +1,12 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server, type Socket } from 'socket.io';
-import { ALERT_EVENTS, type Alert } from '../../../src/schemas/alert-api.ts';
+import {
+  ALERT_EVENTS,
+  type Alert,
+  type AlertChanges,
+  type AlertList,
+} from '../../../src/schemas/alert-api.ts';
 import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
 import { LIVE_EVENTS, type LiveChanges, type LiveSnapshot } from '../../../src/schemas/api.ts';
 import type { TokenClaims } from '../http/app.ts';
@@ -22,16 +27,41 @@ export interface LiveHubOptions {
   openAlerts?: () => Alert[];
   /** An operator or control room acknowledges an alert; returns it, or null when it is not open. */
   acknowledgeAlert?: (id: string, user: string) => Alert | null;
+  /** A socket that owes an alert acknowledgement this long is sent a fresh list (alerts.ackTimeoutMs). */
+  alertAckTimeoutMs?: number;
+  /**
+   * Pushes a socket may have queued, not yet taken by its connection, before it is closed as too
+   * slow (live.maxQueuedPushes): its client reconnects and starts again from a snapshot.
+   */
+  maxQueuedPushes?: number;
 }
 
-/** An alert not acknowledged by a socket within this time is sent to it again, up to ALERT_ATTEMPTS times. */
-const ALERT_ACK_TIMEOUT_MS = 5000;
-const ALERT_ATTEMPTS = 3;
+/** Fresh alert lists sent to a socket that acknowledges nothing before it is disconnected. */
+const ALERT_RESYNCS = 3;
+/** How often sockets owing alert acknowledgements are looked for. */
+const ALERT_SWEEP_MS = 500;
 
 const ALL_ROOM = 'scope:all';
+const ALERTS_ALL_ROOM = 'alerts:all';
 /** How long connecting sockets are gathered to share one snapshot. */
 const SNAPSHOT_GATHER_MS = 10;
 const councilRoom = (id: string) => `scope:council:${id}`;
+const alertsCouncilRoom = (id: string) => `alerts:council:${id}`;
+
+/** A socket that asked for alerts (auth.alerts): its scope and how far it has acknowledged them. */
+interface AlertSubscriber {
+  socket: Socket;
+  scope: Set<string> | null;
+  /** Sequence number of the last alert message sent to it, and the highest it has acknowledged. */
+  sent: number;
+  acked: number;
+  /** performance.now() since when it has owed an acknowledgement (null: it owes none). */
+  owingSince: number | null;
+  /** Fresh lists sent to it since it last acknowledged anything. */
+  resyncs: number;
+}
+
+const inScope = (scope: Set<string> | null, councilId: string) => !scope || scope.has(councilId);
 
 /**
  * socket.io push: a scoped snapshot on connect, then changes pushed right after each committed
@@ -41,8 +71,13 @@ const councilRoom = (id: string) => `scope:council:${id}`;
  */
 export class LiveHub {
   private io: Server | null = null;
-  /** Per socket: alert ids with a delivery awaiting acknowledgement (see publishAlerts). */
-  private readonly alertsInFlight = new WeakMap<Socket, Map<string, Alert | null>>();
+  /** Sockets that receive alerts, by socket id. */
+  private readonly alertSubscribers = new Map<string, AlertSubscriber>();
+  /** Sequence number of the last alert message (list or changes) sent to any socket. */
+  private alertSeq = 0;
+  /** Alert versions to push, latest per id. */
+  private pendingAlerts = new Map<string, Alert>();
+  private alertSweepTimer: NodeJS.Timeout | null = null;
   /** The next push, when one is due (an immediate right after a publish, or a timer for the spacing). */
   private scheduled:
     | { kind: 'immediate'; handle: NodeJS.Immediate }
@@ -57,6 +92,11 @@ export class LiveHub {
   private snapshotTimer: NodeJS.Timeout | null = null;
   /** Snapshots built and sent (each to every socket gathered with it), and the sockets they served. */
   readonly snapshotStats = { sent: 0, sockets: 0 };
+  /**
+   * Alert messages: change pushes (one per room), lists sent again for want of acknowledgement,
+   * and sockets closed for acknowledging nothing; sockets closed as too slow for their pushes.
+   */
+  readonly deliveryStats = { alertPushes: 0, alertResyncs: 0, alertSocketsClosed: 0, slowSocketsClosed: 0 };
 
   constructor(
     private readonly fleet: FleetState,
@@ -98,16 +138,82 @@ export class LiveHub {
         sites: [...this.fleet.sites.values()].filter((s) => !scope || scope.has(s.councilId)),
         at,
       };
-      const room = io.to(sockets.map((x) => x.id));
-      room.emit(LIVE_EVENTS.snapshot, snapshot);
+      io.to(sockets.map((x) => x.id)).emit(LIVE_EVENTS.snapshot, snapshot);
       this.snapshotStats.sent++;
       this.snapshotStats.sockets += sockets.length;
-      const alerts = (this.options.openAlerts?.() ?? []).filter((a) => !scope || scope.has(a.councilId));
-      room.emit(ALERT_EVENTS.alerts, alerts);
+      const subscribers = sockets
+        .map((x) => this.alertSubscribers.get(x.id))
+        .filter((x): x is AlertSubscriber => x !== undefined);
+      if (subscribers.length > 0) this.sendAlertList(io, subscribers, scope);
       for (const socket of sockets) {
-        if (scope) for (const id of scope) void socket.join(councilRoom(id));
-        else void socket.join(ALL_ROOM);
+        const alerts = this.alertSubscribers.has(socket.id);
+        if (scope)
+          for (const id of scope) {
+            void socket.join(councilRoom(id));
+            if (alerts) void socket.join(alertsCouncilRoom(id));
+          }
+        else {
+          void socket.join(ALL_ROOM);
+          if (alerts) void socket.join(ALERTS_ALL_ROOM);
+        }
       }
+    }
+  }
+
+  /** Every open alert in scope, to these subscribers (of that scope), as one broadcast. */
+  private sendAlertList(
+    io: Server,
+    subscribers: readonly AlertSubscriber[],
+    scope: Set<string> | null,
+  ): void {
+    const seq = ++this.alertSeq;
+    const alerts = (this.options.openAlerts?.() ?? []).filter((a) => inScope(scope, a.councilId));
+    io.to(subscribers.map((s) => s.socket.id)).emit(ALERT_EVENTS.alerts, { seq, alerts } satisfies AlertList);
+    const now = performance.now();
+    for (const s of subscribers) {
+      s.sent = seq;
+      s.owingSince = now;
+    }
+  }
+
+  /**
+   * Subscribers that have owed an acknowledgement for alerts.ackTimeoutMs get a fresh list (one
+   * broadcast per scope); one that has acknowledged nothing through ALERT_RESYNCS lists is
+   * disconnected. Its state is a few numbers, so a client that never acknowledges costs the hub
+   * nothing that grows with the alerts it misses.
+   */
+  private sweepAlerts(): void {
+    const io = this.io;
+    if (!io) return;
+    const timeout = this.options.alertAckTimeoutMs ?? 5000;
+    const now = performance.now();
+    const resync = new Map<string, { scope: Set<string> | null; subscribers: AlertSubscriber[] }>();
+    for (const s of this.alertSubscribers.values()) {
+      if (s.owingSince === null || now - s.owingSince < timeout) continue;
+      if (!s.socket.connected) {
+        this.alertSubscribers.delete(s.socket.id);
+        continue;
+      }
+      if (s.resyncs >= ALERT_RESYNCS) {
+        const claims = s.socket.data.claims as TokenClaims;
+        this.options.log.warn(
+          { user: claims.sub, socket: s.socket.id, sent: s.sent, acked: s.acked },
+          'closing a live socket that acknowledges no alerts',
+        );
+        this.deliveryStats.alertSocketsClosed++;
+        this.alertSubscribers.delete(s.socket.id);
+        s.socket.disconnect(true);
+        continue;
+      }
+      s.resyncs++;
+      const key = s.scope ? [...s.scope].sort().join('\n') : '*';
+      const group = resync.get(key);
+      if (group) group.subscribers.push(s);
+      else resync.set(key, { scope: s.scope, subscribers: [s] });
+    }
+    for (const { scope, subscribers } of resync.values()) {
+      this.deliveryStats.alertResyncs += subscribers.length;
+      this.sendAlertList(io, subscribers, scope);
     }
   }
 
@@ -127,6 +233,8 @@ export class LiveHub {
     });
     io.on('connection', (socket) => this.onConnection(socket));
     this.io = io;
+    this.alertSweepTimer = setInterval(() => this.sweepAlerts(), ALERT_SWEEP_MS);
+    this.alertSweepTimer.unref();
     this.schedule();
   }
 
@@ -153,6 +261,18 @@ export class LiveHub {
       socket.on('disconnect', () => clearTimeout(timer));
     }
     const scope = claims.role === 'council' ? new Set(claims.councilIds) : null;
+    if ((socket.handshake.auth as { alerts?: unknown } | undefined)?.alerts === true) {
+      this.alertSubscribers.set(socket.id, {
+        socket,
+        scope,
+        sent: 0,
+        acked: 0,
+        owingSince: null,
+        resyncs: 0,
+      });
+      socket.on('disconnect', () => this.alertSubscribers.delete(socket.id));
+      socket.on(ALERT_EVENTS.received, (payload: unknown) => this.onAlertsReceived(socket.id, payload));
+    }
     this.requestSnapshot(socket.id, scope);
     socket.on(ALERT_EVENTS.acknowledge, (payload: unknown, reply: unknown) => {
       const respond = typeof reply === 'function' ? (reply as (r: unknown) => void) : () => {};
@@ -169,10 +289,25 @@ export class LiveHub {
     this.options.log.debug({ user: claims.sub, role: claims.role }, 'live socket connected');
   }
 
+  /** `alert:received { seq }`: the subscriber has applied every alert message up to seq. */
+  private onAlertsReceived(socketId: string, payload: unknown): void {
+    const s = this.alertSubscribers.get(socketId);
+    const seq = (payload as { seq?: unknown } | null)?.seq;
+    // Anything else (not a sequence number, or one never sent to it) acknowledges nothing.
+    if (!s || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq <= s.acked || seq > s.sent) return;
+    s.acked = seq;
+    s.resyncs = 0;
+    s.owingSince = seq === s.sent ? null : performance.now();
+  }
+
   publish(change: { cameras: CameraView[]; sites: SiteView[] }): void {
     for (const c of change.cameras) this.pendingCameras.set(c.id, c);
     for (const s of change.sites) this.pendingSites.set(s.id, s);
     this.schedule();
+  }
+
+  private get pending(): boolean {
+    return this.pendingCameras.size > 0 || this.pendingSites.size > 0 || this.pendingAlerts.size > 0;
   }
 
   /**
@@ -180,8 +315,7 @@ export class LiveHub {
    * make one push), or once minPushIntervalMs has passed since the last push.
    */
   private schedule(): void {
-    if (this.scheduled || !this.io) return;
-    if (this.pendingCameras.size === 0 && this.pendingSites.size === 0) return;
+    if (this.scheduled || !this.io || !this.pending) return;
     const wait = this.lastPushMs + this.options.minPushIntervalMs - performance.now();
     const run = () => {
       this.scheduled = null;
@@ -194,51 +328,68 @@ export class LiveHub {
   }
 
   /**
-   * Alerts (opened, changed, cleared) to every socket allowed to see them, each acknowledged by the
-   * client; one not acknowledged in time is sent again (the client treats repeats by id and time).
-   * A socket has at most one delivery of an alert id in flight: a newer version waits for that
-   * one's acknowledgement (or its timeout) and replaces any version already waiting, so a slow
-   * client costs one pending delivery per alert, not one per change (with 1,000 sockets and
-   * flapping cameras, one per change filled the hub's heap).
+   * Alerts opened, changed or cleared go out with the next push, coalesced by id, one broadcast
+   * per alert room (each encoded once, as for camera changes), each numbered; subscribers
+   * acknowledge cumulatively (see sweepAlerts for one that does not).
    */
   publishAlerts(alerts: readonly Alert[]): void {
-    const io = this.io;
-    if (!io || alerts.length === 0) return;
+    if (!this.io || alerts.length === 0) return;
+    for (const a of alerts) this.pendingAlerts.set(a.id, a);
+    this.schedule();
+  }
+
+  private flushAlerts(io: Server): void {
+    const alerts = [...this.pendingAlerts.values()];
+    this.pendingAlerts.clear();
+    const rooms = io.of('/').adapter.rooms;
+    const emit = (room: string, list: Alert[]) => {
+      const members = rooms.get(room);
+      if (!members || members.size === 0) return;
+      const seq = ++this.alertSeq;
+      io.to(room).emit(ALERT_EVENTS.changes, { seq, alerts: list } satisfies AlertChanges);
+      this.deliveryStats.alertPushes++;
+      const now = performance.now();
+      for (const id of members) {
+        const s = this.alertSubscribers.get(id);
+        if (!s) continue;
+        s.sent = seq;
+        s.owingSince ??= now;
+      }
+    };
+    emit(ALERTS_ALL_ROOM, alerts);
+    const byCouncil = new Map<string, Alert[]>();
+    for (const a of alerts) {
+      const list = byCouncil.get(a.councilId);
+      if (list) list.push(a);
+      else byCouncil.set(a.councilId, [a]);
+    }
+    for (const [id, list] of byCouncil) emit(alertsCouncilRoom(id), list);
+  }
+
+  /**
+   * Closes sockets whose connection has more than maxQueuedPushes messages queued that it has not
+   * taken: a client that stopped reading (or reads far slower than the pushes come) would otherwise
+   * hold every push made since, without bound.
+   */
+  private closeSlowSockets(io: Server): void {
+    const limit = this.options.maxQueuedPushes ?? 256;
     for (const socket of io.of('/').sockets.values()) {
-      const scoped = socket.rooms.has(ALL_ROOM)
-        ? alerts
-        : alerts.filter((a) => socket.rooms.has(councilRoom(a.councilId)));
-      for (const alert of scoped) this.deliver(socket, alert);
+      // engine.io queues packets here while its transport is still writing earlier ones.
+      const buffer = (socket.conn as unknown as { writeBuffer?: unknown }).writeBuffer;
+      const queued = Array.isArray(buffer) ? buffer.length : 0;
+      if (queued <= limit) continue;
+      const claims = socket.data.claims as TokenClaims;
+      this.options.log.warn(
+        { user: claims.sub, socket: socket.id, queued },
+        'closing a live socket too slow for its pushes',
+      );
+      this.deliveryStats.slowSocketsClosed++;
+      socket.disconnect(true);
+      // Discard what is queued, and drop the connection without the WebSocket closing handshake
+      // (which would keep its unsent bytes for 30 s): a client that does not read never answers it.
+      socket.conn.close(true);
+      (socket.conn.transport as unknown as { socket?: { terminate?: () => void } }).socket?.terminate?.();
     }
-  }
-
-  private deliver(socket: Socket, alert: Alert): void {
-    let inFlight = this.alertsInFlight.get(socket);
-    if (!inFlight) {
-      inFlight = new Map();
-      this.alertsInFlight.set(socket, inFlight);
-    }
-    if (inFlight.has(alert.id)) inFlight.set(alert.id, alert);
-    else this.send(socket, inFlight, alert, 1);
-  }
-
-  /** `inFlight` maps an alert id to the version waiting behind the one sent (null: none waits). */
-  private send(socket: Socket, inFlight: Map<string, Alert | null>, alert: Alert, attempt: number): void {
-    inFlight.set(alert.id, null);
-    socket.timeout(ALERT_ACK_TIMEOUT_MS).emit(ALERT_EVENTS.alert, alert, (error: Error | null) => {
-      const waiting = inFlight.get(alert.id) ?? null;
-      inFlight.delete(alert.id);
-      if (!socket.connected) return;
-      if (!error) {
-        if (waiting) this.send(socket, inFlight, waiting, 1);
-        return;
-      }
-      if (attempt < ALERT_ATTEMPTS) this.send(socket, inFlight, waiting ?? alert, attempt + 1);
-      else {
-        this.options.log.warn({ alert: alert.id, socket: socket.id }, 'alert not acknowledged by a client');
-        if (waiting) this.send(socket, inFlight, waiting, 1);
-      }
-    });
   }
 
   /** Certification status changes: once per evaluation cycle, scoped like camera changes. */
@@ -253,8 +404,14 @@ export class LiveHub {
 
   private flush(): void {
     const io = this.io;
-    if (!io || (this.pendingCameras.size === 0 && this.pendingSites.size === 0)) return;
+    if (!io || !this.pending) return;
     this.lastPushMs = performance.now();
+    if (this.pendingCameras.size > 0 || this.pendingSites.size > 0) this.flushChanges(io);
+    if (this.pendingAlerts.size > 0) this.flushAlerts(io);
+    this.closeSlowSockets(io);
+  }
+
+  private flushChanges(io: Server): void {
     const cameras = [...this.pendingCameras.values()];
     const sites = [...this.pendingSites.values()];
     this.pendingCameras.clear();
@@ -288,6 +445,10 @@ export class LiveHub {
     this.scheduled = null;
     if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
     this.snapshotTimer = null;
+    if (this.alertSweepTimer) clearInterval(this.alertSweepTimer);
+    this.alertSweepTimer = null;
+    this.alertSubscribers.clear();
+    this.pendingAlerts.clear();
     this.snapshotWaiters.clear();
     const io = this.io;
     this.io = null;

@@ -1,6 +1,11 @@
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALERT_EVENTS, type Alert } from '../../../src/schemas/alert-api.ts';
+import {
+  ALERT_EVENTS,
+  type Alert,
+  type AlertChanges,
+  type AlertList,
+} from '../../../src/schemas/alert-api.ts';
 import { type HubHarness, startHub } from '../../support/hub-harness.ts';
 import { uniqueId } from '../../support/services.ts';
 import { health, inventory, SitePublisher } from '../../support/site-publisher.ts';
@@ -23,15 +28,16 @@ describe('site incidents on the control-room socket', () => {
     await h.createUser('cr', 'controlroom');
     await h.createUser('aud', 'auditor');
     token = await h.login('cr');
-    socket = io(h.hub.url, { auth: { token }, transports: ['websocket'] });
+    // A control-room client: asks for alerts, and acknowledges each message it has applied.
+    socket = io(h.hub.url, { auth: { token, alerts: true }, transports: ['websocket'] });
+    socket.on(ALERT_EVENTS.changes, (m: AlertChanges) => {
+      received.push(...m.alerts.filter((a) => a.siteId === siteId));
+      socket.emit(ALERT_EVENTS.received, { seq: m.seq });
+    });
+    socket.on(ALERT_EVENTS.alerts, (m: AlertList) => socket.emit(ALERT_EVENTS.received, { seq: m.seq }));
     await new Promise<void>((resolve, reject) => {
       socket.once('snapshot', () => resolve());
       socket.once('connect_error', reject);
-    });
-    // The client acknowledges each alert, as the dashboard does.
-    socket.on(ALERT_EVENTS.alert, (alert: Alert, ack: () => void) => {
-      if (alert.siteId === siteId) received.push(alert);
-      ack();
     });
     site = new SitePublisher(siteId, h.hub.mqttUrl);
     await site.connect(true);
@@ -67,9 +73,12 @@ describe('site incidents on the control-room socket', () => {
 
   it('takes an operator acknowledgement and pushes it to everyone', async () => {
     const id = `site_offline:${siteId}`;
-    const auditor = io(h.hub.url, { auth: { token: await h.login('aud') }, transports: ['websocket'] });
-    const open = await new Promise<Alert[]>((resolve) => auditor.once(ALERT_EVENTS.alerts, resolve));
-    expect(open.map((a) => a.id)).toContain(id);
+    const auditor = io(h.hub.url, {
+      auth: { token: await h.login('aud'), alerts: true },
+      transports: ['websocket'],
+    });
+    const open = await new Promise<AlertList>((resolve) => auditor.once(ALERT_EVENTS.alerts, resolve));
+    expect(open.alerts.map((a) => a.id)).toContain(id);
     const refused = await auditor.emitWithAck(ALERT_EVENTS.acknowledge, { id });
     expect(refused).toEqual({ ok: false, error: 'role auditor cannot acknowledge alerts' });
     auditor.close();
