@@ -90,11 +90,18 @@ async function stats(stack: BenchStack, token: string): Promise<PipelineStats> {
   return (await response.json()) as PipelineStats;
 }
 
-/** Smallest histogram bucket holding at least 99% of the delta's messages (">30000" beyond the last). */
-function p99Bucket(before: PipelineStats['storeDelay'], after: PipelineStats['storeDelay']): string {
+/**
+ * Smallest store-delay histogram bucket holding at least `share` of the messages stored between
+ * two stats reads (">30000" beyond the last).
+ */
+export function storeDelayBucket(
+  before: PipelineStats['storeDelay'],
+  after: PipelineStats['storeDelay'],
+  share = 0.99,
+): string {
   const count = after.count - before.count;
   for (const [le, n] of Object.entries(after.le)) {
-    if (n - (before.le[le] ?? 0) >= 0.99 * count) return `<=${le}`;
+    if (n - (before.le[le] ?? 0) >= share * count) return `<=${le}`;
   }
   return '>30000';
 }
@@ -242,7 +249,7 @@ export async function runIngestBench(
         sent: done.sent,
         stored: s1.accepted - s0.accepted,
         withinOneSecond: count === 0 ? 0 : within / count,
-        storeDelayP99Ms: p99Bucket(s0.storeDelay, s1.storeDelay),
+        storeDelayP99Ms: storeDelayBucket(s0.storeDelay, s1.storeDelay),
         storeDelayMaxMs: s1.storeDelay.maxMs,
         drainMs,
         hubCpuCores: (u1.cpuS - u0.cpuS) / wall,

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { PipelineStats } from '../../hub-server/src/ingest/pipeline.ts';
 import { FleetClient } from './fleet/fleet-client.ts';
 import type { FleetSpec } from './fleet/protocol.ts';
+import { storeDelayBucket } from './ingest-bench.ts';
 import type { LatencyClientCommand, LatencyClientReport } from './latency-client.ts';
 import {
   BENCH_USERS,
@@ -80,6 +81,8 @@ export interface LatencyRun {
   latencyMs: LatencyFigures;
   /** The live push's part: the hub emitting a push (its `at`) to socket receipt, per push per socket. */
   pushToSocketMs: LatencyFigures;
+  /** The ingest's part: publish (observedAt) to commit, as the smallest histogram buckets holding 50% and 99% of the heartbeats. */
+  storeDelayMs: { p50: string; p99: string };
   hubCpuCores: number;
   hubRssMb: number;
   /** CPU of the socket client processes together (cores). */
@@ -293,7 +296,8 @@ export async function runLatencyBench(
       // The last batch's push (spacing at most a few tens of ms), then its delivery.
       await sleep(1000);
       const samples = await Promise.all(clients.map((c) => c.request({ type: 'stop' }, 'samples')));
-      const live1 = (await stats(stack, operator)).live;
+      const settled = await stats(stack, operator);
+      const live1 = settled.live;
       const delivery =
         live1 && s0.live
           ? {
@@ -332,6 +336,10 @@ export async function runLatencyBench(
           sockets === 0 ? 0 : samples.reduce((a, s) => a + s.pushes, 0) / sockets / options.durationS,
         latencyMs,
         pushToSocketMs,
+        storeDelayMs: {
+          p50: storeDelayBucket(s0.storeDelay, settled.storeDelay, 0.5),
+          p99: storeDelayBucket(s0.storeDelay, settled.storeDelay, 0.99),
+        },
         hubCpuCores: (u1.cpuS - u0.cpuS) / wall,
         hubRssMb: u1.rssMb,
         clientCpuCores: c1.reduce((a, c, i) => a + c - (c0[i] ?? 0), 0) / wall,
@@ -347,7 +355,7 @@ export async function runLatencyBench(
       };
       runs.push(run);
       log(
-        `  ${k} sockets at ${Math.round(run.sentPerS)} msg/s (stored ${Math.round(run.storedPerS)}/s): p50 ${latencyMs.p50} ms, p90 ${latencyMs.p90} ms, p99 ${latencyMs.p99} ms, max ${latencyMs.max} ms over ${count} deliveries (${run.expectedDeliveries} changes x sockets), ${run.pushesPerSocketPerS.toFixed(1)} pushes/s (emit to socket p50 ${pushToSocketMs.p50} ms, p99 ${pushToSocketMs.p99} ms), ${run.disconnected} disconnects, ${run.alertMessages} alert messages (hub: ${JSON.stringify(run.liveDelivery)}), hub ${run.hubCpuCores.toFixed(2)} cores ${Math.round(run.hubRssMb)} MB, clients ${run.clientCpuCores.toFixed(2)} cores, load ${run.loadAverage.toFixed(1)} (cores: ${formatCpuShare(run.cpu)})${run.targetMet ? '' : ` (target p99 < ${targetP99Ms} ms not met)`}`,
+        `  ${k} sockets at ${Math.round(run.sentPerS)} msg/s (stored ${Math.round(run.storedPerS)}/s): p50 ${latencyMs.p50} ms, p90 ${latencyMs.p90} ms, p99 ${latencyMs.p99} ms, max ${latencyMs.max} ms over ${count} deliveries (${run.expectedDeliveries} changes x sockets), ${run.pushesPerSocketPerS.toFixed(1)} pushes/s (publish to commit p50 ${run.storeDelayMs.p50} ms, p99 ${run.storeDelayMs.p99} ms; emit to socket p50 ${pushToSocketMs.p50} ms, p99 ${pushToSocketMs.p99} ms), ${run.disconnected} disconnects, ${run.alertMessages} alert messages (hub: ${JSON.stringify(run.liveDelivery)}), hub ${run.hubCpuCores.toFixed(2)} cores ${Math.round(run.hubRssMb)} MB, clients ${run.clientCpuCores.toFixed(2)} cores, load ${run.loadAverage.toFixed(1)} (cores: ${formatCpuShare(run.cpu)})${run.targetMet ? '' : ` (target p99 < ${targetP99Ms} ms not met)`}`,
       );
       await Promise.all(clients.map((c) => c.close()));
       clients = [];
