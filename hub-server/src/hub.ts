@@ -27,6 +27,7 @@ import { MqttIngest } from './ingest/mqtt-ingest.ts';
 import { IngestPipeline } from './ingest/pipeline.ts';
 import { LiveHub } from './live/live-hub.ts';
 import { Places } from './places/places.ts';
+import { ProcessStats } from './process-stats.ts';
 import { FleetRepository } from './repositories/fleet-repository.ts';
 import { GeometryRepository } from './repositories/geometry-repository.ts';
 import { MaintenanceRepository } from './repositories/maintenance-repository.ts';
@@ -66,6 +67,7 @@ export class Hub {
   private feeds: FeedManager | null = null;
   private alertEngine: AlertEngine | null = null;
   private alertTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly processStats = new ProcessStats();
   private app: Awaited<ReturnType<typeof buildApp>> | null = null;
   readonly fleet = new FleetState();
   private httpPort = 0;
@@ -305,6 +307,7 @@ export class Hub {
         ...pipeline.stats,
         mqtt: this.ingestConnection,
         mqttAuth: this.brokerAuth?.stats ?? null,
+        process: this.processStats.read(),
         live: this.live
           ? { connections: this.live.connections, snapshots: this.liveSnapshots, ...this.live.deliveryStats }
           : null,
@@ -334,6 +337,7 @@ export class Hub {
     auth.onRevoked((match) => live.disconnectWhere(match));
     pipeline.onChange((change) => live.publish(change));
     live.attach(app.server);
+    this.processStats.start();
     this.alertTimer = setInterval(() => {
       const nowMs = this.options.now?.() ?? Date.now();
       live.publishAlerts(alerts.evaluate(this.fleet.cameras.values(), this.fleet.sites.values(), nowMs));
@@ -409,6 +413,7 @@ export class Hub {
     // Feeds end (and are audited) while the database is still there.
     await this.feeds?.stop();
     await this.compliance?.stop();
+    this.processStats.stop();
     if (this.alertTimer) clearInterval(this.alertTimer);
     this.alertTimer = null;
     await this.live?.stop();

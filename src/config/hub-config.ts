@@ -217,9 +217,9 @@ export const HubConfig = Type.Object(
         }),
         maxQueuedPushes: Type.Integer({
           minimum: 1,
-          default: 256,
+          default: 1024,
           description:
-            'A live socket with more pushes than this queued that its client has not taken is closed as too slow (the client reconnects and gets a fresh snapshot), so one stalled client cannot hold the hub memory',
+            'A live socket with more pushes than this queued that its client has not taken is closed as too slow (the client reconnects and gets a fresh snapshot), so a stalled client cannot hold the hub memory; at the fastest push rate 1,024 pushes are about 20 s, time for a large snapshot to cross a slow link',
         }),
       },
       'Live push',

@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { PipelineStats } from '../../hub-server/src/ingest/pipeline.ts';
+import type { EventLoopDelay, ProcessFigures } from '../../hub-server/src/process-stats.ts';
 import { FleetClient } from './fleet/fleet-client.ts';
 import type { FleetSpec } from './fleet/protocol.ts';
 import { storeDelayBucket } from './ingest-bench.ts';
@@ -85,6 +86,8 @@ export interface LatencyRun {
   storeDelayMs: { p50: string; p99: string };
   hubCpuCores: number;
   hubRssMb: number;
+  /** The hub's event-loop delay over (at most) the last minute, read after the run. */
+  hubEventLoopDelay: EventLoopDelay | null;
   /** CPU of the socket client processes together (cores). */
   clientCpuCores: number;
   /** Machine load average (1 min) at the end of the run: other work on the machine skews figures. */
@@ -168,15 +171,14 @@ interface LiveDeliveryStats {
   slowSocketsClosed: number;
 }
 
-async function stats(
-  stack: BenchStack,
-  token: string,
-): Promise<PipelineStats & { live: LiveDeliveryStats | null }> {
+type HubStats = PipelineStats & { live: LiveDeliveryStats | null; process: ProcessFigures };
+
+async function stats(stack: BenchStack, token: string): Promise<HubStats> {
   const response = await fetch(`${stack.hubUrl}/api/ingest/stats`, {
     headers: { authorization: `Bearer ${token}` },
   });
   if (!response.ok) throw new Error(`ingest stats: ${response.status}`);
-  return (await response.json()) as PipelineStats & { live: LiveDeliveryStats | null };
+  return (await response.json()) as HubStats;
 }
 
 const handled = (s: PipelineStats) => s.accepted + s.deadLettered + s.duplicates;
@@ -342,6 +344,7 @@ export async function runLatencyBench(
         },
         hubCpuCores: (u1.cpuS - u0.cpuS) / wall,
         hubRssMb: u1.rssMb,
+        hubEventLoopDelay: settled.process.eventLoopDelay,
         clientCpuCores: c1.reduce((a, c, i) => a + c - (c0[i] ?? 0), 0) / wall,
         loadAverage: loadavg()[0] ?? 0,
         cpu,
@@ -355,7 +358,7 @@ export async function runLatencyBench(
       };
       runs.push(run);
       log(
-        `  ${k} sockets at ${Math.round(run.sentPerS)} msg/s (stored ${Math.round(run.storedPerS)}/s): p50 ${latencyMs.p50} ms, p90 ${latencyMs.p90} ms, p99 ${latencyMs.p99} ms, max ${latencyMs.max} ms over ${count} deliveries (${run.expectedDeliveries} changes x sockets), ${run.pushesPerSocketPerS.toFixed(1)} pushes/s (publish to commit p50 ${run.storeDelayMs.p50} ms, p99 ${run.storeDelayMs.p99} ms; emit to socket p50 ${pushToSocketMs.p50} ms, p99 ${pushToSocketMs.p99} ms), ${run.disconnected} disconnects, ${run.alertMessages} alert messages (hub: ${JSON.stringify(run.liveDelivery)}), hub ${run.hubCpuCores.toFixed(2)} cores ${Math.round(run.hubRssMb)} MB, clients ${run.clientCpuCores.toFixed(2)} cores, load ${run.loadAverage.toFixed(1)} (cores: ${formatCpuShare(run.cpu)})${run.targetMet ? '' : ` (target p99 < ${targetP99Ms} ms not met)`}`,
+        `  ${k} sockets at ${Math.round(run.sentPerS)} msg/s (stored ${Math.round(run.storedPerS)}/s): p50 ${latencyMs.p50} ms, p90 ${latencyMs.p90} ms, p99 ${latencyMs.p99} ms, max ${latencyMs.max} ms over ${count} deliveries (${run.expectedDeliveries} changes x sockets), ${run.pushesPerSocketPerS.toFixed(1)} pushes/s (publish to commit p50 ${run.storeDelayMs.p50} ms, p99 ${run.storeDelayMs.p99} ms; emit to socket p50 ${pushToSocketMs.p50} ms, p99 ${pushToSocketMs.p99} ms), ${run.disconnected} disconnects, ${run.alertMessages} alert messages (hub: ${JSON.stringify(run.liveDelivery)}), hub ${run.hubCpuCores.toFixed(2)} cores ${Math.round(run.hubRssMb)} MB (event-loop delay ${JSON.stringify(run.hubEventLoopDelay)}), clients ${run.clientCpuCores.toFixed(2)} cores, load ${run.loadAverage.toFixed(1)} (cores: ${formatCpuShare(run.cpu)})${run.targetMet ? '' : ` (target p99 < ${targetP99Ms} ms not met)`}`,
       );
       await Promise.all(clients.map((c) => c.close()));
       clients = [];

@@ -188,7 +188,7 @@ async function memory(context: Record<string, unknown>): Promise<void> {
   );
   const r = await runMemoryBench(options, out);
   table(
-    ['cameras', 'heartbeats/s', 'hub RSS idle MB', 'peak MB', 'end MB', 'hub cores'],
+    ['cameras', 'heartbeats/s', 'hub RSS idle MB', 'peak MB', 'end MB', 'heap used/total MB', 'hub cores'],
     [
       [
         fmt(r.cameras),
@@ -196,6 +196,7 @@ async function memory(context: Record<string, unknown>): Promise<void> {
         fmt(r.hubRssIdleMb),
         fmt(r.hubRssPeakMb),
         fmt(r.hubRssEndMb),
+        r.hubProcess ? `${fmt(r.hubProcess.heapUsedMb)}/${fmt(r.hubProcess.heapTotalMb)}` : '-',
         r.hubCpuCores.toFixed(2),
       ],
     ],

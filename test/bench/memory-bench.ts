@@ -1,3 +1,4 @@
+import type { ProcessFigures } from '../../hub-server/src/process-stats.ts';
 import { LIVE_EVENTS, type LiveSnapshot } from '../../src/schemas/api.ts';
 import { FleetClient } from './fleet/fleet-client.ts';
 import { BENCH_USERS, fleetStack, processUsage, type StackMode } from './stack.ts';
@@ -24,6 +25,8 @@ export interface MemoryBenchResult {
   hubRssPeakMb: number;
   hubRssEndMb: number;
   hubCpuCores: number;
+  /** The hub's own figures at the end of the run (V8 heap, memory outside it, event-loop delay). */
+  hubProcess: ProcessFigures | null;
   camerasInFleet: number;
   targetMet: boolean;
 }
@@ -94,6 +97,11 @@ export async function runMemoryBench(
     await fleet.run(rate, options.durationS);
     clearInterval(sampler);
     const u1 = processUsage(hubPid);
+    const operatorToken = await stack.login(BENCH_USERS.operator);
+    const stats = await fetch(`${stack.hubUrl}/api/ingest/stats`, {
+      headers: { authorization: `Bearer ${operatorToken}` },
+    });
+    const hubProcess = stats.ok ? ((await stats.json()) as { process: ProcessFigures }).process : null;
     const wall = (performance.now() - t0) / 1000;
     peak = Math.max(peak, u1.rssMb);
     return {
@@ -105,6 +113,7 @@ export async function runMemoryBench(
       hubRssPeakMb: peak,
       hubRssEndMb: u1.rssMb,
       hubCpuCores: (u1.cpuS - u0.cpuS) / wall,
+      hubProcess,
       camerasInFleet: inFleet,
       // The target is for 50,000 cameras: a smaller fleet cannot meet it.
       targetMet: cameras >= 50_000 && inFleet >= cameras && peak < 500,

@@ -372,7 +372,7 @@ export class LiveHub {
    * hold every push made since, without bound.
    */
   private closeSlowSockets(io: Server): void {
-    const limit = this.options.maxQueuedPushes ?? 256;
+    const limit = this.options.maxQueuedPushes ?? 1024;
     for (const socket of io.of('/').sockets.values()) {
       // engine.io queues packets here while its transport is still writing earlier ones.
       const buffer = (socket.conn as unknown as { writeBuffer?: unknown }).writeBuffer;

@@ -208,8 +208,25 @@ describe('hub ingest, state, REST and live push', () => {
     expect(warnings.find((w) => w.code === 'SITE_MISMATCH')?.msg).toMatch(
       /envelope siteId .* does not match topic site other-site/,
     );
-    const stats = (await api<{ deadLettered: number }>('/api/ingest/stats')).body;
+    const stats = (
+      await api<{
+        deadLettered: number;
+        process: {
+          rssMb: number;
+          heapUsedMb: number;
+          eventLoopDelay: { p99Ms: number; maxMs: number } | null;
+        };
+        live: { connections: number; slowSocketsClosed: number } | null;
+      }>('/api/ingest/stats')
+    ).body;
     expect(stats.deadLettered).toBeGreaterThanOrEqual(6);
+    // The hub's own figures come with the ingest counters.
+    expect(stats.process.heapUsedMb).toBeGreaterThan(1);
+    expect(stats.process.rssMb).toBeGreaterThan(stats.process.heapUsedMb);
+    expect(stats.process.eventLoopDelay?.maxMs).toBeGreaterThanOrEqual(
+      stats.process.eventLoopDelay?.p99Ms ?? 0,
+    );
+    expect(stats.live).toMatchObject({ slowSocketsClosed: 0 });
   });
 
   it('is idempotent on msgId', async () => {
