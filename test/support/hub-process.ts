@@ -38,7 +38,7 @@ export class HubProcess {
     if (this.port === 0) this.port = await freePort();
     // The V8 flags npm start gives the hub (a larger young generation, a bounded old one: see the
     // README's benchmarks).
-    const heap = `--max-old-space-size=${process.env.HUB_HEAP_MB ?? 384}`;
+    const heap = `--max-old-space-size=${process.env.HUB_HEAP_MB ?? 320}`;
     const args = [
       '--max-semi-space-size=64',
       heap,
