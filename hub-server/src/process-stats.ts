@@ -18,15 +18,18 @@ export interface ProcessFigures {
 }
 
 const WINDOW_MS = 60_000;
+/** The histogram's timer period: each sample is the time between two of its ticks, so this is taken off. */
+const RESOLUTION_MS = 10;
 const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
-const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+/** A sample (ns between ticks) as delay beyond the period, in ms to 0.1. */
+const delayMs = (ns: number) => Math.max(0, Math.round((ns / 1e6 - RESOLUTION_MS) * 10) / 10);
 
 /**
  * The hub process's memory and event-loop delay (how late timers and I/O callbacks run: what every
  * socket push and ingest batch waits on), over windows of a minute, for operators and benchmarks.
  */
 export class ProcessStats {
-  private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   private windowStartMs = 0;
   private last: EventLoopDelay | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -52,9 +55,9 @@ export class ProcessStats {
     if (this.histogram.count === 0) return null;
     return {
       windowS: Math.round((performance.now() - this.windowStartMs) / 1000),
-      p50Ms: ms(this.histogram.percentile(50)),
-      p99Ms: ms(this.histogram.percentile(99)),
-      maxMs: ms(this.histogram.max),
+      p50Ms: delayMs(this.histogram.percentile(50)),
+      p99Ms: delayMs(this.histogram.percentile(99)),
+      maxMs: delayMs(this.histogram.max),
     };
   }
 
