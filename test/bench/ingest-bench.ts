@@ -13,6 +13,7 @@ import {
   formatCpuShare,
   processUsage,
   type StackMode,
+  hubStats as stats,
 } from './stack.ts';
 
 export interface IngestBenchOptions {
@@ -81,14 +82,6 @@ export interface IngestBenchResult {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function stats(stack: BenchStack, token: string): Promise<PipelineStats> {
-  const response = await fetch(`${stack.hubUrl}/api/ingest/stats`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  if (!response.ok) throw new Error(`ingest stats: ${response.status}`);
-  return (await response.json()) as PipelineStats;
-}
 
 /**
  * Smallest store-delay histogram bucket holding at least `share` of the messages stored between

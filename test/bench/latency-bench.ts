@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { PipelineStats } from '../../hub-server/src/ingest/pipeline.ts';
-import type { EventLoopDelay, ProcessFigures } from '../../hub-server/src/process-stats.ts';
+import type { EventLoopDelay } from '../../hub-server/src/process-stats.ts';
 import { FleetClient } from './fleet/fleet-client.ts';
 import type { FleetSpec } from './fleet/protocol.ts';
 import { storeDelayBucket } from './ingest-bench.ts';
@@ -15,8 +15,10 @@ import {
   cpuShare,
   fleetStack,
   formatCpuShare,
+  type LiveDeliveryStats,
   processUsage,
   type StackMode,
+  hubStats as stats,
 } from './stack.ts';
 
 export interface LatencyBenchOptions {
@@ -161,24 +163,6 @@ class ClientProcess {
     await Promise.race([exited, sleep(10_000)]);
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
   }
-}
-
-/** The hub's live delivery counters (see LiveHub.deliveryStats), part of /api/ingest/stats. */
-interface LiveDeliveryStats {
-  alertPushes: number;
-  alertResyncs: number;
-  alertSocketsClosed: number;
-  slowSocketsClosed: number;
-}
-
-type HubStats = PipelineStats & { live: LiveDeliveryStats | null; process: ProcessFigures };
-
-async function stats(stack: BenchStack, token: string): Promise<HubStats> {
-  const response = await fetch(`${stack.hubUrl}/api/ingest/stats`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  if (!response.ok) throw new Error(`ingest stats: ${response.status}`);
-  return (await response.json()) as HubStats;
 }
 
 const handled = (s: PipelineStats) => s.accepted + s.deadLettered + s.duplicates;

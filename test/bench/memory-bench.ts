@@ -1,7 +1,7 @@
 import type { ProcessFigures } from '../../hub-server/src/process-stats.ts';
 import { LIVE_EVENTS, type LiveSnapshot } from '../../src/schemas/api.ts';
 import { FleetClient } from './fleet/fleet-client.ts';
-import { BENCH_USERS, fleetStack, processUsage, type StackMode } from './stack.ts';
+import { BENCH_USERS, fleetStack, hubStats, processUsage, type StackMode } from './stack.ts';
 
 export interface MemoryBenchOptions {
   mode: StackMode;
@@ -98,10 +98,10 @@ export async function runMemoryBench(
     clearInterval(sampler);
     const u1 = processUsage(hubPid);
     const operatorToken = await stack.login(BENCH_USERS.operator);
-    const stats = await fetch(`${stack.hubUrl}/api/ingest/stats`, {
-      headers: { authorization: `Bearer ${operatorToken}` },
-    });
-    const hubProcess = stats.ok ? ((await stats.json()) as { process: ProcessFigures }).process : null;
+    const hubProcess = await hubStats(stack, operatorToken).then(
+      (s) => s.process,
+      () => null,
+    );
     const wall = (performance.now() - t0) / 1000;
     peak = Math.max(peak, u1.rssMb);
     return {

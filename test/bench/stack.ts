@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { hashMqttPassword } from '../../hub-server/src/auth/mqtt-password.ts';
+import type { PipelineStats } from '../../hub-server/src/ingest/pipeline.ts';
+import type { ProcessFigures } from '../../hub-server/src/process-stats.ts';
 import { HubProcess } from '../support/hub-process.ts';
 import { freePort, TestMosquitto } from '../support/mosquitto.ts';
 
@@ -199,6 +201,25 @@ export function fleetStack(
 }
 
 /** CPU seconds (user + system, the process and its waited-for children) and resident memory of a process. */
+/** The hub's live delivery counters (LiveHub.deliveryStats). */
+export interface LiveDeliveryStats {
+  alertPushes: number;
+  alertResyncs: number;
+  alertSocketsClosed: number;
+  slowSocketsClosed: number;
+}
+
+/** What GET /api/ingest/stats answers: ingest counters, live delivery, the hub process's figures. */
+export type HubStats = PipelineStats & { live: LiveDeliveryStats | null; process: ProcessFigures };
+
+export async function hubStats(stack: BenchStack, token: string): Promise<HubStats> {
+  const response = await fetch(`${stack.hubUrl}/api/ingest/stats`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (!response.ok) throw new Error(`ingest stats: ${response.status}`);
+  return (await response.json()) as HubStats;
+}
+
 export function processUsage(pid: number): { cpuS: number; rssMb: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -62,6 +62,19 @@ interface AlertSubscriber {
 }
 
 const inScope = (scope: Set<string> | null, councilId: string) => !scope || scope.has(councilId);
+/** One key per scope, so that sockets of the same scope share one encoded message. */
+const scopeKey = (scope: Set<string> | null) => (scope ? [...scope].sort().join('\n') : '*');
+
+/** Items grouped by their council, for one emit per council room. */
+function byCouncil<T extends { councilId: string }>(items: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(item.councilId);
+    if (group) group.push(item);
+    else groups.set(item.councilId, [item]);
+  }
+  return groups;
+}
 
 /**
  * socket.io push: a scoped snapshot on connect, then changes pushed right after each committed
@@ -116,7 +129,7 @@ export class LiveHub {
    * it waited are in the snapshot, which is built when sent.
    */
   private requestSnapshot(socketId: string, scope: Set<string> | null): void {
-    const key = scope ? [...scope].sort().join('\n') : '*';
+    const key = scopeKey(scope);
     const waiting = this.snapshotWaiters.get(key);
     if (waiting) waiting.ids.push(socketId);
     else this.snapshotWaiters.set(key, { scope, ids: [socketId] });
@@ -134,8 +147,8 @@ export class LiveHub {
       const sockets = ids.map((id) => io.of('/').sockets.get(id)).filter((x): x is Socket => x !== undefined);
       if (sockets.length === 0) continue;
       const snapshot: LiveSnapshot = {
-        cameras: [...this.fleet.cameras.values()].filter((c) => !scope || scope.has(c.councilId)),
-        sites: [...this.fleet.sites.values()].filter((s) => !scope || scope.has(s.councilId)),
+        cameras: [...this.fleet.cameras.values()].filter((c) => inScope(scope, c.councilId)),
+        sites: [...this.fleet.sites.values()].filter((s) => inScope(scope, s.councilId)),
         at,
       };
       io.to(sockets.map((x) => x.id)).emit(LIVE_EVENTS.snapshot, snapshot);
@@ -145,18 +158,10 @@ export class LiveHub {
         .map((x) => this.alertSubscribers.get(x.id))
         .filter((x): x is AlertSubscriber => x !== undefined);
       if (subscribers.length > 0) this.sendAlertList(io, subscribers, scope);
-      for (const socket of sockets) {
-        const alerts = this.alertSubscribers.has(socket.id);
-        if (scope)
-          for (const id of scope) {
-            void socket.join(councilRoom(id));
-            if (alerts) void socket.join(alertsCouncilRoom(id));
-          }
-        else {
-          void socket.join(ALL_ROOM);
-          if (alerts) void socket.join(ALERTS_ALL_ROOM);
-        }
-      }
+      const liveRooms = scope ? [...scope].map(councilRoom) : [ALL_ROOM];
+      const alertRooms = scope ? [...scope].map(alertsCouncilRoom) : [ALERTS_ALL_ROOM];
+      for (const socket of sockets)
+        void socket.join(this.alertSubscribers.has(socket.id) ? [...liveRooms, ...alertRooms] : liveRooms);
     }
   }
 
@@ -190,10 +195,6 @@ export class LiveHub {
     const resync = new Map<string, { scope: Set<string> | null; subscribers: AlertSubscriber[] }>();
     for (const s of this.alertSubscribers.values()) {
       if (s.owingSince === null || now - s.owingSince < timeout) continue;
-      if (!s.socket.connected) {
-        this.alertSubscribers.delete(s.socket.id);
-        continue;
-      }
       if (s.resyncs >= ALERT_RESYNCS) {
         const claims = s.socket.data.claims as TokenClaims;
         this.options.log.warn(
@@ -206,7 +207,7 @@ export class LiveHub {
         continue;
       }
       s.resyncs++;
-      const key = s.scope ? [...s.scope].sort().join('\n') : '*';
+      const key = scopeKey(s.scope);
       const group = resync.get(key);
       if (group) group.subscribers.push(s);
       else resync.set(key, { scope: s.scope, subscribers: [s] });
@@ -357,13 +358,7 @@ export class LiveHub {
       }
     };
     emit(ALERTS_ALL_ROOM, alerts);
-    const byCouncil = new Map<string, Alert[]>();
-    for (const a of alerts) {
-      const list = byCouncil.get(a.councilId);
-      if (list) list.push(a);
-      else byCouncil.set(a.councilId, [a]);
-    }
-    for (const [id, list] of byCouncil) emit(alertsCouncilRoom(id), list);
+    for (const [id, list] of byCouncil(alerts)) emit(alertsCouncilRoom(id), list);
   }
 
   /**
@@ -397,9 +392,7 @@ export class LiveHub {
     const io = this.io;
     if (!io || changes.length === 0) return;
     io.to(ALL_ROOM).emit(LIVE_EVENTS.compliance, changes);
-    const byCouncil = new Map<string, { councilId: string }[]>();
-    for (const c of changes) byCouncil.set(c.councilId, [...(byCouncil.get(c.councilId) ?? []), c]);
-    for (const [id, list] of byCouncil) io.to(councilRoom(id)).emit(LIVE_EVENTS.compliance, list);
+    for (const [id, list] of byCouncil(changes)) io.to(councilRoom(id)).emit(LIVE_EVENTS.compliance, list);
   }
 
   private flush(): void {
@@ -422,20 +415,17 @@ export class LiveHub {
     const occupied = (room: string) => (rooms.get(room)?.size ?? 0) > 0;
     if (occupied(ALL_ROOM))
       io.to(ALL_ROOM).emit(LIVE_EVENTS.changes, { cameras, sites, at } satisfies LiveChanges);
-    const byCouncil = new Map<string, LiveChanges>();
-    const bucket = (id: string) => {
-      let b = byCouncil.get(id);
-      if (!b) {
-        b = { cameras: [], sites: [], at };
-        byCouncil.set(id, b);
-      }
-      return b;
-    };
-    for (const c of cameras) bucket(c.councilId).cameras.push(c);
-    for (const s of sites) bucket(s.councilId).sites.push(s);
-    for (const [id, changes] of byCouncil) {
+    const councilCameras = byCouncil(cameras);
+    const councilSites = byCouncil(sites);
+    for (const id of new Set([...councilCameras.keys(), ...councilSites.keys()])) {
       const room = councilRoom(id);
-      if (occupied(room)) io.to(room).emit(LIVE_EVENTS.changes, changes);
+      if (!occupied(room)) continue;
+      const changes: LiveChanges = {
+        cameras: councilCameras.get(id) ?? [],
+        sites: councilSites.get(id) ?? [],
+        at,
+      };
+      io.to(room).emit(LIVE_EVENTS.changes, changes);
     }
   }
 
