@@ -11,9 +11,18 @@ export interface ValidationIssue {
 export type Validated<T> = { ok: true; value: T } | { ok: false; issues: ValidationIssue[] };
 
 // TypeBox fails every value of a format it does not know, and IsoTime declares `format: 'date-time'`;
-// its pattern already pins the shape, so the format only has to reject impossible dates (e.g. month 13).
+// its pattern already pins the shape and ranges, so the format only has to reject days a month does
+// not have (Date.parse reads 2024-02-30 as 1 March).
 if (!FormatRegistry.Has('date-time')) {
-  FormatRegistry.Set('date-time', (value) => !Number.isNaN(Date.parse(value)));
+  FormatRegistry.Set('date-time', (value) => !Number.isNaN(Date.parse(value)) && calendarDayExists(value));
+}
+
+/** Whether the `YYYY-MM-DD` at the start of an ISO timestamp is a real calendar day. */
+export function calendarDayExists(value: string): boolean {
+  const year = Number(value.slice(0, 4));
+  const month = Number(value.slice(5, 7));
+  const day = Number(value.slice(8, 10));
+  return day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 const cache = new WeakMap<TSchema, TypeCheck<TSchema>>();

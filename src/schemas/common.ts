@@ -6,11 +6,26 @@ export const Id = Type.String({
   description: 'Lowercase slug: letters, digits and dashes, 1-63 characters',
 });
 
+/**
+ * Dates the hub accepts anywhere (site messages, REST queries, report months): years 2000-2099.
+ * Nothing this service records can be older, and a far-past or far-future date is a broken clock or
+ * an attack, never data: bounded here, it is a 400 naming the field (or a dead letter), not a
+ * history rebuild back to year 1.
+ */
+const YEAR = '20\\d{2}';
+const MONTH = '(0[1-9]|1[0-2])';
+const DAY = '(0[1-9]|[12]\\d|3[01])';
+
 export const IsoTime = Type.String({
   format: 'date-time',
-  pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,6})?(Z|[+-]\\d{2}:\\d{2})$',
-  description: 'ISO 8601 timestamp with zone',
+  pattern: `^${YEAR}-${MONTH}-${DAY}T([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d{1,6})?(Z|[+-]([01]\\d|2[0-3]):[0-5]\\d)$`,
+  description: 'ISO 8601 timestamp with zone, years 2000-2099',
 });
+
+/** A calendar day, `YYYY-MM-DD`, years 2000-2099. */
+export const IsoDayPattern = `^${YEAR}-${MONTH}-${DAY}$`;
+/** A calendar month, `YYYY-MM`, years 2000-2099. */
+export const IsoMonthPattern = `^${YEAR}-${MONTH}$`;
 
 export const LatLon = Type.Object(
   {

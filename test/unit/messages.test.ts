@@ -50,6 +50,30 @@ describe('decodeMessage', () => {
   });
 
   it.each([
+    ['year 1', '0001-01-01T00:00:00.000Z'],
+    ['before 2000', '1999-12-31T23:59:59.000Z'],
+    ['year 10000 shape', '+10000-01-01T00:00:00.000Z'],
+    ['after 2099', '2100-01-01T00:00:00.000Z'],
+    ['a day February does not have', '2026-02-30T00:00:00.000Z'],
+    ['month 13', '2026-13-01T00:00:00.000Z'],
+    ['hour 24', '2026-03-01T24:00:00.000Z'],
+  ])('refuses an observedAt in %s with the field named', (_label, observedAt) => {
+    const result = decodeMessage(topic, bytes(envelope({ observedAt })), 65536);
+    expect(result.ok ? null : result.rejection).toMatchObject({ code: 'BAD_SCHEMA', path: '/observedAt' });
+  });
+
+  it('refuses a gap whose range starts in year 1', () => {
+    const gap = {
+      cameraId: 'cam-1',
+      from: '0001-01-01T00:00:00.000Z',
+      to: '2026-03-29T00:59:50.000Z',
+      dropped: { health: 1, stream: 0 },
+    };
+    const result = decodeMessage('cctv/v1/site/site-a/camera/cam-1/gap', bytes(envelope({}, gap)), 65536);
+    expect(result.ok ? null : result.rejection).toMatchObject({ code: 'BAD_SCHEMA', path: '/payload/from' });
+  });
+
+  it.each([
     ['oversized payload', topic, bytes(envelope()), 50, 'TOO_LARGE', '/'],
     ['malformed JSON', topic, bytes('{"v":1,'), 65536, 'BAD_JSON', '/'],
     ['JSON that is not an object', topic, bytes('42'), 65536, 'BAD_SCHEMA', '/'],
