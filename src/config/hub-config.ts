@@ -206,6 +206,50 @@ export const HubConfig = Type.Object(
       },
       'Camera state',
     ),
+    registry: Group(
+      {
+        replayHorizonMs: Type.Integer({
+          minimum: 3_600_000,
+          maximum: 366 * 86_400_000,
+          default: 31 * 86_400_000,
+          description:
+            "Oldest observation a site may still deliver (an outbox replay after an outage); older ones are refused (OBSERVED_TOO_OLD). Match it to what agents' outboxes hold: the default 768 MB outbox holds about 1.8 days of a 64-camera site and about 29 days of a 4-camera one",
+        }),
+        futureToleranceMs: Type.Integer({
+          minimum: 0,
+          maximum: 86_400_000,
+          default: 300_000,
+          description:
+            "How far ahead of the hub's clock an observation may be; further ahead is a broken agent clock and is refused (OBSERVED_IN_FUTURE)",
+        }),
+        maxCamerasPerSite: Type.Integer({
+          minimum: 1,
+          maximum: 2_000,
+          default: 500,
+          description:
+            'Most cameras one site may list in its inventory (a site registration may set its own); a larger inventory is refused (QUOTA_CAMERAS)',
+        }),
+        messagesPerSecondPerSite: Type.Integer({
+          minimum: 1,
+          maximum: 1_000_000,
+          default: 500,
+          description:
+            'Messages a site may send per second, averaged over burstSeconds (an outbox replay after an outage comes in bursts); beyond it messages are refused (QUOTA_RATE), counted and alerted',
+        }),
+        burstSeconds: Type.Integer({
+          minimum: 1,
+          maximum: 3_600,
+          default: 30,
+          description: 'Window over which messagesPerSecondPerSite is averaged',
+        }),
+        refusalAlertMs: Type.Integer({
+          minimum: 60_000,
+          default: 3_600_000,
+          description: "How long a site's refused-message alert stays open after its last refusal",
+        }),
+      },
+      'Site registry and what sites may assert',
+    ),
     live: Group(
       {
         batchIntervalMs: Type.Integer({
