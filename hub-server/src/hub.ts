@@ -18,7 +18,7 @@ import { ComplianceRepository } from './compliance/compliance-repository.ts';
 import { loadPackDir } from './compliance/pack-store.ts';
 import { Database } from './db/database.ts';
 import { planDemoFleet } from './demo/demo-plan.ts';
-import { seedDemo, seedDemoSiteCredentials } from './demo/seed.ts';
+import { seedDemo, seedDemoRegistry, seedDemoSiteCredentials } from './demo/seed.ts';
 import { demoCredentials, loadCredentialsFile } from './feeds/credentials.ts';
 import { type CredentialSource, FeedManager } from './feeds/feed-manager.ts';
 import { FeedUrlSigner } from './feeds/signed-url.ts';
@@ -28,6 +28,8 @@ import { IngestPipeline } from './ingest/pipeline.ts';
 import { LiveHub } from './live/live-hub.ts';
 import { Places } from './places/places.ts';
 import { ProcessStats } from './process-stats.ts';
+import { RefusalReporter } from './registry/refusal-reporter.ts';
+import { RegistryService } from './registry/registry-service.ts';
 import { FleetRepository } from './repositories/fleet-repository.ts';
 import { GeometryRepository } from './repositories/geometry-repository.ts';
 import { MaintenanceRepository } from './repositories/maintenance-repository.ts';
@@ -65,6 +67,7 @@ export class Hub {
   private live: LiveHub | null = null;
   private compliance: ComplianceJob | null = null;
   private feeds: FeedManager | null = null;
+  private registryInstance: RegistryService | null = null;
   private alertEngine: AlertEngine | null = null;
   private alertTimer: ReturnType<typeof setInterval> | null = null;
   private readonly processStats = new ProcessStats();
@@ -120,6 +123,12 @@ export class Hub {
     return this.feeds;
   }
 
+  /** The site registry (operators' facts about sites and cameras). */
+  get registry(): RegistryService {
+    if (!this.registryInstance) throw new Error('hub is not started');
+    return this.registryInstance;
+  }
+
   get database(): Database {
     if (!this.db) throw new Error('hub is not started');
     return this.db;
@@ -167,7 +176,11 @@ export class Hub {
     const uptime = new UptimeRepository(db.pool, maintenance);
     const complianceRepo = new ComplianceRepository(db.pool);
     const audit = new AuditLog(db.pool, this.options.now);
-    const alerts = new AlertEngine({ ...config.alerts, groupMin: 2 });
+    const alerts = new AlertEngine({
+      ...config.alerts,
+      groupMin: 2,
+      refusalAlertMs: config.registry.refusalAlertMs,
+    });
     this.alertEngine = alerts;
     const siteCredentials = new SiteCredentialRepository(db.pool);
     this.brokerAuth?.attachStore(
@@ -179,6 +192,7 @@ export class Hub {
         towns: config.demo.towns,
         maxCamerasPerSite: config.demo.maxCamerasPerSite,
       });
+      await seedDemoRegistry(db.pool, audit, demoSites, new Date(this.options.now?.() ?? Date.now()));
       this.demoPasswords = await seedDemoSiteCredentials(
         siteCredentials,
         demoSites.map((site) => site.id),
@@ -205,11 +219,34 @@ export class Hub {
         heartbeatWriteMs: config.state.heartbeatWriteMs,
         agentClockMaxOffsetMs: config.state.agentClockMaxOffsetMs,
         agentClockWindowMs: config.state.agentClockWindowMs,
+        replayHorizonMs: config.registry.replayHorizonMs,
+        futureToleranceMs: config.registry.futureToleranceMs,
+        maxCamerasPerSite: config.registry.maxCamerasPerSite,
+        messagesPerSecondPerSite: config.registry.messagesPerSecondPerSite,
+        burstSeconds: config.registry.burstSeconds,
       },
       log.child({ part: 'ingest' }),
       this.options.now,
     );
     this.pipelineInstance = pipeline;
+    const refusals = new RefusalReporter({
+      fleet: this.fleet,
+      alerts,
+      audit,
+      auditEveryMs: config.registry.refusalAlertMs,
+      log: log.child({ part: 'registry' }),
+      now: this.options.now ?? Date.now,
+    });
+    pipeline.onRefusals((list) => refusals.handle(list));
+    const registry = new RegistryService({
+      pool: db.pool,
+      audit,
+      fleet: this.fleet,
+      exclusive: (fn) => pipeline.exclusive(fn),
+      publish: (change) => this.live?.publish(change),
+      now: this.options.now ?? Date.now,
+    });
+    this.registryInstance = registry;
     pipeline.start();
 
     const tokenSecret = readSecret(config.auth.secretFile, env.CCTV_AUTH_SECRET) ?? this.generatedSecret();
@@ -292,6 +329,7 @@ export class Hub {
       places: new Places(db.pool),
       feeds,
       feedSigner,
+      registry,
       openAlerts: () => alerts.openAlerts(),
       geometryChanged: (cameraId, update) => {
         const view = this.fleet.applySurvey(cameraId, {

@@ -10,6 +10,8 @@ export interface AlertOptions {
   /** This many transitions into or out of `down` within `flapWindowMs` is flapping. */
   flapCount: number;
   flapWindowMs: number;
+  /** A site's refused-message alert stays open this long after its last refusal (default 1 h). */
+  refusalAlertMs?: number;
 }
 
 export const DEFAULT_ALERT_OPTIONS: AlertOptions = {
@@ -18,6 +20,7 @@ export const DEFAULT_ALERT_OPTIONS: AlertOptions = {
   groupShare: 0.5,
   flapCount: 4,
   flapWindowMs: 600_000,
+  refusalAlertMs: 3_600_000,
 };
 
 export interface CameraInput {
@@ -55,6 +58,11 @@ interface Track {
 export class AlertEngine {
   private readonly tracks = new Map<string, Track>();
   private readonly open = new Map<string, Alert>();
+  /** Per site: what it asserted that the hub refused, and when last (see noteRefusal). */
+  private readonly refusals = new Map<
+    string,
+    { councilId: string; siteName: string; codes: Set<string>; lastMs: number; latest: string }
+  >();
 
   constructor(private readonly options: AlertOptions = DEFAULT_ALERT_OPTIONS) {}
 
@@ -70,6 +78,35 @@ export class AlertEngine {
       alert.acknowledgedAt = new Date(nowMs).toISOString();
     }
     return { ...alert };
+  }
+
+  /**
+   * A site sent something the registry does not allow (another council, an address outside its
+   * camera networks, a timestamp outside the window, too many messages): one `site_refused` alert
+   * per site, open until refusalAlertMs after the last refusal. Its text changes only when a new
+   * kind of refusal appears, so a flood does not become a stream of alert pushes.
+   */
+  noteRefusal(
+    site: { id: string; name: string; councilId: string },
+    code: string,
+    message: string,
+    nowMs: number,
+  ) {
+    const entry = this.refusals.get(site.id);
+    if (entry) {
+      if (!entry.codes.has(code)) entry.latest = message;
+      entry.codes.add(code);
+      entry.lastMs = nowMs;
+      return;
+    }
+    if (this.refusals.size >= 10_000) return;
+    this.refusals.set(site.id, {
+      councilId: site.councilId,
+      siteName: site.name,
+      codes: new Set([code]),
+      lastMs: nowMs,
+      latest: message,
+    });
   }
 
   /** Evaluates the current states; returns the alerts that opened, changed or cleared (each once). */
@@ -144,6 +181,21 @@ export class AlertEngine {
           cameraIds: [c.id],
           message: `${c.name} (${siteName}) keeps going down and up (${this.options.flapCount} or more changes within ${Math.round(this.options.flapWindowMs / 60_000)} min)`,
         });
+    }
+    for (const [siteId, r] of this.refusals) {
+      if (nowMs - r.lastMs >= (this.options.refusalAlertMs ?? 3_600_000)) {
+        this.refusals.delete(siteId);
+        continue;
+      }
+      wanted.set(`site_refused:${siteId}`, {
+        id: `site_refused:${siteId}`,
+        kind: 'site_refused',
+        severity: 'major',
+        siteId,
+        councilId: r.councilId,
+        cameraIds: [],
+        message: `${r.siteName}: the hub refused messages from this site (${[...r.codes].sort().join(', ')}); latest: ${r.latest}`,
+      });
     }
     const at = new Date(nowMs).toISOString();
     const out: Alert[] = [];

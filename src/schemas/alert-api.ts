@@ -8,6 +8,7 @@ export const AlertKind = Type.Union([
   Type.Literal('site_cameras_down'),
   Type.Literal('camera_down'),
   Type.Literal('camera_flapping'),
+  Type.Literal('site_refused'),
 ]);
 export type AlertKind = Static<typeof AlertKind>;
 

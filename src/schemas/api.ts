@@ -60,6 +60,13 @@ export const CameraView = Type.Object(
     hfovDeg: Type.Number(),
     designDistanceM: Type.Number(),
     purpose: Purpose,
+    approval: Type.Union(
+      [Type.Literal('pending'), Type.Literal('approved'), Type.Literal('rejected'), Type.Literal('retired')],
+      {
+        description:
+          "pending: first seen in its site's inventory and monitored, but counted in no council's evidence until a hub operator approves it",
+      },
+    ),
   },
   closed,
 );

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { hashPassword } from '../../hub-server/src/auth/passwords.ts';
 import type { CredentialSource } from '../../hub-server/src/feeds/feed-manager.ts';
 import { Hub } from '../../hub-server/src/hub.ts';
+import { FleetRepository } from '../../hub-server/src/repositories/fleet-repository.ts';
 import { UserRepository } from '../../hub-server/src/repositories/user-repository.ts';
 import { HUB_ENV_ALIASES, HUB_ENV_PREFIX, HubConfig } from '../../src/config/hub-config.ts';
 import { resolveConfig } from '../../src/config/resolve.ts';
@@ -18,7 +19,21 @@ export interface HubHarness {
   /** Every JSON log line the hub wrote at info level and above. */
   logs: string[];
   createUser: (username: string, role: Role, councilIds?: string[], password?: string) => Promise<void>;
+  /**
+   * Registers a site as an operator would (creating its council and hub when missing), with the
+   * given cameras listed so they count from first sight and loopback as its camera network. Its
+   * registration is dated `registeredAgoMs` (default a day) before the hub's clock, so tests that
+   * replay recent history are not refused as older than the site.
+   */
+  registerSite: (siteId: string, councilId: string, options?: RegisterSiteOptions) => Promise<void>;
   stop: () => Promise<void>;
+}
+
+export interface RegisterSiteOptions {
+  cameraIds?: string[];
+  hubId?: string;
+  cameraNetworks?: string[];
+  registeredAgoMs?: number;
 }
 
 /** Starts a real hub (database, broker, ingest, HTTP, sockets) on free ports. */
@@ -92,6 +107,33 @@ export async function startHub(
         councilIds,
         passwordHash: await hashPassword(password),
       });
+    },
+    registerSite: async (siteId, councilId, o = {}) => {
+      const hubId = o.hubId ?? 'test-hub';
+      const fleet = new FleetRepository(hub.database.pool);
+      if (!(await fleet.listHubs()).some((x) => x.id === hubId))
+        await fleet.upsertHub({ id: hubId, name: hubId, operator: 'test', lat: 50.1, lon: -5.5 });
+      if (!(await fleet.listCouncils(null)).some((c) => c.id === councilId))
+        await fleet.upsertCouncil({ id: councilId, name: councilId, hubId });
+      await hub.registry.register(
+        {
+          id: siteId,
+          name: `Site ${siteId}`,
+          councilId,
+          hubId,
+          cameraNetworks: o.cameraNetworks ?? ['127.0.0.1/32'],
+          expectedCameras: o.cameraIds ?? [],
+        },
+        { username: 'test-operator', role: 'operator' },
+      );
+      const at = new Date((options.now?.() ?? Date.now()) - (o.registeredAgoMs ?? 86_400_000));
+      await hub.database.pool.query('UPDATE sites SET registered_at = $2, state_since = $2 WHERE id = $1', [
+        siteId,
+        at,
+      ]);
+      await hub.database.pool.query('UPDATE site_assignments SET valid_from = $2 WHERE site_id = $1', [siteId, at]);
+      const registered = hub.fleet.registry.get(siteId);
+      if (registered) registered.registeredAtMs = at.getTime();
     },
     stop: async () => {
       await hub.stop();

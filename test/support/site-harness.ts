@@ -74,7 +74,7 @@ export class SiteHarness {
         id: options.siteId,
         name: `Site ${options.siteId}`,
         councilId: options.councilId,
-        hubId: 'west-cornwall',
+        hubId: 'test-hub',
         location: { lat: 50.12, lon: -5.54 },
       },
       mqtt: { ...defaults.mqtt, url: options.mqttUrl, keepaliveS: options.keepaliveS ?? 5 },

@@ -1,8 +1,12 @@
+import type pg from 'pg';
+import type { AuditLog } from '../audit/audit-log.ts';
 import { generateMqttPassword, hashMqttPassword } from '../auth/mqtt-password.ts';
 import { hashPassword } from '../auth/passwords.ts';
+import { RegistryRepository } from '../registry/registry-repository.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
 import type { SiteCredentialRepository } from '../repositories/site-credential-repository.ts';
 import type { UserRepository } from '../repositories/user-repository.ts';
+import type { DemoSite } from './demo-plan.ts';
 import { loadHubs, loadTowns, slug } from './fleet-data.ts';
 
 /** Demo mode only: reference data from the towns file and the documented demo users. */
@@ -46,4 +50,48 @@ export async function seedDemoSiteCredentials(
     passwords.set(siteId, password);
   }
   return passwords;
+}
+
+/**
+ * Demo mode only: registers each demo site the way an operator would (council, hub, its cameras'
+ * loopback network, its cameras listed so they count from first sight), audited as the demo.
+ * Sites registered on an earlier start are left as they are.
+ */
+export async function seedDemoRegistry(
+  pool: pg.Pool,
+  audit: AuditLog,
+  sites: readonly DemoSite[],
+  now: Date,
+): Promise<void> {
+  const registry = new RegistryRepository(pool);
+  for (const site of sites) {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const registration = {
+        id: site.id,
+        name: site.name,
+        councilId: site.councilId,
+        hubId: site.hubId,
+        location: site.location,
+        cameraNetworks: ['127.0.0.1/32'],
+        expectedCameras: site.cameras.map((c) => c.id),
+      };
+      if (await registry.insertSite(client, registration, 'demo', now))
+        await audit.appendWith(client, {
+          kind: 'config.site.register',
+          actor: 'demo',
+          role: null,
+          councilId: site.councilId,
+          subject: { type: 'site', id: site.id },
+          detail: { ...registration, location: undefined },
+        });
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
 }

@@ -30,6 +30,7 @@ import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { FeedManager } from '../feeds/feed-manager.ts';
 import type { FeedUrlSigner } from '../feeds/signed-url.ts';
 import type { Places } from '../places/places.ts';
+import type { RegistryService } from '../registry/registry-service.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
 import type { GeometryRepository } from '../repositories/geometry-repository.ts';
 import type { MaintenanceRepository } from '../repositories/maintenance-repository.ts';
@@ -43,6 +44,7 @@ import { complianceRoutes } from './compliance-routes.ts';
 import { feedFileRoutes, feedRoutes } from './feed-routes.ts';
 import { incidentRoutes } from './incident-routes.ts';
 import { maintenanceRoutes } from './maintenance-routes.ts';
+import { registryRoutes } from './registry-routes.ts';
 import { reportRoutes } from './report-routes.ts';
 import { siteCredentialRoutes } from './site-credential-routes.ts';
 import { assertClosedSchemas } from './strict-schemas.ts';
@@ -91,6 +93,7 @@ export interface AppDeps {
   places: Places;
   feeds: FeedManager;
   feedSigner: FeedUrlSigner;
+  registry: RegistryService;
   openAlerts: () => Alert[];
   geometryChanged?: (cameraId: string, update: GeometryUpdate) => void;
   readiness: () => Promise<Record<string, boolean>>;
@@ -321,6 +324,7 @@ export async function buildApp(deps: AppDeps) {
       now: () => deps.now?.() ?? Date.now(),
     });
     feedRoutes(api, { feeds: deps.feeds, fleet: deps.fleet });
+    registryRoutes(api, { registry: deps.registry });
     siteCredentialRoutes(api, {
       credentials: deps.mqttCredentials.repository,
       audit: deps.audit,

@@ -90,6 +90,15 @@ export function siteCredentialRoutes(api: FastifyInstance, deps: SiteCredentialR
           message: `${id} is the hub's own MQTT user name and cannot be a site's`,
         });
       }
+      // A credential is bound to a registered site: its council and hub are the registry's.
+      const councilId = await deps.councilOfSite(id);
+      if (councilId === null)
+        return reply.status(404).send({
+          statusCode: 404,
+          code: 'SITE_NOT_REGISTERED',
+          error: 'Not Found',
+          message: `site ${id} is not registered: register it first (POST /api/registry/sites)`,
+        });
       const password = generateMqttPassword();
       const record = await deps.credentials.put(
         id,
@@ -103,7 +112,7 @@ export function siteCredentialRoutes(api: FastifyInstance, deps: SiteCredentialR
         kind: 'config.site.mqtt-credentials',
         actor: request.user.sub,
         role: request.user.role,
-        councilId: await deps.councilOfSite(id),
+        councilId,
         subject: { type: 'site', id },
         detail: { action: rotated ? 'rotated' : 'issued', rotations: record.rotations },
       });

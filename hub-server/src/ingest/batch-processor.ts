@@ -5,6 +5,7 @@ import type { Reason } from '../../../src/schemas/camera-state.ts';
 import { planIntervals } from '../../../src/state/intervals.ts';
 import { MaintenanceRepository } from '../repositories/maintenance-repository.ts';
 import type { FleetState } from '../state/fleet-state.ts';
+import { admit, type Refusal, TRUST_CODES } from './admission.ts';
 import { type AgentClockOptions, BatchClocks, updateSiteClocks } from './agent-clocks.ts';
 import * as sql from './batch-writer.ts';
 import { type CameraWritePlan, cameraStateDiffers, planCameraWrites } from './heartbeat-writes.ts';
@@ -19,6 +20,8 @@ export interface InboundMessage {
   retained?: boolean;
   /** decodeMessage's result, when the receiver decoded it already (see IngestPipeline.push). */
   decoded?: ReturnType<typeof decodeMessage>;
+  /** Refused on arrival (the site's message rate): dead-lettered with this code, never stored. */
+  refused?: Refusal;
 }
 
 export interface BatchOptions extends AgentClockOptions {
@@ -27,6 +30,19 @@ export interface BatchOptions extends AgentClockOptions {
   staleAfterMs: number;
   /** A camera row's heartbeat columns are written at most this often when its state stands (planCameraWrites). */
   heartbeatWriteMs: number;
+  /** What sites may assert (see admission.ts and the registry config group). */
+  replayHorizonMs: number;
+  futureToleranceMs: number;
+  maxCamerasPerSite: number;
+}
+
+/** A message refused for what its site asserted: counted per site, alerted and audited by the hub. */
+export interface SiteRefusal {
+  siteId: string;
+  code: string;
+  message: string;
+  detail?: Record<string, string | number>;
+  receivedAt: Date;
 }
 
 /** The batch's clock for camera row writes, and which held-back heartbeat columns it writes. */
@@ -41,6 +57,8 @@ export interface BatchOutcome {
   observedAtMs: number[];
   duplicates: number;
   deadLetters: sql.DeadLetterRow[];
+  /** Dead letters that were refusals of what a site asserted (a subset of deadLetters, with their site). */
+  refusals: SiteRefusal[];
   changedCameras: CameraView[];
   changedSites: SiteView[];
   removedCameras: string[];
@@ -120,10 +138,26 @@ export async function processBatch(
       rawSize: m.payload.byteLength,
       receivedAt: m.receivedAt,
     });
+  const refusals: SiteRefusal[] = [];
+  const refuse = (m: InboundMessage, siteId: string, refusal: Refusal) => {
+    deadLetter(m, siteId, refusal.code, refusal.path, refusal.message);
+    if (TRUST_CODES.has(refusal.code))
+      refusals.push({
+        siteId,
+        code: refusal.code,
+        message: refusal.message,
+        detail: refusal.detail,
+        receivedAt: m.receivedAt,
+      });
+  };
   const seenInBatch = new Set<string>();
   let duplicates = 0;
   for (const m of messages) {
     const result = m.decoded ?? decodeMessage(m.topic, m.payload, options.maxPayloadBytes);
+    if (m.refused) {
+      refuse(m, result.ok ? result.message.siteId : (result.topic?.siteId ?? 'unknown'), m.refused);
+      continue;
+    }
     if (!result.ok) {
       deadLetter(
         m,
@@ -139,6 +173,19 @@ export async function processBatch(
       continue;
     }
     seenInBatch.add(result.message.envelope.msgId);
+    const refusal = admit(result.message, {
+      site: fleet.registry.get(result.message.siteId),
+      cameraFirstSeenMs: (id) => fleet.cameraFirstSeen.get(id),
+      receivedAtMs: m.receivedAt.getTime(),
+      retained: m.retained === true,
+      replayHorizonMs: options.replayHorizonMs,
+      futureToleranceMs: options.futureToleranceMs,
+      maxCamerasPerSite: options.maxCamerasPerSite,
+    });
+    if (refusal) {
+      refuse(m, result.message.siteId, refusal);
+      continue;
+    }
     decoded.push({ message: result.message, receivedAt: m.receivedAt, retained: m.retained === true });
   }
 
@@ -191,30 +238,33 @@ export async function processBatch(
       };
       switch (message.kind) {
         case 'inventory': {
-          // New cameras (and a new site) are unknown from when the agent made its inventory, not
-          // from when the hub read it: the agent's first health poll, observed right after it,
-          // must not count as older than that state (it would be merged into history as late).
-          const result = await sql.upsertInventory(client, message.siteId, message.envelope.payload, at);
+          // New cameras are unknown from when the agent made its inventory, not from when the hub
+          // read it: the agent's first health poll, observed right after it, must not count as older
+          // than that state (it would be merged into history as late). Never before the registration.
+          const reg = fleet.registry.get(message.siteId);
+          if (!reg) throw new Error(`site ${message.siteId} was admitted without a registration`);
+          const invAt = new Date(Math.max(at.getTime(), reg.registeredAtMs));
+          const inv = message.envelope.payload;
+          const result = await sql.upsertInventory(client, message.siteId, inv, invAt, reg.expectedCameras);
           if (result.foreign.length > 0) {
             notes.push(
               `site ${message.siteId} inventory names cameras of another site: ${result.foreign.join(', ')}`,
             );
           }
           for (const id of result.removed) work.removed.add(id);
-          const inv = message.envelope.payload;
+          for (const id of result.added) work.firstSeen.set(id, invAt.getTime());
           const existingSite = work.site(message.siteId);
+          // Name, council, hub and location are the registry's; the inventory only lists cameras.
           const site: SiteView = {
             id: message.siteId,
-            name: inv.siteName,
-            councilId: inv.councilId,
-            hubId: inv.hubId,
+            name: reg.name,
+            councilId: reg.councilId,
+            hubId: reg.hubId,
             state: existingSite?.state ?? 'unknown',
-            stateSince: existingSite?.stateSince ?? at.toISOString(),
+            stateSince: existingSite?.stateSince ?? invAt.toISOString(),
             lastSeenAt: receivedAt.toISOString(),
             cameraCount: inv.cameras.length,
-            location: inv.location
-              ? { type: 'Point', coordinates: [inv.location.lon, inv.location.lat] }
-              : null,
+            location: existingSite?.location ?? null,
             clockSuspect: existingSite?.clockSuspect ?? false,
             clockReason: existingSite?.clockReason ?? null,
             agentClockOffsetMs: existingSite?.agentClockOffsetMs ?? null,
@@ -237,10 +287,10 @@ export async function processBatch(
               id: cam.id,
               name: cam.name,
               siteId: message.siteId,
-              councilId: inv.councilId,
-              hubId: inv.hubId,
+              councilId: reg.councilId,
+              hubId: reg.hubId,
               state: prior?.state ?? 'unknown',
-              stateSince: prior?.stateSince ?? at.toISOString(),
+              stateSince: prior?.stateSince ?? invAt.toISOString(),
               lastSeenAt: prior?.lastSeenAt ?? null,
               reasons: prior?.reasons ?? [],
               location: {
@@ -251,10 +301,11 @@ export async function processBatch(
               hfovDeg: cam.commissioning.hfovDeg,
               designDistanceM: cam.commissioning.designDistanceM,
               purpose: cam.commissioning.purpose,
+              approval: result.approval.get(cam.id) ?? prior?.approval ?? 'pending',
             };
             work.putCamera(view);
             if (added.has(cam.id))
-              work.transitions.push({ cameraId: cam.id, state: 'unknown', reasons: [], at });
+              work.transitions.push({ cameraId: cam.id, state: 'unknown', reasons: [], at: invAt });
           }
           break;
         }
@@ -437,7 +488,11 @@ export async function processBatch(
   for (const id of work.consumedPending) fleet.pendingSiteStates.delete(id);
   clocks.commit();
   if (rowPlan) fleet.heartbeats.apply(rowPlan, writes.nowMs);
-  for (const id of work.removed) fleet.cameras.delete(id);
+  for (const id of work.removed) {
+    fleet.cameras.delete(id);
+    fleet.cameraFirstSeen.delete(id);
+  }
+  for (const [id, ms] of work.firstSeen) fleet.cameraFirstSeen.set(id, ms);
   for (const view of work.cameras.values()) {
     if (work.removed.has(view.id)) continue;
     const cam = fleet.surveyedView(view);
@@ -452,6 +507,7 @@ export async function processBatch(
     observedAtMs,
     duplicates,
     deadLetters: dead,
+    refusals,
     changedCameras,
     changedSites: [...work.sites.values()],
     removedCameras: [...work.removed],

@@ -115,38 +115,30 @@ export async function upsertInventory(
   siteId: string,
   inventory: InventoryPayload,
   at: Date,
-): Promise<{ added: string[]; removed: string[]; foreign: string[] }> {
-  // Unknown hubs and councils are created with their id as name; an operator can rename them.
-  await client.query('INSERT INTO hubs (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING', [
-    inventory.hubId,
-  ]);
-  await client.query(
-    'INSERT INTO councils (id, name, hub_id) VALUES ($1, $1, $2) ON CONFLICT (id) DO NOTHING',
-    [inventory.councilId, inventory.hubId],
-  );
-  const loc = inventory.location ?? null;
-  await client.query(
-    `INSERT INTO sites (id, name, council_id, hub_id, location, camera_count, state_since)
-     VALUES ($1, $2, $3, $4, CASE WHEN $5::float8 IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint($5, $6), 4326) END, $7, $8)
-     ON CONFLICT (id) DO UPDATE SET name = excluded.name, council_id = excluded.council_id, hub_id = excluded.hub_id,
-       location = COALESCE(excluded.location, sites.location), camera_count = excluded.camera_count`,
-    [
-      siteId,
-      inventory.siteName,
-      inventory.councilId,
-      inventory.hubId,
-      loc?.lon ?? null,
-      loc?.lat ?? null,
-      inventory.cameras.length,
-      at,
-    ],
-  );
+  expected: ReadonlySet<string>,
+): Promise<{
+  added: string[];
+  removed: string[];
+  foreign: string[];
+  approval: Map<string, 'pending' | 'approved' | 'rejected' | 'retired'>;
+}> {
+  // The site, its council and hub are the registry's (an operator registered them); the inventory
+  // only says which cameras the site watches. A camera seen for the first time is pending, unless
+  // the operator listed it when registering the site.
+  await client.query('UPDATE sites SET camera_count = $2 WHERE id = $1', [siteId, inventory.cameras.length]);
   const cams = inventory.cameras;
-  const result = await client.query<{ id: string; inserted: boolean }>(
+  const result = await client.query<{
+    id: string;
+    inserted: boolean;
+    approval: 'pending' | 'approved' | 'rejected' | 'retired';
+  }>(
     `INSERT INTO cameras AS c (id, site_id, name, location, bearing_deg, hfov_deg, design_distance_m, purpose,
-       commissioned_bitrate_kbps, active, state, state_since)
+       commissioned_bitrate_kbps, active, state, state_since, first_seen_at, approval, approval_at, approval_by)
      SELECT t.id, $1, t.name, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326), t.bearing, t.hfov, t.dist, t.purpose, t.kbps,
-       true, 'unknown', $2
+       true, 'unknown', $2, $2,
+       CASE WHEN t.id = ANY($12::text[]) THEN 'approved' ELSE 'pending' END,
+       CASE WHEN t.id = ANY($12::text[]) THEN $2::timestamptz END,
+       CASE WHEN t.id = ANY($12::text[]) THEN 'registry' END
      FROM unnest($3::text[], $4::text[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::text[], $11::float8[])
        AS t(id, name, lon, lat, bearing, hfov, dist, purpose, kbps)
      ON CONFLICT (id) DO UPDATE SET name = excluded.name,
@@ -157,7 +149,7 @@ export async function upsertInventory(
        design_distance_m = excluded.design_distance_m, purpose = excluded.purpose,
        commissioned_bitrate_kbps = excluded.commissioned_bitrate_kbps, active = true
      WHERE c.site_id = excluded.site_id
-     RETURNING c.id, (xmax = 0) AS inserted`,
+     RETURNING c.id, (xmax = 0) AS inserted, c.approval`,
     [
       siteId,
       at,
@@ -170,6 +162,7 @@ export async function upsertInventory(
       cams.map((c) => c.commissioning.designDistanceM),
       cams.map((c) => c.commissioning.purpose),
       cams.map((c) => c.commissioning.bitrateKbps ?? null),
+      [...expected],
     ],
   );
   const written = new Set(result.rows.map((r) => r.id));
@@ -182,6 +175,7 @@ export async function upsertInventory(
     added: result.rows.filter((r) => r.inserted).map((r) => r.id),
     removed: removed.rows.map((r) => r.id),
     foreign,
+    approval: new Map(result.rows.map((r) => [r.id, r.approval])),
   };
 }
 

@@ -7,9 +7,11 @@ import {
   type BatchOptions,
   type InboundMessage,
   processBatch,
+  type SiteRefusal,
   type Sweep,
   storable,
 } from './batch-processor.ts';
+import { SiteRateLimiter } from './site-rate.ts';
 
 export interface PipelineOptions extends BatchOptions {
   batchSize: number;
@@ -17,6 +19,9 @@ export interface PipelineOptions extends BatchOptions {
   /** Queue length from which the receiver is asked to stop reading (see whenRoom). */
   maxQueued?: number;
   sweepIntervalMs: number;
+  /** Messages a site may send per second, averaged over burstSeconds (registry config). */
+  messagesPerSecondPerSite?: number;
+  burstSeconds?: number;
 }
 
 export interface PipelineStats {
@@ -31,6 +36,10 @@ export interface PipelineStats {
   /** Times the MQTT receiver was paused because maxQueued messages were waiting. */
   readPauses: number;
   deadLetterCodes: Record<string, number>;
+  /** Messages refused for what their site asserted, by site and code (see admission.ts). */
+  refusedBySite: Record<string, Record<string, number>>;
+  /** Rate-refused messages beyond each site's dead-letter budget: counted here, not stored. */
+  refusedUnstored: number;
   /**
    * How old messages are when their batch commits (commit time minus the agent's observedAt), as a
    * cumulative histogram: `le[ms]` counts the messages stored within that many milliseconds. Outbox
@@ -75,6 +84,8 @@ export class IngestPipeline {
   /** Messages still to be processed one at a time, to find the one that makes its batch fail. */
   private isolating = 0;
   private readonly listeners = new Set<ChangeListener>();
+  private readonly refusalListeners = new Set<(refusals: SiteRefusal[]) => void>();
+  private readonly rate: SiteRateLimiter | null;
   /** Receivers waiting for the queue to shrink below maxQueued. */
   private roomWaiters: (() => void)[] = [];
   /** When the last message arrived (hub clock). */
@@ -96,6 +107,8 @@ export class IngestPipeline {
     clearedRetained: 0,
     readPauses: 0,
     deadLetterCodes: {},
+    refusedBySite: {},
+    refusedUnstored: 0,
     storeDelay: {
       count: 0,
       le: Object.fromEntries(STORE_DELAY_BUCKETS_MS.map((b) => [String(b), 0])),
@@ -109,7 +122,31 @@ export class IngestPipeline {
     private readonly options: PipelineOptions,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.rate = options.messagesPerSecondPerSite
+      ? new SiteRateLimiter(options.messagesPerSecondPerSite, options.burstSeconds ?? 30)
+      : null;
+  }
+
+  /** Refusals of what sites asserted, after their dead letters committed (or at once when not stored). */
+  onRefusals(listener: (refusals: SiteRefusal[]) => void): () => void {
+    this.refusalListeners.add(listener);
+    return () => this.refusalListeners.delete(listener);
+  }
+
+  private emitRefusals(refusals: SiteRefusal[]): void {
+    if (refusals.length === 0) return;
+    for (const r of refusals) {
+      // Bounded: a flood of made-up site ids (possible only with site authentication off) cannot grow it.
+      const bySite =
+        this.stats.refusedBySite[r.siteId] ??
+        (Object.keys(this.stats.refusedBySite).length < 10_000 ? {} : undefined);
+      if (!bySite) continue;
+      this.stats.refusedBySite[r.siteId] = bySite;
+      bySite[r.code] = (bySite[r.code] ?? 0) + 1;
+    }
+    for (const listener of this.refusalListeners) listener(refusals);
+  }
 
   onChange(listener: ChangeListener): () => void {
     this.listeners.add(listener);
@@ -161,7 +198,27 @@ export class IngestPipeline {
     // Decoded (parsed and validated) on arrival: that work then overlaps the write of the batch
     // before, instead of adding to the next batch's time.
     const decoded = decodeMessage(topic, payload, this.options.maxPayloadBytes);
-    this.queue.push({ topic, payload, receivedAt: new Date(this.now()), retained, done, decoded });
+    const receivedAt = new Date(this.now());
+    let refused: InboundMessage['refused'];
+    const siteId = decoded.ok ? decoded.message.siteId : decoded.topic?.siteId;
+    if (this.rate && siteId && !retained) {
+      const verdict = this.rate.take(siteId, receivedAt.getTime());
+      if (verdict !== 'ok') {
+        refused = {
+          code: 'QUOTA_RATE',
+          path: '/',
+          message: `site ${siteId} sent more than ${this.options.messagesPerSecondPerSite} messages a second`,
+        };
+        if (verdict === 'refuse-unstored') {
+          // Past the site's dead-letter budget too: counted and alerted, acknowledged, not stored.
+          this.stats.refusedUnstored++;
+          this.emitRefusals([{ siteId, code: refused.code, message: refused.message, receivedAt }]);
+          done();
+          return;
+        }
+      }
+    }
+    this.queue.push({ topic, payload, receivedAt, retained, done, decoded, refused });
     this.stats.queued = this.queue.length;
     if (this.queue.length >= this.options.batchSize) this.kick();
     else if (!this.flushTimer && !this.stopped) {
@@ -194,6 +251,25 @@ export class IngestPipeline {
     const waiters = this.roomWaiters;
     this.roomWaiters = [];
     for (const waiter of waiters) waiter();
+  }
+
+  /**
+   * Runs `fn` between batches: no batch is in flight while it runs, so a registry change (a camera
+   * approved, a site moved) is applied to the fleet state without a batch in flight overwriting it
+   * with views it copied before.
+   */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.running) await this.running;
+    const result = fn();
+    this.running = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    void this.running.finally(() => {
+      this.running = null;
+      if (!this.stopped && (this.queue.length > 0 || this.sweepDue)) this.kick();
+    });
+    return result;
   }
 
   /** Resolves when everything queued so far has been committed. */
@@ -252,6 +328,7 @@ export class IngestPipeline {
         );
       }
       for (const note of outcome.notes) this.log.warn(note);
+      this.emitRefusals(outcome.refusals);
       for (const item of batch) item.done();
       this.recordStoreDelays(outcome.observedAtMs);
       this.advanceStoredUntil(outcome.observedAtMs);

@@ -5,7 +5,7 @@ import type { AgentClockHealth } from '../../../src/schemas/payloads.ts';
 
 /** Column lists and row mappers: snake_case stays in repositories. */
 export const CAMERA_COLUMNS = `c.id, c.name, c.site_id, s.council_id, s.hub_id, c.state, c.state_since, c.last_seen_at,
-  c.reasons, ST_X(c.location) AS lon, ST_Y(c.location) AS lat, c.bearing_deg, c.hfov_deg, c.design_distance_m, c.purpose`;
+  c.reasons, ST_X(c.location) AS lon, ST_Y(c.location) AS lat, c.bearing_deg, c.hfov_deg, c.design_distance_m, c.purpose, c.approval`;
 
 export interface CameraRow {
   id: string;
@@ -23,6 +23,7 @@ export interface CameraRow {
   hfov_deg: number;
   design_distance_m: number;
   purpose: Purpose;
+  approval: CameraView['approval'];
 }
 
 export function cameraFromRow(row: CameraRow): CameraView {
@@ -41,6 +42,7 @@ export function cameraFromRow(row: CameraRow): CameraView {
     hfovDeg: row.hfov_deg,
     designDistanceM: row.design_distance_m,
     purpose: row.purpose,
+    approval: row.approval,
   };
 }
 

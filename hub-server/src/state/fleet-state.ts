@@ -3,6 +3,7 @@ import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
 import type { AgentClockHealth } from '../../../src/schemas/payloads.ts';
 import { type ClockWindow, emptyClockWindow } from '../../../src/state/agent-clock.ts';
 import { UnsavedHeartbeats } from '../ingest/heartbeat-writes.ts';
+import { type RegisteredSite, RegistryRepository } from '../registry/registry-repository.ts';
 import {
   CAMERA_COLUMNS,
   type CameraRow,
@@ -40,6 +41,14 @@ export class FleetState {
   /** Heartbeat columns of camera rows the ingest has not written yet (see planCameraWrites). */
   readonly heartbeats = new UnsavedHeartbeats();
 
+  /**
+   * The registry as committed: which sites exist, their council, hub and camera networks. Only the
+   * registry routes change it, after their transaction commits; the ingest reads it to admit messages.
+   */
+  readonly registry = new Map<string, RegisteredSite>();
+  /** When each active camera was first seen at this hub (its history cannot start earlier). */
+  readonly cameraFirstSeen = new Map<string, number>();
+
   async load(pool: pg.Pool): Promise<void> {
     const cameras = await pool.query<CameraRow>(
       `SELECT ${CAMERA_COLUMNS} FROM cameras c JOIN sites s ON s.id = c.site_id WHERE c.active`,
@@ -49,6 +58,11 @@ export class FleetState {
     this.sites.clear();
     for (const row of cameras.rows) this.cameras.set(row.id, cameraFromRow(row));
     for (const row of sites.rows) this.sites.set(row.id, siteFromRow(row));
+    const registry = new RegistryRepository(pool);
+    this.registry.clear();
+    for (const site of await registry.loadAll()) this.registry.set(site.id, site);
+    this.cameraFirstSeen.clear();
+    for (const [id, ms] of await registry.firstSeen()) this.cameraFirstSeen.set(id, ms);
     this.siteClocks.clear();
     for (const site of this.sites.values())
       this.siteClocks.set(site.id, { window: emptyClockWindow(), reported: site.agentClock });

@@ -31,6 +31,7 @@ describe('hub ingest, state, REST and live push', () => {
     h = await startHub();
     await h.createUser('op', 'operator');
     token = await h.login('op');
+    await h.registerSite(siteId, council, { cameraIds: cams });
     site = new SitePublisher(siteId, h.hub.mqttUrl);
     await site.connect();
     await site.publish('inventory', inventory(council, cams));
@@ -283,8 +284,9 @@ describe('hub ingest, state, REST and live push', () => {
 
   it('scopes a council officer to its own councils', async () => {
     const otherSite = new SitePublisher(uniqueId('site'), h.hub.mqttUrl);
-    await otherSite.connect(false);
     const otherCouncil = uniqueId('council');
+    await h.registerSite(otherSite.siteId, otherCouncil, { cameraIds: [`${otherSite.siteId}-c1`] });
+    await otherSite.connect(false);
     await otherSite.publish('inventory', inventory(otherCouncil, [`${otherSite.siteId}-c1`]));
     await eventually('other camera', async () =>
       (await camera(`${otherSite.siteId}-c1`)).id ? true : undefined,

@@ -52,6 +52,7 @@ const camera = (i: number, state: CameraView['state']): CameraView => ({
   hfovDeg: 60,
   designDistanceM: 30,
   purpose: 'observe',
+  approval: 'approved',
 });
 
 describe('live delivery to slow and silent clients', () => {

@@ -22,6 +22,7 @@ function view(id: string, state: CameraView['state'] = 'up'): CameraView {
     hfovDeg: 60,
     designDistanceM: 20,
     purpose: 'observe',
+    approval: 'approved',
   };
 }
 

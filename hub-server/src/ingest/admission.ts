@@ -1,0 +1,145 @@
+import type { DecodedMessage } from '../../../src/messages.ts';
+import { checkStreamAddress } from '../../../src/registry/camera-networks.ts';
+import { checkObservedAt } from '../../../src/registry/time-window.ts';
+import type { RegisteredSite } from '../registry/registry-repository.ts';
+
+/**
+ * What a site may assert, checked before anything is stored: it must be registered at this hub; its
+ * inventory must name the council and hub the registry holds and stay within its camera quota; its
+ * observations must fall inside the time window; its stream addresses inside its camera networks.
+ * Pure: the registry and clocks come in, a refusal (or null) comes out.
+ */
+export interface AdmissionContext {
+  site: RegisteredSite | undefined;
+  /** When a camera was first seen at this hub (absent: not seen yet). */
+  cameraFirstSeenMs: (cameraId: string) => number | undefined;
+  receivedAtMs: number;
+  retained: boolean;
+  replayHorizonMs: number;
+  futureToleranceMs: number;
+  maxCamerasPerSite: number;
+}
+
+export interface Refusal {
+  code: string;
+  path: string;
+  message: string;
+  /** Facts an auditor needs (the claimed council, the refused host), short and from the registry's side. */
+  detail?: Record<string, string | number>;
+}
+
+/** Codes that mean a site asserted something the registry does not allow: alerted and audited. */
+export const TRUST_CODES = new Set([
+  'SITE_NOT_REGISTERED',
+  'INVENTORY_COUNCIL_MISMATCH',
+  'INVENTORY_HUB_MISMATCH',
+  'QUOTA_CAMERAS',
+  'QUOTA_RATE',
+  'STREAM_ADDRESS_NOT_REGISTERED',
+  'STREAM_SCHEME',
+  'STREAM_URL_CREDENTIALS',
+  'STREAM_URL_INVALID',
+  'OBSERVED_IN_FUTURE',
+  'OBSERVED_TOO_OLD',
+  'OBSERVED_BEFORE_REGISTRATION',
+]);
+
+export function admit(message: DecodedMessage, ctx: AdmissionContext): Refusal | null {
+  const { site } = ctx;
+  if (!site)
+    return {
+      code: 'SITE_NOT_REGISTERED',
+      path: '/siteId',
+      message: `site ${message.siteId} is not registered at this hub: an operator registers it first`,
+    };
+  const observedAtMs = Date.parse(message.envelope.observedAt);
+  const window = (notBeforeMs: number) => ({
+    receivedAtMs: ctx.receivedAtMs,
+    notBeforeMs,
+    replayHorizonMs: ctx.replayHorizonMs,
+    futureToleranceMs: ctx.futureToleranceMs,
+  });
+  const timeRefusal = (atMs: number, notBeforeMs: number, path: string): Refusal | null => {
+    const refused = checkObservedAt(atMs, window(notBeforeMs), path.split('/').pop());
+    return refused ? { ...refused, path } : null;
+  };
+  const cameraWindowStart = (cameraId: string) =>
+    Math.max(site.registeredAtMs, ctx.cameraFirstSeenMs(cameraId) ?? site.registeredAtMs);
+
+  switch (message.kind) {
+    case 'inventory':
+    case 'siteState': {
+      // Statements of the site's current state, retained by the broker and redelivered whenever the
+      // hub subscribes: only a time ahead of the hub's clock is refused; an old one is clamped to
+      // the registration when applied.
+      const future = checkObservedAt(observedAtMs, {
+        ...window(Number.NEGATIVE_INFINITY),
+        replayHorizonMs: Number.POSITIVE_INFINITY,
+      });
+      if (future) return { ...future, path: '/observedAt' };
+      if (message.kind === 'siteState') return null;
+      const inv = message.envelope.payload;
+      if (inv.councilId !== site.councilId)
+        return {
+          code: 'INVENTORY_COUNCIL_MISMATCH',
+          path: '/payload/councilId',
+          message: `the inventory names council ${inv.councilId}; site ${site.id} is registered to ${site.councilId}`,
+          detail: { claimedCouncilId: inv.councilId, registeredCouncilId: site.councilId },
+        };
+      if (inv.hubId !== site.hubId)
+        return {
+          code: 'INVENTORY_HUB_MISMATCH',
+          path: '/payload/hubId',
+          message: `the inventory names hub ${inv.hubId}; site ${site.id} is registered to ${site.hubId}`,
+          detail: { claimedHubId: inv.hubId, registeredHubId: site.hubId },
+        };
+      const max = site.maxCameras ?? ctx.maxCamerasPerSite;
+      if (inv.cameras.length > max)
+        return {
+          code: 'QUOTA_CAMERAS',
+          path: '/payload/cameras',
+          message: `the inventory lists ${inv.cameras.length} cameras; site ${site.id} may have at most ${max}`,
+          detail: { cameras: inv.cameras.length, max },
+        };
+      return null;
+    }
+    case 'health':
+    case 'event':
+      return timeRefusal(observedAtMs, cameraWindowStart(message.envelope.payload.cameraId), '/observedAt');
+    case 'stream': {
+      const payload = message.envelope.payload;
+      const time = timeRefusal(observedAtMs, cameraWindowStart(payload.cameraId), '/observedAt');
+      if (time) return time;
+      const address = checkStreamAddress(payload.uri, site.cameraNetworks);
+      if (address.ok) return null;
+      return {
+        code: address.code,
+        path: '/payload/uri',
+        message: address.message,
+        detail: { cameraId: payload.cameraId, host: hostOf(payload.uri) },
+      };
+    }
+    case 'gap': {
+      const payload = message.envelope.payload;
+      const start = cameraWindowStart(payload.cameraId);
+      const fromMs = Date.parse(payload.from);
+      const toMs = Date.parse(payload.to);
+      if (toMs < fromMs)
+        return { code: 'BAD_RANGE', path: '/payload/to', message: 'the gap ends before it starts' };
+      return (
+        timeRefusal(observedAtMs, start, '/observedAt') ??
+        timeRefusal(fromMs, start, '/payload/from') ??
+        timeRefusal(toMs, start, '/payload/to')
+      );
+    }
+  }
+}
+
+/** The host of a reported address, for the audit entry: never the path or query, which may hold tokens. */
+function hostOf(uri: string): string {
+  try {
+    return new URL(uri).host.slice(0, 100) || '(none)';
+  } catch {
+    return '(not a URL)';
+  }
+}
