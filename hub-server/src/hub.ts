@@ -286,6 +286,17 @@ export class Hub {
       signer: feedSigner,
       credentials,
       events: {
+        // The address came from the site: alerted and audited as a refusal of what the site reported.
+        refused: (camera, code, message, user) =>
+          refusals.handle([
+            {
+              siteId: camera.siteId,
+              code,
+              message,
+              detail: { cameraId: camera.id, feedRequestedBy: user.sub },
+              receivedAt: new Date(this.options.now?.() ?? Date.now()),
+            },
+          ]),
         started: async (s, role) => {
           await feedEvent('feed.start', s, role, { expiresAt: s.expiresAt });
         },

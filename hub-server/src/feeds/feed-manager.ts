@@ -8,6 +8,7 @@ import { rtspSocketTimeoutOption } from '../../../edge-agent/src/media/binaries.
 import { runProcess } from '../../../edge-agent/src/media/run-process.ts';
 import type { CameraState } from '../../../src/schemas/camera-state.ts';
 import type { FeedSessionView } from '../../../src/schemas/feed-api.ts';
+import { checkStreamAddress } from '../../../src/registry/camera-networks.ts';
 import type { FeedUrlSigner } from './signed-url.ts';
 
 export interface FeedLimits {
@@ -32,6 +33,8 @@ export interface FeedCamera {
   siteState: string;
   /** As the agent reported it: credentials removed. */
   streamUri: string | null;
+  /** Where the registry says the site's cameras are: the only hosts a feed may connect to. */
+  cameraNetworks: readonly string[];
 }
 
 export interface ViewerCredentials {
@@ -50,6 +53,8 @@ export interface FeedUser {
 export type FeedEndReason = 'closed' | 'idle' | 'expired' | 'failed' | 'shutdown';
 
 export interface FeedEvents {
+  /** A feed refused because the camera's reported address is outside its site's registry entry. */
+  refused(camera: FeedCamera, code: string, message: string, user: FeedUser): Promise<void> | void;
   started(session: FeedSessionView, role: string): Promise<void> | void;
   ended(session: FeedSessionView, reason: FeedEndReason, role: string): Promise<void> | void;
 }
@@ -167,6 +172,18 @@ export class FeedManager {
       );
     if (!camera.streamUri)
       throw new FeedError(409, 'NO_STREAM', `camera ${camera.id} has not reported a stream address yet`);
+    // Before anything connects or any credential is attached: the address must be rtsp(s) to a host
+    // inside the site's registered camera networks (a stolen or misconfigured site box cannot point
+    // the hub's ffmpeg, with the hub's viewing credentials, at another host or a local file).
+    const address = checkStreamAddress(camera.streamUri, camera.cameraNetworks);
+    if (!address.ok) {
+      await this.options.events.refused(camera, address.code, address.message, user);
+      throw new FeedError(
+        409,
+        'STREAM_ADDRESS_NOT_REGISTERED',
+        `camera ${camera.id}'s stream address is not inside its site's registered camera networks: a hub operator must check the site's registration`,
+      );
+    }
     let upstream = this.upstreams.get(camera.id);
     if (!upstream || upstream.status === 'failed' || upstream.status === 'ended') {
       const onSite = [...this.upstreams.values()].filter((u) => u.siteId === camera.siteId).length;
@@ -274,7 +291,7 @@ export class FeedManager {
       throw new FeedError(
         502,
         'SNAPSHOT_FAILED',
-        `could not take a snapshot: ${redactUrls(result.stderr.trim()) || 'no frame'}`,
+        'could not take a snapshot of the feed: try again in a few seconds',
       );
     return result.stdout;
   }
@@ -328,7 +345,9 @@ export class FeedManager {
     });
     const command = ffmpeg(source.toString())
       .setFfmpegPath(this.options.ffmpegPath)
-      .inputOptions(['-rtsp_transport', 'tcp', timeout, '5000000'])
+      // Only the protocols an RTSP(S) pull over TCP needs: never file, http, pipe or anything else
+      // a crafted address or a server's answer might lead ffmpeg to open.
+      .inputOptions(['-protocol_whitelist', FEED_PROTOCOLS, '-rtsp_transport', 'tcp', timeout, '5000000'])
       .outputOptions([
         '-map',
         '0:v:0',
@@ -368,8 +387,10 @@ export class FeedManager {
     command.on('error', (error: Error, _stdout: string | null, stderr: string | null) => {
       if (upstream.status !== 'ended') {
         upstream.status = 'failed';
-        upstream.error = summarise(stderr || error.message);
-        this.options.log.warn({ camera: camera.id, error: upstream.error }, 'feed upstream failed');
+        const detail = summarise(stderr || error.message);
+        upstream.error = plainFeedError(detail);
+        // ffmpeg's own words go to the operators' log only: they can reveal what exists on the hub.
+        this.options.log.warn({ camera: camera.id, error: detail }, 'feed upstream failed');
       }
       upstream.pid = null;
       upstream.hasExited = true;
@@ -426,6 +447,18 @@ export class FeedManager {
     await rm(upstream.dir, { recursive: true, force: true });
     this.options.log.info({ camera: upstream.cameraId }, 'feed upstream stopped');
   }
+}
+
+/** Protocols ffmpeg may use for a feed: RTSP, RTSP over TLS, and the TCP and TLS beneath them. */
+export const FEED_PROTOCOLS = 'rtsp,rtsps,tcp,tls';
+
+/** What a user is told when a feed fails: plain language, never ffmpeg's text, a path or a URL. */
+export function plainFeedError(detail: string): string {
+  if (/401|unauthori[sz]ed|authentication/i.test(detail)) return 'the camera refused the hub\'s viewing credentials';
+  if (/connection refused/i.test(detail)) return 'the camera did not accept a connection';
+  if (/timed? ?out|timeout/i.test(detail)) return 'the camera did not answer in time';
+  if (/404|not found/i.test(detail)) return 'the camera has no stream at the reported address';
+  return 'the camera stream could not be opened';
 }
 
 /** The last meaningful lines of ffmpeg's stderr, URLs redacted. */

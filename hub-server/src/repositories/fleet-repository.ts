@@ -53,8 +53,10 @@ export class FleetRepository {
       state: CameraState;
       site_state: string;
       uri: string | null;
+      camera_networks: string[];
     }>(
-      `SELECT c.id, c.name, c.site_id, s.council_id, c.state, s.state AS site_state, c.last_stream ->> 'uri' AS uri
+      `SELECT c.id, c.name, c.site_id, s.council_id, c.state, s.state AS site_state, c.last_stream ->> 'uri' AS uri,
+         s.camera_networks
        FROM cameras c JOIN sites s ON s.id = c.site_id
        WHERE c.id = $1 AND c.active AND ($2::text[] IS NULL OR s.council_id = ANY($2::text[]))`,
       [id, scope],
@@ -69,6 +71,7 @@ export class FleetRepository {
       state: row.state,
       siteState: row.site_state,
       streamUri: row.uri,
+      cameraNetworks: row.camera_networks,
     };
   }
 
