@@ -131,7 +131,10 @@ export async function startHub(
         siteId,
         at,
       ]);
-      await hub.database.pool.query('UPDATE site_assignments SET valid_from = $2 WHERE site_id = $1', [siteId, at]);
+      await hub.database.pool.query('UPDATE site_assignments SET valid_from = $2 WHERE site_id = $1', [
+        siteId,
+        at,
+      ]);
       const registered = hub.fleet.registry.get(siteId);
       if (registered) registered.registeredAtMs = at.getTime();
     },

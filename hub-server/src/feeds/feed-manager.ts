@@ -6,9 +6,9 @@ import ffmpeg from 'fluent-ffmpeg';
 import type { Logger } from 'pino';
 import { rtspSocketTimeoutOption } from '../../../edge-agent/src/media/binaries.ts';
 import { runProcess } from '../../../edge-agent/src/media/run-process.ts';
+import { checkStreamAddress } from '../../../src/registry/camera-networks.ts';
 import type { CameraState } from '../../../src/schemas/camera-state.ts';
 import type { FeedSessionView } from '../../../src/schemas/feed-api.ts';
-import { checkStreamAddress } from '../../../src/registry/camera-networks.ts';
 import type { FeedUrlSigner } from './signed-url.ts';
 
 export interface FeedLimits {
@@ -454,7 +454,8 @@ export const FEED_PROTOCOLS = 'rtsp,rtsps,tcp,tls';
 
 /** What a user is told when a feed fails: plain language, never ffmpeg's text, a path or a URL. */
 export function plainFeedError(detail: string): string {
-  if (/401|unauthori[sz]ed|authentication/i.test(detail)) return 'the camera refused the hub\'s viewing credentials';
+  if (/401|unauthori[sz]ed|authentication/i.test(detail))
+    return "the camera refused the hub's viewing credentials";
   if (/connection refused/i.test(detail)) return 'the camera did not accept a connection';
   if (/timed? ?out|timeout/i.test(detail)) return 'the camera did not answer in time';
   if (/404|not found/i.test(detail)) return 'the camera has no stream at the reported address';
