@@ -21,12 +21,17 @@ ALTER TABLE cameras
   ADD COLUMN approval text NOT NULL DEFAULT 'pending'
     CHECK (approval IN ('pending', 'approved', 'rejected', 'retired')),
   ADD COLUMN approval_at timestamptz,
-  ADD COLUMN approval_by text;
+  ADD COLUMN approval_by text,
+  -- The span in which the camera counts in its council's evidence: from its approval until it is
+  -- retired. Null counted_from: never counted (pending or rejected).
+  ADD COLUMN counted_from timestamptz,
+  ADD COLUMN counted_to timestamptz,
+  ADD CONSTRAINT cameras_counted_span CHECK (counted_to IS NULL OR counted_from <= counted_to);
 UPDATE cameras c SET
   first_seen_at = LEAST(c.state_since, COALESCE((SELECT min(i.started_at) FROM camera_state_intervals i
                                                  WHERE i.camera_id = c.id), c.state_since)),
   approval = 'approved', approval_by = 'migration';
-UPDATE cameras SET approval_at = first_seen_at;
+UPDATE cameras SET approval_at = first_seen_at, counted_from = first_seen_at;
 ALTER TABLE cameras ALTER COLUMN first_seen_at SET NOT NULL, ALTER COLUMN first_seen_at SET DEFAULT now();
 CREATE INDEX cameras_pending_idx ON cameras (site_id) WHERE approval = 'pending';
 
@@ -58,5 +63,5 @@ INSERT INTO site_assignments (site_id, council_id, hub_id, valid_from)
 DROP TABLE site_assignments;
 DROP TABLE site_expected_cameras;
 DROP INDEX cameras_pending_idx;
-ALTER TABLE cameras DROP COLUMN approval_by, DROP COLUMN approval_at, DROP COLUMN approval, DROP COLUMN first_seen_at;
+ALTER TABLE cameras DROP COLUMN counted_to, DROP COLUMN counted_from, DROP COLUMN approval_by, DROP COLUMN approval_at, DROP COLUMN approval, DROP COLUMN first_seen_at;
 ALTER TABLE sites DROP COLUMN max_cameras, DROP COLUMN camera_networks, DROP COLUMN registered_by, DROP COLUMN registered_at;

@@ -67,7 +67,9 @@ export class ComplianceRepository {
     }>(
       `SELECT c.id, c.site_id, s.council_id, c.purpose, c.hfov_deg, c.design_distance_m, c.commissioned_bitrate_kbps,
          c.last_health, c.last_health_at, c.last_stream, c.last_stream_at, s.clock_suspect, s.clock_reason
-       FROM cameras c JOIN sites s ON s.id = c.site_id WHERE c.active ORDER BY c.id`,
+       FROM cameras c JOIN sites s ON s.id = c.site_id
+       -- Only cameras that count in their council's evidence: approved and not retired.
+       WHERE c.active AND c.counted_from IS NOT NULL AND c.counted_to IS NULL ORDER BY c.id`,
     );
     // Only what the image rule reads: snapshot checks (not every heartbeat), and per camera only
     // from its latest check with no fault (neither blank nor dark) on; a fault's active run cannot

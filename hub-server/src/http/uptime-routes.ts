@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
 import {
   type UptimeQuery,
   UptimeQuery as UptimeQuerySchema,
@@ -6,9 +7,10 @@ import {
 } from '../../../src/schemas/api.ts';
 import { availability, observedShare, type StateDurations } from '../../../src/uptime/durations.ts';
 import { type ReportWindow, resolveWindow, WindowError } from '../../../src/uptime/windows.ts';
+import { countedSpans, durationsOver } from '../repositories/evidence-spans.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
 import { sumAll, type UptimeRepository } from '../repositories/uptime-repository.ts';
-import { ApiErrorSchema, camerasInScope, HttpError } from './common.ts';
+import { ApiErrorSchema, camerasInScope, HttpError, scopeOf } from './common.ts';
 
 function figures(d: StateDurations) {
   return { durationsMs: d, availability: availability(d), observed: observedShare(d) };
@@ -33,7 +35,7 @@ export function windowOf(
 
 export function uptimeRoutes(
   api: FastifyInstance,
-  deps: { fleet: FleetRepository; uptime: UptimeRepository; now: () => number },
+  deps: { pool: pg.Pool; fleet: FleetRepository; uptime: UptimeRepository; now: () => number },
 ): void {
   api.get(
     '/api/uptime',
@@ -47,8 +49,21 @@ export function uptimeRoutes(
       const q = request.query as UptimeQuery;
       const nowMs = deps.now();
       const window = windowOf(q, nowMs);
-      const cameraIds = await camerasInScope(deps.fleet, request.user, q.scope, q.id);
-      const perCamera = await deps.uptime.durations(cameraIds, window.fromMs, window.toMs, nowMs);
+      if (q.scope !== 'fleet' && !q.id) throw new HttpError(400, 'BAD_SCOPE', `scope ${q.scope} needs an id`);
+      // The same spans the council reports count: cameras while approved and while their site was
+      // assigned to the council, so this figure and the evidence pack agree.
+      const spans = await countedSpans(
+        deps.pool,
+        q.scope,
+        q.id ?? null,
+        scopeOf(request.user),
+        window.fromMs,
+        window.toMs,
+      );
+      // Nothing counted in the window: 404 for unknown or out-of-scope ids, as on every scoped route.
+      if (spans.length === 0) await camerasInScope(deps.fleet, request.user, q.scope, q.id);
+      const perCamera = await durationsOver(deps.uptime, spans, nowMs);
+      const cameraIds = [...perCamera.keys()];
       const days = q.daily
         ? (await deps.uptime.daily(cameraIds, window.fromMs, window.toMs, nowMs)).map((d) => ({
             day: d.day,

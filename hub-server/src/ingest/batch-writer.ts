@@ -133,12 +133,14 @@ export async function upsertInventory(
     approval: 'pending' | 'approved' | 'rejected' | 'retired';
   }>(
     `INSERT INTO cameras AS c (id, site_id, name, location, bearing_deg, hfov_deg, design_distance_m, purpose,
-       commissioned_bitrate_kbps, active, state, state_since, first_seen_at, approval, approval_at, approval_by)
+       commissioned_bitrate_kbps, active, state, state_since, first_seen_at, approval, approval_at, approval_by,
+       counted_from)
      SELECT t.id, $1, t.name, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326), t.bearing, t.hfov, t.dist, t.purpose, t.kbps,
        true, 'unknown', $2, $2,
        CASE WHEN t.id = ANY($12::text[]) THEN 'approved' ELSE 'pending' END,
        CASE WHEN t.id = ANY($12::text[]) THEN $2::timestamptz END,
-       CASE WHEN t.id = ANY($12::text[]) THEN 'registry' END
+       CASE WHEN t.id = ANY($12::text[]) THEN 'registry' END,
+       CASE WHEN t.id = ANY($12::text[]) THEN $2::timestamptz END
      FROM unnest($3::text[], $4::text[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::text[], $11::float8[])
        AS t(id, name, lon, lat, bearing, hfov, dist, purpose, kbps)
      ON CONFLICT (id) DO UPDATE SET name = excluded.name,

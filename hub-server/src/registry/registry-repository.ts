@@ -216,7 +216,7 @@ export class RegistryRepository {
     );
     // Cameras already seen and still pending are approved by being listed.
     const approved = await client.query<{ id: string }>(
-      `UPDATE cameras SET approval = 'approved', approval_at = $3, approval_by = $4
+      `UPDATE cameras SET approval = 'approved', approval_at = $3, approval_by = $4, counted_from = $3, counted_to = NULL
         WHERE site_id = $1 AND id = ANY($2::text[]) AND approval = 'pending' RETURNING id`,
       [siteId, ids, at, by],
     );
@@ -255,12 +255,14 @@ export class RegistryRepository {
     by: string,
     at: Date,
   ): Promise<void> {
-    await client.query('UPDATE cameras SET approval = $2, approval_at = $3, approval_by = $4 WHERE id = $1', [
-      id,
-      approval,
-      at,
-      by,
-    ]);
+    // Approval starts the camera's counted span; retirement ends it; a rejection never starts one.
+    await client.query(
+      `UPDATE cameras SET approval = $2, approval_at = $3, approval_by = $4,
+         counted_from = CASE WHEN $2 = 'approved' THEN $3 ELSE counted_from END,
+         counted_to = CASE WHEN $2 = 'retired' THEN $3 ELSE counted_to END
+       WHERE id = $1`,
+      [id, approval, at, by],
+    );
   }
 
   async upsertCouncil(client: pg.PoolClient, id: string, name: string, hubId: string): Promise<boolean> {

@@ -180,11 +180,18 @@ export class RegistryService {
         if (!camera) throw new HttpError(404, 'NOT_FOUND', `camera ${cameraId} not found`);
         if (camera.approval === state)
           throw new HttpError(409, 'ALREADY', `camera ${cameraId} is already ${state}`);
-        if (state === 'retired' && camera.approval !== 'approved')
+        // Approve from pending or rejected; reject only what is pending; retire only what is approved.
+        // Retirement is final: re-approving would rewrite the span a past report counted.
+        const allowed: string[] = {
+          approved: ['pending', 'rejected'],
+          rejected: ['pending'],
+          retired: ['approved'],
+        }[state];
+        if (!allowed.includes(camera.approval))
           throw new HttpError(
             409,
-            'NOT_APPROVED',
-            `camera ${cameraId} is ${camera.approval}: only an approved camera is retired`,
+            'BAD_TRANSITION',
+            `camera ${cameraId} is ${camera.approval}: it cannot be ${state} (approve pending or rejected cameras, reject pending ones, retire approved ones)`,
           );
         await this.repository.setApproval(client, cameraId, state, actor.username, at);
         await this.deps.audit.appendWith(client, {

@@ -3,6 +3,7 @@ import type { RulePackRegistry } from '../../../src/compliance/load-packs.ts';
 import { availability, observedShare } from '../../../src/uptime/durations.ts';
 import { verifyAuditChain } from '../audit/audit-log.ts';
 import type { ComplianceRepository } from '../compliance/compliance-repository.ts';
+import { countedSpans, durationsOver } from '../repositories/evidence-spans.ts';
 import type { MaintenanceRepository } from '../repositories/maintenance-repository.ts';
 import type { UptimeRepository } from '../repositories/uptime-repository.ts';
 import { reportCompliance } from './compliance-input.ts';
@@ -30,10 +31,14 @@ export async function gatherCouncilReport(
   );
   const row = council.rows[0];
   if (!row) return null;
+  // The sites and cameras the council held during the period (a site moved since stays in the
+  // months it was the council's), each camera counted only while approved.
   const sites = await deps.pool.query<{ id: string; name: string }>(
-    'SELECT id, name FROM sites WHERE council_id = $1 ORDER BY id',
-    [councilId],
+    `SELECT DISTINCT s.id, s.name FROM site_assignments a JOIN sites s ON s.id = a.site_id
+      WHERE a.council_id = $1 AND a.valid_from < $3 AND (a.valid_to IS NULL OR a.valid_to > $2) ORDER BY s.id`,
+    [councilId, new Date(period.fromMs), new Date(period.toMs)],
   );
+  const spans = await countedSpans(deps.pool, 'council', councilId, null, period.fromMs, period.toMs);
   const cameras = await deps.pool.query<{
     id: string;
     name: string;
@@ -42,11 +47,11 @@ export async function gatherCouncilReport(
     purpose: string;
   }>(
     `SELECT c.id, c.name, c.site_id, s.name AS site_name, c.purpose FROM cameras c JOIN sites s ON s.id = c.site_id
-     WHERE s.council_id = $1 AND c.active ORDER BY c.id`,
-    [councilId],
+     WHERE c.id = ANY($1::text[]) ORDER BY c.id`,
+    [[...new Set(spans.map((s) => s.cameraId))]],
   );
   const ids = cameras.rows.map((c) => c.id);
-  const durations = await deps.uptime.durations(ids, period.fromMs, period.toMs, nowMs);
+  const durations = await durationsOver(deps.uptime, spans, nowMs);
   const statuses = new Map((await deps.compliance.statuses(ids, [councilId])).map((s) => [s.cameraId, s]));
   // The worst clock reading of each hour keeps spikes visible without shipping every sample.
   const clock = await deps.pool.query<{ camera_id: string; at: Date; offset_ms: number }>(
