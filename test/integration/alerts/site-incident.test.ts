@@ -39,6 +39,7 @@ describe('site incidents on the control-room socket', () => {
       socket.once('snapshot', () => resolve());
       socket.once('connect_error', reject);
     });
+    await h.registerSite(siteId, council, { cameraIds: cams });
     site = new SitePublisher(siteId, h.hub.mqttUrl);
     await site.connect(true);
     await site.publish('inventory', inventory(council, cams));

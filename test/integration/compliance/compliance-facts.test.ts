@@ -22,9 +22,11 @@ describe('compliance evidence: recent snapshot checks', () => {
 
   beforeAll(async () => {
     h = await startHub();
+    const council = uniqueId('council');
+    await h.registerSite(siteId, council, { cameraIds: [a, b, c] });
     site = new SitePublisher(siteId, h.hub.mqttUrl);
     await site.connect(false);
-    await site.publish('inventory', inventory(uniqueId('council'), [a, b, c]));
+    await site.publish('inventory', inventory(council, [a, b, c]));
     await eventually('the inventory', async () => (h.hub.fleet.cameras.has(c) ? true : undefined));
     await h.hub.pipeline.idle();
   }, 180_000);

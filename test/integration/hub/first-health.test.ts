@@ -13,9 +13,11 @@ describe('first health poll after an inventory', () => {
   let site: SitePublisher;
   const siteId = uniqueId('first');
   const cam = `${siteId}-c1`;
+  const council = uniqueId('council');
 
   beforeAll(async () => {
     h = await startHub();
+    await h.registerSite(siteId, council, { cameraIds: [cam] });
     site = new SitePublisher(siteId, h.hub.mqttUrl);
     await site.connect(false);
   }, 180_000);
@@ -27,7 +29,7 @@ describe('first health poll after an inventory', () => {
 
   it('makes a new camera up with the poll observed before the hub read the inventory', async () => {
     const now = Date.now();
-    await site.publish('inventory', inventory(uniqueId('council'), [cam]), undefined, new Date(now - 2_000));
+    await site.publish('inventory', inventory(council, [cam]), undefined, new Date(now - 2_000));
     await site.publish('health', health(cam, 'up'), cam, new Date(now - 1_000));
     const camera = await eventually('the camera up', async () => {
       await h.hub.pipeline.idle();

@@ -16,9 +16,12 @@ describe('ingest backpressure', () => {
 
   beforeAll(async () => {
     h = await startHub({ CCTV_HUB__ingest__maxQueued: '10', CCTV_HUB__ingest__batchSize: '5' });
+    const council = uniqueId('council');
+    await h.registerSite(siteId, council, { cameraIds: cams });
     site = new SitePublisher(siteId, h.hub.mqttUrl);
     await site.connect();
-    await site.publish('inventory', inventory(uniqueId('council'), cams));
+    // Made before the health history the test replays: a camera has no observations before its first inventory.
+    await site.publish('inventory', inventory(council, cams), undefined, new Date(Date.now() - 5 * 60_000));
     await eventually('the inventory', async () =>
       cams.every((id) => h.hub.fleet.cameras.has(id)) ? true : undefined,
     );
