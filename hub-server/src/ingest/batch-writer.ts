@@ -335,6 +335,9 @@ export interface ClosedSpan {
 const ROLLUP_TABLES: Record<Granularity, string> = { hour: 'camera_state_hourly', day: 'camera_state_daily' };
 
 /** Adds closed intervals to (or, with sign -1, takes them out of) the hourly and London-day rollups: one upsert per table per batch. */
+/** Longest stretch of rollup arithmetic between turns of the event loop. */
+const ROLLUP_SLICE_MS = 20;
+
 export async function addRollups(
   client: pg.PoolClient,
   spans: readonly ClosedSpan[],
@@ -345,8 +348,15 @@ export async function addRollups(
   if (spans.length === 0) return;
   for (const granularity of ['hour', 'day'] as const) {
     const buckets = new Map<string, { cameraId: string; startMs: number; d: StateDurations }>();
+    let sliceStart = performance.now();
     for (const span of spans) {
       if (span.endMs <= span.startMs) continue;
+      // A month-long interval splits into ~750 hours (a few ms); many closing in one batch would
+      // hold the event loop: give it a turn every ROLLUP_SLICE_MS.
+      if (performance.now() - sliceStart > ROLLUP_SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
       // Windows cannot be created or changed in the past, so what applies now applies for good.
       for (const share of splitClosedSpan(span, maintenance.get(span.cameraId) ?? [], granularity)) {
         const key = `${span.cameraId}|${share.bucketStartMs}`;

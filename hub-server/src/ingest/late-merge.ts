@@ -4,6 +4,9 @@ import { type Observation, planLateMerge, type StoredInterval } from '../../../s
 import { MaintenanceRepository } from '../repositories/maintenance-repository.ts';
 import { addRollups } from './batch-writer.ts';
 
+/** Late samples merged over one window at most: planning 2,000 takes a few milliseconds. */
+const MAX_CLUSTER = 2000;
+
 /**
  * A health sample older than its camera's current state (an outbox replay after an outage), or a
  * range of samples the site's outbox dropped (`untilMs` and `unknownReason` set): the camera was
@@ -28,27 +31,52 @@ export async function mergeLateSamples(
   late: readonly LateSample[],
   staleAfterMs: number,
 ): Promise<string[]> {
+  // A dropped range that real samples fall in changes nothing (they win, see withGaps): found with
+  // one index probe, so a gap over weeks of stored samples never reads them all.
+  const kept: LateSample[] = [];
+  for (const s of late) {
+    if (s.untilMs !== undefined && s.unknownReason) {
+      const found = await client.query(
+        'SELECT 1 FROM health_samples WHERE camera_id = $1 AND observed_at >= $2 AND observed_at <= $3 LIMIT 1',
+        [s.cameraId, new Date(s.atMs), new Date(s.untilMs)],
+      );
+      if (found.rowCount === 1) continue;
+    }
+    kept.push(s);
+  }
   const byCamera = new Map<
     string,
-    { fromMs: number; lastMs: number; gaps: { fromMs: number; toMs: number; reason: Reason }[] }
+    { fromMs: number; lastMs: number; gaps: { fromMs: number; toMs: number; reason: Reason }[] }[]
   >();
-  for (const s of late) {
-    const span = byCamera.get(s.cameraId);
+  // Per camera, clusters of late samples: a new one after a pause longer than staleAfterMs (nothing
+  // carries across it) or after MAX_CLUSTER samples. Each cluster is merged over its own window, up
+  // to the next stored sample, so one merge reads and plans a bounded slice of history and the
+  // event loop gets a turn between them.
+  const sorted = [...kept].sort((a, b) => a.cameraId.localeCompare(b.cameraId) || a.atMs - b.atMs);
+  let count = 0;
+  for (const s of sorted) {
+    const clusters = byCamera.get(s.cameraId) ?? [];
+    byCamera.set(s.cameraId, clusters);
     const lastMs = s.untilMs ?? s.atMs;
-    const gaps = span?.gaps ?? [];
-    if (s.unknownReason) gaps.push({ fromMs: s.atMs, toMs: lastMs, reason: s.unknownReason });
-    byCamera.set(s.cameraId, {
-      fromMs: Math.min(span?.fromMs ?? s.atMs, s.atMs),
-      lastMs: Math.max(span?.lastMs ?? lastMs, lastMs),
-      gaps,
-    });
+    const current = clusters.at(-1);
+    const gap = s.unknownReason ? [{ fromMs: s.atMs, toMs: lastMs, reason: s.unknownReason }] : [];
+    if (!current || s.atMs > current.lastMs + staleAfterMs || count >= MAX_CLUSTER) {
+      clusters.push({ fromMs: s.atMs, lastMs, gaps: gap });
+      count = 1;
+    } else {
+      current.lastMs = Math.max(current.lastMs, lastMs);
+      current.gaps.push(...gap);
+      count++;
+    }
   }
   const staleReason: Reason = {
     code: 'stale',
     message: `no health data for over ${Math.round(staleAfterMs / 1000)} s`,
   };
-  const merged: string[] = [];
-  for (const [cameraId, span] of byCamera) {
+  const merged = new Set<string>();
+  for (const [cameraId, span] of [...byCamera].flatMap(([id, clusters]) =>
+    clusters.map((c) => [id, c] as const),
+  )) {
     // The window ends at the first sample after the late ones, or where the open interval starts.
     const bounds = await client.query<{ open_ms: number | null; next_ms: number | null }>(
       `SELECT (SELECT extract(epoch FROM started_at) * 1000 FROM camera_state_intervals
@@ -114,9 +142,9 @@ export async function mergeLateSamples(
     const spans = (pieces: typeof plan.add) => pieces.map((p) => ({ cameraId, ...p }));
     await addRollups(client, spans(plan.subtract), windows, -1);
     await addRollups(client, spans(plan.add), windows, 1);
-    merged.push(cameraId);
+    merged.add(cameraId);
   }
-  return merged;
+  return [...merged];
 }
 
 /** Dropped ranges as `unknown` observations at their start, except where real samples arrived after all. */
