@@ -53,6 +53,7 @@ describe('certification rules against the camera simulator', () => {
     });
     await h.createUser('op', 'operator');
     token = await h.login('op');
+    await h.registerSite(siteId, council, { cameraIds: cams });
     site = new SiteHarness({
       siteId,
       councilId: council,

@@ -53,6 +53,7 @@ describe('end to end: simulator -> edge agent -> MQTT -> hub -> database -> live
       for (const c of changes.cameras) latest.set(c.id, c);
       siteStates.push(...changes.sites.filter((s) => s.id === siteId));
     });
+    await h.registerSite(siteId, council, { cameraIds: cams });
     site = new SiteHarness({ siteId, councilId: council, mqttUrl: h.hub.mqttUrl, cameraIds: cams });
     await site.start();
   }, 180_000);

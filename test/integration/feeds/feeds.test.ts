@@ -56,6 +56,7 @@ describe('live feeds: RTSP pulled by the hub, remuxed to HLS, limited, audited',
     await h.createUser('aud', 'auditor');
     await h.createUser('officer', 'council', [council]);
     control = await h.login('cr');
+    await h.registerSite(siteId, council, { cameraIds: cams });
     site = new SiteHarness({ siteId, councilId: council, mqttUrl: h.hub.mqttUrl, cameraIds: cams });
     await site.start();
     // Wait until every camera is up with a probed stream (its address is what the hub pulls).

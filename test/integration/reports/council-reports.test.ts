@@ -32,6 +32,7 @@ describe('council reports through the API', () => {
       [councilA, camsA],
       [councilB, camsB],
     ] as const) {
+      await h.registerSite(`${council}-site`, council, { cameraIds: cams });
       const site = new SitePublisher(`${council}-site`, h.hub.mqttUrl);
       await site.connect(false);
       await site.publish('inventory', inventory(council, cams));
