@@ -244,6 +244,7 @@ export class Hub {
       fleet: this.fleet,
       exclusive: (fn) => pipeline.exclusive(fn),
       publish: (change) => this.live?.publish(change),
+      registered: (siteId) => this.ingest?.replayRetained(siteId),
       now: this.options.now ?? Date.now,
     });
     this.registryInstance = registry;

@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import mqtt, { type IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { stripUrlCredentials } from '../../../src/config/resolve.ts';
-import { allSitesFilter } from '../../../src/topics.ts';
+import { allSitesFilter, buildTopic } from '../../../src/topics.ts';
 import type { IngestPipeline } from './pipeline.ts';
 
 export interface MqttIngestOptions {
@@ -183,6 +183,24 @@ export class MqttIngest {
       this.pending.delete(messageId);
       entry.send();
     } else entry.committed = true;
+  }
+
+  /**
+   * Asks the broker for a site's retained inventory and state again: a site registered after its
+   * agent started had them refused, and the broker sends retained messages on each new
+   * subscription [MQTT-3.3.1-6]. The extra subscription overlaps the wildcard one for a few
+   * seconds (a message may come twice; msgId makes that harmless), then goes.
+   */
+  replayRetained(siteId: string, holdMs = 5000): void {
+    const client = this.client;
+    if (!client?.connected) return;
+    const topics = [buildTopic('inventory', { siteId }), buildTopic('siteState', { siteId })];
+    client.subscribe(topics, { qos: 1 }, (error) => {
+      if (error)
+        this.options.log.warn({ siteId, err: error.message }, 'could not ask for a site retained state');
+      const timer = setTimeout(() => client.unsubscribe(topics), holdMs);
+      timer.unref();
+    });
   }
 
   async stop(): Promise<void> {

@@ -29,6 +29,8 @@ export interface RegistryServiceDeps {
   exclusive: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Pushes changed views to live sockets. */
   publish: (change: { cameras: CameraView[]; sites: SiteView[] }) => void;
+  /** After a registration: the site's retained inventory and state, refused before, are read again. */
+  registered?: (siteId: string) => void;
   now: () => number;
 }
 
@@ -73,6 +75,7 @@ export class RegistryService {
         return site;
       });
       this.apply(record, []);
+      this.deps.registered?.(record.id);
       return record;
     });
   }
