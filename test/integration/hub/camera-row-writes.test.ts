@@ -23,9 +23,11 @@ describe('camera row heartbeat writes', () => {
       { CCTV_HUB__state__heartbeatWriteMs: String(5 * S), CCTV_HUB__state__staleAfterMs: String(600 * S) },
       { now: () => clock },
     );
+    const council = uniqueId('council');
+    await h.registerSite(siteId, council, { cameraIds: [cam] });
     site = new SitePublisher(siteId, h.hub.mqttUrl);
     await site.connect(false);
-    await site.publish('inventory', inventory(uniqueId('council'), [cam]), undefined, new Date(T0));
+    await site.publish('inventory', inventory(council, [cam]), undefined, new Date(T0));
     await eventually('the inventory', async () => (h.hub.fleet.cameras.has(cam) ? true : undefined));
   }, 180_000);
 

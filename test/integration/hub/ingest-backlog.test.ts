@@ -31,9 +31,11 @@ describe('ingest backlog and the stale sweep', () => {
       },
       { now: () => (h && h.hub.pipeline.stats.received >= backlogFrom ? T0 + 10 * M : T0) },
     );
+    const council = uniqueId('council');
+    await h.registerSite(siteId, council, { cameraIds: cams });
     site = new SitePublisher(siteId, h.hub.mqttUrl);
     await site.connect(false);
-    await site.publish('inventory', inventory(uniqueId('council'), cams), undefined, new Date(T0));
+    await site.publish('inventory', inventory(council, cams), undefined, new Date(T0));
     await site.publish('siteState', { state: 'online' }, undefined, new Date(T0));
     for (const cam of cams) await site.publish('health', health(cam, 'up'), cam, new Date(T0));
     await eventually('the cameras up', async () =>

@@ -52,11 +52,13 @@ describe('maintenance windows', () => {
     await h.createUser('officer', 'council', [council]);
     await h.createUser('stranger', 'council', ['another-council']);
     op = await h.login('op');
+    await h.registerSite(siteId, council, { cameraIds: [cam] });
     site = new SitePublisher(siteId, h.hub.mqttUrl);
     await site.connect(false);
     const base = h.hub.pipeline.stats.received;
-    await site.publish('inventory', inventory(council, [cam]));
-    await site.publish('siteState', { state: 'online' });
+    // Dated on the hub's (fake) clock: a statement ahead of it would be refused.
+    await site.publish('inventory', inventory(council, [cam]), undefined, new Date(T0));
+    await site.publish('siteState', { state: 'online' }, undefined, new Date(T0));
     await settle(base + 2);
     await site.publish('health', health(cam, 'up'), cam, new Date(T0));
     await settle(base + 3);

@@ -34,6 +34,8 @@ async function run(mode: 'ontime' | 'late' | 'gap'): Promise<Run> {
   const h = await startHub({ CCTV_HUB__state__staleAfterMs: String(STALE) }, { now: () => clock });
   const siteId = uniqueId(mode);
   const camera = `${siteId}-cam`;
+  const council = uniqueId('council');
+  await h.registerSite(siteId, council, { cameraIds: [camera] });
   const site = new SitePublisher(siteId, h.hub.mqttUrl);
   await site.connect(false);
   let sent = h.hub.pipeline.stats.received;
@@ -62,8 +64,9 @@ async function run(mode: 'ontime' | 'late' | 'gap'): Promise<Run> {
     await h.hub.pipeline.idle();
   };
 
-  await publish(site.publish('inventory', inventory(uniqueId('council'), [camera])));
-  await publish(site.publish('siteState', { state: 'online' }));
+  // Said on the hub's (fake) clock: a statement dated ahead of it would be refused.
+  await publish(site.publish('inventory', inventory(council, [camera]), undefined, new Date(clock)));
+  await publish(site.publish('siteState', { state: 'online' }, undefined, new Date(clock)));
   await settle();
   const cutAt = late ? 3 * M : 20 * M;
   for (const s of history.filter((x) => x.t < cutAt)) {
@@ -91,6 +94,7 @@ async function run(mode: 'ontime' | 'late' | 'gap'): Promise<Run> {
             dropped: { health: 24, stream: 0 },
           },
           camera,
+          new Date(clock),
         ),
       );
     await settle();

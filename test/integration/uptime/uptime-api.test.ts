@@ -44,11 +44,17 @@ describe('uptime API over a known history', () => {
     h = await startHub({ CCTV_HUB__state__staleAfterMs: String(30 * 24 * H) }, { now: () => clock });
     await h.createUser('op', 'operator');
     token = await h.login('op');
+    await h.registerSite(siteId, council, { cameraIds: [camA, camB] });
     site = new SitePublisher(siteId, h.hub.mqttUrl);
     await site.connect(false);
     sent = h.hub.pipeline.stats.received;
-    await send('2026-03-28T22:00:00Z', () => site.publish('inventory', inventory(council, [camA, camB])));
-    await send('2026-03-28T22:00:00Z', () => site.publish('siteState', { state: 'online' }));
+    // Site statements are dated on the hub's (fake) clock, as an agent in step with it would date them.
+    const state = (s: 'online' | 'offline') => () =>
+      site.publish('siteState', { state: s }, undefined, new Date(clock));
+    await send('2026-03-28T22:00:00Z', () =>
+      site.publish('inventory', inventory(council, [camA, camB]), undefined, new Date(clock)),
+    );
+    await send('2026-03-28T22:00:00Z', state('online'));
     const obs = async (iso: string, cam: string, state: 'up' | 'down') =>
       send(iso, () => site.publish('health', health(cam, state), cam, new Date(iso)));
     await obs('2026-03-28T22:01:00Z', camA, 'up');
@@ -56,8 +62,8 @@ describe('uptime API over a known history', () => {
     await obs('2026-03-29T01:30:00Z', camA, 'down');
     await obs('2026-03-29T02:30:00Z', camA, 'up');
     // The site's link fails at 10:00 UTC (its last will) and comes back at 12:00.
-    await send('2026-03-29T10:00:00Z', () => site.publish('siteState', { state: 'offline' }));
-    await send('2026-03-29T12:00:00Z', () => site.publish('siteState', { state: 'online' }));
+    await send('2026-03-29T10:00:00Z', state('offline'));
+    await send('2026-03-29T12:00:00Z', state('online'));
     await obs('2026-03-29T12:00:00Z', camA, 'up');
     await obs('2026-03-29T12:00:00Z', camB, 'up');
     clock = at('2026-03-30T03:00:00Z');
