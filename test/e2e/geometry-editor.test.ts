@@ -145,6 +145,8 @@ describe('geometry editor in Chromium: a hub operator surveys a camera', () => {
     // The demo's users (operator, controlroom, ...) without its simulated fleet.
     await seedDemo(new FleetRepository(pool), new UserRepository(pool), DEMO_PASSWORD);
     operatorToken = await h.login('operator', DEMO_PASSWORD);
+    // Its name and place (what the place search finds) are the registry's.
+    await h.registerSite(siteId, council, { cameraIds: Object.keys(layout), name: siteName, location: TOWN });
     site = new SitePublisher(siteId, h.hub.mqttUrl);
     await site.connect(false);
     await site.publish('inventory', inventory([harbour, square, station]));

@@ -31,6 +31,9 @@ export interface HubHarness {
 
 export interface RegisterSiteOptions {
   cameraIds?: string[];
+  /** The registry's name and place for the site (sites no longer name or place themselves). */
+  name?: string;
+  location?: { lat: number; lon: number };
   hubId?: string;
   cameraNetworks?: string[];
   registeredAgoMs?: number;
@@ -118,9 +121,10 @@ export async function startHub(
       await hub.registry.register(
         {
           id: siteId,
-          name: `Site ${siteId}`,
+          name: o.name ?? `Site ${siteId}`,
           councilId,
           hubId,
+          location: o.location ?? null,
           cameraNetworks: o.cameraNetworks ?? ['127.0.0.1/32'],
           expectedCameras: o.cameraIds ?? [],
         },

@@ -53,6 +53,7 @@ describe('audit log', () => {
       [councilA, siteA],
       [councilB, siteB],
     ] as const) {
+      await h.registerSite(site, council, { cameraIds: [`${site}-cam`] });
       const publisher = new SitePublisher(site, h.hub.mqttUrl);
       await publisher.connect(false);
       await publisher.publish('inventory', inventory(council, [`${site}-cam`]));
@@ -202,10 +203,17 @@ describe('audit log', () => {
     expect(mine.every((e) => e.councilId === councilA)).toBe(true);
     const officerB = await h.login('officer-b');
     const theirs = await entries('kind=config', officerB);
+    // Their site's registration by the operator is theirs to see too.
     expect(theirs.map((e) => e.kind).sort()).toEqual([
       'config.compliance.assign',
       'config.maintenance.create',
+      'config.site.register',
     ]);
+    expect(theirs.find((e) => e.kind === 'config.site.register')).toMatchObject({
+      actor: 'test-operator',
+      councilId: councilB,
+      subject: `site:${siteB}`,
+    });
 
     const csv = await call('GET', '/api/audit/export.csv', officerA);
     expect(csv.status).toBe(200);

@@ -85,6 +85,12 @@ describe('incident search on PostGIS', () => {
     await h.createUser('aud', 'auditor');
     await h.createUser('other', 'council', ['another-council']);
     token = await h.login('cr');
+    // Its name and place are the registry's (what the place search finds), not the inventory's.
+    await h.registerSite(siteId, council, {
+      cameraIds: Object.keys(layout).map(id),
+      name: 'Incident test site',
+      location: P,
+    });
     site = new SitePublisher(siteId, h.hub.mqttUrl);
     await site.connect(false);
     let sent = h.hub.pipeline.stats.received;
