@@ -23,6 +23,7 @@ import { demoCredentials, loadCredentialsFile } from './feeds/credentials.ts';
 import { type CredentialSource, FeedManager } from './feeds/feed-manager.ts';
 import { FeedUrlSigner } from './feeds/signed-url.ts';
 import { buildApp } from './http/app.ts';
+import { CachedCheck } from './http/readiness.ts';
 import { MqttIngest } from './ingest/mqtt-ingest.ts';
 import { IngestPipeline } from './ingest/pipeline.ts';
 import { LiveHub } from './live/live-hub.ts';
@@ -313,6 +314,7 @@ export class Hub {
     });
     this.feeds = feeds;
     feeds.start();
+    const databaseReady = new CachedCheck(() => db.ping());
     const app = await buildApp({
       logger: log.child({ part: 'http' }),
       bodyLimitBytes: config.http.bodyLimitBytes,
@@ -352,7 +354,10 @@ export class Hub {
         });
         if (view) this.live?.publish({ cameras: [view], sites: [] });
       },
-      readiness: async () => ({ database: await db.ping(), mqtt: this.ingest?.connected ?? false }),
+      readiness: async () => ({
+        database: await databaseReady.read(),
+        mqtt: this.ingest?.connected ?? false,
+      }),
       ingestStats: () => ({
         ...pipeline.stats,
         mqtt: this.ingestConnection,

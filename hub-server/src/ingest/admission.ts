@@ -11,8 +11,6 @@ import type { RegisteredSite } from '../registry/registry-repository.ts';
  */
 export interface AdmissionContext {
   site: RegisteredSite | undefined;
-  /** When a camera was first seen at this hub (absent: not seen yet). */
-  cameraFirstSeenMs: (cameraId: string) => number | undefined;
   receivedAtMs: number;
   retained: boolean;
   replayHorizonMs: number;
@@ -63,8 +61,11 @@ export function admit(message: DecodedMessage, ctx: AdmissionContext): Refusal |
     const refused = checkObservedAt(atMs, window(notBeforeMs), path.split('/').pop());
     return refused ? { ...refused, path } : null;
   };
-  const cameraWindowStart = (cameraId: string) =>
-    Math.max(site.registeredAtMs, ctx.cameraFirstSeenMs(cameraId) ?? site.registeredAtMs);
+  // Nothing a site observed before it was registered belongs to this hub. A camera's samples may
+  // predate its first inventory (an agent polls, and buffers in its outbox, before it reaches the
+  // broker): they are history of a registered site, and a camera counts in evidence only from its
+  // approval anyway.
+  const cameraWindowStart = (_cameraId: string) => site.registeredAtMs;
 
   switch (message.kind) {
     case 'inventory':

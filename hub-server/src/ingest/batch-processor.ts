@@ -175,7 +175,6 @@ export async function processBatch(
     seenInBatch.add(result.message.envelope.msgId);
     const refusal = admit(result.message, {
       site: fleet.registry.get(result.message.siteId),
-      cameraFirstSeenMs: (id) => fleet.cameraFirstSeen.get(id),
       receivedAtMs: m.receivedAt.getTime(),
       retained: m.retained === true,
       replayHorizonMs: options.replayHorizonMs,
@@ -252,7 +251,6 @@ export async function processBatch(
             );
           }
           for (const id of result.removed) work.removed.add(id);
-          for (const id of result.added) work.firstSeen.set(id, invAt.getTime());
           const existingSite = work.site(message.siteId);
           // Name, council, hub and location are the registry's; the inventory only lists cameras.
           const site: SiteView = {
@@ -488,11 +486,7 @@ export async function processBatch(
   for (const id of work.consumedPending) fleet.pendingSiteStates.delete(id);
   clocks.commit();
   if (rowPlan) fleet.heartbeats.apply(rowPlan, writes.nowMs);
-  for (const id of work.removed) {
-    fleet.cameras.delete(id);
-    fleet.cameraFirstSeen.delete(id);
-  }
-  for (const [id, ms] of work.firstSeen) fleet.cameraFirstSeen.set(id, ms);
+  for (const id of work.removed) fleet.cameras.delete(id);
   for (const view of work.cameras.values()) {
     if (work.removed.has(view.id)) continue;
     const cam = fleet.surveyedView(view);

@@ -59,6 +59,9 @@ export type ChangeListener = (change: {
 /** With nothing queued and nothing received for this long, the hub has read all its sites' data. */
 const CAUGHT_UP_QUIET_MS = 1000;
 
+/** Rejected messages logged one by one per batch; the rest are summed by code in one line. */
+const LOGGED_REJECTIONS_PER_BATCH = 20;
+
 /** Consecutive failures of one batch after which it is treated as holding a poison message. */
 const POISON_AFTER_FAILURES = 3;
 
@@ -320,13 +323,20 @@ export class IngestPipeline {
       this.stats.accepted += outcome.accepted;
       this.stats.duplicates += outcome.duplicates;
       this.stats.deadLettered += outcome.deadLetters.length;
-      for (const d of outcome.deadLetters) {
+      // Each rejection is logged up to a few per batch, then summed: a flood of refused messages
+      // must not turn into a flood of log lines (each is in dead_letters, or counted when not kept).
+      const more: Record<string, number> = {};
+      outcome.deadLetters.forEach((d, i) => {
         this.stats.deadLetterCodes[d.code] = (this.stats.deadLetterCodes[d.code] ?? 0) + 1;
-        this.log.warn(
-          { topic: d.topic, code: d.code, path: d.path, bytes: d.rawSize },
-          `rejected message: ${d.message}`,
-        );
-      }
+        if (i < LOGGED_REJECTIONS_PER_BATCH)
+          this.log.warn(
+            { topic: d.topic, code: d.code, path: d.path, bytes: d.rawSize },
+            `rejected message: ${d.message}`,
+          );
+        else more[d.code] = (more[d.code] ?? 0) + 1;
+      });
+      if (Object.keys(more).length > 0)
+        this.log.warn({ codes: more }, 'more messages rejected in the same batch (see dead letters)');
       for (const note of outcome.notes) this.log.warn(note);
       this.emitRefusals(outcome.refusals);
       for (const item of batch) item.done();

@@ -16,8 +16,6 @@ export class Working {
   readonly removed = new Set<string>();
   /** Pending site states applied in this batch; forgotten only once it commits. */
   readonly consumedPending = new Set<string>();
-  /** Cameras this batch saw for the first time, and when (for the ingest's time window). */
-  readonly firstSeen = new Map<string, number>();
 
   constructor(private readonly fleet: FleetState) {}
 

@@ -296,12 +296,4 @@ export class RegistryRepository {
   async loadAll(): Promise<RegisteredSite[]> {
     return (await this.listSites(null)).map(registeredSite);
   }
-
-  /** When each active camera was first seen, for the ingest's time window. */
-  async firstSeen(): Promise<Map<string, number>> {
-    const result = await this.pool.query<{ id: string; first_seen_at: Date }>(
-      'SELECT id, first_seen_at FROM cameras WHERE active',
-    );
-    return new Map(result.rows.map((r) => [r.id, r.first_seen_at.getTime()]));
-  }
 }

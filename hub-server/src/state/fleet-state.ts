@@ -46,8 +46,6 @@ export class FleetState {
    * registry routes change it, after their transaction commits; the ingest reads it to admit messages.
    */
   readonly registry = new Map<string, RegisteredSite>();
-  /** When each active camera was first seen at this hub (its history cannot start earlier). */
-  readonly cameraFirstSeen = new Map<string, number>();
 
   async load(pool: pg.Pool): Promise<void> {
     const cameras = await pool.query<CameraRow>(
@@ -61,8 +59,6 @@ export class FleetState {
     const registry = new RegistryRepository(pool);
     this.registry.clear();
     for (const site of await registry.loadAll()) this.registry.set(site.id, site);
-    this.cameraFirstSeen.clear();
-    for (const [id, ms] of await registry.firstSeen()) this.cameraFirstSeen.set(id, ms);
     this.siteClocks.clear();
     for (const site of this.sites.values())
       this.siteClocks.set(site.id, { window: emptyClockWindow(), reported: site.agentClock });

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTopic, type PayloadOf, type TopicKind } from '../../../src/topics.ts';
 import { eventually } from '../../support/eventually.ts';
@@ -177,6 +178,27 @@ function gap(cameraId: string, fromMs: number, toMs: number): PayloadOf<'gap'> {
   };
 }
 
+/** Publishes the messages (QoS 1) from a worker thread over its own MQTT connection. */
+async function floodFrom(url: string, topic: string, messages: string[]): Promise<void> {
+  const worker = new Worker(
+    `const { workerData, parentPort } = require('node:worker_threads');
+     const mqtt = require('mqtt');
+     (async () => {
+       const client = await mqtt.connectAsync(workerData.url, { clientId: 'flood-' + Date.now(), protocolVersion: 4 });
+       await Promise.all(workerData.messages.map((m) => client.publishAsync(workerData.topic, m, { qos: 1 })));
+       await client.endAsync();
+       parentPort.postMessage('done');
+     })().catch((e) => parentPort.postMessage('error: ' + e.message));`,
+    { eval: true, workerData: { url, topic, messages } },
+  );
+  const result = await new Promise<string>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await worker.terminate();
+  if (result !== 'done') throw new Error(`flood failed: ${result}`);
+}
+
 describe('site trust: what a registered site may assert', () => {
   let h: HubHarness;
   let token = '';
@@ -266,7 +288,7 @@ describe('site trust: what a registered site may assert', () => {
         const t0 = performance.now();
         await fetch(`${h.hub.url}/healthz`);
         healthz.push(performance.now() - t0);
-        await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, 10));
       }
     })();
   }, 180_000);
@@ -314,9 +336,10 @@ describe('site trust: what a registered site may assert', () => {
 
   it('refuses a flood beyond the site message rate, counted, with a bounded number of dead letters', async () => {
     const since = await lastDeadLetterId();
-    const sends: Promise<unknown>[] = [];
-    for (let i = 0; i < 400; i++) sends.push(b.publish('health', health(camB, 'up'), camB));
-    await Promise.all(sends);
+    // The flood comes from a thread of its own, as it would from another machine: the hub's
+    // /healthz latency then measures the hub's work, not this test's publishing loop.
+    const messages = Array.from({ length: 400 }, () => JSON.stringify(b.envelope(health(camB, 'up'))));
+    await floodFrom(h.hub.mqttUrl, buildTopic('health', { siteId: siteB, cameraId: camB }), messages);
     const stats = await eventually('rate refusals counted', async () => {
       const s = (
         await api<{ refusedBySite: Record<string, Record<string, number>>; refusedUnstored: number }>(
@@ -340,8 +363,17 @@ describe('site trust: what a registered site may assert', () => {
     const sorted = [...healthz].sort((x, y) => x - y);
     const p99 =
       sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? Number.POSITIVE_INFINITY;
+    console.log(
+      `/healthz during the attack: ${sorted.length} requests, p99 ${p99.toFixed(1)} ms, max ${(sorted.at(-1) ?? 0).toFixed(1)} ms`,
+    );
     expect(sorted.length).toBeGreaterThan(20);
-    expect(p99).toBeLessThan(100);
+    expect(
+      p99,
+      `/healthz p99 over ${sorted.length} requests; slowest ${sorted
+        .slice(-3)
+        .map((x) => x.toFixed(0))
+        .join(', ')} ms`,
+    ).toBeLessThan(100);
   });
 
   it("changed nothing of the other council's cameras, reports or sites", async () => {
