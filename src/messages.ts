@@ -1,5 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Envelope, type EnvelopeOf, PROTOCOL_VERSION } from './schemas/envelope.ts';
+import { cleanTextBySchema } from './text/clean-by-schema.ts';
 import {
   type ParsedTopic,
   type PayloadOf,
@@ -97,7 +98,22 @@ export function decodeMessage(topic: string, raw: Uint8Array, maxBytes: number):
     const first = result.issues[0] as ValidationIssue;
     return reject(parsed, 'BAD_SCHEMA', first.path, formatIssues(result.issues));
   }
-  const envelope = result.value as EnvelopeOf<{ cameraId?: string }>;
+  // Free text is cleaned here, once, so the hub stores and shows only plain text (cleanSiteText).
+  // Cleaning never lengthens a string; a name left empty fails the schema again and is refused.
+  const cleaned = cleanTextBySchema(envelopes[parsed.kind], result.value);
+  if (cleaned !== result.value) {
+    const again = validate(envelopes[parsed.kind], cleaned, 5);
+    if (!again.ok) {
+      const first = again.issues[0] as ValidationIssue;
+      return reject(
+        parsed,
+        'BAD_TEXT',
+        first.path,
+        `without its control and bidirectional characters: ${formatIssues(again.issues)}`,
+      );
+    }
+  }
+  const envelope = cleaned as EnvelopeOf<{ cameraId?: string }>;
   if (envelope.v !== PROTOCOL_VERSION) {
     return reject(parsed, 'BAD_SCHEMA', '/v', `unsupported protocol version ${String(envelope.v)}`);
   }

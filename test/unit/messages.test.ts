@@ -168,3 +168,158 @@ describe('decodeMessage: text a database cannot store', () => {
     expect(decodeMessage(topic, bytes(envelope({}, payload)), 65_536).ok).toBe(true);
   });
 });
+
+describe('decodeMessage: text from sites is plain text', () => {
+  const ESC = '\u001b';
+  const decode = (kind: string, payload: unknown, cameraId: string | null = 'cam-1') => {
+    const t = cameraId ? `cctv/v1/site/site-a/camera/${cameraId}/${kind}` : `cctv/v1/site/site-a/${kind}`;
+    return decodeMessage(t, bytes(envelope({}, payload)), 65_536);
+  };
+  const commissioning = {
+    location: { lat: 50.1, lon: -5.5 },
+    bearingDeg: 90,
+    hfovDeg: 60,
+    designDistanceM: 20,
+    purpose: 'observe',
+  };
+
+  it('cleans names in an inventory (RLO, terminal escapes)', () => {
+    const result = decode(
+      'inventory',
+      {
+        siteName: `Bude${ESC}[2J${ESC}[H town\u202e`,
+        councilId: 'council-a',
+        hubId: 'hub-a',
+        cameras: [{ id: 'cam-1', name: 'evidence-\u202e4pm.exe', commissioning }],
+      },
+      null,
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok || result.message.kind !== 'inventory') return;
+    expect(result.message.envelope.payload.siteName).toBe('Bude town');
+    expect(result.message.envelope.payload.cameras[0]?.name).toBe('evidence-4pm.exe');
+  });
+
+  it('cleans reasons, device information and the clock time zone of a health sample', () => {
+    const result = decode('health', {
+      ...health,
+      state: 'degraded',
+      reasons: [{ code: 'low_fps', message: `fps low${ESC}]0;owned\u0007\r\nFAKE LINE` }],
+      clock: {
+        offsetMs: 1,
+        roundTripMs: 2,
+        dateTimeType: 'NTP',
+        timeZone: 'GMT0\u2066BST',
+        daylightSavings: true,
+      },
+      device: {
+        manufacturer: 'Acme\u0085',
+        model: 'X\u200f1',
+        firmwareVersion: `1.0${ESC}c`,
+        serialNumber: 'S\u007fN',
+        hardwareId: '\u009b31mH',
+      },
+    });
+    expect(result.ok).toBe(true);
+    if (!result.ok || result.message.kind !== 'health') return;
+    const p = result.message.envelope.payload;
+    expect(p.reasons[0]?.message).toBe('fps low  FAKE LINE');
+    expect(p.clock?.timeZone).toBe('GMT0BST');
+    expect(p.device).toEqual({
+      manufacturer: 'Acme ',
+      model: 'X1',
+      firmwareVersion: '1.0',
+      serialNumber: 'SN',
+      hardwareId: 'H',
+    });
+  });
+
+  it('cleans stream and event text, and the agent clock detail of a site state', () => {
+    const stream = decode('stream', {
+      cameraId: 'cam-1',
+      uri: 'rtsp://10.0.0.5/\u202estream',
+      codec: `h264${ESC}[8m`,
+      width: 1920,
+      height: 1080,
+      fps: 25,
+      bitrateKbps: null,
+      declared: {
+        token: 'p\u0007rofile',
+        encoding: 'H264',
+        width: 1920,
+        height: 1080,
+        fps: 25,
+        bitrateKbps: null,
+      },
+      probeMs: 10,
+    });
+    expect(stream.ok && stream.message.kind === 'stream' && stream.message.envelope.payload).toMatchObject({
+      uri: 'rtsp://10.0.0.5/stream',
+      codec: 'h264',
+      declared: { token: 'profile' },
+    });
+    const event = decode('event', {
+      cameraId: 'cam-1',
+      type: 'tamper',
+      active: true,
+      source: 'tns1:\u2067VideoSource',
+      detail: `moved${ESC}P+q${ESC}\\ now`,
+    });
+    expect(event.ok && event.message.kind === 'event' && event.message.envelope.payload).toMatchObject({
+      source: 'tns1:VideoSource',
+      detail: 'moved now',
+    });
+    const state = decode(
+      'state',
+      {
+        state: 'online',
+        agentVersion: '1.2\u202e',
+        agentClock: {
+          synchronized: true,
+          source: 'chrony',
+          offsetMs: 1,
+          maxErrorMs: 1,
+          checkedAt: '2026-03-29T00:59:59Z',
+          detail: 'a\u0008b',
+        },
+      },
+      null,
+    );
+    expect(state.ok && state.message.kind === 'siteState' && state.message.envelope.payload).toMatchObject({
+      agentVersion: '1.2',
+      agentClock: { detail: 'ab' },
+    });
+  });
+
+  it('keeps ids exact: an id with a control character is still refused, not cleaned into a valid one', () => {
+    const result = decode('health', { ...health, cameraId: 'cam\u202e-1' });
+    expect(result.ok ? null : result.rejection).toMatchObject({
+      code: 'BAD_SCHEMA',
+      path: '/payload/cameraId',
+    });
+  });
+
+  it('refuses a name that is nothing but control characters, naming the field', () => {
+    const result = decode(
+      'inventory',
+      { siteName: '\u202e\u202d', councilId: 'council-a', hubId: 'hub-a', cameras: [] },
+      null,
+    );
+    expect(result.ok ? null : result.rejection).toMatchObject({
+      code: 'BAD_TEXT',
+      path: '/payload/siteName',
+    });
+  });
+
+  it('stays within maxLength: a 200-character name with controls is shorter, never longer', () => {
+    const name = `${'n\u202e'.repeat(100)}`;
+    const result = decode(
+      'inventory',
+      { siteName: name, councilId: 'council-a', hubId: 'hub-a', cameras: [] },
+      null,
+    );
+    expect(result.ok && result.message.kind === 'inventory' && result.message.envelope.payload.siteName).toBe(
+      'n'.repeat(100),
+    );
+  });
+});
