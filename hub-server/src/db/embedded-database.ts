@@ -1,8 +1,14 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { resolve } from 'node:path';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./pglite-server.ts', import.meta.url));
+// libpq and pg look for a server's Unix socket at <directory>/.s.PGSQL.<port>; 5432 is pg's default.
+const SOCKET_NAME = '.s.PGSQL.5432';
+// sun_path holds 108 bytes on Linux and 104 on macOS, the terminating NUL included.
+const MAX_SOCKET_PATH_BYTES = 103;
 
 export interface EmbeddedDatabaseOptions {
   dataDir: string;
@@ -10,56 +16,101 @@ export interface EmbeddedDatabaseOptions {
   startTimeoutMs?: number;
 }
 
-/** Runs PGlite + PostGIS in a child process and exposes a `postgres://` URL for `pg`. */
+/**
+ * Runs PGlite + PostGIS in a child process and gives `pg` a connection string for it.
+ *
+ * Nothing but the hub process may reach it: PGlite takes any user name and password as superuser,
+ * so whoever can connect can read password hashes, add an operator and rewrite the audit log. It
+ * therefore listens on no TCP port, only on a Unix socket inside a directory made afresh at each
+ * start by mkdtemp, which is mode 0700 and owned by the hub's user: the kernel refuses every other
+ * local account (root aside) before a byte reaches the database, and there is no secret to keep
+ * out of URLs, logs or process listings. Rejected alternatives: a per-start password checked by
+ * us (pglite-socket does no authentication, so we would parse startup messages ourselves and still
+ * leave a TCP port open to probing), and an in-process connection (PGlite runs a query on its
+ * caller's thread, and it must stay off the hub's event loop).
+ */
 export class EmbeddedDatabase {
   private child: ChildProcess | null = null;
-  private port = 0;
+  private socketDir: string | null = null;
 
   constructor(private readonly options: EmbeddedDatabaseOptions) {}
 
   get url(): string {
-    if (!this.child) throw new Error('embedded database is not running');
-    // PGlite accepts any user and password; there is one database, `postgres`.
-    return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
+    if (!this.child || !this.socketDir) throw new Error('embedded database is not running');
+    // `host` naming a directory makes pg connect to the Unix socket in it; there is one database.
+    return `postgres://postgres@/postgres?host=${encodeURIComponent(this.socketDir)}`;
   }
 
   async start(): Promise<void> {
+    const dataDir = resolve(this.options.dataDir);
+    makePrivateDirectory(dataDir);
+    const socketDir = mkdtempSync(join(tmpdir(), 'cctv-db-'));
+    this.socketDir = socketDir;
+    const socketPath = join(socketDir, SOCKET_NAME);
+    if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
+      this.removeSocketDir();
+      throw new Error(
+        `embedded database socket path ${socketPath} is longer than ${MAX_SOCKET_PATH_BYTES} bytes: set TMPDIR to a shorter directory`,
+      );
+    }
     const child = fork(SERVER_SCRIPT, [], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.child = child;
     const timeoutMs = this.options.startTimeoutMs ?? 120_000;
-    this.port = await new Promise<number>((resolvePort, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`embedded database did not start within ${timeoutMs} ms`));
-      }, timeoutMs);
-      child.once('message', (message: { ready?: boolean; port?: number; error?: string }) => {
-        clearTimeout(timer);
-        if (message.ready && message.port) resolvePort(message.port);
-        else reject(new Error(`embedded database failed to start: ${message.error ?? 'unknown error'}`));
+    try {
+      await new Promise<void>((ready, reject) => {
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`embedded database did not start within ${timeoutMs} ms`));
+        }, timeoutMs);
+        child.once('message', (message: { ready?: boolean; error?: string }) => {
+          clearTimeout(timer);
+          if (message.ready) ready();
+          else reject(new Error(`embedded database failed to start: ${message.error ?? 'unknown error'}`));
+        });
+        child.once('exit', (code, signal) => {
+          clearTimeout(timer);
+          reject(new Error(`embedded database exited during start (code ${code}, signal ${signal})`));
+        });
+        child.send({ dataDir, socketPath, maxConnections: this.options.maxConnections });
       });
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`embedded database exited during start (code ${code}, signal ${signal})`));
-      });
-      child.send({ dataDir: resolve(this.options.dataDir), maxConnections: this.options.maxConnections });
-    });
+    } catch (error) {
+      this.child = null;
+      this.removeSocketDir();
+      throw error;
+    }
   }
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child) return;
     this.child = null;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((done) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        done();
+    if (child && child.exitCode === null && child.signalCode === null) {
+      await new Promise<void>((done) => {
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          done();
+        });
+        child.send({ stop: true });
       });
-      child.send({ stop: true });
-    });
+    }
+    this.removeSocketDir();
   }
+
+  private removeSocketDir(): void {
+    if (this.socketDir) rmSync(this.socketDir, { recursive: true, force: true });
+    this.socketDir = null;
+  }
+}
+
+/**
+ * The database files hold password hashes and the audit log: only the hub's user may enter their
+ * directory. A directory made by an older hub (or under a umask of 022) is tightened; parents
+ * created here are private too, but an existing parent is left alone, as it may be shared.
+ */
+function makePrivateDirectory(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700);
 }

@@ -1,17 +1,21 @@
 /**
  * Child process hosting the embedded database: PGlite (PostgreSQL in WebAssembly) with PostGIS,
- * served over the PostgreSQL wire protocol on 127.0.0.1 so the hub uses `pg` for both embedded and
- * real PostgreSQL. PGlite runs on its caller's thread, so it lives here, off the hub's event loop.
+ * served over the PostgreSQL wire protocol so the hub uses `pg` for both embedded and real
+ * PostgreSQL. PGlite runs on its caller's thread, so it lives here, off the hub's event loop.
+ * It listens only on the Unix socket the parent names, in a directory only the hub's user may
+ * enter (see embedded-database.ts): PGlite itself lets any client in as superuser.
  *
- * Protocol with the parent (IPC): receives {dataDir, maxConnections}; sends {ready, port} or {error}.
+ * Protocol with the parent (IPC): receives {dataDir, socketPath, maxConnections}; sends {ready} or {error}.
  */
-import { mkdirSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { postgis } from '@electric-sql/pglite-postgis';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 interface StartRequest {
   dataDir: string;
+  socketPath: string;
   maxConnections: number;
 }
 
@@ -20,25 +24,24 @@ function send(message: unknown): void {
 }
 
 async function start(request: StartRequest): Promise<void> {
-  mkdirSync(request.dataDir, { recursive: true });
   const db = await PGlite.create(request.dataDir, { extensions: { postgis } });
   // Extension creation is slow the first time (~5 s), so do it here once rather than in a migration
   // that real PostgreSQL would also run; migrations still say CREATE EXTENSION IF NOT EXISTS.
   await db.exec('CREATE EXTENSION IF NOT EXISTS postgis');
   const server = new PGLiteSocketServer({
     db,
-    host: '127.0.0.1',
-    port: 0,
+    path: request.socketPath,
     maxConnections: request.maxConnections,
   });
   await server.start();
-  const port = Number(server.getServerConn().split(':').pop());
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;
     stopping = true;
     await server.stop();
     await db.close();
+    // The parent removes the socket directory too; this covers a parent that died without stopping us.
+    rmSync(dirname(request.socketPath), { recursive: true, force: true });
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown());
@@ -48,7 +51,7 @@ async function start(request: StartRequest): Promise<void> {
   });
   // Without a parent there is nobody to serve: stop rather than linger as an orphan.
   process.on('disconnect', () => void shutdown());
-  send({ ready: true, port });
+  send({ ready: true });
 }
 
 process.once('message', (request: StartRequest) => {
