@@ -30,6 +30,7 @@ import { LiveHub } from './live/live-hub.ts';
 import { Places } from './places/places.ts';
 import { ProcessStats } from './process-stats.ts';
 import { RefusalReporter } from './registry/refusal-reporter.ts';
+import { ReportRenderPool } from './reports/render-pool.ts';
 import { RegistryService } from './registry/registry-service.ts';
 import { FleetRepository } from './repositories/fleet-repository.ts';
 import { GeometryRepository } from './repositories/geometry-repository.ts';
@@ -70,6 +71,7 @@ export class Hub {
   private feeds: FeedManager | null = null;
   private registryInstance: RegistryService | null = null;
   private alertEngine: AlertEngine | null = null;
+  private reports: ReportRenderPool | null = null;
   private alertTimer: ReturnType<typeof setInterval> | null = null;
   private readonly processStats = new ProcessStats();
   private app: Awaited<ReturnType<typeof buildApp>> | null = null;
@@ -314,6 +316,9 @@ export class Hub {
     });
     this.feeds = feeds;
     feeds.start();
+    const reports = new ReportRenderPool({ ...config.reports, log: log.child({ part: 'reports' }) });
+    this.reports = reports;
+    reports.start();
     const databaseReady = new CachedCheck(() => db.ping());
     const app = await buildApp({
       logger: log.child({ part: 'http' }),
@@ -339,6 +344,7 @@ export class Hub {
       pool: db.pool,
       compliance: complianceRepo,
       audit,
+      reports,
       geometry: new GeometryRepository(db.pool),
       places: new Places(db.pool),
       feeds,
@@ -473,6 +479,8 @@ export class Hub {
     this.alertTimer = null;
     await this.live?.stop();
     await this.app?.close();
+    // Stopped after the server has closed, so requests in flight still get their reports.
+    await this.reports?.stop();
     await this.broker?.stop();
     await this.db?.stop();
     this.ingest = null;
@@ -481,6 +489,7 @@ export class Hub {
     this.compliance = null;
     this.feeds = null;
     this.app = null;
+    this.reports = null;
     this.broker = null;
     this.brokerAuth = null;
     this.db = null;

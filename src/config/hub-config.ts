@@ -357,6 +357,39 @@ export const HubConfig = Type.Object(
       },
       'Certification compliance',
     ),
+    reports: Group(
+      {
+        workers: Type.Integer({
+          minimum: 0,
+          maximum: 64,
+          default: 0,
+          description:
+            "Worker threads that build PDF evidence packs and CSV exports, off the event loop that answers health checks, the API and live pushes; 0 uses one fewer than the machine's cores (at least one)",
+        }),
+        queueLength: Type.Integer({
+          minimum: 0,
+          maximum: 1000,
+          default: 32,
+          description:
+            'Reports that may wait (reading their data or for a worker) beyond those being built; one more is answered 503 REPORTS_BUSY with Retry-After',
+        }),
+        buildTimeoutMs: Type.Integer({
+          minimum: 1000,
+          maximum: 3_600_000,
+          default: 120_000,
+          description:
+            'A report build running longer is stopped, its worker replaced, and the request answered 503 REPORT_TIMEOUT',
+        }),
+        workerHeapMb: Type.Integer({
+          minimum: 32,
+          maximum: 4096,
+          default: 256,
+          description:
+            'Heap limit of each report worker: a report that outgrows it ends its worker and fails, never the hub',
+        }),
+      },
+      'Reports and exports',
+    ),
     feeds: Group(
       {
         dir: Type.String({

@@ -3,7 +3,9 @@ import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
+import type { BrokerLimits } from './broker-limits.ts';
 import { duplexPair } from './duplex-pair.ts';
+import { guardPacketSize } from './packet-size-guard.ts';
 import type { MqttIdentity, SiteAuthPolicy } from './site-auth.ts';
 
 /** An MQTT over TLS listener: PEM certificate chain and key, and whether it is the only listener. */
@@ -21,6 +23,8 @@ export interface EmbeddedBrokerOptions {
   log: Logger;
   /** Who may connect, publish and subscribe (the same rules on every listener). */
   auth: SiteAuthPolicy;
+  /** Packet size and what each site may retain (the same on every listener). */
+  limits: BrokerLimits;
   tls?: BrokerTls | null;
 }
 
@@ -144,7 +148,13 @@ export class EmbeddedBroker {
       authorizePublish: (client, packet, done) => {
         if (client === null) return done(null);
         const allowed = auth.canPublish(this.identities.get(client) ?? null, client.id, packet.topic);
-        done(allowed ? null : new Error(`publish to ${packet.topic.slice(0, 200)} not authorised`));
+        if (!allowed) return done(new Error(`publish to ${packet.topic.slice(0, 200)} not authorised`));
+        if (packet.retain) {
+          const refused = this.options.limits.retain(client.id, packet.topic, packet.payload.length);
+          if (refused)
+            return done(new Error(`retained publish to ${packet.topic.slice(0, 200)} refused (${refused})`));
+        }
+        done(null);
       },
       // A null subscription is a refusal: SUBACK return code 0x80 for that filter [MQTT-3.9.3].
       authorizeSubscribe: (client, subscription, done) => {
@@ -159,14 +169,13 @@ export class EmbeddedBroker {
     const tls = this.options.tls;
     try {
       if (!tls?.only) {
-        this.server = createServer(broker.handle);
+        this.server = createServer((socket) => this.accept(socket));
         this.boundPort = await listenOrExplain(this.server, this.options.host, this.options.port, PORT_HINT);
       }
       if (tls) {
         // Sites authenticate inside the TLS session exactly as on the plain listener.
-        const secure = createTlsServer(
-          { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' },
-          broker.handle,
+        const secure = createTlsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (socket) =>
+          this.accept(socket),
         );
         secure.on('tlsClientError', (error, socket) => {
           log.debug(
@@ -181,6 +190,24 @@ export class EmbeddedBroker {
       await this.stop();
       throw error;
     }
+  }
+
+  /** Hands a site's connection to the broker behind the packet size limit. */
+  private accept(socket: Duplex): void {
+    const broker = this.broker;
+    if (!broker) {
+      socket.destroy();
+      return;
+    }
+    const { limits } = this.options;
+    let client: Client | null = null;
+    const guarded = guardPacketSize(socket, limits.config.maxPacketBytes, (packetBytes) => {
+      // Only an authenticated connection is a site; a CONNECT is from nobody in particular yet.
+      const identity = client ? this.identities.get(client) : undefined;
+      const siteId = identity?.kind === 'site' ? identity.siteId : null;
+      limits.packetTooLarge(siteId, client?.id ?? null, packetBytes);
+    });
+    client = broker.handle(guarded);
   }
 
   /** Closes the connections of one site (after its credential was rotated or revoked). */

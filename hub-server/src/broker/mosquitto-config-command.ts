@@ -16,6 +16,7 @@ import { loadHubConfig } from '../config.ts';
 import { EmbeddedDatabase } from '../db/embedded-database.ts';
 import { SiteCredentialRepository } from '../repositories/site-credential-repository.ts';
 import { loadPemPair } from '../tls.ts';
+import { BrokerLimitsError, checkBrokerLimits } from './broker-limits.ts';
 import {
   brokerInflightFor,
   MosquittoConfigError,
@@ -104,6 +105,12 @@ async function main(): Promise<void> {
   const tls = tlsListener(argv, listen);
   if (!listen && !tls) throw new CannotRun('--listen none needs a TLS listener (--tls-cert and --tls-key)');
   const config = loadHubConfig(argv, process.env);
+  checkBrokerLimits({
+    maxPacketBytes: config.mqtt.maxPacketBytes,
+    retainedMessageBytes: config.mqtt.maxPayloadBytes,
+    retainedMessagesPerSite: config.mqtt.retainedMessagesPerSite,
+    retainedBytesPerSite: config.mqtt.retainedBytesPerSite,
+  });
   const username = config.mqtt.username;
   if (!username)
     throw new CannotRun("set mqtt.username (CCTV_HUB__mqtt__username): the hub's Mosquitto user");
@@ -120,6 +127,7 @@ async function main(): Promise<void> {
     listener: listen,
     tls,
     maxInflight: brokerInflightFor(config.ingest.maxQueued),
+    maxPacketBytes: config.mqtt.maxPacketBytes,
   });
   process.stdout.write(
     `wrote ${written.confPath}, ${written.passwordPath} and ${written.aclPath} (hub user ${username}, ${sites.length} sites); reload Mosquitto (SIGHUP) to apply\n`,
@@ -130,7 +138,10 @@ main().then(
   () => process.exit(0),
   (error: unknown) => {
     const known =
-      error instanceof CannotRun || error instanceof ConfigError || error instanceof MosquittoConfigError;
+      error instanceof CannotRun ||
+      error instanceof ConfigError ||
+      error instanceof MosquittoConfigError ||
+      error instanceof BrokerLimitsError;
     process.stderr.write(
       `mosquitto configuration not written: ${known ? (error as Error).message : String(error)}\n`,
     );

@@ -37,6 +37,7 @@ import type { MaintenanceRepository } from '../repositories/maintenance-reposito
 import type { SiteCredentialRepository } from '../repositories/site-credential-repository.ts';
 import type { UptimeRepository } from '../repositories/uptime-repository.ts';
 import type { UserRepository } from '../repositories/user-repository.ts';
+import type { ReportRenderPool } from '../reports/render-pool.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { authRoutes, loginRoute } from './auth-routes.ts';
 import { API_ERRORS, scopeOf, type TokenClaims } from './common.ts';
@@ -89,6 +90,8 @@ export interface AppDeps {
   pool: pg.Pool;
   compliance: ComplianceRepository;
   audit: AuditLog;
+  /** Builds PDFs and CSV exports on worker threads. */
+  reports: ReportRenderPool;
   geometry: GeometryRepository;
   places: Places;
   feeds: FeedManager;
@@ -301,6 +304,7 @@ export async function buildApp(deps: AppDeps) {
       compliance: deps.compliance,
       packs: deps.packs,
       audit: deps.audit,
+      reports: deps.reports,
       now: () => deps.now?.() ?? Date.now(),
     });
     maintenanceRoutes(api, {
@@ -308,7 +312,7 @@ export async function buildApp(deps: AppDeps) {
       audit: deps.audit,
       now: () => deps.now?.() ?? Date.now(),
     });
-    auditRoutes(api, { audit: deps.audit });
+    auditRoutes(api, { audit: deps.audit, reports: deps.reports });
     uptimeRoutes(api, { pool: deps.pool, fleet: deps.fleet, uptime: deps.uptime, now: () => deps.now?.() ?? Date.now() });
     summaryRoutes(api, {
       fleet: deps.fleet,

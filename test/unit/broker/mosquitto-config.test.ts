@@ -7,9 +7,12 @@ import {
 import {
   brokerInflightFor,
   buildMosquittoConfig,
+  DEFAULT_MAX_PACKET_BYTES,
   MosquittoConfigError,
   mosquittoAcl,
 } from '../../../hub-server/src/broker/mosquitto-config.ts';
+import { HubConfig } from '../../../src/config/hub-config.ts';
+import { defaultsOf } from '../../../src/config/resolve.ts';
 import { isOwnRequestFilter, isOwnSiteTopic } from '../../../src/topics.ts';
 
 // Written by mosquitto_passwd 2.0 (`-b -c file alice secret123`): the format the hub must produce.
@@ -110,6 +113,9 @@ describe('Mosquitto configuration', () => {
       // The hub holds PUBACKs until commit: no cap of 20 messages in flight to it, but no more than
       // half of what the hub reads before it pauses (default ingest.maxQueued 20,000).
       'max_inflight_messages 10000',
+      // Sites are untrusted: a packet over the hub's mqtt.maxPacketBytes (256 KiB) closes the connection.
+      'max_packet_size 262144',
+      'retain_available true',
       'listener 1883 127.0.0.1',
       // Listener options follow their listener.
       'listener 8883 0.0.0.0',
@@ -135,6 +141,33 @@ describe('Mosquitto configuration', () => {
       ),
     ).toThrow(/max in-flight messages must be an integer from 1 to 65535, not 0/);
   });
+
+  it("bounds packets at the hub's mqtt.maxPacketBytes, the same default as the hub", () => {
+    const hubDefault = (defaultsOf(HubConfig) as HubConfig).mqtt.maxPacketBytes;
+    expect(DEFAULT_MAX_PACKET_BYTES).toBe(hubDefault);
+    const standard = buildMosquittoConfig({ hub, sites, listener: { host: '127.0.0.1', port: 1883 } }, paths);
+    expect(standard.conf).toContain(`\nmax_packet_size ${hubDefault}\n`);
+    const custom = buildMosquittoConfig(
+      { hub, sites, listener: { host: '127.0.0.1', port: 1883 }, maxPacketBytes: 100_000 },
+      paths,
+    );
+    expect(custom.conf.match(/^max_packet_size .*$/gm)).toEqual(['max_packet_size 100000']);
+    // The deprecated payload-only limit is not used; the packet limit covers it.
+    expect(custom.conf).not.toMatch(/^message_size_limit/m);
+    expect(custom.conf).toContain('\nretain_available true\n');
+  });
+
+  it.each([[19], [268_435_461], [1.5]])(
+    'refuses a max packet size Mosquitto cannot take: %s',
+    (maxPacketBytes) => {
+      expect(() =>
+        buildMosquittoConfig(
+          { hub, sites, listener: { host: '127.0.0.1', port: 1883 }, maxPacketBytes },
+          paths,
+        ),
+      ).toThrow(MosquittoConfigError);
+    },
+  );
 
   it('writes only the TLS listener when there is no plain one', () => {
     const { conf } = buildMosquittoConfig({ hub, sites, listener: null, tls }, paths);
