@@ -16,6 +16,10 @@ export type Validated<T> = { ok: true; value: T } | { ok: false; issues: Validat
 if (!FormatRegistry.Has('date-time')) {
   FormatRegistry.Set('date-time', (value) => !Number.isNaN(Date.parse(value)) && calendarDayExists(value));
 }
+// IsoDay declares `format: 'date'` for the same reason: its pattern allows 2025-02-30.
+if (!FormatRegistry.Has('date')) {
+  FormatRegistry.Set('date', (value) => /^\d{4}-\d{2}-\d{2}$/.test(value) && calendarDayExists(value));
+}
 
 /** Whether the `YYYY-MM-DD` at the start of an ISO timestamp is a real calendar day. */
 export function calendarDayExists(value: string): boolean {

@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { CameraState, Reason, SiteLinkState } from './camera-state.ts';
 import { Purpose } from './commissioning.ts';
-import { GeoPoint, Id, IsoTime, Nullable } from './common.ts';
+import { GeoPoint, Id, IsoDay, IsoMonth, IsoTime, Nullable } from './common.ts';
 import { AgentClockHealth, HealthPayload, StreamPayload } from './payloads.ts';
 
 const closed = { additionalProperties: false } as const;
@@ -181,7 +181,7 @@ export const UptimeQuery = Type.Object(
       },
     ),
     month: Type.Optional(
-      Type.String({ pattern: '^\\d{4}-\\d{2}$', description: 'YYYY-MM for window=month' }),
+      IsoMonth('YYYY-MM for window=month: a Europe/London calendar month, not after the current one'),
     ),
     from: Type.Optional(IsoTime),
     to: Type.Optional(IsoTime),
@@ -226,12 +226,7 @@ export const UptimeReport = Type.Object(
     total: UptimeFigures,
     cameras: Type.Optional(Type.Array(Type.Composite([Type.Object({ cameraId: Id }), UptimeFigures]))),
     days: Type.Optional(
-      Type.Array(
-        Type.Composite([
-          Type.Object({ day: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }) }),
-          UptimeFigures,
-        ]),
-      ),
+      Type.Array(Type.Composite([Type.Object({ day: IsoDay('Europe/London day') }), UptimeFigures])),
     ),
   },
   closed,

@@ -27,6 +27,13 @@ export const IsoDayPattern = `^${YEAR}-${MONTH}-${DAY}$`;
 /** A calendar month, `YYYY-MM`, years 2000-2099. */
 export const IsoMonthPattern = `^${YEAR}-${MONTH}$`;
 
+/** A real calendar day (the `date` format refuses 2025-02-30), years 2000-2099. */
+export const IsoDay = (description = 'Calendar day, YYYY-MM-DD (2000-2099)') =>
+  Type.String({ format: 'date', pattern: IsoDayPattern, description });
+/** A calendar month, years 2000-2099. */
+export const IsoMonth = (description = 'Calendar month, YYYY-MM (2000-2099)') =>
+  Type.String({ pattern: IsoMonthPattern, description });
+
 export const LatLon = Type.Object(
   {
     lat: Type.Number({ minimum: -90, maximum: 90 }),

@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { PackResult, RuleStatus } from '../compliance/result.ts';
-import { Id, IsoTime, Nullable } from './common.ts';
+import { Id, IsoDay, IsoTime, Nullable } from './common.ts';
 
 const closed = { additionalProperties: false } as const;
 
@@ -58,7 +58,7 @@ export type PackSummary = Static<typeof PackSummary>;
 
 export const HistoryDay = Type.Object(
   {
-    day: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
+    day: IsoDay('Europe/London day'),
     packRef: Type.String(),
     worstStatus: RuleStatus,
     latestStatus: RuleStatus,
@@ -67,7 +67,7 @@ export const HistoryDay = Type.Object(
   closed,
 );
 export const ComplianceHistory = Type.Object(
-  { cameraId: Id, from: Type.String(), to: Type.String(), days: Type.Array(HistoryDay) },
+  { cameraId: Id, from: IsoDay(), to: IsoDay(), days: Type.Array(HistoryDay) },
   closed,
 );
 export type ComplianceHistory = Static<typeof ComplianceHistory>;

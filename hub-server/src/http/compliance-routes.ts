@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { applyOverrides, RuleOverrideError } from '../../../src/compliance/evaluate.ts';
 import type { RulePackRegistry } from '../../../src/compliance/load-packs.ts';
-import { Id, IsoTime } from '../../../src/schemas/common.ts';
+import { Id, IsoDay, IsoTime } from '../../../src/schemas/common.ts';
 import { ComplianceHistory, ComplianceOverview, PackSummary } from '../../../src/schemas/compliance-api.ts';
 import { addDays, londonDay } from '../../../src/uptime/london-time.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -10,6 +10,7 @@ import type { ComplianceRepository } from '../compliance/compliance-repository.t
 import { resolvePack } from '../compliance/pack-store.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
 import { camerasInScope, HttpError, scopeOf } from './common.ts';
+import { checkDayRange } from './date-range.ts';
 
 const ScopeQuery = Type.Object(
   {
@@ -34,7 +35,8 @@ const AssignmentBody = Type.Object(
   },
   { additionalProperties: false },
 );
-const DAY = '^\\d{4}-\\d{2}-\\d{2}$';
+// Days of compliance history one request may ask for.
+const HISTORY_MAX_DAYS = 400;
 
 export function complianceRoutes(
   api: FastifyInstance,
@@ -91,8 +93,8 @@ export function complianceRoutes(
         params: Type.Object({ id: Id }, { additionalProperties: false }),
         querystring: Type.Object(
           {
-            from: Type.Optional(Type.String({ pattern: DAY })),
-            to: Type.Optional(Type.String({ pattern: DAY })),
+            from: Type.Optional(IsoDay('First Europe/London day (default: 30 days before to)')),
+            to: Type.Optional(IsoDay('Last Europe/London day, inclusive (default: today)')),
           },
           { additionalProperties: false },
         ),
@@ -105,6 +107,7 @@ export function complianceRoutes(
       await camerasInScope(deps.fleet, request.user, 'camera', id);
       const to = q.to ?? londonDay(deps.now());
       const from = q.from ?? addDays(to, -30);
+      checkDayRange(from, to, HISTORY_MAX_DAYS);
       return { cameraId: id, from, to, days: await deps.compliance.history(id, from, to) };
     },
   );

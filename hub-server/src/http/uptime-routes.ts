@@ -11,16 +11,23 @@ import { countedSpans, durationsOver } from '../repositories/evidence-spans.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
 import { sumAll, type UptimeRepository } from '../repositories/uptime-repository.ts';
 import { ApiErrorSchema, camerasInScope, HttpError, scopeOf } from './common.ts';
+import { checkMonth, checkTimeRange } from './date-range.ts';
 
 function figures(d: StateDurations) {
   return { durationsMs: d, availability: availability(d), observed: observedShare(d) };
 }
+
+// The longest custom window (resolveWindow refuses longer ones too).
+const MAX_WINDOW_DAYS = 400;
 
 /** The report window a query asks for; a bad one is a 400 naming the problem. */
 export function windowOf(
   q: Pick<UptimeQuery, 'window' | 'month' | 'from' | 'to'>,
   nowMs: number,
 ): ReportWindow {
+  // Checked whatever the window kind, so a bad date is never accepted only to be ignored.
+  checkTimeRange(q, MAX_WINDOW_DAYS);
+  checkMonth(q.month, nowMs);
   try {
     return resolveWindow(q.window, nowMs, {
       month: q.month,
