@@ -15,6 +15,8 @@ import { IncidentApi } from './incident-api.ts';
 import { IncidentView } from './incident-view.ts';
 import { LiveStore, type LiveUpdate } from './live.ts';
 import { MapView } from './map-view.ts';
+import { RegistryApi } from './registry/registry-api.ts';
+import { RegistryView } from './registry/registry-view.ts';
 import { TableView } from './table-view.ts';
 import { UsersView } from './users-view.ts';
 
@@ -25,14 +27,15 @@ type Role = LoginResponse['user']['role'];
 /**
  * The views each role gets, in switch order. Council officers come for certification but may also
  * search for an incident (without feeds); control rooms watch the live map and search incidents;
- * auditors read the live and compliance views. Only hub operators manage users and API keys; everybody
- * has their own account.
+ * auditors read the live and compliance views. Hub operators keep the site registry, which council
+ * officers and auditors may read (control rooms have no use for it). Only hub operators manage users
+ * and API keys; everybody has their own account.
  */
 const VIEWS: Record<Role, readonly DashboardView[]> = {
-  operator: ['live', 'compliance', 'incident', 'users', 'account'],
-  council: ['live', 'compliance', 'incident', 'account'],
+  operator: ['live', 'compliance', 'incident', 'registry', 'users', 'account'],
+  council: ['live', 'compliance', 'incident', 'registry', 'account'],
   controlroom: ['live', 'incident', 'account'],
-  auditor: ['live', 'compliance', 'account'],
+  auditor: ['live', 'compliance', 'registry', 'account'],
 };
 const DEFAULT_VIEW: Record<Role, DashboardView> = {
   operator: 'live',
@@ -68,6 +71,7 @@ export class DashboardApp {
   private readonly liveView: HTMLElement;
   private readonly councilView: CouncilView | null;
   private readonly incidentView: IncidentView | null;
+  private readonly registryView: RegistryView | null;
   private readonly usersView: UsersView | null;
   private readonly accountView: AccountView;
   private readonly accountApi: AccountApi;
@@ -158,6 +162,13 @@ export class DashboardApp {
           user,
         })
       : null;
+    this.registryView = this.views.includes('registry')
+      ? new RegistryView({
+          api: new RegistryApi(this.api),
+          store: this.store,
+          mayEdit: user.role === 'operator',
+        })
+      : null;
     this.usersView = this.views.includes('users')
       ? new UsersView(new AdminApi(this.api), user.username)
       : null;
@@ -187,6 +198,7 @@ export class DashboardApp {
         this.liveView,
         this.councilView?.element,
         this.incidentView?.element,
+        this.registryView?.element,
         this.usersView?.element,
         this.accountView.element,
       ),
@@ -223,6 +235,7 @@ export class DashboardApp {
     this.mapView.stop();
     this.councilView?.stop();
     this.incidentView?.stop();
+    this.registryView?.stop();
     this.usersView?.stop();
   }
 
@@ -270,6 +283,8 @@ export class DashboardApp {
     else this.councilView?.deactivate();
     if (view === 'incident') this.incidentView?.activate();
     else this.incidentView?.deactivate();
+    if (view === 'registry') this.registryView?.activate();
+    else this.registryView?.deactivate();
     if (view === 'users') this.usersView?.activate();
     else this.usersView?.deactivate();
     if (view === 'account') this.accountView.activate();
@@ -311,6 +326,7 @@ export class DashboardApp {
     this.table.applyUpdate(update);
     this.detail.applyUpdate(update);
     this.incidentView?.applyUpdate(update);
+    this.registryView?.applyUpdate(update);
     if (update.full) {
       this.councilView?.applySnapshot();
       // Markers exist now: re-apply a selection restored from the URL.
@@ -346,7 +362,7 @@ export class DashboardApp {
       if (this.councilView.councilId) params.set('council', this.councilView.councilId);
       if (this.councilView.selectedCameraId) params.set('camera', this.councilView.selectedCameraId);
       query = `?${params.toString()}`;
-    } else if (this.view === 'incident' || this.view === 'users' || this.view === 'account') {
+    } else if (['incident', 'registry', 'users', 'account'].includes(this.view)) {
       query = this.view === this.defaultView ? '' : `?view=${this.view}`;
     } else {
       query = writeViewState({ filters: this.filterBar.current, selectedId: this.selectedId });

@@ -4,6 +4,8 @@ export interface ConfirmOptions {
   title: string;
   message: string;
   confirmLabel: string;
+  /** 'danger' (the default) for what cannot be undone; 'primary' for a weighty but ordinary step. */
+  tone?: 'danger' | 'primary';
   /** Fields shown under the message (read by the caller once confirmed). */
   fields?: HTMLElement[];
 }
@@ -17,7 +19,11 @@ let dialogCount = 0;
 export function confirmAction(options: ConfirmOptions): Promise<boolean> {
   const id = `confirm-dialog-${++dialogCount}`;
   const cancel = el('button', { type: 'button', class: 'secondary', id: 'confirm-cancel' }, 'Cancel');
-  const confirm = el('button', { type: 'submit', class: 'danger', id: 'confirm-ok' }, options.confirmLabel);
+  const confirm = el(
+    'button',
+    { type: 'submit', class: options.tone ?? 'danger', id: 'confirm-ok' },
+    options.confirmLabel,
+  );
   const form = el(
     'form',
     { class: 'confirm-form', novalidate: true },

@@ -4,7 +4,7 @@ import type { Catalog } from './catalog.ts';
 import { clear, el } from './dom.ts';
 import * as fmt from './format.ts';
 import type { LiveStore, LiveUpdate } from './live.ts';
-import { CAMERA_STATE_STYLE, SITE_LINK_LABEL } from './states.ts';
+import { APPROVAL_EFFECT, APPROVAL_LABEL, CAMERA_STATE_STYLE, SITE_LINK_LABEL } from './states.ts';
 
 /** A camera in `changes` every few hundred ms must not turn into a request storm. */
 const MIN_REFETCH_INTERVAL_MS = 1000;
@@ -215,9 +215,18 @@ export class DetailPanel {
               ),
             )
           : el('p', { class: 'muted', 'data-field': 'reasons' }, 'No active reasons.'),
+        camera.approval === 'approved'
+          ? null
+          : el(
+              'p',
+              { class: 'approval-notice', 'data-field': 'approval-notice', 'data-approval': camera.approval },
+              el('strong', {}, APPROVAL_LABEL[camera.approval]),
+              `: ${APPROVAL_EFFECT[camera.approval]}`,
+            ),
       ),
       section('Identity', [
         ['Camera id', camera.id, 'id'],
+        ['Approval', APPROVAL_LABEL[camera.approval], 'approval', camera.approval !== 'approved'],
         [
           'Site',
           site ? `${site.name} (link ${SITE_LINK_LABEL[site.state].toLowerCase()})` : camera.siteId,

@@ -3,12 +3,13 @@ import { el, setText } from './dom.ts';
 import { clockTime } from './format.ts';
 import type { LiveStatus } from './live.ts';
 
-export type DashboardView = 'live' | 'compliance' | 'incident' | 'users' | 'account';
+export type DashboardView = 'live' | 'compliance' | 'incident' | 'registry' | 'users' | 'account';
 
 const VIEW_LABEL: Record<DashboardView, string> = {
   live: 'Live',
   compliance: 'Compliance',
   incident: 'Incident search',
+  registry: 'Registry',
   users: 'Users & API keys',
   account: 'Account',
 };
@@ -17,6 +18,7 @@ const VIEW_SUBTITLE: Record<DashboardView, string> = {
   live: 'Live camera status',
   compliance: 'Council compliance',
   incident: 'Control room',
+  registry: 'Sites and camera approval',
   users: 'Users and API keys',
   account: 'Your account',
 };

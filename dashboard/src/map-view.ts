@@ -5,7 +5,7 @@ import type { Catalog } from './catalog.ts';
 import { el } from './dom.ts';
 import { type Filters, matchesFilters } from './filters.ts';
 import type { LiveStore, LiveUpdate } from './live.ts';
-import { CAMERA_STATE_STYLE } from './states.ts';
+import { APPROVAL_LABEL, CAMERA_STATE_STYLE } from './states.ts';
 
 /**
  * Above this many cameras markers are drawn on one canvas instead of one SVG element each; the
@@ -32,6 +32,8 @@ export class MapView {
   private readonly markers = new Map<string, L.CircleMarker>();
   /** State each marker was last drawn with: most changes are heartbeats that leave the colour alone. */
   private readonly drawnState = new Map<string, CameraView['state']>();
+  /** The accessible name each marker carries (state and, when not approved, its registry standing). */
+  private readonly labelled = new Map<string, string>();
   private filters: Filters;
   private selectedId: string | null = null;
   private fitted = false;
@@ -63,6 +65,7 @@ export class MapView {
     this.map = null;
     this.markers.clear();
     this.drawnState.clear();
+    this.labelled.clear();
   }
 
   /** After the layout around the map changes size. */
@@ -87,6 +90,7 @@ export class MapView {
           this.layer.removeLayer(marker);
           this.markers.delete(id);
           this.drawnState.delete(id);
+          this.labelled.delete(id);
         }
       }
       for (const camera of cameras.values()) this.upsert(camera);
@@ -171,10 +175,9 @@ export class MapView {
       const latLng = toLatLng(camera);
       const current = marker.getLatLng();
       if (current.lat !== latLng[0] || current.lng !== latLng[1]) marker.setLatLng(latLng);
-      if (this.drawnState.get(camera.id) !== camera.state) {
+      if (this.drawnState.get(camera.id) !== camera.state)
         marker.setStyle(this.colours(camera.state, selected));
-        this.decorate(camera.id);
-      }
+      if (this.labelled.get(camera.id) !== label(camera)) this.decorate(camera.id);
       if (marker.isTooltipOpen()) marker.getTooltip()?.update();
     }
     this.drawnState.set(camera.id, camera.state);
@@ -196,7 +199,11 @@ export class MapView {
     if (!element || !camera) return;
     element.setAttribute('data-camera-id', camera.id);
     element.setAttribute('data-state', camera.state);
-    element.setAttribute('aria-label', `${camera.name}: ${CAMERA_STATE_STYLE[camera.state].label}`);
+    // A path has no role of its own, and a name is allowed only with one: the marker is an image.
+    element.setAttribute('role', 'img');
+    element.setAttribute('aria-label', label(camera));
+    element.setAttribute('data-approval', camera.approval);
+    this.labelled.set(cameraId, label(camera));
   }
 
   private restyle(cameraId: string, selected: boolean): void {
@@ -229,6 +236,13 @@ export class MapView {
         'div',
         {},
         el('span', { class: 'badge', 'data-state': camera.state }, CAMERA_STATE_STYLE[camera.state].label),
+        camera.approval === 'approved'
+          ? null
+          : el(
+              'span',
+              { class: 'approval-mark', 'data-approval': camera.approval },
+              APPROVAL_LABEL[camera.approval],
+            ),
       ),
       camera.reasons.length > 0
         ? el(
@@ -261,4 +275,9 @@ export class MapView {
 function toLatLng(camera: CameraView): L.LatLngTuple {
   const [lon, lat] = camera.location.coordinates;
   return [lat, lon];
+}
+
+function label(camera: CameraView): string {
+  const approval = camera.approval === 'approved' ? '' : `, ${APPROVAL_LABEL[camera.approval].toLowerCase()}`;
+  return `${camera.name}: ${CAMERA_STATE_STYLE[camera.state].label}${approval}`;
 }

@@ -1,4 +1,7 @@
+import type { CameraView } from '../../src/schemas/api.ts';
 import type { CameraState, SiteLinkState } from '../../src/schemas/camera-state.ts';
+
+type CameraApproval = CameraView['approval'];
 
 interface StatePresentation {
   label: string;
@@ -35,3 +38,29 @@ export const SITE_LINK_LABEL: Record<SiteLinkState, string> = {
 export function isCameraState(value: string): value is CameraState {
   return Object.hasOwn(CAMERA_STATE_STYLE, value);
 }
+
+/**
+ * A camera's standing in the registry, as text (never colour alone). Only approved cameras count in a
+ * council's reports; the others are still monitored.
+ */
+export const APPROVAL_LABEL: Record<CameraApproval, string> = {
+  pending: 'Pending approval',
+  approved: 'Approved',
+  rejected: 'Rejected',
+  retired: 'Retired',
+};
+
+/** For tight places (a table cell), with the whole label beside it for assistive technology. */
+export const APPROVAL_SHORT: Record<CameraApproval, string> = {
+  pending: 'Pending',
+  approved: 'Approved',
+  rejected: 'Rejected',
+  retired: 'Retired',
+};
+
+export const APPROVAL_EFFECT: Record<CameraApproval, string> = {
+  pending: "Monitored, but counted in no council's reports until a hub operator approves it.",
+  approved: "Counts in its council's reports and compliance.",
+  rejected: "Monitored, but never counted in a council's reports.",
+  retired: "Counts in no council's reports from its retirement on.",
+};

@@ -4,7 +4,7 @@ import { el, setText } from './dom.ts';
 import { type Filters, matchesFilters } from './filters.ts';
 import { dateTime, relativeTime } from './format.ts';
 import type { LiveStore, LiveUpdate } from './live.ts';
-import { CAMERA_STATE_STYLE } from './states.ts';
+import { APPROVAL_LABEL, APPROVAL_SHORT, CAMERA_STATE_STYLE } from './states.ts';
 
 type ColumnKey = 'name' | 'site' | 'council' | 'state' | 'since' | 'lastSeen' | 'reasons';
 type SortValue = string | number;
@@ -300,7 +300,7 @@ export class TableView {
     row.dataset.state = camera.state;
     const cells = row.cells;
     const stateLabel = CAMERA_STATE_STYLE[camera.state].label;
-    setCell(cells[0]!, camera.name, camera.id);
+    fillName(cells[0]!, camera);
     setCell(cells[1]!, catalog.siteName(camera.siteId));
     setCell(cells[2]!, catalog.councilName(camera.councilId));
     const badge = cells[3]!.firstElementChild as HTMLElement | null;
@@ -313,7 +313,10 @@ export class TableView {
     setCell(cells[5]!, relativeTime(camera.lastSeenAt, nowMs), dateTime(camera.lastSeenAt));
     const reasons = camera.reasons.map((r) => r.message || r.code).join('; ');
     setCell(cells[6]!, reasons || '–', reasons);
-    row.setAttribute('aria-label', `${camera.name}, ${stateLabel}`);
+    const approval =
+      camera.approval === 'approved' ? '' : `, ${APPROVAL_LABEL[camera.approval].toLowerCase()}`;
+    row.dataset.approval = camera.approval;
+    row.setAttribute('aria-label', `${camera.name}, ${stateLabel}${approval}`);
   }
 
   private onKey(event: KeyboardEvent): void {
@@ -373,6 +376,33 @@ export class TableView {
 
 function spacer(): HTMLTableRowElement {
   return el('tr', { class: 'spacer', 'aria-hidden': 'true' }, el('td', { colspan: COLUMNS.length }));
+}
+
+/**
+ * The camera's name, led by its registry standing when it is not approved (a pending camera counts in
+ * no council's reports yet): the tag first, so the ellipsis of a long name never hides it, and short,
+ * so the name still shows; assistive technology and the tooltip get the whole phrase.
+ */
+function fillName(cell: HTMLTableCellElement, camera: CameraView): void {
+  const key = `${camera.approval}|${camera.name}`;
+  if (cell.dataset.key === key) return;
+  cell.dataset.key = key;
+  const { approval } = camera;
+  cell.title = approval === 'approved' ? camera.id : `${camera.id}: ${APPROVAL_LABEL[approval]}`;
+  if (approval === 'approved') {
+    cell.textContent = camera.name;
+    return;
+  }
+  cell.replaceChildren(
+    el(
+      'span',
+      { class: 'approval-mark', 'data-approval': approval },
+      APPROVAL_SHORT[approval],
+      approval === 'pending' ? el('span', { class: 'visually-hidden' }, ' approval') : null,
+    ),
+    ' ',
+    camera.name,
+  );
 }
 
 function setCell(cell: HTMLTableCellElement, text: string, title?: string): void {
