@@ -104,10 +104,10 @@ export function complianceRoutes(
     async (request) => {
       const { id } = request.params as { id: string };
       const q = request.query as { from?: string; to?: string };
-      await camerasInScope(deps.fleet, request.user, 'camera', id);
       const to = q.to ?? londonDay(deps.now());
       const from = q.from ?? addDays(to, -30);
       checkDayRange(from, to, HISTORY_MAX_DAYS);
+      await camerasInScope(deps.fleet, request.user, 'camera', id);
       return { cameraId: id, from, to, days: await deps.compliance.history(id, from, to) };
     },
   );
