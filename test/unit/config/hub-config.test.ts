@@ -93,9 +93,9 @@ describe('hub config', () => {
   });
 });
 
-describe('README configuration reference', () => {
+describe('docs/configuration.md reference', () => {
   it('is up to date with the schemas (npm run gen:config)', () => {
-    const readme = readFileSync('README.md', 'utf8');
+    const readme = readFileSync('docs/configuration.md', 'utf8');
     expect(readme).toBe(withConfigReference(readme));
     expect(readme).toContain('| `mqtt.port` | integer | `1883` |');
   });
