@@ -3,6 +3,7 @@ import { closeAll } from '../../support/cleanup.ts';
 import { HubProcess } from '../../support/hub-process.ts';
 import { LinkProxy } from '../../support/link-proxy.ts';
 import { freePort } from '../../support/mosquitto.ts';
+import { backdateRegistration, registerSitesViaApi } from '../../support/register-site.ts';
 import { type TestServices, testServices, uniqueId } from '../../support/services.ts';
 import { SiteHarness } from '../../support/site-harness.ts';
 import { clearSession, query, sleep, until } from './helpers/fixtures.ts';
@@ -22,6 +23,7 @@ const STEP_EVERY_MS = 100;
 describe('reliability: agent cut off for a long outage', () => {
   const siteId = uniqueId('rel-link');
   const cams = [1, 2].map((i) => `${siteId}-${i}`);
+  const council = uniqueId('council');
   let services: TestServices;
   let hub: HubProcess;
   let proxy: LinkProxy;
@@ -40,11 +42,17 @@ describe('reliability: agent cut off for a long outage', () => {
       ...(services.mqttUrl ? { MQTT_URL: services.mqttUrl } : { MQTT_PORT: String(mqttPort) }),
     });
     await hub.start();
+    // The agent's observations start HOURS back on its clock: its site was registered before that.
+    // The hub reads registrations at start, so it is restarted after the registration is dated back.
+    await registerSitesViaApi(hub.url, dbUrl(), [{ siteId, councilId: council, cameraIds: cams }]);
+    await backdateRegistration(dbUrl(), siteId, new Date(Date.now() - (HOURS + 1) * 3_600_000));
+    await hub.kill('SIGTERM');
+    await hub.start();
     proxy = LinkProxy.forUrl(services.mqttUrl ?? `mqtt://127.0.0.1:${mqttPort}`);
     await proxy.up();
     site = new SiteHarness({
       siteId,
-      councilId: uniqueId('council'),
+      councilId: council,
       mqttUrl: proxy.url,
       cameraIds: cams,
       pollIntervalMs: 1_000,

@@ -11,6 +11,7 @@ import { closeAll } from '../../support/cleanup.ts';
 import { HubProcess } from '../../support/hub-process.ts';
 import { LinkProxy } from '../../support/link-proxy.ts';
 import { freePort } from '../../support/mosquitto.ts';
+import { registerSitesViaApi } from '../../support/register-site.ts';
 import { type TestServices, testServices, uniqueId } from '../../support/services.ts';
 import { SiteHarness } from '../../support/site-harness.ts';
 import { SiteWatcher } from '../edge-agent/helpers/harness.ts';
@@ -37,6 +38,7 @@ interface DropLine {
 describe('reliability: agent restarted with a full outbox', () => {
   const siteId = uniqueId('rel-full');
   const cams = [1, 2, 3].map((i) => `${siteId}-${i}`);
+  const council = uniqueId('council');
   const dir = mkdtempSync(join(tmpdir(), 'cctv-rel-full-'));
   const siteDir = join(dir, 'outbox', siteId);
   const configPath = join(dir, 'agent.yaml');
@@ -88,6 +90,7 @@ describe('reliability: agent restarted with a full outbox', () => {
       ...(services.mqttUrl ? { MQTT_URL: services.mqttUrl } : { MQTT_PORT: String(mqttPort) }),
     });
     await hub.start();
+    await registerSitesViaApi(hub.url, dbUrl(), [{ siteId, councilId: council, cameraIds: cams }]);
     const brokerUrl = services.mqttUrl ?? `mqtt://127.0.0.1:${mqttPort}`;
     proxy = LinkProxy.forUrl(brokerUrl);
     watcher = new SiteWatcher(brokerUrl, siteId);
@@ -107,7 +110,7 @@ describe('reliability: agent restarted with a full outbox', () => {
     writeFileSync(
       configPath,
       stringify({
-        site: { id: siteId, name: `Site ${siteId}`, councilId: uniqueId('council'), hubId: 'west-cornwall' },
+        site: { id: siteId, name: `Site ${siteId}`, councilId: council, hubId: 'test-hub' },
         mqtt: { url: proxy.url, keepaliveS: 5 },
         poll: {
           intervalMs: 1_000,

@@ -8,6 +8,7 @@ import { HubProcess } from '../../support/hub-process.ts';
 import { LoadPublisher } from '../../support/load-publisher.ts';
 import { freePort } from '../../support/mosquitto.ts';
 import { PrivatePostgres } from '../../support/private-postgres.ts';
+import { registerSitesViaApi } from '../../support/register-site.ts';
 import { uniqueId } from '../../support/services.ts';
 import { inventory, SitePublisher } from '../../support/site-publisher.ts';
 import {
@@ -39,6 +40,7 @@ describe.skipIf(unavailable !== null)('reliability: PostgreSQL stopped for 30 s'
   const dir = mkdtempSync(join(tmpdir(), 'cctv-rel-db-outage-'));
   const siteId = uniqueId('rel-db');
   const cams = [1, 2].map((i) => `${siteId}-${i}`);
+  const council = uniqueId('council');
   const postgres = new PrivatePostgres();
   let hub: HubProcess;
   let site: SitePublisher;
@@ -68,6 +70,7 @@ describe.skipIf(unavailable !== null)('reliability: PostgreSQL stopped for 30 s'
     });
     expect(login.status).toBe(200);
     token = ((await login.json()) as { token: string }).token;
+    await registerSitesViaApi(hub.url, postgres.url, [{ siteId, councilId: council, cameraIds: cams }]);
     site = new SitePublisher(siteId, mqttUrl ?? `mqtt://127.0.0.1:${mqttPort}`);
     await site.connect(false);
   }, 180_000);
@@ -83,7 +86,7 @@ describe.skipIf(unavailable !== null)('reliability: PostgreSQL stopped for 30 s'
   });
 
   it('reports not ready, acknowledges nothing while it is down, then stores every message exactly once', async () => {
-    await site.publish('inventory', inventory(uniqueId('council'), cams));
+    await site.publish('inventory', inventory(council, cams));
     await until(
       async () => (await camerasStored(postgres.url, cams)) === cams.length,
       30_000,

@@ -6,6 +6,7 @@ import { closeAll } from '../../../support/cleanup.ts';
 import { HubProcess } from '../../../support/hub-process.ts';
 import { LoadPublisher } from '../../../support/load-publisher.ts';
 import type { TestMosquitto } from '../../../support/mosquitto.ts';
+import { registerSitesViaApi } from '../../../support/register-site.ts';
 import { type TestServices, testServices, uniqueId } from '../../../support/services.ts';
 import { inventory, SitePublisher } from '../../../support/site-publisher.ts';
 import {
@@ -50,6 +51,7 @@ export function describeFaultUnderLoad(spec: FaultUnderLoad): void {
     const dir = mkdtempSync(join(tmpdir(), `cctv-rel-${spec.name}-`));
     const siteId = uniqueId(`rel-${spec.name}`);
     const cams = [1, 2, 3, 4].map((i) => `${siteId}-${i}`);
+    const council = uniqueId('council');
     let services: TestServices;
     let mosquitto: TestMosquitto;
     let hub: HubProcess;
@@ -67,6 +69,7 @@ export function describeFaultUnderLoad(spec: FaultUnderLoad): void {
           : { CCTV_HUB__database__dataDir: join(services.dataDir, 'pglite') }),
       });
       await hub.start();
+      await registerSitesViaApi(hub.url, dbUrl(), [{ siteId, councilId: council, cameraIds: cams }]);
       site = new SitePublisher(siteId, mosquitto.url, broker.siteCredentials.get(siteId) ?? null);
       await site.connect(false);
     }, 180_000);
@@ -84,7 +87,7 @@ export function describeFaultUnderLoad(spec: FaultUnderLoad): void {
     const dbUrl = () => services.databaseUrl ?? hub.embeddedDatabaseUrl();
 
     it(spec.testTitle, async () => {
-      await site.publish('inventory', inventory(uniqueId('council'), cams));
+      await site.publish('inventory', inventory(council, cams));
       await until(async () => (await camerasStored(dbUrl(), cams)) === cams.length, 30_000, 'the inventory');
       const load = new LoadPublisher(site, cams, RATE_PER_S);
       load.start();
