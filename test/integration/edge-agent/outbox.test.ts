@@ -118,13 +118,15 @@ describe(`edge agent outbox through a real broker to a real hub`, () => {
   it('keeps observations on disk while the link is down, then delivers each exactly once, in order, with its original observedAt', async () => {
     const siteId = uniqueId('outbox-a');
     const cams = [`${siteId}-1`, `${siteId}-2`];
+    const council = uniqueId('council');
+    await h.registerSite(siteId, council, { cameraIds: cams });
     const proxy = LinkProxy.forUrl(h.hub.mqttUrl);
     await proxy.reserve();
     const watcher = new SiteWatcher(h.hub.mqttUrl, siteId);
     await watcher.start();
     const site = new SiteHarness({
       siteId,
-      councilId: uniqueId('council'),
+      councilId: council,
       mqttUrl: proxy.url,
       cameraIds: cams,
       probeIntervalMs: 4_000,
@@ -201,6 +203,8 @@ describe(`edge agent outbox through a real broker to a real hub`, () => {
   it('loses nothing when the agent is killed (kill -9) with records in its outbox, and delivers each once after a restart', async () => {
     const siteId = uniqueId('outbox-b');
     const cams = [`${siteId}-1`, `${siteId}-2`];
+    const council = uniqueId('council');
+    await h.registerSite(siteId, council, { cameraIds: cams });
     const fleet = new CameraFleetSimulator({ cacheDir: defaultCacheDir(), controlPort: null });
     const dir = mkdtempSync(join(tmpdir(), 'cctv-outbox-kill-'));
     const proxy = LinkProxy.forUrl(h.hub.mqttUrl);
@@ -247,8 +251,8 @@ describe(`edge agent outbox through a real broker to a real hub`, () => {
           site: {
             id: siteId,
             name: `Site ${siteId}`,
-            councilId: uniqueId('council'),
-            hubId: 'west-cornwall',
+            councilId: council,
+            hubId: 'test-hub',
           },
           mqtt: { url: proxy.url, keepaliveS: 5 },
           poll: {
@@ -353,13 +357,15 @@ describe(`edge agent outbox through a real broker to a real hub`, () => {
   it('drops samples when the bound is reached: the agent counts them and a gap message reaches the hub, accepted', async () => {
     const siteId = uniqueId('outbox-c');
     const cams = [`${siteId}-1`, `${siteId}-2`, `${siteId}-3`];
+    const council = uniqueId('council');
+    await h.registerSite(siteId, council, { cameraIds: cams });
     const proxy = LinkProxy.forUrl(h.hub.mqttUrl);
     await proxy.reserve();
     const watcher = new SiteWatcher(h.hub.mqttUrl, siteId);
     await watcher.start();
     const site = new SiteHarness({
       siteId,
-      councilId: uniqueId('council'),
+      councilId: council,
       mqttUrl: proxy.url,
       cameraIds: cams,
       probeIntervalMs: 4_000,
