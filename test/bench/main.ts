@@ -1,5 +1,6 @@
-// npm run bench [-- --scenario all|ingest|latency|reports|agent|memory] [--mode both|postgres|embedded] [--quick]
-// (agent: [--media default|npm] [--agent-cameras 250]; memory: [--memory-sockets 10])
+// npm run bench [-- --scenario all|ingest|latency|reports|agent|memory|report-load] [--mode both|postgres|embedded] [--quick]
+// (agent: [--media default|npm] [--agent-cameras 250]; memory: [--memory-sockets 10];
+// report-load: [--cameras 60] [--parallel 20] [--rounds 3])
 // Benchmarks are measured here, never in tests. Each scenario prints a table and writes JSON to
 // bench-results/; ingest figures are also given as ratios to baselines measured in the same run.
 
@@ -10,6 +11,7 @@ import { runAgentBench } from './agent-bench.ts';
 import { runIngestBench } from './ingest-bench.ts';
 import { LATENCY_DEFAULTS, runLatencyBench } from './latency-bench.ts';
 import { runMemoryBench } from './memory-bench.ts';
+import { runReportLoadBench } from './report-load-bench.ts';
 import type { StackMode } from './stack.ts';
 import { runUptimeBench } from './uptime-bench.ts';
 
@@ -255,6 +257,56 @@ async function reports(context: Record<string, unknown>): Promise<void> {
     });
 }
 
+async function reportLoad(context: Record<string, unknown>): Promise<void> {
+  for (const mode of arg('mode', 'embedded') === 'both' ? modes() : [arg('mode', 'embedded') as StackMode]) {
+    const options = {
+      mode,
+      baseUrl,
+      cameras: num('cameras', 60),
+      parallel: num('parallel', 20),
+      rounds: num('rounds', quick ? 1 : 3),
+      healthzIntervalMs: 10,
+    };
+    out(
+      `report load (${mode}): ${options.parallel} evidence packs at once (${options.cameras} cameras, a clock reading an hour) while /healthz is polled every ${options.healthzIntervalMs} ms, ${options.rounds} rounds`,
+    );
+    const r = await runReportLoadBench(options, out);
+    table(
+      [
+        'packs ok',
+        'failed',
+        'median bytes',
+        'healthz answers',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'hub cores',
+        'hub RSS peak MB',
+      ],
+      [
+        [
+          r.packs.ok,
+          r.packs.failed,
+          fmt(r.packs.bytesMedian),
+          fmt(r.healthz.answers),
+          r.healthz.p50Ms,
+          r.healthz.p99Ms,
+          r.healthz.maxMs,
+          r.hubCpuCores.toFixed(2),
+          fmt(r.hubRssPeakMb),
+        ],
+      ],
+    );
+    save(`report-load-${mode}`, r, { ...context, options: { ...options, baseUrl: undefined } });
+    targets.push({
+      scenario: `report load ${mode}`,
+      target: `${options.parallel} parallel evidence packs: /healthz p99 < ${r.targetP99Ms} ms, every pack correct`,
+      measured: `p99 ${r.healthz.p99Ms} ms (max ${r.healthz.maxMs}), ${r.packs.ok}/${r.packs.ok + r.packs.failed} packs`,
+      met: r.targetMet,
+    });
+  }
+}
+
 async function agent(context: Record<string, unknown>): Promise<void> {
   const media = arg('media', 'default') === 'npm' ? 'npm' : 'default';
   const options = {
@@ -305,6 +357,7 @@ const SCENARIOS: Record<string, (context: Record<string, unknown>) => Promise<vo
   reports,
   agent,
   memory,
+  'report-load': reportLoad,
 };
 
 async function main(): Promise<void> {
