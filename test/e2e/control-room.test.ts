@@ -86,6 +86,7 @@ describe('control-room view in Chromium: incident search and live feeds', () => 
     );
     await h.createUser(username, 'controlroom', [], password);
     await h.createUser(officer, 'council', [council], password);
+    await h.registerSite(siteId, council, { cameraIds: cams });
     site = new SiteHarness({
       siteId,
       councilId: council,

@@ -51,6 +51,7 @@ describe('council view in Chromium: compliance, drill-down, maintenance, reports
       CCTV_HUB__compliance__evaluateIntervalMs: '1000',
     });
     await h.createUser(username, 'council', [council], password);
+    await h.registerSite(siteId, council, { cameraIds: cams });
     site = new SiteHarness({
       siteId,
       councilId: council,

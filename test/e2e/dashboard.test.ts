@@ -89,6 +89,7 @@ describe('dashboard in Chromium: login, live marker and row states, detail panel
     await ensureDashboardBuilt();
     h = await startHub();
     await h.createUser(username, 'operator', [], password);
+    await h.registerSite(siteId, council, { cameraIds: cams });
     site = new SiteHarness({
       siteId,
       councilId: council,
