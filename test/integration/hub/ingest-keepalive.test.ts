@@ -37,9 +37,11 @@ describe('ingest keep-alive under a backlog', () => {
       CCTV_HUB__ingest__batchSize: '20',
       CCTV_HUB__ingest__maxQueued: '100',
     });
+    const council = uniqueId('council');
+    await h.registerSite(siteId, council, { cameraIds: cams });
     site = new SitePublisher(siteId, h.hub.mqttUrl, broker?.siteCredentials.get(siteId) ?? null);
     await site.connect(false);
-    await site.publish('inventory', inventory(uniqueId('council'), cams));
+    await site.publish('inventory', inventory(council, cams));
     await eventually('the inventory', async () =>
       cams.every((id) => h.hub.fleet.cameras.has(id)) ? true : undefined,
     );
