@@ -11,6 +11,7 @@ import type { Role } from '../../src/schemas/api.ts';
 import type { FeedSessionView } from '../../src/schemas/feed-api.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { AuthService } from './auth/auth-service.ts';
+import { BrokerLimits } from './broker/broker-limits.ts';
 import { EmbeddedBroker, ensurePortFree, listenOrExplain } from './broker/embedded-broker.ts';
 import { HUB_INTERNAL_USERNAME, SiteAuthPolicy } from './broker/site-auth.ts';
 import { ComplianceJob } from './compliance/compliance-job.ts';
@@ -61,6 +62,7 @@ export class Hub {
   private db: Database | null = null;
   private broker: EmbeddedBroker | null = null;
   private brokerAuth: SiteAuthPolicy | null = null;
+  private brokerLimits: BrokerLimits | null = null;
   /** The hub's own password on the embedded broker: generated at each start, never stored. */
   private readonly internalMqttPassword = randomBytes(32).toString('base64url');
   private demoPasswords = new Map<string, string>();
@@ -152,11 +154,21 @@ export class Hub {
         hubPassword: Buffer.from(this.internalMqttPassword),
         log: log.child({ part: 'broker' }),
       });
+      this.brokerLimits = new BrokerLimits(
+        {
+          maxPacketBytes: config.mqtt.maxPacketBytes,
+          retainedMessageBytes: config.mqtt.maxPayloadBytes,
+          retainedMessagesPerSite: config.mqtt.retainedMessagesPerSite,
+          retainedBytesPerSite: config.mqtt.retainedBytesPerSite,
+        },
+        log.child({ part: 'broker' }),
+      );
       this.broker = new EmbeddedBroker({
         host: config.mqtt.host,
         port: config.mqtt.port,
         log,
         auth: this.brokerAuth,
+        limits: this.brokerLimits,
         tls: tls.broker,
       });
       await this.broker.start();
@@ -368,6 +380,7 @@ export class Hub {
         ...pipeline.stats,
         mqtt: this.ingestConnection,
         mqttAuth: this.brokerAuth?.stats ?? null,
+        mqttLimits: this.brokerLimits?.stats ?? null,
         process: this.processStats.read(),
         live: this.live
           ? { connections: this.live.connections, snapshots: this.liveSnapshots, ...this.live.deliveryStats }
@@ -492,6 +505,7 @@ export class Hub {
     this.reports = null;
     this.broker = null;
     this.brokerAuth = null;
+    this.brokerLimits = null;
     this.db = null;
   }
 }

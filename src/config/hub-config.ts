@@ -85,7 +85,28 @@ export const HubConfig = Type.Object(
         maxPayloadBytes: Type.Integer({
           minimum: 256,
           default: 65_536,
-          description: 'Larger messages are dead-lettered',
+          description:
+            'Larger messages are dead-lettered (TOO_LARGE); it is also the most a site may retain in one message',
+        }),
+        maxPacketBytes: Type.Integer({
+          minimum: 2048,
+          maximum: 268_435_455,
+          default: 262_144,
+          description:
+            'Largest MQTT packet (header, topic and payload) the embedded broker reads, and max_packet_size of the generated Mosquitto config; a larger one closes the connection before it is buffered. At least maxPayloadBytes + 1024, so a message just over maxPayloadBytes still reaches the hub and is dead-lettered with its site',
+        }),
+        retainedMessagesPerSite: Type.Integer({
+          minimum: 1,
+          maximum: 1_000,
+          default: 2,
+          description:
+            "Retained messages one site may keep on the embedded broker (a site retains only its state and inventory); a retained publish beyond it is refused and counted in the ingest stats' mqttLimits",
+        }),
+        retainedBytesPerSite: Type.Integer({
+          minimum: 1_024,
+          default: 131_072,
+          description:
+            'Payload bytes of all retained messages of one site on the embedded broker; a retained publish that would pass it is refused',
         }),
         caFile: Optional(
           Type.String({

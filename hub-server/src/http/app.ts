@@ -313,7 +313,12 @@ export async function buildApp(deps: AppDeps) {
       now: () => deps.now?.() ?? Date.now(),
     });
     auditRoutes(api, { audit: deps.audit, reports: deps.reports });
-    uptimeRoutes(api, { pool: deps.pool, fleet: deps.fleet, uptime: deps.uptime, now: () => deps.now?.() ?? Date.now() });
+    uptimeRoutes(api, {
+      pool: deps.pool,
+      fleet: deps.fleet,
+      uptime: deps.uptime,
+      now: () => deps.now?.() ?? Date.now(),
+    });
     summaryRoutes(api, {
       fleet: deps.fleet,
       uptime: deps.uptime,
