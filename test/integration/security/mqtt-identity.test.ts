@@ -141,6 +141,8 @@ describe.each<Broker>(['embedded', 'mosquitto'])('MQTT identity on the %s broker
     await h.createUser('op', 'operator');
     token = await h.login('op');
     for (const key of ['v', 'a', 'b'] as const) {
+      // A credential is issued only for a registered site.
+      await h.registerSite(ids[key], council, { cameraIds: [cams[key]] });
       const issued = await issue(ids[key]);
       expect(issued.username).toBe(ids[key]);
       creds[key] = { username: issued.username, password: issued.password };
