@@ -222,7 +222,7 @@ describe('hub over HTTPS with the embedded broker also over TLS', () => {
     writeFileSync(
       configFile,
       [
-        `site: { id: ${siteId}, name: TLS test site, councilId: ${council}, hubId: west-cornwall }`,
+        `site: { id: ${siteId}, name: TLS test site, councilId: ${council}, hubId: test-hub }`,
         'mqtt:',
         `  url: ${tlsUrl}`,
         `  passwordFile: ${passwordFile}`,
@@ -266,6 +266,8 @@ describe('hub over HTTPS with the embedded broker also over TLS', () => {
     });
     expect(login.status).toBe(200);
     token = login.body.token;
+    // A credential is issued only for a registered site.
+    await h.registerSite(siteId, council);
     const issued = await https<SiteMqttCredentialIssued>(
       `${h.hub.url}/api/sites/${siteId}/mqtt-credentials`,
       {
@@ -440,6 +442,8 @@ describe('embedded broker with TLS only (mqtt.tls.only)', () => {
     expect((await fetch(`${h.hub.url}/healthz`)).status).toBe(200);
     const siteId = uniqueId('tls-only-site');
     const camera = `${siteId}-c1`;
+    const council = uniqueId('council');
+    await h.registerSite(siteId, council, { cameraIds: [camera] });
     const issued = await api<SiteMqttCredentialIssued>('POST', `/api/sites/${siteId}/mqtt-credentials`);
     const site = new SitePublisher(
       siteId,
@@ -449,7 +453,7 @@ describe('embedded broker with TLS only (mqtt.tls.only)', () => {
     );
     await site.connect();
     try {
-      await site.publish('inventory', inventory(uniqueId('council'), [camera]));
+      await site.publish('inventory', inventory(council, [camera]));
       await site.publish('siteState', { state: 'online', agentVersion: 'test' });
       await site.publish('health', health(camera, 'up'), camera);
       await eventually('the camera up', async () =>
@@ -531,6 +535,8 @@ describe('Mosquitto with the generated TLS listener', () => {
   it('a site with its credential publishes over TLS and is ingested; without the CA or with a wrong password it is refused', async () => {
     const siteId = uniqueId('mosq-tls-site');
     const camera = `${siteId}-c1`;
+    const council = uniqueId('council');
+    await h.registerSite(siteId, council, { cameraIds: [camera] });
     const issued = await api<SiteMqttCredentialIssued>('POST', `/api/sites/${siteId}/mqtt-credentials`);
     const sites = await new SiteCredentialRepository(h.hub.database.pool).list();
     await mosquitto.configure(sites.map((s) => ({ siteId: s.siteId, passwordHash: s.passwordHash })));
@@ -548,7 +554,7 @@ describe('Mosquitto with the generated TLS listener', () => {
       30_000,
     );
     try {
-      await site.publish('inventory', inventory(uniqueId('council'), [camera]));
+      await site.publish('inventory', inventory(council, [camera]));
       await site.publish('health', health(camera, 'up'), camera);
       await eventually(
         'the camera up',
