@@ -29,6 +29,8 @@ describe('ingest under fuzzing (fast-check)', () => {
 
   beforeAll(async () => {
     h = await startHub({ CCTV_HUB__mqtt__maxPayloadBytes: String(MAX_PAYLOAD) });
+    // Its cameras are on 192.0.2.0/24, where the valid stream message below points.
+    await h.registerSite(siteId, council, { cameraIds: [camA, camB], cameraNetworks: ['192.0.2.0/24'] });
     site = new SitePublisher(siteId, h.hub.mqttUrl);
     await site.connect(false);
     await site.publish('inventory', inventory(council, [camA, camB]));

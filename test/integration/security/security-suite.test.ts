@@ -83,6 +83,7 @@ describe('security suite: every route, socket and text field against attacks', (
       [councilA, camsA],
       [councilB, camsB],
     ] as const) {
+      await h.registerSite(`${council}-site`, council, { cameraIds: [...cams] });
       const site = new SitePublisher(`${council}-site`, h.hub.mqttUrl);
       await site.connect(false);
       await site.publish('inventory', inventory(council, cams));
