@@ -175,6 +175,7 @@ export async function runIngestBench(
       `  bare ${bareCopy.method === 'copy' ? 'COPY' : 'batched INSERT'}: ${Math.round(bareCopy.perS)} rows/s`,
     );
 
+    await stack.registerFleet(spec(stack.mqttUrl));
     await fleet.setup(spec(stack.mqttUrl));
     const setupMessages = options.sites * 2;
     await waitForStored(stack, token, setupMessages, 120_000);

@@ -225,6 +225,7 @@ export async function runLatencyBench(
       changeProbability,
       passwords: options.mode === 'postgres' ? stack.passwords : null,
     };
+    await stack.registerFleet(spec);
     await fleet.setup(spec);
     if (!(await waitForHandled(stack, operator, options.sites * 2, 120_000)))
       throw new Error('the hub did not take the fleet inventory within 120 s');

@@ -1,6 +1,7 @@
 import type { ProcessFigures } from '../../hub-server/src/process-stats.ts';
 import { LIVE_EVENTS, type LiveSnapshot } from '../../src/schemas/api.ts';
 import { FleetClient } from './fleet/fleet-client.ts';
+import type { FleetSpec } from './fleet/protocol.ts';
 import { BENCH_USERS, fleetStack, hubStats, processUsage, type StackMode } from './stack.ts';
 
 export interface MemoryBenchOptions {
@@ -49,7 +50,7 @@ export async function runMemoryBench(
     await stack.startHub();
     const hubPid = stack.hub?.pid as number;
     const idle = processUsage(hubPid).rssMb;
-    await fleet.setup({
+    const spec: FleetSpec = {
       mqttUrl: stack.mqttUrl,
       prefix,
       sites: options.sites,
@@ -59,7 +60,9 @@ export async function runMemoryBench(
       windowPerConnection: 2000,
       changeProbability: 0.002,
       passwords: options.mode === 'postgres' ? stack.passwords : null,
-    });
+    };
+    await stack.registerFleet(spec);
+    await fleet.setup(spec);
     // Every camera in the hub's memory (a control room's snapshot holds them all) before measuring.
     const { io } = await import('socket.io-client');
     const controlToken = await stack.login(BENCH_USERS.controlroom);

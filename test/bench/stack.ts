@@ -11,6 +11,9 @@ import type { PipelineStats } from '../../hub-server/src/ingest/pipeline.ts';
 import type { ProcessFigures } from '../../hub-server/src/process-stats.ts';
 import { HubProcess } from '../support/hub-process.ts';
 import { freePort, TestMosquitto } from '../support/mosquitto.ts';
+import { registerSitesAs } from '../support/register-site.ts';
+import { fleetSites } from './fleet/naming.ts';
+import type { FleetSpec } from './fleet/protocol.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const run = promisify(execFile);
@@ -147,6 +150,17 @@ export class BenchStack {
     });
     if (!response.ok) throw new Error(`bench login ${user}: ${response.status} ${await response.text()}`);
     return ((await response.json()) as { token: string }).token;
+  }
+
+  /**
+   * Registers the fleet's sites (with their hub, councils and cameras) through the registry API as
+   * the bench operator, as an operator does before a site's agent is installed: the hub admits
+   * nothing from an unregistered site.
+   */
+  async registerFleet(
+    spec: Pick<FleetSpec, 'prefix' | 'sites' | 'camerasPerSite' | 'councils'>,
+  ): Promise<void> {
+    await registerSitesAs(this.hubUrl, await this.login(BENCH_USERS.operator), fleetSites(spec));
   }
 
   get hubUrl(): string {

@@ -42,6 +42,11 @@ export async function registerSitesViaApi(
   });
   if (!login.ok) throw new Error(`operator login failed: ${login.status}`);
   const { token } = (await login.json()) as { token: string };
+  await registerSitesAs(hubUrl, token, sites);
+}
+
+/** Registers sites through the registry API with an operator's token, creating their hubs and councils. */
+export async function registerSitesAs(hubUrl: string, token: string, sites: SiteToRegister[]): Promise<void> {
   const call = async (method: string, path: string, body: unknown) => {
     const response = await fetch(`${hubUrl}${path}`, {
       method,
@@ -50,10 +55,14 @@ export async function registerSitesViaApi(
     });
     if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
   };
+  const done = new Set<string>();
   for (const site of sites) {
     const hubId = site.hubId ?? 'test-hub';
-    await call('PUT', `/api/registry/hubs/${hubId}`, { name: hubId, operator: 'test' });
-    await call('PUT', `/api/registry/councils/${site.councilId}`, { name: site.councilId, hubId });
+    if (!done.has(`hub:${hubId}`))
+      await call('PUT', `/api/registry/hubs/${hubId}`, { name: hubId, operator: 'test' });
+    if (!done.has(`council:${site.councilId}`))
+      await call('PUT', `/api/registry/councils/${site.councilId}`, { name: site.councilId, hubId });
+    done.add(`hub:${hubId}`).add(`council:${site.councilId}`);
     await call('POST', '/api/registry/sites', {
       id: site.siteId,
       name: `Site ${site.siteId}`,

@@ -6,6 +6,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { timeOrderedUuid } from '../../../src/ids.ts';
 import type { InventoryPayload } from '../../../src/schemas/payloads.ts';
 import { buildTopic } from '../../../src/topics.ts';
+import { fleetCameraId, fleetCouncilId, fleetHubId, fleetSiteId } from './naming.ts';
 import type { FleetCommand, FleetReport, FleetSpec } from './protocol.ts';
 
 interface Camera {
@@ -52,7 +53,7 @@ class Fleet {
   constructor(private readonly spec: FleetSpec) {}
 
   siteId(index: number): string {
-    return `${this.spec.prefix}-s${index}`;
+    return fleetSiteId(this.spec.prefix, index);
   }
 
   async connect(): Promise<void> {
@@ -88,13 +89,13 @@ class Fleet {
       const lon = -5.5 + Math.floor(s / 100) * 0.01;
       const inventory: InventoryPayload = {
         siteName: `Bench site ${s}`,
-        councilId: `${prefix}-c${s % this.spec.councils}`,
-        hubId: `${prefix}-hub`,
+        councilId: fleetCouncilId(this.spec, s),
+        hubId: fleetHubId(prefix),
         location: { lat, lon },
         cameras: [],
       };
       for (let c = 0; c < camerasPerSite; c++) {
-        const id = `${siteId}-cam${c}`;
+        const id = fleetCameraId(siteId, c);
         inventory.cameras.push({
           id,
           name: `Bench camera ${s}/${c}`,
