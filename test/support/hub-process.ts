@@ -133,8 +133,9 @@ export class HubProcess {
   }
 
   /**
-   * The embedded database's own PostgreSQL port: the test reads the hub's data there while it runs,
-   * as an operator would with psql. Found from the listening sockets of the hub's process group.
+   * The embedded database's own connection: the test reads the hub's data there while it runs, as
+   * an operator on the hub's account would with psql. The database listens only on a Unix socket
+   * in a private directory, found from the listening sockets of the hub's process group.
    */
   embeddedDatabaseUrl(): string {
     const pgid = this.child?.pid;
@@ -143,16 +144,16 @@ export class HubProcess {
       execFileSync('ps', ['-o', 'pid=', '--sid', String(pgid)], { encoding: 'utf8' })
         .split('\n')
         .map((s) => s.trim())
-        .filter((s) => s && s !== String(pgid)),
+        .filter((s) => s),
     );
-    const lines = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' }).split('\n');
+    const lines = execFileSync('ss', ['-lxpH'], { encoding: 'utf8' }).split('\n');
     for (const line of lines) {
       const pid = /pid=(\d+)/.exec(line)?.[1];
       if (!pid || !pids.has(pid)) continue;
-      const port = /127\.0\.0\.1:(\d+)/.exec(line)?.[1];
-      if (port) return `postgres://postgres@127.0.0.1:${port}/postgres`;
+      const socket = /(\/\S+)\/\.s\.PGSQL\.5432\b/.exec(line);
+      if (socket?.[1]) return `postgres://postgres@/postgres?host=${encodeURIComponent(socket[1])}`;
     }
-    throw new Error('embedded database port not found');
+    throw new Error("embedded database socket not found among the hub process group's listening sockets");
   }
 }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import mqtt, { type IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
@@ -34,6 +35,8 @@ export class MqttIngest {
   /** When the hub last wrote a packet to the broker. */
   private lastSentMs = 0;
   /** PUBACKs held until their message is committed, by MQTT packet id. */
+  /** Short-lived sessions asking for a newly registered site's retained messages. */
+  private readonly replays = new Set<MqttClient>();
   private readonly pending = new Map<number, { committed: boolean; send: (() => void) | null }>();
 
   constructor(
@@ -188,22 +191,70 @@ export class MqttIngest {
   /**
    * Asks the broker for a site's retained inventory and state again: a site registered after its
    * agent started had them refused, and the broker sends retained messages on each new
-   * subscription [MQTT-3.3.1-6]. The extra subscription overlaps the wildcard one for a few
-   * seconds (a message may come twice; msgId makes that harmless), then goes.
+   * subscription [MQTT-3.3.1-6]. The ask goes on a short-lived clean session of its own: a second,
+   * overlapping subscription on the hub's persistent session made the embedded broker drop the
+   * connection. Only messages flagged retained are taken (live ones come on the main session), and
+   * a message that also comes there is absorbed by the msgId dedupe.
    */
-  replayRetained(siteId: string, holdMs = 5000): void {
-    const client = this.client;
-    if (!client?.connected) return;
+  replayRetained(siteId: string, holdMs = 3000): void {
+    if (!this.client) return;
+    const { log } = this.options;
     const topics = [buildTopic('inventory', { siteId }), buildTopic('siteState', { siteId })];
-    client.subscribe(topics, { qos: 1 }, (error) => {
-      if (error)
-        this.options.log.warn({ siteId, err: error.message }, 'could not ask for a site retained state');
-      const timer = setTimeout(() => client.unsubscribe(topics), holdMs);
-      timer.unref();
+    const options: IClientOptions = {
+      clientId: `${this.options.clientId}-replay-${randomBytes(4).toString('hex')}`,
+      clean: true,
+      protocolVersion: 4,
+      keepalive: this.options.keepaliveS ?? 60,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+      username: this.options.username ?? undefined,
+      password: this.options.password ?? undefined,
+      rejectUnauthorized: true,
+      ...(this.options.ca ? { ca: this.options.ca } : {}),
+    };
+    const connectStream = this.options.connectStream;
+    const client = connectStream
+      ? new MqttClient(() => connectStream(), options)
+      : mqtt.connect(this.options.url, options);
+    this.replays.add(client);
+    let timer: NodeJS.Timeout | null = null;
+    const finish = () => {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      if (!this.replays.delete(client)) return;
+      client.end(true);
+    };
+    client.handleMessage = (packet, callback) => {
+      if (!packet.retain) {
+        callback();
+        return;
+      }
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      this.pipeline.push(packet.topic, payload, () => {}, true);
+      this.pipeline.whenRoom(callback);
+    };
+    client.on('error', (error) => {
+      log.warn({ siteId, err: error.message }, 'could not ask the broker for a site retained state');
+      finish();
     });
+    client.once('connect', () => {
+      client.subscribe(topics, { qos: 1 }, (error) => {
+        if (error) {
+          log.warn({ siteId, err: error.message }, 'could not ask the broker for a site retained state');
+          finish();
+          return;
+        }
+        // Retained messages follow the SUBACK at once; the hold covers a slow pipeline.
+        timer = setTimeout(finish, holdMs);
+        timer.unref();
+      });
+    });
+    client.once('close', finish);
   }
 
   async stop(): Promise<void> {
+    for (const replay of this.replays) replay.end(true);
+    this.replays.clear();
     const client = this.client;
     this.client = null;
     if (client) await client.endAsync();
