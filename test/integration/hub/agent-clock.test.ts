@@ -97,8 +97,10 @@ describe('agent clock health at the hub', () => {
       const v = await siteView(id);
       return v?.clockSuspect ? v : undefined;
     });
-    expect(view.clockReason).toMatch(/agent clock is (9|10)\.\d s ahead of the hub/);
-    expect(view.agentClockOffsetMs).toBeGreaterThan(9_000);
+    // The estimate is the observed time less the hub's receive time, so it reads a little under 10 s
+    // by however long delivery took (seconds on a loaded machine), never over.
+    expect(view.clockReason).toMatch(/agent clock is \d+\.\d s ahead of the hub/);
+    expect(view.agentClockOffsetMs).toBeGreaterThan(6_000);
     expect(view.agentClockOffsetMs).toBeLessThanOrEqual(10_000);
     const push = await eventually('live push', async () => pushed.find((s) => s.id === id && s.clockSuspect));
     expect(push.clockReason).toMatch(/ahead of the hub/);
