@@ -53,14 +53,16 @@ export interface CurrentState {
   reasons: Reason[];
 }
 
+/** Same codes and same words: a newer sample that says something else replaces the reasons shown. */
 function sameReasons(a: readonly Reason[], b: readonly Reason[]): boolean {
-  return a.length === b.length && a.every((r, i) => r.code === b[i]?.code);
+  return a.length === b.length && a.every((r, i) => r.code === b[i]?.code && r.message === b[i]?.message);
 }
 
 /**
  * Decides whether an observation changes a camera's state. Observations older than the current
  * state's start cannot rewrite history here (late data is merged separately), and a change of
- * reasons within the same state updates the current record without a new interval.
+ * reasons within the same state (codes or their text) updates the current record without a new
+ * interval, so the camera row always shows the latest sample's reasons.
  */
 export function nextState(
   current: CurrentState,

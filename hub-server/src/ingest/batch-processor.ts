@@ -66,6 +66,34 @@ export interface BatchOutcome {
 }
 
 /**
+ * When each camera's current maintenance ended, for cameras in `maintenance` whose windows have all
+ * closed by `nowMs` (hub clock): the end of the last declared span since the state began. A camera
+ * whose window is still running is left out.
+ */
+async function maintenanceEnds(
+  client: pg.PoolClient,
+  cameras: readonly CameraView[],
+  nowMs: number,
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const inMaintenance = cameras.filter((c) => c.state === 'maintenance');
+  if (inMaintenance.length === 0) return out;
+  const fromMs = Math.min(...inMaintenance.map((c) => Date.parse(c.stateSince)));
+  const spans = await new MaintenanceRepository(client).spansFor(
+    inMaintenance.map((c) => c.id),
+    fromMs,
+    nowMs + 1,
+  );
+  for (const cam of inMaintenance) {
+    const sinceMs = Date.parse(cam.stateSince);
+    const own = (spans.get(cam.id) ?? []).filter((s) => s.endMs > sinceMs);
+    if (own.some((s) => s.startMs <= nowMs && nowMs < s.endMs)) continue;
+    out.set(cam.id, Math.max(sinceMs, ...own.map((s) => Math.min(s.endMs, nowMs))));
+  }
+  return out;
+}
+
+/**
  * Declared maintenance shows live: a camera inside a window turns `maintenance` from the window's
  * start, and `unknown` when it ends (until its next health sample says otherwise).
  */
@@ -78,6 +106,7 @@ async function applyMaintenance(
   const nowMs = at.getTime();
   const ids = [...fleet.cameras.keys()];
   const active = await new MaintenanceRepository(client).spansFor(ids, nowMs, nowMs + 1);
+  const ending: CameraView[] = [];
   for (const id of ids) {
     const cam = work.camera(id);
     if (!cam) continue;
@@ -89,11 +118,11 @@ async function applyMaintenance(
         message: `declared maintenance until ${new Date(span.endMs).toISOString()}`,
       };
       work.transition(cam, 'maintenance', [reason], new Date(Math.max(span.startMs, sinceMs)));
-    } else if (!span && cam.state === 'maintenance') {
-      const ended = await new MaintenanceRepository(client).spansFor([id], sinceMs, nowMs);
-      const endMs = Math.max(sinceMs, ...(ended.get(id) ?? []).map((s) => Math.min(s.endMs, nowMs)));
-      work.transition(cam, 'unknown', [], new Date(endMs));
-    }
+    } else if (!span && cam.state === 'maintenance') ending.push(cam);
+  }
+  for (const [id, endMs] of await maintenanceEnds(client, ending, nowMs)) {
+    const cam = work.camera(id);
+    if (cam) work.transition(cam, 'unknown', [], new Date(endMs));
   }
 }
 
@@ -212,6 +241,18 @@ export async function processBatch(
       })),
     );
     duplicates += decoded.length - fresh.size;
+    // Cameras whose maintenance window has closed by now but which the sweep has not yet taken out
+    // of maintenance: a health sample observed at or after the end applies from the end, whether it
+    // comes before or after the sweep.
+    const sampled = new Set<string>();
+    for (const { message } of decoded)
+      if (message.kind === 'health') sampled.add(message.envelope.payload.cameraId);
+    const batchNowMs = Math.max(0, ...decoded.map((d) => d.receivedAt.getTime()));
+    const maintenanceEnded = await maintenanceEnds(
+      client,
+      [...sampled].map((id) => work.camera(id)).filter((c): c is CameraView => c !== undefined),
+      batchNowMs,
+    );
     for (const { message, receivedAt, retained } of decoded) {
       if (!fresh.has(message.envelope.msgId)) continue;
       clocks.observe(message, receivedAt, retained);
@@ -346,8 +387,25 @@ export async function processBatch(
         }
         case 'health': {
           const payload = message.envelope.payload;
-          const cam = cameraOf(payload.cameraId);
+          let cam = cameraOf(payload.cameraId);
           if (!cam) break;
+          const maintenanceEndMs = maintenanceEnded.get(cam.id);
+          if (
+            cam.state === 'maintenance' &&
+            maintenanceEndMs !== undefined &&
+            at.getTime() >= maintenanceEndMs
+          ) {
+            // The window closed before this sample: unknown from its end to the sample (nothing
+            // when the sample is at the end itself), then the sample applies as usual below.
+            if (at.getTime() > maintenanceEndMs) {
+              work.transition(cam, 'unknown', [], new Date(maintenanceEndMs));
+              cam = work.camera(cam.id) ?? cam;
+            } else {
+              work.transition(cam, payload.state, payload.reasons, at);
+              cam = work.camera(cam.id) ?? cam;
+            }
+            maintenanceEnded.delete(cam.id);
+          }
           health.push({
             msgId: message.envelope.msgId,
             cameraId: cam.id,

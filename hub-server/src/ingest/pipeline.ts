@@ -164,6 +164,14 @@ export class IngestPipeline {
     }, this.options.sweepIntervalMs);
   }
 
+  /** Runs the periodic sweep now, with whatever is queued, and resolves once it has committed. */
+  async sweepNow(): Promise<void> {
+    while (this.running) await this.running;
+    this.sweepDue = true;
+    this.kick();
+    while (this.running) await this.running;
+  }
+
   /** Drains what is queued (graceful shutdown), then stops timers. */
   async stop(): Promise<void> {
     this.stopped = true;

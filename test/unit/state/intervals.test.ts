@@ -42,6 +42,22 @@ describe('nextState', () => {
     expect(nextState(current, observed).kind).toBe(kind);
   });
 
+  it('takes a newer sample\'s words for the same reason code', () => {
+    const down = {
+      state: 'down' as const,
+      stateSince: t('10:00:00'),
+      reasons: [{ code: 'unreachable' as const, message: 'connection refused' }],
+    };
+    const same = { state: 'down' as const, reasons: [...down.reasons], at: t('10:01:00') };
+    expect(nextState(down, same).kind).toBe('none');
+    const reworded = {
+      state: 'down' as const,
+      reasons: [{ code: 'unreachable' as const, message: 'no answer within 5000 ms' }],
+      at: t('10:02:00'),
+    };
+    expect(nextState(down, reworded).kind).toBe('reasons');
+  });
+
   it('keeps maintenance until the hub ends it', () => {
     expect(
       nextState({ ...current, state: 'maintenance' }, { state: 'down', reasons: [], at: t('11:00:00') }).kind,
