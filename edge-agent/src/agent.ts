@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { type AgentConfig, probeSlots } from '../../src/config/agent-config.ts';
-import type { ObservedState } from '../../src/schemas/camera-state.ts';
+import type { ReportedState } from '../../src/schemas/camera-state.ts';
 import type { AgentClockHealth, InventoryPayload, SiteStatePayload } from '../../src/schemas/payloads.ts';
 import type { PayloadOf, TopicKind } from '../../src/topics.ts';
 import { CameraMonitor } from './camera-monitor.ts';
@@ -10,6 +10,7 @@ import { checkAgentClock, clockHealthChanged, realClockHealthDeps } from './cloc
 import type { AgentSecrets } from './config.ts';
 import { AgentError, errorMessage } from './errors.ts';
 import type { MediaBinaries } from './media/binaries.ts';
+import { MonitorHealth, type MonitorHealthDeps, realMonitorHealthDeps } from './monitor-health.ts';
 import { EnvelopeFactory } from './mqtt/envelope.ts';
 import { MqttPublisher, type PublisherStats, type PublishParams } from './mqtt/publisher.ts';
 import { NodeOnvifCamera, type OnvifCamera } from './onvif/device-client.ts';
@@ -32,6 +33,8 @@ export interface EdgeAgentOptions {
   clockCheck?: () => Promise<AgentClockHealth>;
   /** How often the agent's clock health is re-checked and the site state republished. */
   clockCheckIntervalMs?: number;
+  /** Where the agent reads its own process and host health (default: the real ones). */
+  monitorHealthDeps?: MonitorHealthDeps;
 }
 
 /** Re-check of the agent's own clock; each check republishes the retained site state (see checkClock). */
@@ -40,7 +43,7 @@ const CLOCK_CHECK_INTERVAL_MS = 5 * 60_000;
 export type StopMode = 'graceful' | 'abrupt';
 
 export interface CameraStats {
-  state: ObservedState | null;
+  state: ReportedState | null;
   lastPollAt: string | null;
   lastPollMs: number | null;
   lastProbeMs: number | null;
@@ -56,6 +59,8 @@ export interface AgentStats {
   probeMsTotal: number;
   probeMsMax: number;
   publishFailures: number;
+  /** Checks reported as inconclusive because the agent itself was impaired (see monitor-health.ts). */
+  inconclusive: number;
   scheduler: SchedulerStats;
   publisher: PublisherStats | null;
   cameras: Record<string, CameraStats>;
@@ -86,7 +91,11 @@ export class EdgeAgent {
     probeMsTotal: 0,
     probeMsMax: 0,
     publishFailures: 0,
+    inconclusive: 0,
   };
+  private health: MonitorHealth | null = null;
+  /** Tasks whose last run was inconclusive: run again as soon as the agent recovers. */
+  private readonly retries = new Set<string>();
   private readonly perCamera = new Map<string, CameraStats>();
 
   constructor(private readonly options: EdgeAgentOptions) {}
@@ -142,6 +151,17 @@ export class EdgeAgent {
     const pollLimit = pLimit(config.poll.concurrency);
     this.probeSlots = probeSlots(config.poll, config.cameras.length);
     const probeLimit = pLimit(this.probeSlots);
+    const health = new MonitorHealth({
+      deps: this.options.monitorHealthDeps ?? realMonitorHealthDeps,
+      concurrency: () => ({
+        runningPolls: pollLimit.activeCount,
+        pollSlots: config.poll.concurrency,
+        runningProbes: probeLimit.activeCount,
+        probeSlots: this.probeSlots,
+      }),
+      onChange: (impaired) => this.onImpairment(impaired),
+    });
+    this.health = health;
     this.monitors = config.cameras.map((camera) => {
       const password = secrets.cameraPasswords.get(camera.id);
       if (password === undefined)
@@ -167,6 +187,7 @@ export class EdgeAgent {
         now,
         logger: logger.child({ cameraId: camera.id }),
         signal: (this.abort as AbortController).signal,
+        health,
       });
     });
     const clockIntervalMs = this.options.clockCheckIntervalMs ?? CLOCK_CHECK_INTERVAL_MS;
@@ -210,6 +231,7 @@ export class EdgeAgent {
       throw error;
     }
     this.scheduler = scheduler;
+    health.start();
     scheduler.start();
     logger.info({ siteId, cameras: this.monitors.length, probeSlots: this.probeSlots }, 'edge agent started');
   }
@@ -219,6 +241,10 @@ export class EdgeAgent {
     const { payload, observedAtMs } = await monitor.poll();
     this.counters.polls += 1;
     if (payload.state === 'down') this.counters.pollFailures += 1;
+    if (payload.state === 'unknown') {
+      this.counters.inconclusive += 1;
+      this.retries.add(`poll:${monitor.cameraId}`);
+    }
     const stats = this.perCamera.get(monitor.cameraId);
     if (stats) {
       stats.state = payload.state;
@@ -231,6 +257,11 @@ export class EdgeAgent {
   private async probeOnce(monitor: CameraMonitor): Promise<void> {
     const outcome = await monitor.probe();
     if (!outcome) return;
+    if (outcome.inconclusive) {
+      this.counters.inconclusive += 1;
+      this.retries.add(`probe:${monitor.cameraId}`);
+      return;
+    }
     this.counters.probes += 1;
     if (!outcome.ok) this.counters.probeFailures += 1;
     this.counters.probeMsTotal += outcome.probeMs;
@@ -262,6 +293,25 @@ export class EdgeAgent {
     await this.publisher?.publishSiteState();
   }
 
+  /**
+   * The agent turned impaired or recovered: the retained site state says so at once, and on recovery
+   * the checks that were inconclusive run again instead of waiting a whole interval.
+   */
+  private onImpairment(impaired: boolean): void {
+    this.options.logger.warn(
+      { monitor: this.health?.summary() },
+      impaired ? 'agent impaired' : 'agent recovered',
+    );
+    if (!impaired) {
+      const retries = [...this.retries];
+      this.retries.clear();
+      for (const key of retries) this.scheduler?.trigger(key);
+    }
+    this.publisher?.publishSiteState().catch((error: unknown) => {
+      this.options.logger.warn({ err: errorMessage(error) }, 'site state publish failed');
+    });
+  }
+
   /** Fire and forget: a publish waits for PUBACK (or for the broker to come back) and must not hold a poll slot. */
   private send<K extends TopicKind>(
     kind: K,
@@ -284,6 +334,7 @@ export class EdgeAgent {
       startedAt: new Date(this.startedAtMs ?? this.now()).toISOString(),
       cameraCount: this.options.config.cameras.length,
       ...(this.agentClock ? { agentClock: this.agentClock } : {}),
+      ...(this.health ? { monitor: this.health.summary() } : {}),
     };
   }
 
@@ -311,6 +362,8 @@ export class EdgeAgent {
     this.scheduler = null;
     if (mode === 'abrupt') await publisher.stop('abrupt');
     this.abort?.abort();
+    this.health?.stop();
+    this.retries.clear();
     await scheduler.stop();
     if (mode === 'graceful') await publisher.stop('graceful');
     this.lastPublisher = publisher;

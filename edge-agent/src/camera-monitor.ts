@@ -6,6 +6,7 @@ import {
   type PollFailureCode,
   type StreamObservation,
 } from '../../src/health/classify.ts';
+import { judgeFailedCheck, type MonitorReading, type WindowJudgement } from '../../src/health/impairment.ts';
 import type {
   CameraEventPayload,
   ClockReading,
@@ -26,6 +27,13 @@ import {
   toDeclaredProfile,
 } from './onvif/device-client.ts';
 
+/** The agent's own health, read around each check (see monitor-health.ts). */
+export interface MonitorHealthSource {
+  reading(): MonitorReading;
+  judge(start: MonitorReading): WindowJudgement;
+  noteInconclusive(detail: string | null): void;
+}
+
 export interface CameraMonitorOptions {
   siteId: string;
   camera: AgentCamera;
@@ -38,6 +46,8 @@ export interface CameraMonitorOptions {
   logger: Logger;
   /** Aborted when the agent stops: kills any ffmpeg/ffprobe child. */
   signal: AbortSignal;
+  /** Without it every failure counts against the camera. */
+  health?: MonitorHealthSource;
 }
 
 export interface Observed<P> {
@@ -50,6 +60,8 @@ export interface ProbeOutcome {
   events: Observed<CameraEventPayload>[];
   probeMs: number;
   ok: boolean;
+  /** The probe ran out of time while the agent itself was impaired: it says nothing about the camera. */
+  inconclusive: boolean;
 }
 
 const SNAPSHOT_MAX_BYTES = 8 * 1024 * 1024;
@@ -89,9 +101,29 @@ export class CameraMonitor {
     };
   }
 
+  /**
+   * A deadline that expired while the agent itself was impaired: the check is inconclusive (null when
+   * the failure stands as the camera's).
+   */
+  private inconclusive(
+    start: MonitorReading | null,
+    deadlineExpired: boolean,
+    message: string,
+  ): string | null {
+    const health = this.options.health;
+    if (!health || !start || !deadlineExpired) return null;
+    const window = health.judge(start);
+    const verdict = judgeFailedCheck({ deadlineExpired, message }, window);
+    if (verdict.kind === 'definite') return null;
+    health.noteInconclusive(window.detail);
+    this.options.logger.warn({ cameraId: this.cameraId, detail: window.detail }, verdict.message);
+    return verdict.message;
+  }
+
   async poll(): Promise<Observed<HealthPayload>> {
     const { now, logger } = this.options;
     const observedAtMs = now();
+    const start = this.options.health?.reading() ?? null;
     let failure: HealthObservation['failure'] = null;
     let failureError: AgentError | null = null;
     let clock: ClockReading | null = null;
@@ -119,6 +151,21 @@ export class CameraMonitor {
         failure = { code, message: e.message };
         failureError = e;
       }
+    }
+    const impaired = failure && this.inconclusive(start, failure.code === 'timeout', failure.message);
+    if (impaired) {
+      return {
+        observedAtMs,
+        payload: {
+          cameraId: this.cameraId,
+          state: 'unknown',
+          reasons: [{ code: 'monitor_impaired', message: impaired.slice(0, 500) }],
+          responseMs: null,
+          clock: null,
+          device: null,
+          image: null,
+        },
+      };
     }
     const profile = this.mainProfile;
     if (failure === null && profile?.snapshotUri) {
@@ -194,6 +241,7 @@ export class CameraMonitor {
     if (!profile) return null;
     const { now, poll, media, camera, password, signal } = this.options;
     const observedAtMs = now();
+    const start = this.options.health?.reading() ?? null;
     const events: Observed<CameraEventPayload>[] = [];
     let observation: StreamObservation;
     let stream: Observed<StreamPayload> | null = null;
@@ -239,6 +287,12 @@ export class CameraMonitor {
         const e = asAgentError(error, this.context());
         if (e.code === 'aborted') throw e;
         probeMs = now() - observedAtMs;
+        // The probe's kill timer gives no code of its own: a failure at its deadline is a deadline expiring.
+        const expired = e.code === 'timeout' || probeMs >= poll.probeTimeoutMs;
+        if (this.inconclusive(start, expired, e.message)) {
+          // The last probe's result stands (until it is no longer fresh) and no video-loss event is raised.
+          return { stream: null, events, probeMs, ok: false, inconclusive: true };
+        }
         const code = e.code === 'no_video' ? 'no_video' : 'stream_error';
         observation = { ok: false, code, message: e.message };
         this.options.logger.warn({ err: e.toLog() }, 'stream probe failed');
@@ -259,6 +313,6 @@ export class CameraMonitor {
       });
     }
     this.videoLost = lost;
-    return { stream, events, probeMs, ok: observation.ok };
+    return { stream, events, probeMs, ok: observation.ok, inconclusive: false };
   }
 }

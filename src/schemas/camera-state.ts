@@ -21,6 +21,19 @@ export const CAMERA_STATES: readonly CameraState[] = ['up', 'degraded', 'down', 
 export const ObservedState = Type.Union([Type.Literal('up'), Type.Literal('degraded'), Type.Literal('down')]);
 export type ObservedState = Static<typeof ObservedState>;
 
+/**
+ * What a health sample may say: an observed state, or `unknown` when the check was inconclusive
+ * because the monitor itself was impaired (reason `monitor_impaired`). Agents before it send only
+ * observed states, which stay valid.
+ */
+export const ReportedState = Type.Union([
+  Type.Literal('up'),
+  Type.Literal('degraded'),
+  Type.Literal('down'),
+  Type.Literal('unknown'),
+]);
+export type ReportedState = Static<typeof ReportedState>;
+
 export const SiteLinkState = Type.Union([
   Type.Literal('online'),
   Type.Literal('offline'),
@@ -48,6 +61,7 @@ export const ReasonCode = Type.Union([
   Type.Literal('site_offline'),
   Type.Literal('stale'),
   Type.Literal('maintenance_window'),
+  Type.Literal('monitor_impaired'),
 ]);
 export type ReasonCode = Static<typeof ReasonCode>;
 

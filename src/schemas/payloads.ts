@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { ObservedState, Reason } from './camera-state.ts';
+import { Reason, ReportedState } from './camera-state.ts';
 import { Commissioning } from './commissioning.ts';
 import { Id, IsoTime, Nullable } from './common.ts';
 
@@ -32,6 +32,43 @@ export const AgentClockHealth = Type.Object(
 );
 export type AgentClockHealth = Static<typeof AgentClockHealth>;
 
+/**
+ * The agent's own health: whether it is starved (event loop stalled, host CPU contended), so that
+ * deadlines expiring now say more about the monitor than about the cameras.
+ */
+export const MonitorHealth = Type.Object(
+  {
+    impaired: Type.Boolean({
+      description: 'The monitor is impaired now: timeouts are reported as inconclusive',
+    }),
+    // When the current impairment began, and what the monitor lost in plain words; null when not impaired.
+    since: Nullable(IsoTime),
+    detail: Nullable(Type.String({ maxLength: 300 })),
+    eventLoopLagMs: Type.Number({ minimum: 0, description: 'Event-loop delay over the last minute' }),
+    cpuPressurePct: Nullable(
+      Type.Number({
+        minimum: 0,
+        maximum: 100,
+        description:
+          'Share of the last minute a runnable task waited for a CPU (Linux PSI); null where absent',
+      }),
+    ),
+    load1: Nullable(Type.Number({ minimum: 0, description: 'Host load average over one minute' })),
+    cpuCount: Type.Integer({ minimum: 1, maximum: 100_000 }),
+    runningPolls: Type.Integer({ minimum: 0 }),
+    pollSlots: Type.Integer({ minimum: 0 }),
+    runningProbes: Type.Integer({ minimum: 0 }),
+    probeSlots: Type.Integer({ minimum: 0 }),
+    inconclusiveChecks: Type.Integer({
+      minimum: 0,
+      description: 'Checks reported as inconclusive (monitor_impaired) since the agent started',
+    }),
+    checkedAt: IsoTime,
+  },
+  closed,
+);
+export type MonitorHealth = Static<typeof MonitorHealth>;
+
 /** Retained per site; the agent's MQTT last will carries `offline`. */
 export const SiteStatePayload = Type.Object(
   {
@@ -41,6 +78,8 @@ export const SiteStatePayload = Type.Object(
     cameraCount: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
     // Optional: agents before it send none, and hubs read a state without it as "not reported".
     agentClock: Type.Optional(AgentClockHealth),
+    // Optional for the same reason: a hub reads a state without it as "not reported".
+    monitor: Type.Optional(MonitorHealth),
   },
   closed,
 );
@@ -108,7 +147,7 @@ export type ImageCheck = Static<typeof ImageCheck>;
 export const HealthPayload = Type.Object(
   {
     cameraId: Id,
-    state: ObservedState,
+    state: ReportedState,
     reasons: Type.Array(Reason, { maxItems: 20 }),
     responseMs: Nullable(Type.Number({ minimum: 0 })),
     clock: Nullable(ClockReading),
