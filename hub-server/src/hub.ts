@@ -33,6 +33,7 @@ import { ProcessStats } from './process-stats.ts';
 import { RefusalReporter } from './registry/refusal-reporter.ts';
 import { RegistryService } from './registry/registry-service.ts';
 import { ReportRenderPool } from './reports/render-pool.ts';
+import { countedDurations } from './repositories/evidence-spans.ts';
 import { FleetRepository } from './repositories/fleet-repository.ts';
 import { GeometryRepository } from './repositories/geometry-repository.ts';
 import { MaintenanceRepository } from './repositories/maintenance-repository.ts';
@@ -353,6 +354,7 @@ export class Hub {
       uptime,
       maintenance,
       packs,
+      defaultCode: config.compliance.defaultCode,
       pool: db.pool,
       compliance: complianceRepo,
       audit,
@@ -430,7 +432,8 @@ export class Hub {
       defaultCode: config.compliance.defaultCode,
       intervalMs: config.compliance.evaluateIntervalMs,
       repository: complianceRepo,
-      uptime,
+      countedDurations: async (fromMs, toMs, nowMs) =>
+        (await countedDurations(db.pool, uptime, 'fleet', null, null, fromMs, toMs, nowMs)).durations,
       log: log.child({ part: 'compliance' }),
       now: this.options.now ?? Date.now,
       onChange: (changes) => live.publishCompliance(changes),

@@ -211,6 +211,14 @@ export const RuleBase = Type.Object(
       pattern: '^[^\\n]+$',
       description: 'One-line citation: principle or standard clause',
     }),
+    principles: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1, maximum: 12 }), {
+        minItems: 1,
+        uniqueItems: true,
+        description:
+          'Surveillance Camera Code of Practice principles (1-12) the rule evidences; the evidence pack summarises per principle',
+      }),
+    ),
     severity: Severity,
     overridable: Type.Optional(
       Type.Array(Type.String(), { description: 'Params an assignment may override', uniqueItems: true }),

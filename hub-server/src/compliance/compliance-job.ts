@@ -1,11 +1,10 @@
 import type { Logger } from 'pino';
-import { evaluatePack } from '../../../src/compliance/evaluate.ts';
 import type { RulePackRegistry } from '../../../src/compliance/load-packs.ts';
 import type { PackResult, RuleStatus } from '../../../src/compliance/result.ts';
+import type { StateDurations } from '../../../src/uptime/durations.ts';
 import { londonDay, londonMonthWindow } from '../../../src/uptime/london-time.ts';
-import type { UptimeRepository } from '../repositories/uptime-repository.ts';
-import type { Assignment, CameraFacts, ComplianceRepository } from './compliance-repository.ts';
-import { resolvePack } from './pack-store.ts';
+import type { ComplianceRepository } from './compliance-repository.ts';
+import { assignmentMap, evaluateCamera } from './evaluate-camera.ts';
 
 /** Cameras evaluated and recorded between two turns of the event loop. */
 const RECORD_CHUNK = 500;
@@ -24,7 +23,11 @@ export interface ComplianceJobOptions {
   defaultCode: string;
   intervalMs: number;
   repository: ComplianceRepository;
-  uptime: UptimeRepository;
+  /**
+   * Each counted camera's durations over [fromMs, toMs), counted as the uptime API and the reports
+   * count them (only while approved and assigned), so the live rule and the reports agree.
+   */
+  countedDurations: (fromMs: number, toMs: number, nowMs: number) => Promise<Map<string, StateDurations>>;
   log: Logger;
   now: () => number;
   onChange: (changes: ComplianceChange[]) => void;
@@ -34,25 +37,6 @@ export interface ComplianceJobOptions {
 
 /** Walking the whole audit chain is not free: once every 15 minutes is enough for a monthly rule. */
 const VERIFY_EVERY_MS = 15 * 60_000;
-
-/** Most specific assignment wins: camera, then site, then council, then the hub default. */
-function assignmentFor(
-  camera: CameraFacts,
-  assignments: Map<string, Assignment>,
-  defaultCode: string,
-): Assignment {
-  return (
-    assignments.get(`camera|${camera.id}`) ??
-    assignments.get(`site|${camera.siteId}`) ??
-    assignments.get(`council|${camera.councilId}`) ?? {
-      scopeKind: 'council',
-      scopeId: camera.councilId,
-      code: defaultCode,
-      version: null,
-      overrides: {},
-    }
-  );
-}
 
 /**
  * Evaluates every camera against its certification code each cycle, over the current Europe/London
@@ -106,21 +90,24 @@ export class ComplianceJob {
 
   /** One evaluation cycle; returns the status changes (also given to onChange). */
   async runOnce(): Promise<ComplianceChange[]> {
-    const { repository, uptime, packs, now } = this.options;
+    const { repository, packs, now } = this.options;
     const nowMs = now();
     const month = londonMonthWindow(londonDay(nowMs).slice(0, 7));
     const facts = await repository.facts(nowMs);
-    const assignments = new Map(
-      (await repository.assignments()).map((a) => [`${a.scopeKind}|${a.scopeId}`, a]),
-    );
-    const durations = await uptime.durations(
-      facts.map((f) => f.id),
-      month.fromMs,
-      month.toMs,
-      nowMs,
-    );
+    const assignments = assignmentMap(await repository.assignments());
+    const durations = await this.options.countedDurations(month.fromMs, month.toMs, nowMs);
     const views = await repository.feedViews(month.fromMs, month.toMs);
     const chain = await this.auditChain(nowMs);
+    const context = {
+      packs,
+      defaultCode: this.options.defaultCode,
+      assignments,
+      period: month,
+      durations,
+      views,
+      chain,
+      nowMs,
+    };
     let rows: { cameraId: string; result: PackResult; changed: boolean }[] = [];
     const changes: ComplianceChange[] = [];
     for (const [index, camera] of facts.entries()) {
@@ -131,34 +118,15 @@ export class ComplianceJob {
         rows = [];
         await new Promise((resolve) => setImmediate(resolve));
       }
-      const assignment = assignmentFor(camera, assignments, this.options.defaultCode);
-      const pack = resolvePack(packs, assignment.code, assignment.version);
-      if (!pack) {
+      const evaluation = evaluateCamera(camera, context);
+      if (!evaluation.ok) {
         this.options.log.error(
-          { cameraId: camera.id, code: assignment.code, version: assignment.version },
+          { cameraId: camera.id, code: evaluation.assignment.code, version: evaluation.assignment.version },
           'assigned certification code is not loaded',
         );
         continue;
       }
-      const result = evaluatePack(
-        pack,
-        {
-          ...camera.evidence,
-          period: { fromMs: month.fromMs, toMs: month.toMs, durations: durations.get(camera.id) },
-          ...(chain
-            ? {
-                access: {
-                  ...(views.get(camera.id) ?? { views: 0, complete: 0 }),
-                  chainIntact: chain.ok,
-                  chainCheckedAtMs: chain.atMs,
-                  chainMessage: chain.message,
-                },
-              }
-            : {}),
-        },
-        nowMs,
-        assignment.overrides,
-      );
+      const { result } = evaluation;
       const previous = this.last.get(camera.id) ?? null;
       const changed = previous !== result.status;
       this.last.set(camera.id, result.status);

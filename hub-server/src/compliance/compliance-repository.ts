@@ -49,7 +49,11 @@ const IMAGE_LOOKBACK_MS = 2 * 3_600_000;
 export class ComplianceRepository {
   constructor(private readonly pool: pg.Pool) {}
 
-  async facts(nowMs: number): Promise<CameraFacts[]> {
+  /**
+   * Evidence per camera: every counted camera, or (for a report) the listed cameras whatever their
+   * counting state now, so a camera retired since still has its readings evaluated.
+   */
+  async facts(nowMs: number, cameraIds: readonly string[] | null = null): Promise<CameraFacts[]> {
     const cameras = await this.pool.query<{
       id: string;
       site_id: string;
@@ -69,7 +73,10 @@ export class ComplianceRepository {
          c.last_health, c.last_health_at, c.last_stream, c.last_stream_at, s.clock_suspect, s.clock_reason
        FROM cameras c JOIN sites s ON s.id = c.site_id
        -- Only cameras that count in their council's evidence: approved and not retired.
-       WHERE c.active AND c.counted_from IS NOT NULL AND c.counted_to IS NULL ORDER BY c.id`,
+       WHERE CASE WHEN $1::text[] IS NULL THEN c.active AND c.counted_from IS NOT NULL AND c.counted_to IS NULL
+                  ELSE c.id = ANY($1::text[]) END
+       ORDER BY c.id`,
+      [cameraIds],
     );
     // Only what the image rule reads: snapshot checks (not every heartbeat), and per camera only
     // from its latest check with no fault (neither blank nor dark) on; a fault's active run cannot
@@ -78,7 +85,8 @@ export class ComplianceRepository {
     const images = await this.pool.query<{ camera_id: string; observed_at: Date; image: ImageCheck | null }>(
       `WITH checks AS (
          SELECT camera_id, observed_at, payload->'image' AS image FROM health_samples
-         WHERE observed_at > $1 AND jsonb_typeof(payload->'image') = 'object' AND state <> 'down'),
+         WHERE observed_at > $1 AND jsonb_typeof(payload->'image') = 'object' AND state <> 'down'
+           AND ($2::text[] IS NULL OR camera_id = ANY($2::text[]))),
        clean AS (
          SELECT camera_id, max(observed_at) AS at FROM checks
          WHERE (image->>'blank') IS DISTINCT FROM 'true' AND (image->>'dark') IS DISTINCT FROM 'true'
@@ -86,7 +94,7 @@ export class ComplianceRepository {
        SELECT k.camera_id, k.observed_at, k.image FROM checks k LEFT JOIN clean c ON c.camera_id = k.camera_id
        WHERE c.at IS NULL OR k.observed_at >= c.at
        ORDER BY k.camera_id, k.observed_at`,
-      [new Date(nowMs - IMAGE_LOOKBACK_MS)],
+      [new Date(nowMs - IMAGE_LOOKBACK_MS), cameraIds],
     );
     // The latest event of each type per camera says whether that condition is active now.
     const events = await this.pool.query<{
@@ -96,7 +104,9 @@ export class ComplianceRepository {
       observed_at: Date;
     }>(
       `SELECT DISTINCT ON (camera_id, type) camera_id, type, active, observed_at FROM camera_events
+       WHERE $1::text[] IS NULL OR camera_id = ANY($1::text[])
        ORDER BY camera_id, type, observed_at DESC`,
+      [cameraIds],
     );
     const imagesBy = new Map<string, { observedAtMs: number; image: ImageCheck | null }[]>();
     for (const r of images.rows) {

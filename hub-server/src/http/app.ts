@@ -87,6 +87,8 @@ export interface AppDeps {
   uptime: UptimeRepository;
   maintenance: MaintenanceRepository;
   packs: RulePackRegistry;
+  /** The certification code of cameras with no assignment (the compliance job's default). */
+  defaultCode: string;
   pool: pg.Pool;
   compliance: ComplianceRepository;
   audit: AuditLog;
@@ -303,6 +305,7 @@ export async function buildApp(deps: AppDeps) {
       maintenance: deps.maintenance,
       compliance: deps.compliance,
       packs: deps.packs,
+      defaultCode: deps.defaultCode,
       audit: deps.audit,
       reports: deps.reports,
       now: () => deps.now?.() ?? Date.now(),

@@ -14,7 +14,10 @@ const FORMATS = {
   'uptime.csv': 'text/csv; charset=utf-8',
   'compliance.csv': 'text/csv; charset=utf-8',
   'maintenance.csv': 'text/csv; charset=utf-8',
+  'clock.csv': 'text/csv; charset=utf-8',
   'evidence.pdf': 'application/pdf',
+  // The pack's figures for machines: the same evaluation the PDF and CSVs print.
+  'evidence.json': 'application/json; charset=utf-8',
 } as const satisfies Partial<Record<RenderKind, string>>;
 type Format = keyof typeof FORMATS;
 

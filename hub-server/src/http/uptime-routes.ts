@@ -7,7 +7,7 @@ import {
 } from '../../../src/schemas/api.ts';
 import { availability, observedShare, type StateDurations } from '../../../src/uptime/durations.ts';
 import { type ReportWindow, resolveWindow, WindowError } from '../../../src/uptime/windows.ts';
-import { countedSpans, durationsOver } from '../repositories/evidence-spans.ts';
+import { countedDurations } from '../repositories/evidence-spans.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
 import { sumAll, type UptimeRepository } from '../repositories/uptime-repository.ts';
 import { ApiErrorSchema, camerasInScope, HttpError, scopeOf } from './common.ts';
@@ -59,17 +59,18 @@ export function uptimeRoutes(
       if (q.scope !== 'fleet' && !q.id) throw new HttpError(400, 'BAD_SCOPE', `scope ${q.scope} needs an id`);
       // The same spans the council reports count: cameras while approved and while their site was
       // assigned to the council, so this figure and the evidence pack agree.
-      const spans = await countedSpans(
+      const { spans, durations: perCamera } = await countedDurations(
         deps.pool,
+        deps.uptime,
         q.scope,
         q.id ?? null,
         scopeOf(request.user),
         window.fromMs,
         window.toMs,
+        nowMs,
       );
       // Nothing counted in the window: 404 for unknown or out-of-scope ids, as on every scoped route.
       if (spans.length === 0) await camerasInScope(deps.fleet, request.user, q.scope, q.id);
-      const perCamera = await durationsOver(deps.uptime, spans, nowMs);
       const cameraIds = [...perCamera.keys()];
       const days = q.daily
         ? (await deps.uptime.daily(cameraIds, window.fromMs, window.toMs, nowMs)).map((d) => ({

@@ -11,10 +11,28 @@ import { type CouncilReportData, checkReportData, type ReportCamera } from './re
 
 const NO_CODE = 'no_code_assigned';
 
+/**
+ * Council, period and the report's one evaluation time (`evaluated_at`; measured time ends at
+ * `measured_to`): files with the same three give the same figures as the PDF and the API.
+ */
 function contextCells(data: CouncilReportData): CsvCell[] {
-  return [data.council.id, data.council.name, isoUtc(data.period.from), isoUtc(data.period.to)];
+  return [
+    data.council.id,
+    data.council.name,
+    isoUtc(data.period.from),
+    isoUtc(data.period.to),
+    isoUtc(data.generatedAt),
+    isoUtc(data.measuredTo),
+  ];
 }
-const CONTEXT_HEADER = ['council_id', 'council_name', 'period_from', 'period_to'];
+const CONTEXT_HEADER = [
+  'council_id',
+  'council_name',
+  'period_from',
+  'period_to',
+  'evaluated_at',
+  'measured_to',
+];
 
 function cameraCells(c: ReportCamera): CsvCell[] {
   return [c.id, c.name, c.siteId, c.siteName];
@@ -66,7 +84,22 @@ export function complianceCsv(data: CouncilReportData): Buffer {
   for (const c of [...data.cameras].sort(byId)) {
     const pack = c.compliance;
     if (pack === null) {
-      rows.push([...context, ...cameraCells(c), null, null, NO_CODE, null, null, null, null, null, null]);
+      rows.push([
+        ...context,
+        ...cameraCells(c),
+        null,
+        null,
+        NO_CODE,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+      ]);
       continue;
     }
     for (const r of pack.results) {
@@ -78,10 +111,13 @@ export function complianceCsv(data: CouncilReportData): Buffer {
         pack.status,
         r.ruleId,
         r.title,
+        r.principles.join(' '),
         r.status,
         r.reason,
         r.threshold ?? null,
         r.value ?? null,
+        JSON.stringify(r.evidence.values),
+        JSON.stringify(r.evidence.thresholds),
       ]);
     }
   }
@@ -94,10 +130,14 @@ export function complianceCsv(data: CouncilReportData): Buffer {
       'camera_status',
       'rule_id',
       'rule_title',
+      'principles',
       'rule_status',
       'reason',
       'threshold',
       'value',
+      // The same evidence as JSON with raw numbers (milliseconds, shares as fractions) for machines.
+      'values_json',
+      'thresholds_json',
     ],
     rows,
   );
@@ -143,6 +183,60 @@ export function maintenanceCsv(data: CouncilReportData): Buffer {
       'hours_in_period',
       'created_by',
       'created_at',
+    ],
+    rows,
+  );
+}
+
+const seconds3 = (ms: number | null): CsvCell => (ms === null ? null : num((ms / 1000).toFixed(3)));
+
+/**
+ * Clock figures per camera: every reading in the period up to the evaluation time (not one per
+ * hour), the worst and p95, readings beyond the camera's own limits, and the reading its clock rule
+ * judged. Offsets in seconds to 3 decimals, camera clock minus agent clock.
+ */
+export function clockCsv(data: CouncilReportData): Buffer {
+  checkReportData(data);
+  const context = contextCells(data);
+  const rows = [...data.cameras].sort(byId).map((c) => {
+    const k = c.clock;
+    const rule = c.compliance?.results.find((r) => r.kind === 'clock-offset');
+    const ruleOffset = rule?.evidence.values.offsetMs;
+    return [
+      ...context,
+      ...cameraCells(c),
+      num(String(k.readings)),
+      seconds3(k.minMs),
+      seconds3(k.maxMs),
+      seconds3(k.worstMs),
+      k.worstAt === null ? null : isoUtc(k.worstAt),
+      seconds3(k.p95AbsMs),
+      seconds3(k.warnMs),
+      seconds3(k.failMs),
+      num(String(k.overWarn)),
+      num(String(k.overFail)),
+      typeof ruleOffset === 'number' ? seconds3(ruleOffset) : null,
+      rule?.evidence.observedAtMs === undefined ? null : new Date(rule.evidence.observedAtMs).toISOString(),
+      rule?.status ?? null,
+    ];
+  });
+  return csvDocument(
+    [
+      ...CONTEXT_HEADER,
+      ...CAMERA_HEADER,
+      'readings',
+      'min_offset_s',
+      'max_offset_s',
+      'worst_offset_s',
+      'worst_at',
+      'p95_abs_offset_s',
+      'warn_limit_s',
+      'fail_limit_s',
+      'readings_over_warn',
+      'readings_over_fail',
+      'rule_reading_offset_s',
+      'rule_reading_at',
+      'rule_status',
     ],
     rows,
   );

@@ -1,3 +1,5 @@
+import { sharePercent } from '../../../src/compliance/evidence-text.ts';
+
 /* Number, time and text formatting shared by the CSV and PDF builders. */
 
 const HOUR_MS = 3_600_000;
@@ -12,13 +14,10 @@ export function shareDecimal(share: number | null): string {
 }
 
 /**
- * A share as a percentage for people, rounded down so evidence never overstates: 99.996% shows as
- * 99.99%, not as a perfect 100.00%. The epsilon stops 0.995 * 10000 = 9949.999... losing a hundredth.
+ * A share as a percentage for people, rounded down so evidence never overstates (99.996% shows as
+ * 99.99%). The same function prints a rule's availability, so table and rule read the same.
  */
-export function percentText(share: number | null): string {
-  if (share === null) return 'n/a';
-  return `${(Math.floor(share * 10_000 + 1e-6) / 100).toFixed(2)}%`;
-}
+export const percentText = sharePercent;
 
 /** UTC ISO form, so every time in a CSV has one shape whatever zone the hub handed in. */
 export function isoUtc(iso: string): string {

@@ -1,13 +1,14 @@
 import type pg from 'pg';
 import type { RulePackRegistry } from '../../../src/compliance/load-packs.ts';
-import { availability, observedShare } from '../../../src/uptime/durations.ts';
+import { availability, observedShare, type StateDurations } from '../../../src/uptime/durations.ts';
 import { verifyAuditChain } from '../audit/audit-log.ts';
-import type { ComplianceRepository } from '../compliance/compliance-repository.ts';
-import { countedSpans, durationsOver } from '../repositories/evidence-spans.ts';
+import type { CameraFacts, ComplianceRepository } from '../compliance/compliance-repository.ts';
+import { assignmentMap, type CameraEvaluation, evaluateCamera } from '../compliance/evaluate-camera.ts';
+import { countedDurations } from '../repositories/evidence-spans.ts';
 import type { MaintenanceRepository } from '../repositories/maintenance-repository.ts';
 import type { UptimeRepository } from '../repositories/uptime-repository.ts';
 import { reportCompliance } from './compliance-input.ts';
-import type { ClockSample, CouncilReportData, ReportFeedAccess } from './report-data.ts';
+import type { ClockSample, CouncilReportData, ReportClock, ReportFeedAccess } from './report-data.ts';
 
 export interface GatherDeps {
   pool: pg.Pool;
@@ -15,9 +16,18 @@ export interface GatherDeps {
   maintenance: MaintenanceRepository;
   compliance: ComplianceRepository;
   packs: RulePackRegistry;
+  defaultCode: string;
 }
 
-/** Everything a council's report shows, for one period; nothing from any other council. */
+/** The reference clock limits (DESIGN reference table) for cameras whose code has no clock rule. */
+const REFERENCE_CLOCK = { warnMs: 1000, failMs: 5000 };
+
+/**
+ * Everything a council's report shows, for one period; nothing from any other council. Everything
+ * is evaluated here, once, at `nowMs`: the uptime table's durations are the ones the availability
+ * rule is given, the clock figures count the same readings the clock rule's limits apply to, and
+ * every file built from the result states that one time.
+ */
 export async function gatherCouncilReport(
   deps: GatherDeps,
   councilId: string,
@@ -31,6 +41,7 @@ export async function gatherCouncilReport(
   );
   const row = council.rows[0];
   if (!row) return null;
+  const measuredToMs = Math.max(period.fromMs, Math.min(period.toMs, nowMs));
   // The sites and cameras the council held during the period (a site moved since stays in the
   // months it was the council's), each camera counted only while approved.
   const sites = await deps.pool.query<{ id: string; name: string }>(
@@ -38,7 +49,16 @@ export async function gatherCouncilReport(
       WHERE a.council_id = $1 AND a.valid_from < $3 AND (a.valid_to IS NULL OR a.valid_to > $2) ORDER BY s.id`,
     [councilId, new Date(period.fromMs), new Date(period.toMs)],
   );
-  const spans = await countedSpans(deps.pool, 'council', councilId, null, period.fromMs, period.toMs);
+  const { spans, durations } = await countedDurations(
+    deps.pool,
+    deps.uptime,
+    'council',
+    councilId,
+    null,
+    period.fromMs,
+    period.toMs,
+    nowMs,
+  );
   const cameras = await deps.pool.query<{
     id: string;
     name: string;
@@ -51,24 +71,9 @@ export async function gatherCouncilReport(
     [[...new Set(spans.map((s) => s.cameraId))]],
   );
   const ids = cameras.rows.map((c) => c.id);
-  const durations = await durationsOver(deps.uptime, spans, nowMs);
-  const statuses = new Map((await deps.compliance.statuses(ids, [councilId])).map((s) => [s.cameraId, s]));
-  // The worst clock reading of each hour keeps spikes visible without shipping every sample. One
-  // row per camera with its readings as JSON, times already in ISO form: a month of hourly readings
-  // for a large council is tens of thousands of values, and parsing them row by row (a Date each)
-  // on the event loop cost more than the query; JSON.parse of one array per camera is native.
-  const clock = await deps.pool.query<{ camera_id: string; samples: ClockSample[] }>(
-    `SELECT camera_id, json_agg(json_build_object(
-         'at', to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'offsetMs', offset_ms)
-         ORDER BY hour) AS samples
-     FROM (SELECT camera_id, date_trunc('hour', observed_at) AS hour,
-             (array_agg(clock_offset_ms ORDER BY abs(clock_offset_ms) DESC))[1] AS offset_ms
-           FROM health_samples WHERE camera_id = ANY($1::text[]) AND observed_at >= $2 AND observed_at < $3 AND clock_offset_ms IS NOT NULL
-           GROUP BY camera_id, date_trunc('hour', observed_at)) AS hourly
-     GROUP BY camera_id`,
-    [ids, new Date(period.fromMs), new Date(Math.min(period.toMs, nowMs))],
-  );
-  const clockBy = new Map(clock.rows.map((c) => [c.camera_id, c.samples]));
+  const chain = await verifyAuditChain(deps.pool);
+  const evaluations = await evaluate(deps, councilId, cameras.rows, durations, period, chain, nowMs);
+  const clocks = await clockFigures(deps.pool, ids, evaluations, period.fromMs, measuredToMs);
   const windows = (await deps.maintenance.list([councilId], nowMs)).map(({ next: _next, ...w }) => w);
   return {
     council: { id: row.id, name: row.name },
@@ -80,11 +85,11 @@ export async function gatherCouncilReport(
       label: period.label,
     },
     generatedAt: new Date(nowMs).toISOString(),
+    measuredTo: new Date(measuredToMs).toISOString(),
     generatedBy: user,
     cameras: cameras.rows.map((c) => {
       const d = durations.get(c.id);
-      const status = statuses.get(c.id);
-      const pack = status ? deps.packs.get(status.packRef) : undefined;
+      const evaluation = evaluations.get(c.id);
       return {
         id: c.id,
         councilId,
@@ -97,15 +102,148 @@ export async function gatherCouncilReport(
           availability: d ? availability(d) : null,
           observed: d ? observedShare(d) : null,
         },
-        compliance: status
-          ? reportCompliance(status.result, new Map((pack?.rules ?? []).map((r) => [r.id, r.title])))
-          : null,
-        clock: { samples: clockBy.get(c.id) ?? [] },
+        compliance: evaluation?.ok ? reportCompliance(evaluation.result, evaluation.pack.rules) : null,
+        clock: clocks.get(c.id) ?? emptyClock(REFERENCE_CLOCK),
+        retentionDays: evaluation?.facts.evidence.retentionDays ?? null,
       };
     }),
     maintenance: windows,
-    feedAccess: await feedAccess(deps.pool, councilId, period),
+    feedAccess: await feedAccess(deps.pool, councilId, period, chain),
   };
+}
+
+type Evaluated = CameraEvaluation & { facts: CameraFacts };
+
+/** Each camera against its code, over the report's period, with the report's durations. */
+async function evaluate(
+  deps: GatherDeps,
+  councilId: string,
+  cameras: readonly { id: string; site_id: string }[],
+  durations: Map<string, StateDurations>,
+  period: { fromMs: number; toMs: number },
+  chain: { ok: boolean; message: string },
+  nowMs: number,
+): Promise<Map<string, Evaluated>> {
+  const ids = cameras.map((c) => c.id);
+  const facts = new Map((await deps.compliance.facts(nowMs, ids)).map((f) => [f.id, f]));
+  const context = {
+    packs: deps.packs,
+    defaultCode: deps.defaultCode,
+    assignments: assignmentMap(await deps.compliance.assignments()),
+    period: { fromMs: period.fromMs, toMs: period.toMs },
+    durations,
+    views: await deps.compliance.feedViews(period.fromMs, Math.min(period.toMs, nowMs)),
+    chain: { ...chain, atMs: nowMs },
+    nowMs,
+  };
+  const out = new Map<string, Evaluated>();
+  for (const c of cameras) {
+    // The camera as the council held it in this period; with no readings on record (a camera
+    // retired since), only the period's rules can be judged and the rest are not evaluable.
+    const known = facts.get(c.id);
+    const camera: CameraFacts = {
+      id: c.id,
+      siteId: c.site_id,
+      councilId,
+      evidence: known?.evidence ?? { camera: { id: c.id } },
+    };
+    out.set(c.id, { ...evaluateCamera(camera, context), facts: camera });
+  }
+  return out;
+}
+
+function emptyClock(limits: { warnMs: number; failMs: number }): ReportClock {
+  return {
+    readings: 0,
+    minMs: null,
+    maxMs: null,
+    worstMs: null,
+    worstAt: null,
+    p95AbsMs: null,
+    ...limits,
+    overWarn: 0,
+    overFail: 0,
+    hourlyWorst: [],
+  };
+}
+
+/** The limits of the camera's clock-offset rule as evaluated (overrides applied), else the reference. */
+function clockLimits(evaluation: Evaluated | undefined): { warnMs: number; failMs: number } {
+  if (!evaluation?.ok) return REFERENCE_CLOCK;
+  const rule = evaluation.result.results.find((r) => r.kind === 'clock-offset');
+  const { warnMs, failMs } = rule?.evidence.thresholds ?? {};
+  return typeof warnMs === 'number' && typeof failMs === 'number' ? { warnMs, failMs } : REFERENCE_CLOCK;
+}
+
+/**
+ * Every clock reading in [fromMs, toMs) summarised per camera in the database (a month of readings
+ * for a large council is far too many to ship), counted against each camera's own limits; and the
+ * worst reading of each hour for the charts, one JSON array per camera (parsed natively).
+ */
+async function clockFigures(
+  pool: pg.Pool,
+  ids: readonly string[],
+  evaluations: ReadonlyMap<string, Evaluated>,
+  fromMs: number,
+  toMs: number,
+): Promise<Map<string, ReportClock>> {
+  const limits = ids.map((id) => clockLimits(evaluations.get(id)));
+  const stats = await pool.query<{
+    camera_id: string;
+    readings: number;
+    min_ms: number;
+    max_ms: number;
+    worst_ms: number;
+    worst_at: Date;
+    p95_abs_ms: number;
+    over_warn: number;
+    over_fail: number;
+  }>(
+    `SELECT t.camera_id, count(*)::int AS readings, min(h.clock_offset_ms) AS min_ms, max(h.clock_offset_ms) AS max_ms,
+       (array_agg(h.clock_offset_ms ORDER BY abs(h.clock_offset_ms) DESC, h.observed_at))[1] AS worst_ms,
+       (array_agg(h.observed_at ORDER BY abs(h.clock_offset_ms) DESC, h.observed_at))[1] AS worst_at,
+       percentile_disc(0.95) WITHIN GROUP (ORDER BY abs(h.clock_offset_ms)) AS p95_abs_ms,
+       count(*) FILTER (WHERE abs(h.clock_offset_ms) > t.warn_ms)::int AS over_warn,
+       count(*) FILTER (WHERE abs(h.clock_offset_ms) > t.fail_ms)::int AS over_fail
+     FROM unnest($1::text[], $2::float8[], $3::float8[]) AS t(camera_id, warn_ms, fail_ms)
+     JOIN health_samples h ON h.camera_id = t.camera_id
+     WHERE h.observed_at >= $4 AND h.observed_at < $5 AND h.clock_offset_ms IS NOT NULL
+     GROUP BY t.camera_id`,
+    [ids, limits.map((l) => l.warnMs), limits.map((l) => l.failMs), new Date(fromMs), new Date(toMs)],
+  );
+  const hourly = await pool.query<{ camera_id: string; samples: ClockSample[] }>(
+    `SELECT camera_id, json_agg(json_build_object(
+         'at', to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'offsetMs', offset_ms)
+         ORDER BY hour) AS samples
+     FROM (SELECT camera_id, date_trunc('hour', observed_at) AS hour,
+             (array_agg(clock_offset_ms ORDER BY abs(clock_offset_ms) DESC))[1] AS offset_ms
+           FROM health_samples WHERE camera_id = ANY($1::text[]) AND observed_at >= $2 AND observed_at < $3 AND clock_offset_ms IS NOT NULL
+           GROUP BY camera_id, date_trunc('hour', observed_at)) AS hourly
+     GROUP BY camera_id`,
+    [ids, new Date(fromMs), new Date(toMs)],
+  );
+  const hourlyBy = new Map(hourly.rows.map((r) => [r.camera_id, r.samples]));
+  const statsBy = new Map(stats.rows.map((r) => [r.camera_id, r]));
+  const out = new Map<string, ReportClock>();
+  ids.forEach((id, i) => {
+    const r = statsBy.get(id);
+    const clock = emptyClock(limits[i] ?? REFERENCE_CLOCK);
+    clock.hourlyWorst = hourlyBy.get(id) ?? [];
+    if (r) {
+      Object.assign(clock, {
+        readings: r.readings,
+        minMs: Number(r.min_ms),
+        maxMs: Number(r.max_ms),
+        worstMs: Number(r.worst_ms),
+        worstAt: r.worst_at.toISOString(),
+        p95AbsMs: Number(r.p95_abs_ms),
+        overWarn: r.over_warn,
+        overFail: r.over_fail,
+      });
+    }
+    out.set(id, clock);
+  });
+  return out;
 }
 
 /** Feed sessions on the council's cameras that started in the period, each with how it ended. */
@@ -113,6 +251,7 @@ async function feedAccess(
   pool: pg.Pool,
   councilId: string,
   period: { fromMs: number; toMs: number },
+  chain: { ok: boolean; message: string },
 ): Promise<ReportFeedAccess> {
   const rows = await pool.query<{
     subject: string;
@@ -130,7 +269,6 @@ async function feedAccess(
      ORDER BY s.at, s.seq`,
     [councilId, new Date(period.fromMs), new Date(period.toMs)],
   );
-  const chain = await verifyAuditChain(pool);
   return {
     sessions: rows.rows.map((r) => ({
       cameraId: r.subject.replace(/^camera:/, ''),

@@ -74,23 +74,26 @@ function drawPanel(doc: Pdf, box: Box, camera: ReportCamera, period: CheckedPeri
     lineBreak: false,
   });
   const plot: Box = { x: box.x + 22, y: box.y + 11, w: box.w - 24, h: box.h - 24 };
-  const points = thinSamples(camera.clock.samples, period, Math.round(plot.w * 2));
+  const points = thinSamples(camera.clock.hourlyWorst, period, Math.round(plot.w * 2));
   const rangeS = rangeSeconds(points);
+  // The lines are the camera's own limits (its code's clock rule), the ones its readings are counted against.
+  const warnS = camera.clock.warnMs / 1000;
+  const failS = camera.clock.failMs / 1000;
   const yOf = (s: number) => plot.y + plot.h / 2 - (s / rangeS) * (plot.h / 2);
   const xOf = (ms: number) => plot.x + ((ms - period.fromMs) / (period.toMs - period.fromMs)) * plot.w;
 
   doc.rect(plot.x, plot.y, plot.w, plot.h).lineWidth(0.4).strokeColor(RULE_GREY).stroke();
   doc.font(FONT).fontSize(5).fillColor(INK);
   // The ±5 s labels are dropped when a wide range would print them on top of the 0 label.
-  const labels = [rangeS, CLOCK_FAIL_S, 0, -CLOCK_FAIL_S, -rangeS].filter(
-    (s) => Math.abs(s) !== CLOCK_FAIL_S || Math.abs(yOf(s) - yOf(0)) >= 6,
+  const labels = [rangeS, failS, 0, -failS, -rangeS].filter(
+    (s) => Math.abs(s) !== failS || Math.abs(yOf(s) - yOf(0)) >= 6,
   );
   for (const s of labels) {
     doc.text(`${s > 0 ? '+' : ''}${s}`, box.x, yOf(s) - 2, { width: 20, align: 'right', lineBreak: false });
   }
   const thresholds: [number, string][] = [
-    [CLOCK_WARN_S, WARN_COLOR],
-    [CLOCK_FAIL_S, FAIL_COLOR],
+    [warnS, WARN_COLOR],
+    [failS, FAIL_COLOR],
   ];
   for (const [limit, color] of thresholds) {
     for (const s of [limit, -limit]) {
@@ -140,7 +143,7 @@ function drawPanel(doc: Pdf, box: Box, camera: ReportCamera, period: CheckedPeri
 }
 
 /**
- * One small chart per camera (offset in seconds against time, ±1 s and ±5 s lines), three across:
+ * One small chart per camera (offset in seconds against time, lines at its warn and fail limits), three across:
  * sixty cameras on one shared axis would be unreadable, and a shared y range would let one camera
  * an hour out flatten everyone else's line.
  */

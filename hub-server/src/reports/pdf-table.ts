@@ -26,6 +26,24 @@ export interface TableOptions {
 }
 
 const PAD_PT = 2.5;
+/** The smallest size a cell's text is shrunk to so that its longest word fits its column. */
+const MIN_FONT_PT = 5;
+
+/**
+ * The font size at which every word of `text` fits `width`: pdfkit breaks a word wider than its
+ * line in the middle, which printed evidence must never do ("maxAgeMs 936" / "00000"). Text is
+ * drawn at `sizePt` unless a word is too wide, then just small enough; words wider still at the
+ * minimum size are rare (a pasted URL) and are left to pdfkit.
+ */
+export function fittingFontSize(doc: Pdf, text: string, width: number, sizePt: number): number {
+  const words = text.split(/\s+/).filter((w) => w.length > 0);
+  if (words.length === 0) return sizePt;
+  doc.fontSize(sizePt);
+  // pdfkit measures a word with the space after it when deciding to split it, so measure it so too.
+  const widest = Math.max(...words.map((w) => doc.widthOfString(`${w} `)));
+  if (widest <= width) return sizePt;
+  return Math.max(MIN_FONT_PT, Math.floor(((sizePt * width) / widest) * 10) / 10);
+}
 
 /** Page space below the top margin and above the bottom one: the footer lives in the bottom margin. */
 export function contentBottom(doc: Pdf): number {
@@ -49,8 +67,15 @@ export function drawTable(doc: Pdf, options: TableOptions): void {
   let y = doc.y;
   let currentGroup: { group: string; color?: string } | null = null;
 
-  const cellHeight = (text: string, width: number) =>
-    doc.heightOfString(text.length > 0 ? text : ' ', { width: width - 2 * PAD_PT }) + 2 * PAD_PT;
+  // Sets the font size the cell is drawn at (see fittingFontSize) before measuring it.
+  const cellHeight = (text: string, width: number, sizePt = fontSizePt) => {
+    doc.fontSize(fittingFontSize(doc, text, width - 2 * PAD_PT, sizePt));
+    const h = doc.heightOfString(text.length > 0 ? text : ' ', { width: width - 2 * PAD_PT }) + 2 * PAD_PT;
+    doc.fontSize(sizePt);
+    return h;
+  };
+  const fitCell = (text: string, width: number) =>
+    doc.fontSize(fittingFontSize(doc, text, width - 2 * PAD_PT, fontSizePt));
 
   const headerHeight = () => {
     doc.font(FONT_BOLD).fontSize(fontSizePt);
@@ -63,9 +88,11 @@ export function drawTable(doc: Pdf, options: TableOptions): void {
     doc.fillColor(INK);
     let x = left;
     for (const c of columns) {
+      fitCell(c.header, c.width);
       doc.text(c.header, x + PAD_PT, y + PAD_PT, { width: c.width - 2 * PAD_PT, align: c.align ?? 'left' });
       x += c.width;
     }
+    doc.fontSize(fontSizePt);
     y += h;
   };
 
@@ -120,12 +147,14 @@ export function drawTable(doc: Pdf, options: TableOptions): void {
     let x = left;
     columns.forEach((c, i) => {
       doc.fillColor(row.colors?.[i] ?? INK);
+      fitCell(row.cells[i] ?? '', c.width);
       doc.text(row.cells[i] ?? '', x + PAD_PT, y + PAD_PT, {
         width: c.width - 2 * PAD_PT,
         align: c.align ?? 'left',
       });
       x += c.width;
     });
+    doc.fontSize(fontSizePt);
     y += h;
     doc
       .moveTo(left, y)

@@ -1,6 +1,7 @@
 import type { AuditEntry } from '../../../src/schemas/audit-api.ts';
 import { auditCsv } from './audit-csv.ts';
-import { complianceCsv, maintenanceCsv, uptimeCsv } from './csv.ts';
+import { clockCsv, complianceCsv, maintenanceCsv, uptimeCsv } from './csv.ts';
+import { evidenceJson } from './evidence-json.ts';
 import { councilEvidencePdf } from './pdf.ts';
 import type { CouncilReportData } from './report-data.ts';
 
@@ -14,7 +15,9 @@ export interface RenderInputs {
   'uptime.csv': CouncilReportData;
   'compliance.csv': CouncilReportData;
   'maintenance.csv': CouncilReportData;
+  'clock.csv': CouncilReportData;
   'evidence.pdf': CouncilReportData;
+  'evidence.json': CouncilReportData;
   'audit.csv': readonly AuditEntry[];
 }
 export type RenderKind = keyof RenderInputs;
@@ -23,7 +26,9 @@ export const RENDERERS: { [K in RenderKind]: (input: RenderInputs[K]) => Buffer 
   'uptime.csv': uptimeCsv,
   'compliance.csv': complianceCsv,
   'maintenance.csv': maintenanceCsv,
+  'clock.csv': clockCsv,
   'evidence.pdf': councilEvidencePdf,
+  'evidence.json': evidenceJson,
   'audit.csv': auditCsv,
 };
 

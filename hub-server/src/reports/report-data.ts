@@ -1,5 +1,5 @@
 import type { Static } from '@sinclair/typebox';
-import type { RuleStatus } from '../../../src/compliance/result.ts';
+import type { RuleResult, RuleStatus } from '../../../src/compliance/result.ts';
 import type { UptimeFigures } from '../../../src/schemas/api.ts';
 import type { MaintenanceWindowView } from '../../../src/schemas/maintenance.ts';
 
@@ -13,18 +13,28 @@ export type ReportUptime = Static<typeof UptimeFigures>;
 
 export interface ReportRuleResult {
   ruleId: string;
+  kind: string;
   title: string;
+  /** Surveillance Camera Code principles the rule evidences (from the pack); empty when it names none. */
+  principles: number[];
+  /** The rule's one-line citation from the pack. */
+  source: string;
   status: RuleStatus;
   reason: string;
-  /** Pre-formatted for people, e.g. ">= 99.5%"; the pack and reason carry the exact figures. */
+  /** For people, in words and units, e.g. "minimum 99.50%; measured per calendar month". */
   threshold?: string;
   value?: string;
+  /** The same evidence for machines: raw values as the rule computed them (the API serves these). */
+  evidence: RuleResult['evidence'];
 }
 
 export interface ReportCompliance {
   code: string;
   version: number | string;
+  ref: string;
   status: RuleStatus;
+  /** When this result was computed: the report's own evaluation time. */
+  evaluatedAt: string;
   results: ReportRuleResult[];
 }
 
@@ -33,6 +43,29 @@ export interface ClockSample {
   at: string;
   /** Camera UTC minus agent UTC, round-trip corrected. */
   offsetMs: number;
+}
+
+/**
+ * Every clock reading of a camera in the report window up to the evaluation time, summarised once
+ * (the PDF, the CSV and the API print these same figures).
+ */
+export interface ReportClock {
+  /** How many readings: every one the agent sent, not one per hour. */
+  readings: number;
+  minMs: number | null;
+  maxMs: number | null;
+  /** The reading furthest from zero, with its sign, and when it was taken. */
+  worstMs: number | null;
+  worstAt: string | null;
+  /** 95th percentile of |offset| over the readings (a reading itself, not interpolated). */
+  p95AbsMs: number | null;
+  /** The limits readings are counted against: the camera's clock rule, else the reference 1 s and 5 s. */
+  warnMs: number;
+  failMs: number;
+  overWarn: number;
+  overFail: number;
+  /** The worst reading of each hour, for the chart only. */
+  hourlyWorst: ClockSample[];
 }
 
 export interface ReportCamera {
@@ -46,7 +79,9 @@ export interface ReportCamera {
   uptime: ReportUptime;
   /** null when no certification code is assigned to the camera, its site or council. */
   compliance: ReportCompliance | null;
-  clock: { samples: ClockSample[] };
+  clock: ReportClock;
+  /** Age of the oldest recording available at the evaluation time, days; null when not reported. */
+  retentionDays: number | null;
 }
 
 /** A maintenance window as the API shows it, less the "next 30 days" list that means nothing for a past period. */
@@ -59,7 +94,13 @@ export interface CouncilReportData {
   hubName: string;
   /** [from, to) as ISO times; `label` is what people call it, e.g. "March 2025". */
   period: { from: string; to: string; label: string };
+  /**
+   * The one evaluation time of the whole report: durations, clock readings and every rule result
+   * are as of this instant, so the same council, window and time give the same figures in every file.
+   */
   generatedAt: string;
+  /** The end of measured time: the period's end, or the evaluation time while the period runs. */
+  measuredTo: string;
   generatedBy: string;
   /** Every camera of the council that existed during the period (camera-scoped windows must name one). */
   cameras: ReportCamera[];

@@ -73,3 +73,22 @@ export async function durationsOver(
   }
   return out;
 }
+
+/**
+ * Each camera's durations over its counted spans in a scope and window: the one way camera time is
+ * counted for evidence. The uptime API, the council reports and the compliance rules all use it, so
+ * the same camera and window give the same availability everywhere.
+ */
+export async function countedDurations(
+  pool: pg.Pool,
+  uptime: UptimeRepository,
+  kind: EvidenceScopeKind,
+  id: string | null,
+  scope: Scope,
+  fromMs: number,
+  toMs: number,
+  nowMs: number,
+): Promise<{ spans: CountedSpan[]; durations: Map<string, StateDurations> }> {
+  const spans = await countedSpans(pool, kind, id, scope, fromMs, toMs);
+  return { spans, durations: await durationsOver(uptime, spans, nowMs) };
+}

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { pdfText, percentText } from '../../../hub-server/src/reports/format.ts';
 import { councilEvidencePdf, FEED_ACCESS_NONE } from '../../../hub-server/src/reports/pdf.ts';
 import {
   councilReport,
@@ -83,13 +84,68 @@ describe('councilEvidencePdf for a 60-camera council', () => {
   });
 
   it('lists the feed sessions with their incident references, and the audit log verification', () => {
-    const last = pages.at(-1) ?? '';
+    const last = pages.slice(1).find((p) => p.includes('Feed-access summary')) ?? '';
     expect(last).toContain('Feed-access summary');
     expect(last).toContain('Audit log verified');
     expect(last).toContain('2 feed sessions in the period.');
     expect(last).toContain('INC-2025-0042');
     expect(last).toContain('INC-2026-0042');
     expect(last).toContain('(closed)');
+  });
+
+  it('states its one evaluation time and the measured window in every figure section', () => {
+    expect(pages[0]?.replace(/\s+/g, ' ')).toContain(
+      'Evaluated at: 2025-04-02 09:15 BST (2025-04-02T08:15:00.000Z)',
+    );
+    for (const title of ['Uptime per camera', 'Compliance per camera and rule', 'Clock accuracy']) {
+      const page = (pages.slice(1).find((p) => p.includes(title)) ?? '').replace(/\s+/g, ' ');
+      expect(page).toContain(
+        'Evaluated at 2025-04-02 09:15 BST over 2025-03-01 00:00 GMT to 2025-04-01 00:00 BST',
+      );
+    }
+    pages.forEach((p) => {
+      expect(p).toContain('evaluated 2025-04-02 09:15 BST');
+    });
+  });
+
+  it('prints rule evidence in words and units, never as internal keys', () => {
+    const compliance = pages.filter((p) => p.includes('Threshold') && p.includes('Reason')).join('\n');
+    expect(compliance).toContain('readings used up to 2 h old');
+    expect(compliance).toContain('measured per calendar month');
+    // camelCase keys such as upMs, maxAgeMs or availabilityShare.
+    expect(text).not.toMatch(/\b[a-z]+(?:Ms|Share|Days|Kbps|Px|Deg|At)\b/);
+    expect(text).not.toMatch(/\b(?:upMs|maxAgeMs|minShare|offsetMs)\b/);
+  });
+
+  it('never breaks a word of rule evidence across lines', () => {
+    // pdfjs gives each drawn line as its own item: a word cut mid-way shows up as two tokens.
+    const tokens = new Set(text.split(/\s+/));
+    const words = new Set<string>();
+    for (const c of north.cameras) {
+      for (const r of c.compliance?.results ?? []) {
+        for (const cell of [r.title, r.value ?? '', r.threshold ?? '', r.reason]) {
+          for (const w of pdfText(cell, 400).split(/\s+/)) if (w) words.add(w);
+        }
+      }
+    }
+    expect([...words].filter((w) => !tokens.has(w))).toEqual([]);
+    expect(words.has('GMT0BST,M3.5.0/1,M10.5.0;')).toBe(true);
+  });
+
+  it('prints the same availability in the uptime table and in the availability rule', () => {
+    const camera = north.cameras.find((c) => c.compliance?.results[0]?.status !== 'not_evaluable');
+    const rule = camera?.compliance?.results.find((r) => r.ruleId === 'availability');
+    const figure = `availability ${percentText(camera?.uptime.availability ?? null)}`;
+    expect(rule?.value).toContain(figure);
+    expect(text.replace(/\s+/g, ' ')).toContain(figure);
+  });
+
+  it('ends with a summary per Code principle', () => {
+    const last = pages.at(-1) ?? '';
+    expect(last).toContain('Summary by Code principle');
+    expect(last).toMatch(/11\. Used effectively, images of evidential value: (partly evidenced|evidenced)/);
+    expect(last).toContain('statement of purpose and operational requirement');
+    expect(last).toContain('clock-offset:');
   });
 });
 
@@ -117,7 +173,11 @@ describe('councilEvidencePdf for a council with no cameras yet', () => {
     expect(text).toContain('Fleet availability');
     expect(text).toContain('n/a');
     expect(text).toContain('No maintenance windows were declared for this period.');
-    expect(pages.at(-1)).toContain(FEED_ACCESS_NONE);
-    expect(pages.at(-1)).toContain('AUDIT LOG FAILS VERIFICATION: entry 3 was altered');
+    const feeds = pages.slice(1).find((p) => p.includes('Feed-access summary')) ?? '';
+    expect(feeds).toContain(FEED_ACCESS_NONE);
+    expect(feeds).toContain('AUDIT LOG FAILS VERIFICATION: entry 3 was altered');
+    // With no code assigned anywhere, every principle rests on council records or is missing.
+    expect(pages.at(-1)).toContain('Summary by Code principle');
+    expect(pages.at(-1)).toContain('MISSING');
   });
 });
