@@ -233,7 +233,7 @@ export class DetailPanel {
           'site',
           site?.state === 'offline',
         ],
-        ...(site ? [agentClockRow(site)] : []),
+        ...(site ? [agentClockRow(site), monitorRow(site)] : []),
         ['Council', catalog.councilName(camera.councilId), 'council'],
         ['Hub', catalog.hubName(camera.hubId), 'hub'],
         ['Location', `${lat.toFixed(5)}, ${lon.toFixed(5)}`, 'location'],
@@ -367,6 +367,28 @@ function agentClockRow(site: SiteView): Row {
     sync === true ? 'NTP-synchronised' : sync === false ? 'not NTP-synchronised' : 'NTP status not reported',
   ];
   return ['Agent clock', parts.join(', '), 'agent-clock'];
+}
+
+/** The site agent's own health: while it is impaired, checks it could not complete show as unknown. */
+function monitorRow(site: SiteView): Row {
+  const m = site.monitor;
+  if (!m) return ['Site monitor', 'not reported by this agent', 'site-monitor'];
+  const figures = [
+    `event-loop delay ${fmt.milliseconds(m.eventLoopLagMs)} over the last minute`,
+    m.cpuPressurePct === null ? null : `CPU pressure ${m.cpuPressurePct}%`,
+    m.load1 === null ? null : `load ${m.load1} on ${m.cpuCount} CPUs`,
+    `probes ${m.runningProbes} of ${m.probeSlots}`,
+  ]
+    .filter((f) => f !== null)
+    .join(', ');
+  if (!m.impaired) return ['Site monitor', `working normally (${figures})`, 'site-monitor'];
+  const since = m.since ? ` since ${fmt.dateTime(m.since)}` : '';
+  return [
+    'Site monitor',
+    `impaired${since}: ${m.detail ?? 'starved of CPU'}. Checks it could not complete show as unknown, not down (${figures})`,
+    'site-monitor',
+    true,
+  ];
 }
 
 function section(title: string, rows: Row[], empty?: string): HTMLElement {

@@ -301,7 +301,9 @@ export class TableView {
     const cells = row.cells;
     const stateLabel = CAMERA_STATE_STYLE[camera.state].label;
     fillName(cells[0]!, camera);
-    setCell(cells[1]!, catalog.siteName(camera.siteId));
+    const site = this.options.store.sites.get(camera.siteId);
+    const impaired = site?.monitor?.impaired === true;
+    fillSite(cells[1]!, catalog.siteName(camera.siteId), impaired ? (site?.monitor?.detail ?? '') : null);
     setCell(cells[2]!, catalog.councilName(camera.councilId));
     const badge = cells[3]!.firstElementChild as HTMLElement | null;
     if (badge && badge.dataset.state === camera.state) {
@@ -316,7 +318,8 @@ export class TableView {
     const approval =
       camera.approval === 'approved' ? '' : `, ${APPROVAL_LABEL[camera.approval].toLowerCase()}`;
     row.dataset.approval = camera.approval;
-    row.setAttribute('aria-label', `${camera.name}, ${stateLabel}${approval}`);
+    const monitor = impaired ? ', site monitor impaired' : '';
+    row.setAttribute('aria-label', `${camera.name}, ${stateLabel}${approval}${monitor}`);
   }
 
   private onKey(event: KeyboardEvent): void {
@@ -403,6 +406,23 @@ function fillName(cell: HTMLTableCellElement, camera: CameraView): void {
     ' ',
     camera.name,
   );
+}
+
+/**
+ * The site's name, marked while its agent is impaired (starved of CPU or stalled): its cameras'
+ * checks that ran out of time then show as unknown, not down. `impairment` is null when it is not.
+ */
+function fillSite(cell: HTMLTableCellElement, name: string, impairment: string | null): void {
+  const key = `${name}\u0000${impairment ?? ''}`;
+  if (cell.dataset.key === key) return;
+  cell.dataset.key = key;
+  if (impairment === null) {
+    cell.replaceChildren(name);
+    cell.removeAttribute('title');
+    return;
+  }
+  cell.replaceChildren(name, ' ', el('span', { class: 'monitor-mark' }, 'monitor impaired'));
+  cell.title = `The site's monitor is impaired${impairment ? `: ${impairment}` : ''}. Checks it could not complete count as unknown, not down.`;
 }
 
 function setCell(cell: HTMLTableCellElement, text: string, title?: string): void {

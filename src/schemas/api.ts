@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { CameraState, Reason, SiteLinkState } from './camera-state.ts';
 import { Purpose } from './commissioning.ts';
 import { GeoPoint, Id, IsoDay, IsoMonth, IsoTime, Nullable } from './common.ts';
-import { AgentClockHealth, HealthPayload, StreamPayload } from './payloads.ts';
+import { AgentClockHealth, HealthPayload, MonitorHealth, StreamPayload } from './payloads.ts';
 
 const closed = { additionalProperties: false } as const;
 
@@ -103,6 +103,8 @@ export const SiteView = Type.Object(
       }),
     ),
     agentClock: Nullable(AgentClockHealth),
+    // The agent's own health from its latest site state; null when it reports none or is offline.
+    monitor: Nullable(MonitorHealth),
   },
   closed,
 );

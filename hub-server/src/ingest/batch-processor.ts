@@ -308,6 +308,7 @@ export async function processBatch(
             clockReason: existingSite?.clockReason ?? null,
             agentClockOffsetMs: existingSite?.agentClockOffsetMs ?? null,
             agentClock: existingSite?.agentClock ?? null,
+            monitor: existingSite?.monitor ?? null,
           };
           const pending = fleet.pendingSiteStates.get(site.id);
           if (pending && site.state !== pending.state) {
@@ -369,6 +370,9 @@ export async function processBatch(
               state: payload.state,
               stateSince: changed ? stateAt.toISOString() : site.stateSince,
               lastSeenAt: receivedAt.toISOString(),
+              // What the agent says of its own health now; a state without it (an older agent, the
+              // last will) says nothing, so nothing is kept from before.
+              monitor: payload.monitor ?? null,
             },
             changed,
             payload.agentVersion ?? null,

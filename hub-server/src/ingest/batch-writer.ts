@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { CameraState } from '../../../src/schemas/camera-state.ts';
-import type { InventoryPayload } from '../../../src/schemas/payloads.ts';
+import type { InventoryPayload, MonitorHealth } from '../../../src/schemas/payloads.ts';
 import type { IntervalPlan } from '../../../src/state/intervals.ts';
 import {
   addDurations,
@@ -68,6 +68,8 @@ export interface SiteUpdate {
   stateSince: Date;
   lastSeenAt: Date | null;
   agentVersion: string | null;
+  /** The agent's own health as its latest site state says (null: none reported). */
+  monitor: MonitorHealth | null;
   /** Set when the site's state changed: close its open interval and open one at stateSince. */
   transition: boolean;
 }
@@ -300,8 +302,9 @@ export async function updateSites(client: pg.PoolClient, rows: SiteUpdate[]): Pr
   if (rows.length === 0) return;
   await client.query(
     `UPDATE sites s SET state = t.state, state_since = t.state_since, last_seen_at = COALESCE(t.last_seen_at, s.last_seen_at),
-       agent_version = COALESCE(t.agent_version, s.agent_version)
-     FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[]) AS t(id, state, state_since, last_seen_at, agent_version)
+       agent_version = COALESCE(t.agent_version, s.agent_version), monitor_health = t.monitor_health
+     FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::jsonb[])
+       AS t(id, state, state_since, last_seen_at, agent_version, monitor_health)
      WHERE s.id = t.id`,
     [
       rows.map((r) => r.id),
@@ -309,6 +312,7 @@ export async function updateSites(client: pg.PoolClient, rows: SiteUpdate[]): Pr
       rows.map((r) => r.stateSince),
       rows.map((r) => r.lastSeenAt),
       rows.map((r) => r.agentVersion),
+      rows.map((r) => json(r.monitor)),
     ],
   );
   const changed = rows.filter((r) => r.transition);

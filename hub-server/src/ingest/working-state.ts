@@ -112,6 +112,7 @@ export class Working {
       stateSince: new Date(site.stateSince),
       lastSeenAt: site.lastSeenAt ? new Date(site.lastSeenAt) : null,
       agentVersion: agentVersion ?? prior?.agentVersion ?? null,
+      monitor: site.monitor,
       transition: transition || (prior?.transition ?? false),
     });
   }

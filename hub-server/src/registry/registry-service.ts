@@ -299,6 +299,7 @@ export class RegistryService {
           clockReason: null,
           agentClockOffsetMs: null,
           agentClock: null,
+          monitor: null,
         };
     fleet.sites.set(site.id, site);
     const cameras: CameraView[] = [];

@@ -1,7 +1,7 @@
 import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
 import type { CameraState, Reason, SiteLinkState } from '../../../src/schemas/camera-state.ts';
 import type { Purpose } from '../../../src/schemas/commissioning.ts';
-import type { AgentClockHealth } from '../../../src/schemas/payloads.ts';
+import type { AgentClockHealth, MonitorHealth } from '../../../src/schemas/payloads.ts';
 
 /** Column lists and row mappers: snake_case stays in repositories. */
 export const CAMERA_COLUMNS = `c.id, c.name, c.site_id, s.council_id, s.hub_id, c.state, c.state_since, c.last_seen_at,
@@ -47,7 +47,8 @@ export function cameraFromRow(row: CameraRow): CameraView {
 }
 
 export const SITE_COLUMNS = `s.id, s.name, s.council_id, s.hub_id, s.state, s.state_since, s.last_seen_at, s.camera_count,
-  ST_X(s.location) AS lon, ST_Y(s.location) AS lat, s.agent_clock, s.agent_clock_offset_ms, s.clock_suspect, s.clock_reason`;
+  ST_X(s.location) AS lon, ST_Y(s.location) AS lat, s.agent_clock, s.agent_clock_offset_ms, s.clock_suspect, s.clock_reason,
+  s.monitor_health`;
 
 export interface SiteRow {
   id: string;
@@ -64,6 +65,7 @@ export interface SiteRow {
   agent_clock_offset_ms: number | null;
   clock_suspect: boolean;
   clock_reason: string | null;
+  monitor_health: MonitorHealth | null;
 }
 
 export function siteFromRow(row: SiteRow): SiteView {
@@ -82,5 +84,6 @@ export function siteFromRow(row: SiteRow): SiteView {
     clockReason: row.clock_reason,
     agentClockOffsetMs: row.agent_clock_offset_ms,
     agentClock: row.agent_clock,
+    monitor: row.monitor_health,
   };
 }

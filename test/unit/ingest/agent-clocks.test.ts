@@ -20,6 +20,7 @@ const site: SiteView = {
   clockReason: null,
   agentClockOffsetMs: null,
   agentClock: null,
+  monitor: null,
 };
 const options = { agentClockMaxOffsetMs: 2000, agentClockWindowMs: 900_000 };
 
