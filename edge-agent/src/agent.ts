@@ -182,6 +182,7 @@ export class EdgeAgent {
         password,
         poll: config.poll,
         thresholds: config.thresholds,
+        video: config.video,
         media,
         onvif,
         now,

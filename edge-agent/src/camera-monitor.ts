@@ -26,6 +26,7 @@ import {
   type OnvifMediaProfile,
   toDeclaredProfile,
 } from './onvif/device-client.ts';
+import { VideoWatch } from './video-watch.ts';
 
 /** The agent's own health, read around each check (see monitor-health.ts). */
 export interface MonitorHealthSource {
@@ -48,6 +49,8 @@ export interface CameraMonitorOptions {
   signal: AbortSignal;
   /** Without it every failure counts against the camera. */
   health?: MonitorHealthSource;
+  /** Video analysis settings; absent or disabled: no analysis. */
+  video?: AgentConfig['video'];
 }
 
 export interface Observed<P> {
@@ -77,8 +80,26 @@ export class CameraMonitor {
   private lastProbe: { observation: StreamObservation; atMs: number } | null = null;
   private videoLost: boolean | null = null;
   private lastImage: { check: ImageCheck | null; atMs: number } | null = null;
+  private readonly video: VideoWatch | null;
 
-  constructor(private readonly options: CameraMonitorOptions) {}
+  constructor(private readonly options: CameraMonitorOptions) {
+    const o = options;
+    this.video = o.video?.enabled
+      ? new VideoWatch({
+          siteId: o.siteId,
+          cameraId: o.camera.id,
+          username: o.camera.onvif.username,
+          password: o.password,
+          video: o.video,
+          thresholds: o.thresholds,
+          media: o.media,
+          now: o.now,
+          logger: o.logger,
+          signal: o.signal,
+          context: { siteId: o.siteId, cameraId: o.camera.id, url: o.camera.onvif.url },
+        })
+      : null;
+  }
 
   get cameraId(): string {
     return this.options.camera.id;
@@ -182,6 +203,7 @@ export class CameraMonitor {
       stream: this.freshProbe(),
       image,
       commissionedBitrateKbps: this.options.camera.commissioning.bitrateKbps ?? null,
+      video: failure === null ? (this.video?.current() ?? null) : null,
     };
     const { state, reasons } = classifyHealth(observation, this.options.thresholds);
     if (failureError) logger.warn({ err: failureError.toLog() }, 'camera poll failed');
@@ -195,6 +217,7 @@ export class CameraMonitor {
         clock,
         device,
         image,
+        ...(this.video ? { video: observation.video ?? null } : {}),
       },
     };
   }
@@ -214,6 +237,7 @@ export class CameraMonitor {
         },
         now,
       );
+      this.video?.noteSnapshot(jpeg);
       return await analyseSnapshot(jpeg, media.ffmpegPath, {
         timeoutMs: poll.onvifTimeoutMs,
         thresholds,
@@ -299,6 +323,10 @@ export class CameraMonitor {
       }
     }
     this.lastProbe = { observation, atMs: now() };
+    // Video analysis decodes seconds of video, so it runs less often than probes, in the same slot, and
+    // only on a stream the probe just found alive.
+    if (observation.ok && profile.streamUri && this.video?.due(now()))
+      await this.video.analyse(profile.streamUri, observation.fps);
     const lost = !observation.ok;
     if (this.videoLost !== lost && (lost || this.videoLost !== null)) {
       events.push({

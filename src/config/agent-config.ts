@@ -169,8 +169,93 @@ export const AgentConfig = Type.Object(
           default: 20,
           description: 'Snapshot mean luma below this counts as dark',
         }),
+        // Video limits: rationale in docs/configuration.md ("Video analysis"); the certification codes
+        // state theirs in their video rule.
+        minFrozenShare: Type.Number({
+          minimum: 0,
+          maximum: 1,
+          default: 0.9,
+          description:
+            'Share of a video sample freezedetect finds still (-60 dB, 2 s) from which the video is frozen',
+        }),
+        minBlackShare: Type.Number({
+          minimum: 0,
+          maximum: 1,
+          default: 0.9,
+          description:
+            "Share of a video sample blackdetect finds black (ffmpeg's defaults) from which the video is black",
+        }),
+        minSharpnessRatio: Type.Number({
+          minimum: 0,
+          default: 0.5,
+          description: "Sharpness over the reference frame's below which the view is blurred or obscured",
+        }),
+        minSceneSsim: Type.Number({
+          minimum: 0,
+          maximum: 1,
+          default: 0.5,
+          description:
+            'Best SSIM of a video sample against the reference frame below which the view has changed',
+        }),
+        staleSnapshotRepeats: Type.Integer({
+          minimum: 1,
+          default: 4,
+          description:
+            'Byte-identical snapshots in a row (after the first), while the stream moves, that make it stale',
+        }),
+        minSnapshotSsim: Type.Number({
+          minimum: 0,
+          maximum: 1,
+          default: 0.4,
+          description: 'Best SSIM between stream and snapshot below which the snapshot shows something else',
+        }),
       },
       'Health thresholds',
+    ),
+    video: Group(
+      {
+        enabled: Type.Boolean({
+          default: true,
+          description:
+            'Analyse a few seconds of each stream with ffmpeg filters (frozen, black, blurred, turned away)',
+        }),
+        intervalMs: Type.Integer({
+          minimum: 10_000,
+          default: 300_000,
+          description:
+            'Video analysis period per camera; runs in a probe slot after a good probe, less often than probes (it decodes video)',
+        }),
+        sampleMs: Type.Integer({
+          minimum: 1_000,
+          maximum: 30_000,
+          default: 4_000,
+          description: 'Stream time decoded per analysis',
+        }),
+        frameRate: Type.Number({
+          exclusiveMinimum: 0,
+          maximum: 10,
+          default: 2,
+          description: 'Decoded frames per second that are measured (at most the stream rate)',
+        }),
+        timeoutMs: Type.Integer({
+          minimum: 2_000,
+          maximum: 120_000,
+          default: 15_000,
+          description: 'Limit on each analysis (ffmpeg is killed after it)',
+        }),
+        referenceDir: Type.String({
+          minLength: 1,
+          default: './data/reference',
+          description:
+            "Commissioning reference frames, {dir}/{site id}/{camera id}.png (see the agent's capture-reference command)",
+        }),
+        captureMissingReference: Type.Boolean({
+          default: false,
+          description:
+            'Take the first analysed frame as the reference where a camera has none; off by default, so a camera already turned away is never commissioned that way',
+        }),
+      },
+      'Video analysis',
     ),
     cameras: Type.Array(AgentCamera, { maxItems: 2000, description: 'Cameras at this site' }),
   },

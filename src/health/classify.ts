@@ -1,6 +1,8 @@
 import type { AgentConfig } from '../config/agent-config.ts';
 import type { ObservedState, Reason, ReasonCode } from '../schemas/camera-state.ts';
 import type { ClockReading, DeclaredProfile, ImageCheck, StreamPayload } from '../schemas/payloads.ts';
+import type { VideoCheck } from '../schemas/video-check.ts';
+import { videoReasons } from './video-judge.ts';
 
 export type HealthThresholds = AgentConfig['thresholds'];
 
@@ -20,6 +22,8 @@ export interface HealthObservation {
   image: ImageCheck | null;
   /** From commissioning; when absent bitrate is not judged. */
   commissionedBitrateKbps: number | null;
+  /** Latest video analysis of the stream, judged; absent or null when none has run. */
+  video?: VideoCheck | null;
 }
 
 export interface Classification {
@@ -155,6 +159,7 @@ export function classifyHealth(obs: HealthObservation, t: HealthThresholds): Cla
     else reasons.push({ code: obs.stream.code, message: obs.stream.message.slice(0, 500) });
   }
   if (!unreachable && obs.image) reasons.push(...imageReasons(obs.image, t));
+  if (!unreachable && obs.video) reasons.push(...videoReasons(obs.video, t));
   const state: ObservedState = reasons.some((r) => DOWN_CODES.has(r.code))
     ? 'down'
     : reasons.length > 0

@@ -58,6 +58,13 @@ export const ReasonCode = Type.Union([
   Type.Literal('low_bitrate'),
   Type.Literal('image_blank'),
   Type.Literal('image_dark'),
+  // From the stream's video analysis (agents before it send none of these).
+  Type.Literal('video_frozen'),
+  Type.Literal('video_black'),
+  Type.Literal('video_blurred'),
+  Type.Literal('scene_changed'),
+  Type.Literal('snapshot_stale'),
+  Type.Literal('snapshot_mismatch'),
   Type.Literal('site_offline'),
   Type.Literal('stale'),
   Type.Literal('maintenance_window'),

@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { Reason, ReportedState } from './camera-state.ts';
 import { Commissioning } from './commissioning.ts';
 import { Id, IsoTime, Nullable } from './common.ts';
+import { VideoCheck } from './video-check.ts';
 
 const closed = { additionalProperties: false } as const;
 
@@ -153,6 +154,8 @@ export const HealthPayload = Type.Object(
     clock: Nullable(ClockReading),
     device: Nullable(DeviceInfo),
     image: Nullable(ImageCheck),
+    // Optional: agents before video analysis send none, and the hub accepts their messages unchanged.
+    video: Type.Optional(Nullable(VideoCheck)),
   },
   closed,
 );

@@ -11,6 +11,19 @@ import { RtspServer } from './rtsp-server.ts';
 import { SimCamera } from './sim-camera.ts';
 import { type SimCameraEndpoints, SimCameraSpec } from './types.ts';
 
+/** Faults that change what is encoded: setFault resolves once the new media is ready. */
+const MEDIA_FAULTS: ReadonlySet<SimFaultKind> = new Set<SimFaultKind>([
+  'fps-mismatch',
+  'resolution-mismatch',
+  'blank-image',
+  'frozen-video',
+  'black-video',
+  'blurred-video',
+  'turned-away',
+  'stale-snapshot',
+  'unrelated-snapshot',
+]);
+
 export interface CameraFleetOptions {
   /** Interface every server binds to; loopback by default so nothing is exposed to the network. */
   host?: string;
@@ -192,11 +205,7 @@ export class CameraFleetSimulator {
     camera.setFault(valid);
     this.log(`camera-sim ${id}: fault set ${JSON.stringify(valid)}`);
     await this.applyNetworkState(camera);
-    if (
-      valid.kind === 'fps-mismatch' ||
-      valid.kind === 'resolution-mismatch' ||
-      valid.kind === 'blank-image'
-    ) {
+    if (MEDIA_FAULTS.has(valid.kind)) {
       await camera.prepareMedia();
     }
   }

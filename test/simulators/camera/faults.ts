@@ -46,6 +46,16 @@ const ResolutionMismatch = Type.Object(
   { additionalProperties: false },
 );
 const BlankImage = Type.Object({ kind: Type.Literal('blank-image') }, { additionalProperties: false });
+// Video faults (stream and, where a real camera's would too, its snapshot): see README "Faults".
+const FrozenVideo = Type.Object({ kind: Type.Literal('frozen-video') }, { additionalProperties: false });
+const BlackVideo = Type.Object({ kind: Type.Literal('black-video') }, { additionalProperties: false });
+const BlurredVideo = Type.Object({ kind: Type.Literal('blurred-video') }, { additionalProperties: false });
+const TurnedAway = Type.Object({ kind: Type.Literal('turned-away') }, { additionalProperties: false });
+const StaleSnapshot = Type.Object({ kind: Type.Literal('stale-snapshot') }, { additionalProperties: false });
+const UnrelatedSnapshot = Type.Object(
+  { kind: Type.Literal('unrelated-snapshot') },
+  { additionalProperties: false },
+);
 
 export const FAULT_SCHEMAS = {
   unreachable: Unreachable,
@@ -57,6 +67,12 @@ export const FAULT_SCHEMAS = {
   'fps-mismatch': FpsMismatch,
   'resolution-mismatch': ResolutionMismatch,
   'blank-image': BlankImage,
+  'frozen-video': FrozenVideo,
+  'black-video': BlackVideo,
+  'blurred-video': BlurredVideo,
+  'turned-away': TurnedAway,
+  'stale-snapshot': StaleSnapshot,
+  'unrelated-snapshot': UnrelatedSnapshot,
 } as const;
 
 export const SimFault = Type.Union(Object.values(FAULT_SCHEMAS));

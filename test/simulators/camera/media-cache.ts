@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type PreparedStream, prepareH264Stream } from './h264.ts';
-import { type MediaVariant, variantKey } from './types.ts';
+import { type MediaVariant, type SimView, variantKey, viewSource } from './types.ts';
 
 // Encodes media with the npm-shipped ffmpeg once per variant and keeps it on disk (restarts are instant)
 // and in memory (every camera and session with the same variant shares one copy). Bump the version when
@@ -11,6 +11,8 @@ import { type MediaVariant, variantKey } from './types.ts';
 const CACHE_VERSION = 'v1';
 const LOOP_SECONDS = 2;
 const ENCODE_TIMEOUT_MS = 120_000;
+/** Distinct snapshot frames per view; a camera serves them in turn so no two snapshots in a row match. */
+export const SNAPSHOT_FRAMES = 4;
 
 export class MediaCacheError extends Error {
   readonly code = 'SIM_MEDIA_ENCODE_FAILED';
@@ -41,14 +43,27 @@ export class MediaCache {
     return pending;
   }
 
-  /** A single JPEG frame: the test pattern, or uniform black for the blank-image fault. */
-  snapshot(width: number, height: number, blank: boolean): Promise<Buffer> {
-    const key = `${width}x${height}-${blank ? 'black' : 'testsrc2'}`;
+  /**
+   * A single JPEG frame: the test pattern through `view` (frame `index` of SNAPSHOT_FRAMES spread over the
+   * stream's loop, so successive snapshots differ as a live camera's do), or uniform black for blank.
+   */
+  snapshot(
+    width: number,
+    height: number,
+    blank: boolean,
+    view: SimView = 'normal',
+    index = 0,
+  ): Promise<Buffer> {
+    const frame = blank ? 0 : index % SNAPSHOT_FRAMES;
+    const look = view === 'normal' ? 'testsrc2' : `testsrc2-${view}`;
+    // Frame 0 keeps the name it had before snapshots moved, so existing cache files still serve.
+    const key = `${width}x${height}-${blank ? 'black' : look}${frame > 0 ? `-f${frame}` : ''}`;
     let pending = this.snapshots.get(key);
     if (!pending) {
+      const rate = SNAPSHOT_FRAMES / LOOP_SECONDS;
       const source = blank
         ? `color=c=black:size=${width}x${height}:rate=1`
-        : `testsrc2=size=${width}x${height}:rate=1`;
+        : `${viewSource(width, height, rate, view)},trim=start_frame=${frame}`;
       pending = this.cached(`snapshot-${CACHE_VERSION}-${key}.jpg`, [
         ...['-f', 'lavfi', '-i', source, '-frames:v', '1'],
         ...['-c:v', 'mjpeg', '-pix_fmt', 'yuvj420p', '-q:v', '4', '-f', 'mjpeg'],
@@ -68,7 +83,7 @@ export class MediaCache {
   private async loadOrEncodeStream(v: MediaVariant, key: string): Promise<PreparedStream> {
     const source = v.blank
       ? `color=c=black:size=${v.width}x${v.height}:rate=${v.fps}`
-      : `testsrc2=size=${v.width}x${v.height}:rate=${v.fps}`;
+      : viewSource(v.width, v.height, v.fps, v.view);
     const annexB = await this.cached(`h264-${CACHE_VERSION}-${key}.h264`, [
       ...['-f', 'lavfi', '-i', source, '-t', String(LOOP_SECONDS)],
       ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-bf', '0'],

@@ -1,7 +1,7 @@
 import type { DigestAuthenticator } from './digest-auth.ts';
 import { DEFAULT_WRONG_TIME_ZONE, type SimFault, type SimFaultKind, type SimFaultOf } from './faults.ts';
 import type { PreparedStream } from './h264.ts';
-import type { MediaCache } from './media-cache.ts';
+import { type MediaCache, SNAPSHOT_FRAMES } from './media-cache.ts';
 import type { CameraClockView, OnvifCameraView } from './onvif-responses.ts';
 import {
   CameraHttpServer,
@@ -12,7 +12,13 @@ import {
 } from './onvif-server.ts';
 import { type PosixTimeZone, parsePosixTz } from './posix-tz.ts';
 import { type CameraNetworkMode, cameraPath, type RtspCameraSource } from './rtsp-server.ts';
-import { type MediaVariant, type SimCameraEndpoints, type SimCameraSpec, UK_TIME_ZONE } from './types.ts';
+import {
+  type MediaVariant,
+  type SimCameraEndpoints,
+  type SimCameraSpec,
+  type SimView,
+  UK_TIME_ZONE,
+} from './types.ts';
 import { NonceReplayCache } from './ws-security.ts';
 
 export interface SimCameraContext {
@@ -32,6 +38,7 @@ export class SimCamera implements OnvifCameraRuntime, RtspCameraSource {
   readonly http: CameraHttpServer;
   private readonly activeFaults = new Map<SimFaultKind, SimFault>();
   private readonly timeZone: PosixTimeZone;
+  private snapshotIndex = 0;
 
   constructor(
     readonly spec: SimCameraSpec,
@@ -105,22 +112,50 @@ export class SimCamera implements OnvifCameraRuntime, RtspCameraSource {
       height: resolution?.height ?? p.height,
       fps: this.fault('fps-mismatch')?.fps ?? p.fps,
       bitrateKbps: p.bitrateKbps,
-      blank: this.activeFaults.has('blank-image'),
+      blank: this.activeFaults.has('blank-image') || this.activeFaults.has('black-video'),
+      view: this.lensView(),
     };
+  }
+
+  private lensView(): SimView {
+    if (this.activeFaults.has('frozen-video')) return 'frozen';
+    if (this.activeFaults.has('turned-away')) return 'turned';
+    if (this.activeFaults.has('blurred-video')) return 'blurred';
+    return 'normal';
   }
 
   stream(): Promise<PreparedStream> {
     return this.ctx.media.stream(this.variant());
   }
 
+  /**
+   * The picture at the snapshot URI. Frames are served in turn, as a live camera's differ from one
+   * request to the next. `black-video` leaves the snapshot alone (an encoder losing its input while the
+   * snapshot still comes from the sensor); `stale-snapshot` serves one fixed picture of the commissioned
+   * view whatever the stream does; `unrelated-snapshot` serves another view than the stream's.
+   */
   snapshot(): Promise<Buffer> {
     const v = this.variant();
-    return this.ctx.media.snapshot(v.width, v.height, v.blank);
+    this.snapshotIndex += 1;
+    if (this.activeFaults.has('stale-snapshot')) return this.ctx.media.snapshot(v.width, v.height, false);
+    const blank = this.activeFaults.has('blank-image');
+    const view = this.activeFaults.has('unrelated-snapshot') ? 'turned' : (v.view ?? 'normal');
+    return this.ctx.media.snapshot(v.width, v.height, blank, view, this.snapshotIndex);
   }
 
   /** Encodes whatever the current faults need now, so the first client does not wait for ffmpeg. */
   async prepareMedia(): Promise<void> {
-    await Promise.all([this.stream(), this.snapshot()]);
+    const v = this.variant();
+    const views = new Set([
+      v.view ?? 'normal',
+      ...(this.activeFaults.has('unrelated-snapshot') ? ['turned' as const] : []),
+    ]);
+    const snapshots = [...views].flatMap((view) =>
+      Array.from({ length: SNAPSHOT_FRAMES }, (_, i) =>
+        this.ctx.media.snapshot(v.width, v.height, v.blank, view, i),
+      ),
+    );
+    await Promise.all([this.stream(), ...snapshots]);
   }
 
   view(): OnvifCameraView {

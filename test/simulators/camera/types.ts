@@ -52,8 +52,35 @@ export interface MediaVariant {
   fps: number;
   bitrateKbps: number;
   blank: boolean;
+  /** What the lens sees (video faults); `normal` when absent. */
+  view?: SimView;
+}
+
+/**
+ * The commissioned view, or one of the video faults: the same frame for ever (frozen), out of focus
+ * (blurred), or the camera turned to look elsewhere (turned).
+ */
+export type SimView = 'normal' | 'frozen' | 'blurred' | 'turned';
+
+/** The test pattern seen through a view, as an ffmpeg lavfi source. */
+export function viewSource(width: number, height: number, fps: number, view: SimView = 'normal'): string {
+  const base = `testsrc2=size=${width}x${height}:rate=${fps}`;
+  switch (view) {
+    case 'normal':
+      return base;
+    case 'frozen':
+      // The first frame repeated at the stream's rate: packets keep flowing, the picture never changes.
+      return `${base},trim=end_frame=1,loop=loop=-1:size=1:start=0,setpts=N/${fps}/TB`;
+    case 'blurred':
+      // A lens out of focus or smeared: detail spread over about 2% of the picture width.
+      return `${base},gblur=sigma=${Math.max(2, Math.round(width / 50))}`;
+    case 'turned':
+      // The same kind of picture (same brightness, motion and detail) from another direction.
+      return `${base},hflip,vflip`;
+  }
 }
 
 export function variantKey(v: MediaVariant): string {
-  return `${v.width}x${v.height}-${v.fps}fps-${v.bitrateKbps}k-${v.blank ? 'black' : 'testsrc2'}`;
+  const view = v.view && v.view !== 'normal' ? `testsrc2-${v.view}` : 'testsrc2';
+  return `${v.width}x${v.height}-${v.fps}fps-${v.bitrateKbps}k-${v.blank ? 'black' : view}`;
 }

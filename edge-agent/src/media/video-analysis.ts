@@ -1,0 +1,336 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stripUrlCredentials } from '../../../src/config/resolve.ts';
+import type { VideoMeasures } from '../../../src/schemas/video-check.ts';
+import { AgentError, type ErrorContext } from '../errors.ts';
+import { rtspSocketTimeoutOption } from './binaries.ts';
+import { withCredentials } from './probe.ts';
+import { runProcess } from './run-process.ts';
+
+// Every picture measure here is an ffmpeg filter; this file only builds the filter graph and reads the
+// per-frame metadata the filters attach (metadata=mode=print).
+
+/** Frames are measured at this size: big enough that a blurred lens loses its edges, cheap at 2 fps. */
+export const DETAIL_SIZE = { width: 640, height: 360 } as const;
+/** SSIM is taken at this size, where people and cars passing change little but a new view changes all. */
+export const COMPARE_SIZE = { width: 160, height: 90 } as const;
+
+export type BlurMethod = 'blurdetect' | 'edgedetect';
+
+/** A reference frame is stored as this image: the detail size, grey. */
+export const REFERENCE_FILTER = `scale=${DETAIL_SIZE.width}:${DETAIL_SIZE.height}:flags=area,format=gray`;
+
+export interface FrameMetadata {
+  ptsTime: number;
+  values: Map<string, string>;
+}
+
+/** Parses the text `metadata=mode=print` writes: a `frame:N pts:P pts_time:T` line, then `key=value` lines. */
+export function parseMetadataPrint(text: string): FrameMetadata[] {
+  const frames: FrameMetadata[] = [];
+  let current: FrameMetadata | null = null;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '') continue;
+    const head = /^frame:\s*\d+\s+pts:\s*\S+\s+pts_time:\s*(\S+)/.exec(line);
+    if (head) {
+      current = { ptsTime: Number(head[1]), values: new Map() };
+      frames.push(current);
+      continue;
+    }
+    const eq = line.indexOf('=');
+    if (current && eq > 0) current.values.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  return frames.filter((f) => Number.isFinite(f.ptsTime));
+}
+
+/** Filter names a build offers, from `ffmpeg -filters` (a line per filter: flags, name, pads, text). */
+export function parseFilterList(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of text.split('\n')) {
+    const m = /^\s*[TSC.|]{2,3}\s+(\w+)\s+\S+->\S+/.exec(line);
+    if (m?.[1]) names.add(m[1]);
+  }
+  return names;
+}
+
+const filterSets = new Map<string, Promise<Set<string>>>();
+
+/** Asked of the binary once: the npm-shipped 2018 build has no blurdetect, Debian's ffmpeg has. */
+export function ffmpegFilters(ffmpegPath: string, now: () => number): Promise<Set<string>> {
+  let pending = filterSets.get(ffmpegPath);
+  if (!pending) {
+    pending = runProcess(ffmpegPath, ['-hide_banner', '-filters'], {
+      timeoutMs: 10_000,
+      maxStdoutBytes: 1024 * 1024,
+      now,
+    }).then((r) => parseFilterList(r.stdout.toString('utf8')));
+    pending.catch(() => filterSets.delete(ffmpegPath));
+    filterSets.set(ffmpegPath, pending);
+  }
+  return pending;
+}
+
+export function blurMethodOf(filters: ReadonlySet<string>): BlurMethod {
+  return filters.has('blurdetect') ? 'blurdetect' : 'edgedetect';
+}
+
+export interface VideoGraphOptions {
+  /** Frames per second analysed, at most the stream's own rate (so the fps filter never repeats frames). */
+  rate: number;
+  /** freezedetect: the shortest still stretch it reports, seconds. */
+  freezeMinS: number;
+  blurMethod: BlurMethod;
+  hasReference: boolean;
+  hasSnapshot: boolean;
+  /** Where each branch writes its metadata; names must be plain (no quotes, colons or backslashes). */
+  files: { live: string; reference: string; scene: string; snapshot: string };
+}
+
+function sharpnessFilter(method: BlurMethod): string {
+  // blurdetect puts lavfi.blur (mean edge width, larger is blurrier) on each frame; the fallback measures
+  // the share of edge pixels Canny finds (edgedetect) as signalstats' mean of the edge map.
+  return method === 'blurdetect' ? 'blurdetect' : 'edgedetect,signalstats';
+}
+
+function print(file: string): string {
+  // A file name goes through two levels of filter-graph escaping; plain names need none, so only those pass.
+  if (!/^[\w/.-]+$/.test(file)) throw new Error(`metadata file name unsafe in a filter graph: ${file}`);
+  return `metadata=mode=print:file=${file}`;
+}
+
+/** The filter graph: stream [0:v], then the reference frame and the snapshot when present. */
+export function videoFilterGraph(o: VideoGraphOptions): string {
+  const { width: dw, height: dh } = DETAIL_SIZE;
+  const small = `scale=${COMPARE_SIZE.width}:${COMPARE_SIZE.height}:flags=area`;
+  const branches = 1 + (o.hasReference ? 1 : 0) + (o.hasSnapshot ? 1 : 0);
+  const parts: string[] = [];
+  // freezedetect and blackdetect see the decoded frames at full size (downscaling would hide the sensor
+  // noise that tells a live still scene from a frozen one); ffmpeg's defaults for black (pixels under 10%
+  // of the luma range over 98% of the picture) and -60 dB for frozen.
+  parts.push(
+    `[0:v]fps=${o.rate},setpts=PTS-STARTPTS,freezedetect=n=-60dB:d=${o.freezeMinS},blackdetect=d=0:pic_th=0.98:pix_th=0.10,` +
+      `scale=${dw}:${dh}:flags=area,format=gray,split=${branches}${Array.from({ length: branches }, (_, i) => `[v${i}]`).join('')}`,
+  );
+  parts.push(`[v0]${sharpnessFilter(o.blurMethod)},${print(o.files.live)}[olive]`);
+  let next = 1;
+  let input = 1;
+  if (o.hasReference) {
+    const v = `v${next++}`;
+    parts.push(`[${input}:v]${REFERENCE_FILTER},split=2[r0][r1]`);
+    parts.push(`[r0]${sharpnessFilter(o.blurMethod)},${print(o.files.reference)}[oref]`);
+    parts.push(`[${v}]${small}[lsc];[r1]${small}[rsc];[lsc][rsc]ssim,${print(o.files.scene)}[oscene]`);
+    input += 1;
+  }
+  if (o.hasSnapshot) {
+    const v = `v${next++}`;
+    parts.push(`[${input}:v]${REFERENCE_FILTER},${small}[ssn]`);
+    parts.push(`[${v}]${small}[lsn];[lsn][ssn]ssim,${print(o.files.snapshot)}[osnap]`);
+  }
+  return parts.join(';');
+}
+
+export function outputLabels(o: Pick<VideoGraphOptions, 'hasReference' | 'hasSnapshot'>): string[] {
+  return ['olive', ...(o.hasReference ? ['oref', 'oscene'] : []), ...(o.hasSnapshot ? ['osnap'] : [])];
+}
+
+export interface VideoArgsOptions extends VideoGraphOptions {
+  uri: string;
+  sampleMs: number;
+  timeoutMs: number;
+  timeoutOption: '-timeout' | '-stimeout';
+  referencePath: string | null;
+}
+
+export function videoAnalysisArgs(o: VideoArgsOptions): string[] {
+  const rtsp = /^rtsps?:/i.test(o.uri);
+  const args = ['-hide_banner', '-nostats', '-loglevel', 'error', '-nostdin'];
+  if (rtsp) args.push('-rtsp_transport', 'tcp', o.timeoutOption, String(o.timeoutMs * 1000));
+  // One decoding thread: the agent's CPU budget is shared by every camera on the site.
+  args.push('-analyzeduration', '300000', '-probesize', '65536', '-threads', '1');
+  args.push('-t', (o.sampleMs / 1000).toFixed(3), '-an', '-sn', '-dn', '-i', o.uri);
+  if (o.hasReference && o.referencePath) args.push('-i', o.referencePath);
+  // The snapshot comes on stdin, so the agent never writes a camera's picture to disk for this.
+  if (o.hasSnapshot) args.push('-f', 'image2pipe', '-i', 'pipe:0');
+  args.push('-filter_complex', videoFilterGraph(o));
+  for (const label of outputLabels(o)) args.push('-map', `[${label}]`, '-f', 'null', '-');
+  return args;
+}
+
+function numbers(frames: FrameMetadata[], key: string): number[] {
+  return frames.map((f) => Number(f.values.get(key))).filter((v) => Number.isFinite(v));
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** Time inside [from, to) covered by intervals that start at `startKey` and end at `endKey` (or `to`). */
+export function coveredSeconds(
+  frames: FrameMetadata[],
+  startKey: string,
+  endKey: string,
+  from: number,
+  to: number,
+): number {
+  let covered = 0;
+  let openedAt: number | null = null;
+  for (const f of frames) {
+    const start = Number(f.values.get(startKey));
+    const end = Number(f.values.get(endKey));
+    // An end and a new start can sit on one frame; the end belongs to the run opened before it.
+    if (openedAt !== null && Number.isFinite(end)) {
+      covered += Math.max(0, Math.min(end, to) - Math.max(openedAt, from));
+      openedAt = null;
+    }
+    if (openedAt === null && Number.isFinite(start)) openedAt = start;
+  }
+  if (openedAt !== null) covered += Math.max(0, to - Math.max(openedAt, from));
+  return covered;
+}
+
+/** Sharpness of one frame: edge share (0-1) from edgedetect, or 1/blur from blurdetect. */
+function sharpnessValues(frames: FrameMetadata[], method: BlurMethod): number[] {
+  if (method === 'blurdetect') return numbers(frames, 'lavfi.blur').map((b) => (b > 0 ? 1 / b : 0));
+  return numbers(frames, 'lavfi.signalstats.YAVG').map((y) => y / 255);
+}
+
+const round = (v: number, digits = 4) => Math.round(v * 10 ** digits) / 10 ** digits;
+
+export interface BranchOutputs {
+  live: string;
+  reference: string | null;
+  scene: string | null;
+  snapshot: string | null;
+}
+
+/** Turns the branches' metadata into measures. `rate` is the analysis frame rate. */
+export function summariseVideo(
+  out: BranchOutputs,
+  rate: number,
+  method: BlurMethod,
+): Omit<VideoMeasures, 'checkedAt' | 'snapshotRepeats'> {
+  const live = parseMetadataPrint(out.live);
+  const first = live[0]?.ptsTime ?? 0;
+  const to = live.length > 0 ? (live[live.length - 1] as FrameMetadata).ptsTime + 1 / rate : 0;
+  const span = Math.max(0, to - first);
+  const share = (startKey: string, endKey: string) =>
+    span > 0 ? Math.min(1, coveredSeconds(live, startKey, endKey, first, to) / span) : 0;
+  const sharpness = median(sharpnessValues(live, method));
+  const refSharpness = out.reference
+    ? median(sharpnessValues(parseMetadataPrint(out.reference), method))
+    : null;
+  const best = (text: string | null) => {
+    if (text === null) return null;
+    const values = numbers(parseMetadataPrint(text), 'lavfi.ssim.All');
+    return values.length > 0 ? round(Math.min(1, Math.max(0, ...values))) : null;
+  };
+  return {
+    sampleMs: Math.round(span * 1000),
+    frames: live.length,
+    frozenShare: round(share('lavfi.freezedetect.freeze_start', 'lavfi.freezedetect.freeze_end')),
+    blackShare: round(share('lavfi.black_start', 'lavfi.black_end')),
+    blurMethod: method,
+    sharpness: sharpness === null ? null : round(sharpness, 6),
+    sharpnessRatio:
+      sharpness === null || refSharpness === null || refSharpness <= 0
+        ? null
+        : round(sharpness / refSharpness),
+    sceneSsim: best(out.scene),
+    snapshotSsim: best(out.snapshot),
+  };
+}
+
+export interface AnalyseVideoOptions {
+  ffmpegPath: string;
+  /** Stream URI without credentials. */
+  uri: string;
+  username: string;
+  password: string;
+  sampleMs: number;
+  timeoutMs: number;
+  rate: number;
+  referencePath: string | null;
+  snapshot: Buffer | null;
+  now: () => number;
+  signal?: AbortSignal;
+  context: ErrorContext;
+}
+
+/**
+ * Decodes `sampleMs` of the stream at a low frame rate and measures it against the reference frame and
+ * the latest snapshot, in one ffmpeg process killed at `timeoutMs`.
+ */
+export async function analyseVideo(
+  o: AnalyseVideoOptions,
+): Promise<Omit<VideoMeasures, 'checkedAt' | 'snapshotRepeats'>> {
+  const uri = stripUrlCredentials(o.uri);
+  const context = { ...o.context, url: uri, operation: 'video analysis' };
+  const method = blurMethodOf(await ffmpegFilters(o.ffmpegPath, o.now));
+  const dir = await mkdtemp(join(tmpdir(), 'cctv-video-'));
+  try {
+    const files = {
+      live: join(dir, 'live.txt'),
+      reference: join(dir, 'reference.txt'),
+      scene: join(dir, 'scene.txt'),
+      snapshot: join(dir, 'snapshot.txt'),
+    };
+    const graph = {
+      rate: o.rate,
+      freezeMinS: Math.max(0.5, Math.min(2, o.sampleMs / 2000)),
+      blurMethod: method,
+      hasReference: o.referencePath !== null,
+      hasSnapshot: o.snapshot !== null,
+      files,
+    };
+    const args = videoAnalysisArgs({
+      ...graph,
+      uri: /^rtsps?:/i.test(uri) ? withCredentials(uri, o.username, o.password) : uri,
+      sampleMs: o.sampleMs,
+      timeoutMs: o.timeoutMs,
+      timeoutOption: rtspSocketTimeoutOption(o.ffmpegPath),
+      referencePath: o.referencePath,
+    });
+    const result = await runProcess(o.ffmpegPath, args, {
+      timeoutMs: o.timeoutMs,
+      maxStdoutBytes: 64 * 1024,
+      now: o.now,
+      ...(o.snapshot ? { input: o.snapshot } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    if (result.aborted) throw new AgentError('aborted', 'agent stopping', context);
+    if (result.timedOut)
+      throw new AgentError('timeout', `video analysis took longer than ${o.timeoutMs} ms`, context);
+    if (result.exitCode !== 0) {
+      const why =
+        result.stderr.trim().split('\n').filter(Boolean).pop() ?? `ffmpeg exited with ${result.exitCode}`;
+      throw new AgentError('stream_error', `video analysis failed: ${why.slice(0, 300)}`, context);
+    }
+    // A branch that saw no frame writes no file: that is "nothing measured", not an error.
+    const read = (path: string) =>
+      readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return '';
+        throw error;
+      });
+    const measures = summariseVideo(
+      {
+        live: await read(files.live),
+        reference: graph.hasReference ? await read(files.reference) : null,
+        scene: graph.hasReference ? await read(files.scene) : null,
+        snapshot: graph.hasSnapshot ? await read(files.snapshot) : null,
+      },
+      o.rate,
+      method,
+    );
+    if (measures.frames === 0) throw new AgentError('no_video', 'video analysis decoded no frames', context);
+    return measures;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AgentConfig } from '../../src/config/agent-config.ts';
+import { judgeVideo, type VideoThresholds } from '../../src/health/video-judge.ts';
+import type { VideoCheck, VideoMeasures } from '../../src/schemas/video-check.ts';
+import { AgentError, type ErrorContext, errorMessage } from './errors.ts';
+import type { MediaBinaries } from './media/binaries.ts';
+import { captureReference, hasReference, referencePath } from './media/reference-frame.ts';
+import { analyseVideo } from './media/video-analysis.ts';
+
+export interface VideoWatchOptions {
+  siteId: string;
+  cameraId: string;
+  username: string;
+  password: string;
+  video: AgentConfig['video'];
+  thresholds: VideoThresholds;
+  media: MediaBinaries;
+  now: () => number;
+  logger: Logger;
+  signal: AbortSignal;
+  context: ErrorContext;
+}
+
+/**
+ * One camera's video analysis: when it is due, the latest measures, and how many snapshots in a row came
+ * back byte-identical. A live sensor's JPEGs always differ in their noise; the same bytes again and again,
+ * while the stream moves, are a picture the device keeps serving rather than what it sees.
+ */
+export class VideoWatch {
+  private measures: { value: Omit<VideoMeasures, 'snapshotRepeats'>; atMs: number } | null = null;
+  private lastAttemptMs: number | null = null;
+  private snapshot: { jpeg: Buffer; sha256: string } | null = null;
+  private repeats = 0;
+
+  constructor(private readonly o: VideoWatchOptions) {}
+
+  get referenceFile(): string {
+    return referencePath(this.o.video.referenceDir, this.o.siteId, this.o.cameraId);
+  }
+
+  /** Called with every snapshot the poll fetched. */
+  noteSnapshot(jpeg: Buffer): void {
+    const sha256 = createHash('sha256').update(jpeg).digest('hex');
+    this.repeats = this.snapshot?.sha256 === sha256 ? this.repeats + 1 : 0;
+    this.snapshot = { jpeg, sha256 };
+  }
+
+  due(nowMs: number): boolean {
+    return this.lastAttemptMs === null || nowMs - this.lastAttemptMs >= this.o.video.intervalMs;
+  }
+
+  /**
+   * The latest measures judged with the current snapshot count; null once two analysis periods (plus a
+   * deadline) passed without a new result, so an old verdict never stands for the present.
+   */
+  current(): VideoCheck | null {
+    if (!this.measures) return null;
+    const { intervalMs, timeoutMs } = this.o.video;
+    if (this.o.now() - this.measures.atMs > 2 * intervalMs + timeoutMs) return null;
+    return judgeVideo({ ...this.measures.value, snapshotRepeats: this.repeats }, this.o.thresholds);
+  }
+
+  /** Analyses the stream; failures are logged and leave no result (the probe reports a dead stream). */
+  async analyse(streamUri: string, streamFps: number | null): Promise<void> {
+    const { video, media, now, logger, signal, context, username, password } = this.o;
+    this.lastAttemptMs = now();
+    try {
+      const path = this.referenceFile;
+      let reference = await hasReference(path);
+      if (!reference && video.captureMissingReference) {
+        await captureReference(path, {
+          ffmpegPath: media.ffmpegPath,
+          uri: streamUri,
+          username,
+          password,
+          timeoutMs: video.timeoutMs,
+          now,
+          signal,
+          context,
+        });
+        logger.info({ path }, 'commissioning reference frame captured');
+        reference = true;
+      }
+      const startedAt = now();
+      const measures = await analyseVideo({
+        ffmpegPath: media.ffmpegPath,
+        uri: streamUri,
+        username,
+        password,
+        sampleMs: video.sampleMs,
+        timeoutMs: video.timeoutMs,
+        rate: Math.min(video.frameRate, streamFps && streamFps > 0 ? streamFps : video.frameRate),
+        referencePath: reference ? path : null,
+        snapshot: this.snapshot?.jpeg ?? null,
+        now,
+        signal,
+        context,
+      });
+      this.measures = { value: { ...measures, checkedAt: new Date(now()).toISOString() }, atMs: now() };
+      logger.debug({ measures, elapsedMs: now() - startedAt }, 'video analysed');
+    } catch (error) {
+      const e =
+        error instanceof AgentError ? error : new AgentError('stream_error', errorMessage(error), context);
+      if (e.code === 'aborted') throw e;
+      logger.warn({ err: e.toLog() }, 'video analysis failed');
+    }
+  }
+}
