@@ -7,6 +7,7 @@ import {
   type MonitorReading,
   type WindowJudgement,
 } from '../../src/health/impairment.ts';
+import { LoopLag } from '../../src/health/loop-lag.ts';
 import type { MonitorHealth as MonitorHealthPayload } from '../../src/schemas/payloads.ts';
 
 /** What the agent's process and host say about themselves; replaced in tests. */
@@ -63,9 +64,8 @@ const FIGURES_WINDOW_MS = 60_000;
  * they fail (see judgeWindow); the site state carries a summary.
  */
 export class MonitorHealth {
-  private timer: NodeJS.Timeout | undefined;
-  private lastTickMs = 0;
-  private loopLostMs = 0;
+  private readonly loop: LoopLag;
+  private running = false;
   /** Readings once per second over the last minute, for the recent window and the site state's figures. */
   private history: MonitorReading[] = [];
   private impairedSinceMs: number | null = null;
@@ -74,24 +74,25 @@ export class MonitorHealth {
   private inconclusive = 0;
   private ticks = 0;
 
-  constructor(private readonly options: MonitorHealthOptions) {}
-
-  private get tickMs(): number {
-    return this.options.tickMs ?? DEFAULT_TICK_MS;
+  constructor(private readonly options: MonitorHealthOptions) {
+    this.loop = new LoopLag({
+      now: options.deps.now,
+      tickMs: options.tickMs ?? DEFAULT_TICK_MS,
+      jitterMs: TICK_JITTER_MS,
+      onTick: (lateMs, nowMs) => this.tick(lateMs, nowMs),
+    });
   }
 
   start(): void {
-    if (this.timer) return;
-    this.lastTickMs = this.options.deps.now();
+    if (this.running) return;
+    this.running = true;
+    this.loop.start();
     this.history = [this.reading()];
-    this.timer = setInterval(() => this.tick(), this.tickMs);
-    // The measure must never keep a stopping process alive.
-    this.timer.unref();
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.running = false;
+    this.loop.stop();
   }
 
   /**
@@ -100,11 +101,10 @@ export class MonitorHealth {
    */
   reading(): MonitorReading {
     const now = this.options.deps.now();
-    const pending = this.timer ? Math.max(0, now - this.lastTickMs - this.tickMs - TICK_JITTER_MS) : 0;
     const waitUs = this.options.deps.cpuWaitTotalUs();
     return {
       atMs: now,
-      loopLostMs: this.loopLostMs + pending,
+      loopLostMs: this.loop.lostSoFarMs(now),
       cpuWaitMs: waitUs === null ? null : waitUs / 1000,
     };
   }
@@ -123,13 +123,10 @@ export class MonitorHealth {
     return this.impairedSinceMs !== null;
   }
 
-  private tick(): void {
-    const now = this.options.deps.now();
-    const late = now - this.lastTickMs - this.tickMs;
-    if (late > TICK_JITTER_MS) this.loopLostMs += late;
-    this.lastTickMs = now;
+  private tick(late: number, now: number): void {
     this.ticks += 1;
-    if (this.ticks % Math.max(1, Math.round(1000 / this.tickMs)) !== 0 && late <= TICK_JITTER_MS) return;
+    const perSecond = Math.max(1, Math.round(1000 / (this.options.tickMs ?? DEFAULT_TICK_MS)));
+    if (this.ticks % perSecond !== 0 && late <= TICK_JITTER_MS) return;
     // Once a second, or at once after a stall.
     const reading = this.reading();
     this.history.push(reading);

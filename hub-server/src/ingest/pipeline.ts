@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { LoopLag } from '../../../src/health/loop-lag.ts';
 import { decodeMessage } from '../../../src/messages.ts';
 import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
 import type { FleetState } from '../state/fleet-state.ts';
@@ -58,6 +59,11 @@ export type ChangeListener = (change: {
 
 /** With nothing queued and nothing received for this long, the hub has read all its sites' data. */
 const CAUGHT_UP_QUIET_MS = 1000;
+/**
+ * A stall of the hub's event loop this long means it was not listening: the quiet second above is
+ * only evidence once the hub has run freely for it.
+ */
+const HUB_STALL_MS = CAUGHT_UP_QUIET_MS / 4;
 
 /** Rejected messages logged one by one per batch; the rest are summed by code in one line. */
 const LOGGED_REJECTIONS_PER_BATCH = 20;
@@ -99,6 +105,8 @@ export class IngestPipeline {
    * clocks run ahead cannot carry it forward.
    */
   private storedUntilMs = 0;
+  /** The hub's own event-loop delay, on the real clock (an injected clock says nothing of the process). */
+  private readonly loopLag = new LoopLag({ now: Date.now, tickMs: 100, jitterMs: HUB_STALL_MS });
   readonly stats: PipelineStats = {
     received: 0,
     accepted: 0,
@@ -158,6 +166,7 @@ export class IngestPipeline {
 
   start(): void {
     this.stopped = false;
+    this.loopLag.start();
     this.sweepTimer = setInterval(() => {
       this.sweepDue = true;
       this.kick();
@@ -178,6 +187,7 @@ export class IngestPipeline {
     this.releaseWaiters();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.loopLag.stop();
     this.sweepTimer = null;
     this.flushTimer = null;
     while (this.running) await this.running;
@@ -382,10 +392,16 @@ export class IngestPipeline {
    * the wall clock when nothing is waiting (no message queued and none arrived for a second, so the
    * broker has nothing more for the hub), otherwise how far the stored observations reach. A hub
    * working through a backlog thus never calls a camera stale whose heartbeats are still queued.
+   * Nor does a hub whose own event loop was stalled (a starved host): the heartbeats that arrived
+   * meanwhile are still unread in its sockets, and a sweep right after the stall (a timer, it runs
+   * before they are read) would otherwise take the silence for the sites'.
    */
   private sweepClock(): Sweep {
     const now = this.now();
-    const caughtUp = this.queue.length === 0 && now - this.lastReceivedMs >= CAUGHT_UP_QUIET_MS;
+    const realNow = Date.now();
+    const freeSince = this.loopLag.runningFreelySinceMs(realNow);
+    const listening = freeSince === null || realNow - freeSince >= CAUGHT_UP_QUIET_MS;
+    const caughtUp = listening && this.queue.length === 0 && now - this.lastReceivedMs >= CAUGHT_UP_QUIET_MS;
     const dataUntil = caughtUp ? now : Math.min(now, this.storedUntilMs);
     return { at: new Date(now), dataUntil: new Date(dataUntil) };
   }
