@@ -49,8 +49,11 @@ function isoMinute(iso: string): string {
 
 type Value = EvidenceBag[string];
 
+/** Codes such as storage_failure read as words; other text (time zones, versions) is left as it is. */
+const item = (v: string | number) =>
+  typeof v === 'string' && /^[a-z]+(_[a-z]+)+$/.test(v) ? v.replace(/_/g, ' ') : v;
 const list = (v: Value, empty = 'none') =>
-  Array.isArray(v) ? (v.length > 0 ? v.join(', ') : empty) : v === null ? empty : String(v);
+  Array.isArray(v) ? (v.length > 0 ? v.map(item).join(', ') : empty) : v === null ? empty : String(v);
 const yesNo = (v: Value) => (v === true ? 'yes' : v === false ? 'no' : 'not known');
 const num = (unit: string, digits?: number) => (v: Value) =>
   typeof v === 'number' ? `${digits === undefined ? String(v) : v.toFixed(digits)} ${unit}` : 'not known';
@@ -105,6 +108,12 @@ const KNOWN: Record<string, [string, (v: Value) => string]> = {
   model: ['model', text],
   approved: ['approved firmware', (v) => list(v, 'none listed')],
   retentionDays: ['recordings kept', num('days', 1)],
+  reviewAgeDays: ['annual review', num('days old', 0)],
+  dpiaAgeDays: ['DPIA', num('days old', 0)],
+  certificateAgeDays: ['certificate', num('days old', 0)],
+  maxReviewAgeDays: ['review at most', num('days old', 0)],
+  maxDpiaAgeDays: ['DPIA at most', num('days old', 0)],
+  maxCertificateAgeDays: ['certificate at most', num('days old', 0)],
   minDays: ['at least', num('days')],
   maxDays: ['at most', (v) => (v === null ? 'not declared' : num('days')(v))],
   require: ['records required', list],
@@ -149,6 +158,12 @@ export interface EvidenceItem {
 }
 
 function describe(key: string, value: Value): EvidenceItem {
+  // "minFps.identify": a per-purpose (or per-kind) variant of a known key.
+  const dot = key.indexOf('.');
+  if (dot > 0) {
+    const base = describe(key.slice(0, dot), value);
+    return { key, label: `${base.label} for ${words(key.slice(dot + 1))}`, text: base.text };
+  }
   const known = KNOWN[key];
   if (known) return { key, label: known[0], text: known[1](value).trim() };
   for (const [suffix, format] of SUFFIXES) {

@@ -84,6 +84,9 @@ export const evaluateImage: KindEvaluator<'image'> = (rule, evidence, nowMs) => 
 
 type ActiveEvent = NonNullable<Evidence['activeEvents']>[number];
 
+/** "storage_failure" -> "storage failure": reasons are read by people. */
+const eventWords = (type: string) => type.replace(/_/g, ' ');
+
 export const evaluateStorage: KindEvaluator<'storage'> = (rule, evidence, nowMs) => {
   const thresholds = { eventTypes: rule.params.eventTypes };
   if (evidence.activeEvents === undefined) return notEvaluable('no camera event state', thresholds);
@@ -92,7 +95,7 @@ export const evaluateStorage: KindEvaluator<'storage'> = (rule, evidence, nowMs)
   if (active.length === 0) {
     return {
       status: 'pass',
-      reason: `no ${rule.params.eventTypes.join('/')} event active`,
+      reason: `no ${rule.params.eventTypes.map(eventWords).join(' or ')} event active`,
       values,
       thresholds,
     };
@@ -100,7 +103,7 @@ export const evaluateStorage: KindEvaluator<'storage'> = (rule, evidence, nowMs)
   return {
     status: 'fail',
     reason: active
-      .map((e) => `${e.type} active for ${formatDuration(Math.max(0, nowMs - e.sinceMs))}`)
+      .map((e) => `${eventWords(e.type)} active for ${formatDuration(Math.max(0, nowMs - e.sinceMs))}`)
       .join('; '),
     values,
     thresholds,

@@ -73,7 +73,7 @@ export async function gatherCouncilReport(
   const ids = cameras.rows.map((c) => c.id);
   const chain = await verifyAuditChain(deps.pool);
   const evaluations = await evaluate(deps, councilId, cameras.rows, durations, period, chain, nowMs);
-  const clocks = await clockFigures(deps.pool, ids, evaluations, period.fromMs, measuredToMs);
+  const clocks = await clockFigures(deps.pool, ids, evaluations, period, nowMs);
   const windows = (await deps.maintenance.list([councilId], nowMs)).map(({ next: _next, ...w }) => w);
   return {
     council: { id: row.id, name: row.name },
@@ -176,16 +176,17 @@ function clockLimits(evaluation: Evaluated | undefined): { warnMs: number; failM
 }
 
 /**
- * Every clock reading in [fromMs, toMs) summarised per camera in the database (a month of readings
- * for a large council is far too many to ship), counted against each camera's own limits; and the
- * worst reading of each hour for the charts, one JSON array per camera (parsed natively).
+ * Every clock reading of the period up to the evaluation time (a reading taken at that very instant
+ * included: it is the one the clock rule judged) summarised per camera in the database (a month of
+ * readings for a large council is far too many to ship), counted against each camera's own limits;
+ * and the worst reading of each hour for the charts, one JSON array per camera (parsed natively).
  */
 async function clockFigures(
   pool: pg.Pool,
   ids: readonly string[],
   evaluations: ReadonlyMap<string, Evaluated>,
-  fromMs: number,
-  toMs: number,
+  period: { fromMs: number; toMs: number },
+  nowMs: number,
 ): Promise<Map<string, ReportClock>> {
   const limits = ids.map((id) => clockLimits(evaluations.get(id)));
   const stats = await pool.query<{
@@ -207,9 +208,16 @@ async function clockFigures(
        count(*) FILTER (WHERE abs(h.clock_offset_ms) > t.fail_ms)::int AS over_fail
      FROM unnest($1::text[], $2::float8[], $3::float8[]) AS t(camera_id, warn_ms, fail_ms)
      JOIN health_samples h ON h.camera_id = t.camera_id
-     WHERE h.observed_at >= $4 AND h.observed_at < $5 AND h.clock_offset_ms IS NOT NULL
+     WHERE h.observed_at >= $4 AND h.observed_at < $5 AND h.observed_at <= $6 AND h.clock_offset_ms IS NOT NULL
      GROUP BY t.camera_id`,
-    [ids, limits.map((l) => l.warnMs), limits.map((l) => l.failMs), new Date(fromMs), new Date(toMs)],
+    [
+      ids,
+      limits.map((l) => l.warnMs),
+      limits.map((l) => l.failMs),
+      new Date(period.fromMs),
+      new Date(period.toMs),
+      new Date(nowMs),
+    ],
   );
   const hourly = await pool.query<{ camera_id: string; samples: ClockSample[] }>(
     `SELECT camera_id, json_agg(json_build_object(
@@ -217,10 +225,11 @@ async function clockFigures(
          ORDER BY hour) AS samples
      FROM (SELECT camera_id, date_trunc('hour', observed_at) AS hour,
              (array_agg(clock_offset_ms ORDER BY abs(clock_offset_ms) DESC))[1] AS offset_ms
-           FROM health_samples WHERE camera_id = ANY($1::text[]) AND observed_at >= $2 AND observed_at < $3 AND clock_offset_ms IS NOT NULL
+           FROM health_samples WHERE camera_id = ANY($1::text[]) AND observed_at >= $2 AND observed_at < $3
+             AND observed_at <= $4 AND clock_offset_ms IS NOT NULL
            GROUP BY camera_id, date_trunc('hour', observed_at)) AS hourly
      GROUP BY camera_id`,
-    [ids, new Date(fromMs), new Date(toMs)],
+    [ids, new Date(period.fromMs), new Date(period.toMs), new Date(nowMs)],
   );
   const hourlyBy = new Map(hourly.rows.map((r) => [r.camera_id, r.samples]));
   const statsBy = new Map(stats.rows.map((r) => [r.camera_id, r]));

@@ -21,6 +21,15 @@ describe('evidenceText', () => {
     ],
     [{ activeEvents: [] }, 'active events none'],
     [
+      { eventTypes: ['storage_failure', 'hardware_failure'] },
+      'events checked storage failure, hardware failure',
+    ],
+    [{ minFps: 6, 'minFps.identify': 12 }, 'minimum 6.0 fps; minimum for identify 12.0 fps'],
+    [
+      { reviewAgeDays: 120, maxReviewAgeDays: 365 },
+      'annual review 120 days old; review at most 365 days old',
+    ],
+    [
       { chainIntact: true, chainCheckedAt: '2025-03-01T10:15:30.000Z' },
       'audit log verified yes; audit log checked 2025-03-01 10:15 UTC',
     ],
@@ -35,14 +44,14 @@ describe('evidenceText', () => {
   it('reads keys it does not know by their unit suffix, never printing the key', () => {
     const items = describeEvidence({
       freezeActiveMinutes: 17,
-      reviewAgeDays: 120,
+      calibrationAgeDays: 120,
       stallMs: 90_000,
       sceneChangeShare: 0.25,
       frozenFrames: 3,
     });
     expect(items.map((i) => `${i.label} ${i.text}`)).toEqual([
       'freeze active 17 min',
-      'review 120 days old',
+      'calibration 120 days old',
       'stall 90 s',
       'scene change 25.00%',
       'frozen frames 3',
