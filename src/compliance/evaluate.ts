@@ -8,6 +8,7 @@ import { evaluateFirmware, evaluateImage, evaluateStorage } from './rules-device
 import { evaluateAccessAudit, evaluateRetention, evaluateReview } from './rules-records.ts';
 import { evaluateBitrate, evaluateCodec, evaluateFrameRate, evaluatePixelDensity } from './rules-stream.ts';
 import { evaluateAvailability, evaluateObserved } from './rules-uptime.ts';
+import { evaluateVideo } from './rules-video.ts';
 
 const EVALUATORS: { [K in RuleKind]: KindEvaluator<K> } = {
   availability: evaluateAvailability,
@@ -19,6 +20,7 @@ const EVALUATORS: { [K in RuleKind]: KindEvaluator<K> } = {
   codec: evaluateCodec,
   bitrate: evaluateBitrate,
   image: evaluateImage,
+  video: evaluateVideo,
   retention: evaluateRetention,
   storage: evaluateStorage,
   firmware: evaluateFirmware,

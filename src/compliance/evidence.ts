@@ -1,5 +1,6 @@
 import type { Purpose } from '../schemas/commissioning.ts';
 import type { CameraEventType, HealthPayload, ImageCheck, StreamPayload } from '../schemas/payloads.ts';
+import type { VideoCheck } from '../schemas/video-check.ts';
 import type { StateDurations } from '../uptime/durations.ts';
 
 /**
@@ -27,6 +28,8 @@ export interface Evidence {
   latestStream?: { payload: StreamPayload; observedAtMs: number };
   /** Recent snapshot checks, any order. */
   recentImages?: { observedAtMs: number; image: ImageCheck | null }[];
+  /** Recent video analyses as health samples carried them, any order; absent from agents without it. */
+  recentVideo?: { observedAtMs: number; video: VideoCheck }[];
   /** Camera events active now; an empty array means "known: none active", absent means unknown. */
   activeEvents?: { type: CameraEventType; sinceMs: number }[];
   /** Age of the oldest recording available, days. */

@@ -2,6 +2,7 @@ import { type Static, type TNumber, type TObject, Type } from '@sinclair/typebox
 import type { Purpose } from '../schemas/commissioning.ts';
 import { Id, Strict } from '../schemas/common.ts';
 import { CameraEventType } from '../schemas/payloads.ts';
+import { VIDEO_FAULTS, VideoFault } from '../schemas/video-check.ts';
 
 // Defaults follow DESIGN "Certification codes and compliance", reference thresholds table. Shipped packs
 // still state every threshold they rely on, so a change of default here never silently changes a pack.
@@ -145,6 +146,34 @@ export const RuleParamsByKind = {
     },
     Strict,
   ),
+  video: Type.Object(
+    {
+      maxActiveMinutes: Type.Number({ minimum: 0, default: 15 }),
+      faults: Type.Array(VideoFault, { minItems: 1, uniqueItems: true, default: [...VIDEO_FAULTS] }),
+      minFrozenShare: Share(0.9, 'Share of a video sample still (freezedetect) from which it is frozen'),
+      minBlackShare: Share(0.9, 'Share of a video sample black (blackdetect) from which it is black'),
+      minSharpnessRatio: Type.Number({
+        minimum: 0,
+        default: 0.5,
+        description: "Sharpness over the commissioning reference frame's below which the view is blurred",
+      }),
+      minSceneSsim: Share(
+        0.5,
+        'SSIM with the commissioning reference frame below which the view has changed',
+      ),
+      staleSnapshotRepeats: Type.Integer({
+        minimum: 1,
+        default: 4,
+        description: 'Byte-identical snapshots in a row (after the first), while the stream moves',
+      }),
+      minSnapshotSsim: Share(
+        0.4,
+        'SSIM between snapshot and stream below which the snapshot shows another view',
+      ),
+      maxAgeMs: MaxAgeMs(HEALTH_MAX_AGE_MS),
+    },
+    Strict,
+  ),
   retention: Type.Object(
     {
       minDays: Days(31, 'Oldest recording must be at least this old'),
@@ -249,6 +278,7 @@ export const Rule = Type.Union([
   ruleOf('codec'),
   ruleOf('bitrate'),
   ruleOf('image'),
+  ruleOf('video'),
   ruleOf('retention'),
   ruleOf('storage'),
   ruleOf('firmware'),

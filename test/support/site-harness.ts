@@ -32,6 +32,13 @@ export interface SiteHarnessOptions {
   clockCheck?: () => Promise<AgentClockHealth>;
   /** The agent's clock (a test's fake clock); Date.now otherwise. */
   now?: () => number;
+  /**
+   * Video analysis settings over the defaults; off unless a test asks, since each analysis decodes
+   * seconds of video and most tests are about other things.
+   */
+  video?: Partial<AgentConfig['video']>;
+  /** Health thresholds over the defaults. */
+  thresholds?: Partial<AgentConfig['thresholds']>;
   /** Where each camera stands and looks; by default a short row in Penzance, 20 m design distance. */
   commissioning?: (cameraId: string, index: number) => CameraCommissioning;
 }
@@ -79,6 +86,8 @@ export class SiteHarness {
       },
       mqtt: { ...defaults.mqtt, url: options.mqttUrl, keepaliveS: options.keepaliveS ?? 5 },
       outbox: { dir: this.outboxDir, maxBytes: options.outboxMaxBytes ?? defaults.outbox.maxBytes },
+      video: { ...defaults.video, enabled: false, ...options.video },
+      thresholds: { ...defaults.thresholds, ...options.thresholds },
       poll: {
         ...defaults.poll,
         intervalMs: poll,

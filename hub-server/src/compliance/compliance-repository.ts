@@ -8,6 +8,7 @@ import type {
   ImageCheck,
   StreamPayload,
 } from '../../../src/schemas/payloads.ts';
+import type { VideoCheck } from '../../../src/schemas/video-check.ts';
 import type { Scope } from '../repositories/fleet-repository.ts';
 
 export interface CameraFacts {
@@ -96,6 +97,31 @@ export class ComplianceRepository {
        ORDER BY k.camera_id, k.observed_at`,
       [new Date(nowMs - IMAGE_LOOKBACK_MS), cameraIds],
     );
+    // The video rule reads the same way: per camera, samples from its latest one the agent found free of
+    // every video fault. A code with stricter limits than the agent's can then only under-count a fault's
+    // active time, never fail a camera on a guess.
+    const videos = await this.pool.query<{ camera_id: string; observed_at: Date; video: VideoCheck }>(
+      `WITH checks AS (
+         SELECT camera_id, observed_at, payload->'video' AS video FROM health_samples
+         WHERE observed_at > $1 AND jsonb_typeof(payload->'video') = 'object' AND state <> 'down'
+           AND ($2::text[] IS NULL OR camera_id = ANY($2::text[]))),
+       clean AS (
+         SELECT camera_id, max(observed_at) AS at FROM checks
+         WHERE NOT (video @> '{"frozen":true}' OR video @> '{"black":true}' OR video @> '{"blurred":true}'
+           OR video @> '{"sceneChanged":true}' OR video @> '{"snapshotStale":true}'
+           OR video @> '{"snapshotMismatch":true}')
+         GROUP BY camera_id)
+       SELECT k.camera_id, k.observed_at, k.video FROM checks k LEFT JOIN clean c ON c.camera_id = k.camera_id
+       WHERE c.at IS NULL OR k.observed_at >= c.at
+       ORDER BY k.camera_id, k.observed_at`,
+      [new Date(nowMs - IMAGE_LOOKBACK_MS), cameraIds],
+    );
+    const videosBy = new Map<string, { observedAtMs: number; video: VideoCheck }[]>();
+    for (const r of videos.rows) {
+      const list = videosBy.get(r.camera_id) ?? [];
+      list.push({ observedAtMs: r.observed_at.getTime(), video: r.video });
+      videosBy.set(r.camera_id, list);
+    }
     // The latest event of each type per camera says whether that condition is active now.
     const events = await this.pool.query<{
       camera_id: string;
@@ -157,6 +183,7 @@ export class ComplianceRepository {
           ? { latestStream: { payload: c.last_stream, observedAtMs: c.last_stream_at.getTime() } }
           : {}),
         ...(imagesBy.has(c.id) ? { recentImages: imagesBy.get(c.id) } : {}),
+        ...(videosBy.has(c.id) ? { recentVideo: videosBy.get(c.id) } : {}),
         // The agent reports camera events it sees; no event ever is known-none only once it reports.
         activeEvents: eventsBy.get(c.id) ?? [],
         ...(recordsBy.has(c.council_id) ? { records: recordsBy.get(c.council_id) } : {}),

@@ -4,6 +4,7 @@ import { checkRule } from '../../../src/compliance/check-rule.ts';
 import type { Evidence } from '../../../src/compliance/evidence.ts';
 import type { RuleKind, RuleOf } from '../../../src/compliance/rule-pack.ts';
 import type { HealthPayload, StreamPayload } from '../../../src/schemas/payloads.ts';
+import type { VideoCheck } from '../../../src/schemas/video-check.ts';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
@@ -53,7 +54,31 @@ export function streamPayload(over: Partial<StreamPayload> = {}): StreamPayload 
   };
 }
 
-/** Evidence that meets every rule of police-evidential@1 (firmware 5.51.2 once approved). */
+/** Evidence that meets every rule of police-evidential@2 (firmware 5.51.2 once approved). */
+
+/** A healthy video analysis against a reference frame, as an agent reports it. */
+export function goodVideo(atMs: number): VideoCheck {
+  return {
+    checkedAt: new Date(atMs).toISOString(),
+    sampleMs: 4000,
+    frames: 8,
+    frozenShare: 0,
+    blackShare: 0,
+    blurMethod: 'edgedetect',
+    sharpness: 0.012,
+    sharpnessRatio: 1,
+    sceneSsim: 0.8,
+    snapshotSsim: 0.8,
+    snapshotRepeats: 0,
+    frozen: false,
+    black: false,
+    blurred: false,
+    sceneChanged: false,
+    snapshotStale: false,
+    snapshotMismatch: false,
+  };
+}
+
 export function goodEvidence(): Evidence {
   return {
     // 1920 px, 90 degrees, 10 m: 96 px/m, enough for observe (62.5).
@@ -68,6 +93,10 @@ export function goodEvidence(): Evidence {
     recentImages: [0, 5, 10].map((m) => ({
       observedAtMs: NOW_MS - m * MINUTE_MS,
       image: { meanLuma: 120, lumaStdDev: 40, blank: false, dark: false },
+    })),
+    recentVideo: [0, 5, 10].map((m) => ({
+      observedAtMs: NOW_MS - m * MINUTE_MS,
+      video: goodVideo(NOW_MS - m * MINUTE_MS),
     })),
     activeEvents: [],
     retentionDays: 31,

@@ -105,7 +105,7 @@ describe('parseRulePack errors', () => {
 describe('shipped packs', () => {
   it('load, validate and cite a one-line source for every rule', () => {
     const registry = loadRulePacks(SHIPPED_PACKS);
-    expect([...registry.keys()].sort()).toEqual(['police-evidential@1', 'public-space-baseline@1']);
+    expect([...registry.keys()].sort()).toEqual(['police-evidential@2', 'public-space-baseline@2']);
     for (const pack of registry.values()) {
       expect(new Set(pack.rules.map((r) => r.id)).size).toBe(pack.rules.length);
       for (const rule of pack.rules) expect(rule.source).toMatch(/^[^\n]{10,}$/);
@@ -113,7 +113,7 @@ describe('shipped packs', () => {
   });
 
   it('police-evidential states the DESIGN thresholds', () => {
-    const pack = loadRulePacks(SHIPPED_PACKS).get('police-evidential@1');
+    const pack = loadRulePacks(SHIPPED_PACKS).get('police-evidential@2');
     const byId = new Map(pack?.rules.map((r) => [r.id, r]));
     expect(byId.get('availability')?.params).toMatchObject({ minShare: 0.995, period: 'calendar-month' });
     expect(byId.get('observed')?.params).toMatchObject({ minShare: 0.99 });
@@ -125,7 +125,7 @@ describe('shipped packs', () => {
   });
 
   it('are frozen, so an evaluation can never change a loaded pack', () => {
-    const pack = loadRulePacks(SHIPPED_PACKS).get('public-space-baseline@1');
+    const pack = loadRulePacks(SHIPPED_PACKS).get('public-space-baseline@2');
     expect(Object.isFrozen(pack)).toBe(true);
     expect(Object.isFrozen(pack?.rules[0]?.params)).toBe(true);
   });

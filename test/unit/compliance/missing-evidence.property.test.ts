@@ -4,6 +4,7 @@ import { applyOverrides, evaluateRule } from '../../../src/compliance/evaluate.t
 import type { Evidence } from '../../../src/compliance/evidence.ts';
 import { loadRulePacks } from '../../../src/compliance/load-packs.ts';
 import type { Rule, RuleKind, RulePack } from '../../../src/compliance/rule-pack.ts';
+import type { VideoCheck } from '../../../src/schemas/video-check.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS, NOW_MS, ruleOf, SHIPPED_PACKS } from './evidence-builders.ts';
 
 // Evidence that would often pass, with every field generated; each "remover" then takes away (or ages)
@@ -17,6 +18,27 @@ const image = fc.record({
   blank: fc.boolean(),
   dark: fc.boolean(),
 });
+
+/** A healthy analysis against a reference frame, as an agent reports it. */
+const GOOD_VIDEO: VideoCheck = {
+  checkedAt: new Date(NOW_MS).toISOString(),
+  sampleMs: 4000,
+  frames: 8,
+  frozenShare: 0,
+  blackShare: 0,
+  blurMethod: 'edgedetect',
+  sharpness: 0.012,
+  sharpnessRatio: 1,
+  sceneSsim: 0.8,
+  snapshotSsim: 0.8,
+  snapshotRepeats: 0,
+  frozen: false,
+  black: false,
+  blurred: false,
+  sceneChanged: false,
+  snapshotStale: false,
+  snapshotMismatch: false,
+};
 
 const evidenceArb: fc.Arbitrary<Evidence> = fc
   .record({
@@ -119,6 +141,7 @@ const evidenceArb: fc.Arbitrary<Evidence> = fc
       },
     },
     recentImages: g.images.map((s) => ({ observedAtMs: NOW_MS - s.ageMs, image: s.image })),
+    recentVideo: [{ observedAtMs: NOW_MS - g.healthAgeMs, video: { ...GOOD_VIDEO } }],
     activeEvents: g.events,
     retentionDays: g.retentionDays,
     access: { views: 3, complete: 3, chainIntact: true, chainCheckedAtMs: NOW_MS, chainMessage: 'ok' },
@@ -130,6 +153,12 @@ const evidenceArb: fc.Arbitrary<Evidence> = fc
   }));
 
 type Remover = (e: Evidence) => void;
+const noReference: Remover = (e) => {
+  e.recentVideo = e.recentVideo?.map((s) => ({
+    ...s,
+    video: { ...s.video, sceneSsim: null, sceneChanged: null, sharpnessRatio: null, blurred: null },
+  }));
+};
 const STALE_MS = 30 * 24 * HOUR_MS;
 const noHealth: Remover = (e) => delete e.latestHealth;
 const staleHealth: Remover = (e) => {
@@ -171,6 +200,12 @@ const REMOVERS: Record<RuleKind, Remover[]> = {
     (e) => (e.recentImages = []),
     (e) => (e.recentImages = e.recentImages?.map((s) => ({ ...s, image: null }))),
     (e) => (e.recentImages = e.recentImages?.map((s) => ({ ...s, observedAtMs: NOW_MS - STALE_MS }))),
+  ],
+  video: [
+    (e) => delete e.recentVideo,
+    (e) => (e.recentVideo = []),
+    (e) => (e.recentVideo = e.recentVideo?.map((s) => ({ ...s, observedAtMs: NOW_MS - STALE_MS }))),
+    noReference,
   ],
   retention: [(e) => delete e.retentionDays],
   storage: [(e) => delete e.activeEvents],
