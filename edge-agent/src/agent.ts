@@ -152,7 +152,7 @@ export class EdgeAgent {
     this.probeSlots = probeSlots(config.poll, config.cameras.length);
     const probeLimit = pLimit(this.probeSlots);
     const health = new MonitorHealth({
-      deps: this.options.monitorHealthDeps ?? realMonitorHealthDeps,
+      deps: this.options.monitorHealthDeps ?? realMonitorHealthDeps(),
       concurrency: () => ({
         runningPolls: pollLimit.activeCount,
         pollSlots: config.poll.concurrency,

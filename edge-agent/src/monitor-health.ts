@@ -13,27 +13,54 @@ import type { MonitorHealth as MonitorHealthPayload } from '../../src/schemas/pa
 /** What the agent's process and host say about themselves; replaced in tests. */
 export interface MonitorHealthDeps {
   now: () => number;
-  /** Cumulative microseconds some task waited for a CPU (PSI "some" total); null where absent. */
+  /** Cumulative microseconds some task of the agent's cgroup waited for a CPU (PSI "some" total); null where absent. */
   cpuWaitTotalUs: () => number | null;
   load1: () => number | null;
   cpuCount: () => number;
 }
 
-/** The host's own figures: Linux PSI where the kernel has it, the load average everywhere. */
-export const realMonitorHealthDeps: MonitorHealthDeps = {
-  now: Date.now,
-  cpuWaitTotalUs: () => {
-    try {
-      const some = /^some .*\btotal=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
-      return some ? Number(some[1]) : null;
-    } catch {
-      // No PSI on this kernel (or not Linux): the event-loop measure stands alone.
-      return null;
-    }
-  },
-  load1: () => (process.platform === 'win32' ? null : (loadavg()[0] ?? null)),
-  cpuCount: () => availableParallelism(),
-};
+/**
+ * The agent's own cgroup's CPU pressure file (cgroup v2, or the unified hierarchy of a hybrid host),
+ * or null when the agent runs in the root cgroup or the kernel has no PSI. Only the agent's own
+ * cgroup says whether its tasks (itself, its ffprobe and ffmpeg children) waited for a CPU: the
+ * host-wide figure also counts any busy neighbour whose contention the agent may not feel.
+ */
+function ownCpuPressureFile(): string | null {
+  let path: string | undefined;
+  try {
+    path = /^0::(.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1];
+  } catch {
+    // Not Linux: no cgroups.
+    return null;
+  }
+  if (!path || path === '/') return null;
+  for (const root of ['/sys/fs/cgroup', '/sys/fs/cgroup/unified']) {
+    const file = `${root}${path}/cpu.pressure`;
+    if (readPressureUs(file) !== null) return file;
+  }
+  return null;
+}
+
+function readPressureUs(file: string): number | null {
+  try {
+    const some = /^some .*\btotal=(\d+)/m.exec(readFileSync(file, 'utf8'));
+    return some ? Number(some[1]) : null;
+  } catch {
+    // No PSI there (older kernel, or PSI disabled): the event-loop measure stands alone.
+    return null;
+  }
+}
+
+/** Real figures: the agent's own cgroup's CPU pressure where it has one, the load average everywhere. */
+export function realMonitorHealthDeps(): MonitorHealthDeps {
+  const pressureFile = ownCpuPressureFile();
+  return {
+    now: Date.now,
+    cpuWaitTotalUs: () => (pressureFile === null ? null : readPressureUs(pressureFile)),
+    load1: () => (process.platform === 'win32' ? null : (loadavg()[0] ?? null)),
+    cpuCount: () => availableParallelism(),
+  };
+}
 
 export interface MonitorHealthOptions {
   deps: MonitorHealthDeps;
@@ -60,7 +87,7 @@ const FIGURES_WINDOW_MS = 60_000;
 
 /**
  * Measures the agent's own health: a timer that should fire every tickMs, whose lateness adds up to
- * the time the event loop lost, and the host's CPU pressure. Checks read it when they start and when
+ * the time the event loop lost, and its cgroup's CPU pressure. Checks read it when they start and when
  * they fail (see judgeWindow); the site state carries a summary.
  */
 export class MonitorHealth {

@@ -2,7 +2,7 @@
  * Whether a check that ran out of time says anything about the camera, or only about the monitor.
  *
  * A deadline is a timer in the monitor's own process: when the monitor is starved (its event loop
- * stalled behind other work, or the host's CPU taken by something else) the timer fires late or the
+ * stalled behind other work, or its CPU share taken by something else) the timer fires late or the
  * answer waits unread, and a healthy camera looks silent. A timeout whose window the monitor lost a
  * material part of is inconclusive: `unknown` with reason `monitor_impaired`, never `down` (DESIGN,
  * "Evidence": a council's availability must not depend on how busy the monitor was). A definite
@@ -19,8 +19,9 @@ export interface MonitorReading {
   /** Event-loop delay so far: time the loop's own timer fired late, summed. */
   loopLostMs: number;
   /**
-   * Host CPU pressure so far: time at least one runnable task waited for a CPU (Linux PSI
-   * `/proc/pressure/cpu` "some" total). Null where the kernel does not provide it.
+   * The monitor's CPU pressure so far: time at least one runnable task of its own cgroup (itself and
+   * its child processes) waited for a CPU (Linux PSI `cpu.pressure` "some" total). Null where the
+   * monitor has no cgroup of its own or the kernel has no PSI.
    */
   cpuWaitMs: number | null;
 }
@@ -32,7 +33,7 @@ export interface ImpairmentLimits {
    */
   maxLoopLostShare: number;
   /**
-   * Share of a window the host's CPU may be contended before the window's timeout is inconclusive.
+   * Share of a window the monitor's tasks may wait for a CPU before the window's timeout is inconclusive.
    * At 0.5, for most of the window every probe and poll competed with other work for a CPU.
    */
   maxCpuWaitShare: number;
@@ -44,7 +45,7 @@ export interface WindowJudgement {
   impaired: boolean;
   windowMs: number;
   loopLostMs: number;
-  /** Null where the host gives no CPU pressure figure. */
+  /** Null where there is no CPU pressure figure. */
   cpuWaitShare: number | null;
   /** Plain words for people: what the monitor lost in the window; null when it lost nothing material. */
   detail: string | null;
@@ -71,7 +72,7 @@ export function judgeWindow(
   if (windowMs > 0 && loopLostMs >= limits.maxLoopLostShare * windowMs)
     parts.push(`its event loop was stalled for ${seconds(loopLostMs)} of the ${seconds(windowMs)} window`);
   if (cpuWaitShare !== null && cpuWaitShare >= limits.maxCpuWaitShare)
-    parts.push(`the host's CPU was contended for ${Math.round(cpuWaitShare * 100)}% of the window`);
+    parts.push(`its processes waited for a CPU for ${Math.round(cpuWaitShare * 100)}% of the window`);
   return {
     impaired: parts.length > 0,
     windowMs,

@@ -34,7 +34,7 @@ export const AgentClockHealth = Type.Object(
 export type AgentClockHealth = Static<typeof AgentClockHealth>;
 
 /**
- * The agent's own health: whether it is starved (event loop stalled, host CPU contended), so that
+ * The agent's own health: whether it is starved (event loop stalled, waiting for a CPU), so that
  * deadlines expiring now say more about the monitor than about the cameras.
  */
 export const MonitorHealth = Type.Object(
@@ -51,7 +51,7 @@ export const MonitorHealth = Type.Object(
         minimum: 0,
         maximum: 100,
         description:
-          'Share of the last minute a runnable task waited for a CPU (Linux PSI); null where absent',
+          "Share of the last minute a task of the agent's cgroup waited for a CPU (Linux PSI); null where absent",
       }),
     ),
     load1: Nullable(Type.Number({ minimum: 0, description: 'Host load average over one minute' })),

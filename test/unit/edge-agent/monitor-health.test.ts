@@ -93,7 +93,7 @@ describe('MonitorHealth', () => {
     waitUs += 3_000_000;
     const judged = health.judge(start);
     expect(judged).toMatchObject({ impaired: true, cpuWaitShare: 0.75 });
-    expect(judged.detail).toMatch(/CPU was contended for 75% of the window/);
+    expect(judged.detail).toMatch(/waited for a CPU for 75% of the window/);
     health.stop();
   });
 });

@@ -36,7 +36,7 @@ describe('judgeWindow', () => {
       start: at(0, 0, 10_000),
       end: at(10_000, 0, 17_000),
       impaired: true,
-      detail: /CPU was contended for 70% of the window/,
+      detail: /processes waited for a CPU for 70% of the window/,
     },
     {
       name: 'host CPU contended for under half',
