@@ -247,7 +247,7 @@ export const AgentConfig = Type.Object(
           minLength: 1,
           default: './data/reference',
           description:
-            "Commissioning reference frames, {dir}/{site id}/{camera id}.png (see the agent's capture-reference command)",
+            'Commissioning reference frames, {dir}/{site id}/{camera id}.png, taken with npm run agent:reference',
         }),
         captureMissingReference: Type.Boolean({
           default: false,
