@@ -5,6 +5,7 @@ import { clear, el } from './dom.ts';
 import * as fmt from './format.ts';
 import type { LiveStore, LiveUpdate } from './live.ts';
 import { APPROVAL_EFFECT, APPROVAL_LABEL, CAMERA_STATE_STYLE, SITE_LINK_LABEL } from './states.ts';
+import { videoRows } from './video-rows.ts';
 
 /** A camera in `changes` every few hundred ms must not turn into a request storm. */
 const MIN_REFETCH_INTERVAL_MS = 1000;
@@ -309,6 +310,9 @@ export class DetailPanel {
         ['Image dark', fmt.yesNo(image.dark), 'image-dark', image.dark],
       );
     } else rows.push(['Image check', 'not run', 'image-luma']);
+    // Agents without video analysis send no `video` at all; null means not analysed yet.
+    if (health.video) rows.push(...videoRows(health.video, nowMs));
+    else if (health.video === null) rows.push(['Video analysis', 'not run yet', 'video-checked']);
     return section('Latest health', rows);
   }
 
