@@ -1,3 +1,4 @@
+import { limitDuration } from './evidence-text.ts';
 import { combineChecks, fresh, type KindEvaluator, notEvaluable } from './outcome.ts';
 import type { RuleStatus } from './result.ts';
 
@@ -25,11 +26,14 @@ export const evaluateClockOffset: KindEvaluator<'clock-offset'> = (rule, evidenc
   }
   const absMs = Math.abs(offsetMs);
   const status: RuleStatus = absMs > p.failMs ? 'fail' : absMs > p.warnMs ? 'warn' : 'pass';
+  // In seconds, as the evidence pack's clock table and the rule's value print the same reading.
   const limit =
-    status === 'pass' ? `within ${p.warnMs} ms` : `over ${status === 'fail' ? p.failMs : p.warnMs} ms`;
+    status === 'pass'
+      ? `within ${limitDuration(p.warnMs)}`
+      : `over ${limitDuration(status === 'fail' ? p.failMs : p.warnMs)}`;
   return {
     status,
-    reason: `camera clock is ${Math.round(offsetMs)} ms ${offsetMs >= 0 ? 'ahead of' : 'behind'} the agent (${limit})`,
+    reason: `camera clock is ${(absMs / 1000).toFixed(3)} s ${offsetMs >= 0 ? 'ahead of' : 'behind'} the agent (${limit})`,
     values: { offsetMs, roundTripMs },
     thresholds,
     observedAtMs: clock.observedAtMs,

@@ -125,7 +125,7 @@ describe('agent clock health at the hub', () => {
       const r = await clockRule(cameraId);
       return r?.status === 'pass' ? r : undefined;
     });
-    expect(rule.reason).toMatch(/100 ms ahead of the agent/);
+    expect(rule.reason).toMatch(/0.100 s ahead of the agent/);
   });
 
   it('flags a site whose agent says its clock is not NTP-synchronised', async () => {
