@@ -326,7 +326,7 @@ export class CameraMonitor {
     // Video analysis decodes seconds of video, so it runs less often than probes, in the same slot, and
     // only on a stream the probe just found alive.
     if (observation.ok && profile.streamUri && this.video?.due(now()))
-      await this.video.analyse(profile.streamUri, observation.fps);
+      await this.video.analyse(profile.streamUri);
     const lost = !observation.ok;
     if (this.videoLost !== lost && (lost || this.videoLost !== null)) {
       events.push({

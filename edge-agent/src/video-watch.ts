@@ -62,7 +62,7 @@ export class VideoWatch {
   }
 
   /** Analyses the stream; failures are logged and leave no result (the probe reports a dead stream). */
-  async analyse(streamUri: string, streamFps: number | null): Promise<void> {
+  async analyse(streamUri: string): Promise<void> {
     const { video, media, now, logger, signal, context, username, password } = this.o;
     this.lastAttemptMs = now();
     try {
@@ -90,7 +90,8 @@ export class VideoWatch {
         password,
         sampleMs: video.sampleMs,
         timeoutMs: video.timeoutMs,
-        rate: Math.min(video.frameRate, streamFps && streamFps > 0 ? streamFps : video.frameRate),
+        rate: video.frameRate,
+        keyframesOnly: video.decode === 'keyframes',
         referencePath: reference ? path : null,
         snapshot: this.snapshot?.jpeg ?? null,
         now,

@@ -243,6 +243,11 @@ export const AgentConfig = Type.Object(
           default: 15_000,
           description: 'Limit on each analysis (ffmpeg is killed after it)',
         }),
+        decode: Type.Union([Type.Literal('all'), Type.Literal('keyframes')], {
+          default: 'all',
+          description:
+            "'keyframes': decode only keyframes, a fraction of the CPU, for cameras that send one every second or two; 'all' works whatever the keyframe interval",
+        }),
         referenceDir: Type.String({
           minLength: 1,
           default: './data/reference',

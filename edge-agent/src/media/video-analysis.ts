@@ -77,7 +77,7 @@ export function blurMethodOf(filters: ReadonlySet<string>): BlurMethod {
 }
 
 export interface VideoGraphOptions {
-  /** Frames per second analysed, at most the stream's own rate (so the fps filter never repeats frames). */
+  /** At most this many frames per second are measured. */
   rate: number;
   /** freezedetect: the shortest still stretch it reports, seconds. */
   freezeMinS: number;
@@ -100,6 +100,14 @@ function print(file: string): string {
   return `metadata=mode=print:file=${file}`;
 }
 
+/**
+ * Keeps at most `rate` frames a second and never repeats one (the fps filter would duplicate frames of a
+ * slower stream, or of keyframe-only decoding, and freezedetect would call that frozen).
+ */
+function thin(rate: number): string {
+  return `select='isnan(prev_selected_t)+gte(t-prev_selected_t,${(0.95 / rate).toFixed(3)})'`;
+}
+
 /** The filter graph: stream [0:v], then the reference frame and the snapshot when present. */
 export function videoFilterGraph(o: VideoGraphOptions): string {
   const { width: dw, height: dh } = DETAIL_SIZE;
@@ -110,7 +118,7 @@ export function videoFilterGraph(o: VideoGraphOptions): string {
   // noise that tells a live still scene from a frozen one); ffmpeg's defaults for black (pixels under 10%
   // of the luma range over 98% of the picture) and -60 dB for frozen.
   parts.push(
-    `[0:v]fps=${o.rate},setpts=PTS-STARTPTS,freezedetect=n=-60dB:d=${o.freezeMinS},blackdetect=d=0:pic_th=0.98:pix_th=0.10,` +
+    `[0:v]${thin(o.rate)},setpts=PTS-STARTPTS,freezedetect=n=-60dB:d=${o.freezeMinS},blackdetect=d=0:pic_th=0.98:pix_th=0.10,` +
       `scale=${dw}:${dh}:flags=area,format=gray,split=${branches}${Array.from({ length: branches }, (_, i) => `[v${i}]`).join('')}`,
   );
   parts.push(`[v0]${sharpnessFilter(o.blurMethod)},${print(o.files.live)}[olive]`);
@@ -137,6 +145,8 @@ export function outputLabels(o: Pick<VideoGraphOptions, 'hasReference' | 'hasSna
 
 export interface VideoArgsOptions extends VideoGraphOptions {
   uri: string;
+  /** Decode keyframes only: far cheaper, enough where the camera sends one every second or two. */
+  keyframesOnly: boolean;
   sampleMs: number;
   timeoutMs: number;
   timeoutOption: '-timeout' | '-stimeout';
@@ -149,6 +159,7 @@ export function videoAnalysisArgs(o: VideoArgsOptions): string[] {
   if (rtsp) args.push('-rtsp_transport', 'tcp', o.timeoutOption, String(o.timeoutMs * 1000));
   // One decoding thread: the agent's CPU budget is shared by every camera on the site.
   args.push('-analyzeduration', '300000', '-probesize', '65536', '-threads', '1');
+  if (o.keyframesOnly) args.push('-skip_frame', 'nokey');
   args.push('-t', (o.sampleMs / 1000).toFixed(3), '-an', '-sn', '-dn', '-i', o.uri);
   if (o.hasReference && o.referencePath) args.push('-i', o.referencePath);
   // The snapshot comes on stdin, so the agent never writes a camera's picture to disk for this.
@@ -218,7 +229,10 @@ export function summariseVideo(
 ): Omit<VideoMeasures, 'checkedAt' | 'snapshotRepeats'> {
   const live = parseMetadataPrint(out.live);
   const first = live[0]?.ptsTime ?? 0;
-  const to = live.length > 0 ? (live[live.length - 1] as FrameMetadata).ptsTime + 1 / rate : 0;
+  // The last frame stands until the next would have come: the usual spacing, or 1/rate for one frame.
+  const gaps = live.slice(1).map((f, i) => f.ptsTime - (live[i] as FrameMetadata).ptsTime);
+  const step = median(gaps.filter((g) => g > 0)) ?? 1 / rate;
+  const to = live.length > 0 ? (live[live.length - 1] as FrameMetadata).ptsTime + step : 0;
   const span = Math.max(0, to - first);
   const share = (startKey: string, endKey: string) =>
     span > 0 ? Math.min(1, coveredSeconds(live, startKey, endKey, first, to) / span) : 0;
@@ -256,6 +270,7 @@ export interface AnalyseVideoOptions {
   sampleMs: number;
   timeoutMs: number;
   rate: number;
+  keyframesOnly: boolean;
   referencePath: string | null;
   snapshot: Buffer | null;
   now: () => number;
@@ -294,6 +309,7 @@ export async function analyseVideo(
       uri: /^rtsps?:/i.test(uri) ? withCredentials(uri, o.username, o.password) : uri,
       sampleMs: o.sampleMs,
       timeoutMs: o.timeoutMs,
+      keyframesOnly: o.keyframesOnly,
       timeoutOption: rtspSocketTimeoutOption(o.ffmpegPath),
       referencePath: o.referencePath,
     });

@@ -166,12 +166,14 @@ describe('ffmpeg arguments', () => {
       timeoutMs: 15000,
       timeoutOption: '-stimeout',
       referencePath: '/ref/cam.png',
+      keyframesOnly: true,
     });
     expect(args.join(' ')).toContain('-rtsp_transport tcp -stimeout 15000000');
     expect(args.join(' ')).toContain(
       '-t 4.000 -an -sn -dn -i rtsp://u:p@cam/main -i /ref/cam.png -f image2pipe -i pipe:0',
     );
     expect(args.filter((a) => a === '-map')).toHaveLength(4);
+    expect(args.join(' ')).toContain('-threads 1 -skip_frame nokey');
   });
 
   it('uses blurdetect when offered, and one output per branch present', () => {
@@ -184,6 +186,8 @@ describe('ffmpeg arguments', () => {
     expect(graph).toContain('blurdetect');
     expect(graph).not.toContain('ssim');
     expect(graph).toContain('freezedetect=n=-60dB:d=2');
+    // Thinned with select, never fps: fps would repeat frames of a slow stream and look frozen.
+    expect(graph).toMatch(/^\[0:v\]select='isnan\(prev_selected_t\)\+gte\(t-prev_selected_t,0\.475\)'/);
   });
 
   it('refuses file names the filter graph would read as syntax', () => {
