@@ -17,6 +17,10 @@ const FAULTS: { weight: number; make: (r: () => number) => FaultSpec }[] = [
   { weight: 1, make: () => ({ kind: 'no-ntp' }) },
   { weight: 1, make: () => ({ kind: 'hang' }) },
   { weight: 1, make: () => ({ kind: 'wrong-credentials' }) },
+  { weight: 1, make: () => ({ kind: 'frozen-video' }) },
+  { weight: 1, make: () => ({ kind: 'turned-away' }) },
+  { weight: 1, make: () => ({ kind: 'blurred-video' }) },
+  { weight: 1, make: () => ({ kind: 'stale-snapshot' }) },
 ];
 const TOTAL = FAULTS.reduce((n, f) => n + f.weight, 0);
 

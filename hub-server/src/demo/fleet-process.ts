@@ -78,6 +78,9 @@ async function run(config: DemoProcessConfig): Promise<() => Promise<void>> {
           concurrency: 8,
           probeConcurrency: 1,
         },
+        // Demo cameras start healthy, so their first analysed frame is a fair commissioning reference; their
+        // simulated streams carry a keyframe every second, so keyframes alone are enough to analyse.
+        video: { captureMissingReference: true, decode: 'keyframes' },
         cameras: site.cameras.map((c) => ({
           id: c.id,
           name: c.name,
