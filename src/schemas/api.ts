@@ -224,6 +224,11 @@ export const UptimeReport = Type.Object(
     scope: UptimeScope,
     id: Nullable(Id),
     window: Type.Object({ kind: Type.String(), from: IsoTime, to: IsoTime, label: Type.String() }, closed),
+    evaluatedAt: Type.String({
+      ...IsoTime,
+      description:
+        'The hub time the figures were computed at (time after it is not counted): the evidence pack and CSVs of the same council, month and time give the same figures',
+    }),
     cameraCount: Type.Integer(),
     total: UptimeFigures,
     cameras: Type.Optional(Type.Array(Type.Composite([Type.Object({ cameraId: Id }), UptimeFigures]))),

@@ -87,6 +87,7 @@ export function uptimeRoutes(
           to: new Date(window.toMs).toISOString(),
           label: window.label,
         },
+        evaluatedAt: new Date(nowMs).toISOString(),
         cameraCount: cameraIds.length,
         total: figures(sumAll(perCamera.values())),
         ...(q.daily ? { days } : {}),

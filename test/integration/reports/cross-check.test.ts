@@ -250,12 +250,14 @@ describe('cross-check: evidence pack, CSVs and API agree for one council and mon
     const uptimeCsv = new Map(csv('uptime.csv').map((r) => [r.camera_id, r]));
     const complianceCsv = csv('compliance.csv');
     const api = await apiJson<{
+      evaluatedAt: string;
       cameras: { cameraId: string; availability: number | null; durationsMs: unknown }[];
     }>('GET', `/api/uptime?scope=council&id=${council}&window=month&month=${MONTH}&perCamera=true`);
     const live = await apiJson<{ cameras: { cameraId: string; result: { results: JsonRule[] } }[] }>(
       'GET',
       `/api/compliance?scope=council&id=${council}`,
     );
+    expect(api.evaluatedAt).toBe(json.evaluatedAt);
     for (const id of [camA, camB, late]) {
       const c = jsonCamera(id);
       const share = c.uptime.availability;
