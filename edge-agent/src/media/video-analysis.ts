@@ -195,10 +195,16 @@ export function coveredSeconds(
   for (const f of frames) {
     const start = Number(f.values.get(startKey));
     const end = Number(f.values.get(endKey));
-    // An end and a new start can sit on one frame; the end belongs to the run opened before it.
-    if (openedAt !== null && Number.isFinite(end)) {
-      covered += Math.max(0, Math.min(end, to) - Math.max(openedAt, from));
-      openedAt = null;
+    if (Number.isFinite(end)) {
+      // An end closes the open run; ffmpeg 5 and later report a whole run (start and end) on one frame.
+      const runStart = openedAt ?? (Number.isFinite(start) && start <= end ? start : null);
+      if (runStart !== null) {
+        covered += Math.max(0, Math.min(end, to) - Math.max(runStart, from));
+        openedAt = null;
+        // A start after the end on the same frame opens the next run.
+        if (Number.isFinite(start) && start > end) openedAt = start;
+        continue;
+      }
     }
     if (openedAt === null && Number.isFinite(start)) openedAt = start;
   }

@@ -12,8 +12,9 @@ import {
   videoFilterGraph,
 } from '../../../edge-agent/src/media/video-analysis.ts';
 
-// Fixtures: metadata printed by the npm-shipped ffmpeg (2018 static build) running the agent's own filter
-// graph over 4 s of the simulator's test pattern at 2 fps, against a reference frame of the normal view.
+// Fixtures: metadata printed by the npm-shipped ffmpeg (2018 static build, edgedetect) and by Debian's
+// ffmpeg 5.1 (debian-5.1/, blurdetect) running the agent's own filter graph over 4 s of the simulator's
+// test pattern at 2 fps, against a reference frame of the normal view.
 const fixture = (name: string) =>
   readFileSync(fileURLToPath(new URL(`../../fixtures/ffmpeg-video/${name}`, import.meta.url)), 'utf8');
 const outputs = (scene: string) => ({
@@ -39,6 +40,10 @@ describe('ffmpeg filter list', () => {
     expect(filters.has('blurdetect')).toBe(false);
     expect(filters.has('=')).toBe(false);
     expect(blurMethodOf(filters)).toBe('edgedetect');
+  });
+
+  it("reads Debian's ffmpeg 5.1, which has blurdetect", () => {
+    expect(blurMethodOf(parseFilterList(fixture('filters-debian-5.1.txt')))).toBe('blurdetect');
   });
 
   it('picks blurdetect where the build lists it (the newer three-flag format)', () => {
@@ -74,6 +79,7 @@ describe('covered time of detector runs', () => {
     ['closed', [f(0, { s: '0' }), f(1, { e: '1' })], 1],
     ['closed and reopened on one frame', [f(0, { s: '0' }), f(1, { e: '0.5', s: '1' })], 1.5],
     ['started before the sample', [f(0, { s: '-3' })], 2],
+    ['start and end on one frame (ffmpeg 5)', [f(0), f(1, { s: '0', e: '1' }), f(1.5)], 1],
   ])('%s', (_name, frames, seconds) => {
     expect(coveredSeconds(frames, 's', 'e', 0, 2)).toBeCloseTo(seconds, 6);
   });
@@ -131,14 +137,17 @@ describe('measures from captured ffmpeg output', () => {
     expect(m.sharpness).toBeGreaterThan(0);
   });
 
-  it('blurdetect: sharpness is 1/blur, compared with the reference frame’s', () => {
-    // Shaped as metadata=mode=print writes blurdetect's lavfi.blur (Debian's ffmpeg).
-    const live =
-      'frame:0 pts:0 pts_time:0\nlavfi.blur=6.0\nframe:1 pts:1 pts_time:0.5\nlavfi.blur=6.2\nframe:2 pts:2 pts_time:1\nlavfi.blur=5.8\n';
-    const reference = 'frame:0 pts:0 pts_time:0\nlavfi.blur=3.0\n';
-    const m = summariseVideo({ live, reference, scene: null, snapshot: null }, 2, 'blurdetect');
-    expect(m.sharpnessRatio).toBeCloseTo(0.5, 4);
-    expect(m.sampleMs).toBe(1500);
+  it("Debian's ffmpeg 5.1 (blurdetect): a blurred lens keeps a fifth of the reference's sharpness", () => {
+    const debian = (scene: string) => outputs(`debian-5.1/${scene}`);
+    const normal = summariseVideo(debian('normal'), 2, 'blurdetect');
+    expect(normal).toMatchObject({ frames: 8, frozenShare: 0, blackShare: 0, blurMethod: 'blurdetect' });
+    expect(normal.sharpnessRatio).toBeGreaterThan(0.9);
+    expect(summariseVideo(debian('blur'), 2, 'blurdetect').sharpnessRatio).toBeLessThan(0.3);
+    // ffmpeg 5 puts a finished run's start and end on one frame.
+    expect(summariseVideo(debian('halfblack'), 2, 'blurdetect')).toMatchObject({
+      blackShare: 0.5,
+      frozenShare: 0.5,
+    });
   });
 });
 
