@@ -30,7 +30,7 @@ export interface VideoWatchOptions {
 export class VideoWatch {
   private measures: { value: Omit<VideoMeasures, 'snapshotRepeats'>; atMs: number } | null = null;
   private lastAttemptMs: number | null = null;
-  private snapshot: { jpeg: Buffer; sha256: string } | null = null;
+  private snapshot: { jpeg: Buffer; sha256: string; sinceMs: number } | null = null;
   private repeats = 0;
 
   constructor(private readonly o: VideoWatchOptions) {}
@@ -42,8 +42,9 @@ export class VideoWatch {
   /** Called with every snapshot the poll fetched. */
   noteSnapshot(jpeg: Buffer): void {
     const sha256 = createHash('sha256').update(jpeg).digest('hex');
-    this.repeats = this.snapshot?.sha256 === sha256 ? this.repeats + 1 : 0;
-    this.snapshot = { jpeg, sha256 };
+    const same = this.snapshot?.sha256 === sha256;
+    this.repeats = same ? this.repeats + 1 : 0;
+    this.snapshot = { jpeg, sha256, sinceMs: same && this.snapshot ? this.snapshot.sinceMs : this.o.now() };
   }
 
   due(nowMs: number): boolean {
@@ -58,7 +59,13 @@ export class VideoWatch {
     if (!this.measures) return null;
     const { intervalMs, timeoutMs } = this.o.video;
     if (this.o.now() - this.measures.atMs > 2 * intervalMs + timeoutMs) return null;
-    return judgeVideo({ ...this.measures.value, snapshotRepeats: this.repeats }, this.o.thresholds);
+    // Repeats count only once an analysis since the snapshot stuck found the stream moving: until then
+    // the picture may simply be still (a frozen camera freezes its snapshot too).
+    const seenMoving = this.snapshot !== null && this.measures.atMs >= this.snapshot.sinceMs;
+    return judgeVideo(
+      { ...this.measures.value, snapshotRepeats: seenMoving ? this.repeats : 0 },
+      this.o.thresholds,
+    );
   }
 
   /** Analyses the stream; failures are logged and leave no result (the probe reports a dead stream). */

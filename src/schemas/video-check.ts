@@ -34,7 +34,8 @@ export const VideoCheck = Type.Object(
     snapshotSsim: Nullable(Share('Best SSIM of the sample against the latest snapshot; null: none compared')),
     snapshotRepeats: Type.Integer({
       minimum: 0,
-      description: 'Consecutive snapshot checks whose JPEG was byte-identical to the one before',
+      description:
+        'Consecutive snapshot checks whose JPEG was byte-identical to the one before, counted once an analysis during the run saw the stream',
     }),
     frozen: Type.Boolean(),
     black: Type.Boolean(),
