@@ -1,3 +1,4 @@
+import { describeEvidence } from '../../src/compliance/evidence-text.ts';
 import type { RuleResult } from '../../src/compliance/result.ts';
 import { UnauthorizedError } from './api.ts';
 import { RULE_STATUS_LABEL } from './compliance-status.ts';
@@ -217,21 +218,16 @@ export class ComplianceDetail {
 }
 
 function evidenceList(label: string, bag: EvidenceBag): HTMLElement | null {
-  const entries = Object.entries(bag);
-  if (entries.length === 0) return null;
+  if (Object.keys(bag).length === 0) return null;
   return el(
     'p',
     { class: 'rule-evidence', 'data-kind': label.toLowerCase() },
     el('span', { class: 'evidence-label' }, `${label}: `),
-    entries.map(([key, value]) => `${key} ${formatValue(value)}`).join(' · '),
+    // In words and units, as the evidence pack prints them ("up 92.170 h", not "upMs 331827").
+    describeEvidence(bag)
+      .map((item) => `${item.label} ${item.text}`)
+      .join(' · '),
   );
-}
-
-function formatValue(value: EvidenceBag[string]): string {
-  if (value === null) return '–';
-  if (Array.isArray(value)) return value.join(', ');
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toFixed(2);
-  return String(value);
 }
 
 /** `count` calendar days ending with `toDay` (YYYY-MM-DD), oldest first. */

@@ -14,7 +14,14 @@ export type {
 export type PackRule = PackSummary['rules'][number];
 export type HistoryDay = ComplianceHistory['days'][number];
 
-export const REPORT_FILES = ['uptime.csv', 'compliance.csv', 'maintenance.csv', 'evidence.pdf'] as const;
+export const REPORT_FILES = [
+  'uptime.csv',
+  'compliance.csv',
+  'clock.csv',
+  'maintenance.csv',
+  'evidence.pdf',
+  'evidence.json',
+] as const;
 export type ReportFile = (typeof REPORT_FILES)[number];
 
 const enc = encodeURIComponent;

@@ -6,8 +6,10 @@ import { currentLondonMonth } from './uptime-chart.ts';
 const LABEL: Record<ReportFile, string> = {
   'uptime.csv': 'Uptime CSV',
   'compliance.csv': 'Compliance CSV',
+  'clock.csv': 'Clock CSV',
   'maintenance.csv': 'Maintenance CSV',
   'evidence.pdf': 'Evidence pack PDF',
+  'evidence.json': 'Evidence figures JSON',
 };
 
 /**
