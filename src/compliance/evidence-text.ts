@@ -61,6 +61,7 @@ const share = (v: Value) => (typeof v === 'number' ? sharePercent(v) : 'not know
 const hours = (v: Value) => (typeof v === 'number' ? hoursText(v) : 'not known');
 const limit = (v: Value) => (typeof v === 'number' ? limitDuration(v) : 'not known');
 const text = (v: Value) => (v === null ? 'not known' : list(v));
+const ratio = (of: string) => (v: Value) => (typeof v === 'number' ? `${v.toFixed(2)} x ${of}` : 'not known');
 
 /** Known keys: a label and how the value reads. Order here is the order printed. */
 const KNOWN: Record<string, [string, (v: Value) => string]> = {
@@ -103,6 +104,25 @@ const KNOWN: Record<string, [string, (v: Value) => string]> = {
   faults: ['faults checked', list],
   activeEvents: ['active events', list],
   eventTypes: ['events checked', list],
+  frozenShare: ['still', (v) => (typeof v === 'number' ? `${sharePercent(v)} of the sample` : 'not known')],
+  blackShare: ['black', (v) => (typeof v === 'number' ? `${sharePercent(v)} of the sample` : 'not known')],
+  sharpnessRatio: ['sharpness', ratio('the reference')],
+  sceneSsim: ['likeness to the reference view (SSIM)', num('', 2)],
+  snapshotSsim: ['snapshot likeness to the stream (SSIM)', num('', 2)],
+  snapshotRepeats: ['identical snapshots in a row', num('', 0)],
+  blurMethod: ['blur measured by', text],
+  minFrozenShare: [
+    'frozen from',
+    (v) => (typeof v === 'number' ? `${sharePercent(v)} of the sample still` : 'not known'),
+  ],
+  minBlackShare: [
+    'black from',
+    (v) => (typeof v === 'number' ? `${sharePercent(v)} of the sample black` : 'not known'),
+  ],
+  minSharpnessRatio: ['blurred below', ratio('the reference sharpness')],
+  minSceneSsim: ['view changed below SSIM', num('', 2)],
+  staleSnapshotRepeats: ['snapshot stale after', num('repeats', 0)],
+  minSnapshotSsim: ['snapshot unrelated below SSIM', num('', 2)],
   firmwareVersion: ['firmware', text],
   manufacturer: ['make', text],
   model: ['model', text],

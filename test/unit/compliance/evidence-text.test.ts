@@ -21,6 +21,10 @@ describe('evidenceText', () => {
     ],
     [{ activeEvents: [] }, 'active events none'],
     [
+      { sceneSsim: 0.21, minSceneSsim: 0.5, sharpnessRatio: null },
+      'sharpness not known; likeness to the reference view (SSIM) 0.21; view changed below SSIM 0.50',
+    ],
+    [
       { eventTypes: ['storage_failure', 'hardware_failure'] },
       'events checked storage failure, hardware failure',
     ],
