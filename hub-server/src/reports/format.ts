@@ -71,5 +71,10 @@ export function pdfText(text: string, maxChars = 500): string {
       out += base.length > 0 && [...base].every(winAnsi) ? base : '?';
     }
   }
-  return out.length > maxChars ? `${out.slice(0, maxChars - 1)}…` : out;
+  if (out.length <= maxChars) return out;
+  // Cut at a word's end where there is one in the last fifth, so evidence never ends mid-word.
+  const cut = out.slice(0, maxChars - 1);
+  if (out[maxChars - 1] === ' ') return `${cut}…`;
+  const space = cut.lastIndexOf(' ');
+  return `${space >= maxChars * 0.8 ? cut.slice(0, space) : cut}…`;
 }

@@ -56,5 +56,7 @@ describe('pdfText', () => {
 
   it('bounds the length', () => {
     expect(pdfText('x'.repeat(50), 10)).toBe(`${'x'.repeat(9)}…`);
+    // A long text is cut at a word's end, not inside a word.
+    expect(pdfText('readings used up to 26 h old', 20)).toBe('readings used up to…');
   });
 });

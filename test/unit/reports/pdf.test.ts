@@ -124,7 +124,7 @@ describe('councilEvidencePdf for a 60-camera council', () => {
     for (const c of north.cameras) {
       for (const r of c.compliance?.results ?? []) {
         for (const cell of [r.title, r.value ?? '', r.threshold ?? '', r.reason]) {
-          for (const w of pdfText(cell, 400).split(/\s+/)) if (w) words.add(w);
+          for (const w of pdfText(cell, 800).split(/\s+/)) if (w) words.add(w);
         }
       }
     }
