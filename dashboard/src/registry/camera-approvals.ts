@@ -254,6 +254,9 @@ export class CameraApprovals {
         c.id !== view.id ? [c] : this.filter === null || this.filter === view.approval ? [view] : [],
       );
       this.render();
+      // The decision came from this row: when it left the list, the focus goes to the panel's title
+      // whatever the dialog did with it on closing (it may not be back on the row's button yet).
+      if (!this.cameras.some((c) => c.id === view.id)) this.title.focus();
       this.onDecided();
     } catch (error) {
       if (error instanceof UnauthorizedError) return;
