@@ -11,6 +11,23 @@ if (!browserTests) {
   );
 }
 
+// Files whose assertions include a latency bound the issue asks for (/healthz p99 under attack or
+// report load, event-loop slices of late merges). CI runs everything else for both service pairs
+// side by side, then these alone, one file at a time: CCTV_TIMED_TESTS=later leaves them out,
+// CCTV_TIMED_TESTS=only runs just them. Unset (npm test), everything runs.
+const TIMED = [
+  'test/integration/security/site-trust.test.ts',
+  'test/integration/reports/parallel-reports.test.ts',
+  'test/integration/uptime/late-merge-bound.test.ts',
+];
+const timed = process.env.CCTV_TIMED_TESTS;
+if (timed !== undefined && timed !== 'later' && timed !== 'only')
+  throw new Error(`CCTV_TIMED_TESTS=${timed}: use later or only`);
+const integrationFiles =
+  timed === 'only'
+    ? TIMED
+    : ['test/integration/**/*.test.ts', ...(browserTests ? ['test/e2e/**/*.test.ts'] : [])];
+
 // Unit tests are pure and need no services; integration and e2e tests talk to real brokers,
 // databases, ONVIF/RTSP simulators and a real browser, so they run one file at a time on 2 cores.
 export default defineConfig({
@@ -26,7 +43,8 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', ...(browserTests ? ['test/e2e/**/*.test.ts'] : [])],
+          include: integrationFiles,
+          exclude: timed === 'later' ? TIMED : [],
           environment: 'node',
           fileParallelism: false,
           // With a shared external broker, each file starts without other files' retained sites.
