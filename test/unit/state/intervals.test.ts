@@ -42,7 +42,7 @@ describe('nextState', () => {
     expect(nextState(current, observed).kind).toBe(kind);
   });
 
-  it('takes a newer sample\'s words for the same reason code', () => {
+  it("takes a newer sample's words for the same reason code", () => {
     const down = {
       state: 'down' as const,
       stateSince: t('10:00:00'),
