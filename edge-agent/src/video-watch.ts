@@ -28,7 +28,8 @@ export interface VideoWatchOptions {
  * while the stream moves, are a picture the device keeps serving rather than what it sees.
  */
 export class VideoWatch {
-  private measures: { value: Omit<VideoMeasures, 'snapshotRepeats'>; atMs: number } | null = null;
+  /** `startedAtMs`: when the analysed stream was opened, so the stream was seen as it was from then on. */
+  private measures: { value: Omit<VideoMeasures, 'snapshotRepeats'>; startedAtMs: number } | null = null;
   private lastAttemptMs: number | null = null;
   private snapshot: { jpeg: Buffer; sha256: string; sinceMs: number } | null = null;
   private repeats = 0;
@@ -58,10 +59,10 @@ export class VideoWatch {
   current(): VideoCheck | null {
     if (!this.measures) return null;
     const { intervalMs, timeoutMs } = this.o.video;
-    if (this.o.now() - this.measures.atMs > 2 * intervalMs + timeoutMs) return null;
+    if (this.o.now() - this.measures.startedAtMs > 2 * intervalMs + timeoutMs) return null;
     // Repeats count only once an analysis since the snapshot stuck found the stream moving: until then
     // the picture may simply be still (a frozen camera freezes its snapshot too).
-    const seenMoving = this.snapshot !== null && this.measures.atMs >= this.snapshot.sinceMs;
+    const seenMoving = this.snapshot !== null && this.measures.startedAtMs >= this.snapshot.sinceMs;
     return judgeVideo(
       { ...this.measures.value, snapshotRepeats: seenMoving ? this.repeats : 0 },
       this.o.thresholds,
@@ -105,7 +106,10 @@ export class VideoWatch {
         signal,
         context,
       });
-      this.measures = { value: { ...measures, checkedAt: new Date(now()).toISOString() }, atMs: now() };
+      this.measures = {
+        value: { ...measures, checkedAt: new Date(startedAt).toISOString() },
+        startedAtMs: startedAt,
+      };
       logger.debug({ measures, elapsedMs: now() - startedAt }, 'video analysed');
     } catch (error) {
       const e =
