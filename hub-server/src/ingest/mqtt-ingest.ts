@@ -48,14 +48,12 @@ export class MqttIngest {
     return this.client?.connected ?? false;
   }
 
-  async start(): Promise<void> {
-    const { log } = this.options;
+  /** A client of the hub's identity: a persistent session, or a clean one that does not reconnect. */
+  private connect(session: { clientId: string; clean: boolean; reconnectPeriod: number }): MqttClient {
     const options: IClientOptions = {
-      clientId: this.options.clientId,
-      clean: false,
+      ...session,
       protocolVersion: 4,
       keepalive: this.options.keepaliveS ?? 60,
-      reconnectPeriod: 1000,
       connectTimeout: 10_000,
       username: this.options.username ?? undefined,
       password: this.options.password ?? undefined,
@@ -64,9 +62,14 @@ export class MqttIngest {
       ...(this.options.ca ? { ca: this.options.ca } : {}),
     };
     const connectStream = this.options.connectStream;
-    const client = connectStream
+    return connectStream
       ? new MqttClient(() => connectStream(), options)
       : mqtt.connect(this.options.url, options);
+  }
+
+  async start(): Promise<void> {
+    const { log } = this.options;
+    const client = this.connect({ clientId: this.options.clientId, clean: false, reconnectPeriod: 1000 });
     this.client = client;
     this.deferPubacks(client);
     client.handleMessage = (packet, callback) => {
@@ -200,22 +203,11 @@ export class MqttIngest {
     if (!this.client) return;
     const { log } = this.options;
     const topics = [buildTopic('inventory', { siteId }), buildTopic('siteState', { siteId })];
-    const options: IClientOptions = {
+    const client = this.connect({
       clientId: `${this.options.clientId}-replay-${randomBytes(4).toString('hex')}`,
       clean: true,
-      protocolVersion: 4,
-      keepalive: this.options.keepaliveS ?? 60,
       reconnectPeriod: 0,
-      connectTimeout: 10_000,
-      username: this.options.username ?? undefined,
-      password: this.options.password ?? undefined,
-      rejectUnauthorized: true,
-      ...(this.options.ca ? { ca: this.options.ca } : {}),
-    };
-    const connectStream = this.options.connectStream;
-    const client = connectStream
-      ? new MqttClient(() => connectStream(), options)
-      : mqtt.connect(this.options.url, options);
+    });
     this.replays.add(client);
     let timer: NodeJS.Timeout | null = null;
     const finish = () => {
