@@ -1,3 +1,4 @@
+import { sharePercent } from '../../src/compliance/evidence-text.ts';
 import type { UptimeReport } from '../../src/schemas/api.ts';
 import { UnauthorizedError } from './api.ts';
 import type { CouncilApi } from './council-api.ts';
@@ -21,8 +22,9 @@ export function currentLondonMonth(nowMs = Date.now()): string {
   return londonMonth.format(new Date(nowMs)).slice(0, 7);
 }
 
+/** As the evidence pack prints a share (rounded down, never overstating: 99.996% is 99.99%, not 100.0). */
 export function percent(share: number | null): string {
-  return share === null ? '–' : `${(share * 100).toFixed(share >= 0.999 || share === 0 ? 1 : 2)} %`;
+  return share === null ? '–' : sharePercent(share);
 }
 
 function svg<K extends keyof SVGElementTagNameMap>(
