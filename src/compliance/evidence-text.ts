@@ -66,6 +66,7 @@ const ratio = (of: string) => (v: Value) => (typeof v === 'number' ? `${v.toFixe
 /** Known keys: a label and how the value reads. Order here is the order printed. */
 const KNOWN: Record<string, [string, (v: Value) => string]> = {
   availabilityShare: ['availability', share],
+  availabilityUnknownAsDownShare: ['availability with unknown time counted as down', share],
   observedShare: ['observed', share],
   upMs: ['up', hours],
   degradedMs: ['degraded', hours],

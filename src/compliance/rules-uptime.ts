@@ -1,7 +1,8 @@
 import { availability, observedShare, type StateDurations } from '../uptime/durations.ts';
 import { londonDay, londonMonthWindow } from '../uptime/london-time.ts';
 import type { Evidence } from './evidence.ts';
-import { type KindEvaluator, notEvaluable, percent } from './outcome.ts';
+import { sharePercent } from './evidence-text.ts';
+import { type KindEvaluator, notEvaluable } from './outcome.ts';
 import type { EvidenceBag } from './result.ts';
 
 function durationValues(d: StateDurations): EvidenceBag {
@@ -33,14 +34,26 @@ export const evaluateAvailability: KindEvaluator<'availability'> = (rule, eviden
   }
   // DESIGN: unknown time is left out by default (monitoring's outage is not camera downtime); a code may
   // decide that time without data counts against the camera.
-  const counted = p.unknownCountsAsDown ? { ...d, down: d.down + d.unknown, unknown: 0 } : d;
-  const share = availability(counted);
-  const values = { ...durationValues(d), availabilityShare: share };
-  if (share === null) return notEvaluable('the camera was never observed in the period', thresholds, values);
-  const ok = share >= p.minShare;
+  // availabilityShare is always the uptime tables' figure (unknown left out); a code counting unknown
+  // time as down is judged on a second figure under its own name, so one name never means two things.
+  const plain = availability(d);
+  const counted = p.unknownCountsAsDown
+    ? availability({ ...d, down: d.down + d.unknown, unknown: 0 })
+    : plain;
+  const values = {
+    ...durationValues(d),
+    availabilityShare: plain,
+    ...(p.unknownCountsAsDown ? { availabilityUnknownAsDownShare: counted } : {}),
+  };
+  if (counted === null)
+    return notEvaluable('the camera was never observed in the period', thresholds, values);
+  const ok = counted >= p.minShare;
+  // The shares read as the uptime table prints them (rounded down), so reason, value and table agree.
   return {
     status: ok ? 'pass' : 'fail',
-    reason: `available ${percent(share)} of observed time (minimum ${percent(p.minShare)})`,
+    reason: p.unknownCountsAsDown
+      ? `available ${sharePercent(counted)} of the period with unknown time counted as down (minimum ${sharePercent(p.minShare)})`
+      : `available ${sharePercent(counted)} of observed time (minimum ${sharePercent(p.minShare)})`,
     values,
     thresholds,
   };
@@ -56,7 +69,7 @@ export const evaluateObserved: KindEvaluator<'observed'> = (rule, evidence) => {
   const ok = share >= rule.params.minShare;
   return {
     status: ok ? 'pass' : 'fail',
-    reason: `fresh data for ${percent(share)} of the period (minimum ${percent(rule.params.minShare)})`,
+    reason: `fresh data for ${sharePercent(share)} of the period (minimum ${sharePercent(rule.params.minShare)})`,
     values,
     thresholds,
   };

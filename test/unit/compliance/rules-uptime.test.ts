@@ -39,35 +39,35 @@ const rows: Row[] = [
     rule: availability,
     evidence: withDurations(d({ up: 995, down: 5 })),
     status: 'pass',
-    reason: /available 99\.5% of observed time \(minimum 99\.5%\)/,
+    reason: /available 99\.50% of observed time \(minimum 99\.50%\)/,
   },
   {
     name: 'availability below the minimum fails',
     rule: availability,
     evidence: withDurations(d({ up: 990, down: 10 })),
     status: 'fail',
-    reason: /available 99% /,
+    reason: /available 99\.00% /,
   },
   {
     name: 'degraded time counts as available',
     rule: availability,
     evidence: withDurations(d({ up: 500, degraded: 500 })),
     status: 'pass',
-    reason: /100%/,
+    reason: /100\.00%/,
   },
   {
     name: 'unknown and maintenance time are left out by default',
     rule: availability,
     evidence: withDurations(d({ up: 995, down: 5, unknown: 5000, maintenance: 5000 })),
     status: 'pass',
-    reason: /99\.5%/,
+    reason: /99\.50%/,
   },
   {
     name: 'a code may count unknown time as down',
     rule: strictUnknown,
     evidence: withDurations(d({ up: 995, down: 0, unknown: 10 })),
     status: 'fail',
-    reason: /available 99\.005% /,
+    reason: /available 99\.00% of the period with unknown time counted as down/,
   },
   {
     name: 'availability without durations is not evaluable',
@@ -88,14 +88,14 @@ const rows: Row[] = [
     rule: monthly,
     evidence: withDurations(d({ up: 1000 }), july),
     status: 'pass',
-    reason: /100%/,
+    reason: /100\.00%/,
   },
   {
     name: 'calendar-month code over the month so far passes',
     rule: monthly,
     evidence: withDurations(d({ up: 1000 }), { fromMs: Date.parse('2026-03-01T00:00:00Z'), toMs: NOW_MS }),
     status: 'pass',
-    reason: /100%/,
+    reason: /100\.00%/,
   },
   {
     name: 'calendar-month code over a rolling window is not evaluable',
@@ -119,14 +119,14 @@ const rows: Row[] = [
     rule: observed,
     evidence: withDurations(d({ up: 980, down: 10, unknown: 10, maintenance: 500 })),
     status: 'pass',
-    reason: /fresh data for 99% of the period/,
+    reason: /fresh data for 99\.00% of the period/,
   },
   {
     name: 'observed share below the minimum fails',
     rule: observed,
     evidence: withDurations(d({ up: 900, unknown: 100 })),
     status: 'fail',
-    reason: /90%/,
+    reason: /90\.00%/,
   },
   {
     name: 'observed without durations is not evaluable',
@@ -166,6 +166,15 @@ describe('availability and observed rules', () => {
       },
       thresholds: { minShare: 0.995, period: 'any', unknownCountsAsDown: false },
     });
+  });
+
+  it('keeps the uptime table figure as availabilityShare when a code counts unknown time as down', () => {
+    const result = evaluateRule(strictUnknown, withDurations(d({ up: 990, down: 0, unknown: 10 })), NOW_MS);
+    expect(result.evidence.values).toMatchObject({
+      availabilityShare: 1,
+      availabilityUnknownAsDownShare: 0.99,
+    });
+    expect(result.status).toBe('fail');
   });
 
   it('a warn-severity rule reports a violation as warn, never fail', () => {
