@@ -299,10 +299,10 @@ export class EdgeAgent {
    * the checks that were inconclusive run again instead of waiting a whole interval.
    */
   private onImpairment(impaired: boolean): void {
-    this.options.logger.warn(
-      { monitor: this.health?.summary() },
-      impaired ? 'agent impaired' : 'agent recovered',
-    );
+    const monitor = this.health?.summary();
+    if (impaired)
+      this.options.logger.warn({ monitor }, 'agent impaired: timeouts are reported as inconclusive');
+    else this.options.logger.info({ monitor }, 'agent recovered');
     if (!impaired) {
       const retries = [...this.retries];
       this.retries.clear();
