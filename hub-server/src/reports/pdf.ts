@@ -393,8 +393,9 @@ function feedAccessSection(doc: Pdf, data: CouncilReportData): void {
 }
 
 const STANDING: Record<PrincipleRow['standing'], { label: string; color: string }> = {
-  evidenced: { label: 'evidenced', color: STATUS_COLOR.pass },
-  partial: { label: 'partly evidenced', color: STATUS_COLOR.warn },
+  // Whether evidence exists, not whether it passes: the results beside it say that.
+  evidenced: { label: 'evidence complete', color: STATUS_COLOR.pass },
+  partial: { label: 'evidence partial', color: STATUS_COLOR.warn },
   record: { label: 'council record', color: STATUS_COLOR.not_evaluable },
   missing: { label: 'MISSING', color: STATUS_COLOR.fail },
 };

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { complianceCsv, maintenanceCsv, uptimeCsv } from '../../../hub-server/src/reports/csv.ts';
+import { clockCsv, complianceCsv, maintenanceCsv, uptimeCsv } from '../../../hub-server/src/reports/csv.ts';
 import {
   councilReport,
   HOSTILE_CAMERA_ID,
@@ -149,5 +149,35 @@ describe('maintenanceCsv', () => {
       until: '',
     });
     for (const r of rows) expect(r.created_at).toMatch(ISO_UTC);
+  });
+});
+
+describe('clockCsv', () => {
+  const csv = clockCsv(data);
+  const rows = read(csv);
+
+  it('has one row per camera with its readings, worst and limits in seconds, and the evaluation time', () => {
+    expectWellFormed(csv, data.cameras.length);
+    for (const camera of data.cameras) {
+      const row = rows.find((r) => r.camera_id === camera.id)!;
+      const k = camera.clock;
+      expect(row.evaluated_at).toBe(data.generatedAt);
+      expect(Number(row.readings)).toBe(k.readings);
+      expect(row.worst_offset_s).toBe(k.worstMs === null ? '' : (k.worstMs / 1000).toFixed(3));
+      expect(row.warn_limit_s).toBe('1.000');
+      expect(Number(row.readings_over_fail)).toBe(k.overFail);
+    }
+  });
+
+  it('gives the reading the clock rule judged, as the rule recorded it', () => {
+    const camera = data.cameras.find((c) =>
+      c.compliance?.results.some(
+        (r) => r.kind === 'clock-offset' && r.evidence.values.offsetMs !== undefined,
+      ),
+    )!;
+    const rule = camera.compliance!.results.find((r) => r.kind === 'clock-offset')!;
+    const row = rows.find((r) => r.camera_id === camera.id)!;
+    expect(Number(row.rule_reading_offset_s)).toBe((rule.evidence.values.offsetMs as number) / 1000);
+    expect(row.rule_status).toBe(rule.status);
   });
 });

@@ -143,7 +143,7 @@ describe('councilEvidencePdf for a 60-camera council', () => {
   it('ends with a summary per Code principle', () => {
     const last = pages.at(-1) ?? '';
     expect(last).toContain('Summary by Code principle');
-    expect(last).toMatch(/11\. Used effectively, images of evidential value: (partly evidenced|evidenced)/);
+    expect(last).toMatch(/11\. Used effectively, images of evidential value: evidence (partial|complete)/);
     expect(last).toContain('statement of purpose and operational requirement');
     expect(last).toContain('clock-offset:');
   });
