@@ -110,6 +110,15 @@ function titlePage(doc: Pdf, data: CouncilReportData, codes: string[]): void {
   }
 }
 
+/** For a period that has ended, what reading rules describe: the cameras now, not then. */
+function pastPeriodNote(data: CouncilReportData): string {
+  if (Date.parse(data.generatedAt) <= Date.parse(data.period.to)) return '';
+  return (
+    ' This period has ended: rules on readings describe each camera at the evaluation time, after the ' +
+    "period; each day's results during the period are in the hub's compliance history."
+  );
+}
+
 /** Why measured time stops short of the period's end, when it does. */
 function measuredNote(data: CouncilReportData): string {
   return Date.parse(data.measuredTo) < Date.parse(data.period.to) ? ' (the period was still running)' : '';
@@ -199,7 +208,8 @@ function complianceSection(doc: Pdf, data: CouncilReportData, cameras: ReportCam
       'site or the council. Rules over time (availability, observed, access) count the period; rules on ' +
       "readings (clock, stream, image, device) judge each camera's latest reading at the evaluation time, " +
       'and say how old a reading may be. "P." is the Surveillance Camera Code principle the rule evidences. ' +
-      '"Not evaluable" means the data needed to judge the rule is missing or stale; the reason names it.',
+      '"Not evaluable" means the data needed to judge the rule is missing or stale; the reason names it.' +
+      pastPeriodNote(data),
   );
   const rows: TableRow[] = [];
   for (const c of cameras) {

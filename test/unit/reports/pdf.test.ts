@@ -108,6 +108,15 @@ describe('councilEvidencePdf for a 60-camera council', () => {
     });
   });
 
+  it('says that reading rules of a past period describe the cameras at the evaluation time', () => {
+    const compliance = (
+      pages.slice(1).find((p) => p.includes('Compliance per camera and rule')) ?? ''
+    ).replace(/\s+/g, ' ');
+    expect(compliance).toContain(
+      'This period has ended: rules on readings describe each camera at the evaluation time',
+    );
+  });
+
   it('prints rule evidence in words and units, never as internal keys', () => {
     const compliance = pages.filter((p) => p.includes('Threshold') && p.includes('Reason')).join('\n');
     expect(compliance).toContain('readings used up to 2 h old');
