@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   compareVersions,
@@ -8,6 +11,8 @@ import {
 } from '../../../src/compliance/load-packs.ts';
 import { RULE_KINDS, Rule } from '../../../src/compliance/rule-pack.ts';
 import { fixture, SHIPPED_PACKS } from './evidence-builders.ts';
+
+const PACKS_DIR = fileURLToPath(new URL('../../../config/certification/', import.meta.url));
 
 function problemsOf(file: { name: string; text: string }): string[] {
   try {
@@ -110,6 +115,21 @@ describe('shipped packs', () => {
       expect(new Set(pack.rules.map((r) => r.id)).size).toBe(pack.rules.length);
       for (const rule of pack.rules) expect(rule.source).toMatch(/^[^\n]{10,}$/);
     }
+  });
+
+  it('the directory keeps version 1 beside version 2, so @1 results stay reproducible', () => {
+    const files = readdirSync(PACKS_DIR).filter((n) => n.endsWith('.yaml'));
+    const registry = loadRulePacks(
+      files.map((name) => ({ name, text: readFileSync(join(PACKS_DIR, name), 'utf8') })),
+    );
+    expect([...registry.keys()].sort()).toEqual([
+      'police-evidential@1',
+      'police-evidential@2',
+      'public-space-baseline@1',
+      'public-space-baseline@2',
+    ]);
+    expect(registry.get('police-evidential@1')?.rules.some((r) => r.kind === 'video')).toBe(false);
+    expect(registry.get('police-evidential@2')?.rules.some((r) => r.kind === 'video')).toBe(true);
   });
 
   it('police-evidential states the DESIGN thresholds', () => {
