@@ -153,6 +153,7 @@ export class EdgeAgent {
     const probeLimit = pLimit(this.probeSlots);
     const health = new MonitorHealth({
       deps: this.options.monitorHealthDeps ?? realMonitorHealthDeps(),
+      limits: config.impairment,
       concurrency: () => ({
         runningPolls: pollLimit.activeCount,
         pollSlots: config.poll.concurrency,

@@ -262,6 +262,26 @@ export const AgentConfig = Type.Object(
       },
       'Video analysis',
     ),
+    // Rationale for the defaults in src/health/impairment.ts and docs/architecture.md ("Monitor impairment").
+    impairment: Group(
+      {
+        maxLoopLostShare: Type.Number({
+          minimum: 0.01,
+          maximum: 1,
+          default: 0.2,
+          description:
+            "Share of a check's window the agent's event loop may lose to its own delays before a timeout in it is inconclusive (unknown, monitor_impaired)",
+        }),
+        maxCpuWaitShare: Type.Number({
+          minimum: 0.01,
+          maximum: 1,
+          default: 0.5,
+          description:
+            "Share of a check's window the agent's own cgroup may wait for a CPU (Linux PSI) before a timeout in it is inconclusive",
+        }),
+      },
+      "The agent's own health",
+    ),
     cameras: Type.Array(AgentCamera, { maxItems: 2000, description: 'Cameras at this site' }),
   },
   { additionalProperties: false },

@@ -20,7 +20,7 @@ describe('config/agent.example.yaml', () => {
   it('writes every optional setting at its built-in default', async () => {
     const written = parse(await readFile(examplePath, 'utf8')) as Record<string, unknown>;
     const defaults = defaultsOf(AgentConfig) as Record<string, Record<string, unknown>>;
-    for (const group of ['mqtt', 'poll', 'outbox', 'thresholds', 'video'] as const) {
+    for (const group of ['mqtt', 'poll', 'outbox', 'thresholds', 'video', 'impairment'] as const) {
       expect(written[group], `group ${group}`).toEqual(defaults[group]);
     }
   });

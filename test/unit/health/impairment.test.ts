@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { judgeFailedCheck, judgeWindow, type MonitorReading } from '../../../src/health/impairment.ts';
+import { AgentConfig } from '../../../src/config/agent-config.ts';
+import { defaultsOf } from '../../../src/config/resolve.ts';
+import {
+  DEFAULT_IMPAIRMENT_LIMITS,
+  judgeFailedCheck,
+  judgeWindow,
+  type MonitorReading,
+} from '../../../src/health/impairment.ts';
 
 const at = (atMs: number, loopLostMs: number, cpuWaitMs: number | null = null): MonitorReading => ({
   atMs,
@@ -69,6 +76,10 @@ describe('judgeWindow', () => {
       judgeWindow(at(0, 0), at(1_000, 100), { maxLoopLostShare: 0.05, maxCpuWaitShare: 1 }).impaired,
     ).toBe(true);
   });
+});
+
+it("the agent config's defaults are the judgement's", () => {
+  expect((defaultsOf(AgentConfig) as AgentConfig).impairment).toEqual(DEFAULT_IMPAIRMENT_LIMITS);
 });
 
 describe('judgeFailedCheck', () => {
