@@ -26,14 +26,18 @@ export function judgeVideo(m: VideoMeasures, t: VideoThresholds): VideoCheck {
   const frozen = m.frames > 0 && !black && m.frozenShare >= t.minFrozenShare;
   // A black or frozen stream says nothing about focus, view or snapshot: those faults would only echo it.
   const moving = !frozen && !black;
+  const sceneChanged = m.sceneSsim === null || !moving ? null : m.sceneSsim < t.minSceneSsim;
   return {
     ...m,
     frozen,
     black,
     blurred: m.sharpnessRatio === null || !moving ? null : m.sharpnessRatio < t.minSharpnessRatio,
-    sceneChanged: m.sceneSsim === null || !moving ? null : m.sceneSsim < t.minSceneSsim,
+    sceneChanged,
     snapshotStale: moving && m.snapshotRepeats >= t.staleSnapshotRepeats,
-    snapshotMismatch: m.snapshotSsim === null || !moving ? null : m.snapshotSsim < t.minSnapshotSsim,
+    // The snapshot compared may predate the analysis by up to a snapshot period: once the view itself has
+    // changed, a snapshot unlike it may only be older, so the view change is what is reported.
+    snapshotMismatch:
+      m.snapshotSsim === null || !moving || sceneChanged === true ? null : m.snapshotSsim < t.minSnapshotSsim,
   };
 }
 

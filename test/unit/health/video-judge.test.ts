@@ -50,6 +50,11 @@ describe('judging video measures', () => {
       ['frozen'],
     ],
     ['unrelated snapshot', { snapshotSsim: 0.17 }, ['snapshot_mismatch']],
+    [
+      'turned away, snapshot from before the turn: the view change only',
+      { sceneSsim: 0.18, snapshotSsim: 0.17 },
+      ['scene_changed'],
+    ],
     ['half a sample frozen is not frozen', { frozenShare: 0.5 }, []],
     ['just under the stale count', { snapshotRepeats: 3 }, []],
   ] as const)('%s', (_name, change, faults) => {
