@@ -20,6 +20,8 @@ export interface VideoWatchOptions {
   logger: Logger;
   signal: AbortSignal;
   context: ErrorContext;
+  /** The ffmpeg analysis; replaceable so the bookkeeping here can be tested without a stream. */
+  analyser?: typeof analyseVideo;
 }
 
 /**
@@ -91,7 +93,7 @@ export class VideoWatch {
         reference = true;
       }
       const startedAt = now();
-      const measures = await analyseVideo({
+      const measures = await (this.o.analyser ?? analyseVideo)({
         ffmpegPath: media.ffmpegPath,
         uri: streamUri,
         username,
