@@ -69,6 +69,20 @@ describe('snapshot', () => {
     }
   });
 
+  it('changes from one request to the next, as a live camera does; stale-snapshot freezes it', async () => {
+    const a = await fetchSnapshot();
+    const b = await fetchSnapshot();
+    expect(a.equals(b)).toBe(false);
+    await fleet.setFault(spec.id, { kind: 'stale-snapshot' });
+    try {
+      const c = await fetchSnapshot();
+      const d = await fetchSnapshot();
+      expect(c.equals(d)).toBe(true);
+    } finally {
+      await fleet.clearFault(spec.id);
+    }
+  });
+
   it('refuses a wrong password', async () => {
     const device = new nodeOnvif.OnvifDevice({
       xaddr: cam.onvifUrl,
