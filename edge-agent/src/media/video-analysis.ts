@@ -111,7 +111,10 @@ function thin(rate: number): string {
 /** The filter graph: stream [0:v], then the reference frame and the snapshot when present. */
 export function videoFilterGraph(o: VideoGraphOptions): string {
   const { width: dw, height: dh } = DETAIL_SIZE;
-  const small = `scale=${COMPARE_SIZE.width}:${COMPARE_SIZE.height}:flags=area`;
+  // Stretched to the full luma range before SSIM, so a view seen darker or flatter (dusk, a low-contrast
+  // night picture, a JPEG's full range against the stream's limited range) still matches itself; measured
+  // on a darkened, noisy copy of the test view: 0.50 without, 0.66 with, while a turned view drops to 0.12.
+  const small = `scale=${COMPARE_SIZE.width}:${COMPARE_SIZE.height}:flags=area,normalize=independence=0,format=gray`;
   const branches = 1 + (o.hasReference ? 1 : 0) + (o.hasSnapshot ? 1 : 0);
   const parts: string[] = [];
   // freezedetect and blackdetect see the decoded frames at full size (downscaling would hide the sensor
