@@ -99,7 +99,8 @@ describe('late-data merges are bounded in cost', () => {
       await settle(start + sent);
     }
     loop.disable();
-    expect(h.hub.pipeline.stats.received - start).toBe(sent);
+    // At least: on a shared broker the hub also hears other sites' messages.
+    expect(h.hub.pipeline.stats.received - start).toBeGreaterThanOrEqual(sent);
     const maxMs = loop.max / 1e6;
     expect(h.hub.pipeline.stats.failedBatches).toBe(0);
     console.log('event loop max ms', maxMs);
