@@ -75,7 +75,7 @@ describe('video faults from the stream', () => {
   beforeAll(async () => {
     h = await startHub({
       CCTV_HUB__compliance__packsDir: 'test/fixtures/certification-sim',
-      CCTV_HUB__compliance__defaultCode: 'simulator-checks',
+      CCTV_HUB__compliance__defaultCode: 'simulator-video',
       CCTV_HUB__compliance__evaluateIntervalMs: '1000',
     });
     await h.createUser('op', 'operator');
