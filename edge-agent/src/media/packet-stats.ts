@@ -5,7 +5,10 @@ export interface PacketSample {
 }
 
 export interface PacketEstimate {
+  /** Packets counted after de-duplication. */
   packetCount: number;
+  /** Packets dropped as repeats of a packet already seen (same pts). */
+  duplicateCount: number;
   spanS: number;
   fps: number | null;
   bitrateKbps: number | null;
@@ -37,6 +40,28 @@ export function toPacketSamples(packets: readonly Record<string, unknown>[]): Pa
 }
 
 /**
+ * A server or proxy that repeats packets (same pts, e.g. a relay re-sending after a stall) would otherwise
+ * be counted twice: fps and bitrate come out inflated (seen: 23.3 fps and 1,748 kbit/s for a 15 fps,
+ * 1,026 kbit/s stream). A frame has one pts, so a second packet with a pts already seen is a repeat. Packets
+ * without a pts cannot be matched and are kept.
+ */
+export function dedupePackets(samples: readonly PacketSample[]): {
+  unique: PacketSample[];
+  duplicateCount: number;
+} {
+  const seen = new Set<number>();
+  const unique: PacketSample[] = [];
+  for (const s of samples) {
+    if (s.timeS !== null) {
+      if (seen.has(s.timeS)) continue;
+      seen.add(s.timeS);
+    }
+    unique.push(s);
+  }
+  return { unique, duplicateCount: samples.length - unique.length };
+}
+
+/**
  * Frame rate and bitrate from what actually arrived: ffprobe reports `bit_rate: N/A` over RTSP, and
  * avg_frame_rate there often echoes the SDP rather than the stream. n packets with timestamps spanning
  * S seconds cover n intervals of S/(n-1) each, so fps = (n-1)/S and bitrate = bytes*8 / (n*S/(n-1)).
@@ -45,7 +70,8 @@ export function toPacketSamples(packets: readonly Record<string, unknown>[]): Pa
  * Over a short window the bitrate swings with the GOP (a keyframe is many times a P-frame), so sample at
  * least one keyframe interval.
  */
-export function estimateFromPackets(samples: readonly PacketSample[]): PacketEstimate {
+export function estimateFromPackets(all: readonly PacketSample[]): PacketEstimate {
+  const { unique: samples, duplicateCount } = dedupePackets(all);
   const times = samples
     .map((s) => s.timeS)
     .filter((t): t is number => t !== null)
@@ -54,7 +80,7 @@ export function estimateFromPackets(samples: readonly PacketSample[]): PacketEst
   const first = times[0];
   const last = times[times.length - 1];
   if (times.length < 2 || first === undefined || last === undefined || last <= first) {
-    return { packetCount, spanS: 0, fps: null, bitrateKbps: null };
+    return { packetCount, duplicateCount, spanS: 0, fps: null, bitrateKbps: null };
   }
   const spanS = last - first;
   const intervals = times.length - 1;
@@ -62,6 +88,7 @@ export function estimateFromPackets(samples: readonly PacketSample[]): PacketEst
   const coveredS = (samples.length * spanS) / intervals;
   return {
     packetCount,
+    duplicateCount,
     spanS,
     fps: Math.round((intervals / spanS) * 100) / 100,
     bitrateKbps: Math.round(((totalBytes * 8) / coveredS / 1000) * 10) / 10,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  dedupePackets,
   estimateFromPackets,
   parseFrameRate,
   parseNumber,
@@ -101,5 +102,42 @@ describe('real ffprobe output (simulator, H.264 320x240 at 10 fps, 300 kbit/s pr
     expect(est.fps).toBeCloseTo(10, 1);
     const bytes = samples.reduce((n, s) => n + s.sizeBytes, 0);
     expect(est.bitrateKbps).toBeCloseTo((bytes * 8) / (samples.length / 10) / 1000, 0);
+  });
+});
+
+describe('repeated packets (same pts)', () => {
+  // 15 fps for 2 s, ~1,026 kbit/s: 8,550 bytes a frame.
+  const clean = Array.from({ length: 31 }, (_, i) => ({ timeS: i / 15, sizeBytes: 8_550 }));
+
+  it.each([
+    { name: 'every packet sent twice', repeat: (i: number) => i >= 0 },
+    { name: 'every other packet sent twice', repeat: (i: number) => i % 2 === 0 },
+    { name: 'a burst of repeats after a stall', repeat: (i: number) => i >= 10 && i < 20 },
+  ])('gives the clean figures when $name', ({ repeat }) => {
+    const repeated = clean.flatMap((p, i) => (repeat(i) ? [p, { ...p }] : [p]));
+    const est = estimateFromPackets(repeated);
+    const ref = estimateFromPackets(clean);
+    expect(est.duplicateCount).toBe(repeated.length - clean.length);
+    expect(est.duplicateCount).toBeGreaterThan(0);
+    expect(est.packetCount).toBe(31);
+    expect(est.fps).toBe(ref.fps);
+    expect(est.bitrateKbps).toBe(ref.bitrateKbps);
+    expect(est.fps).toBeCloseTo(15, 2);
+    expect(est.bitrateKbps).toBeCloseTo(1026, 0);
+  });
+
+  it('keeps packets without a pts (they cannot be matched)', () => {
+    const { unique, duplicateCount } = dedupePackets([
+      { timeS: null, sizeBytes: 100 },
+      { timeS: null, sizeBytes: 100 },
+      { timeS: 0.1, sizeBytes: 10 },
+      { timeS: 0.1, sizeBytes: 10 },
+    ]);
+    expect(unique).toHaveLength(3);
+    expect(duplicateCount).toBe(1);
+  });
+
+  it('counts no duplicates in a clean stream', () => {
+    expect(estimateFromPackets(clean).duplicateCount).toBe(0);
   });
 });
