@@ -15,6 +15,7 @@ import { type SimCameraEndpoints, SimCameraSpec } from './types.ts';
 const MEDIA_FAULTS: ReadonlySet<SimFaultKind> = new Set<SimFaultKind>([
   'fps-mismatch',
   'resolution-mismatch',
+  'bitrate-mismatch',
   'blank-image',
   'frozen-video',
   'black-video',

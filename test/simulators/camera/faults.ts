@@ -45,6 +45,18 @@ const ResolutionMismatch = Type.Object(
   },
   { additionalProperties: false },
 );
+// The stream is encoded at this bitrate while the profile still declares its own (a camera re-configured
+// outside ONVIF, or an encoder starved of bits).
+const BitrateMismatch = Type.Object(
+  { kind: Type.Literal('bitrate-mismatch'), bitrateKbps: Type.Integer({ minimum: 16, maximum: 50_000 }) },
+  { additionalProperties: false },
+);
+// Every frame is sent twice with the same RTP timestamp (new sequence numbers), as a misbehaving relay
+// or proxy does: a probe that counts packets reports double the frame rate and bitrate.
+const RepeatedPackets = Type.Object(
+  { kind: Type.Literal('repeated-packets') },
+  { additionalProperties: false },
+);
 const BlankImage = Type.Object({ kind: Type.Literal('blank-image') }, { additionalProperties: false });
 // Video faults (stream and, where a real camera's would too, its snapshot): see README "Faults".
 const FrozenVideo = Type.Object({ kind: Type.Literal('frozen-video') }, { additionalProperties: false });
@@ -66,6 +78,8 @@ export const FAULT_SCHEMAS = {
   'no-ntp': NoNtp,
   'fps-mismatch': FpsMismatch,
   'resolution-mismatch': ResolutionMismatch,
+  'bitrate-mismatch': BitrateMismatch,
+  'repeated-packets': RepeatedPackets,
   'blank-image': BlankImage,
   'frozen-video': FrozenVideo,
   'black-video': BlackVideo,

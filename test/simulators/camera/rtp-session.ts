@@ -31,6 +31,8 @@ export class RtpSession {
     private readonly channel: number,
     /** True while a hang fault stalls the camera: the session keeps its clock but sends nothing. */
     private readonly stalled: () => boolean,
+    /** True under the repeated-packets fault: each frame is sent again, same timestamp, new seq. */
+    private readonly repeats: () => boolean = () => false,
   ) {}
 
   get playing(): boolean {
@@ -97,7 +99,14 @@ export class RtpSession {
     if (this.waitForIdr && !template.idr) return;
     this.waitForIdr = false;
     const out = Buffer.allocUnsafe(template.data.length);
-    this.seq = stampFrame(template, out, this.channel, this.seq, this.timestampFor(frameNumber), this.ssrc);
+    const rtpTime = this.timestampFor(frameNumber);
+    this.seq = stampFrame(template, out, this.channel, this.seq, rtpTime, this.ssrc);
     this.socket.write(out);
+    if (this.repeats()) {
+      // New sequence numbers, or the client's RTP layer would drop the copy as a duplicate.
+      const again = Buffer.allocUnsafe(template.data.length);
+      this.seq = stampFrame(template, again, this.channel, this.seq, rtpTime, this.ssrc);
+      this.socket.write(again);
+    }
   }
 }

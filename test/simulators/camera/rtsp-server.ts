@@ -14,6 +14,8 @@ export interface RtspCameraSource {
   /** False under the wrong-credentials fault: the configured credentials are refused. */
   acceptsCredentials(): boolean;
   networkMode(): CameraNetworkMode;
+  /** True under the repeated-packets fault: every frame goes out twice with the same timestamp. */
+  repeatsPackets(): boolean;
   /** The stream to serve now (faults choose the variant); may encode on first use. */
   stream(): Promise<PreparedStream>;
 }
@@ -202,6 +204,7 @@ class RtspConnection {
             stream,
             channel,
             () => camera.networkMode() === 'hang',
+            () => camera.repeatsPackets(),
           );
         }
         const ssrc = this.session.ssrc.toString(16).padStart(8, '0').toUpperCase();

@@ -85,6 +85,10 @@ export class SimCamera implements OnvifCameraRuntime, RtspCameraSource {
     return 'normal';
   }
 
+  repeatsPackets(): boolean {
+    return this.activeFaults.has('repeated-packets');
+  }
+
   acceptsCredentials(): boolean {
     return !this.activeFaults.has('wrong-credentials');
   }
@@ -111,7 +115,7 @@ export class SimCamera implements OnvifCameraRuntime, RtspCameraSource {
       width: resolution?.width ?? p.width,
       height: resolution?.height ?? p.height,
       fps: this.fault('fps-mismatch')?.fps ?? p.fps,
-      bitrateKbps: p.bitrateKbps,
+      bitrateKbps: this.fault('bitrate-mismatch')?.bitrateKbps ?? p.bitrateKbps,
       blank: this.activeFaults.has('blank-image') || this.activeFaults.has('black-video'),
       view: this.lensView(),
     };

@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StreamPayload } from '../../../src/schemas/payloads.ts';
+import { type HubHarness, startHub } from '../../support/hub-harness.ts';
+import { uniqueId } from '../../support/services.ts';
+import { SiteHarness } from '../../support/site-harness.ts';
+
+// A relay that repeats every packet (same pts) must not double the frame rate and bitrate the hub
+// stores: the figures travel from the simulator's RTSP stream through the real agent, broker and
+// ingest into the database, and are read back from there.
+
+// The site harness's simulated cameras declare 10 fps at 300 kbit/s.
+const DECLARED_FPS = 10;
+
+describe('stream figures under repeated packets', () => {
+  let h: HubHarness;
+  let site: SiteHarness;
+  const siteId = uniqueId('dup');
+  const council = uniqueId('council');
+  const cam = `${siteId}-01`;
+
+  const samplesSince = async (sinceMs: number): Promise<StreamPayload[]> => {
+    const r = await h.hub.database.pool.query<{ payload: StreamPayload }>(
+      'SELECT payload FROM stream_samples WHERE camera_id = $1 AND observed_at > $2 ORDER BY observed_at',
+      [cam, new Date(sinceMs)],
+    );
+    return r.rows.map((row) => row.payload);
+  };
+  const waitSamples = async (sinceMs: number, count: number): Promise<StreamPayload[]> => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const got = (await samplesSince(sinceMs)).filter((s) => s.fps !== null);
+      if (got.length >= count) return got;
+      if (Date.now() > deadline) throw new Error(`only ${got.length} stream samples with fps since fault`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+
+  beforeAll(async () => {
+    h = await startHub({});
+    await h.registerSite(siteId, council, { cameraIds: [cam] });
+    site = new SiteHarness({
+      siteId,
+      councilId: council,
+      mqttUrl: h.hub.mqttUrl,
+      cameraIds: [cam],
+      probeIntervalMs: 2_000,
+    });
+    await site.start();
+    await waitSamples(0, 1);
+  }, 180_000);
+
+  afterAll(async () => {
+    await site?.stop();
+    await h?.stop();
+  });
+
+  it('reports the real frame rate and bitrate, not the repeated packets', async () => {
+    const clean = (await samplesSince(0)).filter((s) => s.fps !== null).at(-1) as StreamPayload;
+    await site.simulator.setFault(cam, { kind: 'repeated-packets' });
+    // Samples observed after the fault was set come from probes that started under it (a probe
+    // straddling the change is observed at its start).
+    const faultAtMs = Date.now();
+    const samples = await waitSamples(faultAtMs, 2);
+    const last = samples.at(-1) as StreamPayload;
+    // Every frame arrives twice: counting packets would give ~20 fps and double the bitrate.
+    expect(last.fps).not.toBeNull();
+    expect(Math.abs((last.fps as number) - DECLARED_FPS)).toBeLessThan(DECLARED_FPS * 0.25);
+    expect(clean.bitrateKbps).not.toBeNull();
+    expect(last.bitrateKbps as number).toBeLessThan((clean.bitrateKbps as number) * 1.5);
+  }, 90_000);
+});
