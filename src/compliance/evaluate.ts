@@ -6,7 +6,13 @@ import { packRef, type Rule, type RuleKind, type RuleOf, type RulePack } from '.
 import { evaluateClockOffset, evaluateClockSource } from './rules-clock.ts';
 import { evaluateFirmware, evaluateImage, evaluateStorage } from './rules-device.ts';
 import { evaluateAccessAudit, evaluateRetention, evaluateReview } from './rules-records.ts';
-import { evaluateBitrate, evaluateCodec, evaluateFrameRate, evaluatePixelDensity } from './rules-stream.ts';
+import {
+  evaluateBitrate,
+  evaluateBitrateDeclared,
+  evaluateCodec,
+  evaluateFrameRate,
+  evaluatePixelDensity,
+} from './rules-stream.ts';
 import { evaluateAvailability, evaluateObserved } from './rules-uptime.ts';
 import { evaluateVideo } from './rules-video.ts';
 
@@ -19,6 +25,7 @@ const EVALUATORS: { [K in RuleKind]: KindEvaluator<K> } = {
   'frame-rate': evaluateFrameRate,
   codec: evaluateCodec,
   bitrate: evaluateBitrate,
+  'bitrate-declared': evaluateBitrateDeclared,
   image: evaluateImage,
   video: evaluateVideo,
   retention: evaluateRetention,

@@ -138,6 +138,22 @@ export const RuleParamsByKind = {
     },
     Strict,
   ),
+  // ONVIF's BitrateLimit is the encoder's target (CBR) or cap (VBR): over a sample that holds a keyframe,
+  // an encoder honouring it stays near or below it. Well above means repeated packets or an encoder set up
+  // outside its profile; far below means the profile no longer describes the stream (a VBR encoder on a
+  // quiet scene runs under its cap, hence the wide lower margin).
+  'bitrate-declared': Type.Object(
+    {
+      minShareOfDeclared: Share(0.25, 'Minimum measured / declared profile bitrate'),
+      maxShareOfDeclared: Type.Number({
+        exclusiveMinimum: 0,
+        default: 1.5,
+        description: 'Maximum measured / declared profile bitrate',
+      }),
+      maxAgeMs: MaxAgeMs(STREAM_MAX_AGE_MS),
+    },
+    Strict,
+  ),
   image: Type.Object(
     {
       maxActiveMinutes: Type.Number({ minimum: 0, default: 15 }),
@@ -277,6 +293,7 @@ export const Rule = Type.Union([
   ruleOf('frame-rate'),
   ruleOf('codec'),
   ruleOf('bitrate'),
+  ruleOf('bitrate-declared'),
   ruleOf('image'),
   ruleOf('video'),
   ruleOf('retention'),

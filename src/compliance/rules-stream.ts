@@ -146,3 +146,36 @@ export const evaluateBitrate: KindEvaluator<'bitrate'> = (rule, evidence, nowMs)
     observedAtMs: stream.observedAtMs,
   };
 };
+
+/** The stream against its own ONVIF profile: needs no commissioning record, only the declared limit. */
+export const evaluateBitrateDeclared: KindEvaluator<'bitrate-declared'> = (rule, evidence, nowMs) => {
+  const p = rule.params;
+  const thresholds = {
+    minShareOfDeclared: p.minShareOfDeclared,
+    maxShareOfDeclared: p.maxShareOfDeclared,
+    maxAgeMs: p.maxAgeMs,
+  };
+  const stream = fresh(
+    evidence.latestStream,
+    'stream',
+    'measured bitrate with a declared profile bitrate',
+    (r) => {
+      const declaredKbps = r.payload.declared?.bitrateKbps;
+      if (r.payload.bitrateKbps === null || !declaredKbps || !(declaredKbps > 0)) return null;
+      return { measuredKbps: r.payload.bitrateKbps, declaredKbps };
+    },
+    p.maxAgeMs,
+    nowMs,
+  );
+  if (!stream.ok) return notEvaluable(stream.reason, thresholds);
+  const { measuredKbps, declaredKbps } = stream.value;
+  const share = measuredKbps / declaredKbps;
+  const ok = share >= p.minShareOfDeclared && share <= p.maxShareOfDeclared;
+  return {
+    status: ok ? 'pass' : 'fail',
+    reason: `${round(measuredKbps, 0)} kbps is ${percent(share)} of the ${declaredKbps} kbps the profile declares (allowed ${percent(p.minShareOfDeclared)} to ${percent(p.maxShareOfDeclared)})`,
+    values: { bitrateKbps: measuredKbps, declaredKbps, shareOfDeclared: share },
+    thresholds,
+    observedAtMs: stream.observedAtMs,
+  };
+};
