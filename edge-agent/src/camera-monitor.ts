@@ -303,6 +303,7 @@ export class CameraMonitor {
             height: result.height,
             fps: result.fps,
             bitrateKbps: result.bitrateKbps,
+            repeatedPackets: result.repeatedPackets,
             declared: toDeclaredProfile(profile),
             probeMs: result.probeMs,
           },

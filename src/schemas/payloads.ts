@@ -184,6 +184,13 @@ export const StreamPayload = Type.Object(
     height: Type.Integer({ minimum: 0 }),
     fps: Nullable(Type.Number({ minimum: 0 })),
     bitrateKbps: Nullable(Type.Number({ minimum: 0 })),
+    // Optional: agents before de-duplication do not send it, and their samples stay valid.
+    repeatedPackets: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'Packets dropped from the estimate as repeats (same pts) of a packet already seen',
+      }),
+    ),
     declared: Nullable(DeclaredProfile),
     probeMs: Type.Number({ minimum: 0 }),
   },

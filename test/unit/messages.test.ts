@@ -234,6 +234,23 @@ describe('decodeMessage: text from sites is plain text', () => {
     });
   });
 
+  it('accepts stream samples with and without repeatedPackets (older agents omit it)', () => {
+    const sample = {
+      cameraId: 'cam-1',
+      uri: 'rtsp://10.0.0.5/stream',
+      codec: 'h264',
+      width: 1920,
+      height: 1080,
+      fps: 15,
+      bitrateKbps: 1026,
+      declared: null,
+      probeMs: 10,
+    };
+    expect(decode('stream', sample).ok).toBe(true);
+    expect(decode('stream', { ...sample, repeatedPackets: 31 }).ok).toBe(true);
+    expect(decode('stream', { ...sample, repeatedPackets: -1 }).ok).toBe(false);
+  });
+
   it('cleans stream and event text, and the agent clock detail of a site state', () => {
     const stream = decode('stream', {
       cameraId: 'cam-1',

@@ -13,6 +13,8 @@ export interface StreamProbe {
   fps: number | null;
   bitrateKbps: number | null;
   packetCount: number;
+  /** Packets dropped as repeats (same pts): a server or relay that repeats packets shows here. */
+  repeatedPackets: number;
   probeMs: number;
 }
 
@@ -89,6 +91,7 @@ export function interpretProbeOutput(
     fps: estimate.fps ?? parseFrameRate(stream.avg_frame_rate),
     bitrateKbps: estimate.bitrateKbps,
     packetCount: estimate.packetCount,
+    repeatedPackets: estimate.duplicateCount,
     probeMs,
   };
 }

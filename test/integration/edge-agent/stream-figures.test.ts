@@ -96,12 +96,14 @@ describe('stream figures under repeated packets', () => {
     const samples = await waitSamples(faultAtMs, 2);
     const last = samples.at(-1) as StreamPayload;
     // Every frame arrives twice: counting packets would give ~20 fps and double the bitrate.
+    expect(clean.repeatedPackets).toBe(0);
+    expect(last.repeatedPackets).toBeGreaterThan(0);
     expect(last.fps).not.toBeNull();
     expect(Math.abs((last.fps as number) - DECLARED_FPS)).toBeLessThan(DECLARED_FPS * 0.25);
     expect(clean.bitrateKbps).not.toBeNull();
     expect(last.bitrateKbps as number).toBeLessThan((clean.bitrateKbps as number) * 1.5);
     console.info(
-      `repeated packets: clean ${clean.fps} fps ${clean.bitrateKbps} kbit/s; under the fault ${last.fps} fps ${last.bitrateKbps} kbit/s (declared ${last.declared?.fps} fps ${last.declared?.bitrateKbps} kbit/s)`,
+      `repeated packets: clean ${clean.fps} fps ${clean.bitrateKbps} kbit/s; under the fault ${last.fps} fps ${last.bitrateKbps} kbit/s, ${last.repeatedPackets} repeats dropped (declared ${last.declared?.fps} fps ${last.declared?.bitrateKbps} kbit/s)`,
     );
     await site.simulator.clearFault(cam);
   }, 90_000);
