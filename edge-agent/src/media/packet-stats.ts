@@ -42,8 +42,7 @@ export function toPacketSamples(packets: readonly Record<string, unknown>[]): Pa
 /**
  * A server or proxy that repeats packets (same pts, e.g. a relay re-sending after a stall) would otherwise
  * be counted twice: fps and bitrate come out inflated (seen: 23.3 fps and 1,748 kbit/s for a 15 fps,
- * 1,026 kbit/s stream). A frame has one pts, so a second packet with a pts already seen is a repeat. Packets
- * without a pts cannot be matched and are kept.
+ * 1,026 kbit/s stream). A frame has one pts, so a second packet with a pts already seen is a repeat.
  */
 export function dedupePackets(samples: readonly PacketSample[]): {
   unique: PacketSample[];
@@ -51,11 +50,16 @@ export function dedupePackets(samples: readonly PacketSample[]): {
 } {
   const seen = new Set<number>();
   const unique: PacketSample[] = [];
+  let previous: PacketSample | undefined;
   for (const s of samples) {
-    if (s.timeS !== null) {
-      if (seen.has(s.timeS)) continue;
-      seen.add(s.timeS);
-    }
+    // Over RTSP the first packet (the keyframe) often has no pts, and ffmpeg gives its copy one (seen:
+    // "N/A,11465" then "0.000000,11465"): a packet right behind a pts-less one of the same size is it again.
+    const repeatOfPtsLess =
+      previous !== undefined && previous.timeS === null && previous.sizeBytes === s.sizeBytes;
+    const repeat = repeatOfPtsLess || (s.timeS !== null && seen.has(s.timeS));
+    previous = s;
+    if (repeat) continue;
+    if (s.timeS !== null) seen.add(s.timeS);
     unique.push(s);
   }
   return { unique, duplicateCount: samples.length - unique.length };

@@ -101,7 +101,9 @@ describe('stream figures under repeated packets', () => {
     expect(last.fps).not.toBeNull();
     expect(Math.abs((last.fps as number) - DECLARED_FPS)).toBeLessThan(DECLARED_FPS * 0.25);
     expect(clean.bitrateKbps).not.toBeNull();
-    expect(last.bitrateKbps as number).toBeLessThan((clean.bitrateKbps as number) * 1.5);
+    // Same encoded clip, so the same figure give or take a packet at the sample's edges.
+    expect(last.bitrateKbps as number).toBeLessThan((clean.bitrateKbps as number) * 1.15);
+    expect(last.bitrateKbps as number).toBeGreaterThan((clean.bitrateKbps as number) * 0.85);
     console.info(
       `repeated packets: clean ${clean.fps} fps ${clean.bitrateKbps} kbit/s; under the fault ${last.fps} fps ${last.bitrateKbps} kbit/s, ${last.repeatedPackets} repeats dropped (declared ${last.declared?.fps} fps ${last.declared?.bitrateKbps} kbit/s)`,
     );

@@ -126,10 +126,34 @@ describe('repeated packets (same pts)', () => {
     expect(est.bitrateKbps).toBeCloseTo(1026, 0);
   });
 
-  it('keeps packets without a pts (they cannot be matched)', () => {
+  it('drops the copy of a pts-less keyframe, which ffprobe gives a pts (captured from a repeating stream)', () => {
+    // ffprobe -show_entries packet=pts_time,size over RTSP, every frame sent twice.
+    const captured: [string, string][] = [
+      ['N/A', '11465'],
+      ['0.000000', '11465'],
+      ['0.100000', '5057'],
+      ['0.100000', '5057'],
+      ['0.200000', '5312'],
+      ['0.200000', '5312'],
+    ];
+    const samples = toPacketSamples(captured.map(([pts_time, size]) => ({ pts_time, size })));
+    const { unique, duplicateCount } = dedupePackets(samples);
+    expect(duplicateCount).toBe(3);
+    expect(unique.map((p) => p.sizeBytes)).toEqual([11465, 5057, 5312]);
+  });
+
+  it('keeps a pts-less packet followed by a different one', () => {
+    const { duplicateCount } = dedupePackets([
+      { timeS: null, sizeBytes: 11465 },
+      { timeS: 0.1, sizeBytes: 5057 },
+    ]);
+    expect(duplicateCount).toBe(0);
+  });
+
+  it('keeps pts-less packets of different sizes', () => {
     const { unique, duplicateCount } = dedupePackets([
       { timeS: null, sizeBytes: 100 },
-      { timeS: null, sizeBytes: 100 },
+      { timeS: null, sizeBytes: 90 },
       { timeS: 0.1, sizeBytes: 10 },
       { timeS: 0.1, sizeBytes: 10 },
     ]);
