@@ -6,8 +6,9 @@ import type { RuleResult } from '../../../src/compliance/result.ts';
 import type { CameraDetail } from '../../../src/schemas/api.ts';
 import { VIDEO_FAULTS } from '../../../src/schemas/video-check.ts';
 import type { SimFault } from '../../simulators/camera/faults.ts';
+import { startComplianceHub } from '../../support/compliance-hub.ts';
 import { eventually } from '../../support/eventually.ts';
-import { type HubHarness, startHub } from '../../support/hub-harness.ts';
+import type { HubHarness } from '../../support/hub-harness.ts';
 import { uniqueId } from '../../support/services.ts';
 import { SiteHarness } from '../../support/site-harness.ts';
 
@@ -73,13 +74,7 @@ describe('video faults from the stream', () => {
   };
 
   beforeAll(async () => {
-    h = await startHub({
-      CCTV_HUB__compliance__packsDir: 'test/fixtures/certification-sim',
-      CCTV_HUB__compliance__defaultCode: 'simulator-video',
-      CCTV_HUB__compliance__evaluateIntervalMs: '1000',
-    });
-    await h.createUser('op', 'operator');
-    token = await h.login('op');
+    ({ h, token } = await startComplianceHub('simulator-video'));
     await h.registerSite(siteId, council, { cameraIds: cams });
     site = new SiteHarness({
       siteId,

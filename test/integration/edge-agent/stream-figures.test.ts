@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PackResult } from '../../../src/compliance/result.ts';
 import type { StreamPayload } from '../../../src/schemas/payloads.ts';
-import { type HubHarness, startHub } from '../../support/hub-harness.ts';
+import { startComplianceHub } from '../../support/compliance-hub.ts';
+import type { HubHarness } from '../../support/hub-harness.ts';
 import { uniqueId } from '../../support/services.ts';
 import { SiteHarness } from '../../support/site-harness.ts';
 
@@ -62,13 +63,7 @@ describe('stream figures under repeated packets', () => {
   };
 
   beforeAll(async () => {
-    h = await startHub({
-      CCTV_HUB__compliance__packsDir: 'test/fixtures/certification-sim',
-      CCTV_HUB__compliance__defaultCode: 'simulator-stream',
-      CCTV_HUB__compliance__evaluateIntervalMs: '1000',
-    });
-    await h.createUser('op', 'operator');
-    token = await h.login('op');
+    ({ h, token } = await startComplianceHub('simulator-stream'));
     await h.registerSite(siteId, council, { cameraIds: cams });
     site = new SiteHarness({
       siteId,
