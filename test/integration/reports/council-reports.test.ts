@@ -102,7 +102,7 @@ describe('council reports through the API', () => {
     const text = (await pdfPages(r.body)).join('\n');
     for (const cam of camsA) expect(text).toContain(cam);
     for (const cam of camsB) expect(text).not.toContain(cam);
-    expect(text).toContain('public-space-baseline@2');
+    expect(text).toContain('public-space-baseline@3');
   });
 
   it('evaluates the review rule from the scheme records a council enters', async () => {

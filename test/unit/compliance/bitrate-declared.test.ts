@@ -1,15 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { evaluateRule } from '../../../src/compliance/evaluate.ts';
-import { NOW_MS, ruleOf, streamPayload, withEvidence } from './evidence-builders.ts';
-
-const declared = (bitrateKbps: number | null) => ({
-  token: 'main',
-  encoding: 'H264',
-  width: 1920,
-  height: 1080,
-  fps: 25,
-  bitrateKbps,
-});
+import { evaluatePack, evaluateRule } from '../../../src/compliance/evaluate.ts';
+import { loadRulePacks } from '../../../src/compliance/load-packs.ts';
+import type { RulePack } from '../../../src/compliance/rule-pack.ts';
+import {
+  declaredProfile as declared,
+  NOW_MS,
+  ruleOf,
+  streamPayload,
+  withEvidence,
+} from './evidence-builders.ts';
 
 describe('bitrate-declared rule', () => {
   const rule = ruleOf('bitrate-declared');
@@ -43,5 +43,73 @@ describe('bitrate-declared rule', () => {
       };
     });
     expect(evaluateRule(rule, evidence, NOW_MS).status).toBe('not_evaluable');
+  });
+});
+
+// Every version of the shipped codes, as the hub loads config/certification/.
+const SHIPPED_VERSIONS = loadRulePacks(
+  [
+    'public-space-baseline.v1.yaml',
+    'public-space-baseline.v2.yaml',
+    'public-space-baseline.yaml',
+    'police-evidential.v1.yaml',
+    'police-evidential.v2.yaml',
+    'police-evidential.yaml',
+  ].map((file) => ({
+    name: `config/certification/${file}`,
+    text: readFileSync(new URL(`../../../config/certification/${file}`, import.meta.url), 'utf8'),
+  })),
+);
+
+/** A camera whose media profile declares 300 kbps, measured at `measuredKbps` a minute ago. */
+const measuredAt = (measuredKbps: number) =>
+  withEvidence((e) => {
+    e.latestStream = {
+      observedAtMs: NOW_MS - 60_000,
+      payload: streamPayload({ bitrateKbps: measuredKbps, declared: declared(300) }),
+    };
+  });
+
+describe.each(['public-space-baseline', 'police-evidential'])('%s', (code) => {
+  const v3 = SHIPPED_VERSIONS.get(`${code}@3`) as RulePack;
+  const v2 = SHIPPED_VERSIONS.get(`${code}@2`) as RulePack;
+  const bitrateDeclared = (pack: RulePack, measuredKbps: number) =>
+    evaluatePack(pack, measuredAt(measuredKbps), NOW_MS).results.find((r) => r.kind === 'bitrate-declared');
+
+  it('version 3 holds the bitrate-declared rule, 25% to 200% of the declared bitrate, citing principle 8', () => {
+    const rules = v3.rules.filter((r) => r.kind === 'bitrate-declared');
+    expect(rules).toHaveLength(1);
+    expect(rules[0]).toMatchObject({
+      id: 'bitrate-declared',
+      severity: 'fail',
+      principles: [8],
+      params: { minShareOfDeclared: 0.25, maxShareOfDeclared: 2 },
+    });
+    expect(rules[0]?.source).toMatch(/principle 8/);
+  });
+
+  it('version 3 fails a 300 kbps profile measured at 28 kbps (9%)', () => {
+    const result = bitrateDeclared(v3, 28);
+    expect(result).toMatchObject({ ruleId: 'bitrate-declared', status: 'fail' });
+    expect(result?.evidence.values).toMatchObject({ bitrateKbps: 28, declaredKbps: 300 });
+    expect(result?.evidence.values.shareOfDeclared).toBeCloseTo(28 / 300, 6);
+    expect(result?.reason).toBe(
+      '28 kbps is 9.33% of the 300 kbps the profile declares (allowed 25% to 200%)',
+    );
+  });
+
+  it('version 3 passes a 300 kbps profile measured at 430 kbps (143%, a sample holding a keyframe)', () => {
+    const result = bitrateDeclared(v3, 430);
+    expect(result).toMatchObject({ ruleId: 'bitrate-declared', status: 'pass' });
+    expect(result?.evidence.values.shareOfDeclared).toBeCloseTo(430 / 300, 6);
+  });
+
+  it('version 2 still loads without the rule and evaluates as before', () => {
+    expect(v2).toMatchObject({ code, version: 2 });
+    expect(v2.rules.some((r) => r.kind === 'bitrate-declared')).toBe(false);
+    const starved = evaluatePack(v2, measuredAt(28), NOW_MS);
+    expect(starved.ref).toBe(`${code}@2`);
+    expect(starved.results.map((r) => r.ruleId)).toEqual(v2.rules.map((r) => r.id));
+    expect(starved.results.some((r) => r.kind === 'bitrate-declared')).toBe(false);
   });
 });

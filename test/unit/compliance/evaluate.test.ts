@@ -11,8 +11,8 @@ import type { RulePack } from '../../../src/compliance/rule-pack.ts';
 import { fixture, goodEvidence, NOW_MS, SHIPPED_PACKS, withEvidence } from './evidence-builders.ts';
 
 const registry = loadRulePacks(SHIPPED_PACKS);
-const evidential = registry.get('police-evidential@2') as RulePack;
-const baseline = registry.get('public-space-baseline@2') as RulePack;
+const evidential = registry.get('police-evidential@3') as RulePack;
+const baseline = registry.get('public-space-baseline@3') as RulePack;
 const assignment = { firmware: { approved: ['5.51.2'] }, retention: { maxDays: 90 } };
 
 describe('overallStatus: fail > not_evaluable > warn > pass', () => {
@@ -34,10 +34,10 @@ describe('evaluatePack', () => {
     expect(result.results.filter((r) => r.status !== 'pass')).toEqual([]);
     expect(result).toMatchObject({
       code: 'police-evidential',
-      version: 2,
-      ref: 'police-evidential@2',
+      version: 3,
+      ref: 'police-evidential@3',
       status: 'pass',
-      counts: { pass: 15, warn: 0, fail: 0, not_evaluable: 0 },
+      counts: { pass: 16, warn: 0, fail: 0, not_evaluable: 0 },
       evaluatedAtMs: NOW_MS,
       overrides: assignment,
     });
@@ -103,7 +103,7 @@ describe('overrides', () => {
       /availability params\.minShare: not overridable \(the rule allows no overrides\)/,
     ],
     [{ firmware: { maxAgeMs: 1 } }, /firmware params\.maxAgeMs: not overridable \(allowed: approved\)/],
-    [{ nope: { x: 1 } }, /nope: no such rule in police-evidential@2/],
+    [{ nope: { x: 1 } }, /nope: no such rule in police-evidential@3/],
     [{ retention: { maxDays: 'ninety' } }, /retention params\.maxDays: Expected number/],
     [{ retention: { maxDays: 10 } }, /retention params\.maxDays: must not be below params\.minDays/],
     [{ firmware: { approved: 'v1' } }, /firmware params\.approved: Expected array/],

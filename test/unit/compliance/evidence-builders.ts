@@ -54,8 +54,6 @@ export function streamPayload(over: Partial<StreamPayload> = {}): StreamPayload 
   };
 }
 
-/** Evidence that meets every rule of police-evidential@2 (firmware 5.51.2 once approved). */
-
 /** A healthy video analysis against a reference frame, as an agent reports it. */
 export function goodVideo(atMs: number): VideoCheck {
   return {
@@ -79,6 +77,12 @@ export function goodVideo(atMs: number): VideoCheck {
   };
 }
 
+/** The ONVIF media profile a camera declares, as the agent reports it beside the measured stream. */
+export function declaredProfile(bitrateKbps: number | null): NonNullable<StreamPayload['declared']> {
+  return { token: 'main', encoding: 'H264', width: 1920, height: 1080, fps: 25, bitrateKbps };
+}
+
+/** Evidence that meets every rule of police-evidential@3 (firmware 5.51.2 once approved). */
 export function goodEvidence(): Evidence {
   return {
     // 1920 px, 90 degrees, 10 m: 96 px/m, enough for observe (62.5).
@@ -89,7 +93,11 @@ export function goodEvidence(): Evidence {
       durations: { up: NOW_MS - MARCH_FROM_MS, degraded: 0, down: 0, unknown: 0, maintenance: 0 },
     },
     latestHealth: { payload: healthPayload(), observedAtMs: NOW_MS - 5 * MINUTE_MS },
-    latestStream: { payload: streamPayload(), observedAtMs: NOW_MS - 3 * HOUR_MS },
+    // 3000 kbps measured against a declared 4000: 75%, within the bitrate-declared rule's 25% to 200%.
+    latestStream: {
+      payload: streamPayload({ declared: declaredProfile(4000) }),
+      observedAtMs: NOW_MS - 3 * HOUR_MS,
+    },
     recentImages: [0, 5, 10].map((m) => ({
       observedAtMs: NOW_MS - m * MINUTE_MS,
       image: { meanLuma: 120, lumaStdDev: 40, blank: false, dark: false },

@@ -110,14 +110,14 @@ describe('parseRulePack errors', () => {
 describe('shipped packs', () => {
   it('load, validate and cite a one-line source for every rule', () => {
     const registry = loadRulePacks(SHIPPED_PACKS);
-    expect([...registry.keys()].sort()).toEqual(['police-evidential@2', 'public-space-baseline@2']);
+    expect([...registry.keys()].sort()).toEqual(['police-evidential@3', 'public-space-baseline@3']);
     for (const pack of registry.values()) {
       expect(new Set(pack.rules.map((r) => r.id)).size).toBe(pack.rules.length);
       for (const rule of pack.rules) expect(rule.source).toMatch(/^[^\n]{10,}$/);
     }
   });
 
-  it('the directory keeps version 1 beside version 2, so @1 results stay reproducible', () => {
+  it('the directory keeps versions 1 and 2 beside version 3, so @1 and @2 results stay reproducible', () => {
     const files = readdirSync(PACKS_DIR).filter((n) => n.endsWith('.yaml'));
     const registry = loadRulePacks(
       files.map((name) => ({ name, text: readFileSync(join(PACKS_DIR, name), 'utf8') })),
@@ -125,15 +125,29 @@ describe('shipped packs', () => {
     expect([...registry.keys()].sort()).toEqual([
       'police-evidential@1',
       'police-evidential@2',
+      'police-evidential@3',
       'public-space-baseline@1',
       'public-space-baseline@2',
+      'public-space-baseline@3',
     ]);
-    expect(registry.get('police-evidential@1')?.rules.some((r) => r.kind === 'video')).toBe(false);
-    expect(registry.get('police-evidential@2')?.rules.some((r) => r.kind === 'video')).toBe(true);
+    const kinds = (ref: string) => registry.get(ref)?.rules.map((r) => r.kind) ?? [];
+    for (const code of ['police-evidential', 'public-space-baseline']) {
+      expect(latestPack(registry, code)?.version).toBe(3);
+      // Version 2 added the video rule, version 3 the bitrate-declared rule.
+      expect(kinds(`${code}@1`)).not.toContain('video');
+      expect(kinds(`${code}@2`).filter((k) => k !== 'video')).toEqual(kinds(`${code}@1`));
+      expect(kinds(`${code}@2`)).not.toContain('bitrate-declared');
+      expect(kinds(`${code}@3`).filter((k) => k === 'bitrate-declared')).toHaveLength(1);
+      // Nothing else changed: version 3 without its new rule is version 2, rule for rule.
+      const v2 = registry.get(`${code}@2`);
+      const v3 = registry.get(`${code}@3`);
+      const v3WithoutNewRule = { ...v3, rules: v3?.rules.filter((r) => r.kind !== 'bitrate-declared') };
+      expect({ ...v3WithoutNewRule, version: 2 }).toEqual(v2);
+    }
   });
 
   it('police-evidential states the DESIGN thresholds', () => {
-    const pack = loadRulePacks(SHIPPED_PACKS).get('police-evidential@2');
+    const pack = loadRulePacks(SHIPPED_PACKS).get('police-evidential@3');
     const byId = new Map(pack?.rules.map((r) => [r.id, r]));
     expect(byId.get('availability')?.params).toMatchObject({ minShare: 0.995, period: 'calendar-month' });
     expect(byId.get('observed')?.params).toMatchObject({ minShare: 0.99 });
@@ -142,10 +156,15 @@ describe('shipped packs', () => {
     expect(byId.get('retention')?.params).toMatchObject({ minDays: 31 });
     expect(byId.get('image')?.params).toMatchObject({ maxActiveMinutes: 15 });
     expect(byId.get('access-audit')?.kind).toBe('access-audit');
+    expect(byId.get('bitrate-declared')?.params).toEqual({
+      minShareOfDeclared: 0.25,
+      maxShareOfDeclared: 2,
+      maxAgeMs: 93_600_000,
+    });
   });
 
   it('are frozen, so an evaluation can never change a loaded pack', () => {
-    const pack = loadRulePacks(SHIPPED_PACKS).get('public-space-baseline@2');
+    const pack = loadRulePacks(SHIPPED_PACKS).get('public-space-baseline@3');
     expect(Object.isFrozen(pack)).toBe(true);
     expect(Object.isFrozen(pack?.rules[0]?.params)).toBe(true);
   });
