@@ -18,6 +18,7 @@ const envelopes: Record<TopicKind, TSchema> = {
   stream: Envelope(TOPICS.stream.schema),
   event: Envelope(TOPICS.event.schema),
   gap: Envelope(TOPICS.gap.schema),
+  recording: Envelope(TOPICS.recording.schema),
 };
 
 export type RejectCode =

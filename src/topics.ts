@@ -4,6 +4,7 @@ import {
   GapPayload,
   HealthPayload,
   InventoryPayload,
+  RecordingPayload,
   SiteStatePayload,
   StreamPayload,
 } from './schemas/payloads.ts';
@@ -26,6 +27,7 @@ export const TOPICS = {
   stream: { pattern: ['camera', '{cameraId}', 'stream'], schema: StreamPayload, retain: false },
   event: { pattern: ['camera', '{cameraId}', 'event'], schema: CameraEventPayload, retain: false },
   gap: { pattern: ['camera', '{cameraId}', 'gap'], schema: GapPayload, retain: false },
+  recording: { pattern: ['camera', '{cameraId}', 'recording'], schema: RecordingPayload, retain: false },
 } as const satisfies Record<string, TopicDef<TSchema>>;
 
 export type TopicKind = keyof typeof TOPICS;

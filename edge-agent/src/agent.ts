@@ -15,6 +15,7 @@ import { EnvelopeFactory } from './mqtt/envelope.ts';
 import { MqttPublisher, type PublisherStats, type PublishParams } from './mqtt/publisher.ts';
 import { NodeOnvifCamera, type OnvifCamera } from './onvif/device-client.ts';
 import { setNodeOnvifHttpTimeout } from './onvif/node-onvif.ts';
+import { RecordingWatch, type RecordingWatchStats, recordingDevices } from './recording-watch.ts';
 import { Scheduler, type SchedulerStats } from './scheduler.ts';
 import { AGENT_VERSION } from './version.ts';
 
@@ -64,6 +65,8 @@ export interface AgentStats {
   scheduler: SchedulerStats;
   publisher: PublisherStats | null;
   cameras: Record<string, CameraStats>;
+  /** Per recording device (`camera:{id}` or `recorder:{id}`): retention reads and recorder events. */
+  recording: Record<string, RecordingWatchStats>;
 }
 
 /**
@@ -78,6 +81,7 @@ export class EdgeAgent {
   private lastPublisher: MqttPublisher | null = null;
   private abort: AbortController | null = null;
   private monitors: CameraMonitor[] = [];
+  private recordingWatches: RecordingWatch[] = [];
   /** Streams probed at once (poll.probeConcurrency, or what 'auto' makes of it); set at start. */
   probeSlots = 0;
   private startedAtMs: number | null = null;
@@ -192,6 +196,34 @@ export class EdgeAgent {
         health,
       });
     });
+    this.recordingWatches = recordingDevices(config, secrets).map(
+      (device) =>
+        new RecordingWatch({
+          device,
+          timeoutMs: config.poll.onvifTimeoutMs,
+          maxRecordings: config.recording.maxRecordings,
+          events: config.recording.events,
+          now,
+          logger: logger.child({ component: 'recording' }),
+          siteId,
+          signal: (this.abort as AbortController).signal,
+          onRecording: (payload, atMs) =>
+            this.send('recording', { cameraId: payload.cameraId }, payload, atMs),
+          onEvent: (payload, atMs) => this.send('event', { cameraId: payload.cameraId }, payload, atMs),
+        }),
+    );
+    // One device read at a time: a recorder answers for many cameras, and retention moves by the day.
+    const recordingLimit = pLimit(1);
+    for (const watch of this.recordingWatches) {
+      scheduler.add({
+        key: `recording:${watch.key}`,
+        intervalMs: config.recording.intervalMs,
+        // Soon after start (the hub learns retention without waiting an hour), spread over one poll period.
+        initialDelayMs: Math.floor(random() * config.poll.intervalMs),
+        limit: recordingLimit,
+        run: () => watch.poll(),
+      });
+    }
     const clockIntervalMs = this.options.clockCheckIntervalMs ?? CLOCK_CHECK_INTERVAL_MS;
     scheduler.add({
       key: 'agent-clock',
@@ -365,6 +397,7 @@ export class EdgeAgent {
     if (mode === 'abrupt') await publisher.stop('abrupt');
     this.abort?.abort();
     this.health?.stop();
+    await Promise.all(this.recordingWatches.map((w) => w.stop()));
     this.retries.clear();
     await scheduler.stop();
     if (mode === 'graceful') await publisher.stop('graceful');
@@ -381,6 +414,7 @@ export class EdgeAgent {
       scheduler: this.scheduler?.stats() ?? { runs: 0, skipped: 0, queued: 0 },
       publisher: (this.publisher ?? this.lastPublisher)?.stats() ?? null,
       cameras: Object.fromEntries([...this.perCamera].map(([id, s]) => [id, { ...s }])),
+      recording: Object.fromEntries(this.recordingWatches.map((w) => [w.key, w.stats()])),
     };
   }
 }

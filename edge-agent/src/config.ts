@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import {
   AGENT_ENV_ALIASES,
   AGENT_ENV_PREFIX,
-  type AgentCamera,
   AgentConfig,
+  type OnvifAccess,
 } from '../../src/config/agent-config.ts';
 import { isTlsUrl, PemError, parseCertificates } from '../../src/config/pem.ts';
 import { ConfigError, resolveConfig, stripUrlCredentials } from '../../src/config/resolve.ts';
@@ -14,6 +14,8 @@ export type ReadText = (path: string) => Promise<string>;
 /** Secrets (and files) resolved once at start-up and kept apart from the config that gets logged and published. */
 export interface AgentSecrets {
   cameraPasswords: ReadonlyMap<string, string>;
+  /** Recorder id -> password; absent when the site has no recorders (older callers). */
+  recorderPasswords?: ReadonlyMap<string, string>;
   mqttPassword: string | null;
   /** PEM CA certificate(s) from mqtt.caFile; absent: the system's CAs verify an mqtts:// broker. */
   mqttCa?: string;
@@ -50,37 +52,35 @@ function trimSecret(text: string): string {
   return text.replace(/\r?\n$/, '');
 }
 
-async function cameraPassword(
-  camera: AgentCamera,
-  index: number,
+/** The password of an ONVIF device (a camera or a recorder), `what` naming it in problems, e.g. "camera cam-1". */
+async function onvifPassword(
+  access: OnvifAccess,
+  where: string,
+  what: string,
   env: Env,
   read: ReadText,
   problems: string[],
 ): Promise<string | undefined> {
-  const { password, passwordEnv, passwordFile } = camera.onvif;
-  const where = `cameras.${index} (${camera.id}).onvif`;
+  const { password, passwordEnv, passwordFile } = access;
   const given = [password, passwordEnv, passwordFile].filter((v) => v !== undefined).length;
   if (given === 0) {
-    problems.push(`${where}: camera ${camera.id} needs one of password, passwordEnv or passwordFile`);
+    problems.push(`${where}: ${what} needs one of password, passwordEnv or passwordFile`);
     return undefined;
   }
   if (given > 1) {
-    problems.push(`${where}: camera ${camera.id} gives more than one of password, passwordEnv, passwordFile`);
+    problems.push(`${where}: ${what} gives more than one of password, passwordEnv, passwordFile`);
     return undefined;
   }
   if (password !== undefined) return password;
   if (passwordEnv !== undefined) {
     const value = env[passwordEnv];
-    if (value === undefined)
-      problems.push(`${where}.passwordEnv: camera ${camera.id}: ${passwordEnv} is not set`);
+    if (value === undefined) problems.push(`${where}.passwordEnv: ${what}: ${passwordEnv} is not set`);
     return value;
   }
   try {
     return trimSecret(await read(passwordFile as string));
   } catch (error) {
-    problems.push(
-      `${where}.passwordFile: camera ${camera.id}: cannot read ${passwordFile}: ${(error as Error).message}`,
-    );
+    problems.push(`${where}.passwordFile: ${what}: cannot read ${passwordFile}: ${(error as Error).message}`);
     return undefined;
   }
 }
@@ -98,8 +98,34 @@ export async function resolveSecrets(
   for (const [index, camera] of config.cameras.entries()) {
     if (seen.has(camera.id)) problems.push(`cameras.${index}.id: camera id ${camera.id} is used twice`);
     seen.add(camera.id);
-    const password = await cameraPassword(camera, index, env, read, problems);
+    const where = `cameras.${index} (${camera.id}).onvif`;
+    const password = await onvifPassword(camera.onvif, where, `camera ${camera.id}`, env, read, problems);
     if (password !== undefined) cameraPasswords.set(camera.id, password);
+  }
+  const recorderPasswords = new Map<string, string>();
+  for (const [index, recorder] of config.recorders.entries()) {
+    if (
+      recorderPasswords.has(recorder.id) ||
+      config.recorders.findIndex((r) => r.id === recorder.id) !== index
+    )
+      problems.push(`recorders.${index}.id: recorder id ${recorder.id} is used twice`);
+    const where = `recorders.${index} (${recorder.id}).onvif`;
+    const password = await onvifPassword(
+      recorder.onvif,
+      where,
+      `recorder ${recorder.id}`,
+      env,
+      read,
+      problems,
+    );
+    if (password !== undefined) recorderPasswords.set(recorder.id, password);
+  }
+  for (const [index, camera] of config.cameras.entries()) {
+    const recorder = camera.recording?.recorder;
+    if (recorder !== undefined && !config.recorders.some((r) => r.id === recorder))
+      problems.push(
+        `cameras.${index} (${camera.id}).recording.recorder: no recorder ${recorder} in recorders (${config.recorders.map((r) => r.id).join(', ') || 'none listed'})`,
+      );
   }
   let mqttPassword: string | null = null;
   if (config.mqtt.passwordFile !== null) {
@@ -115,7 +141,7 @@ export async function resolveSecrets(
   }
   const mqttCa = await brokerCa(config.mqtt, read, problems);
   if (problems.length > 0) throw new ConfigError(source, problems);
-  return { cameraPasswords, mqttPassword, ...(mqttCa !== null ? { mqttCa } : {}) };
+  return { cameraPasswords, recorderPasswords, mqttPassword, ...(mqttCa !== null ? { mqttCa } : {}) };
 }
 
 /** The CA file for an mqtts:// hub broker: readable PEM certificates, and only with a TLS url. */

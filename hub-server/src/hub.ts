@@ -19,7 +19,7 @@ import { ComplianceRepository } from './compliance/compliance-repository.ts';
 import { loadPackDir } from './compliance/pack-store.ts';
 import { Database } from './db/database.ts';
 import { planDemoFleet } from './demo/demo-plan.ts';
-import { seedDemo, seedDemoRegistry, seedDemoSiteCredentials } from './demo/seed.ts';
+import { seedDemo, seedDemoAssignments, seedDemoRegistry, seedDemoSiteCredentials } from './demo/seed.ts';
 import { demoCredentials, loadCredentialsFile } from './feeds/credentials.ts';
 import { type CredentialSource, FeedManager } from './feeds/feed-manager.ts';
 import { FeedUrlSigner } from './feeds/signed-url.ts';
@@ -209,6 +209,7 @@ export class Hub {
         maxCamerasPerSite: config.demo.maxCamerasPerSite,
       });
       await seedDemoRegistry(db.pool, audit, demoSites, new Date(this.options.now?.() ?? Date.now()));
+      await seedDemoAssignments(db.pool, demoSites);
       this.demoPasswords = await seedDemoSiteCredentials(
         siteCredentials,
         demoSites.map((site) => site.id),

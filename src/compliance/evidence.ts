@@ -32,8 +32,11 @@ export interface Evidence {
   recentVideo?: { observedAtMs: number; video: VideoCheck }[];
   /** Camera events active now; an empty array means "known: none active", absent means unknown. */
   activeEvents?: { type: CameraEventType; sinceMs: number }[];
-  /** Age of the oldest recording available, days. */
-  retentionDays?: number;
+  /**
+   * The latest reading of the camera's recording (ONVIF Profile G): whole days of video held at
+   * `observedAtMs`, counted from the oldest video `earliestMs`.
+   */
+  retention?: { days: number; observedAtMs: number; earliestMs: number };
   /**
    * Live feed views of the camera in the period from the hub's audit log: how many, how many with
    * user, purpose and incident reference, and whether the log's hash chain verified.

@@ -12,6 +12,11 @@ const HOUR_MS = 3_600_000;
 export const HEALTH_MAX_AGE_MS = 2 * HOUR_MS;
 /** Stream probes may run once a day; 26 h leaves room for a late daily probe. */
 export const STREAM_MAX_AGE_MS = 26 * HOUR_MS;
+/**
+ * Agents read retention hourly: three hours without a reading means the recorder could not be read
+ * (a recorder that lost its disk shows it at the next reading), so the last figure no longer stands.
+ */
+export const RETENTION_MAX_AGE_MS = 3 * HOUR_MS;
 export const UK_TIME_ZONE = 'GMT0BST,M3.5.0/1,M10.5.0';
 
 const Share = (defaultValue: number, description: string) =>
@@ -195,6 +200,7 @@ export const RuleParamsByKind = {
     {
       minDays: Days(31, 'Oldest recording must be at least this old'),
       maxDays: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Declared maximum retention' })),
+      maxAgeMs: MaxAgeMs(RETENTION_MAX_AGE_MS),
     },
     Strict,
   ),

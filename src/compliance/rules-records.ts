@@ -1,21 +1,26 @@
-import { combineChecks, type KindEvaluator, notEvaluable } from './outcome.ts';
+import { combineChecks, fresh, type KindEvaluator, notEvaluable } from './outcome.ts';
 import type { EvidenceBag, RuleStatus } from './result.ts';
 import type { ReviewCheck } from './rule-pack.ts';
 
 const DAY_MS = 86_400_000;
 
-export const evaluateRetention: KindEvaluator<'retention'> = (rule, evidence) => {
-  const { minDays, maxDays } = rule.params;
-  const thresholds = { minDays, maxDays: maxDays ?? null };
-  const days = evidence.retentionDays;
-  if (days === undefined) return notEvaluable('no reading of the oldest recording available', thresholds);
-  const values = { retentionDays: days };
+export const evaluateRetention: KindEvaluator<'retention'> = (rule, evidence, nowMs) => {
+  const { minDays, maxDays, maxAgeMs } = rule.params;
+  const thresholds = { minDays, maxDays: maxDays ?? null, maxAgeMs };
+  const reading = fresh(evidence.retention, 'retention', 'days', (r) => r.days, maxAgeMs, nowMs);
+  if (!reading.ok) return notEvaluable(reading.reason, thresholds);
+  const days = reading.value;
+  const values = {
+    retentionDays: days,
+    oldestRecordingAt: new Date(evidence.retention?.earliestMs ?? 0).toISOString(),
+  };
   if (days < minDays) {
     return {
       status: 'fail',
       reason: `${days} days of recordings kept, minimum ${minDays}`,
       values,
       thresholds,
+      observedAtMs: reading.observedAtMs,
     };
   }
   // Keeping recordings longer than declared is a data-protection breach (Code principle 6), not a bonus.
@@ -25,6 +30,7 @@ export const evaluateRetention: KindEvaluator<'retention'> = (rule, evidence) =>
       reason: `${days} days of recordings kept, more than the declared maximum of ${maxDays}`,
       values,
       thresholds,
+      observedAtMs: reading.observedAtMs,
     };
   }
   return {
@@ -32,6 +38,7 @@ export const evaluateRetention: KindEvaluator<'retention'> = (rule, evidence) =>
     reason: `${days} days of recordings kept (${minDays}${maxDays === undefined ? '+' : `-${maxDays}`} days required)`,
     values,
     thresholds,
+    observedAtMs: reading.observedAtMs,
   };
 };
 

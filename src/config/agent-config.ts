@@ -6,26 +6,62 @@ import { Group, Optional } from './hub-config.ts';
 /** POSIX TZ for UK civil time with summer time (Home Office guidance: correct clock for GMT/BST). */
 export const UK_POSIX_TZ = 'GMT0BST,M3.5.0/1,M10.5.0';
 
+/** How the agent reaches an ONVIF device: its device service and one of three ways to give the password. */
+export const OnvifAccess = Type.Object(
+  {
+    url: Type.String({
+      pattern: '^https?://',
+      description: 'ONVIF device service address (xaddr), without credentials',
+    }),
+    username: Type.String({ minLength: 1, maxLength: 200 }),
+    password: Type.Optional(
+      Type.String({ description: 'Prefer passwordEnv or passwordFile: secrets stay out of files' }),
+    ),
+    passwordEnv: Type.Optional(Type.String({ description: 'Environment variable holding the password' })),
+    passwordFile: Type.Optional(Type.String({ description: 'File holding the password' })),
+  },
+  { additionalProperties: false },
+);
+export type OnvifAccess = Static<typeof OnvifAccess>;
+
+/** Where a camera's video is recorded, for retention evidence and recorder events (ONVIF Profile G). */
+export const CameraRecording = Type.Object(
+  {
+    recorder: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 63,
+        description:
+          'Id of the site recorder (recorders list) holding this camera; absent: the camera records itself',
+      }),
+    ),
+    recordingToken: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description:
+          "The camera's recording token on the device; may be left out only where the device holds one recording",
+      }),
+    ),
+    sourceToken: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description: "The camera's video source or channel token on the recorder, naming it in tamper events",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CameraRecording = Static<typeof CameraRecording>;
+
 export const AgentCamera = Type.Object(
   {
     id: Id,
     name: Type.String({ minLength: 1, maxLength: 200 }),
-    onvif: Type.Object(
-      {
-        url: Type.String({
-          pattern: '^https?://',
-          description: 'ONVIF device service address (xaddr), without credentials',
-        }),
-        username: Type.String({ minLength: 1, maxLength: 200 }),
-        password: Type.Optional(
-          Type.String({ description: 'Prefer passwordEnv or passwordFile: secrets stay out of files' }),
-        ),
-        passwordEnv: Type.Optional(Type.String({ description: 'Environment variable holding the password' })),
-        passwordFile: Type.Optional(Type.String({ description: 'File holding the password' })),
-      },
-      { additionalProperties: false },
-    ),
+    onvif: OnvifAccess,
     commissioning: Commissioning,
+    recording: Type.Optional(CameraRecording),
   },
   { additionalProperties: false },
 );
@@ -281,6 +317,43 @@ export const AgentConfig = Type.Object(
         }),
       },
       "The agent's own health",
+    ),
+    recording: Group(
+      {
+        intervalMs: Type.Integer({
+          minimum: 5_000,
+          default: 3_600_000,
+          description:
+            'How often each recording device (a camera recording itself, or a recorder) is asked how much video it holds',
+        }),
+        events: Type.Boolean({
+          default: true,
+          description:
+            'Hold an ONVIF PullPoint subscription on each recording device for storage failures and tamper events',
+        }),
+        maxRecordings: Type.Integer({
+          minimum: 1,
+          maximum: 4096,
+          default: 512,
+          description: 'Recordings read from one device per poll (a recorder has one per channel)',
+        }),
+      },
+      'Recording evidence (ONVIF Profile G)',
+    ),
+    recorders: Type.Array(
+      Type.Object(
+        {
+          id: Id,
+          name: Type.String({ minLength: 1, maxLength: 200 }),
+          onvif: OnvifAccess,
+        },
+        { additionalProperties: false },
+      ),
+      {
+        default: [],
+        maxItems: 64,
+        description: "The site's recorders (ONVIF NVRs); cameras name theirs in recording.recorder",
+      },
     ),
     cameras: Type.Array(AgentCamera, { maxItems: 2000, description: 'Cameras at this site' }),
   },

@@ -220,6 +220,33 @@ export const CameraEventPayload = Type.Object(
 export type CameraEventPayload = Static<typeof CameraEventPayload>;
 
 /**
+ * How much of a camera's video its recorder holds, read from ONVIF Profile G recording search (the camera's
+ * own recording, or its channel on the site's recorder). Read about hourly; evidence for the retention
+ * rule (police evidential use needs 31 days). Whole days of the video track, rounded down.
+ */
+export const RecordingPayload = Type.Object(
+  {
+    cameraId: Id,
+    source: Type.Union([Type.Literal('camera'), Type.Literal('recorder')], {
+      description: 'Where the recording is: on the camera itself, or on the site recorder',
+    }),
+    /** The recorder's id in the agent config; the hub keeps it as text, never as an address. */
+    recorderId: Type.Optional(Id),
+    recordingToken: Type.String({ minLength: 1, maxLength: 100 }),
+    daysRetained: Type.Integer({
+      minimum: 0,
+      maximum: 3650,
+      description: "Whole days from the oldest video still held to the reading's observedAt",
+    }),
+    earliestAt: IsoTime,
+    latestAt: Nullable(IsoTime),
+    status: Type.Optional(Type.String({ maxLength: 40, description: 'RecordingStatus as the device says' })),
+  },
+  closed,
+);
+export type RecordingPayload = Static<typeof RecordingPayload>;
+
+/**
  * Samples (health and stream) the agent's outbox dropped or refused because it was full during an
  * outage: the hub knows nothing of that camera between `from` and `to` (both observedAt of dropped
  * samples, oldest and newest), so that time is `unknown`, never `up` or `down`. Never dropped itself.

@@ -11,9 +11,12 @@ import { defaultsOf } from '../../src/config/resolve.ts';
 import type { AgentClockHealth } from '../../src/schemas/payloads.ts';
 import { buildTopic } from '../../src/topics.ts';
 import { CameraFleetSimulator, defaultCacheDir } from '../simulators/camera/index.ts';
+import type { SimCameraSpec } from '../simulators/camera/types.ts';
 import { keepLogLine } from './secret-scan.ts';
 
 type CameraCommissioning = AgentConfig['cameras'][number]['commissioning'];
+type SimRecordings = NonNullable<SimCameraSpec['recordings']>;
+type CameraRecording = NonNullable<AgentConfig['cameras'][number]['recording']>;
 
 export interface SiteHarnessOptions {
   siteId: string;
@@ -41,6 +44,15 @@ export interface SiteHarnessOptions {
   thresholds?: Partial<AgentConfig['thresholds']>;
   /** Where each camera stands and looks; by default a short row in Penzance, 20 m design distance. */
   commissioning?: (cameraId: string, index: number) => CameraCommissioning;
+  /** Simulated recorders (ONVIF NVRs) at the site, each with its channels' recordings. */
+  recorders?: { id: string; recordings: SimRecordings }[];
+  /** Per camera: recordings on its own card (simulator) and where the agent reads its recording. */
+  cameraRecording?: (
+    cameraId: string,
+    index: number,
+  ) => { recordings?: SimRecordings; recording?: CameraRecording } | undefined;
+  /** Recording evidence settings over the defaults. */
+  recording?: Partial<AgentConfig['recording']>;
 }
 
 /**
@@ -64,14 +76,29 @@ export class SiteHarness {
     const { options } = this;
     await this.simulator.start();
     const endpoints = await Promise.all(
-      options.cameraIds.map((id) =>
-        this.simulator.addCamera({
+      options.cameraIds.map((id, i) => {
+        const recordings = options.cameraRecording?.(id, i)?.recordings;
+        return this.simulator.addCamera({
           id,
           username: 'admin',
           password: SiteHarness.password(id),
           profile: { width: 320, height: 240, fps: 10, bitrateKbps: 300 },
+          ...(recordings ? { recordings } : {}),
+        });
+      }),
+    );
+    const recorders = await Promise.all(
+      (options.recorders ?? []).map(async (r) => ({
+        id: r.id,
+        endpoints: await this.simulator.addCamera({
+          id: r.id,
+          username: 'admin',
+          password: SiteHarness.password(r.id),
+          model: 'SIM-NVR-16',
+          profile: { width: 320, height: 240, fps: 10, bitrateKbps: 300 },
+          recordings: r.recordings,
         }),
-      ),
+      })),
     );
     const defaults = defaultsOf(AgentConfig) as AgentConfig;
     const poll = options.pollIntervalMs ?? 1_000;
@@ -97,10 +124,19 @@ export class SiteHarness {
         probeTimeoutMs: 6_000,
         probeSampleMs: 1_000,
       },
+      recording: { ...defaults.recording, ...options.recording },
+      recorders: recorders.map((r) => ({
+        id: r.id,
+        name: `Recorder ${r.id}`,
+        onvif: { url: r.endpoints.onvifUrl, username: 'admin', password: SiteHarness.password(r.id) },
+      })),
       cameras: endpoints.map((e, i) => ({
         id: e.id,
         name: `Camera ${i + 1}`,
         onvif: { url: e.onvifUrl, username: 'admin', password: SiteHarness.password(e.id) },
+        ...(options.cameraRecording?.(e.id, i)?.recording
+          ? { recording: options.cameraRecording(e.id, i)?.recording }
+          : {}),
         commissioning: options.commissioning?.(e.id, i) ?? {
           location: { lat: 50.118 + i * 0.0005, lon: -5.537 + i * 0.0005 },
           bearingDeg: (90 * i) % 360,

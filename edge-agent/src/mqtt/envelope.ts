@@ -11,6 +11,7 @@ const ENVELOPE_SCHEMAS: Record<TopicKind, TSchema> = {
   stream: Envelope(TOPICS.stream.schema),
   event: Envelope(TOPICS.event.schema),
   gap: Envelope(TOPICS.gap.schema),
+  recording: Envelope(TOPICS.recording.schema),
 };
 
 export function validateEnvelope<K extends TopicKind>(

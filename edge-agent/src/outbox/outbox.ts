@@ -118,7 +118,7 @@ export class Outbox {
   private peakBytes = 0;
   private readonly counters = {
     replayed: 0,
-    appended: { health: 0, stream: 0, event: 0, gap: 0 } as Record<OutboxKind, number>,
+    appended: { health: 0, stream: 0, event: 0, gap: 0, recording: 0 } as Record<OutboxKind, number>,
     acked: 0,
     skippedLines: 0,
   };
@@ -305,7 +305,8 @@ export class Outbox {
         this.sendN = record.n + 1;
         this.delivery.handOut(record.n);
         if (isSample(record.kind)) this.samples.remove(record.cameraId, record.n);
-        if (record.kind !== 'event') this.full.sent(record.cameraId);
+        // Only what carries the camera's state closes a gap; events and retention readings do not.
+        if (record.kind !== 'event' && record.kind !== 'recording') this.full.sent(record.cameraId);
       }
       if (i >= records.length) {
         this.sendN = Math.max(this.sendN, segment.lastN + 1);

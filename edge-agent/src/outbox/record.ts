@@ -9,8 +9,8 @@ import { validateEnvelope } from '../mqtt/envelope.ts';
  * What goes through the outbox: observations and events. Retained state (siteState, inventory) does
  * not: the agent publishes it afresh on every connect, and only the latest value matters.
  */
-export type OutboxKind = 'health' | 'stream' | 'event' | 'gap';
-/** Samples may be dropped when the outbox is full; events and gap records never are. */
+export type OutboxKind = 'health' | 'stream' | 'event' | 'gap' | 'recording';
+/** Samples may be dropped when the outbox is full; events, gap records and retention readings never are. */
 export type SampleKind = 'health' | 'stream';
 
 export function isSample(kind: OutboxKind): kind is SampleKind {
@@ -43,6 +43,7 @@ export const OutboxLine = Type.Object(
       Type.Literal('stream'),
       Type.Literal('event'),
       Type.Literal('gap'),
+      Type.Literal('recording'),
     ]),
     c: Id,
     e: Type.Unknown(),

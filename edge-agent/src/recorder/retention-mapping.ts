@@ -2,7 +2,7 @@
 // an NVR holds one per channel and the agent config names the channel's recording token. Retention is
 // reported per camera from its own recording only; a camera whose recording is not found has no reading
 // (the hub keeps it not_evaluable), never another channel's figure.
-import { daysRetained, type RecordingRetention } from '../onvif/recording-search.ts';
+import { daysRetained, earliestVideoMs, type RecordingRetention } from '../onvif/recording-search.ts';
 
 export interface CameraRetention {
   cameraId: string;
@@ -10,7 +10,11 @@ export interface CameraRetention {
   /** Whole days of video held at checkedAtMs. */
   daysRetained: number;
   earliestMs: number | undefined;
+  /** The oldest video the days are counted from (video tracks' DataFrom, else EarliestRecording). */
+  oldestVideoMs: number | undefined;
   latestMs: number | undefined;
+  /** RecordingStatus as the device says (Recording, Stopped, ...). */
+  status: string;
   tracks: { trackToken: string; trackType: string; dataFromMs?: number; dataToMs?: number }[];
   checkedAtMs: number;
 }
@@ -42,7 +46,9 @@ export function retentionByCamera(
       recordingToken: recording.recordingToken,
       daysRetained: days,
       earliestMs: recording.earliestRecordingMs,
+      oldestVideoMs: earliestVideoMs(recording),
       latestMs: recording.latestRecordingMs,
+      status: recording.status,
       tracks: recording.tracks.map((t) => ({
         trackToken: t.trackToken,
         trackType: t.trackType,

@@ -147,6 +147,27 @@ export class ComplianceRepository {
       list.push({ type: r.type, sinceMs: r.observed_at.getTime() });
       eventsBy.set(r.camera_id, list);
     }
+    // Per camera its latest retention reading up to the evaluation time (one index probe per camera, so a
+    // report for a finished month is judged on the reading it had then, not on today's).
+    const retention = await this.pool.query<{
+      camera_id: string;
+      observed_at: Date;
+      days_retained: number;
+      earliest_at: Date;
+    }>(
+      `SELECT c.id AS camera_id, r.observed_at, r.days_retained, r.earliest_at
+       FROM unnest($1::text[]) AS c(id)
+       CROSS JOIN LATERAL (
+         SELECT observed_at, days_retained, earliest_at FROM retention_readings
+         WHERE camera_id = c.id AND observed_at <= $2 ORDER BY observed_at DESC LIMIT 1) r`,
+      [cameras.rows.map((c) => c.id), new Date(nowMs)],
+    );
+    const retentionBy = new Map(
+      retention.rows.map((r) => [
+        r.camera_id,
+        { days: r.days_retained, observedAtMs: r.observed_at.getTime(), earliestMs: r.earliest_at.getTime() },
+      ]),
+    );
     const records = await this.pool.query<{
       council_id: string;
       last_review_at: Date | null;
@@ -186,6 +207,7 @@ export class ComplianceRepository {
         ...(videosBy.has(c.id) ? { recentVideo: videosBy.get(c.id) } : {}),
         // The agent reports camera events it sees; no event ever is known-none only once it reports.
         activeEvents: eventsBy.get(c.id) ?? [],
+        ...(retentionBy.has(c.id) ? { retention: retentionBy.get(c.id) } : {}),
         ...(recordsBy.has(c.council_id) ? { records: recordsBy.get(c.council_id) } : {}),
       },
     }));

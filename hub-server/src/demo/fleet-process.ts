@@ -29,6 +29,24 @@ export interface DemoProcessConfig {
 
 const log = pino({ name: 'cctv-demo', level: process.env.LOG_LEVEL ?? 'info' });
 
+function recorderIdOf(site: DemoSite): string {
+  return `${site.id}-nvr`.slice(0, 63);
+}
+
+function recorderPasswordOf(site: DemoSite): string {
+  return `demo-nvr-${site.id}`;
+}
+
+/**
+ * Days of video a demo town's recorder holds: most keep 31 to 45 days, as police evidential use asks;
+ * about one town in seven keeps 20 days, as some schemes still do, so the retention rule is seen failing.
+ */
+export function demoRetentionDays(siteId: string): number {
+  let hash = 0;
+  for (const ch of siteId) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  return hash % 7 === 3 ? 20.5 : 31.5 + (hash % 14);
+}
+
 async function run(config: DemoProcessConfig): Promise<() => Promise<void>> {
   log.level = config.logLevel;
   const sites = planDemoFleet({ towns: config.towns, maxCamerasPerSite: config.maxCamerasPerSite });
@@ -54,6 +72,22 @@ async function run(config: DemoProcessConfig): Promise<() => Promise<void>> {
       });
       endpoints.set(cam.id, ep.onvifUrl);
     }
+    // Each town records on one recorder (ONVIF NVR), a channel per camera; see demoRetentionDays.
+    const nvr = await simulator.addCamera({
+      id: recorderIdOf(site),
+      username: 'nvr-monitor',
+      password: recorderPasswordOf(site),
+      manufacturer: 'Simulated Optics',
+      model: 'SIM-NVR-64',
+      profile: { width: 320, height: 240, fps: 5, bitrateKbps: 100 },
+      recordings: site.cameras.map((c, i) => ({
+        token: `REC_${i + 1}`,
+        sourceName: c.name.slice(0, 64),
+        sourceToken: `VS_${i + 1}`,
+        retentionDays: demoRetentionDays(site.id),
+      })),
+    });
+    endpoints.set(recorderIdOf(site), nvr.onvifUrl);
   }
   // Every demo site runs on this machine and shares its clock: ask the OS once a minute, not per site.
   const clockCheck = sharedClockCheck(60_000);
@@ -81,18 +115,34 @@ async function run(config: DemoProcessConfig): Promise<() => Promise<void>> {
         // Demo cameras start healthy, so their first analysed frame is a fair commissioning reference; their
         // simulated streams carry a keyframe every second, so keyframes alone are enough to analyse.
         video: { captureMissingReference: true, decode: 'keyframes' },
-        cameras: site.cameras.map((c) => ({
+        recorders: [
+          {
+            id: recorderIdOf(site),
+            name: `${site.name} recorder`,
+            onvif: { url: endpoints.get(recorderIdOf(site)), username: 'nvr-monitor' },
+          },
+        ],
+        cameras: site.cameras.map((c, i) => ({
           id: c.id,
           name: c.name,
           onvif: { url: endpoints.get(c.id), username: c.username },
           commissioning: c.commissioning,
+          recording: {
+            recorder: recorderIdOf(site),
+            recordingToken: `REC_${i + 1}`,
+            sourceToken: `VS_${i + 1}`,
+          },
         })),
       },
     });
     return new EdgeAgent({
       clockCheck,
       config: config_,
-      secrets: { cameraPasswords: new Map(site.cameras.map((c) => [c.id, c.password])), mqttPassword },
+      secrets: {
+        cameraPasswords: new Map(site.cameras.map((c) => [c.id, c.password])),
+        recorderPasswords: new Map([[recorderIdOf(site), recorderPasswordOf(site)]]),
+        mqttPassword,
+      },
       logger: log.child({ site: site.id }),
       media,
     });

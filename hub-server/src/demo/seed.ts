@@ -35,6 +35,23 @@ export async function seedDemo(
 }
 
 /**
+ * Demo mode only: councils whose recordings the police use as evidence adopt the police-evidential code
+ * (31 days of retention, a correct clock, identification-grade images where the purpose says so); the
+ * demo gives it to every third council, the others keep the hub's default code. An assignment an
+ * operator made on an earlier start is left as it is.
+ */
+export async function seedDemoAssignments(pool: pg.Pool, sites: readonly DemoSite[]): Promise<void> {
+  const councils = [...new Set(sites.map((s) => s.councilId))].sort();
+  const police = councils.filter((_, i) => i % 3 === 0);
+  await pool.query(
+    `INSERT INTO certification_assignments (scope_kind, scope_id, code, version, overrides, assigned_by)
+     SELECT 'council', id, 'police-evidential', NULL, '{}'::jsonb, 'demo' FROM unnest($1::text[]) AS t(id)
+     ON CONFLICT (scope_kind, scope_id) DO NOTHING`,
+    [police],
+  );
+}
+
+/**
  * Demo mode only: a fresh MQTT credential for every demo site on each start (the hub keeps only
  * hashes, so the passwords exist just for this run), handed to the demo fleet over IPC.
  */

@@ -1,6 +1,7 @@
 import type { DecodedMessage } from '../../../src/messages.ts';
 import { checkStreamAddress } from '../../../src/registry/camera-networks.ts';
 import { checkObservedAt } from '../../../src/registry/time-window.ts';
+import type { RecordingPayload } from '../../../src/schemas/payloads.ts';
 import type { RegisteredSite } from '../registry/registry-repository.ts';
 
 /**
@@ -120,6 +121,12 @@ export function admit(message: DecodedMessage, ctx: AdmissionContext): Refusal |
         detail: { cameraId: payload.cameraId, host: hostOf(payload.uri) },
       };
     }
+    case 'recording': {
+      const payload = message.envelope.payload;
+      const time = timeRefusal(observedAtMs, cameraWindowStart(payload.cameraId), '/observedAt');
+      if (time) return time;
+      return retentionRefusal(payload, observedAtMs, ctx.futureToleranceMs);
+    }
     case 'gap': {
       const payload = message.envelope.payload;
       const start = cameraWindowStart(payload.cameraId);
@@ -134,6 +141,37 @@ export function admit(message: DecodedMessage, ctx: AdmissionContext): Refusal |
       );
     }
   }
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A retention reading must agree with itself: the days claimed are the whole days from the oldest video
+ * to the reading, and the newest video is not after the reading. The hub stores the figure as evidence,
+ * so a site cannot claim 31 days with an earliest recording of yesterday.
+ */
+function retentionRefusal(
+  payload: RecordingPayload,
+  observedAtMs: number,
+  futureToleranceMs: number,
+): Refusal | null {
+  const earliestMs = Date.parse(payload.earliestAt);
+  const latestMs = payload.latestAt === null ? null : Date.parse(payload.latestAt);
+  const days = Math.max(0, Math.floor((observedAtMs - earliestMs) / DAY_MS));
+  if (days !== payload.daysRetained)
+    return {
+      code: 'RETENTION_INCONSISTENT',
+      path: '/payload/daysRetained',
+      message: `${payload.daysRetained} days claimed, but the oldest recording (${payload.earliestAt}) is ${days} whole days before the reading`,
+      detail: { cameraId: payload.cameraId, claimed: payload.daysRetained, computed: days },
+    };
+  if (latestMs !== null && (latestMs < earliestMs || latestMs > observedAtMs + futureToleranceMs))
+    return {
+      code: 'RETENTION_INCONSISTENT',
+      path: '/payload/latestAt',
+      message: 'the newest recording is before the oldest one or after the reading',
+    };
+  return null;
 }
 
 /** The host of a reported address, for the audit entry: never the path or query, which may hold tokens. */

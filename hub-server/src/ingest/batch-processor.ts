@@ -224,6 +224,7 @@ export async function processBatch(
   const health: sql.HealthRow[] = [];
   const streams: sql.SampleRow[] = [];
   const events: sql.EventRow[] = [];
+  const retention: sql.RetentionRow[] = [];
   const late: LateSample[] = [];
   const observedAtMs: number[] = [];
   let rowPlan: CameraWritePlan | null = null;
@@ -461,6 +462,19 @@ export async function processBatch(
           });
           break;
         }
+        case 'recording': {
+          const payload = message.envelope.payload;
+          const cam = cameraOf(payload.cameraId);
+          if (!cam) break;
+          retention.push({
+            msgId: message.envelope.msgId,
+            cameraId: cam.id,
+            observedAt,
+            receivedAt,
+            payload,
+          });
+          break;
+        }
         case 'gap': {
           // The site's outbox was full and dropped this camera's samples observed from `from` to
           // `to`: the camera's state is unknown from `from` until its next sample that was kept.
@@ -500,6 +514,7 @@ export async function processBatch(
     await sql.insertHealth(client, health);
     await sql.insertStreams(client, streams);
     await sql.insertEvents(client, events);
+    await sql.insertRetention(client, retention);
     rowPlan = planCameraWrites({
       updates: work.updates.values(),
       removed: work.removed,

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { CameraState } from '../../../src/schemas/camera-state.ts';
-import type { InventoryPayload, MonitorHealth } from '../../../src/schemas/payloads.ts';
+import type { InventoryPayload, MonitorHealth, RecordingPayload } from '../../../src/schemas/payloads.ts';
 import type { IntervalPlan } from '../../../src/state/intervals.ts';
 import {
   addDurations,
@@ -210,6 +210,31 @@ export async function insertStreams(client: pg.PoolClient, rows: SampleRow[]): P
       rows.map((r) => r.cameraId),
       rows.map((r) => r.observedAt),
       rows.map((r) => r.receivedAt),
+      rows.map((r) => json(r.payload)),
+    ],
+  );
+}
+
+export interface RetentionRow extends SampleRow {
+  payload: RecordingPayload;
+}
+
+export async function insertRetention(client: pg.PoolClient, rows: RetentionRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await client.query(
+    `INSERT INTO retention_readings (msg_id, camera_id, observed_at, received_at, days_retained, earliest_at,
+       latest_at, source, payload)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int[],
+       $6::timestamptz[], $7::timestamptz[], $8::text[], $9::jsonb[])`,
+    [
+      rows.map((r) => r.msgId),
+      rows.map((r) => r.cameraId),
+      rows.map((r) => r.observedAt),
+      rows.map((r) => r.receivedAt),
+      rows.map((r) => r.payload.daysRetained),
+      rows.map((r) => new Date(r.payload.earliestAt)),
+      rows.map((r) => (r.payload.latestAt === null ? null : new Date(r.payload.latestAt))),
+      rows.map((r) => r.payload.source),
       rows.map((r) => json(r.payload)),
     ],
   );

@@ -104,7 +104,8 @@ export async function gatherCouncilReport(
         },
         compliance: evaluation?.ok ? reportCompliance(evaluation.result, evaluation.pack.rules) : null,
         clock: clocks.get(c.id) ?? emptyClock(REFERENCE_CLOCK),
-        retentionDays: evaluation?.facts.evidence.retentionDays ?? null,
+        retentionDays: evaluation?.facts.evidence.retention?.days ?? null,
+        retentionReadAt: readAt(evaluation?.facts.evidence.retention?.observedAtMs),
       };
     }),
     maintenance: windows,
@@ -113,6 +114,10 @@ export async function gatherCouncilReport(
 }
 
 type Evaluated = CameraEvaluation & { facts: CameraFacts };
+
+function readAt(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString();
+}
 
 /** Each camera against its code, over the report's period, with the report's durations. */
 async function evaluate(

@@ -80,8 +80,12 @@ export interface ReportCamera {
   /** null when no certification code is assigned to the camera, its site or council. */
   compliance: ReportCompliance | null;
   clock: ReportClock;
-  /** Age of the oldest recording available at the evaluation time, days; null when not reported. */
+  /**
+   * Whole days of video the camera's recording held at its latest reading up to the evaluation time
+   * (ONVIF Profile G, read by the site agent), and when that reading was taken; null when never read.
+   */
   retentionDays: number | null;
+  retentionReadAt: string | null;
 }
 
 /** A maintenance window as the API shows it, less the "next 30 days" list that means nothing for a past period. */

@@ -69,6 +69,28 @@ const UnrelatedSnapshot = Type.Object(
   { additionalProperties: false },
 );
 
+// Recording faults (devices with recordings): retention cut short (a disk replaced, a policy changed), a
+// storage failure, a tamper alarm. The last two raise ONVIF events on set and clear.
+const ShortRetention = Type.Object(
+  {
+    kind: Type.Literal('short-retention'),
+    days: Type.Number({ minimum: 0, maximum: 3650 }),
+    token: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' })),
+  },
+  { additionalProperties: false },
+);
+const StorageFailure = Type.Object(
+  { kind: Type.Literal('storage-failure') },
+  { additionalProperties: false },
+);
+const Tamper = Type.Object(
+  {
+    kind: Type.Literal('tamper'),
+    sourceToken: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' })),
+  },
+  { additionalProperties: false },
+);
+
 export const FAULT_SCHEMAS = {
   unreachable: Unreachable,
   hang: Hang,
@@ -87,6 +109,9 @@ export const FAULT_SCHEMAS = {
   'turned-away': TurnedAway,
   'stale-snapshot': StaleSnapshot,
   'unrelated-snapshot': UnrelatedSnapshot,
+  'short-retention': ShortRetention,
+  'storage-failure': StorageFailure,
+  tamper: Tamper,
 } as const;
 
 export const SimFault = Type.Union(Object.values(FAULT_SCHEMAS));

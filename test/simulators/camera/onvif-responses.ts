@@ -19,6 +19,8 @@ export interface OnvifCameraView {
   mediaUrl: string;
   snapshotUrl: string;
   rtspUrl: string;
+  /** Search and events services, for a device with recordings (Profile G). */
+  recordingServices?: { searchUrl: string; eventsUrl: string };
 }
 
 export interface CameraClockView {
@@ -92,6 +94,10 @@ export function getServices(cam: OnvifCameraView): string {
     '<tds:GetServicesResponse>' +
     service('http://www.onvif.org/ver10/device/wsdl', cam.deviceUrl, 60) +
     service('http://www.onvif.org/ver10/media/wsdl', cam.mediaUrl, 60) +
+    (cam.recordingServices
+      ? service('http://www.onvif.org/ver10/search/wsdl', cam.recordingServices.searchUrl, 42) +
+        service('http://www.onvif.org/ver10/events/wsdl', cam.recordingServices.eventsUrl, 60)
+      : '') +
     '</tds:GetServicesResponse>'
   );
 }

@@ -1,6 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { DigestAuthenticator, DigestCredentials } from './digest-auth.ts';
+import type { SimFault } from './faults.ts';
 import * as R from './onvif-responses.ts';
+import * as G from './profile-g.ts';
+import * as E from './pull-point-events.ts';
+import type { SimRecordingDevice } from './recording-device.ts';
 import type { CameraNetworkMode } from './rtsp-server.ts';
 import {
   childText,
@@ -16,12 +20,18 @@ import { type NonceReplayCache, verifyUsernameToken } from './ws-security.ts';
 //   POST /onvif/device_service  ONVIF device service (tds)
 //   POST /onvif/media_service   ONVIF media service (trt)
 //   GET  /onvif/snapshot.jpg    JPEG snapshot, HTTP Digest auth
+//   POST /onvif/search_service  ONVIF recording search (tse), devices with recordings only
+//   POST /onvif/events_service  ONVIF events (tev): CreatePullPointSubscription, ditto
+//   POST /onvif/events_service/subscription/{id}  PullMessages, Renew, Unsubscribe
 // Unknown SOAP methods get HTTP 500 with a SOAP 1.2 fault env:Receiver / ter:ActionNotSupported
 // (ONVIF Core 5.11.2.4), so clients can tell "not implemented" from transport failures.
 
 export const DEVICE_PATH = '/onvif/device_service';
 export const MEDIA_PATH = '/onvif/media_service';
 export const SNAPSHOT_PATH = '/onvif/snapshot.jpg';
+export const SEARCH_PATH = '/onvif/search_service';
+export const EVENTS_PATH = '/onvif/events_service';
+const SUBSCRIPTION_PREFIX = `${EVENTS_PATH}/subscription/`;
 const MAX_SOAP_BYTES = 64 * 1024;
 
 export interface OnvifCameraRuntime {
@@ -35,9 +45,22 @@ export interface OnvifCameraRuntime {
   networkMode(): CameraNetworkMode;
   snapshot(): Promise<Buffer>;
   replay: NonceReplayCache;
+  /** The device's recordings and event subscriptions; undefined for a camera without recordings. */
+  recordingDevice(): SimRecordingDevice | undefined;
+  faults(): SimFault[];
 }
 
-type Handler = (cam: R.OnvifCameraView, body: string, rt: OnvifCameraRuntime) => string | SoapError;
+/** A whole SOAP envelope (with its own namespace declarations), sent as is. */
+class Envelope {
+  constructor(readonly xml: string) {}
+}
+
+type Handler = (
+  cam: R.OnvifCameraView,
+  body: string,
+  rt: OnvifCameraRuntime,
+  path: string,
+) => string | SoapError | Envelope;
 
 class SoapError {
   constructor(
@@ -64,6 +87,90 @@ const DEVICE_METHODS: Record<string, Handler> = {
   GetServices: (cam) => R.getServices(cam),
   GetNTP: (_cam, _body, rt) => R.getNtp(rt.clock().ntp),
   GetScopes: (cam) => R.getScopes(cam),
+};
+
+/** xs:duration as ONVIF clients send it for termination times: PT#H#M#S (also P#D); null when not one. */
+function durationSeconds(text: string | undefined): number | null {
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(text?.trim() ?? '');
+  if (!m || text?.trim() === 'P' || text?.trim() === 'PT') return null;
+  return Number(m[1] ?? 0) * 86_400 + Number(m[2] ?? 0) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0);
+}
+
+function recorder(rt: OnvifCameraRuntime): SimRecordingDevice | SoapError {
+  return (
+    rt.recordingDevice() ??
+    new SoapError(500, soapFault('Receiver', 'ter:ActionNotSupported', 'no recordings'))
+  );
+}
+
+const SEARCH_METHODS: Record<string, Handler> = {
+  FindRecordings: (_cam, _body, rt) => {
+    const device = recorder(rt);
+    if (device instanceof SoapError) return device;
+    return new Envelope(G.findRecordingsResponse(device.newSearchToken()));
+  },
+  // Every recording in one Completed page (a real recorder may page; the agent handles both).
+  GetRecordingSearchResults: (_cam, _body, rt) => {
+    const device = recorder(rt);
+    if (device instanceof SoapError) return device;
+    return new Envelope(G.recordingSearchResultsResponse(device.recordings(rt.faults()), rt.clock().utcMs));
+  },
+  EndSearch: (_cam, _body, rt) => new Envelope(G.endSearchResponse(rt.clock().utcMs)),
+};
+
+const TERMINATION_LIMIT_S = 3600;
+
+const EVENTS_METHODS: Record<string, Handler> = {
+  CreatePullPointSubscription: (cam, body, rt) => {
+    const device = recorder(rt);
+    if (device instanceof SoapError) return device;
+    const seconds = durationSeconds(childText(body, 'InitialTerminationTime')) ?? 60;
+    const active = rt.faults();
+    const { id, terminationMs } = device.subscribe(Math.min(TERMINATION_LIMIT_S, seconds), active);
+    const address = `${cam.deviceUrl.replace(DEVICE_PATH, '')}${SUBSCRIPTION_PREFIX}${id}`;
+    return new Envelope(E.createPullPointSubscriptionResponse(address, rt.clock().utcMs, terminationMs));
+  },
+};
+
+function subscriptionId(path: string): string {
+  return path.slice(SUBSCRIPTION_PREFIX.length);
+}
+
+function unknownSubscription(): SoapError {
+  return new SoapError(
+    400,
+    soapFault(
+      'Sender',
+      'ter:InvalidArgVal',
+      'no such subscription (expired or unsubscribed)',
+      'ter:NoSubscription',
+    ),
+  );
+}
+
+const SUBSCRIPTION_METHODS: Record<string, Handler> = {
+  PullMessages: (_cam, body, rt, path) => {
+    const device = recorder(rt);
+    if (device instanceof SoapError) return device;
+    const limit = Number(childText(body, 'MessageLimit') ?? '16');
+    const pulled = device.pull(subscriptionId(path), Number.isFinite(limit) ? Math.min(limit, 256) : 16);
+    if (!pulled) return unknownSubscription();
+    return new Envelope(E.pullMessagesResponse(pulled.events, rt.clock().utcMs, pulled.terminationMs));
+  },
+  Renew: (_cam, body, rt, path) => {
+    const device = recorder(rt);
+    if (device instanceof SoapError) return device;
+    const seconds = durationSeconds(childText(body, 'TerminationTime')) ?? 60;
+    const terminationMs = device.renew(subscriptionId(path), Math.min(TERMINATION_LIMIT_S, seconds));
+    if (terminationMs === undefined) return unknownSubscription();
+    return new Envelope(E.renewResponse(rt.clock().utcMs, terminationMs));
+  },
+  Unsubscribe: (_cam, _body, rt, path) => {
+    const device = recorder(rt);
+    if (device instanceof SoapError) return device;
+    if (!device.unsubscribe(subscriptionId(path))) return unknownSubscription();
+    return new Envelope(E.unsubscribeResponse());
+  },
 };
 
 const MEDIA_METHODS: Record<string, Handler> = {
@@ -140,7 +247,21 @@ export class CameraHttpServer {
       this.serveSnapshot(req, res).catch((error: unknown) => this.internalError(res, error));
       return;
     }
-    const methods = path === DEVICE_PATH ? DEVICE_METHODS : path === MEDIA_PATH ? MEDIA_METHODS : undefined;
+    const recording = this.runtime.recordingDevice() !== undefined;
+    const methods =
+      path === DEVICE_PATH
+        ? DEVICE_METHODS
+        : path === MEDIA_PATH
+          ? MEDIA_METHODS
+          : recording && path === SEARCH_PATH
+            ? SEARCH_METHODS
+            : recording && path === EVENTS_PATH
+              ? EVENTS_METHODS
+              : recording &&
+                  path?.startsWith(SUBSCRIPTION_PREFIX) &&
+                  /^\d{1,9}$/.test(path.slice(SUBSCRIPTION_PREFIX.length))
+                ? SUBSCRIPTION_METHODS
+                : undefined;
     if (!methods || req.method !== 'POST') {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`no such endpoint: ${req.method} ${path}\n`);
       return;
@@ -159,14 +280,14 @@ export class CameraHttpServer {
     req.on('end', () => {
       if (size > MAX_SOAP_BYTES) return;
       try {
-        this.handleSoap(Buffer.concat(chunks).toString('utf8'), methods, res);
+        this.handleSoap(Buffer.concat(chunks).toString('utf8'), methods, res, path ?? '');
       } catch (error) {
         this.internalError(res, error);
       }
     });
   }
 
-  private handleSoap(xml: string, methods: Record<string, Handler>, res: ServerResponse): void {
+  private handleSoap(xml: string, methods: Record<string, Handler>, res: ServerResponse, path: string): void {
     const rt = this.runtime;
     let method: string;
     let header: string;
@@ -199,9 +320,13 @@ export class CameraHttpServer {
       this.send(res, 500, soapFault('Receiver', 'ter:ActionNotSupported', reason));
       return;
     }
-    const out = handler(rt.view(), body, rt);
+    const out = handler(rt.view(), body, rt, path);
     if (out instanceof SoapError) {
       this.send(res, out.status, out.xml);
+      return;
+    }
+    if (out instanceof Envelope) {
+      this.send(res, 200, out.xml);
       return;
     }
     this.send(res, 200, soapEnvelope(out));

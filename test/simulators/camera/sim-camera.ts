@@ -6,11 +6,14 @@ import type { CameraClockView, OnvifCameraView } from './onvif-responses.ts';
 import {
   CameraHttpServer,
   DEVICE_PATH,
+  EVENTS_PATH,
   MEDIA_PATH,
   type OnvifCameraRuntime,
+  SEARCH_PATH,
   SNAPSHOT_PATH,
 } from './onvif-server.ts';
 import { type PosixTimeZone, parsePosixTz } from './posix-tz.ts';
+import { SimRecordingDevice } from './recording-device.ts';
 import { type CameraNetworkMode, cameraPath, type RtspCameraSource } from './rtsp-server.ts';
 import {
   type MediaVariant,
@@ -39,6 +42,7 @@ export class SimCamera implements OnvifCameraRuntime, RtspCameraSource {
   private readonly activeFaults = new Map<SimFaultKind, SimFault>();
   private readonly timeZone: PosixTimeZone;
   private snapshotIndex = 0;
+  private readonly recorder: SimRecordingDevice | undefined;
 
   constructor(
     readonly spec: SimCameraSpec,
@@ -49,6 +53,14 @@ export class SimCamera implements OnvifCameraRuntime, RtspCameraSource {
     // Parsed here so a bad TZ in a spec fails addCamera() rather than the first SOAP call.
     this.timeZone = parsePosixTz(spec.timeZone ?? UK_TIME_ZONE);
     this.http = new CameraHttpServer(ctx.host, this, ctx.digest, ctx.log);
+    this.recorder =
+      spec.recordings && spec.recordings.length > 0
+        ? new SimRecordingDevice(spec.recordings, () => this.clock().utcMs)
+        : undefined;
+  }
+
+  recordingDevice(): SimRecordingDevice | undefined {
+    return this.recorder;
   }
 
   fault<K extends SimFaultKind>(kind: K): SimFaultOf<K> | undefined {
@@ -60,12 +72,27 @@ export class SimCamera implements OnvifCameraRuntime, RtspCameraSource {
   }
 
   setFault(fault: SimFault): void {
+    const before = this.activeFaults.get(fault.kind);
     this.activeFaults.set(fault.kind, fault);
+    if (this.recorder) {
+      // A tamper alarm moved to another source clears the old one first.
+      const cleared = before ? this.recorder.eventFor(before, false) : undefined;
+      const raised = this.recorder.eventFor(fault, true);
+      if (cleared && raised && cleared.sourceToken !== raised.sourceToken) this.recorder.publish(cleared);
+      if (raised) this.recorder.publish(raised);
+    }
   }
 
   clearFault(kind?: SimFaultKind): void {
+    const cleared = kind
+      ? [this.activeFaults.get(kind)].filter((f): f is SimFault => f !== undefined)
+      : [...this.activeFaults.values()];
     if (kind) this.activeFaults.delete(kind);
     else this.activeFaults.clear();
+    for (const fault of cleared) {
+      const event = this.recorder?.eventFor(fault, false);
+      if (event) this.recorder?.publish(event);
+    }
   }
 
   endpoints(): SimCameraEndpoints {
@@ -175,6 +202,14 @@ export class SimCamera implements OnvifCameraRuntime, RtspCameraSource {
       mediaUrl: `http://${this.ctx.host}:${this.http.port}${MEDIA_PATH}`,
       snapshotUrl: e.snapshotUrl,
       rtspUrl: e.rtspUrl,
+      ...(this.recorder
+        ? {
+            recordingServices: {
+              searchUrl: `http://${this.ctx.host}:${this.http.port}${SEARCH_PATH}`,
+              eventsUrl: `http://${this.ctx.host}:${this.http.port}${EVENTS_PATH}`,
+            },
+          }
+        : {}),
     };
   }
 }

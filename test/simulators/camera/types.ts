@@ -27,6 +27,25 @@ export const SimCameraSpec = Type.Object(
     /** POSIX TZ string as ONVIF's tt:TimeZone/tt:TZ carries it. */
     timeZone: Type.Optional(Type.String({ minLength: 3, maxLength: 64 })),
     ntp: Type.Optional(Type.Boolean()),
+    /**
+     * Recordings held on the device (ONVIF Profile G): one for a camera recording to its own card, one
+     * per channel for a recorder (NVR). With any, the device serves recording search and events.
+     */
+    recordings: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            token: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+            sourceName: Type.Optional(Type.String({ maxLength: 64 })),
+            retentionDays: Type.Number({ minimum: 0, maximum: 3650 }),
+            /** The video source (channel) token its tamper events name. */
+            sourceToken: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' })),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 64 },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

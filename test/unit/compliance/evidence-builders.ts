@@ -107,7 +107,7 @@ export function goodEvidence(): Evidence {
       video: goodVideo(NOW_MS - m * MINUTE_MS),
     })),
     activeEvents: [],
-    retentionDays: 31,
+    retention: { days: 31, observedAtMs: NOW_MS - 20 * MINUTE_MS, earliestMs: NOW_MS - 31.5 * DAY_MS },
     access: { views: 2, complete: 2, chainIntact: true, chainCheckedAtMs: NOW_MS, chainMessage: 'ok' },
     records: {
       lastReviewAtMs: NOW_MS - 100 * DAY_MS,

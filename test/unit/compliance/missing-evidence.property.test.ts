@@ -150,7 +150,11 @@ const evidenceArb: fc.Arbitrary<Evidence> = fc
     recentImages: g.images.map((s) => ({ observedAtMs: NOW_MS - s.ageMs, image: s.image })),
     recentVideo: [{ observedAtMs: NOW_MS - g.healthAgeMs, video: { ...GOOD_VIDEO } }],
     activeEvents: g.events,
-    retentionDays: g.retentionDays,
+    retention: {
+      days: g.retentionDays,
+      observedAtMs: NOW_MS - g.healthAgeMs,
+      earliestMs: NOW_MS - g.healthAgeMs - (g.retentionDays + 0.5) * DAY_MS,
+    },
     access: { views: 3, complete: 3, chainIntact: true, chainCheckedAtMs: NOW_MS, chainMessage: 'ok' },
     records: {
       lastReviewAtMs: NOW_MS - g.reviewAge * DAY_MS,
@@ -220,7 +224,7 @@ const REMOVERS: Record<RuleKind, Remover[]> = {
     (e) => (e.recentVideo = e.recentVideo?.map((s) => ({ ...s, observedAtMs: NOW_MS - STALE_MS }))),
     noReference,
   ],
-  retention: [(e) => delete e.retentionDays],
+  retention: [(e) => delete e.retention],
   storage: [(e) => delete e.activeEvents],
   firmware: [
     noHealth,

@@ -6,8 +6,9 @@ import { DAY_MS, NOW_MS, ruleOf, withEvidence } from './evidence-builders.ts';
 
 const retentionOf = (days: number | undefined) =>
   withEvidence((e) => {
-    if (days === undefined) delete e.retentionDays;
-    else e.retentionDays = days;
+    if (days === undefined) delete e.retention;
+    else
+      e.retention = { days, observedAtMs: NOW_MS - 30 * 60_000, earliestMs: NOW_MS - (days + 0.5) * DAY_MS };
   });
 /** Ages in days; undefined leaves the record out. */
 const recordsOf = (ages: { review?: number; dpia?: number; certificate?: number } | undefined) =>
@@ -68,7 +69,7 @@ const rows: Row[] = [
     rule: retention,
     evidence: retentionOf(undefined),
     status: 'not_evaluable',
-    reason: /no reading of the oldest recording/,
+    reason: /no retention reading/,
   },
 
   {

@@ -69,6 +69,16 @@ const samples: { [K in TopicKind]: PayloadOf<K> } = {
     to: '2025-06-30T09:59:50.000Z',
     dropped: { health: 720, stream: 120 },
   },
+  recording: {
+    cameraId: 'cam-1',
+    source: 'recorder',
+    recorderId: 'nvr-1',
+    recordingToken: 'REC_CH1',
+    daysRetained: 31,
+    earliestAt: '2025-05-30T09:00:00.000Z',
+    latestAt: '2025-06-30T11:59:58.000Z',
+    status: 'Recording',
+  },
 };
 
 describe('outgoing envelopes', () => {

@@ -53,7 +53,7 @@ describe('outbox capacity', () => {
     const stats = outbox.stats();
     expect(polls).toBe((CAMERAS * DAY_MS) / intervalMs);
     expect(probes).toBe((CAMERAS * DAY_MS) / probeIntervalMs);
-    expect(stats.appended).toEqual({ health: polls, stream: probes, event: 0, gap: 0 });
+    expect(stats.appended).toEqual({ health: polls, stream: probes, event: 0, gap: 0, recording: 0 });
     expect(stats).toMatchObject({ dropped: 0, refused: 0, gaps: 0, queued: polls + probes });
     expect(stats.bytes).toBeLessThanOrEqual(maxBytes);
 
