@@ -196,8 +196,9 @@ export class CameraFleetSimulator {
   }
 
   /**
-   * Resolves once the fault is in effect: the ONVIF port is closed for unreachable, and any media the
-   * fault needs (another frame rate, resolution or a black stream) is encoded.
+   * Resolves once the fault is in effect: the ONVIF port is closed for unreachable, sub-stream sessions
+   * are ended for sub-stream-down, and any media the fault needs (another frame rate, resolution or a
+   * black stream) is encoded.
    */
   async setFault(id: string, fault: SimFault): Promise<void> {
     const camera = this.camera(id);
@@ -206,6 +207,8 @@ export class CameraFleetSimulator {
     camera.setFault(valid);
     this.log(`camera-sim ${id}: fault set ${JSON.stringify(valid)}`);
     await this.applyNetworkState(camera);
+    // The secondary encoder stopping ends its sessions, as unreachable ends all of the camera's.
+    if (valid.kind === 'sub-stream-down') this.running?.rtsp.dropCamera(id, 'sub');
     if (MEDIA_FAULTS.has(valid.kind)) {
       await camera.prepareMedia();
     }

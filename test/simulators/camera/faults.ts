@@ -57,6 +57,9 @@ const RepeatedPackets = Type.Object(
   { kind: Type.Literal('repeated-packets') },
   { additionalProperties: false },
 );
+// The secondary encoder is disabled (or crashed): the sub-stream's RTSP path answers 404 while the main
+// stream keeps working. A no-op on a camera without a sub profile.
+const SubStreamDown = Type.Object({ kind: Type.Literal('sub-stream-down') }, { additionalProperties: false });
 const BlankImage = Type.Object({ kind: Type.Literal('blank-image') }, { additionalProperties: false });
 // Video faults (stream and, where a real camera's would too, its snapshot): see README "Faults".
 const FrozenVideo = Type.Object({ kind: Type.Literal('frozen-video') }, { additionalProperties: false });
@@ -102,6 +105,7 @@ export const FAULT_SCHEMAS = {
   'resolution-mismatch': ResolutionMismatch,
   'bitrate-mismatch': BitrateMismatch,
   'repeated-packets': RepeatedPackets,
+  'sub-stream-down': SubStreamDown,
   'blank-image': BlankImage,
   'frozen-video': FrozenVideo,
   'black-video': BlackVideo,

@@ -15,6 +15,12 @@ export {
   type SimFaultKind,
   type SimFaultOf,
 } from './faults.ts';
-export { MAIN_PROFILE_TOKEN } from './onvif-responses.ts';
-export { type SimCameraEndpoints, SimCameraSpec, SimVideoProfile, UK_TIME_ZONE } from './types.ts';
+export { MAIN_PROFILE_TOKEN, SUB_PROFILE_TOKEN } from './onvif-responses.ts';
+export {
+  type SimCameraEndpoints,
+  SimCameraSpec,
+  type SimStreamName,
+  SimVideoProfile,
+  UK_TIME_ZONE,
+} from './types.ts';
 export { WS_CREATED_TOLERANCE_MS } from './ws-security.ts';

@@ -1,11 +1,13 @@
 import { localTimeInfo, type PosixTimeZone } from './posix-tz.ts';
 import { xmlEscape as x } from './soap.ts';
-import type { SimVideoProfile } from './types.ts';
+import type { SimStreamName, SimVideoProfile } from './types.ts';
 
 // Response bodies for the ONVIF device (tds) and media (trt) services, shaped after ONVIF Core 2.x and
 // Media 1.x WSDLs. Only what monitoring needs is filled in; optional elements are left out.
 
 export const MAIN_PROFILE_TOKEN = 'profile_main';
+/** The second media profile, listed after the main one, on cameras whose spec has a subProfile. */
+export const SUB_PROFILE_TOKEN = 'profile_sub';
 
 export interface OnvifCameraView {
   id: string;
@@ -15,6 +17,8 @@ export interface OnvifCameraView {
   serialNumber: string;
   /** What the profile claims, even when a fault makes the stream differ. */
   profile: SimVideoProfile;
+  /** The sub-stream profile and its RTSP URL, when the camera has one. */
+  sub?: { profile: SimVideoProfile; rtspUrl: string };
   deviceUrl: string;
   mediaUrl: string;
   snapshotUrl: string;
@@ -118,14 +122,25 @@ export function getScopes(cam: OnvifCameraView): string {
   return `<tds:GetScopesResponse>${items}</tds:GetScopesResponse>`;
 }
 
-function profileXml(cam: OnvifCameraView): string {
-  const p = cam.profile;
+/** The media profile a token names, or undefined for a token this camera does not have. */
+export function profileForToken(cam: OnvifCameraView, token: string | undefined): SimStreamName | undefined {
+  if (token === MAIN_PROFILE_TOKEN) return 'main';
+  if (token === SUB_PROFILE_TOKEN && cam.sub) return 'sub';
+  return undefined;
+}
+
+function profileXml(cam: OnvifCameraView, stream: SimStreamName): string {
+  // Both profiles share the one video source (the sensor, at the main stream's size); each has its encoder.
+  const source = cam.profile;
+  const p = stream === 'sub' && cam.sub ? cam.sub.profile : cam.profile;
+  const token = stream === 'sub' ? SUB_PROFILE_TOKEN : MAIN_PROFILE_TOKEN;
+  const sourceUses = cam.sub ? 2 : 1;
   return (
-    `<trt:Profiles token="${MAIN_PROFILE_TOKEN}" fixed="true"><tt:Name>mainStream</tt:Name>` +
-    '<tt:VideoSourceConfiguration token="vsc_1"><tt:Name>VideoSource_1</tt:Name><tt:UseCount>1</tt:UseCount>' +
-    `<tt:SourceToken>vs_1</tt:SourceToken><tt:Bounds x="0" y="0" width="${p.width}" height="${p.height}"/>` +
+    `<trt:Profiles token="${token}" fixed="true"><tt:Name>${stream}Stream</tt:Name>` +
+    `<tt:VideoSourceConfiguration token="vsc_1"><tt:Name>VideoSource_1</tt:Name><tt:UseCount>${sourceUses}</tt:UseCount>` +
+    `<tt:SourceToken>vs_1</tt:SourceToken><tt:Bounds x="0" y="0" width="${source.width}" height="${source.height}"/>` +
     '</tt:VideoSourceConfiguration>' +
-    '<tt:VideoEncoderConfiguration token="vec_main"><tt:Name>VideoEncoder_main</tt:Name><tt:UseCount>1</tt:UseCount>' +
+    `<tt:VideoEncoderConfiguration token="vec_${stream}"><tt:Name>VideoEncoder_${stream}</tt:Name><tt:UseCount>1</tt:UseCount>` +
     '<tt:Encoding>H264</tt:Encoding>' +
     `<tt:Resolution><tt:Width>${p.width}</tt:Width><tt:Height>${p.height}</tt:Height></tt:Resolution>` +
     '<tt:Quality>4</tt:Quality>' +
@@ -139,12 +154,14 @@ function profileXml(cam: OnvifCameraView): string {
   );
 }
 
+/** Main first, then the sub-stream: clients that take the first profile get the main stream. */
 export function getProfiles(cam: OnvifCameraView): string {
-  return `<trt:GetProfilesResponse>${profileXml(cam)}</trt:GetProfilesResponse>`;
+  const profiles = profileXml(cam, 'main') + (cam.sub ? profileXml(cam, 'sub') : '');
+  return `<trt:GetProfilesResponse>${profiles}</trt:GetProfilesResponse>`;
 }
 
-export function getProfile(cam: OnvifCameraView): string {
-  return `<trt:GetProfileResponse>${profileXml(cam).replaceAll('trt:Profiles', 'trt:Profile')}</trt:GetProfileResponse>`;
+export function getProfile(cam: OnvifCameraView, stream: SimStreamName = 'main'): string {
+  return `<trt:GetProfileResponse>${profileXml(cam, stream).replaceAll('trt:Profiles', 'trt:Profile')}</trt:GetProfileResponse>`;
 }
 
 function mediaUri(uri: string): string {
@@ -154,10 +171,12 @@ function mediaUri(uri: string): string {
   );
 }
 
-export function getStreamUri(cam: OnvifCameraView): string {
-  return `<trt:GetStreamUriResponse>${mediaUri(cam.rtspUrl)}</trt:GetStreamUriResponse>`;
+export function getStreamUri(cam: OnvifCameraView, stream: SimStreamName = 'main'): string {
+  const uri = stream === 'sub' && cam.sub ? cam.sub.rtspUrl : cam.rtspUrl;
+  return `<trt:GetStreamUriResponse>${mediaUri(uri)}</trt:GetStreamUriResponse>`;
 }
 
+/** One snapshot URI for every profile (at the main stream's size), as most cameras do. */
 export function getSnapshotUri(cam: OnvifCameraView): string {
   return `<trt:GetSnapshotUriResponse>${mediaUri(cam.snapshotUrl)}</trt:GetSnapshotUriResponse>`;
 }

@@ -14,6 +14,7 @@ import {
   soapEnvelope,
   soapFault,
 } from './soap.ts';
+import type { SimStreamName } from './types.ts';
 import { type NonceReplayCache, verifyUsernameToken } from './ws-security.ts';
 
 // One HTTP server per simulated camera (its own port, so "unreachable" is a real ECONNREFUSED):
@@ -73,11 +74,10 @@ function badArg(subcode: string, reason: string): SoapError {
   return new SoapError(400, soapFault('Sender', 'ter:InvalidArgVal', reason, subcode));
 }
 
-function checkProfile(body: string): SoapError | undefined {
+/** The profile the request's ProfileToken names (main or, on cameras with one, sub), or ter:NoProfile. */
+function requestedProfile(cam: R.OnvifCameraView, body: string): SimStreamName | SoapError {
   const token = childText(body, 'ProfileToken')?.trim();
-  if (token !== R.MAIN_PROFILE_TOKEN)
-    return badArg('ter:NoProfile', `no profile with token '${token ?? ''}'`);
-  return undefined;
+  return R.profileForToken(cam, token) ?? badArg('ter:NoProfile', `no profile with token '${token ?? ''}'`);
 }
 
 const DEVICE_METHODS: Record<string, Handler> = {
@@ -175,16 +175,23 @@ const SUBSCRIPTION_METHODS: Record<string, Handler> = {
 
 const MEDIA_METHODS: Record<string, Handler> = {
   GetProfiles: (cam) => R.getProfiles(cam),
-  GetProfile: (cam, body) => checkProfile(body) ?? R.getProfile(cam),
+  GetProfile: (cam, body) => {
+    const stream = requestedProfile(cam, body);
+    return stream instanceof SoapError ? stream : R.getProfile(cam, stream);
+  },
   GetStreamUri: (cam, body) => {
     const protocol = childText(body, 'Protocol')?.trim() ?? 'RTSP';
     // RTSP-over-HTTP tunnelling is not served; UDP/TCP/RTSP all mean "the RTSP URL" on real cameras.
     if (!['RTSP', 'UDP', 'TCP'].includes(protocol)) {
       return badArg('ter:InvalidStreamSetup', `stream protocol '${protocol}' is not supported`);
     }
-    return checkProfile(body) ?? R.getStreamUri(cam);
+    const stream = requestedProfile(cam, body);
+    return stream instanceof SoapError ? stream : R.getStreamUri(cam, stream);
   },
-  GetSnapshotUri: (cam, body) => checkProfile(body) ?? R.getSnapshotUri(cam),
+  GetSnapshotUri: (cam, body) => {
+    const stream = requestedProfile(cam, body);
+    return stream instanceof SoapError ? stream : R.getSnapshotUri(cam);
+  },
 };
 
 export class CameraHttpServer {

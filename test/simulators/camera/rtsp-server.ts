@@ -2,10 +2,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { DigestAuthenticator, DigestCredentials } from './digest-auth.ts';
 import type { PreparedStream } from './h264.ts';
 import { RtpSession } from './rtp-session.ts';
+import type { SimStreamName } from './types.ts';
 
-// A small RTSP 1.0 server (RFC 2326) shared by every simulated camera, one path per camera:
-// rtsp://host:port/cam/<id>/main. Video is H.264 over RTP (RFC 6184) interleaved in the RTSP TCP
-// connection only; UDP transport is refused with 461 so clients must use `-rtsp_transport tcp`.
+// A small RTSP 1.0 server (RFC 2326) shared by every simulated camera, one path per camera stream:
+// rtsp://host:port/cam/<id>/main, and rtsp://host:port/cam/<id>/sub for a camera with a sub-stream.
+// Video is H.264 over RTP (RFC 6184) interleaved in the RTSP TCP connection only; UDP transport is
+// refused with 461 so clients must use `-rtsp_transport tcp`.
 
 export type CameraNetworkMode = 'normal' | 'unreachable' | 'hang';
 
@@ -16,8 +18,13 @@ export interface RtspCameraSource {
   networkMode(): CameraNetworkMode;
   /** True under the repeated-packets fault: every frame goes out twice with the same timestamp. */
   repeatsPackets(): boolean;
+  /**
+   * False for a stream the camera does not serve now: no sub profile, or the sub-stream-down fault. Its
+   * path then answers 404 (after authentication, so an unauthenticated client learns nothing).
+   */
+  serves(stream: SimStreamName): boolean;
   /** The stream to serve now (faults choose the variant); may encode on first use. */
-  stream(): Promise<PreparedStream>;
+  stream(stream: SimStreamName): Promise<PreparedStream>;
 }
 
 export interface RtspServerOptions {
@@ -36,7 +43,7 @@ interface RtspRequest {
 }
 
 const MAX_HEADER_BYTES = 16 * 1024;
-const PATH_RE = /^\/cam\/([A-Za-z0-9._-]{1,64})\/main(?:\/(track1))?\/?$/;
+const PATH_RE = /^\/cam\/([A-Za-z0-9._-]{1,64})\/(main|sub)(?:\/(track1))?\/?$/;
 const PUBLIC_METHODS = 'OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER';
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK',
@@ -50,18 +57,21 @@ const STATUS_TEXT: Record<number, string> = {
   501: 'Not Implemented',
 };
 
-export function cameraPath(cameraId: string): string {
-  return `/cam/${cameraId}/main`;
+export function cameraPath(cameraId: string, stream: SimStreamName = 'main'): string {
+  return `/cam/${cameraId}/${stream}`;
 }
 
 class RtspConnection {
   private pending: Buffer = Buffer.alloc(0);
   private queue: Promise<void> = Promise.resolve();
   private hung = false;
-  private described: { cameraId: string; stream: PreparedStream } | undefined;
+  private described: { path: string; stream: PreparedStream } | undefined;
+  /** The camera stream path (`<id>/main` or `<id>/sub`) the session was set up on. */
+  private sessionPath: string | undefined;
   session: RtpSession | undefined;
-  /** Last camera this connection asked for, so faults and removal can end it. */
+  /** Last camera (and which of its streams) this connection asked for, so faults and removal can end it. */
   cameraId: string | undefined;
+  streamName: SimStreamName | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -119,6 +129,7 @@ class RtspConnection {
   private async handle(req: RtspRequest): Promise<void> {
     if (this.hung || this.socket.destroyed) return;
     let cameraId: string | undefined;
+    let streamName: SimStreamName = 'main';
     let isTrack = false;
     if (req.url !== '*') {
       let path: string;
@@ -130,10 +141,15 @@ class RtspConnection {
       }
       const m = PATH_RE.exec(path);
       cameraId = m?.[1];
-      isTrack = m?.[2] !== undefined;
+      streamName = m?.[2] === 'sub' ? 'sub' : 'main';
+      isTrack = m?.[3] !== undefined;
     }
     const camera = cameraId === undefined ? undefined : this.opts.lookup(cameraId);
-    if (camera) this.cameraId = cameraId;
+    if (camera) {
+      this.cameraId = cameraId;
+      // A connection with a session stays labelled with the stream it plays.
+      if (!this.session) this.streamName = streamName;
+    }
     if (cameraId === undefined || !camera) {
       if (req.method === 'OPTIONS' && req.url === '*') this.reply(req.cseq, 200, { Public: PUBLIC_METHODS });
       else this.reply(req.cseq, 404, {});
@@ -162,15 +178,22 @@ class RtspConnection {
       this.reply(req.cseq, 401, { 'WWW-Authenticate': this.opts.auth.challenge(auth === 'stale') });
       return;
     }
-    await this.handleAuthorized(req, cameraId, camera, isTrack);
+    // A camera without a sub-stream, or whose secondary encoder is down: "stream unavailable".
+    if (!camera.serves(streamName) && req.method !== 'TEARDOWN') {
+      this.reply(req.cseq, 404, {});
+      return;
+    }
+    await this.handleAuthorized(req, cameraId, streamName, camera, isTrack);
   }
 
   private async handleAuthorized(
     req: RtspRequest,
     cameraId: string,
+    streamName: SimStreamName,
     camera: RtspCameraSource,
     isTrack: boolean,
   ): Promise<void> {
+    const path = `${cameraId}/${streamName}`;
     const baseUrl = stripCredentials(req.url)
       .replace(/\/track1\/?$/, '')
       .replace(/\/$/, '');
@@ -178,8 +201,8 @@ class RtspConnection {
     switch (req.method) {
       case 'DESCRIBE': {
         if (isTrack) return this.reply(req.cseq, 404, {});
-        const stream = await camera.stream();
-        this.described = { cameraId, stream };
+        const stream = await camera.stream(streamName);
+        this.described = { path, stream };
         const sdp = buildSdp(cameraId, stream);
         return this.reply(
           req.cseq,
@@ -194,10 +217,14 @@ class RtspConnection {
         const channel = Number(/interleaved=(\d+)/.exec(transport)?.[1] ?? 0);
         if (!Number.isInteger(channel) || channel > 254) return this.reply(req.cseq, 400, {});
         if (this.session) {
-          if (sessionHeader !== this.session.id) return this.reply(req.cseq, 455, {});
+          // One session per connection, bound to the stream it was set up on.
+          if (sessionHeader !== this.session.id || this.sessionPath !== path) {
+            return this.reply(req.cseq, 455, {});
+          }
         } else {
           const stream =
-            this.described?.cameraId === cameraId ? this.described.stream : await camera.stream();
+            this.described?.path === path ? this.described.stream : await camera.stream(streamName);
+          this.sessionPath = path;
           this.session = new RtpSession(
             cameraId,
             this.socket,
@@ -231,6 +258,7 @@ class RtspConnection {
       case 'TEARDOWN':
         this.session?.pause();
         this.session = undefined;
+        this.sessionPath = undefined;
         return this.reply(req.cseq, 200, {});
       case 'GET_PARAMETER':
       case 'SET_PARAMETER':
@@ -312,9 +340,14 @@ export class RtspServer {
     this.boundPort = typeof address === 'object' && address ? address.port : this.opts.port;
   }
 
-  /** Ends every connection that touched this camera (removal, or an unreachable fault). */
-  dropCamera(cameraId: string): void {
-    for (const conn of this.connections) if (conn.cameraId === cameraId) conn.close();
+  /**
+   * Ends every connection that touched this camera (removal, or an unreachable fault), or only those on
+   * one of its streams (sub-stream-down).
+   */
+  dropCamera(cameraId: string, stream?: SimStreamName): void {
+    for (const conn of this.connections) {
+      if (conn.cameraId === cameraId && (stream === undefined || conn.streamName === stream)) conn.close();
+    }
   }
 
   async stop(): Promise<void> {

@@ -19,6 +19,7 @@ import {
   type MediaVariant,
   type SimCameraEndpoints,
   type SimCameraSpec,
+  type SimStreamName,
   type SimView,
   UK_TIME_ZONE,
 } from './types.ts';
@@ -97,10 +98,12 @@ export class SimCamera implements OnvifCameraRuntime, RtspCameraSource {
 
   endpoints(): SimCameraEndpoints {
     const base = `http://${this.ctx.host}:${this.http.port}`;
+    const rtspBase = `rtsp://${this.ctx.host}:${this.ctx.rtspPort()}`;
     return {
       id: this.id,
       onvifUrl: `${base}${DEVICE_PATH}`,
-      rtspUrl: `rtsp://${this.ctx.host}:${this.ctx.rtspPort()}${cameraPath(this.id)}`,
+      rtspUrl: `${rtspBase}${cameraPath(this.id)}`,
+      ...(this.spec.subProfile ? { subRtspUrl: `${rtspBase}${cameraPath(this.id, 'sub')}` } : {}),
       snapshotUrl: `${base}${SNAPSHOT_PATH}`,
       httpPort: this.http.port,
     };
@@ -134,8 +137,20 @@ export class SimCamera implements OnvifCameraRuntime, RtspCameraSource {
     };
   }
 
-  /** What is actually served, which differs from the advertised profile under media faults. */
-  variant(): MediaVariant {
+  /**
+   * What is actually served, which differs from the advertised profile under media faults. The encoder
+   * faults (fps-, resolution-, bitrate-mismatch) concern the main encoder only; what the lens sees
+   * (blank-image and the video faults) is shared by both streams. Without a sub profile, `sub` is `main`.
+   */
+  variant(stream: SimStreamName = 'main'): MediaVariant {
+    const common = {
+      blank: this.activeFaults.has('blank-image') || this.activeFaults.has('black-video'),
+      view: this.lensView(),
+    };
+    const sub = this.spec.subProfile;
+    if (stream === 'sub' && sub) {
+      return { width: sub.width, height: sub.height, fps: sub.fps, bitrateKbps: sub.bitrateKbps, ...common };
+    }
     const p = this.spec.profile;
     const resolution = this.fault('resolution-mismatch');
     return {
@@ -143,8 +158,7 @@ export class SimCamera implements OnvifCameraRuntime, RtspCameraSource {
       height: resolution?.height ?? p.height,
       fps: this.fault('fps-mismatch')?.fps ?? p.fps,
       bitrateKbps: this.fault('bitrate-mismatch')?.bitrateKbps ?? p.bitrateKbps,
-      blank: this.activeFaults.has('blank-image') || this.activeFaults.has('black-video'),
-      view: this.lensView(),
+      ...common,
     };
   }
 
@@ -155,8 +169,14 @@ export class SimCamera implements OnvifCameraRuntime, RtspCameraSource {
     return 'normal';
   }
 
-  stream(): Promise<PreparedStream> {
-    return this.ctx.media.stream(this.variant());
+  /** Main always; sub only on a camera with a sub profile and while sub-stream-down is not set. */
+  serves(stream: SimStreamName): boolean {
+    if (stream === 'main') return true;
+    return this.spec.subProfile !== undefined && !this.activeFaults.has('sub-stream-down');
+  }
+
+  stream(stream: SimStreamName = 'main'): Promise<PreparedStream> {
+    return this.ctx.media.stream(this.variant(stream));
   }
 
   /**
@@ -174,7 +194,11 @@ export class SimCamera implements OnvifCameraRuntime, RtspCameraSource {
     return this.ctx.media.snapshot(v.width, v.height, blank, view, this.snapshotIndex);
   }
 
-  /** Encodes whatever the current faults need now, so the first client does not wait for ffmpeg. */
+  /**
+   * Encodes whatever the current faults need now, so the first client does not wait for ffmpeg: the main
+   * stream, the sub-stream when the camera has one (even under sub-stream-down, so clearing that fault
+   * serves at once), and the snapshots.
+   */
   async prepareMedia(): Promise<void> {
     const v = this.variant();
     const views = new Set([
@@ -186,7 +210,8 @@ export class SimCamera implements OnvifCameraRuntime, RtspCameraSource {
         this.ctx.media.snapshot(v.width, v.height, v.blank, view, i),
       ),
     );
-    await Promise.all([this.stream(), ...snapshots]);
+    const sub = this.spec.subProfile ? [this.stream('sub')] : [];
+    await Promise.all([this.stream(), ...sub, ...snapshots]);
   }
 
   view(): OnvifCameraView {
@@ -198,6 +223,9 @@ export class SimCamera implements OnvifCameraRuntime, RtspCameraSource {
       firmwareVersion: this.spec.firmwareVersion ?? '1.0.0',
       serialNumber: this.spec.serialNumber ?? `SIM-${this.id}`,
       profile: this.spec.profile,
+      ...(this.spec.subProfile && e.subRtspUrl
+        ? { sub: { profile: this.spec.subProfile, rtspUrl: e.subRtspUrl } }
+        : {}),
       deviceUrl: e.onvifUrl,
       mediaUrl: `http://${this.ctx.host}:${this.http.port}${MEDIA_PATH}`,
       snapshotUrl: e.snapshotUrl,

@@ -24,6 +24,11 @@ export const SimCameraSpec = Type.Object(
     firmwareVersion: Type.Optional(Type.String({ maxLength: 64 })),
     serialNumber: Type.Optional(Type.String({ maxLength: 64 })),
     profile: SimVideoProfile,
+    /**
+     * A second, smaller encoder stream (ONVIF profile `profile_sub`, RTSP path /cam/<id>/sub), as real
+     * cameras offer for live view on phones and thin links. Without it the camera has the main profile only.
+     */
+    subProfile: Type.Optional(SimVideoProfile),
     /** POSIX TZ string as ONVIF's tt:TimeZone/tt:TZ carries it. */
     timeZone: Type.Optional(Type.String({ minLength: 3, maxLength: 64 })),
     ntp: Type.Optional(Type.Boolean()),
@@ -57,10 +62,15 @@ export interface SimCameraEndpoints {
   onvifUrl: string;
   /** Without credentials; the server asks for RTSP Digest auth. */
   rtspUrl: string;
+  /** The sub-stream (profile_sub), for a camera with a subProfile only; same auth as rtspUrl. */
+  subRtspUrl?: string;
   /** Needs HTTP Digest auth with the camera's credentials. */
   snapshotUrl: string;
   httpPort: number;
 }
+
+/** A camera's encoder streams: `main` always, `sub` when its spec has a subProfile. */
+export type SimStreamName = 'main' | 'sub';
 
 export const UK_TIME_ZONE = 'GMT0BST,M3.5.0/1,M10.5.0';
 

@@ -30,17 +30,25 @@ export class RawRtspClient {
   private waiting: ((r: RtspResponse) => void) | undefined;
   private digest: { realm: string; nonce: string } | undefined;
   readonly packets: RtpPacket[] = [];
+  /** Resolves when the connection closes (from either end). */
+  readonly closed: Promise<void>;
+  private onClosed: () => void = () => {};
 
   constructor(
     private readonly username: string,
     private readonly password: string,
-  ) {}
+  ) {
+    this.closed = new Promise((resolve) => {
+      this.onClosed = resolve;
+    });
+  }
 
   async connect(url: string): Promise<void> {
     const u = new URL(url);
     const socket = connect(Number(u.port), u.hostname);
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.once('close', () => this.onClosed());
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
