@@ -260,7 +260,14 @@ export class DetailPanel {
         ),
       );
     } else {
-      this.body.append(this.healthSection(this.detail, now), this.streamSection(this.detail, now));
+      this.body.append(
+        this.healthSection(this.detail, now),
+        this.streamSection(this.detail.stream, 'Latest stream', now),
+        // Each other media profile (sub-stream) the camera declares, probed less often, on its own.
+        ...this.detail.subStreams.map((s) =>
+          this.streamSection(s, `Sub-stream ${s.declared?.token ?? ''}`.trim(), now),
+        ),
+      );
       if (this.error) this.body.append(el('p', { class: 'error', role: 'alert' }, this.error));
     }
     this.body.scrollTop = scrollTop;
@@ -316,9 +323,8 @@ export class DetailPanel {
     return section('Latest health', rows);
   }
 
-  private streamSection(detail: CameraDetail, nowMs: number): HTMLElement {
-    const { stream } = detail;
-    if (stream === null) return section('Latest stream', [], 'No stream probe received yet.');
+  private streamSection(stream: CameraDetail['stream'], title: string, nowMs: number): HTMLElement {
+    if (stream === null) return section(title, [], 'No stream probe received yet.');
     const declared = stream.declared;
     const resolutionDiffers =
       declared !== null && (declared.width !== stream.width || declared.height !== stream.height);
@@ -327,7 +333,7 @@ export class DetailPanel {
     const codecDiffers = declared !== null && declared.encoding.toLowerCase() !== stream.codec.toLowerCase();
     const vs = (measured: string, claimed: string | null) =>
       claimed === null ? measured : `${measured} (declared ${claimed})`;
-    return section('Latest stream', [
+    return section(title, [
       [
         'Observed',
         `${fmt.relativeTime(stream.observedAt, nowMs)} (${fmt.dateTime(stream.observedAt)})`,

@@ -59,6 +59,9 @@ export interface AgentStats {
   probeFailures: number;
   probeMsTotal: number;
   probeMsMax: number;
+  /** Secondary profiles (sub-streams) probed, and how many of those probes failed. */
+  subStreamProbes: number;
+  subStreamFailures: number;
   publishFailures: number;
   /** Checks reported as inconclusive because the agent itself was impaired (see monitor-health.ts). */
   inconclusive: number;
@@ -94,6 +97,8 @@ export class EdgeAgent {
     probeFailures: 0,
     probeMsTotal: 0,
     probeMsMax: 0,
+    subStreamProbes: 0,
+    subStreamFailures: 0,
     publishFailures: 0,
     inconclusive: 0,
   };
@@ -247,6 +252,17 @@ export class EdgeAgent {
         limit: pollLimit,
         run: () => this.pollOnce(monitor),
       });
+      if (config.poll.maxSubStreams > 0)
+        scheduler.add({
+          key: `substreams:${monitor.cameraId}`,
+          intervalMs: config.poll.subStreamIntervalMs,
+          // After the first poll has read the profiles; spread like the main probes.
+          initialDelayMs:
+            config.poll.intervalMs +
+            Math.floor(random() * Math.min(config.poll.subStreamIntervalMs, config.poll.probeIntervalMs)),
+          limit: probeLimit,
+          run: () => this.probeSubStreams(monitor),
+        });
       scheduler.add({
         key: `probe:${monitor.cameraId}`,
         intervalMs: config.poll.probeIntervalMs,
@@ -311,6 +327,18 @@ export class EdgeAgent {
       );
     for (const event of outcome.events)
       this.send('event', { cameraId: monitor.cameraId }, event.payload, event.observedAtMs);
+  }
+
+  private async probeSubStreams(monitor: CameraMonitor): Promise<void> {
+    const outcome = await monitor.probeSubStreams();
+    this.counters.subStreamProbes += outcome.probes;
+    this.counters.subStreamFailures += outcome.failures;
+    if (outcome.inconclusive) {
+      this.counters.inconclusive += 1;
+      this.retries.add(`substreams:${monitor.cameraId}`);
+    }
+    for (const stream of outcome.streams)
+      this.send('stream', { cameraId: monitor.cameraId }, stream.payload, stream.observedAtMs);
   }
 
   /**

@@ -58,6 +58,14 @@ export interface Observed<P> {
   observedAtMs: number;
 }
 
+export interface SubStreamOutcome {
+  streams: Observed<StreamPayload>[];
+  probes: number;
+  failures: number;
+  probeMs: number;
+  inconclusive: boolean;
+}
+
 export interface ProbeOutcome {
   stream: Observed<StreamPayload> | null;
   events: Observed<CameraEventPayload>[];
@@ -80,6 +88,8 @@ export class CameraMonitor {
   private lastProbe: { observation: StreamObservation; atMs: number } | null = null;
   private videoLost: boolean | null = null;
   private lastImage: { check: ImageCheck | null; atMs: number } | null = null;
+  /** Secondary profiles whose latest probe failed, by profile token. */
+  private readonly subFailures = new Map<string, { message: string; atMs: number }>();
   private readonly video: VideoWatch | null;
 
   constructor(private readonly options: CameraMonitorOptions) {
@@ -108,6 +118,24 @@ export class CameraMonitor {
   /** The profile the agent judges the camera by: its first (main) stream, as ONVIF orders them. */
   get mainProfile(): OnvifMediaProfile | null {
     return this.reading?.profiles[0] ?? null;
+  }
+
+  /**
+   * The camera's other media profiles worth probing: after the first, each with a stream address not
+   * already covered (profiles often share an encoder), at most poll.maxSubStreams.
+   */
+  get subProfiles(): OnvifMediaProfile[] {
+    const profiles = this.reading?.profiles ?? [];
+    const seen = new Set<string>();
+    if (profiles[0]?.streamUri) seen.add(profiles[0].streamUri);
+    const out: OnvifMediaProfile[] = [];
+    for (const p of profiles.slice(1)) {
+      if (out.length >= this.options.poll.maxSubStreams) break;
+      if (p.streamUri !== null && seen.has(p.streamUri)) continue;
+      if (p.streamUri !== null) seen.add(p.streamUri);
+      out.push(p);
+    }
+    return out;
   }
 
   get hasProbed(): boolean {
@@ -204,6 +232,7 @@ export class CameraMonitor {
       image,
       commissionedBitrateKbps: this.options.camera.commissioning.bitrateKbps ?? null,
       video: failure === null ? (this.video?.current() ?? null) : null,
+      subStreamFailures: failure === null ? this.freshSubFailures() : [],
     };
     const { state, reasons } = classifyHealth(observation, this.options.thresholds);
     if (failureError) logger.warn({ err: failureError.toLog() }, 'camera poll failed');
@@ -259,11 +288,118 @@ export class CameraMonitor {
     return this.lastProbe.observation;
   }
 
+  /** Sub-stream failures still fresh (as freshProbe, over the sub-stream period), of profiles still declared. */
+  private freshSubFailures(): { token: string; message: string }[] {
+    const { subStreamIntervalMs, probeTimeoutMs } = this.options.poll;
+    const tokens = new Set(this.subProfiles.map((p) => p.token));
+    const nowMs = this.options.now();
+    return [...this.subFailures]
+      .filter(([token, f]) => tokens.has(token) && nowMs - f.atMs <= 2 * subStreamIntervalMs + probeTimeoutMs)
+      .map(([token, f]) => ({ token, message: f.message }));
+  }
+
+  /** Runs ffprobe on one profile's stream; the payload says which profile and whether it is the main one. */
+  private async measure(
+    profile: OnvifMediaProfile & { streamUri: string },
+    role: 'main' | 'sub',
+    observedAtMs: number,
+  ): Promise<{
+    observation: StreamObservation & { ok: true };
+    stream: Observed<StreamPayload>;
+    probeMs: number;
+  }> {
+    const { now, poll, media, camera, password, signal } = this.options;
+    const result = await probeStream(profile.streamUri, {
+      ffprobePath: media.ffprobePath,
+      timeoutMs: poll.probeTimeoutMs,
+      sampleMs: poll.probeSampleMs,
+      username: camera.onvif.username,
+      password,
+      now,
+      signal,
+      context: this.context(),
+    });
+    return {
+      probeMs: result.probeMs,
+      observation: {
+        ok: true,
+        codec: result.codec,
+        width: result.width,
+        height: result.height,
+        fps: result.fps,
+        bitrateKbps: result.bitrateKbps,
+      },
+      stream: {
+        observedAtMs,
+        payload: {
+          cameraId: this.cameraId,
+          uri: result.uri,
+          codec: result.codec.slice(0, 40),
+          width: result.width,
+          height: result.height,
+          fps: result.fps,
+          bitrateKbps: result.bitrateKbps,
+          repeatedPackets: result.repeatedPackets,
+          declared: toDeclaredProfile(profile),
+          probeMs: result.probeMs,
+          role,
+        },
+      },
+    };
+  }
+
+  /**
+   * Probes each secondary profile in turn (the sub-streams, less often than the main one). A failure is
+   * kept and degrades the camera at the next polls (sub_stream_error); a deadline that expired while the
+   * agent was impaired leaves the last result standing.
+   */
+  async probeSubStreams(): Promise<SubStreamOutcome> {
+    const out: SubStreamOutcome = { streams: [], probes: 0, failures: 0, probeMs: 0, inconclusive: false };
+    const { now, poll, logger } = this.options;
+    for (const profile of this.subProfiles) {
+      const observedAtMs = now();
+      const start = this.options.health?.reading() ?? null;
+      if (!profile.streamUri) {
+        this.subFailures.set(profile.token, {
+          message: 'camera reports no RTSP stream URI',
+          atMs: observedAtMs,
+        });
+        out.failures += 1;
+        continue;
+      }
+      try {
+        const measured = await this.measure(
+          { ...profile, streamUri: profile.streamUri },
+          'sub',
+          observedAtMs,
+        );
+        out.streams.push(measured.stream);
+        out.probeMs += measured.probeMs;
+        this.subFailures.delete(profile.token);
+      } catch (error) {
+        const e = asAgentError(error, this.context());
+        if (e.code === 'aborted') throw e;
+        const probeMs = now() - observedAtMs;
+        out.probeMs += probeMs;
+        const expired = e.code === 'timeout' || probeMs >= poll.probeTimeoutMs;
+        if (this.inconclusive(start, expired, e.message)) {
+          out.inconclusive = true;
+          continue;
+        }
+        this.subFailures.set(profile.token, { message: e.message, atMs: now() });
+        out.failures += 1;
+        logger.warn({ err: e.toLog(), profile: profile.token }, 'sub-stream probe failed');
+      }
+      out.probes += 1;
+    }
+    return out;
+  }
+
   /** Probes the main stream; returns null without probing until a poll has read the profiles. */
   async probe(): Promise<ProbeOutcome | null> {
     const profile = this.mainProfile;
     if (!profile) return null;
-    const { now, poll, media, camera, password, signal } = this.options;
+    const { now, poll } = this.options;
     const observedAtMs = now();
     const start = this.options.health?.reading() ?? null;
     const events: Observed<CameraEventPayload>[] = [];
@@ -274,40 +410,14 @@ export class CameraMonitor {
       observation = { ok: false, code: 'no_video', message: 'camera reports no RTSP stream URI' };
     } else {
       try {
-        const result = await probeStream(profile.streamUri, {
-          ffprobePath: media.ffprobePath,
-          timeoutMs: poll.probeTimeoutMs,
-          sampleMs: poll.probeSampleMs,
-          username: camera.onvif.username,
-          password,
-          now,
-          signal,
-          context: this.context(),
-        });
-        probeMs = result.probeMs;
-        observation = {
-          ok: true,
-          codec: result.codec,
-          width: result.width,
-          height: result.height,
-          fps: result.fps,
-          bitrateKbps: result.bitrateKbps,
-        };
-        stream = {
+        const measured = await this.measure(
+          { ...profile, streamUri: profile.streamUri },
+          'main',
           observedAtMs,
-          payload: {
-            cameraId: this.cameraId,
-            uri: result.uri,
-            codec: result.codec.slice(0, 40),
-            width: result.width,
-            height: result.height,
-            fps: result.fps,
-            bitrateKbps: result.bitrateKbps,
-            repeatedPackets: result.repeatedPackets,
-            declared: toDeclaredProfile(profile),
-            probeMs: result.probeMs,
-          },
-        };
+        );
+        probeMs = measured.probeMs;
+        observation = measured.observation;
+        stream = measured.stream;
       } catch (error) {
         const e = asAgentError(error, this.context());
         if (e.code === 'aborted') throw e;

@@ -103,6 +103,8 @@ const KNOWN: Record<string, [string, (v: Value) => string]> = {
   minShareOfCommissioned: ['minimum share of commissioned', share],
   declaredKbps: ['declared profile bitrate', num('kbit/s', 0)],
   shareOfDeclared: ['share of declared', share],
+  subStreamsChecked: ['sub-streams checked', num('', 0)],
+  subStreamWorstShare: ['worst sub-stream share of declared', share],
   minShareOfDeclared: ['minimum share of declared', share],
   maxShareOfDeclared: ['maximum share of declared', share],
   maxActiveMinutes: ['longest fault allowed', num('min')],

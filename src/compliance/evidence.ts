@@ -26,6 +26,8 @@ export interface Evidence {
    */
   agentClock?: { suspect: boolean; reason: string | null };
   latestStream?: { payload: StreamPayload; observedAtMs: number };
+  /** The latest probe of each secondary media profile (sub-stream), any order; absent: none reported. */
+  subStreams?: { payload: StreamPayload; observedAtMs: number }[];
   /** Recent snapshot checks, any order. */
   recentImages?: { observedAtMs: number; image: ImageCheck | null }[];
   /** Recent video analyses as health samples carried them, any order; absent from agents without it. */

@@ -170,11 +170,45 @@ export const evaluateBitrateDeclared: KindEvaluator<'bitrate-declared'> = (rule,
   if (!stream.ok) return notEvaluable(stream.reason, thresholds);
   const { measuredKbps, declaredKbps } = stream.value;
   const share = measuredKbps / declaredKbps;
-  const ok = share >= p.minShareOfDeclared && share <= p.maxShareOfDeclared;
+  const within = (s: number) => s >= p.minShareOfDeclared && s <= p.maxShareOfDeclared;
+  const allowed = `allowed ${percent(p.minShareOfDeclared)} to ${percent(p.maxShareOfDeclared)}`;
+  // Every other profile the camera declares (its sub-streams), each judged on its own fresh probe.
+  const subs = (evidence.subStreams ?? [])
+    .filter((s) => nowMs - s.observedAtMs <= p.maxAgeMs)
+    .flatMap((s) => {
+      const declared = s.payload.declared?.bitrateKbps;
+      if (s.payload.bitrateKbps === null || !declared || !(declared > 0)) return [];
+      return [{ token: s.payload.declared?.token ?? '', measured: s.payload.bitrateKbps, declared }];
+    })
+    .sort((a, b) => a.token.localeCompare(b.token));
+  const badSubs = subs.filter((s) => !within(s.measured / s.declared));
+  const ok = within(share) && badSubs.length === 0;
+  const main = `${round(measuredKbps, 0)} kbps is ${percent(share)} of the ${declaredKbps} kbps the profile declares (${allowed})`;
+  const subText =
+    subs.length === 0
+      ? ''
+      : badSubs.length === 0
+        ? `; ${subs.length} sub-stream${subs.length === 1 ? '' : 's'} within limits`
+        : `; ${badSubs
+            .map(
+              (s) =>
+                `sub-stream ${s.token}: ${round(s.measured, 0)} kbps is ${percent(s.measured / s.declared)} of its declared ${s.declared} kbps`,
+            )
+            .join('; ')}`;
+  const worst = subs.reduce<number | null>((w, s) => {
+    const sh = s.measured / s.declared;
+    const off = (x: number) => Math.max(p.minShareOfDeclared - x, x - p.maxShareOfDeclared);
+    return w === null || off(sh) > off(w) ? sh : w;
+  }, null);
   return {
     status: ok ? 'pass' : 'fail',
-    reason: `${round(measuredKbps, 0)} kbps is ${percent(share)} of the ${declaredKbps} kbps the profile declares (allowed ${percent(p.minShareOfDeclared)} to ${percent(p.maxShareOfDeclared)})`,
-    values: { bitrateKbps: measuredKbps, declaredKbps, shareOfDeclared: share },
+    reason: `${main}${subText}`,
+    values: {
+      bitrateKbps: measuredKbps,
+      declaredKbps,
+      shareOfDeclared: share,
+      ...(subs.length > 0 ? { subStreamsChecked: subs.length, subStreamWorstShare: worst } : {}),
+    },
     thresholds,
     observedAtMs: stream.observedAtMs,
   };

@@ -145,6 +145,19 @@ export const AgentConfig = Type.Object(
           default: 2_000,
           description: 'Stream read to estimate frame rate and bitrate',
         }),
+        subStreamIntervalMs: Type.Integer({
+          minimum: 1000,
+          default: 300_000,
+          description:
+            "Probe period of each camera's other media profiles (sub-streams): less often than the main stream, in the same probe slots",
+        }),
+        maxSubStreams: Type.Integer({
+          minimum: 0,
+          maximum: 8,
+          default: 3,
+          description:
+            'Secondary profiles probed per camera (profiles sharing one stream address count once); 0: the main stream only',
+        }),
         concurrency: Type.Integer({
           minimum: 1,
           maximum: 256,

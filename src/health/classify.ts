@@ -24,6 +24,8 @@ export interface HealthObservation {
   commissionedBitrateKbps: number | null;
   /** Latest video analysis of the stream, judged; absent or null when none has run. */
   video?: VideoCheck | null;
+  /** Secondary profiles whose latest (fresh) probe failed: each degrades the camera on its own. */
+  subStreamFailures?: { token: string; message: string }[];
 }
 
 export interface Classification {
@@ -160,6 +162,12 @@ export function classifyHealth(obs: HealthObservation, t: HealthThresholds): Cla
   }
   if (!unreachable && obs.image) reasons.push(...imageReasons(obs.image, t));
   if (!unreachable && obs.video) reasons.push(...videoReasons(obs.video, t));
+  if (!unreachable)
+    for (const f of obs.subStreamFailures ?? [])
+      reasons.push({
+        code: 'sub_stream_error',
+        message: `sub-stream ${f.token}: ${f.message}`.slice(0, 500),
+      });
   const state: ObservedState = reasons.some((r) => DOWN_CODES.has(r.code))
     ? 'down'
     : reasons.length > 0

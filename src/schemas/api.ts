@@ -77,6 +77,10 @@ export const CameraDetail = Type.Composite([
   Type.Object({
     health: Nullable(Type.Composite([HealthPayload, Type.Object({ observedAt: IsoTime })])),
     stream: Nullable(Type.Composite([StreamPayload, Type.Object({ observedAt: IsoTime })])),
+    /** The latest probe of each of the camera's other media profiles (sub-streams), by profile token. */
+    subStreams: Type.Array(Type.Composite([StreamPayload, Type.Object({ observedAt: IsoTime })]), {
+      maxItems: 16,
+    }),
   }),
 ]);
 export type CameraDetail = Static<typeof CameraDetail>;

@@ -49,6 +49,8 @@ export const ReasonCode = Type.Union([
   Type.Literal('onvif_error'),
   Type.Literal('no_video'),
   Type.Literal('stream_error'),
+  // A secondary media profile (sub-stream) that gives no video: degraded, the main stream still works.
+  Type.Literal('sub_stream_error'),
   Type.Literal('clock_offset'),
   Type.Literal('clock_no_ntp'),
   Type.Literal('clock_timezone'),

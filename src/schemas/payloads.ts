@@ -193,6 +193,13 @@ export const StreamPayload = Type.Object(
     ),
     declared: Nullable(DeclaredProfile),
     probeMs: Type.Number({ minimum: 0 }),
+    // Optional: agents that probe only the first profile send none, and their samples are the main stream.
+    role: Type.Optional(
+      Type.Union([Type.Literal('main'), Type.Literal('sub')], {
+        description:
+          "The camera's first (main) media profile, or a secondary one (sub-stream), probed less often",
+      }),
+    ),
   },
   closed,
 );

@@ -51,6 +51,10 @@ export interface SiteHarnessOptions {
     cameraId: string,
     index: number,
   ) => { recordings?: SimRecordings; recording?: CameraRecording } | undefined;
+  /** Cameras that also declare and serve a sub-stream (a second media profile). */
+  subProfile?: (cameraId: string) => SimCameraSpec['subProfile'];
+  /** How often the agent probes sub-streams; the default (5 min) otherwise. */
+  subStreamIntervalMs?: number;
   /** Recording evidence settings over the defaults. */
   recording?: Partial<AgentConfig['recording']>;
 }
@@ -78,7 +82,9 @@ export class SiteHarness {
     const endpoints = await Promise.all(
       options.cameraIds.map((id, i) => {
         const recordings = options.cameraRecording?.(id, i)?.recordings;
+        const subProfile = options.subProfile?.(id);
         return this.simulator.addCamera({
+          ...(subProfile ? { subProfile } : {}),
           id,
           username: 'admin',
           password: SiteHarness.password(id),
@@ -123,6 +129,7 @@ export class SiteHarness {
         onvifTimeoutMs: 1_500,
         probeTimeoutMs: 6_000,
         probeSampleMs: 1_000,
+        ...(options.subStreamIntervalMs ? { subStreamIntervalMs: options.subStreamIntervalMs } : {}),
       },
       recording: { ...defaults.recording, ...options.recording },
       recorders: recorders.map((r) => ({

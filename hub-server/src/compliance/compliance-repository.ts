@@ -43,6 +43,8 @@ export interface StatusSummaryRow {
   failing: string[];
 }
 
+import { STREAM_MAX_AGE_MS } from '../../../src/compliance/rule-pack.ts';
+
 /** How far back snapshot checks are read for the image rule (its default limit is 15 minutes). */
 const IMAGE_LOOKBACK_MS = 2 * 3_600_000;
 
@@ -53,8 +55,20 @@ export class ComplianceRepository {
   /**
    * Evidence per camera: every counted camera, or (for a report) the listed cameras whatever their
    * counting state now, so a camera retired since still has its readings evaluated.
+   *
+   * `asOf` (a report for a period that has ended): every reading is the one the camera had at that
+   * time, read from the stored samples, not today's; the hub's view of the agent clock, which is kept
+   * only as it is now, is left out, and records dated after it are not known yet.
    */
-  async facts(nowMs: number, cameraIds: readonly string[] | null = null): Promise<CameraFacts[]> {
+  async facts(
+    nowMs: number,
+    cameraIds: readonly string[] | null = null,
+    options: { asOf?: boolean } = {},
+  ): Promise<CameraFacts[]> {
+    const asOf = options.asOf === true;
+    // Live, a reading stamped a little ahead of the hub's clock (an agent clock within tolerance) counts;
+    // as of a past time, nothing after it does.
+    const upper = asOf ? new Date(nowMs) : null;
     const cameras = await this.pool.query<{
       id: string;
       site_id: string;
@@ -79,6 +93,7 @@ export class ComplianceRepository {
        ORDER BY c.id`,
       [cameraIds],
     );
+    if (asOf) await this.readingsAsOf(cameras.rows, nowMs);
     // Only what the image rule reads: snapshot checks (not every heartbeat), and per camera only
     // from its latest check with no fault (neither blank nor dark) on; a fault's active run cannot
     // reach past that check. Reading every sample of the lookback instead held millions of rows in
@@ -86,8 +101,8 @@ export class ComplianceRepository {
     const images = await this.pool.query<{ camera_id: string; observed_at: Date; image: ImageCheck | null }>(
       `WITH checks AS (
          SELECT camera_id, observed_at, payload->'image' AS image FROM health_samples
-         WHERE observed_at > $1 AND jsonb_typeof(payload->'image') = 'object' AND state <> 'down'
-           AND ($2::text[] IS NULL OR camera_id = ANY($2::text[]))),
+         WHERE observed_at > $1 AND ($3::timestamptz IS NULL OR observed_at <= $3) AND jsonb_typeof(payload->'image') = 'object'
+           AND state <> 'down' AND ($2::text[] IS NULL OR camera_id = ANY($2::text[]))),
        clean AS (
          SELECT camera_id, max(observed_at) AS at FROM checks
          WHERE (image->>'blank') IS DISTINCT FROM 'true' AND (image->>'dark') IS DISTINCT FROM 'true'
@@ -95,7 +110,7 @@ export class ComplianceRepository {
        SELECT k.camera_id, k.observed_at, k.image FROM checks k LEFT JOIN clean c ON c.camera_id = k.camera_id
        WHERE c.at IS NULL OR k.observed_at >= c.at
        ORDER BY k.camera_id, k.observed_at`,
-      [new Date(nowMs - IMAGE_LOOKBACK_MS), cameraIds],
+      [new Date(nowMs - IMAGE_LOOKBACK_MS), cameraIds, upper],
     );
     // The video rule reads the same way: per camera, samples from its latest one the agent found free of
     // every video fault. A code with stricter limits than the agent's can then only under-count a fault's
@@ -103,8 +118,8 @@ export class ComplianceRepository {
     const videos = await this.pool.query<{ camera_id: string; observed_at: Date; video: VideoCheck }>(
       `WITH checks AS (
          SELECT camera_id, observed_at, payload->'video' AS video FROM health_samples
-         WHERE observed_at > $1 AND jsonb_typeof(payload->'video') = 'object' AND state <> 'down'
-           AND ($2::text[] IS NULL OR camera_id = ANY($2::text[]))),
+         WHERE observed_at > $1 AND ($3::timestamptz IS NULL OR observed_at <= $3) AND jsonb_typeof(payload->'video') = 'object'
+           AND state <> 'down' AND ($2::text[] IS NULL OR camera_id = ANY($2::text[]))),
        clean AS (
          SELECT camera_id, max(observed_at) AS at FROM checks
          WHERE NOT (video @> '{"frozen":true}' OR video @> '{"black":true}' OR video @> '{"blurred":true}'
@@ -114,7 +129,7 @@ export class ComplianceRepository {
        SELECT k.camera_id, k.observed_at, k.video FROM checks k LEFT JOIN clean c ON c.camera_id = k.camera_id
        WHERE c.at IS NULL OR k.observed_at >= c.at
        ORDER BY k.camera_id, k.observed_at`,
-      [new Date(nowMs - IMAGE_LOOKBACK_MS), cameraIds],
+      [new Date(nowMs - IMAGE_LOOKBACK_MS), cameraIds, upper],
     );
     const videosBy = new Map<string, { observedAtMs: number; video: VideoCheck }[]>();
     for (const r of videos.rows) {
@@ -130,9 +145,9 @@ export class ComplianceRepository {
       observed_at: Date;
     }>(
       `SELECT DISTINCT ON (camera_id, type) camera_id, type, active, observed_at FROM camera_events
-       WHERE $1::text[] IS NULL OR camera_id = ANY($1::text[])
+       WHERE ($1::text[] IS NULL OR camera_id = ANY($1::text[])) AND ($2::timestamptz IS NULL OR observed_at <= $2)
        ORDER BY camera_id, type, observed_at DESC`,
-      [cameraIds],
+      [cameraIds, upper],
     );
     const imagesBy = new Map<string, { observedAtMs: number; image: ImageCheck | null }[]>();
     for (const r of images.rows) {
@@ -159,8 +174,8 @@ export class ComplianceRepository {
        FROM unnest($1::text[]) AS c(id)
        CROSS JOIN LATERAL (
          SELECT observed_at, days_retained, earliest_at FROM retention_readings
-         WHERE camera_id = c.id AND observed_at <= $2 ORDER BY observed_at DESC LIMIT 1) r`,
-      [cameras.rows.map((c) => c.id), new Date(nowMs)],
+         WHERE camera_id = c.id AND ($2::timestamptz IS NULL OR observed_at <= $2) ORDER BY observed_at DESC LIMIT 1) r`,
+      [cameras.rows.map((c) => c.id), upper],
     );
     const retentionBy = new Map(
       retention.rows.map((r) => [
@@ -168,19 +183,43 @@ export class ComplianceRepository {
         { days: r.days_retained, observedAtMs: r.observed_at.getTime(), earliestMs: r.earliest_at.getTime() },
       ]),
     );
+    type SubRow = { camera_id: string; observed_at: Date; payload: StreamPayload };
+    const subStreams = asOf
+      ? await this.pool.query<SubRow>(
+          `SELECT DISTINCT ON (camera_id, payload->'declared'->>'token') camera_id, observed_at, payload
+           FROM stream_samples
+           WHERE camera_id = ANY($1::text[]) AND observed_at > $2 AND observed_at <= $3 AND payload->>'role' = 'sub'
+           ORDER BY camera_id, payload->'declared'->>'token', observed_at DESC`,
+          [cameras.rows.map((c) => c.id), new Date(nowMs - STREAM_MAX_AGE_MS), new Date(nowMs)],
+        )
+      : await this.pool.query<SubRow>(
+          `SELECT camera_id, observed_at, payload FROM camera_sub_streams WHERE camera_id = ANY($1::text[])
+           ORDER BY camera_id, token`,
+          [cameras.rows.map((c) => c.id)],
+        );
+    const subStreamsBy = new Map<string, { payload: StreamPayload; observedAtMs: number }[]>();
+    for (const r of subStreams.rows) {
+      const list = subStreamsBy.get(r.camera_id) ?? [];
+      list.push({ payload: r.payload, observedAtMs: r.observed_at.getTime() });
+      subStreamsBy.set(r.camera_id, list);
+    }
     const records = await this.pool.query<{
       council_id: string;
       last_review_at: Date | null;
       dpia_at: Date | null;
       certificate_issued_at: Date | null;
     }>('SELECT council_id, last_review_at, dpia_at, certificate_issued_at FROM scheme_records');
+    // A record dated after the evaluation time was not made yet (a report for an ended period).
+    const known = (d: Date | null): d is Date => d !== null && (!asOf || d.getTime() <= nowMs);
     const recordsBy = new Map(
       records.rows.map((r) => [
         r.council_id,
         {
-          ...(r.last_review_at ? { lastReviewAtMs: r.last_review_at.getTime() } : {}),
-          ...(r.dpia_at ? { dpiaAtMs: r.dpia_at.getTime() } : {}),
-          ...(r.certificate_issued_at ? { certificateIssuedAtMs: r.certificate_issued_at.getTime() } : {}),
+          ...(known(r.last_review_at) ? { lastReviewAtMs: r.last_review_at.getTime() } : {}),
+          ...(known(r.dpia_at) ? { dpiaAtMs: r.dpia_at.getTime() } : {}),
+          ...(known(r.certificate_issued_at)
+            ? { certificateIssuedAtMs: r.certificate_issued_at.getTime() }
+            : {}),
         },
       ]),
     );
@@ -199,10 +238,11 @@ export class ComplianceRepository {
         ...(c.last_health && c.last_health_at
           ? { latestHealth: { payload: c.last_health, observedAtMs: c.last_health_at.getTime() } }
           : {}),
-        agentClock: { suspect: c.clock_suspect, reason: c.clock_reason },
+        ...(asOf ? {} : { agentClock: { suspect: c.clock_suspect, reason: c.clock_reason } }),
         ...(c.last_stream && c.last_stream_at
           ? { latestStream: { payload: c.last_stream, observedAtMs: c.last_stream_at.getTime() } }
           : {}),
+        ...(subStreamsBy.has(c.id) ? { subStreams: subStreamsBy.get(c.id) } : {}),
         ...(imagesBy.has(c.id) ? { recentImages: imagesBy.get(c.id) } : {}),
         ...(videosBy.has(c.id) ? { recentVideo: videosBy.get(c.id) } : {}),
         // The agent reports camera events it sees; no event ever is known-none only once it reports.
@@ -211,6 +251,47 @@ export class ComplianceRepository {
         ...(recordsBy.has(c.council_id) ? { records: recordsBy.get(c.council_id) } : {}),
       },
     }));
+  }
+
+  /**
+   * Replaces each camera's latest health and main-stream readings with the ones it had at `atMs`: one
+   * index probe per camera and table (health samples are kept with their full payload).
+   */
+  private async readingsAsOf(
+    rows: {
+      id: string;
+      last_health: HealthPayload | null;
+      last_health_at: Date | null;
+      last_stream: StreamPayload | null;
+      last_stream_at: Date | null;
+    }[],
+    atMs: number,
+  ): Promise<void> {
+    const ids = rows.map((r) => r.id);
+    const at = new Date(atMs);
+    const health = await this.pool.query<{ id: string; observed_at: Date; payload: HealthPayload }>(
+      `SELECT c.id, h.observed_at, h.payload FROM unnest($1::text[]) AS c(id)
+       CROSS JOIN LATERAL (SELECT observed_at, payload FROM health_samples
+         WHERE camera_id = c.id AND observed_at <= $2 ORDER BY observed_at DESC LIMIT 1) h`,
+      [ids, at],
+    );
+    const streams = await this.pool.query<{ id: string; observed_at: Date; payload: StreamPayload }>(
+      `SELECT c.id, s.observed_at, s.payload FROM unnest($1::text[]) AS c(id)
+       CROSS JOIN LATERAL (SELECT observed_at, payload FROM stream_samples
+         WHERE camera_id = c.id AND observed_at <= $2 AND (payload->>'role') IS DISTINCT FROM 'sub'
+         ORDER BY observed_at DESC LIMIT 1) s`,
+      [ids, at],
+    );
+    const healthBy = new Map(health.rows.map((r) => [r.id, r]));
+    const streamBy = new Map(streams.rows.map((r) => [r.id, r]));
+    for (const row of rows) {
+      const h = healthBy.get(row.id);
+      row.last_health = h?.payload ?? null;
+      row.last_health_at = h?.observed_at ?? null;
+      const s = streamBy.get(row.id);
+      row.last_stream = s?.payload ?? null;
+      row.last_stream_at = s?.observed_at ?? null;
+    }
   }
 
   async assignments(): Promise<Assignment[]> {

@@ -225,6 +225,7 @@ export async function processBatch(
   const streams: sql.SampleRow[] = [];
   const events: sql.EventRow[] = [];
   const retention: sql.RetentionRow[] = [];
+  const subStreams: sql.SubStreamRow[] = [];
   const late: LateSample[] = [];
   const observedAtMs: number[] = [];
   let rowPlan: CameraWritePlan | null = null;
@@ -442,6 +443,11 @@ export async function processBatch(
           const cam = cameraOf(payload.cameraId);
           if (!cam) break;
           streams.push({ msgId: message.envelope.msgId, cameraId: cam.id, observedAt, receivedAt, payload });
+          if (payload.role === 'sub') {
+            // A secondary profile: kept per profile token, never as the camera's (main) stream.
+            subStreams.push({ cameraId: cam.id, token: payload.declared?.token ?? '', observedAt, payload });
+            break;
+          }
           const update = work.putCamera(cam);
           update.lastStream = payload;
           update.lastStreamAt = observedAt;
@@ -515,6 +521,7 @@ export async function processBatch(
     await sql.insertStreams(client, streams);
     await sql.insertEvents(client, events);
     await sql.insertRetention(client, retention);
+    await sql.upsertSubStreams(client, subStreams);
     rowPlan = planCameraWrites({
       updates: work.updates.values(),
       removed: work.removed,

@@ -240,6 +240,37 @@ export async function insertRetention(client: pg.PoolClient, rows: RetentionRow[
   );
 }
 
+export interface SubStreamRow {
+  cameraId: string;
+  token: string;
+  observedAt: Date;
+  payload: unknown;
+}
+
+/** The latest probe per (camera, profile token); an older one (an outbox replay) never replaces a newer. */
+export async function upsertSubStreams(client: pg.PoolClient, rows: SubStreamRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const latest = new Map<string, SubStreamRow>();
+  for (const r of rows) {
+    const key = `${r.cameraId}\u0000${r.token}`;
+    const held = latest.get(key);
+    if (!held || held.observedAt.getTime() <= r.observedAt.getTime()) latest.set(key, r);
+  }
+  const list = [...latest.values()];
+  await client.query(
+    `INSERT INTO camera_sub_streams (camera_id, token, observed_at, payload)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[])
+     ON CONFLICT (camera_id, token) DO UPDATE SET observed_at = excluded.observed_at, payload = excluded.payload
+     WHERE camera_sub_streams.observed_at <= excluded.observed_at`,
+    [
+      list.map((r) => r.cameraId),
+      list.map((r) => r.token),
+      list.map((r) => r.observedAt),
+      list.map((r) => json(r.payload)),
+    ],
+  );
+}
+
 export async function insertEvents(client: pg.PoolClient, rows: EventRow[]): Promise<void> {
   if (rows.length === 0) return;
   await client.query(

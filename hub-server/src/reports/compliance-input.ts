@@ -20,6 +20,7 @@ export function reportCompliance(
     ref: pack.ref,
     status: pack.status,
     evaluatedAt: new Date(pack.evaluatedAtMs).toISOString(),
+    readingsAt: new Date(pack.evaluatedAtMs).toISOString(),
     results: pack.results.map((r) => {
       const rule = byId.get(r.ruleId);
       const threshold = evidenceText(r.evidence.thresholds);

@@ -102,7 +102,12 @@ export async function gatherCouncilReport(
           availability: d ? availability(d) : null,
           observed: d ? observedShare(d) : null,
         },
-        compliance: evaluation?.ok ? reportCompliance(evaluation.result, evaluation.pack.rules) : null,
+        compliance: evaluation?.ok
+          ? {
+              ...reportCompliance(evaluation.result, evaluation.pack.rules),
+              evaluatedAt: new Date(nowMs).toISOString(),
+            }
+          : null,
         clock: clocks.get(c.id) ?? emptyClock(REFERENCE_CLOCK),
         retentionDays: evaluation?.facts.evidence.retention?.days ?? null,
         retentionReadAt: readAt(evaluation?.facts.evidence.retention?.observedAtMs),
@@ -130,7 +135,13 @@ async function evaluate(
   nowMs: number,
 ): Promise<Map<string, Evaluated>> {
   const ids = cameras.map((c) => c.id);
-  const facts = new Map((await deps.compliance.facts(nowMs, ids)).map((f) => [f.id, f]));
+  // Rules on readings judge what each camera had at the end of an ended period (its last millisecond),
+  // or now while the period runs: a pack for last month downloaded today says what last month was.
+  const ended = nowMs >= period.toMs;
+  const readingsAtMs = ended ? period.toMs - 1 : nowMs;
+  const facts = new Map(
+    (await deps.compliance.facts(readingsAtMs, ids, { asOf: ended })).map((f) => [f.id, f]),
+  );
   const context = {
     packs: deps.packs,
     defaultCode: deps.defaultCode,
@@ -139,7 +150,7 @@ async function evaluate(
     durations,
     views: await deps.compliance.feedViews(period.fromMs, Math.min(period.toMs, nowMs)),
     chain: { ...chain, atMs: nowMs },
-    nowMs,
+    nowMs: readingsAtMs,
   };
   const out = new Map<string, Evaluated>();
   for (const c of cameras) {

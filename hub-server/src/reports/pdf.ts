@@ -113,10 +113,9 @@ function titlePage(doc: Pdf, data: CouncilReportData, codes: string[]): void {
 /** For a period that has ended, what reading rules describe: the cameras now, not then. */
 function pastPeriodNote(data: CouncilReportData): string {
   if (Date.parse(data.generatedAt) <= Date.parse(data.period.to)) return '';
-  return (
-    ' This period has ended: rules on readings describe each camera at the evaluation time, after the ' +
-    "period; each day's results during the period are in the hub's compliance history."
-  );
+  return ` This period has ended: rules on readings judge the readings each camera had at its end (${londonTime(
+    new Date(Date.parse(data.period.to) - 1).toISOString(),
+  )}), not today's; each day's results during the period are in the hub's compliance history.`;
 }
 
 /** Why measured time stops short of the period's end, when it does. */
@@ -206,7 +205,7 @@ function complianceSection(doc: Pdf, data: CouncilReportData, cameras: ReportCam
     'Compliance per camera and rule',
     `${evaluatedLine(data)} Each camera is evaluated against the certification code assigned to it, its ` +
       'site or the council. Rules over time (availability, observed, access) count the period; rules on ' +
-      "readings (clock, stream, image, device) judge each camera's latest reading at the evaluation time, " +
+      "readings (clock, stream, image, device, retention) judge each camera's latest reading at the evaluation time, " +
       'and say how old a reading may be. "P." is the Surveillance Camera Code principle the rule evidences. ' +
       '"Not evaluable" means the data needed to judge the rule is missing or stale; the reason names it.' +
       pastPeriodNote(data),

@@ -35,6 +35,11 @@ export interface ReportCompliance {
   status: RuleStatus;
   /** When this result was computed: the report's own evaluation time. */
   evaluatedAt: string;
+  /**
+   * The time rules on readings judged each camera at: the evaluation time while the period runs, the
+   * period's last millisecond once it has ended (the readings the camera had then, not today's).
+   */
+  readingsAt: string;
   results: ReportRuleResult[];
 }
 

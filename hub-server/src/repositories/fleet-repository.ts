@@ -92,6 +92,10 @@ export class FleetRepository {
     const row = result.rows[0];
     if (!row) return null;
     const view = cameraFromRow(row);
+    const subs = await this.pool.query<{ observed_at: Date; payload: object }>(
+      'SELECT observed_at, payload FROM camera_sub_streams WHERE camera_id = $1 ORDER BY token LIMIT 16',
+      [id],
+    );
     return {
       ...view,
       health:
@@ -108,6 +112,10 @@ export class FleetRepository {
               observedAt: row.last_stream_at.toISOString(),
             } as CameraDetail['stream'])
           : null,
+      subStreams: subs.rows.map(
+        (s) =>
+          ({ ...s.payload, observedAt: s.observed_at.toISOString() }) as CameraDetail['subStreams'][number],
+      ),
     };
   }
 

@@ -77,4 +77,58 @@ describe('compliance evidence: recent snapshot checks', () => {
     expect(minutesAgo(facts, b)).toEqual([90, 60]);
     expect(minutesAgo(facts, c)).toEqual([]);
   });
+
+  it('as of a past time, reads the health, stream, retention and events the camera had then, not later ones', async () => {
+    const camera = c;
+    const pool = h.hub.database.pool;
+    const at = (minutesAgo: number) => new Date(now - minutesAgo * MIN);
+    await insert(camera, 70, check(false));
+    await insert(camera, 3, check(false), 'degraded');
+    const stream = (fps: number, role?: 'sub') => ({
+      cameraId: camera,
+      uri: 'rtsp://127.0.0.1/x',
+      codec: 'h264',
+      width: 320,
+      height: 240,
+      fps,
+      bitrateKbps: 300,
+      declared: null,
+      probeMs: 900,
+      ...(role ? { role } : {}),
+    });
+    for (const [ago, payload] of [
+      [65, stream(10)],
+      [64, stream(5, 'sub')],
+      [4, stream(3)],
+    ] as const)
+      await pool.query(
+        'INSERT INTO stream_samples (msg_id, camera_id, observed_at, received_at, payload) VALUES ($1, $2, $3, $3, $4)',
+        [randomUUID(), camera, at(ago), JSON.stringify(payload)],
+      );
+    for (const [ago, days] of [
+      [62, 33],
+      [2, 12],
+    ] as const)
+      await pool.query(
+        `INSERT INTO retention_readings (msg_id, camera_id, observed_at, received_at, days_retained, earliest_at, source, payload)
+         VALUES ($1, $2, $3, $3, $4, $5, 'camera', '{}')`,
+        [randomUUID(), camera, at(ago), days, new Date(at(ago).getTime() - (days + 0.5) * 86_400_000)],
+      );
+    await pool.query(
+      `INSERT INTO camera_events (msg_id, camera_id, observed_at, received_at, type, active, payload)
+       VALUES ($1, $2, $3, $3, 'storage_failure', true, '{}')`,
+      [randomUUID(), camera, at(1)],
+    );
+    const repo = new ComplianceRepository(pool);
+    const then = (await repo.facts(now - 60 * MIN, [camera], { asOf: true }))[0]?.evidence;
+    expect(then?.latestHealth?.observedAtMs).toBe(at(70).getTime());
+    expect(then?.latestStream?.payload.fps).toBe(10);
+    expect(then?.subStreams?.map((s) => s.payload.fps)).toEqual([5]);
+    expect(then?.retention?.days).toBe(33);
+    expect(then?.activeEvents).toEqual([]);
+    // Live, the same camera is judged on its latest readings.
+    const live = (await repo.facts(now, [camera]))[0]?.evidence;
+    expect(live?.retention?.days).toBe(12);
+    expect(live?.activeEvents?.map((e) => e.type)).toEqual(['storage_failure']);
+  });
 });

@@ -35,6 +35,60 @@ describe('bitrate-declared rule', () => {
       expect(result.evidence.values.shareOfDeclared).toBeCloseTo(measured / 1000, 6);
   });
 
+  describe('every declared profile', () => {
+    const withSubs = (subs: { token: string; measured: number; declaredKbps: number; ageMs?: number }[]) =>
+      withEvidence((e) => {
+        e.latestStream = {
+          observedAtMs: NOW_MS - 60_000,
+          payload: streamPayload({ bitrateKbps: 1000, declared: declared(1000) }),
+        };
+        e.subStreams = subs.map((s) => ({
+          observedAtMs: NOW_MS - (s.ageMs ?? 60_000),
+          payload: streamPayload({
+            role: 'sub',
+            bitrateKbps: s.measured,
+            declared: { ...declared(s.declaredKbps), token: s.token },
+          }),
+        }));
+      });
+
+    it('passes when the main stream and each sub-stream are within their own declared figures', () => {
+      const result = evaluateRule(
+        rule,
+        withSubs([{ token: 'profile_sub', measured: 250, declaredKbps: 256 }]),
+        NOW_MS,
+      );
+      expect(result.status).toBe('pass');
+      expect(result.reason).toMatch(/; 1 sub-stream within limits$/);
+      expect(result.evidence.values).toMatchObject({ subStreamsChecked: 1 });
+    });
+
+    it('fails on a sub-stream outside its declared figure, naming it, while the main stream is fine', () => {
+      const result = evaluateRule(
+        rule,
+        withSubs([
+          { token: 'profile_sub', measured: 20, declaredKbps: 256 },
+          { token: 'profile_third', measured: 500, declaredKbps: 512 },
+        ]),
+        NOW_MS,
+      );
+      expect(result.status).toBe('fail');
+      expect(result.reason).toContain('sub-stream profile_sub: 20 kbps is 7.81% of its declared 256 kbps');
+      expect(result.reason).not.toContain('profile_third');
+      expect(result.evidence.values.subStreamWorstShare).toBeCloseTo(20 / 256, 6);
+    });
+
+    it('leaves out a sub-stream reading older than the limit', () => {
+      const result = evaluateRule(
+        rule,
+        withSubs([{ token: 'profile_sub', measured: 20, declaredKbps: 256, ageMs: 2 * 93_600_000 }]),
+        NOW_MS,
+      );
+      expect(result.status).toBe('pass');
+      expect(result.evidence.values.subStreamsChecked).toBeUndefined();
+    });
+  });
+
   it('is not evaluable without a measured bitrate', () => {
     const evidence = withEvidence((e) => {
       e.latestStream = {

@@ -30,6 +30,23 @@ const cases: {
   { name: 'all good', change: {}, state: 'up', codes: [] },
   { name: 'no probe yet, no image', change: { stream: null, image: null }, state: 'up', codes: [] },
   {
+    name: 'a failed sub-stream degrades, naming its profile, while the main stream works',
+    change: { subStreamFailures: [{ token: 'profile_sub', message: '404 Not Found' }] },
+    state: 'degraded',
+    codes: ['sub_stream_error'],
+    message: /^sub-stream profile_sub: 404 Not Found$/,
+  },
+  {
+    name: 'an unreachable camera is down for that, not for its sub-streams',
+    change: {
+      failure: { code: 'unreachable', message: 'ECONNREFUSED' },
+      clock: null,
+      subStreamFailures: [{ token: 'profile_sub', message: 'connection refused' }],
+    },
+    state: 'down',
+    codes: ['unreachable'],
+  },
+  {
     name: 'unreachable',
     change: { failure: { code: 'unreachable', message: 'ECONNREFUSED' }, clock: null },
     state: 'down',

@@ -48,6 +48,7 @@ describe('reportCompliance', () => {
       ref: 'public-space-baseline@1',
       status: 'warn',
       evaluatedAt: '2025-04-01T00:00:00.000Z',
+      readingsAt: '2025-04-01T00:00:00.000Z',
       results: [
         {
           ruleId: 'clock-offset',

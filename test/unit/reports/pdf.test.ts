@@ -108,12 +108,12 @@ describe('councilEvidencePdf for a 60-camera council', () => {
     });
   });
 
-  it('says that reading rules of a past period describe the cameras at the evaluation time', () => {
+  it('says that reading rules of a past period judge the readings the cameras had at its end', () => {
     const compliance = (
       pages.slice(1).find((p) => p.includes('Compliance per camera and rule')) ?? ''
     ).replace(/\s+/g, ' ');
     expect(compliance).toContain(
-      'This period has ended: rules on readings describe each camera at the evaluation time',
+      "This period has ended: rules on readings judge the readings each camera had at its end (2025-03-31 23:59 BST), not today's",
     );
   });
 
