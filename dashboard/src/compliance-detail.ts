@@ -56,7 +56,7 @@ export class ComplianceDetail {
       el('header', { class: 'detail-header' }, this.title, close),
       el(
         'div',
-        { class: 'detail-body' },
+        { class: 'detail-body', tabindex: '0', role: 'region', 'aria-labelledby': 'compliance-detail-title' },
         this.summary,
         el('h3', { class: 'section-title' }, `Last ${HISTORY_DAYS} days`),
         this.history,

@@ -65,7 +65,13 @@ export class DetailPanel {
         if (this.cameraId !== null) onEditGeometry(this.cameraId);
       });
     }
-    this.body = el('div', { class: 'detail-body' });
+    // It scrolls when the detail is long: focusable, so keyboard users can scroll it too.
+    this.body = el('div', {
+      class: 'detail-body',
+      tabindex: '0',
+      role: 'region',
+      'aria-labelledby': 'detail-title',
+    });
     this.element = el(
       'aside',
       { id: 'detail-panel', class: 'detail-panel', 'aria-labelledby': 'detail-title', hidden: true },
@@ -262,7 +268,7 @@ export class DetailPanel {
     } else {
       this.body.append(
         this.healthSection(this.detail, now),
-        this.streamSection(this.detail.stream, 'Latest stream', now),
+        this.streamSection(this.detail.stream, 'Main stream', now),
         // Each other media profile (sub-stream) the camera declares, probed less often, on its own.
         ...this.detail.subStreams.map((s) =>
           this.streamSection(s, `Sub-stream ${s.declared?.token ?? ''}`.trim(), now),

@@ -38,6 +38,9 @@ export interface EdgeAgentOptions {
   monitorHealthDeps?: MonitorHealthDeps;
 }
 
+/** Poll reasons that mean the camera itself could not be reached or refused the agent. */
+const POLL_FAILURE_CODES: ReadonlySet<string> = new Set(['unreachable', 'timeout', 'auth_failed']);
+
 /** Re-check of the agent's own clock; each check republishes the retained site state (see checkClock). */
 const CLOCK_CHECK_INTERVAL_MS = 5 * 60_000;
 
@@ -103,6 +106,10 @@ export class EdgeAgent {
     inconclusive: 0,
   };
   private health: MonitorHealth | null = null;
+  /** Cameras whose last poll could not reach them (unreachable, timeout, refused credentials). */
+  private readonly unreachable = new Set<string>();
+  /** Cameras probed out of turn because they answered again: their probe triggers a poll when it finds video. */
+  private readonly recoveryProbes = new Set<string>();
   /** Tasks whose last run was inconclusive: run again as soon as the agent recovers. */
   private readonly retries = new Set<string>();
   private readonly perCamera = new Map<string, CameraStats>();
@@ -289,6 +296,17 @@ export class EdgeAgent {
   private async pollOnce(monitor: CameraMonitor): Promise<void> {
     const startedAt = this.now();
     const { payload, observedAtMs } = await monitor.poll();
+    // A camera that answers again after failing keeps its failed stream probe (taken while it was out)
+    // until the next probe, up to a whole probe period: probe it now, so its recovery is seen within
+    // seconds, not charged as downtime.
+    const reached = !payload.reasons.some((r) => POLL_FAILURE_CODES.has(r.code));
+    const wasOut = this.unreachable.has(monitor.cameraId);
+    if (reached) this.unreachable.delete(monitor.cameraId);
+    else if (payload.state === 'down') this.unreachable.add(monitor.cameraId);
+    if (reached && wasOut && monitor.streamFailed) {
+      this.recoveryProbes.add(monitor.cameraId);
+      this.scheduler?.trigger(`probe:${monitor.cameraId}`);
+    }
     this.counters.polls += 1;
     if (payload.state === 'down') this.counters.pollFailures += 1;
     if (payload.state === 'unknown') {
@@ -305,8 +323,13 @@ export class EdgeAgent {
   }
 
   private async probeOnce(monitor: CameraMonitor): Promise<void> {
+    const failedBefore = monitor.streamFailed;
     const outcome = await monitor.probe();
     if (!outcome) return;
+    // A probe run for a camera that came back, and found its stream again: poll now so the camera's
+    // state says so at once instead of at its next poll.
+    if (this.recoveryProbes.delete(monitor.cameraId) && failedBefore && outcome.ok)
+      this.scheduler?.trigger(`poll:${monitor.cameraId}`);
     if (outcome.inconclusive) {
       this.counters.inconclusive += 1;
       this.retries.add(`probe:${monitor.cameraId}`);

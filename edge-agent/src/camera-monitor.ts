@@ -138,6 +138,11 @@ export class CameraMonitor {
     return out;
   }
 
+  /** The latest stream probe failed (no video, stream error): the camera is down on it until the next probe. */
+  get streamFailed(): boolean {
+    return this.lastProbe !== null && !this.lastProbe.observation.ok;
+  }
+
   get hasProbed(): boolean {
     return this.lastProbe !== null;
   }

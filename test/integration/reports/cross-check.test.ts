@@ -141,7 +141,26 @@ describe('cross-check: evidence pack, CSVs and API agree for one council and mon
       late,
       at,
     );
-    for (let i = 0; i < 500 && h.hub.pipeline.stats.received < before + 3; i++)
+    // Retention as the agent reads it from the recorder: 40 days for A, 14 for B, none for the late one.
+    for (const [cameraId, days] of [
+      [camA, 40],
+      [camB, 14],
+    ] as const)
+      await site.publish(
+        'recording',
+        {
+          cameraId,
+          source: 'recorder',
+          recorderId: 'nvr-1',
+          recordingToken: `REC_${cameraId}`,
+          daysRetained: days,
+          earliestAt: new Date(at.getTime() - (days + 0.5) * 86_400_000).toISOString(),
+          latestAt: at.toISOString(),
+        },
+        cameraId,
+        at,
+      );
+    for (let i = 0; i < 500 && h.hub.pipeline.stats.received < before + 5; i++)
       await new Promise((r) => setTimeout(r, 10));
     await h.hub.pipeline.idle();
     // Let the state sweep (every 500 ms) see the new time: maintenance windows start and end on it.
@@ -346,6 +365,13 @@ describe('cross-check: evidence pack, CSVs and API agree for one council and mon
   });
 
   it('gives the same retention evidence in the pack, the CSV and the API', () => {
+    // The figures compared are real readings, not two empty fields agreeing.
+    expect(rule(camA, 'retention').evidence.values.retentionDays).toBe(40);
+    expect(rule(camB, 'retention')).toMatchObject({
+      status: 'fail',
+      evidence: { values: { retentionDays: 14 } },
+    });
+    expect(rule(late, 'retention').status).toBe('not_evaluable');
     const rows = csv('compliance.csv');
     for (const id of [camA, camB, late]) {
       const retention = rule(id, 'retention');

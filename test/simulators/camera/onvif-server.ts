@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { DigestAuthenticator, DigestCredentials } from './digest-auth.ts';
 import type { SimFault } from './faults.ts';
@@ -194,6 +195,29 @@ const MEDIA_METHODS: Record<string, Handler> = {
   },
 };
 
+/** The OS's ephemeral port range (Linux says where; elsewhere the IANA range is assumed). */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (low && high && low > 1024) return [low, high];
+  } catch {
+    /* not Linux */
+  }
+  return [49152, 65535];
+}
+
+const EPHEMERAL = ephemeralRange();
+
+/** A random port between 10000 and the start of the ephemeral range (never handed out to clients). */
+function nonEphemeralPort(): number {
+  const low = 10_000;
+  const high = Math.max(low + 1000, EPHEMERAL[0] - 1);
+  return low + Math.floor(Math.random() * (high - low));
+}
+
 export class CameraHttpServer {
   private server: Server | undefined;
   private boundPort: number;
@@ -216,17 +240,42 @@ export class CameraHttpServer {
   }
 
   /** Listens on an ephemeral port the first time, then on the same port again (after "unreachable"). */
+  /**
+   * Listens on a port of its own the first time, then on the same port again (after "unreachable").
+   * The port is taken below the OS's ephemeral range: a port from that range, released while the camera
+   * is unreachable, is soon reused as the local port of some outgoing connection on a busy machine, and
+   * the camera could not listen again (it stayed refusing connections with no fault set).
+   */
   async start(): Promise<void> {
     if (this.server) return;
     const server = createServer((req, res) => this.onRequest(req, res));
     server.keepAliveTimeout = 5000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.boundPort, this.host, () => {
-        server.off('error', reject);
-        resolve();
+    const listen = (port: number) =>
+      new Promise<boolean>((resolve, reject) => {
+        const onError = (error: NodeJS.ErrnoException) => {
+          if (error.code === 'EADDRINUSE') resolve(false);
+          else reject(error);
+        };
+        server.once('error', onError);
+        server.listen(port, this.host, () => {
+          server.off('error', onError);
+          resolve(true);
+        });
       });
-    });
+    if (this.boundPort === 0) {
+      let bound = false;
+      for (let attempt = 0; attempt < 200 && !bound; attempt++) bound = await listen(nonEphemeralPort());
+      if (!bound) throw new Error(`camera-sim ${this.runtime.id}: no free port below the ephemeral range`);
+    } else {
+      // Another process may hold the port for a moment (another test's simulator picking it while this
+      // camera was unreachable): try again for a few seconds before giving up.
+      let bound = false;
+      for (let attempt = 0; attempt < 50 && !bound; attempt++) {
+        bound = await listen(this.boundPort);
+        if (!bound) await new Promise((r) => setTimeout(r, 100));
+      }
+      if (!bound) throw new Error(`camera-sim ${this.runtime.id}: port ${this.boundPort} stays in use`);
+    }
     const address = server.address();
     if (typeof address === 'object' && address) this.boundPort = address.port;
     this.server = server;
