@@ -339,12 +339,12 @@ export const HubConfig = Type.Object(
           minimum: 1,
           default: 10,
           description:
-            'Login attempts allowed per client address and user name within loginWindowMs; more get 429',
+            'Failed logins allowed per client address and user name within loginWindowMs; then every attempt gets 429 until the oldest failure is out of the window (successful logins never count)',
         }),
         loginAttemptsPerAddress: Type.Integer({
           minimum: 1,
           default: 50,
-          description: 'Login attempts allowed per client address (any user names) within loginWindowMs',
+          description: 'Failed logins allowed per client address (any user names) within loginWindowMs',
         }),
         loginWindowMs: Type.Integer({
           minimum: 1000,

@@ -6,7 +6,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import { Type } from '@sinclair/typebox';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { RulePackRegistry } from '../../../src/compliance/load-packs.ts';
@@ -25,6 +25,7 @@ import { Id } from '../../../src/schemas/common.ts';
 import type { GeometryUpdate } from '../../../src/schemas/incident-api.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { AuthError, type AuthService } from '../auth/auth-service.ts';
+import { LoginFailures } from '../auth/login-failures.ts';
 import type { ComplianceRepository } from '../compliance/compliance-repository.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { FeedManager } from '../feeds/feed-manager.ts';
@@ -230,7 +231,7 @@ export async function buildApp(deps: AppDeps) {
     audit: deps.audit,
     now: () => deps.now?.() ?? Date.now(),
   };
-  app.register(async (open) => loginRoute(open, authDeps, loginLimits(open, deps)));
+  app.register(async (open) => loginRoute(open, authDeps, loginLimits(deps)));
 
   app.register(async (api) => {
     api.addHook('onRequest', authenticate);
@@ -429,10 +430,11 @@ function tileOrigin(template: string): string | null {
 }
 
 /**
- * Login limits: attempts per address and user name, and per address over all names, within the
- * window. The first refusal of each key in a window is audited (later ones only counted).
+ * Login limits: failed attempts per address and user name, and per address over all names, within the
+ * window; at the limit every attempt waits until the oldest failure leaves the window. The first
+ * refusal of each key in a window is audited (later ones only counted).
  */
-function loginLimits(app: FastifyInstance, deps: AppDeps) {
+function loginLimits(deps: AppDeps) {
   const limits = deps.rateLimits;
   const audited = new Map<string, number>();
   const now = () => deps.now?.() ?? Date.now();
@@ -465,24 +467,38 @@ function loginLimits(app: FastifyInstance, deps: AppDeps) {
         message: `too many login attempts ${what === 'user' ? 'for this user name ' : ''}from this address: at most ${context.max} per ${Math.round(limits.loginWindowMs / 60_000)} min; retry in ${context.after}`,
       };
     };
-  // createRateLimit, not rateLimit: the latter's hooks stand down once the global limit ran.
-  const limiter = (what: 'address' | 'user', max: number, key: (request: FastifyRequest) => string) => {
-    const check = app.createRateLimit({ max, timeWindow: limits.loginWindowMs, keyGenerator: key });
-    return async (request: FastifyRequest, reply: FastifyReply) => {
-      const result = await check(request);
-      if (result.isAllowed || !result.isExceeded) return;
-      const seconds = Math.max(1, Math.ceil(result.ttl / 1000));
+  // Failed attempts only: a shared control-room account signs in as often as it needs.
+  const failures = new LoginFailures(limits.loginWindowMs, now);
+  const username = (request: FastifyRequest) =>
+    String((request.body as { username?: unknown } | undefined)?.username ?? '').toLowerCase();
+  const keys = (request: FastifyRequest) => ({
+    address: `login-ip:${request.ip}`,
+    user: `login-user:${request.ip}:${username(request)}`,
+  });
+  const check =
+    (what: 'address' | 'user', max: number) => async (request: FastifyRequest, reply: FastifyReply) => {
+      const key = keys(request)[what];
+      if (failures.count(key) < max) return;
+      const seconds = Math.max(1, Math.ceil(failures.retryAfterMs(key) / 1000));
       reply.header('retry-after', seconds);
       throw await refuse(what)(request, {
-        max: result.max,
+        max,
         after: seconds >= 120 ? `${Math.ceil(seconds / 60)} min` : `${seconds} s`,
       });
     };
+  // Each attempt counts as a failure from its start (so a burst of concurrent guesses is bounded too);
+  // a success takes its count back.
+  const count = async (request: FastifyRequest) => {
+    const k = keys(request);
+    failures.add(k.address);
+    failures.add(k.user);
   };
-  const username = (request: FastifyRequest) =>
-    String((request.body as { username?: unknown } | undefined)?.username ?? '').toLowerCase();
-  return [
-    limiter('address', limits.loginPerAddress, (request) => `login-ip:${request.ip}`),
-    limiter('user', limits.loginAttempts, (request) => `login-user:${request.ip}:${username(request)}`),
-  ];
+  return {
+    preHandler: [check('address', limits.loginPerAddress), check('user', limits.loginAttempts), count],
+    succeeded: (request: FastifyRequest) => {
+      const k = keys(request);
+      failures.clear(k.user);
+      failures.removeLatest(k.address);
+    },
+  };
 }

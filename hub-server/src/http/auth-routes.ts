@@ -34,11 +34,18 @@ export function sessionView(session: SessionRecord, currentSid: string | undefin
  * The login route, outside the bearer-token scope. `limits` are rate-limit pre-handlers (per
  * address, and per address and user name) so password guessing is slowed to a crawl.
  */
-export function loginRoute(app: FastifyInstance, deps: AuthRouteDeps, limits: preHandlerHookHandler[]): void {
+export function loginRoute(
+  app: FastifyInstance,
+  deps: AuthRouteDeps,
+  limits: {
+    preHandler: preHandlerHookHandler[];
+    succeeded: (request: FastifyRequest) => void;
+  },
+): void {
   app.post(
     '/api/auth/login',
     {
-      preHandler: limits,
+      preHandler: limits.preHandler,
       schema: { security: [], body: LoginBody, response: { 200: LoginResponse, ...errors } },
     },
     async (request, reply) => {
@@ -64,6 +71,7 @@ export function loginRoute(app: FastifyInstance, deps: AuthRouteDeps, limits: pr
           message: 'wrong user name or password',
         });
       }
+      limits.succeeded(request);
       const session = await deps.auth.openSession(user, {
         ip: request.ip,
         userAgent: request.headers['user-agent'],

@@ -697,15 +697,49 @@ describe('security suite: rate limits', () => {
     // Another user name from the same address still gets through, up to the address limit.
     expect((await login('other', 'other-password-ok')).status).toBe(200);
     const results: number[] = [];
-    for (let i = 0; i < 8; i++) results.push((await login(`spray-${i}`, 'password')).status);
-    // The address has used 8 of its 14 attempts: 6 more are answered, then it waits.
-    expect(results.slice(0, 6)).toEqual([401, 401, 401, 401, 401, 401]);
+    for (let i = 0; i < 10; i++) results.push((await login(`spray-${i}`, 'password')).status);
+    // Failures count, nothing else: the address has 5 of its 14 (the refused attempts and the success
+    // count none), so 9 more guesses are answered, then it waits.
+    expect(results.slice(0, 9)).toEqual([401, 401, 401, 401, 401, 401, 401, 401, 401]);
     expect(results.at(-1)).toBe(429);
     const entries = await h.hub.database.pool.query<{ actor: string; detail: { limit: string } }>(
       "SELECT actor, detail FROM audit_log WHERE kind = 'login.limited' ORDER BY seq",
     );
     expect(entries.rows.filter((e) => e.actor === 'victim')).toHaveLength(1);
     expect(entries.rows.some((e) => e.detail.limit === 'address')).toBe(true);
+  });
+
+  it('never limits an account that signs in successfully, however often (a shared control-room login)', async () => {
+    const shared = await startHub({
+      CCTV_HUB__auth__loginAttempts: '3',
+      CCTV_HUB__auth__loginAttemptsPerAddress: '6',
+      CCTV_HUB__auth__loginWindowMs: '60000',
+    });
+    try {
+      await shared.createUser('control-room', 'controlroom', [], 'shared-login-ok-1');
+      const attempt = async (password: string) =>
+        (
+          await fetch(`${shared.hub.url}/api/auth/login`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ username: 'control-room', password }),
+          })
+        ).status;
+      const statuses: number[] = [];
+      // More successes than either limit allows attempts.
+      for (let i = 0; i < 8; i++) statuses.push(await attempt('shared-login-ok-1'));
+      expect(statuses).toEqual(Array(8).fill(200));
+      // A mistyped password now and then, each followed by a good one, never adds up to a lock-out.
+      for (let i = 0; i < 3; i++) {
+        expect(await attempt('typo')).toBe(401);
+        expect(await attempt('shared-login-ok-1')).toBe(200);
+      }
+      // Three wrong in a row still lock the name out.
+      for (let i = 0; i < 3; i++) expect(await attempt(`guess-${i}`)).toBe(401);
+      expect(await attempt('shared-login-ok-1')).toBe(429);
+    } finally {
+      await shared.stop();
+    }
   });
 
   it('limits API requests per address with a clear 429', async () => {
