@@ -1,4 +1,5 @@
 import type { LoginResponse, UiConfig } from '../../src/schemas/api.ts';
+import { INCIDENT_REF_PATTERN } from '../../src/schemas/incident-ref.ts';
 import { UnauthorizedError } from './api.ts';
 import { AreaDrawing } from './area-drawing.ts';
 import type { Catalog } from './catalog.ts';
@@ -69,7 +70,7 @@ export class IncidentView {
     required: true,
     minlength: 3,
     maxlength: 64,
-    pattern: '[A-Za-z0-9][A-Za-z0-9/._:\\-]*',
+    pattern: INCIDENT_REF_PATTERN,
     placeholder: 'e.g. INC-2026-0142',
     autocomplete: 'off',
     'aria-describedby': 'incident-error',

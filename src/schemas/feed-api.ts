@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Id, IsoTime } from './common.ts';
+import { INCIDENT_REF_PATTERN } from './incident-ref.ts';
 
 const closed = { additionalProperties: false } as const;
 
@@ -9,7 +10,7 @@ export const FeedOpen = Type.Object(
     incidentRef: Type.String({
       minLength: 3,
       maxLength: 64,
-      pattern: '^[A-Za-z0-9][A-Za-z0-9/._:-]*$',
+      pattern: `^${INCIDENT_REF_PATTERN}$`,
       description: 'The police incident or log reference the feed is pulled for',
     }),
     reason: Type.String({ minLength: 3, maxLength: 500, description: 'Why the feed is needed' }),
