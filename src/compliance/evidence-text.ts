@@ -134,7 +134,7 @@ const KNOWN: Record<string, [string, (v: Value) => string]> = {
   manufacturer: ['make', text],
   model: ['model', text],
   approved: ['approved firmware', (v) => list(v, 'none listed')],
-  retentionDays: ['recordings kept', num('days', 1)],
+  retentionDays: ['recordings kept', num('days')],
   oldestRecordingAt: ['oldest recording', (v) => (typeof v === 'string' ? isoMinute(v) : text(v))],
   reviewAgeDays: ['annual review', num('days old', 0)],
   dpiaAgeDays: ['DPIA', num('days old', 0)],
