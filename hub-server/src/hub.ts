@@ -28,6 +28,7 @@ import { CachedCheck } from './http/readiness.ts';
 import { MqttIngest } from './ingest/mqtt-ingest.ts';
 import { IngestPipeline } from './ingest/pipeline.ts';
 import { LiveHub } from './live/live-hub.ts';
+import { hubMetrics } from './metrics/hub-metrics.ts';
 import { Places } from './places/places.ts';
 import { ProcessStats } from './process-stats.ts';
 import { RefusalReporter } from './registry/refusal-reporter.ts';
@@ -334,6 +335,17 @@ export class Hub {
     this.reports = reports;
     reports.start();
     const databaseReady = new CachedCheck(() => db.ping());
+    const metricsToken = readSecret(config.metrics.tokenFile, env.CCTV_METRICS_TOKEN);
+    const metricsRegistry = () =>
+      hubMetrics({
+        pipeline: () => pipeline.stats,
+        cameras: () => this.fleet.cameras.values(),
+        sites: () => this.fleet.sites.values(),
+        openAlerts: () => alerts.openAlerts(),
+        sockets: () => this.live?.connections ?? 0,
+        pool: () => this.db?.pool ?? null,
+        mqttConnected: () => this.ingestConnection?.connected ?? false,
+      });
     const app = await buildApp({
       logger: log.child({ part: 'http' }),
       bodyLimitBytes: config.http.bodyLimitBytes,
@@ -379,6 +391,8 @@ export class Hub {
         database: await databaseReady.read(),
         mqtt: this.ingest?.connected ?? false,
       }),
+      // Only with a token: the default collectors (an event-loop monitor among them) run from creation.
+      ...(metricsToken ? { metrics: { registry: metricsRegistry(), token: metricsToken } } : {}),
       ingestStats: () => ({
         ...pipeline.stats,
         mqtt: this.ingestConnection,

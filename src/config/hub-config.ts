@@ -504,6 +504,17 @@ export const HubConfig = Type.Object(
       },
       'Demo fleet',
     ),
+    metrics: Group(
+      {
+        tokenFile: Optional(
+          Type.String({
+            description:
+              'File holding the bearer token Prometheus sends to GET /metrics (or env CCTV_METRICS_TOKEN); unset: /metrics answers 404',
+          }),
+        ),
+      },
+      'Prometheus metrics',
+    ),
     log: Group(
       {
         level: Type.Union(

@@ -9,6 +9,7 @@ import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { RulePackRegistry } from '../../../src/compliance/load-packs.ts';
 import { Alert } from '../../../src/schemas/alert-api.ts';
 import {
@@ -30,6 +31,7 @@ import type { ComplianceRepository } from '../compliance/compliance-repository.t
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { FeedManager } from '../feeds/feed-manager.ts';
 import type { FeedUrlSigner } from '../feeds/signed-url.ts';
+import { metricsRoute } from '../metrics/metrics-route.ts';
 import type { Places } from '../places/places.ts';
 import type { RegistryService } from '../registry/registry-service.ts';
 import type { ReportRenderPool } from '../reports/render-pool.ts';
@@ -77,6 +79,8 @@ export interface RateLimits {
 
 export interface AppDeps {
   logger: Logger;
+  /** Prometheus metrics at GET /metrics for holders of the token; none: no such route. */
+  metrics?: { registry: Registry; token: string | null };
   bodyLimitBytes: number;
   auth: AuthService;
   rateLimits: RateLimits;
@@ -232,6 +236,10 @@ export async function buildApp(deps: AppDeps) {
     now: () => deps.now?.() ?? Date.now(),
   };
   app.register(async (open) => loginRoute(open, authDeps, loginLimits(deps)));
+  if (deps.metrics) {
+    const { registry, token } = deps.metrics;
+    app.register(async (open) => metricsRoute(open, registry, token));
+  }
 
   app.register(async (api) => {
     api.addHook('onRequest', authenticate);
@@ -377,7 +385,8 @@ export async function buildApp(deps: AppDeps) {
         request.method === 'GET' &&
         !request.url.startsWith('/api/') &&
         !request.url.startsWith('/feeds/') &&
-        !request.url.startsWith('/socket.io')
+        !request.url.startsWith('/socket.io') &&
+        request.url.split('?')[0] !== '/metrics'
       ) {
         return reply.sendFile('index.html');
       }
