@@ -48,6 +48,8 @@ export class ApiKeyAdmin {
   private readonly tbody = el('tbody');
   private readonly title = el('h2', { id: 'keys-title', class: 'panel-title', tabindex: -1 }, 'API keys');
   private readonly secret = new SecretBox('key-secret');
+  /** The key whose secret is on show, if any. */
+  private secretKeyId: string | null = null;
   private readonly status = el('p', { id: 'keys-status', class: 'admin-status', role: 'status' });
   private readonly error = el('p', { id: 'keys-error', class: 'error', role: 'alert' });
   private readonly name = el('input', {
@@ -199,6 +201,7 @@ export class ApiKeyAdmin {
       this.expires.value = '';
       this.councils.value = [];
       this.say(`Created the key ${name} (${ROLE_LABEL[role]}).`);
+      this.secretKeyId = created.apiKey.id;
       this.secret.show(
         `Key ${name}`,
         created.key,
@@ -223,6 +226,11 @@ export class ApiKeyAdmin {
     if (!ok) return;
     try {
       await this.api.revokeApiKey(key.id);
+      // A key revoked while still on show is worthless: it leaves the screen with its revocation.
+      if (this.secretKeyId === key.id) {
+        this.secret.clear();
+        this.secretKeyId = null;
+      }
       this.say(`Revoked the key ${key.name}.`);
       await this.load();
       // Its Revoke button is gone: the focus goes to the panel rather than the page's start.

@@ -426,6 +426,9 @@ describe('users, sessions and API keys in Chromium', () => {
     await page.click('#confirm-ok');
     await expect.poll(() => page.getAttribute(keyRow(id), 'data-state')).toBe('revoked');
     expect(await page.textContent('#keys-status')).toBe('Revoked the key ANPR bridge.');
+    // The key was still on show: revoked, it leaves the screen at once.
+    expect(await page.locator('#key-secret').isHidden()).toBe(true);
+    expect(await page.evaluate((secret) => document.body.innerHTML.includes(secret), key)).toBe(false);
     expect(await page.locator(`${keyRow(id)} button[data-action="revoke"]`).count()).toBe(0);
     const refused = await api('/api/cameras', key);
     expect(refused.status).toBe(401);
