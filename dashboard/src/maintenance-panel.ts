@@ -5,6 +5,7 @@ import type {
 } from '../../src/schemas/maintenance.ts';
 import { UnauthorizedError } from './api.ts';
 import type { Catalog } from './catalog.ts';
+import { type ConfirmOptions, confirmAction } from './confirm-dialog.ts';
 import type { CouncilApi } from './council-api.ts';
 import { clear, el, setText } from './dom.ts';
 import * as fmt from './format.ts';
@@ -204,10 +205,24 @@ export class MaintenancePanel {
       const next = w.next[0];
       const actions = el('div', { class: 'mw-actions' });
       if (this.options.canWrite && phase === 'running') {
-        actions.append(this.actionButton('End now', 'end', () => this.options.api.endMaintenance(w.id)));
+        actions.append(
+          this.actionButton('End now', 'end', () => this.options.api.endMaintenance(w.id), {
+            title: `End the window ${w.title} now?`,
+            message:
+              'The cameras it covers count again from now: downtime after this moment is charged to them. The window keeps its record.',
+            confirmLabel: 'End window',
+            tone: 'primary',
+          }),
+        );
       }
       if (this.options.canWrite && phase === 'future') {
-        actions.append(this.actionButton('Delete', 'delete', () => this.options.api.deleteMaintenance(w.id)));
+        actions.append(
+          this.actionButton('Delete', 'delete', () => this.options.api.deleteMaintenance(w.id), {
+            title: `Delete the window ${w.title}?`,
+            message: `It has not started (${fmt.dateTime(w.startsAt)}); once deleted, its cameras are monitored as usual then.`,
+            confirmLabel: 'Delete window',
+          }),
+        );
       }
       this.list.append(
         el(
@@ -243,9 +258,15 @@ export class MaintenancePanel {
     }
   }
 
-  private actionButton(label: string, action: string, work: () => Promise<unknown>): HTMLButtonElement {
+  private actionButton(
+    label: string,
+    action: string,
+    work: () => Promise<unknown>,
+    confirm: ConfirmOptions,
+  ): HTMLButtonElement {
     const button = el('button', { type: 'button', class: 'mw-action', 'data-action': action }, label);
-    button.addEventListener('click', () => {
+    button.addEventListener('click', async () => {
+      if (!(await confirmAction(confirm))) return;
       button.disabled = true;
       setText(this.error, '');
       work()

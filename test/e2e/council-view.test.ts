@@ -160,7 +160,13 @@ describe('council view in Chromium: compliance, drill-down, maintenance, reports
     await page.click('#mw-submit');
     const item = page.locator('#maintenance-list li[data-window-id]', { hasText: 'Mast inspection' });
     await item.waitFor({ state: 'visible' });
+    // Asked first: cancelling keeps the window.
     await item.locator('button[data-action="delete"]').click();
+    expect(await page.textContent('#confirm-dialog h2')).toBe('Delete the window Mast inspection?');
+    await page.click('#confirm-cancel');
+    expect(await item.count()).toBe(1);
+    await item.locator('button[data-action="delete"]').click();
+    await page.click('#confirm-ok');
     await item.waitFor({ state: 'detached' });
     expect(await page.textContent('#maintenance-error')).toBe('');
     const kept = page.locator('#maintenance-list li[data-window-id]', { hasText: 'Lens cleaning' });
