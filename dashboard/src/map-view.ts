@@ -202,6 +202,9 @@ export class MapView {
     // A path has no role of its own, and a name is allowed only with one: the marker is an image.
     element.setAttribute('role', 'img');
     element.setAttribute('aria-label', label(camera));
+    // Leaflet's tooltip listens for focus on the marker, which makes Chromium put every SVG marker in
+    // the tab order (hundreds of stops before the table). The table is the keyboard path to a camera.
+    element.setAttribute('tabindex', '-1');
     element.setAttribute('data-approval', camera.approval);
     this.labelled.set(cameraId, label(camera));
   }

@@ -134,6 +134,27 @@ describe('dashboard in Chromium: login, live marker and row states, detail panel
     expect(await page.getAttribute('.state-chip[data-state="up"]', 'data-count')).toBe('3');
   });
 
+  it('keeps map markers out of the tab order: the keyboard goes from the map to the table', async () => {
+    await page.focus('#map');
+    const stops: string[] = [];
+    // Zoom in, zoom out, fit, the table's sort buttons, then the first row.
+    for (let i = 0; i < 14; i++) {
+      await page.keyboard.press('Tab');
+      stops.push(
+        await page.evaluate(() => {
+          const a = document.activeElement;
+          return a?.classList.contains('cam-marker')
+            ? 'marker'
+            : a?.classList.contains('cam-row')
+              ? 'row'
+              : 'other';
+        }),
+      );
+    }
+    expect(stops).not.toContain('marker');
+    expect(stops).toContain('row');
+  });
+
   it('turns the marker and the row red when a camera becomes unreachable, and saves a screenshot', async () => {
     await site!.simulator.setFault(target, { kind: 'unreachable' });
     await expect
