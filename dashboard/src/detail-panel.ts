@@ -4,6 +4,7 @@ import type { Catalog } from './catalog.ts';
 import { clear, el } from './dom.ts';
 import * as fmt from './format.ts';
 import type { LiveStore, LiveUpdate } from './live.ts';
+import { reasonWords } from './reason-words.ts';
 import { APPROVAL_EFFECT, APPROVAL_LABEL, CAMERA_STATE_STYLE, SITE_LINK_LABEL } from './states.ts';
 import { videoRows } from './video-rows.ts';
 
@@ -217,9 +218,22 @@ export class DetailPanel {
           ? el(
               'ul',
               { class: 'reasons', 'data-field': 'reasons' },
-              ...camera.reasons.map((r) =>
-                el('li', { 'data-code': r.code }, r.message || r.code, el('code', {}, r.code)),
-              ),
+              ...camera.reasons.map((r) => {
+                const words = reasonWords(r);
+                // The technical text (socket errors, addresses) on expand, for whoever fixes it.
+                return words.detail === null
+                  ? el('li', { 'data-code': r.code }, words.summary, el('code', {}, r.code))
+                  : el(
+                      'li',
+                      { 'data-code': r.code },
+                      el(
+                        'details',
+                        { class: 'reason-detail' },
+                        el('summary', {}, words.summary),
+                        el('span', { class: 'muted' }, words.detail),
+                      ),
+                    );
+              }),
             )
           : el('p', { class: 'muted', 'data-field': 'reasons' }, 'No active reasons.'),
         camera.approval === 'approved'

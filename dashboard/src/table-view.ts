@@ -4,6 +4,7 @@ import { el, setText } from './dom.ts';
 import { type Filters, matchesFilters } from './filters.ts';
 import { dateTime, relativeTime } from './format.ts';
 import type { LiveStore, LiveUpdate } from './live.ts';
+import { reasonsLine } from './reason-words.ts';
 import { APPROVAL_LABEL, APPROVAL_SHORT, CAMERA_STATE_STYLE } from './states.ts';
 
 type ColumnKey = 'name' | 'site' | 'council' | 'state' | 'since' | 'lastSeen' | 'reasons';
@@ -313,8 +314,9 @@ export class TableView {
     }
     setCell(cells[4]!, relativeTime(camera.stateSince, nowMs), dateTime(camera.stateSince));
     setCell(cells[5]!, relativeTime(camera.lastSeenAt, nowMs), dateTime(camera.lastSeenAt));
-    const reasons = camera.reasons.map((r) => r.message || r.code).join('; ');
-    setCell(cells[6]!, reasons || '–', reasons);
+    // In words; the agent's technical text (socket errors, addresses) in the tooltip.
+    const reasons = reasonsLine(camera.reasons);
+    setCell(cells[6]!, reasons.text || '–', reasons.title);
     const approval =
       camera.approval === 'approved' ? '' : `, ${APPROVAL_LABEL[camera.approval].toLowerCase()}`;
     row.dataset.approval = camera.approval;

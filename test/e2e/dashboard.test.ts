@@ -164,11 +164,21 @@ describe('dashboard in Chromium: login, live marker and row states, detail panel
     expect(await page.getAttribute(`${rowSelector(target)} .badge`, 'data-state')).toBe('down');
     expect(await page.getAttribute('.state-chip[data-state="down"]', 'data-count')).toBe('1');
     expect(await page.getAttribute('.state-chip[data-state="up"]', 'data-count')).toBe('2');
+    // The reason in words in the table, the socket error only in its tooltip.
+    const reasonCell = `${rowSelector(target)} td[data-column="reasons"]`;
+    await expect.poll(() => page.textContent(reasonCell)).toBe('Not answering on the network');
+    expect(await page.getAttribute(reasonCell, 'title')).toMatch(/ECONNREFUSED.*\(unreachable\)/);
 
     // Selecting the row opens the panel and centres the map on the marker, drawn on top of the others.
     await page.click(rowSelector(target));
     const panel = page.locator(`#detail-panel[data-camera-id="${target}"][data-state="down"]`);
     await panel.locator('li[data-code="unreachable"]').waitFor();
+    // In words, with the technical text on expand.
+    const reason = panel.locator('li[data-code="unreachable"] details');
+    expect(await reason.locator('summary').textContent()).toBe('Not answering on the network');
+    expect(await reason.getAttribute('open')).toBeNull();
+    await reason.locator('summary').click();
+    expect(await reason.locator('span').textContent()).toMatch(/ECONNREFUSED/);
     await panel.locator('dd[data-field="health-state"]').waitFor();
     await zoomUntilMarkersApart(page, target, cams);
 
