@@ -340,6 +340,7 @@ export class IncidentView {
       if (seq !== this.searchSeq) return;
       this.results.render(result, label, this.feeds?.openCameraIds ?? new Set());
       this.map.setResults(result.cameras);
+      this.suggestWider(target.kind === 'point' ? result.cameras.length : null);
     } catch (error) {
       if (seq !== this.searchSeq || error instanceof UnauthorizedError) return;
       this.results.setError(`Search failed: ${(error as Error).message}`);
@@ -396,6 +397,32 @@ export class IncidentView {
     this.radius.setAttribute('aria-valuetext', `${this.radiusM} metres`);
   }
 
+  /**
+   * A point search that found few cameras says so and offers a wider radius in one click: a town's
+   * cameras are often further apart than the default radius (one of ten found at 200 m).
+   */
+  private suggestWider(found: number | null): void {
+    const max = Number(this.radius.max);
+    if (found === null || found >= FEW_CAMERAS || this.radiusM >= max) {
+      this.setHint();
+      return;
+    }
+    const wider = Math.min(max, this.radiusM * 2);
+    const button = el(
+      'button',
+      { type: 'button', class: 'link-button', id: 'incident-widen' },
+      `Widen to ${wider} m`,
+    );
+    button.addEventListener('click', () => {
+      this.radius.value = String(wider);
+      this.onRadius();
+    });
+    this.hint.replaceChildren(
+      `${found === 0 ? 'No cameras' : found === 1 ? 'Only 1 camera' : `Only ${found} cameras`} within ${this.radiusM} m. `,
+      button,
+    );
+  }
+
   private setHint(): void {
     setText(
       this.hint,
@@ -403,6 +430,9 @@ export class IncidentView {
     );
   }
 }
+
+/** Fewer cameras than this in a point search, and a wider radius is offered. */
+const FEW_CAMERAS = 3;
 
 function formatPoint(lat: number, lon: number): string {
   return `${lat.toFixed(5)}, ${lon.toFixed(5)}`;

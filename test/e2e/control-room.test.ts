@@ -209,6 +209,31 @@ describe('control-room view in Chromium: incident search and live feeds', () => 
     expect(await page.locator('tr.incident-row[data-covers="true"]').count()).toBe(2);
   });
 
+  it('offers a wider radius in one click when a point search finds few cameras', async () => {
+    const box = await page.locator('#incident-map').boundingBox();
+    if (!box) throw new Error('incident map not rendered');
+    // A point in the map's corner, well away from the town's cameras.
+    await page.mouse.click(box.x + 40, box.y + box.height - 40);
+    await expect
+      .poll(() => page.textContent('#incident-hint'))
+      .toMatch(/^(No cameras|Only 1 camera|Only 2 cameras) within 200 m\. Widen to 400 m$/);
+    await page.click('#incident-widen');
+    expect(await page.inputValue('#incident-radius')).toBe('400');
+    await expect.poll(() => page.textContent('#incident-summary')).toMatch(/within 400 m of /);
+    // Back to the town at the default radius for the feed tests.
+    await page.$eval('#incident-radius', (input) => {
+      (input as HTMLInputElement).value = '200';
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await page.fill('#place-input', TOWN.name);
+    await page.press('#place-input', 'Enter');
+    await expect
+      .poll(() => page.textContent('#incident-summary'))
+      .toBe(`3 cameras within 200 m of ${TOWN.name} · 2 with the place in view`);
+    // Enough cameras found: no suggestion.
+    expect(await page.locator('#incident-widen').count()).toBe(0);
+  });
+
   it('asks for an incident reference before opening a feed', async () => {
     await page.click(`${rowSelector(front)} button.open-feed`);
     await expect.poll(() => page.textContent('#incident-error')).toContain('incident reference');
