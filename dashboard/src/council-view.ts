@@ -35,6 +35,13 @@ export class CouncilView {
   private readonly chips = el('div', { class: 'state-chips', id: 'compliance-chips' });
   private readonly tbody = el('tbody');
   private readonly tableNote = el('p', { class: 'muted table-note', role: 'status' });
+  /** Says why the council asked for in the URL is not the one shown. */
+  private readonly notice = el('p', {
+    class: 'council-notice',
+    id: 'council-notice',
+    role: 'status',
+    hidden: true,
+  });
   private readonly detail: ComplianceDetail;
   private readonly uptime: UptimeChart;
   private readonly maintenance: MaintenancePanel;
@@ -103,6 +110,7 @@ export class CouncilView {
         ),
         this.downloads.element,
       ),
+      this.notice,
       this.layout,
     );
     this.renderChips();
@@ -118,7 +126,21 @@ export class CouncilView {
     if (this.active) return;
     this.active = true;
     this.refreshCouncils();
-    const councilId = initial.councilId ?? this.councilId ?? this.councilIds()[0] ?? null;
+    let councilId = initial.councilId ?? this.councilId ?? this.councilIds()[0] ?? null;
+    // A council officer given another council's link sees their own council, and is told why, rather
+    // than a half-loaded screen of refusals.
+    const own = this.ownCouncils();
+    if (own !== null && councilId !== null && !own.includes(councilId)) {
+      const shown = own[0] ?? null;
+      this.notice.hidden = false;
+      setText(
+        this.notice,
+        shown === null
+          ? 'That council is not one of yours, and your account has no council yet: ask a hub operator.'
+          : `That council is not one of yours: showing ${this.options.catalog.councilName(shown)}.`,
+      );
+      councilId = shown;
+    }
     this.setCouncil(councilId);
     if (initial.cameraId !== null) this.select(initial.cameraId);
   }
@@ -139,7 +161,9 @@ export class CouncilView {
     const ids = this.councilIds();
     const current = this.councilId;
     clear(this.picker);
-    if (current !== null && !ids.includes(current)) ids.unshift(current);
+    const own = this.ownCouncils();
+    if (current !== null && !ids.includes(current) && (own === null || own.includes(current)))
+      ids.unshift(current);
     for (const id of ids) {
       this.picker.append(el('option', { value: id }, this.options.catalog.councilName(id)));
     }
@@ -166,6 +190,8 @@ export class CouncilView {
 
   setCouncil(councilId: string | null): void {
     if (councilId === this.councilId) return;
+    // The notice is about the link the view was opened with: a council chosen here replaces it.
+    if (this.councilId !== null) this.notice.hidden = true;
     this.councilId = councilId;
     if (councilId !== null) this.picker.value = councilId;
     this.element.dataset.councilId = councilId ?? '';
@@ -189,6 +215,11 @@ export class CouncilView {
     }
     this.detail.show(cameraId, this.rowOf(cameraId));
     this.options.onChange();
+  }
+
+  /** The councils a council officer may see; null for roles that see every council. */
+  private ownCouncils(): string[] | null {
+    return this.options.user.role === 'council' ? [...this.options.user.councilIds] : null;
   }
 
   private councilIds(): string[] {

@@ -173,6 +173,17 @@ describe('council view in Chromium: compliance, drill-down, maintenance, reports
     expect(await kept.count()).toBe(1);
   });
 
+  it("shows an officer given another council's link their own council, and says why", async () => {
+    const other = uniqueId('council-other');
+    await page.goto(`${h!.hub.url}/?view=compliance&council=${other}`);
+    await page.locator('#app[data-ready="true"]').waitFor({ state: 'attached' });
+    await expect.poll(() => page.getAttribute('#view-compliance', 'data-council-id')).toBe(council);
+    expect(await page.textContent('#council-notice')).toMatch(/^That council is not one of yours: showing /);
+    expect(await page.locator('#council-picker option').allTextContents()).toHaveLength(1);
+    expect(await page.locator(`#council-picker option[value="${other}"]`).count()).toBe(0);
+    await expect.poll(() => page.locator('tr.compliance-row').count()).toBe(cams.length);
+  });
+
   it('downloads the month compliance CSV with the bearer token and saves a screenshot', async () => {
     const [download] = await Promise.all([
       page.waitForEvent('download'),
