@@ -8,6 +8,7 @@ import type { Catalog } from './catalog.ts';
 import { type ConfirmOptions, confirmAction } from './confirm-dialog.ts';
 import type { CouncilApi } from './council-api.ts';
 import { clear, el, setText } from './dom.ts';
+import { inFormWords, MAINTENANCE_LABELS } from './field-words.ts';
 import * as fmt from './format.ts';
 import type { LiveStore } from './live.ts';
 
@@ -274,7 +275,7 @@ export class MaintenancePanel {
         .catch((error: unknown) => {
           if (error instanceof UnauthorizedError) return;
           button.disabled = false;
-          setText(this.error, (error as Error).message);
+          setText(this.error, inFormWords(error, MAINTENANCE_LABELS));
         });
     });
     return button;
@@ -306,7 +307,7 @@ export class MaintenancePanel {
       await this.load();
     } catch (error) {
       if (error instanceof UnauthorizedError) return;
-      setText(this.formError, (error as Error).message);
+      setText(this.formError, inFormWords(error, MAINTENANCE_LABELS));
     } finally {
       submit.disabled = false;
     }
