@@ -19,6 +19,8 @@ export interface AgentSecrets {
   mqttPassword: string | null;
   /** PEM CA certificate(s) from mqtt.caFile; absent: the system's CAs verify an mqtts:// broker. */
   mqttCa?: string;
+  /** The /metrics bearer token, when metrics.port is set. */
+  metricsToken?: string;
 }
 
 export interface LoadedAgentConfig {
@@ -29,6 +31,7 @@ export interface LoadedAgentConfig {
 
 export const CONFIG_ENV = 'CCTV_AGENT_CONFIG';
 export const MQTT_PASSWORD_ENV = 'CCTV_AGENT_MQTT_PASSWORD';
+export const METRICS_TOKEN_ENV = 'CCTV_AGENT_METRICS_TOKEN';
 
 /** `--config <file>` / `--config=<file>` wins over env CCTV_AGENT_CONFIG. */
 export function configPathFrom(argv: readonly string[], env: Env): string {
@@ -140,8 +143,32 @@ export async function resolveSecrets(
     mqttPassword = env[MQTT_PASSWORD_ENV] as string;
   }
   const mqttCa = await brokerCa(config.mqtt, read, problems);
+  let metricsToken: string | undefined;
+  if (config.metrics.port > 0) {
+    if (config.metrics.tokenFile !== null) {
+      try {
+        metricsToken = trimSecret(await read(config.metrics.tokenFile));
+      } catch (error) {
+        problems.push(
+          `metrics.tokenFile: cannot read ${config.metrics.tokenFile}: ${(error as Error).message}`,
+        );
+      }
+    } else metricsToken = env[METRICS_TOKEN_ENV];
+    if (metricsToken !== undefined && metricsToken.length < 16)
+      problems.push('metrics: the metrics token must be at least 16 characters');
+    else if (metricsToken === undefined && config.metrics.tokenFile === null)
+      problems.push(
+        `metrics.port: a /metrics listener needs a token (metrics.tokenFile or ${METRICS_TOKEN_ENV}): any local user could read it otherwise`,
+      );
+  }
   if (problems.length > 0) throw new ConfigError(source, problems);
-  return { cameraPasswords, recorderPasswords, mqttPassword, ...(mqttCa !== null ? { mqttCa } : {}) };
+  return {
+    cameraPasswords,
+    recorderPasswords,
+    mqttPassword,
+    ...(mqttCa !== null ? { mqttCa } : {}),
+    ...(metricsToken !== undefined ? { metricsToken } : {}),
+  };
 }
 
 /** The CA file for an mqtts:// hub broker: readable PEM certificates, and only with a TLS url. */

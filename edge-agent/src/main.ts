@@ -1,16 +1,21 @@
 import { pino } from 'pino';
 import { ConfigError, redactConfig } from '../../src/config/resolve.ts';
 import { EdgeAgent } from './agent.ts';
-import { configPathFrom, loadAgentConfig } from './config.ts';
+import { configPathFrom, type LoadedAgentConfig, loadAgentConfig } from './config.ts';
 import { resolveMediaBinaries } from './media/binaries.ts';
+import { agentMetrics, serveMetrics } from './metrics.ts';
 
 /** Wiring only: load config, start the agent, stop it cleanly on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
   const logger = pino({ name: 'edge-agent' });
   let agent: EdgeAgent;
+  let agentConfig: LoadedAgentConfig['config'];
+  let agentSecrets: LoadedAgentConfig['secrets'];
   try {
     const path = configPathFrom(process.argv.slice(2), process.env);
     const { config, secrets } = await loadAgentConfig({ path, env: process.env });
+    agentConfig = config;
+    agentSecrets = secrets;
     logger.info({ config: redactConfig(config) }, 'configuration loaded');
     agent = new EdgeAgent({ config, secrets, logger, media: resolveMediaBinaries(process.env) });
   } catch (error) {
@@ -21,11 +26,23 @@ async function main(): Promise<void> {
     throw error;
   }
   await agent.start();
+  // Config validation refuses a metrics port without a token, so a token is here whenever a port is.
+  const { metrics, site } = agentConfig;
+  const token = agentSecrets.metricsToken;
+  const metricsServer =
+    metrics.port > 0 && token
+      ? await serveMetrics(
+          agentMetrics(() => agent.stats(), site.id),
+          { host: metrics.host, port: metrics.port, token },
+        )
+      : null;
+  if (metricsServer) logger.info({ host: metrics.host, port: metrics.port }, 'metrics served at /metrics');
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping: publishing offline state');
+    metricsServer?.close();
     agent.stop('graceful').then(
       () => process.exit(0),
       (error: unknown) => {

@@ -331,6 +331,24 @@ export const AgentConfig = Type.Object(
       },
       "The agent's own health",
     ),
+    metrics: Group(
+      {
+        port: Type.Integer({
+          minimum: 0,
+          maximum: 65535,
+          default: 0,
+          description: 'Port of the Prometheus /metrics listener; 0: none. Needs a metrics token',
+        }),
+        host: Type.String({ default: '127.0.0.1', description: 'Address the /metrics listener binds to' }),
+        tokenFile: Optional(
+          Type.String({
+            description:
+              'File holding the bearer token the scraper sends (or env CCTV_AGENT_METRICS_TOKEN); any local user is a stranger, so a listener without one is refused',
+          }),
+        ),
+      },
+      'Prometheus metrics',
+    ),
     recording: Group(
       {
         intervalMs: Type.Integer({

@@ -1,13 +1,16 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentMetrics, serveMetrics } from '../../../edge-agent/src/metrics.ts';
 import { eventually } from '../../support/eventually.ts';
 import { type HubHarness, startHub } from '../../support/hub-harness.ts';
 import { uniqueId } from '../../support/services.ts';
+import { SiteHarness } from '../../support/site-harness.ts';
 import { health, inventory, SitePublisher } from '../../support/site-publisher.ts';
 
 // A real Prometheus (Debian's package) scrapes the hub's /metrics with the metrics token and loads the
@@ -34,6 +37,9 @@ describe('Prometheus scrapes the hub', () => {
   let h: HubHarness;
   let site: SitePublisher;
   let prometheus: ChildProcess | undefined;
+  let agentSite: SiteHarness | undefined;
+  let agentServer: Server | undefined;
+  const agentSiteId = uniqueId('promagent');
   let promUrl = '';
   const dir = mkdtempSync(join(tmpdir(), 'cctv-prometheus-'));
   const token = `metrics-${uniqueId('t')}-secret`;
@@ -71,6 +77,25 @@ describe('Prometheus scrapes the hub', () => {
         ? true
         : undefined,
     );
+    // A real agent watching a simulated camera, its /metrics on a listener of its own.
+    const agentCouncil = uniqueId('council');
+    await h.registerSite(agentSiteId, agentCouncil, { cameraIds: [`${agentSiteId}-01`] });
+    agentSite = new SiteHarness({
+      siteId: agentSiteId,
+      councilId: agentCouncil,
+      mqttUrl: h.hub.mqttUrl,
+      cameraIds: [`${agentSiteId}-01`],
+    });
+    await agentSite.start();
+    const agentPort = await freePort();
+    agentServer = await serveMetrics(
+      agentMetrics(() => {
+        const agent = agentSite?.agent;
+        if (!agent) throw new Error('agent not running');
+        return agent.stats();
+      }, agentSiteId),
+      { host: '127.0.0.1', port: agentPort, token },
+    );
     const port = await freePort();
     promUrl = `http://127.0.0.1:${port}`;
     const target = new URL(h.hub.url).host;
@@ -82,6 +107,9 @@ describe('Prometheus scrapes the hub', () => {
         'scrape_configs:',
         '  - job_name: cctv-hub',
         `    static_configs: [{ targets: ['${target}'] }]`,
+        `    authorization: { credentials_file: '${join(dir, 'token')}' }`,
+        '  - job_name: cctv-agent',
+        `    static_configs: [{ targets: ['127.0.0.1:${agentPort}'] }]`,
         `    authorization: { credentials_file: '${join(dir, 'token')}' }`,
         '',
       ].join('\n'),
@@ -103,6 +131,8 @@ describe('Prometheus scrapes the hub', () => {
 
   afterAll(async () => {
     prometheus?.kill('SIGTERM');
+    agentServer?.close();
+    await agentSite?.stop();
     await site?.close();
     await h?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -161,6 +191,36 @@ describe('Prometheus scrapes the hub', () => {
         const g = r.data.groups.find((x) => x.name === 'cctv-hub');
         return g?.rules.every((x) => x.health === 'ok') ? true : undefined;
       },
+      30_000,
+    );
+  }, 120_000);
+
+  it("scrapes an agent's /metrics: its polls, cameras and MQTT connection", async () => {
+    const address = agentServer?.address();
+    if (!address || typeof address === 'string') throw new Error('agent metrics not listening');
+    const base = `http://127.0.0.1:${address.port}`;
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    await eventually(
+      'agent target up',
+      async () => ((await query('up{job="cctv-agent"}'))[0]?.value[1] === '1' ? true : undefined),
+      60_000,
+    );
+    const polls = await eventually(
+      'agent polls',
+      async () => {
+        const rows = await query(`cctv_agent_polls_total{site="${agentSiteId}"}`);
+        return Number(rows[0]?.value[1] ?? 0) > 0 ? rows : undefined;
+      },
+      30_000,
+    );
+    expect(polls[0]?.metric.service).toBe('cctv-agent');
+    expect(Number((await query(`cctv_agent_mqtt_connected{site="${agentSiteId}"}`))[0]?.value[1])).toBe(1);
+    await eventually(
+      'camera up',
+      async () =>
+        Number((await query(`cctv_agent_cameras{site="${agentSiteId}",state="up"}`))[0]?.value[1] ?? 0) === 1
+          ? true
+          : undefined,
       30_000,
     );
   }, 120_000);

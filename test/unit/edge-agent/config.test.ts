@@ -68,6 +68,16 @@ describe('loadAgentConfig', () => {
     expect(secrets.cameraPasswords.get('cam-1')).toBe('from-file');
   });
 
+  it('refuses a metrics listener without a token, and reads one from the environment', async () => {
+    const text = base('      password: pw', 'metrics: { port: 9464 }');
+    await expect(load(text)).rejects.toThrow(/metrics\.port: a \/metrics listener needs a token/);
+    await expect(load(text, { CCTV_AGENT_METRICS_TOKEN: 'short' })).rejects.toThrow(/at least 16 characters/);
+    const { secrets } = await load(text, { CCTV_AGENT_METRICS_TOKEN: 'a-long-metrics-token-1' });
+    expect(secrets.metricsToken).toBe('a-long-metrics-token-1');
+    // No listener, no token needed.
+    expect((await load(base('      password: pw'))).secrets.metricsToken).toBeUndefined();
+  });
+
   it('reads the MQTT password from a file or CCTV_AGENT_MQTT_PASSWORD', async () => {
     const viaEnv = await load(base('      password: x'), { CCTV_AGENT_MQTT_PASSWORD: 'mqtt-env' });
     expect(viaEnv.secrets.mqttPassword).toBe('mqtt-env');
