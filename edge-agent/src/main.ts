@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { ConfigError, redactConfig } from '../../src/config/resolve.ts';
+import { logDestination } from '../../src/logging.ts';
 import { EdgeAgent } from './agent.ts';
 import { configPathFrom, type LoadedAgentConfig, loadAgentConfig } from './config.ts';
 import { resolveMediaBinaries } from './media/binaries.ts';
@@ -7,7 +8,8 @@ import { agentMetrics, serveMetrics } from './metrics.ts';
 
 /** Wiring only: load config, start the agent, stop it cleanly on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
-  const logger = pino({ name: 'edge-agent' });
+  const destination = logDestination();
+  const logger = destination ? pino({ name: 'edge-agent' }, destination) : pino({ name: 'edge-agent' });
   let agent: EdgeAgent;
   let agentConfig: LoadedAgentConfig['config'];
   let agentSecrets: LoadedAgentConfig['secrets'];

@@ -1,8 +1,11 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
-/** JSON logs; secret-bearing fields are redacted wherever they appear. */
-export function createLogger(level: string, name: string): Logger {
-  return pino({
+/**
+ * Secret-bearing fields are redacted wherever they appear. JSON lines unless a destination is given
+ * (main passes pino-pretty on a terminal: see src/logging.ts).
+ */
+export function createLogger(level: string, name: string, destination?: DestinationStream): Logger {
+  const options = {
     name,
     level,
     redact: {
@@ -17,5 +20,6 @@ export function createLogger(level: string, name: string): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -1,4 +1,5 @@
 import { ConfigError, redactConfig } from '../../src/config/resolve.ts';
+import { logDestination } from '../../src/logging.ts';
 import { loadHubConfig } from './config.ts';
 import { DemoFleet } from './demo/demo-fleet.ts';
 import { Hub } from './hub.ts';
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
-  const log = createLogger(config.log.level, 'cctv-hub');
+  const log = createLogger(config.log.level, 'cctv-hub', logDestination());
   log.info({ config: redactConfig(config) }, 'starting hub');
   const hub = new Hub({ config, log });
   let demo: DemoFleet | null = null;
