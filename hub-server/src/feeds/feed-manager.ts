@@ -347,7 +347,7 @@ export class FeedManager {
       .setFfmpegPath(this.options.ffmpegPath)
       // Only the protocols an RTSP(S) pull over TCP needs: never file, http, pipe or anything else
       // a crafted address or a server's answer might lead ffmpeg to open.
-      .inputOptions(['-protocol_whitelist', FEED_PROTOCOLS, '-rtsp_transport', 'tcp', timeout, '5000000'])
+      .inputOptions(feedInputOptions(timeout, this.options.limits.startTimeoutMs))
       .outputOptions([
         '-map',
         '0:v:0',
@@ -447,6 +447,21 @@ export class FeedManager {
     await rm(upstream.dir, { recursive: true, force: true });
     this.options.log.info({ camera: upstream.cameraId }, 'feed upstream stopped');
   }
+}
+
+/**
+ * ffmpeg's input options for a feed. The RTSP socket timeout is the feed's own start timeout: a fixed
+ * 5 s made every slow but working camera (answering in 6 s of a 10 s start limit) fail.
+ */
+export function feedInputOptions(timeoutOption: string, startTimeoutMs: number): string[] {
+  return [
+    '-protocol_whitelist',
+    FEED_PROTOCOLS,
+    '-rtsp_transport',
+    'tcp',
+    timeoutOption,
+    String(Math.round(startTimeoutMs * 1000)),
+  ];
 }
 
 /** Protocols ffmpeg may use for a feed: RTSP, RTSP over TLS, and the TCP and TLS beneath them. */
