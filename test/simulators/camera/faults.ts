@@ -94,6 +94,12 @@ const Tamper = Type.Object(
   { additionalProperties: false },
 );
 
+// A slow but working camera: DESCRIBE is answered after delayMs (a busy encoder, a thin town link).
+const SlowRtsp = Type.Object(
+  { kind: Type.Literal('slow-rtsp'), delayMs: Type.Integer({ minimum: 1, maximum: 60_000 }) },
+  { additionalProperties: false },
+);
+
 export const FAULT_SCHEMAS = {
   unreachable: Unreachable,
   hang: Hang,
@@ -116,6 +122,7 @@ export const FAULT_SCHEMAS = {
   'short-retention': ShortRetention,
   'storage-failure': StorageFailure,
   tamper: Tamper,
+  'slow-rtsp': SlowRtsp,
 } as const;
 
 export const SimFault = Type.Union(Object.values(FAULT_SCHEMAS));

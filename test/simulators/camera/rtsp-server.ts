@@ -25,6 +25,8 @@ export interface RtspCameraSource {
   serves(stream: SimStreamName): boolean;
   /** The stream to serve now (faults choose the variant); may encode on first use. */
   stream(stream: SimStreamName): Promise<PreparedStream>;
+  /** Milliseconds the camera takes to answer DESCRIBE (slow-rtsp fault: a busy or distant camera). */
+  rtspDelayMs?(): number;
 }
 
 export interface RtspServerOptions {
@@ -201,6 +203,8 @@ class RtspConnection {
     switch (req.method) {
       case 'DESCRIBE': {
         if (isTrack) return this.reply(req.cseq, 404, {});
+        const delayMs = camera.rtspDelayMs?.() ?? 0;
+        if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
         const stream = await camera.stream(streamName);
         this.described = { path, stream };
         const sdp = buildSdp(cameraId, stream);

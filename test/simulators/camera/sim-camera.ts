@@ -115,6 +115,10 @@ export class SimCamera implements OnvifCameraRuntime, RtspCameraSource {
     return 'normal';
   }
 
+  rtspDelayMs(): number {
+    return this.fault('slow-rtsp')?.delayMs ?? 0;
+  }
+
   repeatsPackets(): boolean {
     return this.activeFaults.has('repeated-packets');
   }
