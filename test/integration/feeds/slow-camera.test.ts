@@ -31,13 +31,14 @@ describe('a live feed from a slow camera', () => {
     await h.createUser('cr', 'controlroom');
     control = await h.login('cr');
     await h.registerSite(siteId, council, { cameraIds: [cam] });
-    // Probes far apart: the camera is judged up on its first probe, before it turns slow.
+    // Probes 30 s apart (the first within 31 s): the camera is judged up on its first probe, and the
+    // feed is opened well before the next one sees it slow.
     site = new SiteHarness({
       siteId,
       councilId: council,
       mqttUrl: h.hub.mqttUrl,
       cameraIds: [cam],
-      probeIntervalMs: 120_000,
+      probeIntervalMs: 30_000,
     });
     await site.start();
     await eventually(
