@@ -4,7 +4,9 @@
 // compares the down time the hub recorded with the faults injected. Down time outside every fault window of
 // the camera (plus a grace for the next poll after a fault clears) is a false down.
 //
-//   npx tsx scripts/measure-false-downs.ts --minutes 8 --hogs 4 [--warmup 3] [--database postgres://...]
+//   npx tsx scripts/measure-false-downs.ts --minutes 8 --hogs 4 [--warmup 3] [--database postgres://...] [--keep]
+//
+// The scratch database is dropped at the end unless --keep (to look at the intervals yourself).
 //
 // It needs a PostgreSQL it may create a database in (default postgres://postgres@127.0.0.1:5432/postgres)
 // and free ports 18090 (HTTP) and 18830 (MQTT).
@@ -21,6 +23,7 @@ const { values } = parseArgs({
     database: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
     port: { type: 'string', default: '18090' },
     'mqtt-port': { type: 'string', default: '18830' },
+    keep: { type: 'boolean', default: false },
   },
 });
 const minutes = Number(values.minutes);
@@ -215,6 +218,15 @@ async function main(): Promise<void> {
     ),
   );
   stopAll();
+  if (!values.keep) {
+    // The hub must be gone before its database can be dropped.
+    if (hub.exitCode === null && hub.signalCode === null)
+      await new Promise((r) => hub.once('exit', r).once('error', r));
+    const cleanup = new pg.Client({ connectionString: values.database });
+    await cleanup.connect();
+    await cleanup.query(`DROP DATABASE IF EXISTS ${dbName}`);
+    await cleanup.end();
+  } else console.log(`database kept: ${databaseUrl}`);
 }
 
 main().catch((error: unknown) => {
