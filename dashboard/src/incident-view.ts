@@ -404,7 +404,8 @@ export class IncidentView {
   private suggestWider(found: number | null): void {
     const max = Number(this.radius.max);
     if (found === null || found >= FEW_CAMERAS || this.radiusM >= max) {
-      this.setHint();
+      // Only a suggestion of ours is taken back: other messages in the hint (a saved geometry) stay.
+      if (this.hint.querySelector('#incident-widen')) this.setHint();
       return;
     }
     const wider = Math.min(max, this.radiusM * 2);
