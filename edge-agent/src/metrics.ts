@@ -1,44 +1,12 @@
 // The edge agent's Prometheus metrics, read when scraped from its own statistics (polls, probes,
 // inconclusive checks, outbox, MQTT, recording devices), served on a listener of its own for a scraper
 // holding the metrics token. Any local user of the site box is a stranger, so the token is required.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { bearerCheck, derivedMetric, type Rows } from '../../src/metrics/derived.ts';
 import type { AgentStats } from './agent.ts';
 
-type Rows = { labels: Record<string, string>; value: number }[];
-
-function metric(
-  registry: Registry,
-  kind: 'counter' | 'gauge',
-  name: string,
-  help: string,
-  labelNames: string[],
-  read: () => Rows,
-): void {
-  if (kind === 'counter')
-    new Counter({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const { labels, value } of read()) if (value > 0) this.inc(labels, value);
-      },
-    });
-  else
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const { labels, value } of read()) this.set(labels, value);
-      },
-    });
-}
+const metric = derivedMetric;
 
 export function agentMetrics(stats: () => AgentStats, siteId: string): Registry {
   const registry = new Registry();
@@ -169,22 +137,18 @@ export function agentMetrics(stats: () => AgentStats, siteId: string): Registry 
   return registry;
 }
 
-const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
-
 /** GET /metrics on host:port for holders of the token; everything else 404. Resolves once listening. */
 export async function serveMetrics(
   registry: Registry,
   options: { host: string; port: number; token: string },
 ): Promise<Server> {
-  const expected = digest(options.token);
+  const authorized = bearerCheck(options.token);
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
-    const header = req.headers.authorization ?? '';
-    const given = header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!timingSafeEqual(digest(given), expected)) {
+    if (!authorized(req.headers.authorization)) {
       res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="metrics"' });
       res.end('metrics need the metrics token\n');
       return;

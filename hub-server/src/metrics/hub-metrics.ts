@@ -3,7 +3,8 @@
 // counted twice and the ingest path does no extra work per message. Node's own metrics (CPU, memory,
 // event-loop delay, GC) come from prom-client's default collectors.
 import type pg from 'pg';
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { derivedMetric, type Rows } from '../../../src/metrics/derived.ts';
 import type { Alert } from '../../../src/schemas/alert-api.ts';
 import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
 import type { PipelineStats } from '../ingest/pipeline.ts';
@@ -18,44 +19,10 @@ export interface HubMetricsSources {
   mqttConnected: () => boolean;
 }
 
-/** A counter whose value is a running total kept elsewhere (set on scrape). */
-function totalCounter(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: string[],
-  read: () => { labels: Record<string, string>; value: number }[],
-): void {
-  new Counter({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const { labels, value } of read()) if (value > 0) this.inc(labels, value);
-    },
-  });
-}
-
-function gauge(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: string[],
-  read: () => { labels: Record<string, string>; value: number }[],
-): void {
-  new Gauge({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const { labels, value } of read()) this.set(labels, value);
-    },
-  });
-}
+const totalCounter = (registry: Registry, name: string, help: string, labels: string[], read: () => Rows) =>
+  derivedMetric(registry, 'counter', name, help, labels, read);
+const gauge = (registry: Registry, name: string, help: string, labels: string[], read: () => Rows) =>
+  derivedMetric(registry, 'gauge', name, help, labels, read);
 
 export function hubMetrics(sources: HubMetricsSources): Registry {
   const registry = new Registry();

@@ -1,8 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-
-const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+import { bearerCheck } from '../../../src/metrics/derived.ts';
 
 /**
  * GET /metrics in Prometheus text format, for a scraper holding the metrics token (Authorization:
@@ -12,11 +10,9 @@ const digest = (text: string) => createHash('sha256').update(text, 'utf8').diges
  */
 export function metricsRoute(app: FastifyInstance, registry: Registry, token: string | null): void {
   if (token === null || token === '') return;
-  const expected = digest(token);
+  const authorized = bearerCheck(token);
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
-    const header = request.headers.authorization ?? '';
-    const given = header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!timingSafeEqual(digest(given), expected)) {
+    if (!authorized(request.headers.authorization)) {
       return reply.status(401).header('www-authenticate', 'Bearer realm="metrics"').send({
         statusCode: 401,
         code: 'METRICS_TOKEN',
