@@ -19,6 +19,7 @@ const envelopes: Record<TopicKind, TSchema> = {
   event: Envelope(TOPICS.event.schema),
   gap: Envelope(TOPICS.gap.schema),
   recording: Envelope(TOPICS.recording.schema),
+  commissioning: Envelope(TOPICS.commissioning.schema),
 };
 
 export type RejectCode =

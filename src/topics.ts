@@ -1,6 +1,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import {
   CameraEventPayload,
+  CommissioningPayload,
   GapPayload,
   HealthPayload,
   InventoryPayload,
@@ -28,6 +29,11 @@ export const TOPICS = {
   event: { pattern: ['camera', '{cameraId}', 'event'], schema: CameraEventPayload, retain: false },
   gap: { pattern: ['camera', '{cameraId}', 'gap'], schema: GapPayload, retain: false },
   recording: { pattern: ['camera', '{cameraId}', 'recording'], schema: RecordingPayload, retain: false },
+  commissioning: {
+    pattern: ['camera', '{cameraId}', 'commissioning'],
+    schema: CommissioningPayload,
+    retain: false,
+  },
 } as const satisfies Record<string, TopicDef<TSchema>>;
 
 export type TopicKind = keyof typeof TOPICS;
@@ -114,6 +120,15 @@ export function siteRequestFilter(siteId: string): string {
 }
 
 /** Filter covering every site's requests (what the hub may publish, for broker ACLs). */
+/** Where the hub publishes grouped alert messages for Node-RED or Home Assistant style consumers. */
+export function alertTopic(councilId: string, siteId: string): string {
+  return `${TOPIC_ROOT}/alerts/${checkId('councilId', councilId)}/${checkId('siteId', siteId)}`;
+}
+
+export function allAlertsFilter(): string {
+  return `${TOPIC_ROOT}/alerts/#`;
+}
+
 export function allSiteRequestsFilter(): string {
   return `${TOPIC_ROOT}/site/+/request/#`;
 }
@@ -128,6 +143,13 @@ export function isOwnSiteTopic(siteId: string, topic: string): boolean {
  * True when a subscription filter stays inside the site's own request topics: the levels up to
  * `request` must be literal (a `+` or `#` there would reach other sites or their data).
  */
+/** A subscription inside the alert topics: cctv/v1/alerts/# or narrower (a council, a site). */
+export function isAlertsFilter(filter: string): boolean {
+  const got = filter.split('/');
+  const want = [...TOPIC_ROOT.split('/'), 'alerts'];
+  return got.length > want.length && want.every((level, i) => got[i] === level);
+}
+
 export function isOwnRequestFilter(siteId: string, filter: string): boolean {
   if (!ID.test(siteId)) return false;
   const want = [...TOPIC_ROOT.split('/'), 'site', siteId, 'request'];

@@ -99,7 +99,12 @@ export class ApiKeyAdmin {
       this.secret.element,
       el(
         'div',
-        { class: 'table-scroll admin-table-scroll' },
+        {
+          class: 'table-scroll admin-table-scroll',
+          tabindex: 0,
+          role: 'region',
+          'aria-label': 'API keys table',
+        },
         el(
           'table',
           { id: 'keys-table', class: 'admin-table' },

@@ -164,6 +164,23 @@ export class ApiClient {
     });
   }
 
+  /** A write whose answer is a file (a camera snapshot): the JSON body is sent, the blob handed back. */
+  fetchBlob(method: 'POST', path: string, body: unknown): Promise<{ blob: Blob; type: string }> {
+    return this.call(async () => {
+      const response = await request<Response>(path, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          'content-type': 'application/json',
+          accept: 'image/jpeg, application/json',
+        },
+        body: JSON.stringify(body),
+        raw: true,
+      });
+      return { blob: await response.blob(), type: response.headers.get('content-type') ?? '' };
+    });
+  }
+
   private async call<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();

@@ -1,7 +1,11 @@
 import type { LoginResponse, UiConfig } from '../../src/schemas/api.ts';
 import type { PasswordChange } from '../../src/schemas/auth-api.ts';
 import { AccountView } from './account-view.ts';
+import { AlertsApi } from './alerts/alerts-api.ts';
+import { AlertsView } from './alerts/alerts-view.ts';
 import { ApiClient, SESSION_ENDED_NOTICE, UnauthorizedError } from './api.ts';
+import { AuditApi } from './audit/audit-api.ts';
+import { AuditView } from './audit/audit-view.ts';
 import { AccountApi, AdminApi } from './auth-api.ts';
 import { Catalog } from './catalog.ts';
 import { type ComplianceChange, CouncilApi } from './council-api.ts';
@@ -19,6 +23,8 @@ import { RegistryApi } from './registry/registry-api.ts';
 import { RegistryView } from './registry/registry-view.ts';
 import { TableView } from './table-view.ts';
 import { UsersView } from './users-view.ts';
+import { WallApi } from './wall/wall-api.ts';
+import { type WallCamera, WallView } from './wall/wall-view.ts';
 
 const RELATIVE_TIME_REFRESH_MS = 15_000;
 
@@ -28,14 +34,17 @@ type Role = LoginResponse['user']['role'];
  * The views each role gets, in switch order. Council officers come for certification but may also
  * search for an incident (without feeds); control rooms watch the live map and search incidents;
  * auditors read the live and compliance views. Hub operators keep the site registry, which council
- * officers and auditors may read (control rooms have no use for it). Only hub operators manage users
- * and API keys; everybody has their own account.
+ * officers and auditors may read (control rooms have no use for it). Auditors and hub operators read
+ * and verify the audit log, council officers read their councils' entries; control rooms are refused
+ * it. Only hub operators manage users and API keys; everybody has their own account. Alerts are for
+ * those who act on them (hub operators and control rooms, early in the switch) and council officers,
+ * who read their councils' alerts; auditors have none.
  */
 const VIEWS: Record<Role, readonly DashboardView[]> = {
-  operator: ['live', 'compliance', 'incident', 'registry', 'users', 'account'],
-  council: ['live', 'compliance', 'incident', 'registry', 'account'],
-  controlroom: ['live', 'incident', 'account'],
-  auditor: ['live', 'compliance', 'registry', 'account'],
+  operator: ['live', 'alerts', 'compliance', 'incident', 'wall', 'registry', 'audit', 'users', 'account'],
+  council: ['live', 'compliance', 'alerts', 'incident', 'registry', 'audit', 'account'],
+  controlroom: ['live', 'alerts', 'incident', 'wall', 'account'],
+  auditor: ['live', 'compliance', 'registry', 'audit', 'account'],
 };
 const DEFAULT_VIEW: Record<Role, DashboardView> = {
   operator: 'live',
@@ -72,6 +81,9 @@ export class DashboardApp {
   private readonly councilView: CouncilView | null;
   private readonly incidentView: IncidentView | null;
   private readonly registryView: RegistryView | null;
+  private readonly auditView: AuditView | null;
+  private readonly alertsView: AlertsView | null;
+  private readonly wallView: WallView | null;
   private readonly usersView: UsersView | null;
   private readonly accountView: AccountView;
   private readonly accountApi: AccountApi;
@@ -94,7 +106,8 @@ export class DashboardApp {
     };
     const { token, user } = options.session;
     this.api = new ApiClient(token, unauthorized);
-    this.store = new LiveStore(token, unauthorized);
+    // Only views that show alerts ask the socket for them (and must acknowledge each message).
+    this.store = new LiveStore(token, unauthorized, { alerts: VIEWS[user.role].includes('alerts') });
     this.catalog = new Catalog(this.store);
     this.views = VIEWS[user.role];
     this.defaultView = DEFAULT_VIEW[user.role];
@@ -141,6 +154,11 @@ export class DashboardApp {
       onClose: () => this.select(null, 'none'),
       onEditGeometry:
         mayEditGeometry(user.role) && this.views.includes('incident') ? (id) => this.editGeometry(id) : null,
+      onAddToWall: this.views.includes('wall')
+        ? (id) => this.wallView?.add({ id, name: this.store.cameras.get(id)?.name ?? id })
+        : null,
+      maySnapshot: user.role === 'operator' || user.role === 'controlroom',
+      mayMaintain: user.role === 'operator' || user.role === 'council',
     });
     this.layout = el('div', { class: 'layout', 'data-detail': 'closed' });
     this.liveView = el('div', { id: 'view-live', class: 'live-view' });
@@ -153,6 +171,14 @@ export class DashboardApp {
           onChange: () => this.writeUrl(),
         })
       : null;
+    this.wallView = this.views.includes('wall')
+      ? new WallView({
+          feeds: new IncidentApi(this.api),
+          layouts: new WallApi(this.api),
+          cameraName: (id) => this.store.cameras.get(id)?.name ?? id,
+        })
+      : null;
+    const addToWall = this.wallView ? (camera: WallCamera) => this.wallView?.add(camera) : null;
     this.incidentView = this.views.includes('incident')
       ? new IncidentView({
           api: new IncidentApi(this.api),
@@ -160,6 +186,7 @@ export class DashboardApp {
           catalog: this.catalog,
           uiConfig: options.uiConfig,
           user,
+          addToWall,
         })
       : null;
     this.registryView = this.views.includes('registry')
@@ -169,6 +196,22 @@ export class DashboardApp {
           mayEdit: user.role === 'operator',
         })
       : null;
+    this.auditView = this.views.includes('audit')
+      ? new AuditView({
+          api: new AuditApi(this.api),
+          store: this.store,
+          mayVerify: user.role === 'auditor' || user.role === 'operator',
+        })
+      : null;
+    this.alertsView =
+      this.views.includes('alerts') && user.role !== 'auditor'
+        ? new AlertsView({
+            api: new AlertsApi(this.api),
+            store: this.store,
+            catalog: this.catalog,
+            role: user.role,
+          })
+        : null;
     this.usersView = this.views.includes('users')
       ? new UsersView(new AdminApi(this.api), user.username)
       : null;
@@ -196,9 +239,12 @@ export class DashboardApp {
         { id: 'app', class: 'app', 'data-ready': 'false' },
         this.header.element,
         this.liveView,
+        this.alertsView?.element,
         this.councilView?.element,
         this.incidentView?.element,
+        this.wallView?.element,
         this.registryView?.element,
+        this.auditView?.element,
         this.usersView?.element,
         this.accountView.element,
       ),
@@ -211,6 +257,14 @@ export class DashboardApp {
       document.getElementById('app')?.setAttribute('data-connection', status);
     });
     this.store.onUpdate((update) => this.onUpdate(update));
+    this.store.onAlerts((update) => {
+      this.header.setCount(
+        'alerts',
+        this.store.alertBook.unacknowledgedCount(),
+        'open alerts not acknowledged',
+      );
+      this.alertsView?.applyAlerts(update);
+    });
     // The hub validates what it emits; the array shape is checked by the store.
     this.store.onCompliance((changes) => this.councilView?.applyCompliance(changes as ComplianceChange[]));
     this.store.start();
@@ -236,6 +290,9 @@ export class DashboardApp {
     this.councilView?.stop();
     this.incidentView?.stop();
     this.registryView?.stop();
+    this.auditView?.stop();
+    this.alertsView?.stop();
+    this.wallView?.stop();
     this.usersView?.stop();
   }
 
@@ -285,6 +342,12 @@ export class DashboardApp {
     else this.incidentView?.deactivate();
     if (view === 'registry') this.registryView?.activate();
     else this.registryView?.deactivate();
+    if (view === 'wall') this.wallView?.activate();
+    else this.wallView?.deactivate();
+    if (view === 'alerts') this.alertsView?.activate();
+    else this.alertsView?.deactivate();
+    if (view === 'audit') this.auditView?.activate();
+    else this.auditView?.deactivate();
     if (view === 'users') this.usersView?.activate();
     else this.usersView?.deactivate();
     if (view === 'account') this.accountView.activate();
@@ -312,6 +375,7 @@ export class DashboardApp {
       this.councilView?.refreshCouncils();
       this.store.seedSites(sites);
       this.filterBar.refreshOptions();
+      this.alertsView?.refreshOptions();
       this.table.refreshVisible();
     } catch (error) {
       if (error instanceof UnauthorizedError) return;
@@ -329,6 +393,7 @@ export class DashboardApp {
     this.registryView?.applyUpdate(update);
     if (update.full) {
       this.councilView?.applySnapshot();
+      this.alertsView?.refreshOptions();
       // Markers exist now: re-apply a selection restored from the URL.
       if (this.selectedId !== null) {
         this.mapView.setSelected(this.selectedId, false);
@@ -362,7 +427,7 @@ export class DashboardApp {
       if (this.councilView.councilId) params.set('council', this.councilView.councilId);
       if (this.councilView.selectedCameraId) params.set('camera', this.councilView.selectedCameraId);
       query = `?${params.toString()}`;
-    } else if (['incident', 'registry', 'users', 'account'].includes(this.view)) {
+    } else if (['alerts', 'incident', 'registry', 'audit', 'users', 'account'].includes(this.view)) {
       query = this.view === this.defaultView ? '' : `?view=${this.view}`;
     } else {
       query = writeViewState({ filters: this.filterBar.current, selectedId: this.selectedId });

@@ -1,7 +1,7 @@
 import type { CouncilView, HubView } from '../../src/schemas/api.ts';
 import type { LiveStore } from './live.ts';
 
-/** Names for ids: hubs and councils from REST, sites from the live store. */
+/** Names for ids: hubs and councils from REST, sites and cameras from the live store. */
 export class Catalog {
   readonly hubs = new Map<string, HubView>();
   readonly councils = new Map<string, CouncilView>();
@@ -28,5 +28,9 @@ export class Catalog {
 
   siteName(id: string): string {
     return this.store.sites.get(id)?.name ?? id;
+  }
+
+  cameraName(id: string): string {
+    return this.store.cameras.get(id)?.name ?? id;
   }
 }

@@ -88,7 +88,12 @@ export class CouncilView {
       el(
         'section',
         { class: 'table-panel council-table-panel', 'aria-label': 'Camera compliance' },
-        el('div', { class: 'table-scroll' }, table),
+        // Focusable, so a keyboard can scroll a table wider than a phone.
+        el(
+          'div',
+          { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': 'Camera compliance table' },
+          table,
+        ),
         this.tableNote,
       ),
       this.detail.element,

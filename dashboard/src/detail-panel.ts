@@ -1,6 +1,9 @@
 import type { CameraDetail, CameraView, SiteView } from '../../src/schemas/api.ts';
 import { type ApiClient, UnauthorizedError } from './api.ts';
+import { CameraActions } from './camera-actions.ts';
+import { CameraRecord } from './camera-history.ts';
 import type { Catalog } from './catalog.ts';
+import { CommissioningRecordView } from './commissioning-record.ts';
 import { clear, el } from './dom.ts';
 import * as fmt from './format.ts';
 import type { LiveStore, LiveUpdate } from './live.ts';
@@ -24,6 +27,12 @@ interface DetailPanelOptions {
   onClose: () => void;
   /** Hub operators only: opens the camera in the geometry editor (the incident view's map). */
   onEditGeometry: ((cameraId: string) => void) | null;
+  /** Roles that may view feeds: the camera joins the camera wall. */
+  onAddToWall: ((cameraId: string) => void) | null;
+  /** Operators and control rooms may take a snapshot (audited). */
+  maySnapshot: boolean;
+  /** Operators and council officers may put the camera in maintenance. */
+  mayMaintain: boolean;
 }
 
 type Row = [label: string, value: string, field: string, warn?: boolean];
@@ -36,6 +45,14 @@ type Row = [label: string, value: string, field: string, warn?: boolean];
 export class DetailPanel {
   readonly element: HTMLElement;
   private readonly body: HTMLElement;
+  /** Redrawn on every change: the state and its reasons, then identity, health and stream. */
+  private readonly head = el('div', { class: 'detail-head' });
+  private readonly rest = el('div', { class: 'detail-rest' });
+  /** Kept across redraws (their forms and requests have state of their own). */
+  private readonly actions: CameraActions;
+  private readonly record: CameraRecord;
+  private readonly commissioned: CommissioningRecordView;
+  private lastState: string | null = null;
   private readonly title: HTMLElement;
   private cameraId: string | null = null;
   private detail: CameraDetail | null = null;
@@ -66,17 +83,40 @@ export class DetailPanel {
         if (this.cameraId !== null) onEditGeometry(this.cameraId);
       });
     }
-    // It scrolls when the detail is long: focusable, so keyboard users can scroll it too.
-    this.body = el('div', {
-      class: 'detail-body',
-      tabindex: '0',
-      role: 'region',
-      'aria-labelledby': 'detail-title',
+    const { onAddToWall } = this.options;
+    let toWall: HTMLButtonElement | null = null;
+    if (onAddToWall) {
+      toWall = el('button', { type: 'button', class: 'mw-action', id: 'detail-add-to-wall' }, 'Add to wall');
+      toWall.addEventListener('click', () => {
+        if (this.cameraId !== null) onAddToWall(this.cameraId);
+      });
+    }
+    this.actions = new CameraActions({
+      api: this.options.api,
+      maySnapshot: this.options.maySnapshot,
+      mayMaintain: this.options.mayMaintain,
     });
+    this.record = new CameraRecord(this.options.api);
+    this.commissioned = new CommissioningRecordView(this.options.api);
+    // It scrolls when the detail is long: focusable, so keyboard users can scroll it too.
+    this.body = el(
+      'div',
+      {
+        class: 'detail-body',
+        tabindex: '0',
+        role: 'region',
+        'aria-labelledby': 'detail-title',
+      },
+      this.head,
+      this.actions.element,
+      this.record.element,
+      this.rest,
+      this.commissioned.element,
+    );
     this.element = el(
       'aside',
       { id: 'detail-panel', class: 'detail-panel', 'aria-labelledby': 'detail-title', hidden: true },
-      el('header', { class: 'detail-header' }, this.title, edit, close),
+      el('header', { class: 'detail-header' }, this.title, toWall, edit, close),
       this.body,
     );
     this.element.addEventListener('keydown', (event) => {
@@ -91,6 +131,13 @@ export class DetailPanel {
     this.detail = null;
     this.error = null;
     this.element.hidden = cameraId === null;
+    this.lastState = null;
+    this.record.show(cameraId);
+    this.commissioned.show(cameraId);
+    this.actions.show(
+      cameraId,
+      cameraId === null ? '' : (this.options.store.cameras.get(cameraId)?.name ?? cameraId),
+    );
     // The loaded flag and state describe the previous camera until this one's detail arrives.
     delete this.element.dataset.loaded;
     delete this.element.dataset.state;
@@ -114,6 +161,15 @@ export class DetailPanel {
     }
     this.render();
     this.scheduleRefetch();
+    const state = this.options.store.cameras.get(id)?.state ?? null;
+    if (state !== this.lastState) {
+      // A new interval began: the timeline (and maintenance, which may have begun or ended) changed.
+      if (this.lastState !== null) {
+        this.record.changed();
+        this.actions.changed();
+      }
+      this.lastState = state;
+    }
   }
 
   /** Relative times age. */
@@ -123,6 +179,9 @@ export class DetailPanel {
 
   stop(): void {
     this.cancel();
+    this.record.stop();
+    this.commissioned.stop();
+    this.actions.stop();
   }
 
   private cancel(): void {
@@ -187,12 +246,15 @@ export class DetailPanel {
     const camera: CameraView | CameraDetail | undefined =
       this.options.store.cameras.get(id) ?? this.detail ?? undefined;
     const scrollTop = this.body.scrollTop;
-    clear(this.body);
+    clear(this.head);
+    clear(this.rest);
     if (!camera) {
       this.title.textContent = id;
-      this.body.append(el('p', { class: 'muted' }, this.error ?? 'Loading…'));
+      this.head.append(el('p', { class: 'muted' }, this.error ?? 'Loading…'));
       return;
     }
+    if (this.lastState === null) this.lastState = camera.state;
+    this.actions.show(id, camera.name);
     this.title.textContent = camera.name;
     this.element.dataset.state = camera.state;
     const now = Date.now();
@@ -200,7 +262,7 @@ export class DetailPanel {
     const site = store.sites.get(camera.siteId);
     const [lon, lat] = camera.location.coordinates;
 
-    this.body.append(
+    this.head.append(
       el(
         'section',
         { class: 'detail-state' },
@@ -245,6 +307,8 @@ export class DetailPanel {
               `: ${APPROVAL_EFFECT[camera.approval]}`,
             ),
       ),
+    );
+    this.rest.append(
       section('Identity', [
         ['Camera id', camera.id, 'id'],
         ['Approval', APPROVAL_LABEL[camera.approval], 'approval', camera.approval !== 'approved'],
@@ -272,7 +336,7 @@ export class DetailPanel {
       ]),
     );
     if (this.detail === null) {
-      this.body.append(
+      this.rest.append(
         el(
           'p',
           { class: this.error ? 'error' : 'muted', role: this.error ? 'alert' : null },
@@ -280,7 +344,7 @@ export class DetailPanel {
         ),
       );
     } else {
-      this.body.append(
+      this.rest.append(
         this.healthSection(this.detail, now),
         this.streamSection(this.detail.stream, 'Main stream', now),
         // Each other media profile (sub-stream) the camera declares, probed less often, on its own.
@@ -288,7 +352,7 @@ export class DetailPanel {
           this.streamSection(s, `Sub-stream ${s.declared?.token ?? ''}`.trim(), now),
         ),
       );
-      if (this.error) this.body.append(el('p', { class: 'error', role: 'alert' }, this.error));
+      if (this.error) this.rest.append(el('p', { class: 'error', role: 'alert' }, this.error));
     }
     this.body.scrollTop = scrollTop;
   }

@@ -8,6 +8,8 @@ export interface IncidentResultsOptions {
   catalog: Catalog;
   /** Null for roles that may search but not pull feeds (council officers). */
   onOpenFeed: ((camera: IncidentCamera) => void) | null;
+  /** With onOpenFeed: the camera joins the camera wall. */
+  onAddToWall: ((camera: IncidentCamera) => void) | null;
   /** Null for every role but hub operators; the button is handed back to take the focus after editing. */
   onEditGeometry: ((camera: IncidentCamera, button: HTMLElement) => void) | null;
   onHighlight: (cameraId: string | null, pan: boolean) => void;
@@ -28,6 +30,7 @@ export class IncidentResults {
   constructor(private readonly options: IncidentResultsOptions) {
     const headings = ['#', 'Camera', 'State', 'Distance', 'View', 'Detail'];
     if (options.onOpenFeed) headings.push('Feed');
+    if (options.onOpenFeed && options.onAddToWall) headings.push('Wall');
     if (options.onEditGeometry) headings.push('Geometry');
     this.table = el(
       'table',
@@ -110,7 +113,12 @@ export class IncidentResults {
     for (const button of this.tbody.querySelectorAll<HTMLButtonElement>('button.open-feed')) {
       const open = openCameraIds.has(button.dataset.cameraId ?? '');
       button.setAttribute('aria-pressed', String(open));
-      setText(button, open ? 'Showing' : 'Open feed');
+      // The first text node is the visible label; the camera's name after it stays.
+      const label = button.firstChild;
+      const words = open ? 'Showing' : 'Open feed';
+      if (label instanceof Text) {
+        if (label.data !== words) label.data = words;
+      } else button.prepend(words);
     }
   }
 
@@ -185,15 +193,34 @@ export class IncidentResults {
           class: 'mw-action open-feed',
           'data-camera-id': camera.cameraId,
           'aria-pressed': String(open),
-          'aria-label': `Open the live feed of ${camera.name}`,
         },
+        // The name starts with the visible words (speech input users say what they see).
         open ? 'Showing' : 'Open feed',
+        el('span', { class: 'visually-hidden' }, ` of ${camera.name}`),
       );
       button.addEventListener('click', (event) => {
         event.stopPropagation();
         onOpenFeed(camera);
       });
       tr.append(el('td', {}, button));
+      const { onAddToWall } = this.options;
+      if (onAddToWall) {
+        const toWall = el(
+          'button',
+          {
+            type: 'button',
+            class: 'mw-action add-to-wall',
+            'data-camera-id': camera.cameraId,
+            'aria-label': `Add to wall: ${camera.name}`,
+          },
+          'Add to wall',
+        );
+        toWall.addEventListener('click', (event) => {
+          event.stopPropagation();
+          onAddToWall(camera);
+        });
+        tr.append(el('td', {}, toWall));
+      }
     }
     if (onEditGeometry) {
       const button = el(

@@ -28,6 +28,8 @@ export interface IncidentViewOptions {
   catalog: Catalog;
   uiConfig: UiConfig;
   user: LoginResponse['user'];
+  /** The camera joins the camera wall (roles that may view feeds). */
+  addToWall: ((camera: { id: string; name: string }) => void) | null;
 }
 
 /**
@@ -126,6 +128,10 @@ export class IncidentView {
     this.results = new IncidentResults({
       catalog,
       onOpenFeed: canOpenFeeds ? (camera) => this.openFeed(camera) : null,
+      onAddToWall:
+        canOpenFeeds && options.addToWall
+          ? (camera) => options.addToWall?.({ id: camera.cameraId, name: camera.name })
+          : null,
       onEditGeometry: this.editor
         ? (camera, button) => void this.editGeometry(camera.cameraId, button)
         : null,

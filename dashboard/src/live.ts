@@ -1,5 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
+import type { ALERT_EVENTS } from '../../src/schemas/alert-api.ts';
 import type { CameraView, LIVE_EVENTS, LiveChanges, LiveSnapshot, SiteView } from '../../src/schemas/api.ts';
+import { AlertBook, type AlertBookUpdate } from './alerts/alert-book.ts';
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
 
@@ -15,6 +17,12 @@ interface ServerEvents {
   changes: (changes: LiveChanges) => void;
   /** Certification status changes (the council view subscribes; the live map ignores them). */
   compliance: (changes: unknown[]) => void;
+  /** Open alerts and their changes, to a socket that asked for them (`auth.alerts`). */
+  alerts: (list: unknown) => void;
+  'alert:changes': (changes: unknown) => void;
+}
+interface ClientEvents {
+  'alert:received': (ack: { seq: number }) => void;
 }
 // Compile-time check that the event names above are the contract's (a type-only import keeps TypeBox out of the bundle).
 const EVENT_NAMES: { [K in keyof typeof LIVE_EVENTS]: (typeof LIVE_EVENTS)[K] & keyof ServerEvents } = {
@@ -22,10 +30,28 @@ const EVENT_NAMES: { [K in keyof typeof LIVE_EVENTS]: (typeof LIVE_EVENTS)[K] & 
   changes: 'changes',
   compliance: 'compliance',
 };
+const ALERT_EVENT_NAMES: {
+  [K in keyof typeof ALERT_EVENTS]: (typeof ALERT_EVENTS)[K];
+} = {
+  alerts: 'alerts',
+  changes: 'alert:changes',
+  received: 'alert:received',
+  acknowledge: 'alert:acknowledge',
+};
 
 type UpdateListener = (update: LiveUpdate) => void;
 type ComplianceListener = (changes: unknown[]) => void;
 type StatusListener = (status: LiveStatus, lastUpdateAt: string | null) => void;
+type AlertListener = (update: AlertBookUpdate) => void;
+
+export interface LiveStoreOptions {
+  /**
+   * Ask the hub for open alerts too (views that show them). Each alert message is acknowledged
+   * with `alert:received` once applied; a socket that does not would be sent the list again and
+   * then closed, so a map-only client leaves this off and is sent no alerts.
+   */
+  alerts?: boolean;
+}
 
 /**
  * Holds every camera and site the user may see. Socket messages are merged into the maps as they
@@ -38,11 +64,14 @@ export class LiveStore {
   status: LiveStatus = 'connecting';
   lastUpdateAt: string | null = null;
   hasSnapshot = false;
+  /** Open alerts, when asked for with `alerts` (empty otherwise). */
+  readonly alertBook = new AlertBook();
 
-  private socket: Socket<ServerEvents> | null = null;
+  private socket: Socket<ServerEvents, ClientEvents> | null = null;
   private readonly updateListeners = new Set<UpdateListener>();
   private readonly statusListeners = new Set<StatusListener>();
   private readonly complianceListeners = new Set<ComplianceListener>();
+  private readonly alertListeners = new Set<AlertListener>();
   private pendingFull = false;
   private readonly pendingCameras = new Set<string>();
   private readonly pendingSites = new Set<string>();
@@ -51,11 +80,26 @@ export class LiveStore {
   constructor(
     private readonly token: string,
     private readonly onUnauthorized: () => void,
+    private readonly options: LiveStoreOptions = {},
   ) {}
 
   start(): void {
-    const socket: Socket<ServerEvents> = io({ path: '/socket.io', auth: { token: this.token } });
+    const alerts = this.options.alerts === true;
+    const socket: Socket<ServerEvents, ClientEvents> = io({
+      path: '/socket.io',
+      // WebSocket first: behind a region's load balancer it needs no sticky session. Long-polling
+      // (which does) only where a network blocks WebSocket.
+      transports: ['websocket', 'polling'],
+      tryAllTransports: true,
+      auth: alerts ? { token: this.token, alerts } : { token: this.token },
+    });
     this.socket = socket;
+    if (alerts) {
+      socket.on(ALERT_EVENT_NAMES.alerts, (list) => this.applyAlerts(this.alertBook.applyList(list)));
+      socket.on(ALERT_EVENT_NAMES.changes, (changes) =>
+        this.applyAlerts(this.alertBook.applyChanges(changes)),
+      );
+    }
     socket.on(EVENT_NAMES.snapshot, (snapshot) => this.applySnapshot(snapshot));
     socket.on(EVENT_NAMES.changes, (changes) => this.applyChanges(changes));
     socket.on(EVENT_NAMES.compliance, (changes) => {
@@ -73,6 +117,7 @@ export class LiveStore {
       // A server-side disconnect is not retried by socket.io itself; retry once, and the hub's auth
       // middleware answers 'unauthorized' if the token is what it objected to.
       if (reason === 'io server disconnect') socket.connect();
+      this.alertBook.reset();
       this.setStatus('reconnecting');
     });
     socket.io.on('reconnect_failed', () => this.setStatus('offline'));
@@ -88,6 +133,7 @@ export class LiveStore {
     this.updateListeners.clear();
     this.statusListeners.clear();
     this.complianceListeners.clear();
+    this.alertListeners.clear();
   }
 
   onUpdate(listener: UpdateListener): void {
@@ -97,6 +143,11 @@ export class LiveStore {
   /** Certification status changes, passed on as they arrive (the council view re-fetches, throttled). */
   onCompliance(listener: ComplianceListener): void {
     this.complianceListeners.add(listener);
+  }
+
+  /** Each alert message once applied to `alertBook` (only with the `alerts` option). */
+  onAlerts(listener: AlertListener): void {
+    this.alertListeners.add(listener);
   }
 
   onStatus(listener: StatusListener): void {
@@ -112,6 +163,16 @@ export class LiveStore {
       this.pendingSites.add(site.id);
     }
     this.schedule();
+  }
+
+  /**
+   * Acknowledged as soon as it is applied, not when drawn: a hidden tab draws nothing (no animation
+   * frames) but must not be taken for a silent client. [alert-api.ts: ALERT_EVENTS.received]
+   */
+  private applyAlerts(update: AlertBookUpdate | null): void {
+    if (update === null) return;
+    this.socket?.emit(ALERT_EVENT_NAMES.received, { seq: update.seq });
+    for (const listener of this.alertListeners) listener(update);
   }
 
   private applySnapshot(snapshot: LiveSnapshot): void {

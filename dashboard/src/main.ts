@@ -3,6 +3,7 @@ import { ApiRequestError, hubMessage, publicApi, signOut } from './api.ts';
 import { DashboardApp } from './app.ts';
 import { renderLogin } from './login.ts';
 import { clearSession, loadSession, saveSession } from './session.ts';
+import { applyTheme, storedTheme } from './theme.ts';
 
 /** Entry point: switches between the login form and the dashboard. */
 async function main(root: HTMLElement): Promise<void> {
@@ -59,4 +60,6 @@ async function main(root: HTMLElement): Promise<void> {
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
+// Before the first render, so the login screen is already in the chosen theme.
+applyTheme(storedTheme());
 void main(root);

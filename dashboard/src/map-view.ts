@@ -5,6 +5,7 @@ import type { Catalog } from './catalog.ts';
 import { el } from './dom.ts';
 import { type Filters, matchesFilters } from './filters.ts';
 import type { LiveStore, LiveUpdate } from './live.ts';
+import { clusterIcon, markerClusterGroup } from './map-clusters.ts';
 import { APPROVAL_LABEL, CAMERA_STATE_STYLE } from './states.ts';
 
 /**
@@ -14,6 +15,10 @@ import { APPROVAL_LABEL, CAMERA_STATE_STYLE } from './states.ts';
 export const CANVAS_THRESHOLD = 3000;
 /** In canvas mode each redraw repaints every marker, so live changes are batched further. */
 const CANVAS_REDRAW_INTERVAL_MS = 500;
+/** State changes recolour their clusters in batches: one refresh per interval, whatever the rate. */
+const CLUSTER_REFRESH_INTERVAL_MS = 250;
+/** From this zoom on (a few streets across) every camera is drawn on its own. */
+const UNCLUSTERED_FROM_ZOOM = 16;
 const RADIUS = 6;
 const SELECTED_RADIUS = 9;
 
@@ -28,7 +33,18 @@ interface MapViewOptions {
 export class MapView {
   private map: L.Map | null = null;
   private renderer: L.Renderer | null = null;
-  private readonly layer = L.featureGroup();
+  /** The state each marker was drawn with, read by the cluster icons (worst state of their cameras). */
+  private readonly markerState = new WeakMap<L.Layer, CameraView['state']>();
+  private readonly layer = markerClusterGroup({
+    maxClusterRadius: 60,
+    disableClusteringAtZoom: UNCLUSTERED_FROM_ZOOM,
+    showCoverageOnHover: false,
+    // A click zooms in to the cluster's cameras: the plugin would spread a cluster that holds together
+    // down to its last clustered zoom instead, although one zoom level more draws every camera apart.
+    spiderfyOnMaxZoom: false,
+    chunkedLoading: true,
+    iconCreateFunction: (cluster) => clusterIcon(cluster, (marker) => this.markerState.get(marker)),
+  });
   private readonly markers = new Map<string, L.CircleMarker>();
   /** State each marker was last drawn with: most changes are heartbeats that leave the colour alone. */
   private readonly drawnState = new Map<string, CameraView['state']>();
@@ -39,6 +55,12 @@ export class MapView {
   private fitted = false;
   private readonly pendingIds = new Set<string>();
   private pendingTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Markers whose state changed since their clusters were last recoloured. */
+  private readonly recolour = new Set<string>();
+  private recolourTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Membership changes collected during one update, applied to the cluster group in one call each. */
+  private readonly toAdd: L.Layer[] = [];
+  private readonly toRemove: L.Layer[] = [];
 
   constructor(
     private readonly options: MapViewOptions,
@@ -61,6 +83,9 @@ export class MapView {
   stop(): void {
     if (this.pendingTimer !== null) clearTimeout(this.pendingTimer);
     this.pendingTimer = null;
+    if (this.recolourTimer !== null) clearTimeout(this.recolourTimer);
+    this.recolourTimer = null;
+    this.recolour.clear();
     this.map?.remove();
     this.map = null;
     this.markers.clear();
@@ -79,6 +104,7 @@ export class MapView {
       const camera = this.options.store.cameras.get(id);
       if (camera) this.syncMembership(marker, camera);
     }
+    this.applyMembership();
   }
 
   applyUpdate(update: LiveUpdate): void {
@@ -87,13 +113,14 @@ export class MapView {
       this.ensureRenderer(cameras.size);
       for (const [id, marker] of this.markers) {
         if (!cameras.has(id)) {
-          this.layer.removeLayer(marker);
+          this.toRemove.push(marker);
           this.markers.delete(id);
           this.drawnState.delete(id);
           this.labelled.delete(id);
         }
       }
       for (const camera of cameras.values()) this.upsert(camera);
+      this.applyMembership();
       if (!this.fitted && cameras.size > 0) {
         this.fitted = true;
         this.fitToCameras();
@@ -119,6 +146,7 @@ export class MapView {
       const camera = cameras.get(id);
       if (camera) this.upsert(camera);
     }
+    this.applyMembership();
   }
 
   setSelected(cameraId: string | null, pan: boolean): void {
@@ -129,8 +157,23 @@ export class MapView {
     const marker = this.markers.get(cameraId);
     if (!marker) return;
     this.restyle(cameraId, true);
-    if (this.layer.hasLayer(marker)) marker.bringToFront();
-    if (pan && this.map) this.map.setView(marker.getLatLng(), Math.max(this.map.getZoom(), 12));
+    if (!this.layer.hasLayer(marker)) return;
+    if (!pan) {
+      this.bringSelectedToFront(cameraId);
+      return;
+    }
+    // Zooms in until the marker is out of its cluster (or, if it is already drawn, leaves the view).
+    this.layer.zoomToShowLayer(marker, () => {
+      if (this.selectedId !== cameraId || !this.map) return;
+      if (!this.map.getBounds().pad(-0.1).contains(marker.getLatLng())) this.map.panTo(marker.getLatLng());
+      this.bringSelectedToFront(cameraId);
+    });
+  }
+
+  private bringSelectedToFront(cameraId: string): void {
+    const marker = this.markers.get(cameraId);
+    // A clustered marker is not on the map: it is brought forward when it is added ('add' -> stack).
+    if (marker && this.map?.hasLayer(marker)) marker.bringToFront();
   }
 
   fitToCameras(): void {
@@ -163,7 +206,10 @@ export class MapView {
         ...this.colours(camera.state, selected),
       });
       const id = camera.id;
-      marker.on('add', () => this.decorate(id));
+      marker.on('add', () => {
+        this.decorate(id);
+        this.stack(id);
+      });
       marker.on('click', () => this.options.onSelect(id));
       marker.bindTooltip(() => this.tooltip(id), {
         direction: 'top',
@@ -171,12 +217,17 @@ export class MapView {
         className: 'cam-tooltip',
       });
       this.markers.set(id, marker);
+      this.markerState.set(marker, camera.state);
     } else {
       const latLng = toLatLng(camera);
       const current = marker.getLatLng();
       if (current.lat !== latLng[0] || current.lng !== latLng[1]) marker.setLatLng(latLng);
-      if (this.drawnState.get(camera.id) !== camera.state)
+      if (this.drawnState.get(camera.id) !== camera.state) {
         marker.setStyle(this.colours(camera.state, selected));
+        this.markerState.set(marker, camera.state);
+        this.stack(camera.id);
+        this.scheduleRecolour(camera.id);
+      }
       if (this.labelled.get(camera.id) !== label(camera)) this.decorate(camera.id);
       if (marker.isTooltipOpen()) marker.getTooltip()?.update();
     }
@@ -187,8 +238,44 @@ export class MapView {
   private syncMembership(marker: L.CircleMarker, camera: CameraView): void {
     const wanted = matchesFilters(camera, this.filters, this.options.catalog);
     const present = this.layer.hasLayer(marker);
-    if (wanted && !present) this.layer.addLayer(marker);
-    else if (!wanted && present) this.layer.removeLayer(marker);
+    if (wanted && !present) this.toAdd.push(marker);
+    else if (!wanted && present) this.toRemove.push(marker);
+  }
+
+  /** One call each: the cluster group re-clusters once per batch rather than once per marker. */
+  private applyMembership(): void {
+    if (this.toRemove.length > 0) this.layer.removeLayers(this.toRemove.splice(0));
+    if (this.toAdd.length > 0) this.layer.addLayers(this.toAdd.splice(0));
+  }
+
+  private scheduleRecolour(cameraId: string): void {
+    this.recolour.add(cameraId);
+    this.recolourTimer ??= setTimeout(() => {
+      this.recolourTimer = null;
+      // The plugin takes an id-keyed object of layers as well as an array of markers.
+      const changed: Record<string, L.Layer> = {};
+      for (const id of this.recolour) {
+        const marker = this.markers.get(id);
+        if (marker && this.layer.hasLayer(marker)) changed[id] = marker;
+      }
+      this.recolour.clear();
+      // Marks only these markers' clusters for a new icon, and redraws the ones on screen.
+      this.layer.refreshClusters(changed);
+    }, CLUSTER_REFRESH_INTERVAL_MS);
+  }
+
+  /**
+   * Where markers are drawn on their own, the worst states go on top: a down camera is never hidden
+   * under an up one beside it (the path equivalent of a marker's zIndexOffset).
+   */
+  private stack(cameraId: string): void {
+    const marker = this.markers.get(cameraId);
+    const state = this.options.store.cameras.get(cameraId)?.state;
+    // A clustered marker is not on the map: it is stacked when it is added.
+    if (!marker || !state || !this.map?.hasLayer(marker)) return;
+    // Down on top, up at the bottom, the states between in between.
+    if (cameraId === this.selectedId || state === 'down') marker.bringToFront();
+    else if (state === 'up') marker.bringToBack();
   }
 
   /** SVG paths are recreated each time a marker is added, so the hooks are (re)set on every 'add'. */

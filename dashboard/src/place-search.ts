@@ -120,8 +120,9 @@ export class PlaceSearch {
     this.places = places;
     this.placesFor = query;
     clear(this.list);
+    // The matches are buttons reached with Tab (the status line says how many): no combobox state,
+    // which a plain search field may not carry.
     this.list.hidden = query === '';
-    this.input.setAttribute('aria-expanded', String(!this.list.hidden));
     if (query === '') {
       setText(this.status, '');
       return;
@@ -152,7 +153,6 @@ export class PlaceSearch {
 
   private hide(): void {
     this.list.hidden = true;
-    this.input.setAttribute('aria-expanded', 'false');
   }
 
   private onListKey(event: KeyboardEvent): void {

@@ -1,6 +1,7 @@
 import { UnauthorizedError } from './api.ts';
 import { type CouncilApi, REPORT_FILES, type ReportFile } from './council-api.ts';
 import { el, setText } from './dom.ts';
+import { saveFile } from './save-file.ts';
 import { currentLondonMonth } from './uptime-chart.ts';
 
 const LABEL: Record<ReportFile, string> = {
@@ -14,7 +15,7 @@ const LABEL: Record<ReportFile, string> = {
 
 /**
  * The council's monthly reports. The API wants the bearer token, which must not go into a URL, so a
- * file is fetched with the header and saved through a short-lived blob URL.
+ * file is fetched with the header and saved with saveFile.
  */
 export class ReportDownloads {
   readonly element: HTMLElement;
@@ -65,17 +66,7 @@ export class ReportDownloads {
     setText(this.status, `Preparing ${file}…`);
     try {
       const { blob, fileName } = await this.api.report(councilId, file, month);
-      const url = URL.createObjectURL(blob);
-      const link = el('a', {
-        href: url,
-        download: fileName ?? `cctv-${councilId}-${month}-${file}`,
-        hidden: true,
-      });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      // The click has handed the blob to the browser's download; revoke once it has been read.
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveFile(blob, fileName ?? `cctv-${councilId}-${month}-${file}`);
       this.status.dataset.file = file;
       setText(this.status, `Downloaded ${fileName ?? file}`);
     } catch (error) {

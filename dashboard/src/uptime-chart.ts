@@ -44,7 +44,13 @@ function svg<K extends keyof SVGElementTagNameMap>(
  */
 export class UptimeChart {
   readonly element: HTMLElement;
-  private readonly chart = el('div', { class: 'uptime-chart-box' });
+  // Focusable: on a phone the chart scrolls sideways, and a keyboard must be able to scroll it.
+  private readonly chart = el('div', {
+    class: 'uptime-chart-box',
+    tabindex: 0,
+    role: 'region',
+    'aria-label': 'Daily availability chart',
+  });
   private readonly totals = el('p', { class: 'uptime-totals', id: 'uptime-totals' });
   private councilId: string | null = null;
   private request: AbortController | null = null;

@@ -22,7 +22,7 @@ export class UserTable {
   ) {
     this.element = el(
       'div',
-      { class: 'table-scroll admin-table-scroll' },
+      { class: 'table-scroll admin-table-scroll', tabindex: 0, role: 'region', 'aria-label': 'Users table' },
       el(
         'table',
         { id: 'users-table', class: 'admin-table' },

@@ -3,7 +3,12 @@ import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { type AgentConfig, probeSlots } from '../../src/config/agent-config.ts';
 import type { ReportedState } from '../../src/schemas/camera-state.ts';
-import type { AgentClockHealth, InventoryPayload, SiteStatePayload } from '../../src/schemas/payloads.ts';
+import type {
+  AgentClockHealth,
+  InventoryPayload,
+  SiteOutbox,
+  SiteStatePayload,
+} from '../../src/schemas/payloads.ts';
 import type { PayloadOf, TopicKind } from '../../src/topics.ts';
 import { CameraMonitor } from './camera-monitor.ts';
 import { checkAgentClock, clockHealthChanged, realClockHealthDeps } from './clock-health.ts';
@@ -73,6 +78,18 @@ export interface AgentStats {
   cameras: Record<string, CameraStats>;
   /** Per recording device (`camera:{id}` or `recorder:{id}`): retention reads and recorder events. */
   recording: Record<string, RecordingWatchStats>;
+}
+
+/** The site's inventory as the config declares it (the agent publishes it retained on connecting). */
+export function inventoryOf(config: AgentConfig): InventoryPayload {
+  const { site, cameras } = config;
+  return {
+    siteName: site.name,
+    councilId: site.councilId,
+    hubId: site.hubId,
+    ...(site.location ? { location: site.location } : {}),
+    cameras: cameras.map((c) => ({ id: c.id, name: c.name, commissioning: c.commissioning })),
+  };
 }
 
 /**
@@ -419,20 +436,23 @@ export class EdgeAgent {
       startedAt: new Date(this.startedAtMs ?? this.now()).toISOString(),
       cameraCount: this.options.config.cameras.length,
       ...(this.agentClock ? { agentClock: this.agentClock } : {}),
-      ...(this.health ? { monitor: this.health.summary() } : {}),
+      ...(this.health ? { monitor: { ...this.health.summary(), ...this.outboxSummary() } } : {}),
+    };
+  }
+
+  /** The outbox's figures for the site state (sent with each state: clock checks, impairment, reconnects). */
+  private outboxSummary(): { outbox?: SiteOutbox } {
+    const publisher = (this.publisher ?? this.lastPublisher)?.stats();
+    const o = publisher?.outbox;
+    if (!publisher || !o) return {};
+    return {
+      outbox: { records: publisher.queueLength, bytes: o.bytes, maxBytes: o.maxBytes, dropped: o.dropped },
     };
   }
 
   /** What the hub may know about the cameras: ids, names and commissioning, never URLs or credentials. */
   inventory(): InventoryPayload {
-    const { site, cameras } = this.options.config;
-    return {
-      siteName: site.name,
-      councilId: site.councilId,
-      hubId: site.hubId,
-      ...(site.location ? { location: site.location } : {}),
-      cameras: cameras.map((c) => ({ id: c.id, name: c.name, commissioning: c.commissioning })),
-    };
+    return inventoryOf(this.options.config);
   }
 
   /**

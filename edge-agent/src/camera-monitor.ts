@@ -21,6 +21,7 @@ import { fetchSnapshot } from './image/snapshot.ts';
 import type { MediaBinaries } from './media/binaries.ts';
 import { probeStream } from './media/probe.ts';
 import {
+  cameraProfile,
   type DeviceReading,
   type OnvifCamera,
   type OnvifMediaProfile,
@@ -115,9 +116,12 @@ export class CameraMonitor {
     return this.options.camera.id;
   }
 
-  /** The profile the agent judges the camera by: its first (main) stream, as ONVIF orders them. */
+  /**
+   * The profile the agent judges the camera by: the one its config names (a channel of a recorder),
+   * else its first (main) stream, as ONVIF orders them.
+   */
   get mainProfile(): OnvifMediaProfile | null {
-    return this.reading?.profiles[0] ?? null;
+    return cameraProfile(this.reading?.profiles ?? [], this.options.camera.onvif.profileToken);
   }
 
   /**
@@ -125,11 +129,20 @@ export class CameraMonitor {
    * already covered (profiles often share an encoder), at most poll.maxSubStreams.
    */
   get subProfiles(): OnvifMediaProfile[] {
-    const profiles = this.reading?.profiles ?? [];
+    const main = this.mainProfile;
+    if (!main) return [];
+    // On a recorder, the other profiles of this camera's channel only (same video source).
+    const profiles = (this.reading?.profiles ?? []).filter(
+      (p) =>
+        p !== main &&
+        (this.options.camera.onvif.profileToken === undefined ||
+          main.sourceToken === undefined ||
+          p.sourceToken === main.sourceToken),
+    );
     const seen = new Set<string>();
-    if (profiles[0]?.streamUri) seen.add(profiles[0].streamUri);
+    if (main.streamUri) seen.add(main.streamUri);
     const out: OnvifMediaProfile[] = [];
-    for (const p of profiles.slice(1)) {
+    for (const p of profiles) {
       if (out.length >= this.options.poll.maxSubStreams) break;
       if (p.streamUri !== null && seen.has(p.streamUri)) continue;
       if (p.streamUri !== null) seen.add(p.streamUri);
@@ -198,6 +211,12 @@ export class CameraMonitor {
       try {
         this.reading = await this.options.onvif.readDevice();
         device = this.reading.device;
+        const token = this.options.camera.onvif.profileToken;
+        if (token !== undefined && this.mainProfile === null)
+          failure = {
+            code: 'onvif_error',
+            message: `the device has no media profile ${token} (onvif.profileToken in the agent config): check the channel`,
+          };
       } catch (error) {
         const e = asAgentError(error, this.context());
         this.reading = null;

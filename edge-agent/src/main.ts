@@ -8,6 +8,23 @@ import { agentMetrics, serveMetrics } from './metrics.ts';
 
 /** Wiring only: load config, start the agent, stop it cleanly on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === 'enrol') {
+    const { enrolCommand } = await import('./enrol-command.ts');
+    process.exit(await enrolCommand(args.slice(1), process.stdout, process.stderr));
+  }
+  if (args[0] === 'commission') {
+    const { commissionCommand } = await import('./commission-command.ts');
+    process.exit(await commissionCommand(args.slice(1), process.env, process.stdout, process.stderr));
+  }
+  if (args[0] === 'check') {
+    const { checkCommand } = await import('./check-command.ts');
+    process.exit(await checkCommand(args.slice(1), process.env, process.stdout, process.stderr));
+  }
+  if (args[0] === 'discover') {
+    const { discoverCommand } = await import('./discover-command.ts');
+    process.exit(await discoverCommand(args.slice(1), process.env, process.stdout, process.stderr));
+  }
   const destination = logDestination();
   const logger = destination ? pino({ name: 'edge-agent' }, destination) : pino({ name: 'edge-agent' });
   let agent: EdgeAgent;

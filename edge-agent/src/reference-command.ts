@@ -3,7 +3,7 @@ import { configPathFrom, loadAgentConfig } from './config.ts';
 import { AgentError, errorMessage } from './errors.ts';
 import { resolveMediaBinaries } from './media/binaries.ts';
 import { captureReference, hasReference, referencePath } from './media/reference-frame.ts';
-import { NodeOnvifCamera } from './onvif/device-client.ts';
+import { cameraProfile, NodeOnvifCamera } from './onvif/device-client.ts';
 
 // Commissioning: takes each camera's reference frame (the view it was installed to see) from its main
 // stream and stores it on the agent's disk, where video analysis compares every sample with it.
@@ -50,7 +50,7 @@ async function main(): Promise<number> {
         now: Date.now,
         context,
       });
-      const uri = (await onvif.readDevice()).profiles[0]?.streamUri;
+      const uri = cameraProfile((await onvif.readDevice()).profiles, camera.onvif.profileToken)?.streamUri;
       if (!uri) throw new AgentError('no_video', 'camera reports no RTSP stream URI', context);
       await captureReference(path, {
         ffmpegPath: media.ffmpegPath,

@@ -1,19 +1,24 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { resolveMediaBinaries } from '../../edge-agent/src/media/binaries.ts';
 import { AlertEngine } from '../../src/alerts/alert-engine.ts';
 import type { HubConfig } from '../../src/config/hub-config.ts';
 import type { Alert } from '../../src/schemas/alert-api.ts';
-import type { Role } from '../../src/schemas/api.ts';
+import type { CameraView, Role, SiteView } from '../../src/schemas/api.ts';
 import type { FeedSessionView } from '../../src/schemas/feed-api.ts';
 import { AuditLog } from './audit/audit-log.ts';
-import { AuthService } from './auth/auth-service.ts';
+import { AuthService, type Revocation } from './auth/auth-service.ts';
+import { SharedFailures } from './auth/login-failures.ts';
 import { BrokerLimits } from './broker/broker-limits.ts';
 import { EmbeddedBroker, ensurePortFree, listenOrExplain } from './broker/embedded-broker.ts';
 import { HUB_INTERNAL_USERNAME, SiteAuthPolicy } from './broker/site-auth.ts';
+import { type ClusterEvent, ClusterLog } from './cluster/cluster-log.ts';
+import { INGEST_LEASE, LeaderLease } from './cluster/leader-lease.ts';
 import { ComplianceJob } from './compliance/compliance-job.ts';
 import { ComplianceRepository } from './compliance/compliance-repository.ts';
 import { loadPackDir } from './compliance/pack-store.ts';
@@ -24,16 +29,22 @@ import { demoCredentials, loadCredentialsFile } from './feeds/credentials.ts';
 import { type CredentialSource, FeedManager } from './feeds/feed-manager.ts';
 import { FeedUrlSigner } from './feeds/signed-url.ts';
 import { buildApp } from './http/app.ts';
+import { HttpError } from './http/common.ts';
 import { CachedCheck } from './http/readiness.ts';
 import { MqttIngest } from './ingest/mqtt-ingest.ts';
 import { IngestPipeline } from './ingest/pipeline.ts';
 import { LiveHub } from './live/live-hub.ts';
 import { hubMetrics } from './metrics/hub-metrics.ts';
+import { NotificationRepository } from './notifications/notification-repository.ts';
+import { Notifier } from './notifications/notifier.ts';
+import { Senders } from './notifications/senders.ts';
 import { Places } from './places/places.ts';
 import { ProcessStats } from './process-stats.ts';
+import { EnrolmentCodes } from './registry/enrolment.ts';
 import { RefusalReporter } from './registry/refusal-reporter.ts';
 import { RegistryService } from './registry/registry-service.ts';
 import { ReportRenderPool } from './reports/render-pool.ts';
+import { AlertRepository } from './repositories/alert-repository.ts';
 import { countedDurations } from './repositories/evidence-spans.ts';
 import { FleetRepository } from './repositories/fleet-repository.ts';
 import { GeometryRepository } from './repositories/geometry-repository.ts';
@@ -41,6 +52,7 @@ import { MaintenanceRepository } from './repositories/maintenance-repository.ts'
 import { SiteCredentialRepository } from './repositories/site-credential-repository.ts';
 import { UptimeRepository } from './repositories/uptime-repository.ts';
 import { UserRepository } from './repositories/user-repository.ts';
+import type { SurveyedGeometry } from './state/fleet-state.ts';
 import { FleetState } from './state/fleet-state.ts';
 import { type HubTls, loadHubTls } from './tls.ts';
 
@@ -51,6 +63,21 @@ export interface HubOptions {
   now?: () => number;
   /** View-only camera credentials for live feeds; default: feeds.credentialsFile, else the demo fleet's. */
   feedCredentials?: CredentialSource;
+  /**
+   * Cluster mode: the leader lost its lease and must stop acting as one. Default: the process exits
+   * (code 75) at once, and its supervisor starts it again as a standby.
+   */
+  onLeadershipLost?: (why: string) => void;
+}
+
+/** What this process is in its region: the only one, or one of several (cluster mode). */
+export type HubRole = 'single' | 'leader' | 'standby';
+
+/** A fleet change as the ingest leader committed it, for the region's other processes. */
+interface FleetEvent {
+  cameras: CameraView[];
+  sites: SiteView[];
+  removedCameras: string[];
 }
 
 function readSecret(file: string | null, envValue: string | undefined): string | null {
@@ -77,13 +104,35 @@ export class Hub {
   private alertEngine: AlertEngine | null = null;
   private reports: ReportRenderPool | null = null;
   private alertTimer: ReturnType<typeof setInterval> | null = null;
+  private alertHistory: AlertRepository | null = null;
+  private notifier: Notifier | null = null;
   private readonly processStats = new ProcessStats();
   private app: Awaited<ReturnType<typeof buildApp>> | null = null;
   readonly fleet = new FleetState();
   private httpPort = 0;
   private tls: HubTls | null = null;
+  private lease: LeaderLease | null = null;
+  private rateLimitRedis: Redis | null = null;
+  private events: ClusterLog | null = null;
+  private roleNow: HubRole = 'single';
+  private cleanupTimer: ReturnType<typeof setInterval> | null = null;
+  /** Alert acknowledgements a standby asked its leader for, by alert id. */
+  private readonly ackWaiters = new Map<string, ((alert: Alert) => void)[]>();
+  readonly instanceId: string;
 
-  constructor(private readonly options: HubOptions) {}
+  constructor(private readonly options: HubOptions) {
+    this.instanceId = options.config.cluster.instanceId ?? `${hostname()}-${process.pid}`;
+  }
+
+  /** single, or in cluster mode leader (holds the ingest lease and runs the cluster jobs) or standby. */
+  get role(): HubRole {
+    return this.roleNow;
+  }
+
+  /** The cluster event log's counters (cluster mode), else null. */
+  get clusterStats(): ClusterLog['stats'] | null {
+    return this.events ? { ...this.events.stats } : null;
+  }
 
   get url(): string {
     return `${this.tls?.https ? 'https' : 'http'}://${this.options.config.http.host}:${this.httpPort}`;
@@ -144,6 +193,16 @@ export class Hub {
   async start(): Promise<void> {
     const { config, log } = this.options;
     const env = this.options.env ?? process.env;
+    const clustered = config.cluster.enabled;
+    if (clustered) {
+      if (!config.database.url || !config.mqtt.url)
+        throw new Error(
+          'cluster.enabled (CCTV_CLUSTER) needs database.url (DATABASE_URL) and mqtt.url (MQTT_URL): the hub processes of a region share one PostgreSQL and one broker',
+        );
+      if (config.demo.enabled)
+        throw new Error('cluster.enabled runs without the demo fleet: set DEMO=0 (demo.enabled: false)');
+      this.roleNow = 'standby';
+    }
     const tls = loadHubTls(config, { now: this.options.now });
     this.tls = tls;
     for (const warning of tls.warnings) log.warn(warning);
@@ -154,6 +213,9 @@ export class Hub {
       this.brokerAuth = new SiteAuthPolicy({
         mode: config.mqtt.siteAuth,
         hubPassword: Buffer.from(this.internalMqttPassword),
+        alertsReaderPassword: ((p) => (p ? Buffer.from(p) : null))(
+          readSecret(config.notifications.mqttReaderPasswordFile, env.CCTV_ALERTS_MQTT_PASSWORD),
+        ),
         log: log.child({ part: 'broker' }),
       });
       this.brokerLimits = new BrokerLimits(
@@ -187,6 +249,20 @@ export class Hub {
     this.db = db;
     await db.start();
     log.info({ kind: db.kind }, 'database ready');
+    if (clustered) {
+      // Listening starts before the state is loaded: whatever is logged after this point is applied
+      // on top of what the load reads, in order, once everything is built (resume below).
+      this.events = new ClusterLog({
+        pool: db.pool,
+        databaseUrl: config.database.url as string,
+        instanceId: this.instanceId,
+        retentionMs: config.cluster.eventRetentionMs,
+        log: log.child({ part: 'cluster' }),
+        deliver: (events) => this.onEvents(events),
+        resync: () => this.onResync(),
+      });
+      await this.events.start();
+    }
     const fleetRepo = new FleetRepository(db.pool);
     const users = new UserRepository(db.pool);
     const maintenance = new MaintenanceRepository(db.pool);
@@ -199,6 +275,59 @@ export class Hub {
       refusalAlertMs: config.registry.refusalAlertMs,
     });
     this.alertEngine = alerts;
+    // The history carries on where the last run stopped: open alerts stay open, with their
+    // acknowledgements, until an evaluation with fresh states decides.
+    const alertHistory = new AlertRepository(db.pool);
+    this.alertHistory = alertHistory;
+    alerts.restore(
+      await alertHistory.open(),
+      this.options.now?.() ?? Date.now(),
+      Math.max(config.state.staleAfterMs, config.alerts.dampMs) + config.alerts.evaluateIntervalMs,
+    );
+    const recordAlerts = (changes: readonly Alert[]) =>
+      alertHistory.record(changes, (error) =>
+        log.error({ err: error.message }, 'could not write alert history; notifications may lag'),
+      );
+    // Acknowledging: the leader's (or the only) engine decides; a standby asks the leader through
+    // the event log and answers once the leader's change comes back.
+    const acknowledgeHere = async (id: string, user: string, comment: string | null) => {
+      const alert = alerts.acknowledge(id, user, this.options.now?.() ?? Date.now(), comment);
+      if (alert) {
+        void recordAlerts([alert]);
+        this.events?.append('alerts', [alert]);
+      }
+      return alert;
+    };
+    this.acknowledgeHere = acknowledgeHere;
+    const acknowledge = async (id: string, user: string, comment: string | null): Promise<Alert | null> => {
+      if (this.roleNow !== 'standby') return acknowledgeHere(id, user, comment);
+      if (!alerts.openAlerts().some((a) => a.id === id)) return null;
+      return this.askLeaderToAcknowledge(id, user, comment);
+    };
+    const notificationRules = new NotificationRepository(db.pool);
+    const notifier = new Notifier({
+      pool: db.pool,
+      senders: new Senders({
+        smtp: {
+          ...config.notifications.smtp,
+          password: readSecret(config.notifications.smtp.passwordFile, env.CCTV_SMTP_PASSWORD),
+        },
+        timeoutMs: config.notifications.deliveryTimeoutMs,
+        publish: (topic, payload) =>
+          this.ingest
+            ? this.ingest.publish(topic, payload)
+            : Promise.reject(new Error('the hub is not connected to the broker')),
+        now: this.options.now ?? Date.now,
+      }),
+      findUser: (username) => users.find(username),
+      siteName: (id) => this.fleet.sites.get(id)?.name ?? null,
+      siteHub: (id) => this.fleet.sites.get(id)?.hubId ?? null,
+      cameraName: (id) => this.fleet.cameras.get(id)?.name ?? null,
+      ...config.notifications,
+      log: log.child({ part: 'notify' }),
+      now: this.options.now ?? Date.now,
+    });
+    this.notifier = notifier;
     const siteCredentials = new SiteCredentialRepository(db.pool);
     this.brokerAuth?.attachStore(
       async (siteId) => (await siteCredentials.find(siteId))?.passwordHash ?? null,
@@ -261,12 +390,22 @@ export class Hub {
       audit,
       fleet: this.fleet,
       exclusive: (fn) => pipeline.exclusive(fn),
-      publish: (change) => this.live?.publish(change),
-      registered: (siteId) => this.ingest?.replayRetained(siteId),
+      publish: (change, announce) => {
+        this.live?.publish(change);
+        if (announce)
+          this.events?.append('registry', {
+            siteIds: [...new Set([...change.sites.map((x) => x.id), ...change.cameras.map((x) => x.siteId)])],
+          });
+      },
+      // The leader's ingest asks the broker; a standby asks the leader.
+      registered: (siteId) => {
+        if (this.ingest) this.ingest.replayRetained(siteId);
+        else this.events?.append('replay', { siteId });
+      },
       now: this.options.now ?? Date.now,
     });
     this.registryInstance = registry;
-    pipeline.start();
+    if (!clustered) pipeline.start();
 
     const tokenSecret = readSecret(config.auth.secretFile, env.CCTV_AUTH_SECRET) ?? this.generatedSecret();
     const feedSigner = new FeedUrlSigner(tokenSecret);
@@ -283,7 +422,7 @@ export class Hub {
           ? demoCredentials({ towns: config.demo.towns, maxCamerasPerSite: config.demo.maxCamerasPerSite })
           : () => null);
     const feedEvent = (
-      kind: 'feed.start' | 'feed.end',
+      kind: 'feed.start' | 'feed.end' | 'feed.failed',
       s: FeedSessionView,
       role: string,
       detail: Record<string, unknown>,
@@ -325,6 +464,14 @@ export class Hub {
             why,
           });
         },
+        failed: async (s, failure, role) => {
+          await feedEvent('feed.failed', s, role, {
+            endedAt: new Date(this.options.now?.() ?? Date.now()).toISOString(),
+            why: 'failed',
+            code: failure.code,
+            message: failure.message,
+          });
+        },
       },
       log: log.child({ part: 'feeds' }),
       now: this.options.now ?? Date.now,
@@ -334,7 +481,32 @@ export class Hub {
     const reports = new ReportRenderPool({ ...config.reports, log: log.child({ part: 'reports' }) });
     this.reports = reports;
     reports.start();
+    if (config.cluster.redisUrl) {
+      // Fail fast, never queue: a request limit must not hold requests up while Redis is away.
+      const redis = new Redis(config.cluster.redisUrl, {
+        connectTimeout: 500,
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+      });
+      let warned = false;
+      redis.on('error', (error: Error) => {
+        if (warned) return;
+        warned = true;
+        log.warn(
+          { err: error.message },
+          'Redis for request limits unreachable: requests are served uncounted',
+        );
+      });
+      redis.on('ready', () => {
+        warned = false;
+      });
+      this.rateLimitRedis = redis;
+    }
     const databaseReady = new CachedCheck(() => db.ping());
+    // Cluster mode: login and enrolment limits count every process's failures.
+    const sharedFailures = clustered
+      ? (windowMs: number) => new SharedFailures(db.pool, windowMs, this.options.now ?? Date.now)
+      : null;
     const metricsToken = readSecret(config.metrics.tokenFile, env.CCTV_METRICS_TOKEN);
     const metricsRegistry = () =>
       hubMetrics({
@@ -345,10 +517,13 @@ export class Hub {
         sockets: () => this.live?.connections ?? 0,
         pool: () => this.db?.pool ?? null,
         mqttConnected: () => this.ingestConnection?.connected ?? false,
+        notifications: () => notifier.stats,
       });
     const app = await buildApp({
       logger: log.child({ part: 'http' }),
       bodyLimitBytes: config.http.bodyLimitBytes,
+      trustProxy: config.http.trustProxy,
+      rateLimitRedis: this.rateLimitRedis ?? undefined,
       https: tls.https,
       auth,
       rateLimits: {
@@ -377,7 +552,18 @@ export class Hub {
       feeds,
       feedSigner,
       registry,
-      openAlerts: () => alerts.openAlerts(),
+      alerts: {
+        openAlerts: () => alerts.openAlerts(),
+        acknowledge: async (id, user, comment) => {
+          const alert = await acknowledge(id, user, comment);
+          if (alert) this.live?.publishAlerts([alert]);
+          return alert;
+        },
+        history: alertHistory,
+        rules: notificationRules,
+        notifier,
+        maxRulesPerUser: config.notifications.maxRulesPerUser,
+      },
       geometryChanged: (cameraId, update) => {
         const view = this.fleet.applySurvey(cameraId, {
           lat: update.location.lat,
@@ -386,11 +572,34 @@ export class Hub {
           hfovDeg: update.hfovDeg,
         });
         if (view) this.live?.publish({ cameras: [view], sites: [] });
+        this.events?.append('survey', {
+          cameraId,
+          geometry: {
+            lat: update.location.lat,
+            lon: update.location.lon,
+            bearingDeg: update.bearingDeg,
+            hfovDeg: update.hfovDeg,
+          } satisfies SurveyedGeometry,
+        });
       },
-      readiness: async () => ({
-        database: await databaseReady.read(),
-        mqtt: this.ingest?.connected ?? false,
-      }),
+      // A standby needs no broker (the leader ingests), but must hear the region's event log.
+      readiness: async (): Promise<Record<string, boolean>> =>
+        this.roleNow === 'standby'
+          ? { database: await databaseReady.read(), events: this.events?.listening ?? false }
+          : { database: await databaseReady.read(), mqtt: this.ingest?.connected ?? false },
+      identity: clustered ? () => ({ role: this.roleNow, instance: this.instanceId }) : undefined,
+      ...(clustered
+        ? {
+            cluster: {
+              instanceId: this.instanceId,
+              feedsAt: () => (this.roleNow === 'standby' ? this.leaderUrl(db.pool) : Promise.resolve(null)),
+              peerToken: createHmac('sha256', tokenSecret)
+                .update('cctv-hub cluster peer')
+                .digest('base64url'),
+            },
+          }
+        : {}),
+      sharedFailures: sharedFailures ?? undefined,
       // Only with a token: the default collectors (an event-loop monitor among them) run from creation.
       ...(metricsToken ? { metrics: { registry: metricsRegistry(), token: metricsToken } } : {}),
       ingestStats: () => ({
@@ -403,6 +612,30 @@ export class Hub {
           ? { connections: this.live.connections, snapshots: this.liveSnapshots, ...this.live.deliveryStats }
           : null,
       }),
+      enrolment: {
+        codes: new EnrolmentCodes(db.pool),
+        sites: registry.repository,
+        register: (site, actor) => registry.register(site, actor),
+        credentials: siteCredentials,
+        audit,
+        brokerUrlFor: (host) => {
+          if (config.enrolment.brokerUrl) return config.enrolment.brokerUrl;
+          if (!this.broker) return config.mqtt.url ?? '';
+          const tlsUrl = this.broker.tlsUrl;
+          const where = tlsUrl ? new URL(tlsUrl) : new URL(this.broker.url);
+          where.hostname = host || where.hostname;
+          return where.toString().replace(/\/$/, '');
+        },
+        credentialChanged: (siteId) => {
+          const closed = this.broker?.disconnectSite(siteId) ?? 0;
+          if (closed > 0) log.info({ siteId, closed }, 'closed MQTT connections on a replaced credential');
+        },
+        codeTtlMs: config.enrolment.codeTtlMs,
+        attemptsPerAddress: config.enrolment.attemptsPerAddress,
+        attemptWindowMs: config.enrolment.attemptWindowMs,
+        sharedFailures: sharedFailures ?? undefined,
+        now: this.options.now ?? Date.now,
+      },
       mqttCredentials: {
         repository: siteCredentials,
         reservedUsernames: config.mqtt.username ? [config.mqtt.username] : [],
@@ -416,7 +649,22 @@ export class Hub {
     this.app = app;
     const live = new LiveHub(this.fleet, {
       openAlerts: () => alerts.openAlerts(),
-      acknowledgeAlert: (id, user) => alerts.acknowledge(id, user, this.options.now?.() ?? Date.now()),
+      acknowledgeAlert: async (id, user) => {
+        const alert = await acknowledge(id, user, null);
+        if (alert) {
+          void audit
+            .append({
+              kind: 'alert.acknowledge',
+              actor: user,
+              role: null,
+              councilId: alert.councilId,
+              subject: { type: 'alert', id },
+              detail: { kind: alert.kind, siteId: alert.siteId, openedAt: alert.openedAt, via: 'socket' },
+            })
+            .catch((error: Error) => log.error({ err: error.message }, 'could not audit an acknowledgement'));
+        }
+        return alert;
+      },
       minPushIntervalMs: config.live.batchIntervalMs,
       maxQueuedPushes: config.live.maxQueuedPushes,
       alertAckTimeoutMs: config.alerts.ackTimeoutMs,
@@ -425,14 +673,30 @@ export class Hub {
       now: this.options.now,
     });
     this.live = live;
-    auth.onRevoked((match) => live.disconnectWhere(match));
-    pipeline.onChange((change) => live.publish(change));
+    auth.onRevoked((match, what, here) => {
+      live.disconnectWhere(match);
+      if (here) this.events?.append('revoked', what);
+    });
+    pipeline.onChange((change) => {
+      live.publish(change);
+      this.events?.append('fleet', change satisfies FleetEvent);
+    });
     live.attach(app.server);
     this.processStats.start();
-    this.alertTimer = setInterval(() => {
-      const nowMs = this.options.now?.() ?? Date.now();
-      live.publishAlerts(alerts.evaluate(this.fleet.cameras.values(), this.fleet.sites.values(), nowMs));
-    }, config.alerts.evaluateIntervalMs);
+    const startAlertTimer = () => {
+      this.alertTimer = setInterval(() => {
+        const nowMs = this.options.now?.() ?? Date.now();
+        const changes = alerts.evaluate(this.fleet.cameras.values(), this.fleet.sites.values(), nowMs);
+        if (changes.length === 0) return;
+        void recordAlerts(changes);
+        live.publishAlerts(changes);
+        this.events?.append('alerts', changes);
+      }, config.alerts.evaluateIntervalMs);
+    };
+    if (!clustered) {
+      startAlertTimer();
+      notifier.start();
+    }
     await app.ready();
     this.httpPort = await listenOrExplain(
       app.server,
@@ -451,31 +715,215 @@ export class Hub {
         (await countedDurations(db.pool, uptime, 'fleet', null, null, fromMs, toMs, nowMs)).durations,
       log: log.child({ part: 'compliance' }),
       now: this.options.now ?? Date.now,
-      onChange: (changes) => live.publishCompliance(changes),
+      onChange: (changes) => {
+        live.publishCompliance(changes);
+        this.events?.append('compliance', changes);
+      },
       verifyAudit: () => audit.verify(),
     });
-    this.compliance.start();
+    const compliance = this.compliance;
+    if (!clustered) compliance.start();
 
     // On the embedded broker the hub is its own internal user; on an external one, the configured user.
     const mqttPassword = this.broker
       ? this.internalMqttPassword
       : readSecret(config.mqtt.passwordFile, env.MQTT_PASSWORD);
-    this.ingest = new MqttIngest(
-      {
-        url: this.mqttUrl,
-        clientId: config.mqtt.clientId,
-        keepaliveS: config.mqtt.keepaliveS,
-        username: this.broker ? HUB_INTERNAL_USERNAME : config.mqtt.username,
-        password: mqttPassword,
-        ca: tls.mqttCa,
-        connectStream: this.broker?.hubConnector() ?? null,
-        log: log.child({ part: 'mqtt' }),
+    const startIngest = async () => {
+      this.ingest = new MqttIngest(
+        {
+          url: this.mqttUrl,
+          clientId: config.mqtt.clientId,
+          keepaliveS: config.mqtt.keepaliveS,
+          username: this.broker ? HUB_INTERNAL_USERNAME : config.mqtt.username,
+          password: mqttPassword,
+          ca: tls.mqttCa,
+          connectStream: this.broker?.hubConnector() ?? null,
+          log: log.child({ part: 'mqtt' }),
+        },
+        pipeline,
+      );
+      await this.ingest.start();
+    };
+    if (!clustered) {
+      await startIngest();
+      log.info({ url: this.url }, 'hub ready');
+      return;
+    }
+
+    // Cluster mode. Events from the other processes of the region: a standby applies the leader's
+    // committed changes; every process applies registry edits, surveys and revocations made elsewhere.
+    this.onEvents = async (events) => {
+      for (const event of events) await this.applyEvent(event, { registry, alerts, live, auth });
+    };
+    this.onResync = async () => {
+      await pipeline.exclusive(() => this.fleet.load(db.pool));
+      if (this.roleNow === 'standby')
+        alerts.takeOver(await alertHistory.open(), this.options.now?.() ?? Date.now(), 0);
+      live.resnapshot();
+    };
+    this.events?.resume();
+    const becomeLeader = async () => {
+      this.roleNow = 'leader';
+      // The previous leader committed everything it acknowledged: carry on from the database.
+      await pipeline.exclusive(() => this.fleet.load(db.pool));
+      alerts.takeOver(
+        await alertHistory.open(),
+        this.options.now?.() ?? Date.now(),
+        Math.max(config.state.staleAfterMs, config.alerts.dampMs) + config.alerts.evaluateIntervalMs,
+      );
+      await db.pool.query(
+        `INSERT INTO cluster_leader (lease, instance_id, url, since) VALUES ($1, $2, $3, now())
+         ON CONFLICT (lease) DO UPDATE SET instance_id = excluded.instance_id, url = excluded.url, since = excluded.since`,
+        [INGEST_LEASE, this.instanceId, config.cluster.advertiseUrl ?? this.url],
+      );
+      pipeline.start();
+      compliance.start();
+      notifier.start();
+      startAlertTimer();
+      this.cleanupTimer = setInterval(() => {
+        this.events
+          ?.cleanUp()
+          .catch((error: Error) =>
+            log.warn({ err: error.message }, 'could not clean up the cluster event log'),
+          );
+        const window = Math.max(config.auth.loginWindowMs, config.enrolment.attemptWindowMs);
+        new SharedFailures(db.pool, window, this.options.now ?? Date.now)
+          .cleanUp()
+          .catch((error: Error) => log.warn({ err: error.message }, 'could not clean up old login failures'));
+      }, 60_000);
+      // The broker kept the hub's persistent session while no process held it: what sites sent
+      // meanwhile, and what the previous leader had not acknowledged, is delivered now.
+      await startIngest();
+      live.resnapshot();
+      log.info(
+        { url: this.url, instance: this.instanceId },
+        'hub ready: leading the region (ingest and cluster jobs)',
+      );
+    };
+    this.lease = new LeaderLease({
+      databaseUrl: config.database.url as string,
+      lease: INGEST_LEASE,
+      retryMs: config.cluster.leaseRetryMs,
+      checkMs: config.cluster.leaseCheckMs,
+      log: log.child({ part: 'cluster' }),
+      onAcquired: becomeLeader,
+      onLost: (why) => {
+        log.fatal({ why }, 'this instance lost the lead: stopping so it cannot ingest beside the new leader');
+        if (this.options.onLeadershipLost) this.options.onLeadershipLost(why);
+        else process.exit(75);
       },
-      pipeline,
-    );
-    await this.ingest.start();
-    log.info({ url: this.url }, 'hub ready');
+    });
+    await this.lease.start();
+    if (this.roleNow === 'standby')
+      log.info({ url: this.url, instance: this.instanceId }, 'hub ready: standby');
   }
+
+  private leaderCache: { url: string | null; atMs: number } | null = null;
+
+  /** Where the leading process is reached (from the database, cached for a second). */
+  private async leaderUrl(pool: import('pg').Pool): Promise<string | null> {
+    const now = performance.now();
+    if (this.leaderCache && now - this.leaderCache.atMs < 1000) return this.leaderCache.url;
+    const r = await pool.query<{ url: string; instance_id: string }>(
+      'SELECT url, instance_id FROM cluster_leader WHERE lease = $1',
+      [INGEST_LEASE],
+    );
+    const row = r.rows[0];
+    const url = row && row.instance_id !== this.instanceId ? row.url : null;
+    this.leaderCache = { url, atMs: now };
+    return url;
+  }
+
+  private onEvents: (events: readonly ClusterEvent[]) => Promise<void> = async () => {};
+  private onResync: () => Promise<void> = async () => {};
+
+  /** One event of another process of the region (cluster mode). */
+  private async applyEvent(
+    event: ClusterEvent,
+    parts: { registry: RegistryService; alerts: AlertEngine; live: LiveHub; auth: AuthService },
+  ): Promise<void> {
+    const { registry, alerts, live, auth } = parts;
+    const leading = this.roleNow === 'leader';
+    switch (event.kind) {
+      case 'fleet': {
+        // Only a leader writes states; a new leader has reloaded them from the database.
+        if (leading) return;
+        const change = event.body as FleetEvent;
+        for (const id of change.removedCameras) this.fleet.cameras.delete(id);
+        for (const camera of change.cameras) this.fleet.cameras.set(camera.id, camera);
+        for (const site of change.sites) this.fleet.sites.set(site.id, site);
+        live.publish(change);
+        return;
+      }
+      case 'registry':
+        await registry.refresh((event.body as { siteIds: string[] }).siteIds);
+        return;
+      case 'replay':
+        if (leading) this.ingest?.replayRetained((event.body as { siteId: string }).siteId);
+        return;
+      case 'survey': {
+        const { cameraId, geometry } = event.body as { cameraId: string; geometry: SurveyedGeometry };
+        const view = this.fleet.applySurvey(cameraId, geometry);
+        if (view) live.publish({ cameras: [view], sites: [] });
+        return;
+      }
+      case 'alerts': {
+        if (leading) return;
+        const changes = event.body as Alert[];
+        alerts.mirror(changes);
+        live.publishAlerts(changes);
+        for (const alert of changes) {
+          if (!alert.acknowledgedBy) continue;
+          const waiters = this.ackWaiters.get(alert.id);
+          this.ackWaiters.delete(alert.id);
+          for (const resolve of waiters ?? []) resolve(alert);
+        }
+        return;
+      }
+      case 'alert-ack': {
+        if (!leading) return;
+        const { id, user, comment } = event.body as { id: string; user: string; comment: string | null };
+        const alert = await this.acknowledgeHere?.(id, user, comment);
+        if (alert) live.publishAlerts([alert]);
+        return;
+      }
+      case 'compliance':
+        live.publishCompliance(event.body as { councilId: string }[]);
+        return;
+      case 'revoked':
+        auth.applyRevocation(event.body as Revocation);
+        return;
+      default:
+        this.options.log.warn({ kind: event.kind, seq: event.seq }, 'unknown cluster event kind; ignored');
+    }
+  }
+
+  private askLeaderToAcknowledge(id: string, user: string, comment: string | null): Promise<Alert> {
+    return new Promise((resolve, reject) => {
+      const waiter = (alert: Alert) => {
+        clearTimeout(timer);
+        resolve(alert);
+      };
+      const timer = setTimeout(() => {
+        const list = this.ackWaiters.get(id)?.filter((w) => w !== waiter) ?? [];
+        if (list.length > 0) this.ackWaiters.set(id, list);
+        else this.ackWaiters.delete(id);
+        reject(
+          new HttpError(
+            503,
+            'LEADER_UNAVAILABLE',
+            'the hub process leading the region did not confirm the acknowledgement within 5 s: try again',
+          ),
+        );
+      }, 5000);
+      this.ackWaiters.set(id, [...(this.ackWaiters.get(id) ?? []), waiter]);
+      this.events?.append('alert-ack', { id, user, comment });
+    });
+  }
+
+  private acknowledgeHere:
+    | ((id: string, user: string, comment: string | null) => Promise<Alert | null>)
+    | null = null;
 
   /**
    * Without a configured secret, one is generated once and kept (mode 0600) beside the embedded
@@ -502,17 +950,29 @@ export class Hub {
         this.options.log.warn({ err: error.message }, 'mqtt ingest did not close cleanly'),
       );
     await this.pipelineInstance?.stop();
+    if (this.cleanupTimer) clearInterval(this.cleanupTimer);
+    this.cleanupTimer = null;
+    // Everything committed is in the event log before the lease goes to a standby.
+    await this.events?.flushed();
+    await this.lease?.stop();
+    this.lease = null;
     // Feeds end (and are audited) while the database is still there.
     await this.feeds?.stop();
     await this.compliance?.stop();
     this.processStats.stop();
     if (this.alertTimer) clearInterval(this.alertTimer);
     this.alertTimer = null;
+    await this.alertHistory?.flushed();
+    await this.notifier?.stop();
     await this.live?.stop();
     await this.app?.close();
     // Stopped after the server has closed, so requests in flight still get their reports.
     await this.reports?.stop();
     await this.broker?.stop();
+    await this.events?.stop();
+    this.events = null;
+    this.rateLimitRedis?.disconnect();
+    this.rateLimitRedis = null;
     await this.db?.stop();
     this.ingest = null;
     this.pipelineInstance = null;

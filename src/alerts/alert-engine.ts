@@ -64,20 +64,71 @@ export class AlertEngine {
     { councilId: string; siteName: string; codes: Set<string>; lastMs: number; latest: string }
   >();
 
+  /**
+   * After a restart: restored alerts are kept this long even when not wanted (a site's state is
+   * unknown until its agent reports again), and their cameras, if still down when first seen, count
+   * as down already (their damping was served before the restart).
+   */
+  private readonly restoredUntil = new Map<string, number>();
+  private readonly restoredDown = new Set<string>();
+
   constructor(private readonly options: AlertOptions = DEFAULT_ALERT_OPTIONS) {}
 
   openAlerts(): Alert[] {
     return [...this.open.values()];
   }
 
-  acknowledge(id: string, user: string, nowMs: number): Alert | null {
+  /**
+   * The first acknowledgement stands (who and when); a later one may add to the comment, so a second
+   * operator can say what they did without taking the acknowledgement over.
+   */
+  acknowledge(id: string, user: string, nowMs: number, comment: string | null = null): Alert | null {
     const alert = this.open.get(id);
     if (!alert) return null;
     if (!alert.acknowledgedBy) {
       alert.acknowledgedBy = user;
       alert.acknowledgedAt = new Date(nowMs).toISOString();
+      alert.ackComment = comment;
+    } else if (comment) {
+      const line = alert.acknowledgedBy === user ? comment : `${user}: ${comment}`;
+      alert.ackComment = (alert.ackComment ? `${alert.ackComment}\n${line}` : line).slice(-500);
     }
     return { ...alert };
+  }
+
+  /**
+   * Alerts that were open when the hub last stopped (from its history): they stay open, with their
+   * opening time and acknowledgement, and clear at the first evaluation that no longer wants them.
+   * Only for an engine that has evaluated nothing yet.
+   */
+  restore(alerts: readonly Alert[], nowMs: number, graceMs: number): void {
+    for (const a of alerts) {
+      if (this.open.has(a.id)) continue;
+      this.open.set(a.id, { ...a, clearedAt: null });
+      this.restoredUntil.set(a.id, nowMs + graceMs);
+      if (a.kind !== 'site_offline' && a.kind !== 'site_refused')
+        for (const id of a.cameraIds) this.restoredDown.add(id);
+    }
+  }
+
+  /**
+   * A standby's copy (cluster mode): the leader's alert changes applied as they are, open or
+   * acknowledged alerts kept and cleared ones dropped. A standby evaluates nothing itself.
+   */
+  mirror(changes: readonly Alert[]): void {
+    for (const a of changes) {
+      if (a.clearedAt) this.open.delete(a.id);
+      else this.open.set(a.id, { ...a });
+    }
+  }
+
+  /** Taking over the lead (cluster mode): what was mirrored is replaced by the history, as after a restart. */
+  takeOver(history: readonly Alert[], nowMs: number, graceMs: number): void {
+    this.open.clear();
+    this.tracks.clear();
+    this.restoredUntil.clear();
+    this.restoredDown.clear();
+    this.restore(history, nowMs, graceMs);
   }
 
   /**
@@ -127,7 +178,7 @@ export class AlertEngine {
       if (a.kind !== 'site_offline') for (const id of a.cameraIds) counted.add(id);
     const wanted = new Map<
       string,
-      Omit<Alert, 'openedAt' | 'clearedAt' | 'acknowledgedBy' | 'acknowledgedAt'>
+      Omit<Alert, 'openedAt' | 'clearedAt' | 'acknowledgedBy' | 'acknowledgedAt' | 'ackComment'>
     >();
     for (const [siteId, list] of bySite) {
       const site = siteById.get(siteId);
@@ -160,7 +211,10 @@ export class AlertEngine {
           message: `${siteName}: ${down.length} of ${list.length} cameras down together (recorder, network switch or power at the site?)`,
         });
       } else {
-        for (const c of down)
+        // A camera on its way back up (still counted down for dampMs) keeps an alert it has, but
+        // does not open one of its own as its site's group alert dissolves.
+        for (const c of down) {
+          if (this.tracks.get(c.id)?.downSince === null && !this.open.has(`camera_down:${c.id}`)) continue;
           wanted.set(`camera_down:${c.id}`, {
             id: `camera_down:${c.id}`,
             kind: 'camera_down',
@@ -170,6 +224,7 @@ export class AlertEngine {
             cameraIds: [c.id],
             message: `${c.name} (${siteName}) is down`,
           });
+        }
       }
       for (const c of flapping)
         wanted.set(`camera_flapping:${c.id}`, {
@@ -208,6 +263,7 @@ export class AlertEngine {
           clearedAt: null,
           acknowledgedBy: null,
           acknowledgedAt: null,
+          ackComment: null,
         };
         this.open.set(id, alert);
         out.push({ ...alert });
@@ -217,7 +273,13 @@ export class AlertEngine {
       }
     }
     for (const [id, alert] of this.open) {
-      if (wanted.has(id)) continue;
+      if (wanted.has(id)) {
+        this.restoredUntil.delete(id);
+        continue;
+      }
+      const graceUntil = this.restoredUntil.get(id);
+      if (graceUntil !== undefined && nowMs < graceUntil) continue;
+      this.restoredUntil.delete(id);
       this.open.delete(id);
       out.push({ ...alert, clearedAt: at });
     }
@@ -231,9 +293,10 @@ export class AlertEngine {
   private track(c: CameraInput, nowMs: number): void {
     const t = this.tracks.get(c.id);
     if (!t) {
+      const restored = this.restoredDown.delete(c.id);
       this.tracks.set(c.id, {
         state: c.state,
-        downSince: c.state === 'down' ? nowMs : null,
+        downSince: c.state === 'down' ? (restored ? nowMs - this.options.dampMs : nowMs) : null,
         upSince: c.state === 'down' ? null : nowMs,
         transitions: [],
       });

@@ -19,6 +19,14 @@ export const OnvifAccess = Type.Object(
     ),
     passwordEnv: Type.Optional(Type.String({ description: 'Environment variable holding the password' })),
     passwordFile: Type.Optional(Type.String({ description: 'File holding the password' })),
+    profileToken: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description:
+          "The media profile to judge a camera by: a channel of an encoder or recorder (discover writes it). Absent: the device's first profile",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

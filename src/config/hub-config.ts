@@ -25,6 +25,12 @@ export const HubConfig = Type.Object(
           default: 1_048_576,
           description: 'Largest accepted request body',
         }),
+        trustProxy: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+          default: [],
+          maxItems: 32,
+          description:
+            'Addresses or CIDR ranges of load balancers in front of the hub (e.g. 10.0.0.5 or 10.0.0.0/24): from them, the client address is read from X-Forwarded-For, so per-address limits and audit entries name the client, not the balancer. Empty: no proxy is trusted',
+        }),
         rateLimitPerMinute: Type.Integer({
           minimum: 10,
           default: 1200,
@@ -504,6 +510,123 @@ export const HubConfig = Type.Object(
       },
       'Demo fleet',
     ),
+    enrolment: Group(
+      {
+        codeTtlMs: Type.Integer({
+          minimum: 600_000,
+          maximum: 604_800_000,
+          default: 86_400_000,
+          description: 'How long an enrolment code stays usable unless the operator says otherwise (a day)',
+        }),
+        attemptsPerAddress: Type.Integer({
+          minimum: 1,
+          default: 10,
+          description:
+            'Enrolment attempts one address may make per attemptWindowMs (successes are given back)',
+        }),
+        attemptWindowMs: Type.Integer({
+          minimum: 1000,
+          default: 900_000,
+          description: 'Window for attemptsPerAddress',
+        }),
+        brokerUrl: Type.String({
+          default: '',
+          maxLength: 400,
+          description:
+            'The broker address given to enrolling site boxes (as sites reach it, e.g. mqtts://hub.example.org:8883); empty: the embedded broker on the host name the box used to reach the hub, or mqtt.url',
+        }),
+      },
+      'Site enrolment with one-time codes',
+    ),
+    notifications: Group(
+      {
+        groupWaitMs: Type.Integer({
+          minimum: 0,
+          maximum: 600_000,
+          default: 30_000,
+          description:
+            "A site's alert changes are held this long from the first one and then sent together, one message per rule and channel: a town losing 20 cameras one after another is one message, and an alert that opens and clears within the wait is never sent",
+        }),
+        tickMs: Type.Integer({
+          minimum: 50,
+          maximum: 60_000,
+          default: 1000,
+          description: 'How often the notifier looks for groups to send, digests due and deliveries due',
+        }),
+        maxAttempts: Type.Integer({
+          minimum: 1,
+          maximum: 50,
+          default: 8,
+          description: 'Delivery attempts before a message is dead (shown in the dashboard, retried by hand)',
+        }),
+        retryBaseMs: Type.Integer({
+          minimum: 10,
+          default: 30_000,
+          description: 'Wait after the first failed attempt; doubled after each further failure',
+        }),
+        retryMaxMs: Type.Integer({
+          minimum: 10,
+          default: 3_600_000,
+          description: 'Longest wait between two attempts',
+        }),
+        deliveryTimeoutMs: Type.Integer({
+          minimum: 100,
+          maximum: 120_000,
+          default: 10_000,
+          description: 'A webhook or SMTP exchange taking longer than this is a failed attempt',
+        }),
+        maxRulesPerUser: Type.Integer({
+          minimum: 1,
+          maximum: 500,
+          default: 20,
+          description: 'Rules one user may own',
+        }),
+        mqttAlerts: Type.Boolean({
+          default: true,
+          description:
+            'Publish every grouped alert message to cctv/v1/alerts/{councilId}/{siteId} on the broker (QoS 1, not retained) for Node-RED or Home Assistant',
+        }),
+        mqttReaderPasswordFile: Optional(
+          Type.String({
+            description:
+              'Embedded broker: file holding the password of the user _alerts, which may read cctv/v1/alerts/# and nothing else (or env CCTV_ALERTS_MQTT_PASSWORD); unset: no such user',
+          }),
+        ),
+        dashboardUrl: Type.String({
+          default: '',
+          maxLength: 400,
+          description: 'Address of the dashboard as users reach it, for links in e-mails and webhooks',
+        }),
+        smtp: Group(
+          {
+            host: Type.String({
+              default: '',
+              description: 'SMTP relay for alert e-mail; empty: e-mail deliveries fail with a clear error',
+            }),
+            port: Port(587, 'SMTP port'),
+            secure: Type.Boolean({
+              default: false,
+              description: 'TLS from the start (port 465); otherwise STARTTLS when offered',
+            }),
+            requireTls: Type.Boolean({
+              default: false,
+              description: 'Refuse to send unless STARTTLS succeeds',
+            }),
+            user: Type.String({ default: '', description: 'SMTP user; empty: no authentication' }),
+            passwordFile: Optional(
+              Type.String({ description: 'File holding the SMTP password (or env CCTV_SMTP_PASSWORD)' }),
+            ),
+            from: Type.String({
+              default: 'CCTV hub <cctv-hub@localhost>',
+              maxLength: 200,
+              description: 'From address of alert e-mail',
+            }),
+          },
+          'SMTP relay for e-mail notifications',
+        ),
+      },
+      'Notifications: e-mail, webhooks and the MQTT alert topic',
+    ),
     metrics: Group(
       {
         tokenFile: Optional(
@@ -514,6 +637,58 @@ export const HubConfig = Type.Object(
         ),
       },
       'Prometheus metrics',
+    ),
+    cluster: Group(
+      {
+        enabled: Type.Boolean({
+          default: false,
+          description:
+            'Run as one of several hub processes of a region on one PostgreSQL and one broker (env CCTV_CLUSTER): one holds the ingest lease and runs the cluster jobs, every one serves REST, the dashboard and live sockets. Needs database.url and mqtt.url',
+        }),
+        instanceId: Optional(
+          Type.String({
+            minLength: 1,
+            maxLength: 64,
+            pattern: '^[A-Za-z0-9._-]+$',
+            description:
+              'This process in logs, /healthz and the event log; default: host name and process id',
+          }),
+        ),
+        advertiseUrl: Optional(
+          Type.String({
+            pattern: '^https?://',
+            description:
+              "How the region's other hub processes reach this one's HTTP port (e.g. http://10.0.0.11:8080); default: http.host and http.port as bound. The leading process serves every live feed, and the others forward feed requests to it here",
+          }),
+        ),
+        redisUrl: Optional(
+          Type.String({
+            pattern: '^rediss?://',
+            description:
+              'Redis that the per-address request limit (http.rateLimitPerMinute) is counted in, so it holds across the processes of a region (env REDIS_URL); unset: each process counts its own. If Redis is unreachable, requests are served uncounted (logged)',
+          }),
+        ),
+        leaseRetryMs: Type.Integer({
+          minimum: 100,
+          maximum: 60_000,
+          default: 1000,
+          description: 'How often a standby asks for the ingest lease (a dead leader frees it at once)',
+        }),
+        leaseCheckMs: Type.Integer({
+          minimum: 100,
+          maximum: 60_000,
+          default: 1000,
+          description:
+            'How often the leader checks the connection that holds its lease; a failed check ends the process (its supervisor restarts it as a standby)',
+        }),
+        eventRetentionMs: Type.Integer({
+          minimum: 60_000,
+          default: 600_000,
+          description:
+            'How long the cluster event log keeps events; an instance further behind reloads its state',
+        }),
+      },
+      'Several hub processes serving one region (high availability)',
     ),
     log: Group(
       {
@@ -538,5 +713,7 @@ export const HUB_ENV_ALIASES: Record<string, string> = {
   DEMO: 'demo.enabled',
   CCTV_DEMO_PASSWORD: 'demo.password',
   LOG_LEVEL: 'log.level',
+  CCTV_CLUSTER: 'cluster.enabled',
+  REDIS_URL: 'cluster.redisUrl',
 };
 export const HUB_ENV_PREFIX = 'CCTV_HUB';

@@ -26,10 +26,59 @@ export const Alert = Type.Object(
     clearedAt: Nullable(IsoTime),
     acknowledgedBy: Nullable(Type.String()),
     acknowledgedAt: Nullable(IsoTime),
+    ackComment: Nullable(Type.String({ maxLength: 500, description: 'What the acknowledging user wrote' })),
   },
   closed,
 );
 export type Alert = Static<typeof Alert>;
+
+/** An alert as kept in the hub's history: the live alert plus its record number. */
+export const AlertRecord = Type.Intersect([
+  Alert,
+  Type.Object({
+    uid: Type.String({ pattern: '^[0-9]{1,18}$', description: 'Record number: unique across reopenings' }),
+  }),
+]);
+export type AlertRecord = Static<typeof AlertRecord>;
+
+export const AlertState = Type.Union([
+  Type.Literal('open'),
+  Type.Literal('acknowledged'),
+  Type.Literal('resolved'),
+]);
+export type AlertState = Static<typeof AlertState>;
+
+export const AlertHistoryQuery = Type.Object(
+  {
+    state: Type.Optional(AlertState),
+    councilId: Type.Optional(Id),
+    siteId: Type.Optional(Id),
+    kind: Type.Optional(AlertKind),
+    from: Type.Optional(IsoTime),
+    to: Type.Optional(IsoTime),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+    before: Type.Optional(
+      Type.String({ pattern: '^[0-9]{1,18}$', description: 'Page on: the uid of the last record shown' }),
+    ),
+  },
+  closed,
+);
+export type AlertHistoryQuery = Static<typeof AlertHistoryQuery>;
+
+export const AlertHistoryPage = Type.Object(
+  {
+    alerts: Type.Array(AlertRecord, { description: 'Newest first' }),
+    next: Nullable(Type.String({ description: 'Pass as before for the next page; null at the end' })),
+  },
+  closed,
+);
+export type AlertHistoryPage = Static<typeof AlertHistoryPage>;
+
+export const AlertAcknowledge = Type.Object(
+  { comment: Type.Optional(Type.String({ maxLength: 500, description: 'What is being done about it' })) },
+  closed,
+);
+export type AlertAcknowledge = Static<typeof AlertAcknowledge>;
 
 /**
  * Alerts over the live socket, for sockets that connect with `auth.alerts: true` (control-room

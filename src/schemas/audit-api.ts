@@ -6,7 +6,9 @@ const closed = { additionalProperties: false } as const;
 
 /**
  * What an audit entry records. `config.*` are configuration changes, `export.*` downloads,
- * `feed.*` live feed sessions (who, camera, incident reference, reason, start and end).
+ * `feed.*` live feed attempts (who, camera, incident reference, reason): started, refused and failed
+ * (with the refusal or failure code in `detail.code`), and ended; `snapshot.*` still pictures of a
+ * camera asked for from its detail (who, camera, reason), taken or refused (with the code).
  */
 export const AuditKind = Type.Union([
   Type.Literal('login.success'),
@@ -40,9 +42,22 @@ export const AuditKind = Type.Union([
   Type.Literal('config.camera.approve'),
   Type.Literal('config.camera.reject'),
   Type.Literal('config.camera.retire'),
+  Type.Literal('config.notification.create'),
+  Type.Literal('config.notification.update'),
+  Type.Literal('config.notification.delete'),
+  Type.Literal('config.notification.secret'),
+  Type.Literal('config.notification.retry'),
+  Type.Literal('alert.acknowledge'),
+  Type.Literal('config.site.enrolment-code'),
+  Type.Literal('site.enrol'),
+  Type.Literal('site.enrol.refused'),
   Type.Literal('site.refused'),
   Type.Literal('feed.start'),
   Type.Literal('feed.end'),
+  Type.Literal('feed.refused'),
+  Type.Literal('feed.failed'),
+  Type.Literal('snapshot.taken'),
+  Type.Literal('snapshot.refused'),
 ]);
 export type AuditKind = Static<typeof AuditKind>;
 

@@ -33,6 +33,21 @@ export const AgentClockHealth = Type.Object(
 );
 export type AgentClockHealth = Static<typeof AgentClockHealth>;
 
+/** The agent's disk outbox: what it holds for the hub (a backlog after an outage) and what it had to drop. */
+export const SiteOutbox = Type.Object(
+  {
+    records: Type.Integer({ minimum: 0, description: 'Messages not yet acknowledged by the broker' }),
+    bytes: Type.Integer({ minimum: 0 }),
+    maxBytes: Type.Integer({ minimum: 0 }),
+    dropped: Type.Integer({
+      minimum: 0,
+      description: 'Samples dropped because it was full, since the agent started',
+    }),
+  },
+  closed,
+);
+export type SiteOutbox = Static<typeof SiteOutbox>;
+
 /**
  * The agent's own health: whether it is starved (event loop stalled, waiting for a CPU), so that
  * deadlines expiring now say more about the monitor than about the cameras.
@@ -64,6 +79,8 @@ export const MonitorHealth = Type.Object(
       minimum: 0,
       description: 'Checks reported as inconclusive (monitor_impaired) since the agent started',
     }),
+    // Optional: agents before it send none. What waits on the site box's disk for the hub.
+    outbox: Type.Optional(SiteOutbox),
     checkedAt: IsoTime,
   },
   closed,
@@ -252,6 +269,47 @@ export const RecordingPayload = Type.Object(
   closed,
 );
 export type RecordingPayload = Static<typeof RecordingPayload>;
+
+/**
+ * A camera commissioned at the site (`npm run agent -- commission`): what the installer recorded
+ * (the view's purpose and geometry, as in the agent config) and what was measured at that moment.
+ * The hub keeps every record, dated, and judges from it whether the camera met its purpose; the
+ * figures are the site's claims until an operator approves the camera.
+ */
+export const CommissioningPayload = Type.Object(
+  {
+    cameraId: Id,
+    by: Type.String({ minLength: 1, maxLength: 100, description: 'The installer, as they gave their name' }),
+    commissioning: Commissioning,
+    measured: Type.Object(
+      {
+        stream: Nullable(
+          Type.Object(
+            {
+              codec: Type.String({ maxLength: 40 }),
+              width: Type.Integer({ minimum: 0, maximum: 20_000 }),
+              height: Type.Integer({ minimum: 0, maximum: 20_000 }),
+              fps: Nullable(Type.Number({ minimum: 0, maximum: 1000 })),
+              bitrateKbps: Nullable(Type.Number({ minimum: 0, maximum: 1_000_000 })),
+            },
+            closed,
+          ),
+        ),
+        clockOffsetMs: Nullable(Type.Number({ minimum: -1e12, maximum: 1e12 })),
+        device: Nullable(DeviceInfo),
+        referenceFrameSha256: Nullable(
+          Type.String({
+            pattern: '^[0-9a-f]{64}$',
+            description: 'Of the reference frame kept on the site box',
+          }),
+        ),
+      },
+      closed,
+    ),
+  },
+  closed,
+);
+export type CommissioningPayload = Static<typeof CommissioningPayload>;
 
 /**
  * Samples (health and stream) the agent's outbox dropped or refused because it was full during an

@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { CAMERA_NETWORK_PATTERN } from '../registry/camera-networks.ts';
 import { GeoPoint, Id, IsoTime, LatLon, Nullable } from './common.ts';
+import { SiteOutbox } from './payloads.ts';
 
 const closed = { additionalProperties: false } as const;
 
@@ -84,6 +85,24 @@ export const SiteRecord = Type.Object(
       minimum: 0,
       description: 'Cameras seen in its inventory that wait for approval',
     }),
+    approvedCameras: Type.Integer({ minimum: 0, description: 'Cameras that count in evidence' }),
+    link: Type.String({ description: "The site link's state as last stored (online, offline, unknown)" }),
+    lastSeenAt: Nullable(IsoTime),
+    agentVersion: Nullable(Type.String({ description: 'As the agent last reported it' })),
+    enrolment: Type.Union(
+      [
+        Type.Literal('none'),
+        Type.Literal('code-issued'),
+        Type.Literal('code-expired'),
+        Type.Literal('enrolled'),
+      ],
+      { description: 'Of the site box: no code yet, a code waiting, a code lapsed unused, or enrolled' },
+    ),
+    enrolledAt: Nullable(IsoTime),
+    agentClockOffsetMs: Nullable(
+      Type.Number({ description: "The site box's clock minus the hub's, as last measured" }),
+    ),
+    outbox: Nullable(SiteOutbox),
   },
   closed,
 );
@@ -122,6 +141,8 @@ export const CameraApprovalView = Type.Object(
     approvalBy: Nullable(Type.String()),
     firstSeenAt: IsoTime,
     active: Type.Boolean({ description: "Still listed in its site's inventory" }),
+    /** When the latest commissioning record was taken on site (null: never commissioned through the agent). */
+    commissionedAt: Nullable(IsoTime),
   },
   closed,
 );

@@ -1,4 +1,4 @@
-// npm run bench [-- --scenario all|ingest|latency|reports|agent|memory|report-load] [--mode both|postgres|embedded] [--quick]
+// npm run bench [-- --scenario all|ingest|latency|reports|agent|memory|report-load|restart] [--mode both|postgres|embedded] [--quick]
 // (agent: [--media default|npm] [--agent-cameras 250]; memory: [--memory-sockets 10];
 // report-load: [--cameras 60] [--parallel 20] [--rounds 3])
 // Benchmarks are measured here, never in tests. Each scenario prints a table and writes JSON to
@@ -12,6 +12,7 @@ import { runIngestBench } from './ingest-bench.ts';
 import { LATENCY_DEFAULTS, runLatencyBench } from './latency-bench.ts';
 import { runMemoryBench } from './memory-bench.ts';
 import { runReportLoadBench } from './report-load-bench.ts';
+import { runRestartBench } from './restart-bench.ts';
 import type { StackMode } from './stack.ts';
 import { runUptimeBench } from './uptime-bench.ts';
 
@@ -351,6 +352,31 @@ async function agent(context: Record<string, unknown>): Promise<void> {
   });
 }
 
+async function restart(context: Record<string, unknown>): Promise<void> {
+  const r = await runRestartBench(
+    { baseUrl, mqttUrl: process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883', rounds: quick ? 3 : 5 },
+    out,
+  );
+  table(
+    ['started after kill -9', 'ready ms (median)', 'each round ms', 'ratio to a bare Node HTTP process'],
+    r.runs.map((x) => [
+      x.kind,
+      fmt(x.medianMs),
+      x.readyMs.map((m) => fmt(m)).join(', '),
+      (x.medianMs / r.bareNodeMs).toFixed(1),
+    ]),
+  );
+  out(`bare Node HTTP process: ready after ${fmt(r.bareNodeMs)} ms (median of 3)`);
+  save('restart', r, context);
+  for (const x of r.runs)
+    targets.push({
+      scenario: `restart ${x.kind}`,
+      target: 'serving again < 3 s after start',
+      measured: `${fmt(x.medianMs)} ms (median)`,
+      met: x.medianMs < r.targetMs,
+    });
+}
+
 const SCENARIOS: Record<string, (context: Record<string, unknown>) => Promise<void>> = {
   ingest,
   latency,
@@ -358,6 +384,7 @@ const SCENARIOS: Record<string, (context: Record<string, unknown>) => Promise<vo
   agent,
   memory,
   'report-load': reportLoad,
+  restart,
 };
 
 async function main(): Promise<void> {

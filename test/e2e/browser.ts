@@ -25,9 +25,12 @@ export interface LaunchedBrowser {
   close(): Promise<void>;
 }
 
-/** Debian's Chromium, headless, with a fresh throwaway profile per launch. */
+/**
+ * Debian's Chromium, headless, with a fresh throwaway profile per launch. `isMobile` and `hasTouch`
+ * make it behave as a phone (meta viewport honoured, touch events) at a phone-sized `viewport`.
+ */
 export async function launchBrowser(
-  options: { viewport?: { width: number; height: number } } = {},
+  options: { viewport?: { width: number; height: number }; isMobile?: boolean; hasTouch?: boolean } = {},
 ): Promise<LaunchedBrowser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it with 'apt-get install -y chromium'`);
@@ -40,6 +43,8 @@ export async function launchBrowser(
       headless: true,
       args: CHROMIUM_ARGS,
       viewport: options.viewport ?? { width: 1600, height: 900 },
+      isMobile: options.isMobile ?? false,
+      hasTouch: options.hasTouch ?? false,
     });
   } catch (error) {
     await rm(userDataDir, { recursive: true, force: true });
@@ -80,4 +85,29 @@ export async function loginAndOpenDashboard(
     if (await error.isVisible()) throw new Error(`Login as ${username} failed: ${await error.textContent()}`);
   }
   await page.locator('#app[data-ready="true"]').waitFor({ state: 'attached', timeout: timeoutMs });
+}
+
+/** Signs out whoever is signed in (if anyone), then signs in as `username`. */
+export async function signInAs(
+  page: Page,
+  baseUrl: string,
+  username: string,
+  password: string,
+): Promise<void> {
+  if ((await page.locator('#logout').count()) > 0) {
+    await page.click('#logout');
+    await page.locator('#login-form').waitFor();
+  }
+  await loginAndOpenDashboard(page, baseUrl, username, password);
+}
+
+/**
+ * Switches the dashboard to a view with its header button, as a user does: at phone width the view
+ * switch is folded into the header's menu, which is opened first. Waits until the view is shown.
+ */
+export async function openView(page: Page, view: string): Promise<void> {
+  const tab = page.locator(`#view-${view}-tab`);
+  if (!(await tab.isVisible())) await page.click('#view-menu');
+  await tab.click();
+  await page.locator(`#view-${view}`).waitFor({ state: 'visible' });
 }

@@ -12,12 +12,16 @@ import { uniqueId } from '../support/services.ts';
 import { SiteHarness } from '../support/site-harness.ts';
 import { type LaunchedBrowser, launchBrowser, loginAndOpenDashboard } from './browser.ts';
 import { ensureDashboardBuilt } from './dashboard-build.ts';
+import { seriousAxeViolations } from './page-checks.ts';
 
 // A control room's incident search and live feeds, end to end: simulated cameras in Penzance (real
 // ONVIF, real H.264 over RTSP) -> edge agent -> MQTT -> hub (PostGIS search, ffmpeg remux to HLS) ->
 // the built dashboard in Chromium playing the HLS with hls.js through Media Source Extensions.
 
 const SCREENSHOT_PATH = fileURLToPath(new URL('../../test-results/e2e/control-room.png', import.meta.url));
+const PHONE_SCREENSHOT_PATH = fileURLToPath(
+  new URL('../../test-results/e2e/control-room-feed-phone.png', import.meta.url),
+);
 /** Penzance in the demo towns data. */
 const TOWN = { name: 'Penzance', lat: 50.1186, lon: -5.5371 };
 const M_PER_DEG_LAT = 111_320;
@@ -376,6 +380,53 @@ describe('control-room view in Chromium: incident search and live feeds', () => 
       await noVideo.close();
     }
   }, 60_000);
+
+  it('opens a feed on a phone (390x844, touch) and the video plays', async () => {
+    const phone = await launchBrowser({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    try {
+      const p = phone.page;
+      p.setDefaultTimeout(15_000);
+      p.on('pageerror', (error) => pageErrors.push(error.message));
+      await loginAndOpenDashboard(p, h!.hub.url, username, password);
+      await p.locator('#view-incident').waitFor({ state: 'visible' });
+      // Everything the task needs is on screen, without sideways scrolling.
+      expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      await p.fill('#place-input', TOWN.name);
+      await p.press('#place-input', 'Enter');
+      await expect.poll(() => p.locator('tr.incident-row').count()).toBe(3);
+      await p.fill('#incident-ref', INCIDENT_REF);
+      await p.fill('#incident-reason', REASON);
+      await p.locator(`${rowSelector(front)} button.open-feed`).tap();
+      await expect
+        .poll(async () => (await videoStates(p, [front]))[0]!.width, { timeout: 30_000, interval: 250 })
+        .toBe(320);
+      const first = (await videoStates(p, [front]))[0]!;
+      // The phone's player keeps playing: its position moves on by more than two seconds.
+      await expect
+        .poll(async () => (await videoStates(p, [front]))[0]!.currentTime - first.currentTime, {
+          timeout: 30_000,
+          interval: 500,
+        })
+        .toBeGreaterThan(2);
+      const tile = p.locator(tileSelector(front));
+      await tile.scrollIntoViewIfNeeded();
+      const box = await tile.boundingBox();
+      expect(box && box.x >= 0 && box.x + box.width <= 390).toBe(true);
+      expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      expect(await seriousAxeViolations(p)).toEqual([]);
+      await p.screenshot({ path: PHONE_SCREENSHOT_PATH, fullPage: true });
+      await tile.locator('button.feed-close').tap();
+      await expect
+        .poll(() => h!.hub.feedManager.list().filter((s) => s.incidentRef === INCIDENT_REF).length)
+        .toBe(0);
+    } finally {
+      await phone.close();
+    }
+  }, 90_000);
 
   it('lets a council officer search but not open feeds', async () => {
     await page.click('#logout');

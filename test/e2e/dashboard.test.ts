@@ -128,6 +128,11 @@ describe('dashboard in Chromium: login, live marker and row states, detail panel
     await loginAndOpenDashboard(page, h!.hub.url, username, password);
     await page.locator('#conn-status[data-status="live"]').waitFor({ state: 'attached' });
     await page.locator('#map[data-renderer="svg"]').waitFor({ state: 'attached' });
+    // At the fitted zoom the three cameras (about 50 m apart) are one cluster; a click zooms in to them.
+    await expect
+      .poll(() => page.getAttribute('#map .cam-cluster', 'aria-label'), { timeout: 30_000, interval: 250 })
+      .toBe('3 cameras, all up');
+    await page.click('#map .cam-cluster');
     await expect
       .poll(() => shownStates(page, cams), { timeout: 30_000, interval: 250 })
       .toEqual(expected(cams, () => 'up'));

@@ -5,7 +5,7 @@ import { closeAll } from '../support/cleanup.ts';
 import { type HubHarness, startHub } from '../support/hub-harness.ts';
 import { uniqueId } from '../support/services.ts';
 import { health, inventory, SitePublisher } from '../support/site-publisher.ts';
-import { type LaunchedBrowser, launchBrowser, loginAndOpenDashboard } from './browser.ts';
+import { type LaunchedBrowser, launchBrowser, openView, signInAs as signIn } from './browser.ts';
 import { ensureDashboardBuilt } from './dashboard-build.ts';
 import { screenshotWhole, seriousAxeViolations } from './page-checks.ts';
 
@@ -60,16 +60,9 @@ describe('site registry in Chromium: register, approve a pending camera, move, r
   const heartbeat = async () => {
     for (const id of [listed, unexpected]) await site!.publish('health', health(id, 'up'), id);
   };
-  const signInAs = async (username: string) => {
-    if ((await page.locator('#logout').count()) > 0) {
-      await page.click('#logout');
-      await page.locator('#login-form').waitFor();
-    }
-    await loginAndOpenDashboard(page, h!.hub.url, username, PASSWORD);
-  };
+  const signInAs = (username: string) => signIn(page, h!.hub.url, username, PASSWORD);
   const openRegistry = async () => {
-    await page.click('#view-registry-tab');
-    await page.locator('#view-registry').waitFor({ state: 'visible' });
+    await openView(page, 'registry');
     await page
       .locator(siteRow(siteId))
       .or(page.locator('#registry-sites-table .empty-row'))
@@ -170,6 +163,29 @@ describe('site registry in Chromium: register, approve a pending camera, move, r
       .toBe(`Not registered: Site ${siteId} is already registered.`);
     await page.fill('#site-new-id', '');
     await page.fill('#site-new-name', '');
+  });
+
+  it('issues an enrolment code for the site box from its row, shown once with the command to type', async () => {
+    await page.locator(`${siteRow(siteId)} button[data-action="enrolment-code"]`).click();
+    await page.locator('#enrolment-code:not([hidden])').waitFor();
+    const code = (await page.textContent('#enrolment-code-value')) ?? '';
+    expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
+    expect(await page.textContent('#enrolment-code .secret-hint')).toContain(
+      `npm run agent -- enrol --hub ${h!.hub.url} --code ${code}`,
+    );
+    await expect
+      .poll(() => page.textContent(`${siteRow(siteId)} [data-enrolment]`))
+      .toBe('Code issued, not used yet');
+    await checkPage();
+    // The code works once, at the hub's enrolment address.
+    const enrol = await fetch(`${h!.hub.url}/api/enrol`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code }),
+    });
+    expect(enrol.status).toBe(200);
+    await page.click('#enrolment-code-dismiss');
+    expect(await page.locator('#enrolment-code').isHidden()).toBe(true);
   });
 
   it('shows the camera the site did not announce as pending, in the registry and in the camera table', async () => {
@@ -352,6 +368,7 @@ describe('site registry in Chromium: register, approve a pending camera, move, r
     await checkPage();
     await screenshotWhole(page, '#view-registry', SHOTS('registry-operator-phone'));
 
+    await page.click('#view-menu');
     await page.click('#view-live-tab');
     await page.locator(liveRow(listed)).waitFor();
     await checkPage();

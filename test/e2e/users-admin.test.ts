@@ -266,7 +266,13 @@ describe('users, sessions and API keys in Chromium', () => {
   });
 
   it('sends the page to the login screen on its next API call when the socket cannot tell it', async () => {
-    // No socket at all: the 401 of the next REST call is what ends the page's session.
+    // No socket at all (neither its WebSocket nor the long-polling fallback): the 401 of the next
+    // REST call is what ends the page's session.
+    let blockSocket = true;
+    await officerPage.routeWebSocket(/\/socket\.io\//, (ws) => {
+      if (blockSocket) ws.close();
+      else ws.connectToServer();
+    });
     await officerPage.route('**/socket.io/**', (route) => route.abort());
     await officerPage.reload();
     await officerPage.locator('#app').waitFor();
@@ -291,6 +297,7 @@ describe('users, sessions and API keys in Chromium', () => {
     await officerPage.locator('#login-notice').waitFor();
     expect(await officerPage.textContent('#login-notice')).toBe(SESSION_ENDED);
     await officerPage.unroute('**/socket.io/**');
+    blockSocket = false;
   });
 
   it('lets the officer end their other sessions and change their own password in the account panel', async () => {

@@ -26,6 +26,11 @@ export interface HubHarness {
    * replay recent history are not refused as older than the site.
    */
   registerSite: (siteId: string, councilId: string, options?: RegisterSiteOptions) => Promise<void>;
+  /**
+   * Stops the hub and starts a new one on the same database and configuration, as a supervisor
+   * would; `hub` is the new one afterwards (its HTTP and embedded MQTT ports may differ).
+   */
+  restart: () => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -81,13 +86,15 @@ export async function startHub(
       { level: config.log.level === 'silent' ? 'fatal' : config.log.level, stream: process.stdout },
     ]),
   );
-  const hub = new Hub({
-    config,
-    log,
-    env: { CCTV_AUTH_SECRET: 'test-secret-not-for-production' },
-    now: options.now,
-    feedCredentials: options.feedCredentials,
-  });
+  const makeHub = () =>
+    new Hub({
+      config,
+      log,
+      env: { CCTV_AUTH_SECRET: 'test-secret-not-for-production' },
+      now: options.now,
+      feedCredentials: options.feedCredentials,
+    });
+  let hub = makeHub();
   await hub.start();
   const login = async (username: string, password = 'demo') => {
     const response = await fetch(`${hub.url}/api/auth/login`, {
@@ -99,7 +106,9 @@ export async function startHub(
     return ((await response.json()) as { token: string }).token;
   };
   return {
-    hub,
+    get hub() {
+      return hub;
+    },
     services,
     login,
     logs,
@@ -141,6 +150,11 @@ export async function startHub(
       ]);
       const registered = hub.fleet.registry.get(siteId);
       if (registered) registered.registeredAtMs = at.getTime();
+    },
+    restart: async () => {
+      await hub.stop();
+      hub = makeHub();
+      await hub.start();
     },
     stop: async () => {
       await hub.stop();

@@ -6,7 +6,7 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface Healthz {
   status: number;
-  body: { status: string; checks?: Record<string, boolean> };
+  body: { status: string; checks?: Record<string, boolean>; role?: string; instance?: string };
 }
 
 /**
@@ -24,6 +24,8 @@ export class HubProcess {
     private readonly env: Record<string, string>,
     /** More node flags, e.g. --cpu-prof for a benchmark's profile. */
     private readonly nodeArgs: string[] = [],
+    /** The TypeScript source through tsx (tests), or the start bundle `npm start` runs (build it first). */
+    private readonly entry: 'source' | 'bundle' = 'source',
   ) {}
 
   get url(): string {
@@ -34,7 +36,7 @@ export class HubProcess {
     return this.child?.pid ?? null;
   }
 
-  async start(timeoutMs = 120_000): Promise<void> {
+  async start(timeoutMs = 120_000, pollMs = 200): Promise<void> {
     if (this.port === 0) this.port = await freePort();
     // The V8 flags npm start gives the hub (a larger young generation, a bounded old one: see the
     // README's benchmarks).
@@ -43,9 +45,7 @@ export class HubProcess {
       '--max-semi-space-size=64',
       heap,
       ...this.nodeArgs,
-      '--import',
-      'tsx',
-      'hub-server/src/main.ts',
+      ...(this.entry === 'bundle' ? ['build/hub.mjs'] : ['--import', 'tsx', 'hub-server/src/main.ts']),
     ];
     const child = spawn(process.execPath, args, {
       cwd: REPO,
@@ -76,7 +76,7 @@ export class HubProcess {
       if (child.exitCode !== null || child.signalCode !== null)
         throw new Error(`hub exited during start (${child.exitCode ?? child.signalCode}):\n${this.tail()}`);
       if ((await this.healthz().catch(() => null))?.status === 200) return;
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, pollMs));
     }
     throw new Error(`hub not ready within ${timeoutMs} ms:\n${this.tail()}`);
   }

@@ -5,7 +5,8 @@ import * as fmt from '../format.ts';
 import { APPROVAL_LABEL } from '../states.ts';
 import type { CameraApprovalState, CameraApprovalView, CameraDecision, RegistryApi } from './registry-api.ts';
 
-type Decision = CameraDecision['decision'];
+/** A registry decision, or approval with the camera's commissioning record (pending cameras commissioned on site). */
+type Decision = CameraDecision['decision'] | 'approve-commissioned';
 
 interface Names {
   council: (id: string) => string;
@@ -28,8 +29,18 @@ const ACTIONS: Record<CameraApprovalState, readonly Decision[]> = {
   retired: [],
 };
 
-const ACTION_LABEL: Record<Decision, string> = { approve: 'Approve', reject: 'Reject', retire: 'Retire' };
-const DONE_LABEL: Record<Decision, string> = { approve: 'Approved', reject: 'Rejected', retire: 'Retired' };
+const ACTION_LABEL: Record<Decision, string> = {
+  approve: 'Approve',
+  'approve-commissioned': 'Approve as commissioned',
+  reject: 'Reject',
+  retire: 'Retire',
+};
+const DONE_LABEL: Record<Decision, string> = {
+  approve: 'Approved',
+  'approve-commissioned': 'Approved as commissioned',
+  reject: 'Rejected',
+  retire: 'Retired',
+};
 
 /**
  * Cameras by their standing in the registry, pending ones first shown. Hub operators approve or reject
@@ -67,7 +78,16 @@ export class CameraApprovals {
       );
       void this.load();
     });
-    const headers = ['Camera', 'Site', 'Council', 'Approval', 'First seen', 'Decided', 'In inventory'];
+    const headers = [
+      'Camera',
+      'Site',
+      'Council',
+      'Approval',
+      'First seen',
+      'Commissioned',
+      'Decided',
+      'In inventory',
+    ];
     this.columns = mayDecide ? [...headers, 'Actions'] : headers;
     this.element = el(
       'section',
@@ -177,12 +197,16 @@ export class CameraApprovals {
       el('td', { 'data-column': column, 'data-label': label }, ...children);
     let actions: HTMLElement | null = null;
     if (this.mayDecide) {
-      const buttons = ACTIONS[camera.approval].map((decision) => {
+      // A camera commissioned on site can be approved with its record's survey in one action.
+      const offered: Decision[] = [...ACTIONS[camera.approval]];
+      if (camera.commissionedAt !== null && camera.approval === 'pending')
+        offered.unshift('approve-commissioned');
+      const buttons = offered.map((decision) => {
         const button = el(
           'button',
           {
             type: 'button',
-            class: decision === 'approve' ? 'mw-action approve-action' : 'mw-action',
+            class: decision.startsWith('approve') ? 'mw-action approve-action' : 'mw-action',
             'data-action': decision,
             'data-focus-key': `${decision}:${camera.id}`,
             'aria-label': `${ACTION_LABEL[decision]} ${camera.name}`,
@@ -223,6 +247,11 @@ export class CameraApprovals {
         ),
       ),
       cell('first-seen', 'First seen', fmt.dateTime(camera.firstSeenAt)),
+      cell(
+        'commissioned',
+        'Commissioned',
+        camera.commissionedAt === null ? 'not on site' : fmt.dateTime(camera.commissionedAt),
+      ),
       cell('decided', 'Decided', decided),
       cell('active', 'In inventory', camera.active ? 'yes' : 'no, gone from the site'),
       actions,
@@ -234,6 +263,7 @@ export class CameraApprovals {
     const note = el('textarea', { id: 'approval-note', name: 'note', rows: 2, maxlength: 500 });
     const message: Record<Decision, string> = {
       approve: `${camera.name} counts in ${council}'s reports and compliance from now on. Earlier time is not counted.`,
+      'approve-commissioned': `${camera.name}'s location, bearing, field of view, design distance and purpose become the registry's, as recorded when it was commissioned on ${camera.commissionedAt === null ? '–' : fmt.dateTime(camera.commissionedAt)}, and it counts in ${council}'s reports and compliance from now on.`,
       reject: `${camera.name} stays monitored but never counts in ${council}'s reports. It can still be approved later.`,
       retire: `${camera.name} counts in ${council}'s reports no more from now on; the time it counted stays. A retired camera cannot be approved again.`,
     };
@@ -241,14 +271,17 @@ export class CameraApprovals {
       title: `${ACTION_LABEL[decision]} ${camera.name}?`,
       message: message[decision],
       confirmLabel: `${ACTION_LABEL[decision]} camera`,
-      tone: decision === 'approve' ? 'primary' : 'danger',
+      tone: decision.startsWith('approve') ? 'primary' : 'danger',
       fields: [field('Note (optional)', note, 'Kept with the decision in the audit log')],
     });
     if (!ok) return;
     setText(this.error, '');
     try {
       const text = note.value.trim();
-      const view = await this.api.decide(camera.id, { decision, ...(text ? { note: text } : {}) });
+      const view =
+        decision === 'approve-commissioned'
+          ? (await this.api.approveCommissioned(camera.id, text || undefined)).approval
+          : await this.api.decide(camera.id, { decision, ...(text ? { note: text } : {}) });
       this.say(`${DONE_LABEL[decision]} ${camera.name} (${camera.id}).`);
       this.cameras = this.cameras.flatMap((c) =>
         c.id !== view.id ? [c] : this.filter === null || this.filter === view.approval ? [view] : [],

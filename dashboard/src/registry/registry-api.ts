@@ -1,4 +1,5 @@
 import type { CouncilView, HubView } from '../../../src/schemas/api.ts';
+import type { EnrolmentCodeIssued } from '../../../src/schemas/enrolment-api.ts';
 import type {
   CameraApprovalState,
   CameraApprovalView,
@@ -51,8 +52,25 @@ export class RegistryApi {
     return this.api.send('PATCH', `/api/registry/sites/${enc(id)}`, body);
   }
 
+  /**
+   * Approval in one action for a camera commissioned on site: its latest commissioning record's
+   * geometry becomes the registry's and the camera is approved (both audited).
+   */
+  approveCommissioned(id: string, note: string | undefined): Promise<{ approval: CameraApprovalView }> {
+    return this.api.send(
+      'POST',
+      `/api/registry/cameras/${enc(id)}/approve-commissioned`,
+      note ? { note } : {},
+    );
+  }
+
   cameras(approval: CameraApprovalState | null): Promise<CameraApprovalView[]> {
     return this.api.get(`/api/registry/cameras${approval ? `?approval=${enc(approval)}` : ''}`);
+  }
+
+  /** A one-time code for the site's box (shown once; a new one retires the unused). */
+  enrolmentCode(siteId: string): Promise<EnrolmentCodeIssued> {
+    return this.api.send('POST', `/api/registry/sites/${enc(siteId)}/enrolment-code`, {});
   }
 
   decide(cameraId: string, body: CameraDecision): Promise<CameraApprovalView> {

@@ -1,7 +1,9 @@
 import type { CameraView, CouncilView, HubView } from '../../../src/schemas/api.ts';
 import { hubMessage, UnauthorizedError } from '../api.ts';
 import { el, setText } from '../dom.ts';
+import * as fmt from '../format.ts';
 import type { LiveStore, LiveUpdate } from '../live.ts';
+import { SecretBox } from '../secret-box.ts';
 import { CameraApprovals } from './camera-approvals.ts';
 import type { RegistryApi, SiteRecord } from './registry-api.ts';
 import { SiteForm } from './site-form.ts';
@@ -34,6 +36,7 @@ export class RegistryView {
   /** What a move does to reports, as the hub words it: kept on show until the next change. */
   private readonly effect = el('p', { id: 'registry-move-effect', class: 'move-effect', hidden: true });
   private readonly table: SiteTable;
+  private readonly codeBox: SecretBox | null;
   private readonly registerForm: SiteForm | null;
   private readonly editForm: SiteForm | null;
   private readonly cameras: CameraApprovals;
@@ -66,6 +69,7 @@ export class RegistryView {
       onNotice: (message: string) => this.say(message),
     };
     this.registerForm = mayEdit ? new SiteForm('register', api, events) : null;
+    this.codeBox = mayEdit ? new SecretBox('enrolment-code') : null;
     this.editForm = mayEdit ? new SiteForm('edit', api, events) : null;
     this.table = new SiteTable(
       names,
@@ -75,6 +79,7 @@ export class RegistryView {
             this.editForm?.open(site, button);
           }
         : null,
+      mayEdit ? (site, button) => void this.issueCode(site, button) : null,
     );
     this.cameras = new CameraApprovals(api, names, mayEdit, () => void this.loadSites());
     this.element = el(
@@ -98,6 +103,7 @@ export class RegistryView {
           this.status,
           this.error,
           this.effect,
+          this.codeBox?.element,
           this.table.element,
           this.editForm?.element,
         ),
@@ -121,6 +127,7 @@ export class RegistryView {
 
   deactivate(): void {
     this.element.hidden = true;
+    this.codeBox?.clear();
     this.active = false;
     this.editForm?.close();
     this.cancelReload();
@@ -160,6 +167,26 @@ export class RegistryView {
   private cancelReload(): void {
     if (this.reloadTimer !== null) clearTimeout(this.reloadTimer);
     this.reloadTimer = null;
+  }
+
+  /** Issues a code and shows it once, with what the installer types on the site box. */
+  private async issueCode(site: SiteRecord, button: HTMLButtonElement): Promise<void> {
+    button.disabled = true;
+    try {
+      const issued = await this.options.api.enrolmentCode(site.id);
+      this.say(`Enrolment code issued for ${site.name}.`);
+      this.codeBox?.show(
+        `Enrolment code for ${site.name}`,
+        issued.code,
+        `Single use, valid until ${fmt.dateTime(issued.expiresAt)}; shown only now. On the site box: npm run agent -- enrol --hub ${window.location.origin} --code ${issued.code}`,
+        button,
+      );
+      void this.loadSites();
+    } catch (error) {
+      this.fail(`No code issued: ${hubMessage(error)}`);
+    } finally {
+      button.disabled = false;
+    }
   }
 
   private say(message: string): void {

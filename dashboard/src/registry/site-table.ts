@@ -7,7 +7,24 @@ interface Names {
   hub: (id: string) => string;
 }
 
-const COLUMNS = ['Site', 'Council', 'Hub', 'Camera networks', 'Pending cameras', 'Registered'] as const;
+const COLUMNS = [
+  'Site',
+  'Council',
+  'Hub',
+  'Link',
+  'Site box',
+  'Camera networks',
+  'Pending cameras',
+  'Registered',
+] as const;
+
+const LINK_TEXT: Record<string, string> = { online: 'Online', offline: 'Offline', unknown: 'Not heard from' };
+const ENROLMENT_TEXT: Record<SiteRecord['enrolment'], string> = {
+  none: 'Not enrolled: no code issued',
+  'code-issued': 'Code issued, not used yet',
+  'code-expired': 'Code expired unused: issue a new one',
+  enrolled: 'Enrolled',
+};
 
 /**
  * The registered sites, one row each; with `onEdit` (hub operators) each row has an Edit button whose
@@ -22,6 +39,8 @@ export class SiteTable {
   constructor(
     private readonly names: Names,
     private readonly onEdit: ((site: SiteRecord, button: HTMLButtonElement) => void) | null,
+    /** Hub operators: issue a one-time enrolment code for the site's box. */
+    private readonly onCode: ((site: SiteRecord, button: HTMLButtonElement) => void) | null = null,
   ) {
     this.columns = onEdit ? [...COLUMNS, 'Actions'] : COLUMNS;
     this.element = el(
@@ -79,7 +98,24 @@ export class SiteTable {
         'Edit',
       );
       edit.addEventListener('click', () => onEdit(site, edit));
-      actions = cell('actions', 'Actions', el('div', { class: 'row-actions' }, edit));
+      const buttons: HTMLElement[] = [edit];
+      if (this.onCode) {
+        const onCode = this.onCode;
+        const code = el(
+          'button',
+          {
+            type: 'button',
+            class: 'mw-action',
+            'data-action': 'enrolment-code',
+            'data-focus-key': `code:${site.id}`,
+            'aria-label': `Enrolment code for ${site.name}`,
+          },
+          'Enrolment code',
+        );
+        code.addEventListener('click', () => onCode(site, code));
+        buttons.push(code);
+      }
+      actions = cell('actions', 'Actions', el('div', { class: 'row-actions' }, ...buttons));
     }
     return el(
       'tr',
@@ -92,6 +128,42 @@ export class SiteTable {
       ),
       cell('council', 'Council', this.names.council(site.councilId)),
       cell('hub', 'Hub', this.names.hub(site.hubId)),
+      cell(
+        'link',
+        'Link',
+        el(
+          'div',
+          {},
+          el('span', { class: 'link-state', 'data-link': site.link }, LINK_TEXT[site.link] ?? site.link),
+          site.lastSeenAt
+            ? el('span', { class: 'row-id muted' }, `last seen ${fmt.dateTime(site.lastSeenAt)}`)
+            : '',
+        ),
+      ),
+      cell(
+        'agent',
+        'Site box',
+        el(
+          'div',
+          {},
+          el('span', { 'data-enrolment': site.enrolment }, ENROLMENT_TEXT[site.enrolment]),
+          el(
+            'span',
+            { class: 'row-id muted' },
+            [
+              site.agentVersion ? `agent ${site.agentVersion}` : null,
+              site.agentClockOffsetMs === null
+                ? null
+                : `clock ${fmt.offset(site.agentClockOffsetMs)} off the hub's`,
+              outboxText(site.outbox),
+              site.enrolledAt ? `enrolled ${fmt.dateTime(site.enrolledAt)}` : null,
+              `${site.approvedCameras} camera${site.approvedCameras === 1 ? '' : 's'} approved`,
+            ]
+              .filter(Boolean)
+              .join(' · '),
+          ),
+        ),
+      ),
       cell(
         'networks',
         'Camera networks',
@@ -106,4 +178,15 @@ export class SiteTable {
       actions,
     );
   }
+}
+
+/** What the site box holds for the hub: nothing waiting, or a backlog and how full the outbox is. */
+export function outboxText(outbox: SiteRecord['outbox']): string | null {
+  if (outbox === null) return null;
+  const full = outbox.maxBytes > 0 ? Math.round((outbox.bytes / outbox.maxBytes) * 100) : 0;
+  const waiting =
+    outbox.records === 0
+      ? 'outbox empty'
+      : `outbox ${outbox.records.toLocaleString('en-GB')} waiting (${full}% full)`;
+  return outbox.dropped > 0 ? `${waiting}, ${outbox.dropped.toLocaleString('en-GB')} dropped` : waiting;
 }

@@ -12,6 +12,7 @@ const ENVELOPE_SCHEMAS: Record<TopicKind, TSchema> = {
   event: Envelope(TOPICS.event.schema),
   gap: Envelope(TOPICS.gap.schema),
   recording: Envelope(TOPICS.recording.schema),
+  commissioning: Envelope(TOPICS.commissioning.schema),
 };
 
 export function validateEnvelope<K extends TopicKind>(

@@ -21,6 +21,8 @@ export interface OnvifMediaProfile {
   /** As the camera reports it: may be null when GetStreamUri failed or was unimplemented. */
   streamUri: string | null;
   snapshotUri: string | null;
+  /** Video source configuration token: an encoder or recorder has one per channel. */
+  sourceToken?: string;
 }
 
 export interface DeviceReading {
@@ -72,6 +74,7 @@ export function toMediaProfile(p: NodeOnvifProfile): OnvifMediaProfile {
     bitrateLimitKbps: enc ? positiveOrNull(enc.bitrate) : null,
     streamUri: p.stream.rtsp ? xmlValueText(p.stream.rtsp) : null,
     snapshotUri: p.snapshot ? xmlValueText(p.snapshot) : null,
+    ...(p.video.source ? { sourceToken: xmlValueText(p.video.source.token) } : {}),
   };
 }
 
@@ -200,4 +203,16 @@ export class NodeOnvifCamera implements OnvifCamera {
       context,
     );
   }
+}
+
+/**
+ * The profile a camera is judged by: the one its config names (a recorder's channel), else the
+ * device's first, as ONVIF orders them. Null when the named profile is not on the device.
+ */
+export function cameraProfile(
+  profiles: readonly OnvifMediaProfile[],
+  token: string | undefined,
+): OnvifMediaProfile | null {
+  if (token === undefined) return profiles[0] ?? null;
+  return profiles.find((p) => p.token === token) ?? null;
 }

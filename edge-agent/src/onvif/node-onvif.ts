@@ -9,6 +9,8 @@ export interface NodeOnvifProfile {
   snapshot: string;
   stream: { udp: string; http: string; rtsp: string };
   video: {
+    /** The profile's video source configuration: profiles that share one show the same picture. */
+    source?: { token: unknown } | null;
     encoder: {
       resolution: { width: number; height: number };
       framerate: number;

@@ -10,7 +10,18 @@ import { type ChainHead, ChainVerifier, entryHash, storableJson, storableText } 
 
 /** What an entry is about; stored as `type:id` so one column serves every kind. */
 export interface AuditSubject {
-  type: 'camera' | 'site' | 'council' | 'hub' | 'maintenance-window' | 'user' | 'session' | 'apikey';
+  type:
+    | 'camera'
+    | 'site'
+    | 'council'
+    | 'hub'
+    | 'maintenance-window'
+    | 'user'
+    | 'session'
+    | 'apikey'
+    | 'alert'
+    | 'notification-rule'
+    | 'notification';
   id: string | number;
 }
 

@@ -106,7 +106,11 @@ export class AuthService {
   private readonly sessionCache = new Map<string, { revoked: boolean; checkedAt: number }>();
   private readonly keyCache = new Map<string, { row: KeyRow; checkedAt: number }>();
   private readonly keyTouched = new Map<string, number>();
-  private readonly revokedListeners: ((match: (claims: TokenClaims) => boolean) => void)[] = [];
+  private readonly revokedListeners: ((
+    match: (claims: TokenClaims) => boolean,
+    what: Revocation,
+    here: boolean,
+  ) => void)[] = [];
   /** A hash of a random password, so an unknown user name costs the same time as a wrong password. */
   private readonly decoyHash: Promise<string>;
 
@@ -131,13 +135,29 @@ export class AuthService {
     return this.options.now?.() ?? Date.now();
   }
 
-  /** Called with a predicate over claims whenever sessions or keys are revoked (live sockets close). */
-  onRevoked(listener: (match: (claims: TokenClaims) => boolean) => void): void {
+  /**
+   * Called with a predicate over claims whenever sessions or keys are revoked (live sockets close),
+   * with what was revoked and whether it was revoked by this process (or by another of the region's,
+   * see applyRevocation).
+   */
+  onRevoked(
+    listener: (match: (claims: TokenClaims) => boolean, what: Revocation, here: boolean) => void,
+  ): void {
     this.revokedListeners.push(listener);
   }
 
-  private revoked(match: (claims: TokenClaims) => boolean): void {
-    for (const listener of this.revokedListeners) listener(match);
+  private revoked(what: Revocation, here = true): void {
+    const match = revocationMatch(what);
+    for (const listener of this.revokedListeners) listener(match, what, here);
+  }
+
+  /** A revocation another hub process of the region made: its caches here forget at once. */
+  applyRevocation(what: Revocation): void {
+    const now = this.now();
+    if ('sessions' in what)
+      for (const id of what.sessions) this.sessionCache.set(id, { revoked: true, checkedAt: now });
+    if ('key' in what) this.keyCache.delete(what.key);
+    this.revoked(what, false);
   }
 
   /** Checks a user name and password; null when either is wrong or the user is disabled. */
@@ -274,7 +294,7 @@ export class AuthService {
       [sessionId, new Date(this.now()), by, username ?? null],
     );
     this.sessionCache.set(sessionId, { revoked: true, checkedAt: this.now() });
-    this.revoked((claims) => claims.sid === sessionId);
+    this.revoked({ sessions: [sessionId] });
     return (result.rowCount ?? 0) > 0;
   }
 
@@ -286,7 +306,7 @@ export class AuthService {
       [username, new Date(this.now()), by],
     );
     for (const { id } of result.rows) this.sessionCache.set(id, { revoked: true, checkedAt: this.now() });
-    this.revoked((claims) => claims.sub === username && claims.sid !== undefined);
+    this.revoked({ user: username, sessions: result.rows.map((r) => r.id) });
     return result.rows.length;
   }
 
@@ -355,7 +375,17 @@ export class AuthService {
       [id, new Date(this.now()), by],
     );
     this.keyCache.delete(id);
-    this.revoked((claims) => claims.keyId === id);
+    this.revoked({ key: id });
     return (result.rowCount ?? 0) > 0;
   }
+}
+
+/** What was revoked: sessions by id, every session of a user, or an API key. */
+export type Revocation = { sessions: string[] } | { user: string; sessions: string[] } | { key: string };
+
+export function revocationMatch(what: Revocation): (claims: TokenClaims) => boolean {
+  if ('key' in what) return (claims) => claims.keyId === what.key;
+  if ('user' in what) return (claims) => claims.sub === what.user && claims.sid !== undefined;
+  const ids = new Set(what.sessions);
+  return (claims) => claims.sid !== undefined && ids.has(claims.sid);
 }

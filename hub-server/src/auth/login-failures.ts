@@ -57,3 +57,67 @@ export class LoginFailures {
     if (list?.length === 0) this.failures.delete(key);
   }
 }
+
+/** A failure counter as the login and enrolment limits use it: in memory, or shared by the region. */
+export interface FailureCounter {
+  count(key: string): number | Promise<number>;
+  retryAfterMs(key: string): number | Promise<number>;
+  add(key: string): void | Promise<void>;
+  clear(key: string): void | Promise<void>;
+  removeLatest(key: string): void | Promise<void>;
+}
+
+/**
+ * The same counts kept in the region's PostgreSQL (cluster mode), so a guesser gains nothing by
+ * spreading attempts over the hub processes behind a load balancer. Logins are rare enough that a
+ * query each is cheap; rows older than the window are deleted as keys are counted.
+ */
+export class SharedFailures implements FailureCounter {
+  constructor(
+    private readonly pool: import('pg').Pool,
+    private readonly windowMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  private from(): Date {
+    return new Date(this.now() - this.windowMs);
+  }
+
+  async count(key: string): Promise<number> {
+    await this.pool.query('DELETE FROM auth_failures WHERE key = $1 AND at <= $2', [key, this.from()]);
+    const r = await this.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM auth_failures WHERE key = $1',
+      [key],
+    );
+    return r.rows[0]?.n ?? 0;
+  }
+
+  async retryAfterMs(key: string): Promise<number> {
+    const r = await this.pool.query<{ first: Date | null }>(
+      'SELECT min(at) AS first FROM auth_failures WHERE key = $1 AND at > $2',
+      [key, this.from()],
+    );
+    const first = r.rows[0]?.first;
+    return first ? Math.max(0, first.getTime() + this.windowMs - this.now()) : 0;
+  }
+
+  async add(key: string): Promise<void> {
+    await this.pool.query('INSERT INTO auth_failures (key, at) VALUES ($1, $2)', [key, new Date(this.now())]);
+  }
+
+  async clear(key: string): Promise<void> {
+    await this.pool.query('DELETE FROM auth_failures WHERE key = $1', [key]);
+  }
+
+  async removeLatest(key: string): Promise<void> {
+    await this.pool.query(
+      'DELETE FROM auth_failures WHERE id = (SELECT id FROM auth_failures WHERE key = $1 ORDER BY id DESC LIMIT 1)',
+      [key],
+    );
+  }
+
+  /** Drops every row older than the window (the leader runs it now and then). */
+  async cleanUp(): Promise<void> {
+    await this.pool.query('DELETE FROM auth_failures WHERE at <= $1', [this.from()]);
+  }
+}

@@ -1,12 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import { isOwnRequestFilter, isOwnSiteTopic, TOPIC_ROOT } from '../../../src/topics.ts';
+import { isAlertsFilter, isOwnRequestFilter, isOwnSiteTopic, TOPIC_ROOT } from '../../../src/topics.ts';
 import { verifyMqttPassword } from '../auth/mqtt-password.ts';
 
 export type SiteAuthMode = 'enforce' | 'off';
 
 /** Who a connection is: the hub's own ingest client, or one site (its user name is its id). */
-export type MqttIdentity = { kind: 'hub' } | { kind: 'site'; siteId: string };
+export type MqttIdentity = { kind: 'hub' } | { kind: 'alerts-reader' } | { kind: 'site'; siteId: string };
 
 /** Finds a site's stored password hash; null if the site has no credential. */
 export type SiteHashLookup = (siteId: string) => Promise<string | null>;
@@ -30,6 +30,8 @@ export type ConnectDecision =
 
 /** The hub's own identity on the embedded broker: a user name no site id can take (ids are slugs). */
 export const HUB_INTERNAL_USERNAME = '_hub';
+/** The alert consumers' user name (Node-RED, Home Assistant): reads cctv/v1/alerts/# and nothing else. */
+export const ALERTS_READER_USERNAME = '_alerts';
 
 function sameSecret(given: Buffer, expected: Buffer): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
@@ -49,6 +51,8 @@ export class SiteAuthPolicy {
     private readonly options: {
       mode: SiteAuthMode;
       hubPassword: Buffer;
+      /** Password of the alert consumers' user; null: that user cannot connect. */
+      alertsReaderPassword?: Buffer | null;
       log: Logger;
     },
   ) {
@@ -82,6 +86,12 @@ export class SiteAuthPolicy {
         ? { ok: true, identity: { kind: 'hub' } }
         : refuse('badPassword');
     }
+    if (username === ALERTS_READER_USERNAME) {
+      const expected = this.options.alertsReaderPassword;
+      return expected && sameSecret(password, expected)
+        ? { ok: true, identity: { kind: 'alerts-reader' } }
+        : refuse(expected ? 'badPassword' : 'unknownUser');
+    }
     if (!this.lookup) return refuse('notReady');
     const hash = await this.lookup(username);
     if (hash === null) return refuse('unknownUser');
@@ -96,7 +106,8 @@ export class SiteAuthPolicy {
     if (this.options.mode === 'off') return true;
     const ok =
       identity?.kind === 'hub'
-        ? topic.startsWith(`${TOPIC_ROOT}/`) && topic.split('/')[4] === 'request'
+        ? topic.startsWith(`${TOPIC_ROOT}/`) &&
+          (topic.split('/')[4] === 'request' || topic.startsWith(`${TOPIC_ROOT}/alerts/`))
         : identity?.kind === 'site' && isOwnSiteTopic(identity.siteId, topic);
     if (!ok) {
       this.stats.publishRefused++;
@@ -108,7 +119,9 @@ export class SiteAuthPolicy {
   canSubscribe(identity: MqttIdentity | null, clientId: string, filter: string): boolean {
     if (this.options.mode === 'off') return true;
     const ok =
-      identity?.kind === 'hub' || (identity?.kind === 'site' && isOwnRequestFilter(identity.siteId, filter));
+      identity?.kind === 'hub' ||
+      (identity?.kind === 'site' && isOwnRequestFilter(identity.siteId, filter)) ||
+      (identity?.kind === 'alerts-reader' && isAlertsFilter(filter));
     if (!ok) {
       this.stats.subscribeRefused++;
       this.options.log.warn({ clientId, identity, filter: filter.slice(0, 200) }, 'mqtt subscribe refused');

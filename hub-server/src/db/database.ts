@@ -1,9 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
+import { fromRoot } from '../../../src/paths.ts';
 import { EmbeddedDatabase } from './embedded-database.ts';
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+const MIGRATIONS_DIR = fromRoot('hub-server', 'migrations');
 
 // timestamptz as ISO strings would lose the Date type; keep Dates and convert in repositories.
 // bigint (int8) counts fit in a JS number for our ranges.

@@ -2,9 +2,9 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fromRoot } from '../../../src/paths.ts';
 
-const SERVER_SCRIPT = fileURLToPath(new URL('./pglite-server.ts', import.meta.url));
+const SERVER_SCRIPT = fromRoot('hub-server', 'src', 'db', 'pglite-server.ts');
 // libpq and pg look for a server's Unix socket at <directory>/.s.PGSQL.<port>; 5432 is pg's default.
 const SOCKET_NAME = '.s.PGSQL.5432';
 // sun_path holds 108 bytes on Linux and 104 on macOS, the terminating NUL included.

@@ -1,10 +1,10 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { HubConfig } from '../../../src/config/hub-config.ts';
+import { fromRoot } from '../../../src/paths.ts';
 import type { DemoProcessConfig } from './fleet-process.ts';
 
-const PROCESS_SCRIPT = fileURLToPath(new URL('./fleet-process.ts', import.meta.url));
+const PROCESS_SCRIPT = fromRoot('hub-server', 'src', 'demo', 'fleet-process.ts');
 
 export interface DemoFleetOptions {
   mqttUrl: string;

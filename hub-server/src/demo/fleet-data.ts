@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fromRoot } from '../../../src/paths.ts';
 
 export interface Town {
   town: string;
@@ -20,7 +20,7 @@ export interface HubRecord {
 }
 
 function parseCsv(path: string): Record<string, string>[] {
-  const [header, ...lines] = readFileSync(fileURLToPath(new URL(path, import.meta.url)), 'utf8')
+  const [header, ...lines] = readFileSync(fromRoot('hub-server', 'src', 'demo', path), 'utf8')
     .trim()
     .split(/\r?\n/);
   const keys = (header ?? '').split(',');

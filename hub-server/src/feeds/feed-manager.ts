@@ -52,11 +52,20 @@ export interface FeedUser {
 
 export type FeedEndReason = 'closed' | 'idle' | 'expired' | 'failed' | 'shutdown';
 
+/** Why a feed that was asked for produced no video, or stopped producing it. */
+export interface FeedFailure {
+  /** FEED_START_TIMEOUT (no video within feeds.startTimeoutMs), FEED_FAILED (the pull would not open), STREAM_LOST (it stopped after playing). */
+  code: 'FEED_START_TIMEOUT' | 'FEED_FAILED' | 'STREAM_LOST';
+  message: string;
+}
+
 export interface FeedEvents {
   /** A feed refused because the camera's reported address is outside its site's registry entry. */
   refused(camera: FeedCamera, code: string, message: string, user: FeedUser): Promise<void> | void;
   started(session: FeedSessionView, role: string): Promise<void> | void;
   ended(session: FeedSessionView, reason: FeedEndReason, role: string): Promise<void> | void;
+  /** A session that failed: in place of its end (a session that never started has no start either). */
+  failed(session: FeedSessionView, failure: FeedFailure, role: string): Promise<void> | void;
 }
 
 export class FeedError extends Error {
@@ -81,6 +90,8 @@ interface Upstream {
   sessions: Set<string>;
   status: 'starting' | 'live' | 'failed' | 'ended';
   error: string | null;
+  /** Set with status 'failed' while starting: whether the start limit ran out or the pull failed. */
+  startFailure: FeedFailure['code'] | null;
   exited: Promise<void>;
   hasExited: boolean;
 }
@@ -95,6 +106,25 @@ interface Session {
 
 const FILE = /^(index\.m3u8|seg\d{1,9}\.ts)$/;
 const SWEEP_MS = 1000;
+/** A still is scaled down to at most this width (a thumbnail to check a view, not evidence). */
+export const STILL_MAX_WIDTH = 640;
+const STILL_MAX_BYTES = 2_000_000;
+/** ffmpeg output options for one JPEG frame on stdout. */
+const STILL_OUTPUT = [
+  '-map',
+  '0:v:0',
+  '-frames:v',
+  '1',
+  '-vf',
+  `scale='min(${STILL_MAX_WIDTH},iw)':-2`,
+  '-f',
+  'image2',
+  '-c:v',
+  'mjpeg',
+  '-q:v',
+  '4',
+  'pipe:1',
+];
 const KILL_GRACE_MS = 2000;
 
 /** Replaces the userinfo of any URL in a message, so a camera password never reaches a log or a client. */
@@ -112,6 +142,8 @@ export function redactUrls(text: string): string {
 export class FeedManager {
   private readonly upstreams = new Map<string, Upstream>();
   private readonly sessions = new Map<string, Session>();
+  /** One-frame pulls running now, per site (snapshots asked for while no feed of the camera runs). */
+  private readonly stillPulls = new Map<string, number>();
   private sweeper: ReturnType<typeof setInterval> | null = null;
 
   constructor(
@@ -158,54 +190,10 @@ export class FeedManager {
     incidentRef: string,
     reason: string,
   ): Promise<FeedSessionView> {
-    if (camera.state === 'down')
-      throw new FeedError(
-        409,
-        'CAMERA_DOWN',
-        `camera ${camera.id} (${camera.name}) is down: there is no video to show`,
-      );
-    if (camera.siteState !== 'online')
-      throw new FeedError(
-        409,
-        'SITE_OFFLINE',
-        `the link to site ${camera.siteId} is ${camera.siteState}: camera ${camera.id} cannot be reached`,
-      );
-    if (!camera.streamUri)
-      throw new FeedError(409, 'NO_STREAM', `camera ${camera.id} has not reported a stream address yet`);
-    // Before anything connects or any credential is attached: the address must be rtsp(s) to a host
-    // inside the site's registered camera networks (a stolen or misconfigured site box cannot point
-    // the hub's ffmpeg, with the hub's viewing credentials, at another host or a local file).
-    const address = checkStreamAddress(camera.streamUri, camera.cameraNetworks);
-    if (!address.ok) {
-      await this.options.events.refused(camera, address.code, address.message, user);
-      throw new FeedError(
-        409,
-        'STREAM_ADDRESS_NOT_REGISTERED',
-        `camera ${camera.id}'s stream address is not inside its site's registered camera networks: a hub operator must check the site's registration`,
-      );
-    }
+    await this.checkPullable(camera, user);
     let upstream = this.upstreams.get(camera.id);
     if (!upstream || upstream.status === 'failed' || upstream.status === 'ended') {
-      const onSite = [...this.upstreams.values()].filter((u) => u.siteId === camera.siteId).length;
-      if (onSite >= this.options.limits.maxPerSite)
-        throw new FeedError(
-          429,
-          'SITE_FEED_LIMIT',
-          `site ${camera.siteId} already sends ${onSite} live feeds (limit ${this.options.limits.maxPerSite}): close one first`,
-        );
-      if (this.upstreams.size >= this.options.limits.maxTotal)
-        throw new FeedError(
-          429,
-          'HUB_FEED_LIMIT',
-          `the hub already pulls ${this.upstreams.size} live feeds (limit ${this.options.limits.maxTotal}): close one first`,
-        );
-      const credentials = this.options.credentials(camera);
-      if (!credentials)
-        throw new FeedError(
-          409,
-          'NO_FEED_CREDENTIALS',
-          `the hub has no viewing credentials for camera ${camera.id}: add them to the feed credentials file`,
-        );
+      const credentials = this.admitPull(camera, 'close one first');
       upstream = await this.startUpstream(camera, credentials);
     }
     const id = randomBytes(16).toString('hex');
@@ -232,7 +220,10 @@ export class FeedManager {
     try {
       await this.waitLive(upstream);
     } catch (error) {
-      await this.close(id, 'failed');
+      await this.close(id, 'failed', {
+        code: upstream.startFailure ?? 'FEED_FAILED',
+        message: upstream.error ?? 'the camera stream could not be opened',
+      });
       throw error;
     }
     // Idleness counts from when the viewer has the URL, not from when the camera was first asked.
@@ -245,6 +236,122 @@ export class FeedManager {
       throw error;
     }
     return { ...view, status: upstream.status };
+  }
+
+  /**
+   * The checks every pull from a camera passes before anything connects, in this order: the camera
+   * is not down, its site's link is online, it has reported a stream, and that stream's address is
+   * inside its site's registered camera networks (a refusal of the address is reported to `events`).
+   */
+  private async checkPullable(camera: FeedCamera, user: FeedUser): Promise<void> {
+    if (camera.state === 'down')
+      throw new FeedError(
+        409,
+        'CAMERA_DOWN',
+        `camera ${camera.id} (${camera.name}) is down: there is no video to show`,
+      );
+    if (camera.siteState !== 'online')
+      throw new FeedError(
+        409,
+        'SITE_OFFLINE',
+        `the link to site ${camera.siteId} is ${camera.siteState}: camera ${camera.id} cannot be reached`,
+      );
+    if (!camera.streamUri)
+      throw new FeedError(409, 'NO_STREAM', `camera ${camera.id} has not reported a stream address yet`);
+    // Before anything connects or any credential is attached: the address must be rtsp(s) to a host
+    // inside the site's registered camera networks (a stolen or misconfigured site box cannot point
+    // the hub's ffmpeg, with the hub's viewing credentials, at another host or a local file).
+    const address = checkStreamAddress(camera.streamUri, camera.cameraNetworks);
+    if (!address.ok) {
+      await this.options.events.refused(camera, address.code, address.message, user);
+      throw new FeedError(
+        409,
+        'STREAM_ADDRESS_NOT_REGISTERED',
+        `camera ${camera.id}'s stream address is not inside its site's registered camera networks: a hub operator must check the site's registration`,
+      );
+    }
+  }
+
+  /**
+   * One still frame of a camera on demand (the camera detail's snapshot), as a JPEG at most
+   * STILL_MAX_WIDTH pixels wide. From a running feed of the camera when there is one (no second pull
+   * over the town's link); otherwise one short pull, bounded by feeds.startTimeoutMs, that counts
+   * against the site's and the hub's pull limits while it runs.
+   */
+  async still(camera: FeedCamera, user: FeedUser): Promise<Buffer> {
+    await this.checkPullable(camera, user);
+    const running = this.upstreams.get(camera.id);
+    if (running?.status === 'live') return this.frameOf(running.dir);
+    const credentials = this.admitPull(camera, 'try again when one ends');
+    const source = new URL(camera.streamUri as string);
+    source.username = encodeURIComponent(credentials.username);
+    source.password = encodeURIComponent(credentials.password);
+    const { startTimeoutMs } = this.options.limits;
+    this.stillPulls.set(camera.siteId, (this.stillPulls.get(camera.siteId) ?? 0) + 1);
+    let result: Awaited<ReturnType<typeof runProcess>>;
+    try {
+      // The command line holds the viewing password: it is never logged.
+      result = await runProcess(
+        this.options.ffmpegPath,
+        [
+          '-v',
+          'error',
+          ...feedInputOptions(rtspSocketTimeoutOption(this.options.ffmpegPath), startTimeoutMs),
+          '-i',
+          source.toString(),
+          ...STILL_OUTPUT,
+        ],
+        { timeoutMs: startTimeoutMs + 2000, maxStdoutBytes: STILL_MAX_BYTES, now: Date.now },
+      );
+    } finally {
+      const left = (this.stillPulls.get(camera.siteId) ?? 1) - 1;
+      if (left > 0) this.stillPulls.set(camera.siteId, left);
+      else this.stillPulls.delete(camera.siteId);
+    }
+    if (result.exitCode !== 0 || result.stdout.length === 0) {
+      const detail = result.timedOut ? 'timed out' : summarise(result.stderr);
+      this.options.log.warn({ camera: camera.id, error: detail }, 'snapshot pull failed');
+      throw new FeedError(502, 'SNAPSHOT_FAILED', `camera ${camera.id}: ${plainFeedError(detail)}`);
+    }
+    return result.stdout;
+  }
+
+  /**
+   * A new pull from a camera within the site's and the hub's limits (a snapshot's one-frame pull
+   * counts while it runs), with the hub's viewing credentials for it; refused with a FeedError.
+   */
+  private admitPull(camera: FeedCamera, advice: string): ViewerCredentials {
+    const { maxPerSite, maxTotal } = this.options.limits;
+    const onSite =
+      [...this.upstreams.values()].filter((u) => u.siteId === camera.siteId).length +
+      (this.stillPulls.get(camera.siteId) ?? 0);
+    if (onSite >= maxPerSite)
+      throw new FeedError(
+        429,
+        'SITE_FEED_LIMIT',
+        `site ${camera.siteId} already sends ${onSite} live feeds (limit ${maxPerSite}): ${advice}`,
+      );
+    const total = this.upstreams.size + this.stillPullCount();
+    if (total >= maxTotal)
+      throw new FeedError(
+        429,
+        'HUB_FEED_LIMIT',
+        `the hub already pulls ${total} live feeds (limit ${maxTotal}): ${advice}`,
+      );
+    const credentials = this.options.credentials(camera);
+    if (!credentials)
+      throw new FeedError(
+        409,
+        'NO_FEED_CREDENTIALS',
+        `the hub has no viewing credentials for camera ${camera.id}: add them to the feed credentials file`,
+      );
+    return credentials;
+  }
+
+  private stillPullCount(): number {
+    let n = 0;
+    for (const count of this.stillPulls.values()) n += count;
+    return n;
   }
 
   /**
@@ -263,7 +370,12 @@ export class FeedManager {
     const session = this.sessions.get(sessionId);
     if (!session) return null;
     session.lastAccessMs = this.options.now();
-    const segments = (await readdir(session.upstream.dir).catch(() => [] as string[]))
+    return this.frameOf(session.upstream.dir);
+  }
+
+  /** A JPEG of the latest frame of a running upstream, from its newest complete segment. */
+  private async frameOf(dir: string): Promise<Buffer> {
+    const segments = (await readdir(dir).catch(() => [] as string[]))
       .filter((f) => /^seg\d+\.ts$/.test(f))
       .sort();
     // The newest segment may still be being written; the one before it is complete.
@@ -272,20 +384,8 @@ export class FeedManager {
       throw new FeedError(503, 'FEED_STARTING', 'the feed has no video yet: try again in a second');
     const result = await runProcess(
       this.options.ffmpegPath,
-      [
-        '-v',
-        'error',
-        '-i',
-        join(session.upstream.dir, segment),
-        '-frames:v',
-        '1',
-        '-f',
-        'image2',
-        '-c:v',
-        'mjpeg',
-        'pipe:1',
-      ],
-      { timeoutMs: 5000, maxStdoutBytes: 5_000_000, now: Date.now },
+      ['-v', 'error', '-i', join(dir, segment), ...STILL_OUTPUT],
+      { timeoutMs: 5000, maxStdoutBytes: STILL_MAX_BYTES, now: Date.now },
     );
     if (result.exitCode !== 0 || result.stdout.length === 0)
       throw new FeedError(
@@ -296,7 +396,12 @@ export class FeedManager {
     return result.stdout;
   }
 
-  async close(sessionId: string, reason: FeedEndReason): Promise<FeedSessionView | null> {
+  /** Ends a session; a `failure` is audited in place of the end (without one, a failed session is not). */
+  async close(
+    sessionId: string,
+    reason: FeedEndReason,
+    failure?: FeedFailure,
+  ): Promise<FeedSessionView | null> {
     const session = this.sessions.get(sessionId);
     if (!session) return null;
     this.sessions.delete(sessionId);
@@ -305,6 +410,7 @@ export class FeedManager {
     const ended = { ...session.view, status: upstream.status };
     if (upstream.sessions.size === 0) await this.stopUpstream(upstream);
     if (reason !== 'failed') await this.options.events.ended(ended, reason, session.role);
+    else if (failure) await this.options.events.failed(ended, failure, session.role);
     return ended;
   }
 
@@ -322,7 +428,11 @@ export class FeedManager {
               : null;
       if (reason) {
         this.options.log.info({ session: id, camera: s.view.cameraId, reason }, 'feed session ended');
-        await this.close(id, reason).catch((error: unknown) =>
+        const lost: FeedFailure | undefined =
+          reason === 'failed'
+            ? { code: 'STREAM_LOST', message: s.upstream.error ?? 'the camera stream ended' }
+            : undefined;
+        await this.close(id, reason, lost).catch((error: unknown) =>
           this.options.log.error({ err: error, session: id }, 'closing a feed session failed'),
         );
       }
@@ -375,6 +485,7 @@ export class FeedManager {
       sessions: new Set(),
       status: 'starting',
       error: null,
+      startFailure: null,
       exited,
       hasExited: false,
     };
@@ -386,9 +497,12 @@ export class FeedManager {
     });
     command.on('error', (error: Error, _stdout: string | null, stderr: string | null) => {
       if (upstream.status !== 'ended') {
-        upstream.status = 'failed';
         const detail = summarise(stderr || error.message);
         upstream.error = plainFeedError(detail);
+        // ffmpeg's RTSP timeout is the start limit: its timing out while starting is the limit running out.
+        if (upstream.status === 'starting')
+          upstream.startFailure = upstream.error === TIMED_OUT ? 'FEED_START_TIMEOUT' : 'FEED_FAILED';
+        upstream.status = 'failed';
         // ffmpeg's own words go to the operators' log only: they can reveal what exists on the hub.
         this.options.log.warn({ camera: camera.id, error: detail }, 'feed upstream failed');
       }
@@ -420,6 +534,7 @@ export class FeedManager {
       if (Date.now() > deadline) {
         upstream.error = `no video within ${this.options.limits.startTimeoutMs} ms`;
         upstream.status = 'failed';
+        upstream.startFailure = 'FEED_START_TIMEOUT';
         break;
       }
       await new Promise((r) => setTimeout(r, 100));
@@ -467,12 +582,14 @@ export function feedInputOptions(timeoutOption: string, startTimeoutMs: number):
 /** Protocols ffmpeg may use for a feed: RTSP, RTSP over TLS, and the TCP and TLS beneath them. */
 export const FEED_PROTOCOLS = 'rtsp,rtsps,tcp,tls';
 
+const TIMED_OUT = 'the camera did not answer in time';
+
 /** What a user is told when a feed fails: plain language, never ffmpeg's text, a path or a URL. */
 export function plainFeedError(detail: string): string {
   if (/401|unauthori[sz]ed|authentication/i.test(detail))
     return "the camera refused the hub's viewing credentials";
   if (/connection refused/i.test(detail)) return 'the camera did not accept a connection';
-  if (/timed? ?out|timeout/i.test(detail)) return 'the camera did not answer in time';
+  if (/timed? ?out|timeout/i.test(detail)) return TIMED_OUT;
   if (/404|not found/i.test(detail)) return 'the camera has no stream at the reported address';
   return 'the camera stream could not be opened';
 }

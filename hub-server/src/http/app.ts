@@ -1,17 +1,18 @@
+import { timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyReplyFrom from '@fastify/reply-from';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import { Type } from '@sinclair/typebox';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { RulePackRegistry } from '../../../src/compliance/load-packs.ts';
-import { Alert } from '../../../src/schemas/alert-api.ts';
+import { fromRoot } from '../../../src/paths.ts';
 import {
   CameraDetail,
   CameraQuery,
@@ -26,7 +27,7 @@ import { Id } from '../../../src/schemas/common.ts';
 import type { GeometryUpdate } from '../../../src/schemas/incident-api.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { AuthError, type AuthService } from '../auth/auth-service.ts';
-import { LoginFailures } from '../auth/login-failures.ts';
+import { type FailureCounter, LoginFailures } from '../auth/login-failures.ts';
 import type { ComplianceRepository } from '../compliance/compliance-repository.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { FeedManager } from '../feeds/feed-manager.ts';
@@ -41,10 +42,15 @@ import type { MaintenanceRepository } from '../repositories/maintenance-reposito
 import type { SiteCredentialRepository } from '../repositories/site-credential-repository.ts';
 import type { UptimeRepository } from '../repositories/uptime-repository.ts';
 import type { UserRepository } from '../repositories/user-repository.ts';
+import { WallLayoutRepository } from '../repositories/wall-layout-repository.ts';
+import { type AlertRouteDeps, alertRoutes } from './alert-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { authRoutes, loginRoute } from './auth-routes.ts';
+import { cameraDetailRoutes } from './camera-detail-routes.ts';
+import { commissioningRoutes } from './commissioning-routes.ts';
 import { API_ERRORS, scopeOf, type TokenClaims } from './common.ts';
 import { complianceRoutes } from './compliance-routes.ts';
+import { type EnrolmentRouteDeps, enrolmentAdminRoutes, enrolRoute } from './enrolment-routes.ts';
 import { feedFileRoutes, feedRoutes } from './feed-routes.ts';
 import { incidentRoutes } from './incident-routes.ts';
 import { maintenanceRoutes } from './maintenance-routes.ts';
@@ -55,10 +61,11 @@ import { assertClosedSchemas } from './strict-schemas.ts';
 import { summaryRoutes } from './summary-routes.ts';
 import { uptimeRoutes } from './uptime-routes.ts';
 import { userRoutes } from './user-routes.ts';
+import { wallLayoutRoutes } from './wall-layout-routes.ts';
 
 export { scopeOf, type TokenClaims };
 
-const DASHBOARD_DIR = fileURLToPath(new URL('../../../dashboard/dist', import.meta.url));
+const DASHBOARD_DIR = fromRoot('dashboard', 'dist');
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -104,9 +111,29 @@ export interface AppDeps {
   feeds: FeedManager;
   feedSigner: FeedUrlSigner;
   registry: RegistryService;
-  openAlerts: () => Alert[];
+  alerts: Omit<AlertRouteDeps, 'audit' | 'now'>;
+  enrolment: EnrolmentRouteDeps;
   geometryChanged?: (cameraId: string, update: GeometryUpdate) => void;
   readiness: () => Promise<Record<string, boolean>>;
+  /** Redis the per-address request limit is counted in (cluster.redisUrl), shared by a region's processes. */
+  rateLimitRedis?: import('ioredis').Redis | undefined;
+  /** Load balancers whose X-Forwarded-For names the client (http.trustProxy). */
+  trustProxy?: readonly string[];
+  /**
+   * Cluster mode: where live feeds are served in the region. Every pull from a camera runs in the
+   * leading process (one pull per camera over the town's link, and the site and hub limits count
+   * them all); another process forwards feed requests there. Null: serve them here.
+   */
+  cluster?: {
+    instanceId: string;
+    feedsAt: () => Promise<string | null>;
+    /** Proves a forwarded request came from a process of the region (and whose client it carries). */
+    peerToken: string;
+  };
+  /** Cluster mode: failed logins counted by every process of the region (default: in this process). */
+  sharedFailures?: ((windowMs: number) => FailureCounter) | undefined;
+  /** Cluster mode: which process answers /healthz and what it does in the region (role, instance). */
+  identity?: (() => Record<string, string>) | undefined;
   ingestStats: () => unknown;
   /** Per-site MQTT credentials; `changed` closes a site's connections after rotation or revocation. */
   mqttCredentials: {
@@ -124,6 +151,8 @@ export async function buildApp(deps: AppDeps) {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.bodyLimitBytes,
+    // Only the configured load balancers' X-Forwarded-For is believed (request.ip is the client then).
+    ...(deps.trustProxy && deps.trustProxy.length > 0 ? { trustProxy: [...deps.trustProxy] } : {}),
     https: deps.https ? { ...deps.https, minVersion: 'TLSv1.2' } : null,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     // Says which field is wrong and where; an unknown field is named (the default only says one exists).
@@ -154,7 +183,12 @@ export async function buildApp(deps: AppDeps) {
     max: deps.rateLimits.apiPerMinute,
     timeWindow: 60_000,
     // Per address, counted before any credential is checked, so junk credentials cannot dodge it.
-    keyGenerator: (request) => `ip:${request.ip}`,
+    // A request another process of the region forwarded counts for the client it came from.
+    keyGenerator: (request) => `ip:${clientAddress(request, deps.cluster?.peerToken)}`,
+    // Counted in Redis when the region shares one (cluster.redisUrl); served uncounted if it is away.
+    ...(deps.rateLimitRedis
+      ? { redis: deps.rateLimitRedis, nameSpace: 'cctv-hub-rate:', skipOnError: true }
+      : {}),
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
       code: 'RATE_LIMITED',
@@ -162,6 +196,8 @@ export async function buildApp(deps: AppDeps) {
       message: `too many requests from this address: at most ${context.max} per minute; retry in ${context.after}`,
     }),
   });
+
+  if (deps.cluster) await forwardFeeds(app as unknown as FastifyInstance, deps.cluster);
 
   // 5xx details are logged, never sent.
   app.setErrorHandler(
@@ -218,7 +254,10 @@ export async function buildApp(deps: AppDeps) {
   app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
     const checks = await deps.readiness();
     const ok = Object.values(checks).every(Boolean);
-    return reply.status(ok ? 200 : 503).send(ok ? { status: 'ok' } : { status: 'not_ready', checks });
+    const identity = deps.identity?.() ?? {};
+    return reply
+      .status(ok ? 200 : 503)
+      .send(ok ? { status: 'ok', ...identity } : { status: 'not_ready', ...identity, checks });
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -236,6 +275,7 @@ export async function buildApp(deps: AppDeps) {
     now: () => deps.now?.() ?? Date.now(),
   };
   app.register(async (open) => loginRoute(open, authDeps, loginLimits(deps)));
+  app.register(async (open) => enrolRoute(open, deps.enrolment));
   if (deps.metrics) {
     const { registry, token } = deps.metrics;
     app.register(async (open) => metricsRoute(open, registry, token));
@@ -344,7 +384,18 @@ export async function buildApp(deps: AppDeps) {
       geometryChanged: deps.geometryChanged,
       now: () => deps.now?.() ?? Date.now(),
     });
-    feedRoutes(api, { feeds: deps.feeds, fleet: deps.fleet });
+    feedRoutes(api, { feeds: deps.feeds, fleet: deps.fleet, audit: deps.audit });
+    cameraDetailRoutes(api, {
+      pool: deps.pool,
+      fleet: deps.fleet,
+      feeds: deps.feeds,
+      audit: deps.audit,
+      now: () => deps.now?.() ?? Date.now(),
+    });
+    wallLayoutRoutes(api, {
+      layouts: new WallLayoutRepository(deps.pool),
+      now: () => deps.now?.() ?? Date.now(),
+    });
     registryRoutes(api, { registry: deps.registry });
     siteCredentialRoutes(api, {
       credentials: deps.mqttCredentials.repository,
@@ -354,14 +405,18 @@ export async function buildApp(deps: AppDeps) {
       changed: deps.mqttCredentials.changed,
       now: () => deps.now?.() ?? Date.now(),
     });
-    api.get(
-      '/api/alerts',
-      { schema: { response: { 200: Type.Array(Alert), ...errors } } },
-      async (request) => {
-        const scope = scopeOf(request.user);
-        return deps.openAlerts().filter((a) => !scope || scope.includes(a.councilId));
-      },
-    );
+    alertRoutes(api, { ...deps.alerts, audit: deps.audit, now: () => deps.now?.() ?? Date.now() });
+    enrolmentAdminRoutes(api, deps.enrolment);
+    commissioningRoutes(api, {
+      pool: deps.pool,
+      audit: deps.audit,
+      geometry: deps.geometry,
+      councilOfCamera: (id) => deps.maintenance.councilOf('camera', id),
+      geometryChanged: deps.geometryChanged,
+      approve: (id, note, actor) =>
+        deps.registry.decide(id, { decision: 'approve', ...(note ? { note } : {}) }, actor),
+      now: () => deps.now?.() ?? Date.now(),
+    });
     api.get('/api/ingest/stats', { preHandler: requireRole('operator') }, async () => deps.ingestStats());
   });
   // Signed feed files: outside the bearer-token scope (see feedFileRoutes).
@@ -477,7 +532,8 @@ function loginLimits(deps: AppDeps) {
       };
     };
   // Failed attempts only: a shared control-room account signs in as often as it needs.
-  const failures = new LoginFailures(limits.loginWindowMs, now);
+  const failures: FailureCounter =
+    deps.sharedFailures?.(limits.loginWindowMs) ?? new LoginFailures(limits.loginWindowMs, now);
   const username = (request: FastifyRequest) =>
     String((request.body as { username?: unknown } | undefined)?.username ?? '').toLowerCase();
   const keys = (request: FastifyRequest) => ({
@@ -487,8 +543,8 @@ function loginLimits(deps: AppDeps) {
   const check =
     (what: 'address' | 'user', max: number) => async (request: FastifyRequest, reply: FastifyReply) => {
       const key = keys(request)[what];
-      if (failures.count(key) < max) return;
-      const seconds = Math.max(1, Math.ceil(failures.retryAfterMs(key) / 1000));
+      if ((await failures.count(key)) < max) return;
+      const seconds = Math.max(1, Math.ceil((await failures.retryAfterMs(key)) / 1000));
       reply.header('retry-after', seconds);
       throw await refuse(what)(request, {
         max,
@@ -499,15 +555,67 @@ function loginLimits(deps: AppDeps) {
   // a success takes its count back.
   const count = async (request: FastifyRequest) => {
     const k = keys(request);
-    failures.add(k.address);
-    failures.add(k.user);
+    await failures.add(k.address);
+    await failures.add(k.user);
   };
   return {
     preHandler: [check('address', limits.loginPerAddress), check('user', limits.loginAttempts), count],
-    succeeded: (request: FastifyRequest) => {
+    succeeded: async (request: FastifyRequest) => {
       const k = keys(request);
-      failures.clear(k.user);
-      failures.removeLatest(k.address);
+      await failures.clear(k.user);
+      await failures.removeLatest(k.address);
     },
   };
+}
+
+/** Live-feed requests: opening, listing and closing sessions, their signed files, camera snapshots. */
+const FEED_PATHS = /^\/(?:feeds\/|api\/feeds(?:[/?]|$)|api\/cameras\/[^/?]+\/snapshot(?:\?|$))/;
+const PEER_HEADER = 'x-cctv-peer';
+const CLIENT_HEADER = 'x-cctv-client';
+
+/** The client's address: its own, or for a request a process of the region forwarded, the one it carries. */
+function clientAddress(request: FastifyRequest, peerToken: string | undefined): string {
+  if (!peerToken) return request.ip;
+  const peer = request.headers[PEER_HEADER];
+  const client = request.headers[CLIENT_HEADER];
+  if (typeof peer !== 'string' || typeof client !== 'string' || client.length > 64) return request.ip;
+  const a = Buffer.from(peer);
+  const b = Buffer.from(peerToken);
+  return a.length === b.length && timingSafeEqual(a, b) ? client : request.ip;
+}
+
+/**
+ * Cluster mode: every response names the process that answered (x-cctv-instance), and feed requests
+ * reaching a process that does not run the region's feeds are forwarded, body and all, to the one
+ * that does, with its answer streamed back (video segments included).
+ */
+async function forwardFeeds(app: FastifyInstance, cluster: NonNullable<AppDeps['cluster']>): Promise<void> {
+  await app.register(fastifyReplyFrom, { disableRequestLogging: true, retryMethods: [] });
+  app.addHook('onSend', async (_request, reply) => {
+    // A forwarded answer keeps the name of the process that gave it.
+    if (!reply.hasHeader('x-cctv-instance')) reply.header('x-cctv-instance', cluster.instanceId);
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (!FEED_PATHS.test(request.url)) return;
+    const target = await cluster.feedsAt().catch(() => null);
+    if (!target) return;
+    // Not parsed here: the body goes on as the client sent it, streamed.
+    if (request.method !== 'GET' && request.method !== 'HEAD') request.body = request.raw;
+    return reply.from(`${target.replace(/\/$/, '')}${request.url}`, {
+      rewriteRequestHeaders: (_raw, headers) => ({
+        ...headers,
+        [PEER_HEADER]: cluster.peerToken,
+        [CLIENT_HEADER]: clientAddress(request, cluster.peerToken),
+      }),
+      onError: (forwardReply, { error }) => {
+        request.log.warn({ err: error.message, target }, 'could not forward a feed request');
+        void forwardReply.status(503).send({
+          statusCode: 503,
+          code: 'FEEDS_UNAVAILABLE',
+          error: 'Service Unavailable',
+          message: 'the hub process that serves live feeds did not answer: try again in a few seconds',
+        });
+      },
+    });
+  });
 }

@@ -39,7 +39,7 @@ export function loginRoute(
   deps: AuthRouteDeps,
   limits: {
     preHandler: preHandlerHookHandler[];
-    succeeded: (request: FastifyRequest) => void;
+    succeeded: (request: FastifyRequest) => void | Promise<void>;
   },
 ): void {
   app.post(
@@ -71,7 +71,7 @@ export function loginRoute(
           message: 'wrong user name or password',
         });
       }
-      limits.succeeded(request);
+      await limits.succeeded(request);
       const session = await deps.auth.openSession(user, {
         ip: request.ip,
         userAgent: request.headers['user-agent'],

@@ -3,7 +3,9 @@ import { stat } from 'node:fs/promises';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { type FeedOpen, FeedOpen as FeedOpenSchema, FeedSessionView } from '../../../src/schemas/feed-api.ts';
-import type { FeedManager } from '../feeds/feed-manager.ts';
+import { INCIDENT_REF_PATTERN } from '../../../src/schemas/incident-ref.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { FeedError, type FeedManager } from '../feeds/feed-manager.ts';
 import type { FeedUrlSigner } from '../feeds/signed-url.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
 import { API_ERRORS, ApiErrorSchema, assertRole, HttpError, scopeOf } from './common.ts';
@@ -15,18 +17,51 @@ const SessionParams = Type.Object(
   { additionalProperties: false },
 );
 
-/** Opening, listing and closing feed sessions (authenticated, audited). */
-export function feedRoutes(api: FastifyInstance, deps: { feeds: FeedManager; fleet: FleetRepository }): void {
+/**
+ * Opening, listing and closing feed sessions (authenticated, audited). Every attempt by a signed-in
+ * user leaves one entry: feed.start, feed.refused (with the refusal's code) or feed.failed; refusals
+ * are bounded by the per-address API rate limit (http.rateLimitPerMinute), so they cannot flood the log.
+ */
+export function feedRoutes(
+  api: FastifyInstance,
+  deps: { feeds: FeedManager; fleet: FleetRepository; audit: AuditLog },
+): void {
   api.post(
     '/api/feeds',
-    { schema: { body: FeedOpenSchema, response: { 201: FeedSessionView, ...errors } } },
+    {
+      // Validation is attached, not thrown, so a malformed attempt (no incident reference) is audited too.
+      attachValidation: true,
+      schema: { body: FeedOpenSchema, response: { 201: FeedSessionView, ...errors } },
+    },
     async (request, reply) => {
-      assertRole(request.user, VIEWERS, 'opening a live feed');
-      const body = request.body as FeedOpen;
-      const camera = await deps.fleet.feedTarget(body.cameraId, scopeOf(request.user));
-      if (!camera) throw new HttpError(404, 'NOT_FOUND', `camera ${body.cameraId} not found`);
-      const session = await deps.feeds.open(camera, request.user, body.incidentRef, body.reason);
-      return reply.status(201).send(session);
+      let councilId: string | null = null;
+      try {
+        if (request.validationError) throw request.validationError;
+        assertRole(request.user, VIEWERS, 'opening a live feed');
+        const body = request.body as FeedOpen;
+        const camera = await deps.fleet.feedTarget(body.cameraId, scopeOf(request.user));
+        if (!camera) throw new HttpError(404, 'NOT_FOUND', `camera ${body.cameraId} not found`);
+        councilId = camera.councilId;
+        const session = await deps.feeds.open(camera, request.user, body.incidentRef, body.reason);
+        return reply.status(201).send(session);
+      } catch (error) {
+        // Failures after the pull was asked for are audited by the feed manager (feed.failed).
+        const refusal = refusalOf(error, request.validationError);
+        if (refusal) {
+          const asked = attemptOf(request.body);
+          await deps.audit.append({
+            kind: 'feed.refused',
+            actor: request.user.sub,
+            role: request.user.role,
+            councilId,
+            ...(asked.cameraId ? { cameraId: asked.cameraId } : {}),
+            incidentRef: asked.incidentRef,
+            reason: asked.reason,
+            detail: refusal,
+          });
+        }
+        throw error;
+      }
     },
   );
 
@@ -55,6 +90,49 @@ export function feedRoutes(api: FastifyInstance, deps: { feeds: FeedManager; fle
     },
   );
 }
+
+/** A refusal's code for the audit log, or null for an error that is not a refusal (a failed pull, a 5xx). */
+function refusalOf(
+  error: unknown,
+  validation:
+    | (Error & { validation?: { instancePath: string; params: Record<string, unknown> }[] })
+    | undefined,
+): { status: number; code: string; message: string } | null {
+  if (validation && error === validation) {
+    const issues = validation.validation ?? [];
+    const onRef = issues.find(
+      (v) => v.instancePath === '/incidentRef' || v.params.missingProperty === 'incidentRef',
+    );
+    const code = !onRef
+      ? 'INVALID_REQUEST'
+      : onRef.params.missingProperty === 'incidentRef'
+        ? 'INCIDENT_REF_MISSING'
+        : 'INCIDENT_REF_INVALID';
+    return { status: 400, code, message: validation.message.slice(0, 300) };
+  }
+  if (error instanceof HttpError || (error instanceof FeedError && error.statusCode < 500))
+    return { status: error.statusCode, code: error.code, message: error.message };
+  return null;
+}
+
+/** What the attempt asked for, as far as it is readable: only well-formed values reach the log. */
+function attemptOf(body: unknown): {
+  cameraId: string | null;
+  incidentRef: string | null;
+  reason: string | null;
+} {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const text = (v: unknown, max: number, pattern?: RegExp) =>
+    typeof v === 'string' && v.length > 0 && v.length <= max && (!pattern || pattern.test(v)) ? v : null;
+  return {
+    cameraId: text(b.cameraId, 64, CAMERA_ID),
+    incidentRef: text(b.incidentRef, 64, INCIDENT_REF),
+    reason: text(b.reason, 500),
+  };
+}
+
+const CAMERA_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const INCIDENT_REF = new RegExp(`^${INCIDENT_REF_PATTERN}$`);
 
 const CONTENT_TYPES: Record<string, string> = {
   m3u8: 'application/vnd.apple.mpegurl',

@@ -107,6 +107,7 @@ export function admit(message: DecodedMessage, ctx: AdmissionContext): Refusal |
     }
     case 'health':
     case 'event':
+    case 'commissioning':
       return timeRefusal(observedAtMs, cameraWindowStart(message.envelope.payload.cameraId), '/observedAt');
     case 'stream': {
       const payload = message.envelope.payload;

@@ -225,6 +225,7 @@ export async function processBatch(
   const streams: sql.SampleRow[] = [];
   const events: sql.EventRow[] = [];
   const retention: sql.RetentionRow[] = [];
+  const commissioning: sql.CommissioningRow[] = [];
   const subStreams: sql.SubStreamRow[] = [];
   const late: LateSample[] = [];
   const observedAtMs: number[] = [];
@@ -481,6 +482,19 @@ export async function processBatch(
           });
           break;
         }
+        case 'commissioning': {
+          const payload = message.envelope.payload;
+          const cam = cameraOf(payload.cameraId);
+          if (!cam) break;
+          commissioning.push({
+            msgId: message.envelope.msgId,
+            cameraId: cam.id,
+            observedAt,
+            receivedAt,
+            payload,
+          });
+          break;
+        }
         case 'gap': {
           // The site's outbox was full and dropped this camera's samples observed from `from` to
           // `to`: the camera's state is unknown from `from` until its next sample that was kept.
@@ -521,6 +535,7 @@ export async function processBatch(
     await sql.insertStreams(client, streams);
     await sql.insertEvents(client, events);
     await sql.insertRetention(client, retention);
+    await sql.insertCommissioning(client, commissioning);
     await sql.upsertSubStreams(client, subStreams);
     rowPlan = planCameraWrites({
       updates: work.updates.values(),

@@ -1,6 +1,11 @@
 import type pg from 'pg';
 import type { CameraState } from '../../../src/schemas/camera-state.ts';
-import type { InventoryPayload, MonitorHealth, RecordingPayload } from '../../../src/schemas/payloads.ts';
+import type {
+  CommissioningPayload,
+  InventoryPayload,
+  MonitorHealth,
+  RecordingPayload,
+} from '../../../src/schemas/payloads.ts';
 import type { IntervalPlan } from '../../../src/state/intervals.ts';
 import {
   addDurations,
@@ -235,6 +240,28 @@ export async function insertRetention(client: pg.PoolClient, rows: RetentionRow[
       rows.map((r) => new Date(r.payload.earliestAt)),
       rows.map((r) => (r.payload.latestAt === null ? null : new Date(r.payload.latestAt))),
       rows.map((r) => r.payload.source),
+      rows.map((r) => json(r.payload)),
+    ],
+  );
+}
+
+export interface CommissioningRow extends SampleRow {
+  payload: CommissioningPayload;
+}
+
+/** Commissioning records, append-only; a replayed message (same msg_id) is stored once. */
+export async function insertCommissioning(client: pg.PoolClient, rows: CommissioningRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await client.query(
+    `INSERT INTO camera_commissioning (msg_id, camera_id, observed_at, received_at, recorded_by, payload)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::jsonb[])
+     ON CONFLICT (msg_id) DO NOTHING`,
+    [
+      rows.map((r) => r.msgId),
+      rows.map((r) => r.cameraId),
+      rows.map((r) => r.observedAt),
+      rows.map((r) => r.receivedAt),
+      rows.map((r) => r.payload.by),
       rows.map((r) => json(r.payload)),
     ],
   );

@@ -48,6 +48,20 @@ export class MqttIngest {
     return this.client?.connected ?? false;
   }
 
+  /**
+   * Publishes as the hub at QoS 1 (not retained): resolves once the broker has taken the message,
+   * fails at once when the hub is not connected (the caller's queue retries).
+   */
+  publish(topic: string, payload: string): Promise<void> {
+    const client = this.client;
+    if (!client?.connected) return Promise.reject(new Error('the hub is not connected to the broker'));
+    return new Promise((resolve, reject) =>
+      client.publish(topic, payload, { qos: 1, retain: false }, (error) =>
+        error ? reject(error) : resolve(),
+      ),
+    );
+  }
+
   /** A client of the hub's identity: a persistent session, or a clean one that does not reconnect. */
   private connect(session: { clientId: string; clean: boolean; reconnectPeriod: number }): MqttClient {
     const options: IClientOptions = {

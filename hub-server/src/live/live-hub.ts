@@ -26,7 +26,7 @@ export interface LiveHubOptions {
   /** Open alerts, sent to each socket on connect (scoped). */
   openAlerts?: () => Alert[];
   /** An operator or control room acknowledges an alert; returns it, or null when it is not open. */
-  acknowledgeAlert?: (id: string, user: string) => Alert | null;
+  acknowledgeAlert?: (id: string, user: string) => Alert | null | Promise<Alert | null>;
   /** A socket that owes an alert acknowledgement this long is sent a fresh list (alerts.ackTimeoutMs). */
   alertAckTimeoutMs?: number;
   /**
@@ -282,10 +282,14 @@ export class LiveHub {
         return respond({ ok: false, error: 'expected { id: string }' });
       if (claims.role !== 'controlroom' && claims.role !== 'operator')
         return respond({ ok: false, error: `role ${claims.role} cannot acknowledge alerts` });
-      const alert = this.options.acknowledgeAlert?.(id, claims.sub) ?? null;
-      if (!alert) return respond({ ok: false, error: `alert ${id} is not open` });
-      respond({ ok: true });
-      this.publishAlerts([alert]);
+      void Promise.resolve(this.options.acknowledgeAlert?.(id, claims.sub) ?? null).then(
+        (alert) => {
+          if (!alert) return respond({ ok: false, error: `alert ${id} is not open` });
+          respond({ ok: true });
+          this.publishAlerts([alert]);
+        },
+        (error: Error) => respond({ ok: false, error: error.message }),
+      );
     });
     this.options.log.debug({ user: claims.sub, role: claims.role }, 'live socket connected');
   }
@@ -384,6 +388,19 @@ export class LiveHub {
       // (which would keep its unsent bytes for 30 s): a client that does not read never answers it.
       socket.conn.close(true);
       (socket.conn.transport as unknown as { socket?: { terminate?: () => void } }).socket?.terminate?.();
+    }
+  }
+
+  /**
+   * Every connected socket is sent a fresh snapshot (this process reloaded its state: cluster mode,
+   * after it found it had missed changes). Changes queued meanwhile follow it as usual.
+   */
+  resnapshot(): void {
+    const io = this.io;
+    if (!io) return;
+    for (const socket of io.of('/').sockets.values()) {
+      const claims = socket.data.claims as TokenClaims;
+      this.requestSnapshot(socket.id, claims.role === 'council' ? new Set(claims.councilIds) : null);
     }
   }
 

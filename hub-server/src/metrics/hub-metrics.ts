@@ -8,6 +8,7 @@ import { derivedMetric, type Rows } from '../../../src/metrics/derived.ts';
 import type { Alert } from '../../../src/schemas/alert-api.ts';
 import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
 import type { PipelineStats } from '../ingest/pipeline.ts';
+import type { NotifierStats } from '../notifications/notifier.ts';
 
 export interface HubMetricsSources {
   pipeline: () => PipelineStats;
@@ -17,6 +18,8 @@ export interface HubMetricsSources {
   sockets: () => number;
   pool: () => pg.Pool | null;
   mqttConnected: () => boolean;
+  /** The notifier's running totals and its last count of queued and dead messages. */
+  notifications?: () => NotifierStats;
 }
 
 const totalCounter = (registry: Registry, name: string, help: string, labels: string[], read: () => Rows) =>
@@ -134,6 +137,39 @@ export function hubMetrics(sources: HubMetricsSources): Registry {
       });
     },
   );
+  const n = sources.notifications;
+  if (n) {
+    const split = (record: Record<string, number>, names: [string, string]) =>
+      Object.entries(record).map(([key, value]) => {
+        const [a, b] = key.split(':') as [string, string];
+        return { labels: { [names[0]]: a, [names[1]]: b }, value };
+      });
+    totalCounter(
+      registry,
+      'cctv_notifications_queued_total',
+      'Notification messages queued, by channel and kind (kind alerts:quiet = held for quiet hours)',
+      ['channel', 'kind'],
+      () =>
+        Object.entries(n().queued).map(([key, value]) => {
+          const [channel, ...kind] = key.split(':');
+          return { labels: { channel: channel ?? '', kind: kind.join(':') }, value };
+        }),
+    );
+    totalCounter(
+      registry,
+      'cctv_notification_attempts_total',
+      'Delivery attempts by channel and outcome (delivered, failed: will retry, dead: last attempt failed)',
+      ['channel', 'outcome'],
+      () => split(n().attempts, ['channel', 'outcome']),
+    );
+    gauge(
+      registry,
+      'cctv_notifications_outbox',
+      'Messages in the delivery queue by state (pending: not yet delivered; dead: gave up, retry by hand)',
+      ['state'],
+      () => Object.entries(n().outbox).map(([state, value]) => ({ labels: { state }, value })),
+    );
+  }
   gauge(registry, 'cctv_live_sockets', 'Dashboard and control-room sockets connected', [], () =>
     one(sources.sockets()),
   );

@@ -32,13 +32,31 @@ interface SiteRow {
   registered_at: Date;
   registered_by: string;
   pending: number;
+  approved: number;
+  link: SiteRecord['link'];
+  last_seen_at: Date | null;
+  agent_version: string | null;
+  code_created_at: Date | null;
+  code_expires_at: Date | null;
+  code_used_at: Date | null;
+  code_retired_at: Date | null;
+  enrolled_at: Date | null;
+  agent_clock_offset_ms: number | null;
+  outbox: SiteRecord['outbox'];
 }
 
 const SITE_SELECT = `SELECT s.id, s.name, s.council_id, s.hub_id, ST_X(s.location) AS lon, ST_Y(s.location) AS lat,
     s.camera_networks, s.max_cameras, s.registered_at, s.registered_by,
     (SELECT array_agg(e.camera_id ORDER BY e.camera_id) FROM site_expected_cameras e WHERE e.site_id = s.id) AS expected,
-    (SELECT count(*)::int FROM cameras c WHERE c.site_id = s.id AND c.active AND c.approval = 'pending') AS pending
-  FROM sites s`;
+    (SELECT count(*)::int FROM cameras c WHERE c.site_id = s.id AND c.active AND c.approval = 'pending') AS pending,
+    (SELECT count(*)::int FROM cameras c WHERE c.site_id = s.id AND c.active AND c.approval = 'approved') AS approved,
+    s.state AS link, s.last_seen_at, s.agent_version, s.agent_clock_offset_ms, s.monitor_health -> 'outbox' AS outbox,
+    k.created_at AS code_created_at, k.expires_at AS code_expires_at, k.used_at AS code_used_at,
+    k.retired_at AS code_retired_at,
+    (SELECT max(u.used_at) FROM enrolment_codes u WHERE u.site_id = s.id) AS enrolled_at
+  FROM sites s
+  LEFT JOIN LATERAL (SELECT created_at, expires_at, used_at, retired_at FROM enrolment_codes
+                      WHERE site_id = s.id ORDER BY id DESC LIMIT 1) k ON true`;
 
 function record(row: SiteRow): SiteRecord {
   return {
@@ -54,7 +72,24 @@ function record(row: SiteRow): SiteRecord {
     registeredAt: row.registered_at.toISOString(),
     registeredBy: row.registered_by,
     pendingCameras: row.pending,
+    approvedCameras: row.approved,
+    link: row.link,
+    lastSeenAt: row.last_seen_at?.toISOString() ?? null,
+    agentVersion: row.agent_version,
+    enrolment: enrolmentOf(row),
+    enrolledAt: row.enrolled_at?.toISOString() ?? null,
+    agentClockOffsetMs: row.agent_clock_offset_ms === null ? null : Math.round(row.agent_clock_offset_ms),
+    outbox: row.outbox ?? null,
   };
+}
+
+/** The site box's enrolment, from the latest code (see EnrolmentCodes.state for the same rule). */
+function enrolmentOf(row: SiteRow): SiteRecord['enrolment'] {
+  if (!row.code_created_at) return 'none';
+  if (row.code_used_at) return 'enrolled';
+  const lapsed = row.code_retired_at !== null || (row.code_expires_at?.getTime() ?? 0) <= Date.now();
+  if (lapsed) return row.enrolled_at ? 'enrolled' : 'code-expired';
+  return 'code-issued';
 }
 
 export function registeredSite(r: SiteRecord): RegisteredSite {
@@ -80,6 +115,7 @@ interface CameraRow {
   approval_by: string | null;
   first_seen_at: Date;
   active: boolean;
+  commissioned_at: Date | null;
 }
 
 function approvalView(row: CameraRow): CameraApprovalView {
@@ -93,6 +129,7 @@ function approvalView(row: CameraRow): CameraApprovalView {
     approvalBy: row.approval_by,
     firstSeenAt: row.first_seen_at.toISOString(),
     active: row.active,
+    commissionedAt: row.commissioned_at?.toISOString() ?? null,
   };
 }
 
@@ -228,7 +265,8 @@ export class RegistryRepository {
     scope: readonly string[] | null,
   ): Promise<CameraApprovalView[]> {
     const result = await this.pool.query<CameraRow>(
-      `SELECT c.id, c.name, c.site_id, s.council_id, c.approval, c.approval_at, c.approval_by, c.first_seen_at, c.active
+      `SELECT c.id, c.name, c.site_id, s.council_id, c.approval, c.approval_at, c.approval_by, c.first_seen_at, c.active,
+              (SELECT max(k.observed_at) FROM camera_commissioning k WHERE k.camera_id = c.id) AS commissioned_at
          FROM cameras c JOIN sites s ON s.id = c.site_id
         WHERE ($1::text IS NULL OR c.approval = $1) AND ($2::text IS NULL OR c.site_id = $2)
           AND ($3::text[] IS NULL OR s.council_id = ANY($3::text[]))
@@ -240,7 +278,8 @@ export class RegistryRepository {
 
   async findCamera(id: string, db: pg.Pool | pg.PoolClient = this.pool): Promise<CameraApprovalView | null> {
     const result = await db.query<CameraRow>(
-      `SELECT c.id, c.name, c.site_id, s.council_id, c.approval, c.approval_at, c.approval_by, c.first_seen_at, c.active
+      `SELECT c.id, c.name, c.site_id, s.council_id, c.approval, c.approval_at, c.approval_by, c.first_seen_at, c.active,
+              (SELECT max(k.observed_at) FROM camera_commissioning k WHERE k.camera_id = c.id) AS commissioned_at
          FROM cameras c JOIN sites s ON s.id = c.site_id WHERE c.id = $1`,
       [id],
     );

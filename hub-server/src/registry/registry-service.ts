@@ -28,7 +28,11 @@ export interface RegistryServiceDeps {
   /** Runs between ingest batches (IngestPipeline.exclusive), so no batch overwrites the change. */
   exclusive: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Pushes changed views to live sockets. */
-  publish: (change: { cameras: CameraView[]; sites: SiteView[] }) => void;
+  /**
+   * Views changed by a committed registry edit, for live sockets; `announce` is false when the edit
+   * was another hub process's (cluster mode), which has told the region already.
+   */
+  publish: (change: { cameras: CameraView[]; sites: SiteView[] }, announce: boolean) => void;
   /** After a registration: the site's retained inventory and state, refused before, are read again. */
   registered?: (siteId: string) => void;
   now: () => number;
@@ -222,7 +226,7 @@ export class RegistryService {
       if (current) {
         const next = { ...current, approval: view.approval };
         this.deps.fleet.cameras.set(cameraId, next);
-        this.deps.publish({ cameras: [next], sites: [] });
+        this.deps.publish({ cameras: [next], sites: [] }, true);
       }
       return view;
     });
@@ -272,8 +276,33 @@ export class RegistryService {
       throw new HttpError(400, 'UNKNOWN_HUB', `hubId: hub ${hubId} is not registered`);
   }
 
+  /**
+   * Registry changes another hub process of the region committed (cluster mode): the sites' records
+   * and their cameras' approvals are read back from the database and applied as if made here, with
+   * the pipeline held so no batch admits a message against half of them.
+   */
+  async refresh(siteIds: readonly string[]): Promise<void> {
+    if (siteIds.length === 0) return;
+    await this.deps.exclusive(async () => {
+      const approvals = await this.deps.pool.query<{ id: string; approval: CameraView['approval'] }>(
+        'SELECT id, approval FROM cameras WHERE site_id = ANY($1::text[])',
+        [siteIds],
+      );
+      const approval = new Map(approvals.rows.map((r) => [r.id, r.approval]));
+      for (const siteId of new Set(siteIds)) {
+        const record = await this.repository.findSite(siteId);
+        if (!record) continue;
+        for (const cam of this.deps.fleet.camerasOfSite(siteId)) {
+          const now = approval.get(cam.id);
+          if (now && now !== cam.approval) this.deps.fleet.cameras.set(cam.id, { ...cam, approval: now });
+        }
+        this.apply(record, [], false);
+      }
+    });
+  }
+
   /** The committed registry record into memory: ingest admission, site and camera views, live sockets. */
-  private apply(record: SiteRecord, approved: readonly string[]): void {
+  private apply(record: SiteRecord, approved: readonly string[], announce = true): void {
     const { fleet } = this.deps;
     fleet.registry.set(record.id, registeredSite(record));
     const prior = fleet.sites.get(record.id);
@@ -314,7 +343,7 @@ export class RegistryService {
       fleet.cameras.set(cam.id, next);
       cameras.push(next);
     }
-    this.deps.publish({ cameras, sites: [site] });
+    this.deps.publish({ cameras, sites: [site] }, announce);
   }
 
   private async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {

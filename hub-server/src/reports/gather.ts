@@ -1,14 +1,22 @@
 import type pg from 'pg';
 import type { RulePackRegistry } from '../../../src/compliance/load-packs.ts';
+import type { CommissioningRecord } from '../../../src/schemas/commissioning-api.ts';
 import { availability, observedShare, type StateDurations } from '../../../src/uptime/durations.ts';
 import { verifyAuditChain } from '../audit/audit-log.ts';
 import type { CameraFacts, ComplianceRepository } from '../compliance/compliance-repository.ts';
 import { assignmentMap, type CameraEvaluation, evaluateCamera } from '../compliance/evaluate-camera.ts';
+import { latestCommissioning } from '../repositories/commissioning-records.ts';
 import { countedDurations } from '../repositories/evidence-spans.ts';
 import type { MaintenanceRepository } from '../repositories/maintenance-repository.ts';
 import type { UptimeRepository } from '../repositories/uptime-repository.ts';
 import { reportCompliance } from './compliance-input.ts';
-import type { ClockSample, CouncilReportData, ReportClock, ReportFeedAccess } from './report-data.ts';
+import type {
+  ClockSample,
+  CouncilReportData,
+  ReportClock,
+  ReportCommissioned,
+  ReportFeedAccess,
+} from './report-data.ts';
 
 export interface GatherDeps {
   pool: pg.Pool;
@@ -74,6 +82,8 @@ export async function gatherCouncilReport(
   const chain = await verifyAuditChain(deps.pool);
   const evaluations = await evaluate(deps, councilId, cameras.rows, durations, period, chain, nowMs);
   const clocks = await clockFigures(deps.pool, ids, evaluations, period, nowMs);
+  // Records taken up to the evaluation time: a later commissioning does not change this report.
+  const commissioned = await latestCommissioning(deps.pool, ids, nowMs);
   const windows = (await deps.maintenance.list([councilId], nowMs)).map(({ next: _next, ...w }) => w);
   return {
     council: { id: row.id, name: row.name },
@@ -111,6 +121,7 @@ export async function gatherCouncilReport(
         clock: clocks.get(c.id) ?? emptyClock(REFERENCE_CLOCK),
         retentionDays: evaluation?.facts.evidence.retention?.days ?? null,
         retentionReadAt: readAt(evaluation?.facts.evidence.retention?.observedAtMs),
+        commissioned: commissionedOf(commissioned.get(c.id)),
       };
     }),
     maintenance: windows,
@@ -119,6 +130,20 @@ export async function gatherCouncilReport(
 }
 
 type Evaluated = CameraEvaluation & { facts: CameraFacts };
+
+function commissionedOf(r: CommissioningRecord | undefined): ReportCommissioned | null {
+  if (!r) return null;
+  return {
+    recordedAt: r.recordedAt,
+    recordedBy: r.recordedBy,
+    purpose: r.commissioning.purpose,
+    designDistanceM: r.commissioning.designDistanceM,
+    pixelDensityPxPerM: r.judgement.pixelDensityPxPerM,
+    requiredPxPerM: r.judgement.requiredPxPerM,
+    metPurpose: r.judgement.metPurpose,
+    summary: r.judgement.summary,
+  };
+}
 
 function readAt(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString();
@@ -271,7 +296,10 @@ async function clockFigures(
   return out;
 }
 
-/** Feed sessions on the council's cameras that started in the period, each with how it ended. */
+/**
+ * Feed sessions on the council's cameras that started in the period, each with how it ended, and the
+ * snapshots taken of them.
+ */
 async function feedAccess(
   pool: pg.Pool,
   councilId: string,
@@ -289,12 +317,24 @@ async function feedAccess(
   }>(
     `SELECT s.subject, s.actor, s.incident_ref, s.reason, s.at, e.at AS ended_at, e.detail ->> 'why' AS why
      FROM audit_log s
-     LEFT JOIN audit_log e ON e.kind = 'feed.end' AND e.detail ->> 'session' = s.detail ->> 'session'
+     LEFT JOIN audit_log e ON e.kind IN ('feed.end', 'feed.failed') AND e.detail ->> 'session' = s.detail ->> 'session'
      WHERE s.kind = 'feed.start' AND s.council_id = $1 AND s.at >= $2 AND s.at < $3
      ORDER BY s.at, s.seq`,
     [councilId, new Date(period.fromMs), new Date(period.toMs)],
   );
+  const stills = await pool.query<{ subject: string; actor: string; reason: string | null; at: Date }>(
+    `SELECT subject, actor, reason, at FROM audit_log
+     WHERE kind = 'snapshot.taken' AND council_id = $1 AND at >= $2 AND at < $3
+     ORDER BY at, seq`,
+    [councilId, new Date(period.fromMs), new Date(period.toMs)],
+  );
   return {
+    snapshots: stills.rows.map((r) => ({
+      cameraId: r.subject.replace(/^camera:/, ''),
+      user: r.actor,
+      reason: r.reason ?? '',
+      takenAt: r.at.toISOString(),
+    })),
     sessions: rows.rows.map((r) => ({
       cameraId: r.subject.replace(/^camera:/, ''),
       user: r.actor,

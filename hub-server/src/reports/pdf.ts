@@ -312,6 +312,53 @@ function clockSection(
   drawClockCharts(doc, cameras, period);
 }
 
+function commissioningSection(doc: Pdf, cameras: ReportCamera[]): void {
+  heading(
+    doc,
+    'Commissioning on site',
+    "Each camera's latest commissioning record taken on site with the site agent up to the evaluation time: " +
+      'when and by whom, and the pixel density measured then at the design distance (stream width over the ' +
+      'scene width) against what the purpose needs (BS EN 62676-4). Cameras without a record had their ' +
+      'geometry entered at the hub.',
+  );
+  const recorded = cameras.filter((c) => c.commissioned !== null);
+  const met = recorded.filter((c) => c.commissioned?.metPurpose === true).length;
+  doc
+    .font(FONT)
+    .fontSize(9)
+    .text(
+      `${recorded.length} of ${cameras.length} camera${cameras.length === 1 ? '' : 's'} commissioned on site; ${met} met ${met === 1 ? 'its' : 'their'} purpose when commissioned.`,
+    );
+  if (recorded.length === 0) return;
+  drawTable(doc, {
+    columns: [
+      { header: 'Camera', width: 70 },
+      { header: 'Recorded', width: 62 },
+      { header: 'By', width: 80 },
+      { header: 'Purpose', width: 55 },
+      { header: 'Measured (px/m)', width: 60, align: 'right' },
+      { header: 'Needed (px/m)', width: 55, align: 'right' },
+      { header: 'Design distance (m)', width: 58, align: 'right' },
+      { header: 'Met purpose', width: 75 },
+    ],
+    rows: recorded.map((c) => {
+      const k = c.commissioned as NonNullable<ReportCamera['commissioned']>;
+      return {
+        cells: [
+          c.id,
+          londonTime(k.recordedAt),
+          pdfText(k.recordedBy, 100),
+          k.purpose,
+          k.pixelDensityPxPerM === null ? '-' : k.pixelDensityPxPerM.toFixed(1),
+          String(k.requiredPxPerM),
+          String(k.designDistanceM),
+          k.metPurpose === null ? 'not judged' : k.metPurpose ? 'yes' : 'NO',
+        ],
+      };
+    }),
+  });
+}
+
 function maintenanceSection(doc: Pdf, data: CouncilReportData, period: CheckedPeriod): void {
   heading(
     doc,
@@ -373,6 +420,7 @@ function feedAccessSection(doc: Pdf, data: CouncilReportData): void {
     .moveDown(0.4);
   if (sessions.length === 0) {
     doc.font(FONT).fontSize(9).text(FEED_ACCESS_NONE);
+    snapshotTable(doc, data);
     return;
   }
   doc
@@ -397,6 +445,31 @@ function feedAccessSection(doc: Pdf, data: CouncilReportData): void {
         pdfText(f.incidentRef, 64),
         pdfText(f.reason, 300),
       ],
+    })),
+  });
+  snapshotTable(doc, data);
+}
+
+/** Still pictures taken from the camera detail: listed only when there were any. */
+function snapshotTable(doc: Pdf, data: CouncilReportData): void {
+  const { snapshots } = data.feedAccess;
+  if (snapshots.length === 0) return;
+  doc
+    .moveDown(0.4)
+    .font(FONT)
+    .fontSize(9)
+    .text(
+      `${snapshots.length} snapshot${snapshots.length === 1 ? '' : 's'} (still pictures) taken in the period.`,
+    );
+  drawTable(doc, {
+    columns: [
+      { header: 'Camera', width: 75 },
+      { header: 'Taken', width: 60 },
+      { header: 'User', width: 70 },
+      { header: 'Reason', width: 310 },
+    ],
+    rows: snapshots.map((s) => ({
+      cells: [pdfText(s.cameraId, 60), londonTime(s.takenAt), pdfText(s.user, 60), pdfText(s.reason, 300)],
     })),
   });
 }
@@ -510,6 +583,7 @@ export async function councilEvidencePdf(data: CouncilReportData): Promise<Buffe
   uptimeSection(doc, data, cameras);
   complianceSection(doc, data, cameras);
   clockSection(doc, data, cameras, period);
+  commissioningSection(doc, cameras);
   maintenanceSection(doc, data, period);
   feedAccessSection(doc, data);
   principleSection(doc, data);

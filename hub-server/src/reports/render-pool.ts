@@ -1,10 +1,12 @@
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import { fromRoot } from '../../../src/paths.ts';
 import type { RenderInputs, RenderKind, RenderReply, RenderRequest } from './render-jobs.ts';
 import { ReportDataError } from './report-data.ts';
 
-const WORKER_URL = new URL('./render-worker-boot.mjs', import.meta.url);
+const WORKER_URL = pathToFileURL(fromRoot('hub-server', 'src', 'reports', 'render-worker-boot.mjs'));
 
 export interface RenderPoolOptions {
   /** Worker threads; 0 picks one fewer than the machine's cores (at least one). */

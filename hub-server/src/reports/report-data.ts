@@ -91,6 +91,21 @@ export interface ReportCamera {
    */
   retentionDays: number | null;
   retentionReadAt: string | null;
+  /** The latest commissioning record taken on site up to the evaluation time; null when none. */
+  commissioned: ReportCommissioned | null;
+}
+
+/** What was measured when the camera was commissioned on site, and the hub's judgement of it. */
+export interface ReportCommissioned {
+  recordedAt: string;
+  recordedBy: string;
+  purpose: string;
+  designDistanceM: number;
+  pixelDensityPxPerM: number | null;
+  requiredPxPerM: number;
+  /** null when nothing was measured. */
+  metPurpose: boolean | null;
+  summary: string;
 }
 
 /** A maintenance window as the API shows it, less the "next 30 days" list that means nothing for a past period. */
@@ -129,8 +144,18 @@ export interface ReportFeedSession {
   endReason: string | null;
 }
 
+/** A still picture of a camera taken through the hub (camera detail), from the audit log. */
+export interface ReportSnapshot {
+  cameraId: string;
+  user: string;
+  reason: string;
+  takenAt: string;
+}
+
 export interface ReportFeedAccess {
   sessions: ReportFeedSession[];
+  /** Snapshots of the council's cameras taken in the period. */
+  snapshots: ReportSnapshot[];
   /** The audit log's hash chain, verified when the report was made. */
   chain: { ok: boolean; message: string };
 }

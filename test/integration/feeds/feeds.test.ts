@@ -203,7 +203,7 @@ describe('live feeds: RTSP pulled by the hub, remuxed to HLS, limited, audited',
       subject: string;
       detail: { session: string; why?: string };
     }>(
-      "SELECT kind, actor, role, incident_ref, subject, detail FROM audit_log WHERE kind LIKE 'feed.%' ORDER BY seq",
+      "SELECT kind, actor, role, incident_ref, subject, detail FROM audit_log WHERE kind IN ('feed.start', 'feed.end') ORDER BY seq",
     );
     const of = (session: string) => rows.rows.filter((r) => r.detail.session === session);
     expect(of(first.id).map((r) => [r.kind, r.actor, r.incident_ref, r.subject])).toEqual([

@@ -35,6 +35,7 @@ const alert = (id: string, councilId: string, clearedAt: string | null = null): 
   clearedAt,
   acknowledgedBy: null,
   acknowledgedAt: null,
+  ackComment: null,
 });
 
 const camera = (i: number, state: CameraView['state']): CameraView => ({

@@ -79,6 +79,7 @@ describe.each<Broker>(['embedded', 'mosquitto'])('MQTT identity on the %s broker
     b: { username: '', password: '' },
   };
   const issuedPasswords: string[] = [];
+  const alertsReader = { username: '_alerts', password: randomBytes(24).toString('base64url') };
   let v: SitePublisher;
   let b: SitePublisher;
   let vState: 'up' | 'down' = 'up';
@@ -123,7 +124,15 @@ describe.each<Broker>(['embedded', 'mosquitto'])('MQTT identity on the %s broker
 
   beforeAll(async () => {
     if (broker === 'embedded') {
-      h = await startHub({ CCTV_HUB__mqtt__siteAuth: 'enforce' }, { embeddedBroker: true });
+      dir = mkdtempSync(join(tmpdir(), 'cctv-alerts-reader-'));
+      writeFileSync(join(dir, 'alerts-reader'), alertsReader.password, { mode: 0o600 });
+      h = await startHub(
+        {
+          CCTV_HUB__mqtt__siteAuth: 'enforce',
+          CCTV_HUB__notifications__mqttReaderPasswordFile: join(dir, 'alerts-reader'),
+        },
+        { embeddedBroker: true },
+      );
       url = h.hub.mqttUrl;
     } else {
       dir = mkdtempSync(join(tmpdir(), 'cctv-mosquitto-'));
@@ -258,6 +267,27 @@ describe.each<Broker>(['embedded', 'mosquitto'])('MQTT identity on the %s broker
     expect(await cameraState(cams.b)).toBe('up');
     await validSiteStillIngests();
   });
+
+  // The embedded broker's alert consumer (on Mosquitto the operator adds the user to its files).
+  if (broker === 'embedded')
+    it('lets the _alerts user read alert topics and nothing else, and no site read alerts', async () => {
+      expect(await connackCode(url, { ...alertsReader, password: 'wrong-password' })).toBeGreaterThan(0);
+      const reader = await connect(url, alertsReader, uniqueId('alerts-reader'));
+      try {
+        expect(await grantOf(reader, 'cctv/v1/alerts/#')).toBe(1);
+        expect(await grantOf(reader, `cctv/v1/alerts/${council}/#`)).toBe(1);
+        expect(await grantOf(reader, 'cctv/v1/site/+/#')).toBe(128);
+        expect(await grantOf(reader, '#')).toBe(128);
+      } finally {
+        await reader.endAsync();
+      }
+      const site = await connect(url, creds.a, `site-${ids.a}.alerts`);
+      try {
+        expect(await grantOf(site, 'cctv/v1/alerts/#')).toBe(128);
+      } finally {
+        await site.endAsync();
+      }
+    });
 
   it("refuses site A subscribing to site B's requests", async () => {
     const before = await authStats();

@@ -133,7 +133,8 @@ describe('security suite: every route, socket and text field against attacks', (
   });
 
   const fill = (path: string, value = 'x') => path.replace(/\{[^}]+\}/g, encodeURIComponent(value));
-  const PUBLIC = new Set(['POST /api/auth/login', 'GET /api/ui-config']);
+  // Public by design: signing in, the dashboard's settings, and a site box exchanging its one-time enrolment code.
+  const PUBLIC = new Set(['POST /api/auth/login', 'GET /api/ui-config', 'POST /api/enrol']);
 
   describe('authentication', () => {
     it('lists the API routes it attacks (from the OpenAPI document)', () => {
@@ -430,7 +431,17 @@ describe('security suite: every route, socket and text field against attacks', (
         const after = (
           await h.hub.database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_log')
         ).rows[0]?.n;
-        expect(after).toBe(before);
+        if (template === '/api/feeds') {
+          // An attempt to watch a live feed is evidence even when refused: exactly one feed.refused entry.
+          expect(after).toBe((before ?? 0) + 1);
+          const last = await h.hub.database.pool.query<{ kind: string; actor: string; code: string }>(
+            "SELECT kind, actor, detail->>'code' AS code FROM audit_log ORDER BY seq DESC LIMIT 1",
+          );
+          expect(last.rows[0]).toEqual({ kind: 'feed.refused', actor: 'sec-auditor', code: 'FORBIDDEN' });
+        } else {
+          // Any other refused write leaves the log as it was.
+          expect(after).toBe(before);
+        }
       });
     }
 

@@ -1,4 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HubHarness, startHub } from '../../support/hub-harness.ts';
 import { uniqueId } from '../../support/services.ts';
@@ -84,13 +86,17 @@ describe('late-data merges are bounded in cost', () => {
       );
       sent++;
     }
+    // Start from a collected heap: the garbage of starting the hub, the broker and the database in
+    // this process is not the merge's, and a major collection of it would be counted as a slice.
+    collectGarbage();
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
-    // In chunks of 500: a broker with stock limits (Mosquitto queues 1,000 messages per session)
-    // would drop the rest of a burst while the hub is busy merging.
-    for (let chunk = 0; chunk < 5; chunk++) {
+    // In chunks of 100: a broker with stock limits (Mosquitto queues 1,000 messages per session)
+    // would drop the rest of a burst while the hub is busy merging, and the loop measured here is
+    // also the test's own: encoding a larger burst in one go would be counted against the hub.
+    for (let chunk = 0; chunk < 25; chunk++) {
       const sends: Promise<unknown>[] = [];
-      for (let i = chunk * 500; i < (chunk + 1) * 500; i++) {
+      for (let i = chunk * 100; i < (chunk + 1) * 100; i++) {
         const state = i % 5 === 0 ? 'down' : 'up';
         sends.push(site.publish('health', health(cam, state), cam, new Date(now - 25 * DAY + i * 50_000)));
         sent++;
@@ -113,3 +119,8 @@ describe('late-data merges are bounded in cost', () => {
     expect(down.rows[0]?.n).toBeGreaterThan(400);
   });
 });
+
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}

@@ -10,6 +10,7 @@ import { PosixTzError } from './posix-tz.ts';
 import { RtspServer } from './rtsp-server.ts';
 import { SimCamera } from './sim-camera.ts';
 import { type SimCameraEndpoints, SimCameraSpec } from './types.ts';
+import { type DiscoverableDevice, endpointUuid, WSD_PORT, WsDiscoveryResponder } from './ws-discovery.ts';
 
 /** Faults that change what is encoded: setFault resolves once the new media is ready. */
 const MEDIA_FAULTS: ReadonlySet<SimFaultKind> = new Set<SimFaultKind>([
@@ -39,6 +40,11 @@ export interface CameraFleetOptions {
   log?: (line: string) => void;
   /** Overrides ffmpeg discovery (FFMPEG_PATH, system, then npm-shipped). */
   ffmpegPath?: string;
+  /**
+   * Answer WS-Discovery probes for every camera (off when absent). Binds `bindAddress` (default 0.0.0.0
+   * with multicast, else `host`) on `port` (default 3702) and, with `multicast`, joins 239.255.255.250.
+   */
+  discovery?: { port?: number; bindAddress?: string; multicast?: boolean; interfaceAddress?: string };
 }
 
 /** Shared by tests, the CLI and the demo so encoded media is reused across runs. */
@@ -64,6 +70,7 @@ interface Running {
   digest: DigestAuthenticator;
   rtsp: RtspServer;
   control: ControlServer | undefined;
+  discovery: WsDiscoveryResponder | undefined;
 }
 
 /**
@@ -85,6 +92,11 @@ export class CameraFleetSimulator {
 
   get rtspPort(): number {
     return this.require().rtsp.port;
+  }
+
+  /** The WS-Discovery responder's UDP port; null when discovery is off. */
+  get discoveryPort(): number | null {
+    return this.require().discovery?.port ?? null;
   }
 
   /** Null when the control server is disabled. */
@@ -118,7 +130,26 @@ export class CameraFleetSimulator {
         throw error;
       }
     }
-    this.running = { media, digest, rtsp, control };
+    let discovery: WsDiscoveryResponder | undefined;
+    const wsd = this.options.discovery;
+    if (wsd) {
+      const multicast = wsd.multicast ?? false;
+      discovery = new WsDiscoveryResponder({
+        port: wsd.port ?? WSD_PORT,
+        bindAddress: wsd.bindAddress ?? (multicast ? '0.0.0.0' : this.host),
+        multicast,
+        ...(wsd.interfaceAddress ? { interfaceAddress: wsd.interfaceAddress } : {}),
+        devices: () => this.discoverable(),
+        log: this.log,
+      });
+      try {
+        await discovery.start();
+      } catch (error) {
+        await Promise.all([rtsp.stop(), control?.stop()]);
+        throw error;
+      }
+    }
+    this.running = { media, digest, rtsp, control, discovery };
     this.log(`camera-sim: RTSP on ${this.host}:${rtsp.port}${control ? `, control on ${control.port}` : ''}`);
   }
 
@@ -128,6 +159,7 @@ export class CameraFleetSimulator {
     this.running = undefined;
     running.media.stop();
     await Promise.all([
+      running.discovery?.stop(),
       running.control?.stop(),
       running.rtsp.stop(),
       ...[...this.cameras.values()].map((c) => c.http.stop()),
@@ -230,6 +262,26 @@ export class CameraFleetSimulator {
       // Same port as before so the camera's URLs stay valid; EADDRINUSE surfaces to the caller.
       await camera.http.start();
     }
+  }
+
+  /** Cameras that answer their ONVIF port now (an unreachable one is silent to probes too). */
+  private discoverable(): DiscoverableDevice[] {
+    return [...this.cameras.values()]
+      .filter((c) => c.networkMode() !== 'unreachable')
+      .map((c) => {
+        const view = c.view();
+        return {
+          endpoint: endpointUuid(c.id),
+          xaddrs: [view.deviceUrl],
+          scopes: [
+            `onvif://www.onvif.org/type/${view.channels > 1 ? 'NetworkVideoRecorder' : 'video_encoder'}`,
+            'onvif://www.onvif.org/Profile/Streaming',
+            `onvif://www.onvif.org/name/${encodeURIComponent(c.spec.name ?? c.id)}`,
+            `onvif://www.onvif.org/hardware/${encodeURIComponent(view.model)}`,
+            'onvif://www.onvif.org/location/country/uk',
+          ],
+        };
+      });
   }
 
   private camera(id: string): SimCamera {

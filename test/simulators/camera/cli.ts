@@ -3,9 +3,10 @@
 //   npx tsx test/simulators/camera/cli.ts --count 4 --width 640 --height 360 --fps 10
 //   npx tsx test/simulators/camera/cli.ts --config fleet.yaml --rtsp-port 8554 --control-port 8555
 //
-// The config file (YAML or JSON) is { host?, rtspPort?, controlPort?, cacheDir?, cameras?: SimCameraSpec[],
-// generate?: { count, idPrefix?, template } } where template is a SimCameraSpec without id. Flags win
-// over the file. Ctrl-C stops everything.
+// The config file (YAML or JSON) is { host?, rtspPort?, controlPort?, cacheDir?, discovery?: { port?,
+// bindAddress?, multicast?, interfaceAddress? }, cameras?: SimCameraSpec[], generate?: { count, idPrefix?,
+// template } } where template is a SimCameraSpec without id. Flags win over the file. With discovery the
+// fleet answers WS-Discovery probes (--discovery-port, --discovery-multicast). Ctrl-C stops everything.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { type Static, Type } from '@sinclair/typebox';
@@ -21,6 +22,17 @@ const FleetFile = Type.Object(
     rtspPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
     controlPort: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 65535 }), Type.Null()])),
     cacheDir: Type.Optional(Type.String({ minLength: 1 })),
+    discovery: Type.Optional(
+      Type.Object(
+        {
+          port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+          bindAddress: Type.Optional(Type.String()),
+          multicast: Type.Optional(Type.Boolean()),
+          interfaceAddress: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     cameras: Type.Optional(Type.Array(SimCameraSpec)),
     generate: Type.Optional(
       Type.Object(
@@ -39,7 +51,8 @@ type FleetFile = Static<typeof FleetFile>;
 
 const USAGE = `usage: cli.ts [--config FILE] [--count N] [--id-prefix cam] [--width 320] [--height 240]
   [--fps 10] [--bitrate 300] [--username admin] [--password admin] [--host 127.0.0.1]
-  [--rtsp-port 0] [--control-port 0|off] [--cache-dir DIR] [--verbose]`;
+  [--rtsp-port 0] [--control-port 0|off] [--cache-dir DIR] [--discovery-port 3702]
+  [--discovery-multicast] [--verbose]`;
 
 class CliError extends Error {}
 
@@ -73,6 +86,8 @@ async function main(): Promise<void> {
       'rtsp-port': { type: 'string' },
       'control-port': { type: 'string' },
       'cache-dir': { type: 'string' },
+      'discovery-port': { type: 'string' },
+      'discovery-multicast': { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -116,7 +131,16 @@ async function main(): Promise<void> {
       : controlFlag !== undefined
         ? intFlag(controlFlag, 'control-port', 0)
         : file.controlPort;
+  const discovery =
+    values['discovery-port'] !== undefined || values['discovery-multicast']
+      ? {
+          ...file.discovery,
+          port: intFlag(values['discovery-port'], 'discovery-port', file.discovery?.port ?? 3702),
+          multicast: values['discovery-multicast'] ?? file.discovery?.multicast ?? false,
+        }
+      : file.discovery;
   const fleet = new CameraFleetSimulator({
+    ...(discovery ? { discovery } : {}),
     host: values.host ?? file.host ?? '127.0.0.1',
     rtspPort: intFlag(values['rtsp-port'], 'rtsp-port', file.rtspPort ?? 0),
     controlPort: controlPort === undefined ? 0 : controlPort,
@@ -145,7 +169,12 @@ async function main(): Promise<void> {
       username: specs[i]?.username,
       password: specs[i]?.password,
     }));
-    const out = { rtspPort: fleet.rtspPort, controlUrl: fleet.controlUrl, cameras };
+    const out = {
+      rtspPort: fleet.rtspPort,
+      controlUrl: fleet.controlUrl,
+      discoveryPort: fleet.discoveryPort,
+      cameras,
+    };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } catch (error) {
     await fleet.stop();

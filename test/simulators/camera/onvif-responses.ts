@@ -19,8 +19,11 @@ export interface OnvifCameraView {
   profile: SimVideoProfile;
   /** The sub-stream profile and its RTSP URL, when the camera has one. */
   sub?: { profile: SimVideoProfile; rtspUrl: string };
+  /** Video sources (channels); 1 for a camera. */
+  channels: number;
   deviceUrl: string;
-  mediaUrl: string;
+  /** Null for a device without the media service. */
+  mediaUrl: string | null;
   snapshotUrl: string;
   rtspUrl: string;
   /** Search and events services, for a device with recordings (Profile G). */
@@ -83,9 +86,11 @@ export function getCapabilities(cam: OnvifCameraView): string {
     '<tt:SystemLogging>false</tt:SystemLogging><tt:FirmwareUpgrade>false</tt:FirmwareUpgrade>' +
     '<tt:SupportedVersions><tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tt:SupportedVersions></tt:System>' +
     '</tt:Device>' +
-    `<tt:Media><tt:XAddr>${x(cam.mediaUrl)}</tt:XAddr><tt:StreamingCapabilities>` +
-    '<tt:RTPMulticast>false</tt:RTPMulticast><tt:RTP_TCP>true</tt:RTP_TCP><tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP>' +
-    '</tt:StreamingCapabilities></tt:Media>' +
+    (cam.mediaUrl
+      ? `<tt:Media><tt:XAddr>${x(cam.mediaUrl)}</tt:XAddr><tt:StreamingCapabilities>` +
+        '<tt:RTPMulticast>false</tt:RTPMulticast><tt:RTP_TCP>true</tt:RTP_TCP><tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP>' +
+        '</tt:StreamingCapabilities></tt:Media>'
+      : '') +
     '</tds:Capabilities></tds:GetCapabilitiesResponse>'
   );
 }
@@ -97,7 +102,7 @@ export function getServices(cam: OnvifCameraView): string {
   return (
     '<tds:GetServicesResponse>' +
     service('http://www.onvif.org/ver10/device/wsdl', cam.deviceUrl, 60) +
-    service('http://www.onvif.org/ver10/media/wsdl', cam.mediaUrl, 60) +
+    (cam.mediaUrl ? service('http://www.onvif.org/ver10/media/wsdl', cam.mediaUrl, 60) : '') +
     (cam.recordingServices
       ? service('http://www.onvif.org/ver10/search/wsdl', cam.recordingServices.searchUrl, 42) +
         service('http://www.onvif.org/ver10/events/wsdl', cam.recordingServices.eventsUrl, 60)
@@ -122,25 +127,36 @@ export function getScopes(cam: OnvifCameraView): string {
   return `<tds:GetScopesResponse>${items}</tds:GetScopesResponse>`;
 }
 
+/** Profile token of channel 2 and up on a multi-channel device (channel 1 is profile_main). */
+export function channelProfileToken(channel: number): string {
+  return `profile_ch${channel}`;
+}
+
 /** The media profile a token names, or undefined for a token this camera does not have. */
 export function profileForToken(cam: OnvifCameraView, token: string | undefined): SimStreamName | undefined {
   if (token === MAIN_PROFILE_TOKEN) return 'main';
   if (token === SUB_PROFILE_TOKEN && cam.sub) return 'sub';
+  // Every further channel of an encoder or recorder serves the main stream.
+  const channel = /^profile_ch(\d{1,2})$/.exec(token ?? '');
+  if (channel && Number(channel[1]) >= 2 && Number(channel[1]) <= cam.channels) return 'main';
   return undefined;
 }
 
-function profileXml(cam: OnvifCameraView, stream: SimStreamName): string {
-  // Both profiles share the one video source (the sensor, at the main stream's size); each has its encoder.
+function profileXml(cam: OnvifCameraView, stream: SimStreamName, channel = 1): string {
+  // Main and sub share channel 1's video source (the sensor, at the main stream's size); each has its
+  // encoder. Each further channel has a source of its own.
   const source = cam.profile;
   const p = stream === 'sub' && cam.sub ? cam.sub.profile : cam.profile;
-  const token = stream === 'sub' ? SUB_PROFILE_TOKEN : MAIN_PROFILE_TOKEN;
-  const sourceUses = cam.sub ? 2 : 1;
+  const token =
+    stream === 'sub' ? SUB_PROFILE_TOKEN : channel === 1 ? MAIN_PROFILE_TOKEN : channelProfileToken(channel);
+  const sourceUses = cam.sub && channel === 1 ? 2 : 1;
+  const encoder = channel === 1 ? stream : `ch${channel}`;
   return (
-    `<trt:Profiles token="${token}" fixed="true"><tt:Name>${stream}Stream</tt:Name>` +
-    `<tt:VideoSourceConfiguration token="vsc_1"><tt:Name>VideoSource_1</tt:Name><tt:UseCount>${sourceUses}</tt:UseCount>` +
-    `<tt:SourceToken>vs_1</tt:SourceToken><tt:Bounds x="0" y="0" width="${source.width}" height="${source.height}"/>` +
+    `<trt:Profiles token="${token}" fixed="true"><tt:Name>${channel === 1 ? `${stream}Stream` : `Channel${channel}`}</tt:Name>` +
+    `<tt:VideoSourceConfiguration token="vsc_${channel}"><tt:Name>VideoSource_${channel}</tt:Name><tt:UseCount>${sourceUses}</tt:UseCount>` +
+    `<tt:SourceToken>vs_${channel}</tt:SourceToken><tt:Bounds x="0" y="0" width="${source.width}" height="${source.height}"/>` +
     '</tt:VideoSourceConfiguration>' +
-    `<tt:VideoEncoderConfiguration token="vec_${stream}"><tt:Name>VideoEncoder_${stream}</tt:Name><tt:UseCount>1</tt:UseCount>` +
+    `<tt:VideoEncoderConfiguration token="vec_${encoder}"><tt:Name>VideoEncoder_${encoder}</tt:Name><tt:UseCount>1</tt:UseCount>` +
     '<tt:Encoding>H264</tt:Encoding>' +
     `<tt:Resolution><tt:Width>${p.width}</tt:Width><tt:Height>${p.height}</tt:Height></tt:Resolution>` +
     '<tt:Quality>4</tt:Quality>' +
@@ -156,12 +172,14 @@ function profileXml(cam: OnvifCameraView, stream: SimStreamName): string {
 
 /** Main first, then the sub-stream: clients that take the first profile get the main stream. */
 export function getProfiles(cam: OnvifCameraView): string {
-  const profiles = profileXml(cam, 'main') + (cam.sub ? profileXml(cam, 'sub') : '');
+  let profiles = profileXml(cam, 'main') + (cam.sub ? profileXml(cam, 'sub') : '');
+  for (let channel = 2; channel <= cam.channels; channel++) profiles += profileXml(cam, 'main', channel);
   return `<trt:GetProfilesResponse>${profiles}</trt:GetProfilesResponse>`;
 }
 
-export function getProfile(cam: OnvifCameraView, stream: SimStreamName = 'main'): string {
-  return `<trt:GetProfileResponse>${profileXml(cam, stream).replaceAll('trt:Profiles', 'trt:Profile')}</trt:GetProfileResponse>`;
+export function getProfile(cam: OnvifCameraView, stream: SimStreamName = 'main', token?: string): string {
+  const channel = Number(/^profile_ch(\d{1,2})$/.exec(token ?? '')?.[1] ?? 1);
+  return `<trt:GetProfileResponse>${profileXml(cam, stream, channel).replaceAll('trt:Profiles', 'trt:Profile')}</trt:GetProfileResponse>`;
 }
 
 function mediaUri(uri: string): string {

@@ -178,7 +178,9 @@ const MEDIA_METHODS: Record<string, Handler> = {
   GetProfiles: (cam) => R.getProfiles(cam),
   GetProfile: (cam, body) => {
     const stream = requestedProfile(cam, body);
-    return stream instanceof SoapError ? stream : R.getProfile(cam, stream);
+    return stream instanceof SoapError
+      ? stream
+      : R.getProfile(cam, stream, childText(body, 'ProfileToken')?.trim());
   },
   GetStreamUri: (cam, body) => {
     const protocol = childText(body, 'Protocol')?.trim() ?? 'RTSP';
@@ -307,7 +309,7 @@ export class CameraHttpServer {
     const methods =
       path === DEVICE_PATH
         ? DEVICE_METHODS
-        : path === MEDIA_PATH
+        : path === MEDIA_PATH && this.runtime.view().mediaUrl !== null
           ? MEDIA_METHODS
           : recording && path === SEARCH_PATH
             ? SEARCH_METHODS

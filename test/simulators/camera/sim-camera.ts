@@ -230,8 +230,10 @@ export class SimCamera implements OnvifCameraRuntime, RtspCameraSource {
       ...(this.spec.subProfile && e.subRtspUrl
         ? { sub: { profile: this.spec.subProfile, rtspUrl: e.subRtspUrl } }
         : {}),
+      channels: this.spec.channels ?? 1,
       deviceUrl: e.onvifUrl,
-      mediaUrl: `http://${this.ctx.host}:${this.http.port}${MEDIA_PATH}`,
+      mediaUrl:
+        this.spec.mediaService === false ? null : `http://${this.ctx.host}:${this.http.port}${MEDIA_PATH}`,
       snapshotUrl: e.snapshotUrl,
       rtspUrl: e.rtspUrl,
       ...(this.recorder

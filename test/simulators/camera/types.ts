@@ -19,6 +19,8 @@ export const SimCameraSpec = Type.Object(
     id: Type.String({ pattern: CAMERA_ID_PATTERN }),
     username: Type.String({ minLength: 1, maxLength: 64 }),
     password: Type.String({ maxLength: 128 }),
+    /** The name the device announces in its WS-Discovery scopes (onvif://www.onvif.org/name/...); the id when absent. */
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     manufacturer: Type.Optional(Type.String({ maxLength: 64 })),
     model: Type.Optional(Type.String({ maxLength: 64 })),
     firmwareVersion: Type.Optional(Type.String({ maxLength: 64 })),
@@ -29,6 +31,17 @@ export const SimCameraSpec = Type.Object(
      * cameras offer for live view on phones and thin links. Without it the camera has the main profile only.
      */
     subProfile: Type.Optional(SimVideoProfile),
+    /**
+     * Video sources on the device: 1 for a camera; more for an encoder or recorder (NVR), which lists one
+     * media profile per channel (profile_main for channel 1, profile_ch2, ...). Every channel carries the
+     * main stream's test pattern.
+     */
+    channels: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 })),
+    /**
+     * false: the device offers no ONVIF media service (GetServices and GetCapabilities leave it out and its
+     * address answers 404), as some access-control or I/O devices that still answer WS-Discovery do.
+     */
+    mediaService: Type.Optional(Type.Boolean()),
     /** POSIX TZ string as ONVIF's tt:TimeZone/tt:TZ carries it. */
     timeZone: Type.Optional(Type.String({ minLength: 3, maxLength: 64 })),
     ntp: Type.Optional(Type.Boolean()),

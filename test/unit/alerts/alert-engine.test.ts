@@ -96,3 +96,54 @@ describe('alert engine: grouping and damping', () => {
     expect(engine.acknowledge('nope', 'cr', 6 * S)).toBeNull();
   });
 });
+
+describe('alert engine: restarts and recoveries', () => {
+  const ev = (engine: AlertEngine, states: Record<string, CameraState>, at: number, site = 'online') => {
+    const f = fleet(states, site);
+    return engine.evaluate(f.cameras, f.sites, at);
+  };
+
+  it('carries restored alerts on with their acknowledgement, and does not reopen them', () => {
+    const first = new AlertEngine(options);
+    const down = { a1: 'down', a2: 'down', a3: 'down', a4: 'up', b1: 'up' } as const;
+    ev(first, down, 0);
+    const [site] = ev(first, down, 61 * S);
+    expect(site?.id).toBe('site_cameras_down:town-a');
+    first.acknowledge('site_cameras_down:town-a', 'op', 62 * S, 'engineer called');
+    const restarted = new AlertEngine(options);
+    restarted.restore(first.openAlerts(), 100 * S, 90 * S);
+    // Same states after the restart: nothing opens, clears or changes.
+    expect(ev(restarted, down, 100 * S)).toEqual([]);
+    expect(ev(restarted, down, 300 * S)).toEqual([]);
+    expect(restarted.openAlerts().map((a) => [a.id, a.acknowledgedBy, a.ackComment, a.openedAt])).toEqual([
+      ['site_cameras_down:town-a', 'op', 'engineer called', new Date(61 * S).toISOString()],
+    ]);
+  });
+
+  it('keeps a restored site-offline alert through the grace period, then clears it if still unwanted', () => {
+    const first = new AlertEngine(options);
+    ev(first, { a1: 'unknown', a2: 'unknown', a3: 'unknown', a4: 'unknown', b1: 'up' }, 0, 'offline');
+    const restarted = new AlertEngine(options);
+    restarted.restore(first.openAlerts(), 10 * S, 90 * S);
+    // The site's state is not known yet after the restart: the alert stays.
+    expect(
+      ev(restarted, { a1: 'unknown', a2: 'unknown', a3: 'unknown', a4: 'unknown', b1: 'up' }, 20 * S),
+    ).toEqual([]);
+    const cleared = ev(restarted, upAll, 101 * S);
+    expect(cleared.map((a) => [a.id, a.clearedAt !== null])).toEqual([['site_offline:town-a', true]]);
+  });
+
+  it('opens no camera alert for cameras coming back as their site alert dissolves', () => {
+    const engine = new AlertEngine(options);
+    const down = { a1: 'down', a2: 'down', a3: 'down', a4: 'down', b1: 'up' } as const;
+    ev(engine, down, 0);
+    expect(ev(engine, down, 61 * S).map((a) => a.id)).toEqual(['site_cameras_down:town-a']);
+    // Three come back, then the last; as the site alert dissolves, the last one (back up, but
+    // still counted as down within the damping time) must not open an alert of its own.
+    ev(engine, { a1: 'up', a2: 'up', a3: 'up', a4: 'down', b1: 'up' }, 62 * S);
+    ev(engine, upAll, 100 * S);
+    const changes = ev(engine, upAll, 123 * S);
+    expect(changes.map((a) => [a.id, a.clearedAt !== null])).toEqual([['site_cameras_down:town-a', true]]);
+    expect(engine.openAlerts()).toEqual([]);
+  });
+});

@@ -65,7 +65,7 @@ describe('Mosquitto configuration', () => {
     ]);
   });
 
-  it('lets each site write its own topics and read only its own requests', () => {
+  it('lets each site write its own topics and read only its own requests, and the alert reader read alerts only', () => {
     const rules = mosquittoAcl('cctv-hub', ['penzance', 'st-ives'])
       .split('\n')
       .filter((line) => line && !line.startsWith('#'));
@@ -73,6 +73,9 @@ describe('Mosquitto configuration', () => {
       'user cctv-hub',
       'topic read cctv/v1/site/+/#',
       'topic write cctv/v1/site/+/request/#',
+      'topic write cctv/v1/alerts/#',
+      'user _alerts',
+      'topic read cctv/v1/alerts/#',
       'user penzance',
       'topic write cctv/v1/site/penzance/#',
       'topic read cctv/v1/site/penzance/request/#',

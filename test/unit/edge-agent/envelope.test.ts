@@ -79,6 +79,23 @@ const samples: { [K in TopicKind]: PayloadOf<K> } = {
     latestAt: '2025-06-30T11:59:58.000Z',
     status: 'Recording',
   },
+  commissioning: {
+    cameraId: 'cam-1',
+    by: 'J. Installer',
+    commissioning: {
+      location: { lat: 50.118, lon: -5.537 },
+      bearingDeg: 90,
+      hfovDeg: 60,
+      designDistanceM: 20,
+      purpose: 'observe',
+    },
+    measured: {
+      stream: { codec: 'h264', width: 1920, height: 1080, fps: 25, bitrateKbps: 4000 },
+      clockOffsetMs: 120,
+      device: null,
+      referenceFrameSha256: null,
+    },
+  },
 };
 
 describe('outgoing envelopes', () => {

@@ -83,6 +83,15 @@ describe('councilEvidencePdf for a 60-camera council', () => {
     expect(text).toContain('8.000 (4x)');
   });
 
+  it('lists the cameras commissioned on site and whether each met its purpose then', () => {
+    const page = pages.slice(1).find((p) => p.includes('Commissioning on site')) ?? '';
+    expect(page).toContain('Commissioning on site');
+    expect(page).toMatch(/1 of \d+ cameras commissioned on site; 0 met their purpose when commissioned\./);
+    expect(page).toContain('J. Installer');
+    expect(page).toContain('166.3');
+    expect(page).toContain('NO');
+  });
+
   it('lists the feed sessions with their incident references, and the audit log verification', () => {
     const last = pages.slice(1).find((p) => p.includes('Feed-access summary')) ?? '';
     expect(last).toContain('Feed-access summary');
@@ -91,6 +100,9 @@ describe('councilEvidencePdf for a 60-camera council', () => {
     expect(last).toContain('INC-2025-0042');
     expect(last).toContain('INC-2026-0042');
     expect(last).toContain('(closed)');
+    // Snapshots taken from the camera detail are listed with who took them and why.
+    expect(last).toContain('1 snapshot (still pictures) taken in the period.');
+    expect(last).toContain('Checking the view after a report of vandalism');
   });
 
   it('states its one evaluation time and the measured window in every figure section', () => {
@@ -175,7 +187,7 @@ describe('councilEvidencePdf for a council with no cameras yet', () => {
       ...councilReport(SOUTH),
       cameras: [],
       maintenance: [],
-      feedAccess: { sessions: [], chain: { ok: false, message: 'entry 3 was altered' } },
+      feedAccess: { sessions: [], snapshots: [], chain: { ok: false, message: 'entry 3 was altered' } },
     };
     const pages = await pdfPages(await councilEvidencePdf(empty));
     const text = pages.join('\n');
