@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { seedEmbeddedDatabase } from './pglite-template.ts';
 
 /**
  * Which service pair the integration suite runs against: the embedded pair by default, or real
@@ -22,6 +23,8 @@ export async function testServices(): Promise<TestServices> {
   const mqttUrl = process.env.MQTT_URL ?? null;
   let databaseUrl: string | null = null;
   let dropDatabase = async () => {};
+  // The embedded pair's database lives in dataDir/pglite, started from an already migrated copy.
+  if (!baseUrl) await seedEmbeddedDatabase(join(dataDir, 'pglite'));
   if (baseUrl) {
     // A fresh database per test file keeps runs independent on a shared server.
     const name = `cctv_test_${randomBytes(6).toString('hex')}`;

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database } from '../../../hub-server/src/db/database.ts';
@@ -27,7 +28,12 @@ describe.skipIf(unavailable !== null)('database connection lost while checked ou
       await privatePg.start();
       url = privatePg.url;
     }
-    db = new Database({ url, dataDir: services.dataDir, poolSize: 4, log: (line) => lines.push(line) });
+    db = new Database({
+      url,
+      dataDir: join(services.dataDir, 'pglite'),
+      poolSize: 4,
+      log: (line) => lines.push(line),
+    });
     await db.start();
   }, 120_000);
 

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Database } from '../../hub-server/src/db/database.ts';
+import { fromRoot } from '../../src/paths.ts';
+
+// A new embedded database costs 12-24 s (PGlite creating its cluster, CREATE EXTENSION postgis, then
+// every migration); copying a data directory that already has all that costs under half a second.
+// Tests on the embedded pair start from such a copy. The template is keyed by the migrations' text and
+// the PGlite versions, so a new migration or a PGlite upgrade builds a new one, and it is built once per
+// machine (the first test file to need it builds it; a rename makes it appear whole or not at all).
+// The hub's own first start on an empty directory is still covered, by the npm-start and demo tests,
+// which start from nothing.
+
+const PREFIX = 'cctv-pglite-template-';
+
+function templateKey(): string {
+  const hash = createHash('sha256');
+  const dir = fromRoot('hub-server', 'migrations');
+  for (const name of readdirSync(dir).sort()) {
+    hash.update(name);
+    hash.update(readFileSync(join(dir, name)));
+  }
+  for (const pkg of ['pglite', 'pglite-postgis'])
+    hash.update(readFileSync(fromRoot('node_modules', '@electric-sql', pkg, 'package.json')));
+  return hash.digest('hex').slice(0, 16);
+}
+
+let building: Promise<string> | null = null;
+
+async function template(): Promise<string> {
+  const path = join(tmpdir(), `${PREFIX}${templateKey()}`);
+  if (existsSync(path)) return path;
+  const scratch = mkdtempSync(join(tmpdir(), `${PREFIX}build-`));
+  try {
+    const dataDir = join(scratch, 'pglite');
+    const db = new Database({ url: null, dataDir, poolSize: 1 });
+    await db.start();
+    await db.stop();
+    chmodSync(dataDir, 0o700);
+    try {
+      renameSync(dataDir, path);
+    } catch (error) {
+      // Another test process finished the same template first: use theirs.
+      if (!existsSync(path)) throw error;
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  // Templates of older migrations are of no further use.
+  for (const name of readdirSync(tmpdir()))
+    if (name.startsWith(PREFIX) && !name.includes('build-') && join(tmpdir(), name) !== path)
+      rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  return path;
+}
+
+/** Fills `dataDir` (which must not exist yet) with a migrated embedded database. */
+export async function seedEmbeddedDatabase(dataDir: string): Promise<void> {
+  building ??= template().finally(() => {
+    building = null;
+  });
+  cpSync(await building, dataDir, { recursive: true });
+}
