@@ -11,6 +11,16 @@ import {
 } from './schemas/payloads.ts';
 
 export const TOPIC_ROOT = 'cctv/v1';
+
+/**
+ * Links between hubs: a hub publishes its share for a peer under out/<peer>/ on its own broker; a
+ * Mosquitto bridge delivers it under in/<sender>/ on the peer's broker, where only that sender's
+ * bridge may write.
+ */
+export const FEDERATION_ROOT = 'cctv/federation';
+export const federationOutTopic = (peer: string, kind: 'changes' | 'heartbeat') =>
+  `${FEDERATION_ROOT}/out/${peer}/${kind}`;
+export const federationInFilter = () => `${FEDERATION_ROOT}/in/+/+`;
 const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 interface TopicDef<S extends TSchema> {

@@ -25,6 +25,8 @@ import { loadPackDir } from './compliance/pack-store.ts';
 import { Database } from './db/database.ts';
 import { planDemoFleet } from './demo/demo-plan.ts';
 import { seedDemo, seedDemoAssignments, seedDemoRegistry, seedDemoSiteCredentials } from './demo/seed.ts';
+import { FederationLinks } from './federation/links.ts';
+import { FederationPublisher } from './federation/publisher.ts';
 import { demoCredentials, loadCredentialsFile } from './feeds/credentials.ts';
 import { type CredentialSource, FeedManager } from './feeds/feed-manager.ts';
 import { FeedUrlSigner } from './feeds/signed-url.ts';
@@ -116,6 +118,8 @@ export class Hub {
   private events: ClusterLog | null = null;
   private roleNow: HubRole = 'single';
   private cleanupTimer: ReturnType<typeof setInterval> | null = null;
+  private publisher: FederationPublisher | null = null;
+  private links: FederationLinks | null = null;
   /** Alert acknowledgements a standby asked its leader for, by alert id. */
   private readonly ackWaiters = new Map<string, ((alert: Alert) => void)[]>();
   readonly instanceId: string;
@@ -507,6 +511,38 @@ export class Hub {
     const sharedFailures = clustered
       ? (windowMs: number) => new SharedFailures(db.pool, windowMs, this.options.now ?? Date.now)
       : null;
+    const federation = config.federation;
+    if ((federation.shares.length > 0 || federation.links.length > 0) && !federation.hubId)
+      throw new Error(
+        "federation.shares and federation.links need federation.hubId (this hub's id among its peers)",
+      );
+    const readKey = (file: string, what: string) => {
+      const key = readFileSync(file, 'utf8').trim();
+      if (key.length < 16) throw new Error(`${what} key in ${file} is shorter than 16 characters`);
+      return key;
+    };
+    if (federation.shares.length > 0)
+      this.publisher = new FederationPublisher({
+        hubId: federation.hubId as string,
+        shares: federation.shares,
+        heartbeatMs: federation.heartbeatMs,
+        publish: () => {
+          const ingest = this.ingest;
+          return ingest ? (topic, payload) => ingest.publish(topic, payload) : null;
+        },
+        cameras: () => [...this.fleet.cameras.values(), ...(this.links?.cameras() ?? [])],
+        log: log.child({ part: 'federation' }),
+        now: this.options.now,
+      });
+    const peerKeys = new Map(
+      federation.shares.map((s) => [s.peer, readKey(s.keyFile, `hub-to-hub (${s.peer})`)]),
+    );
+    const linkConfigs = federation.links.map((l) => ({
+      hub: l.hub,
+      apiUrl: l.apiUrl,
+      key: readKey(l.keyFile, `hub-to-hub (${l.hub})`),
+      ca: l.caFile ? readFileSync(l.caFile, 'utf8') : null,
+    }));
     const metricsToken = readSecret(config.metrics.tokenFile, env.CCTV_METRICS_TOKEN);
     const metricsRegistry = () =>
       hubMetrics({
@@ -547,7 +583,10 @@ export class Hub {
       compliance: complianceRepo,
       audit,
       reports,
-      geometry: new GeometryRepository(db.pool),
+      geometry: new GeometryRepository(
+        db.pool,
+        linkConfigs.length > 0 ? (id) => this.links?.camera(id)?.view.state ?? null : null,
+      ),
       places: new Places(db.pool),
       feeds,
       feedSigner,
@@ -588,6 +627,17 @@ export class Hub {
           ? { database: await databaseReady.read(), events: this.events?.listening ?? false }
           : { database: await databaseReady.read(), mqtt: this.ingest?.connected ?? false },
       identity: clustered ? () => ({ role: this.roleNow, instance: this.instanceId }) : undefined,
+      federation: {
+        peer: {
+          peerKeys,
+          // Only the process that publishes to peers can say at which number its snapshot stands.
+          snapshot: (peer) => (this.ingest ? (this.publisher?.snapshot(peer) ?? null) : null),
+          refused: (peer, ip, why) =>
+            log.warn({ peer: peer.slice(0, 64), ip, why }, 'refused a snapshot request from a peer hub'),
+        },
+        links: () => this.links?.status() ?? [],
+        cameras: () => this.links?.cameras() ?? [],
+      },
       ...(clustered
         ? {
             cluster: {
@@ -671,8 +721,32 @@ export class Hub {
       verifyToken: (token) => auth.authenticate(token),
       log: log.child({ part: 'live' }),
       now: this.options.now,
+      linkedCameras: () => this.links?.cameras() ?? [],
+      observe: (change) => this.publisher?.changed(change.cameras),
     });
     this.live = live;
+    const startFederation = async () => {
+      this.publisher?.start();
+      const ingest = this.ingest;
+      if (linkConfigs.length === 0 || !ingest) return;
+      this.links = new FederationLinks({
+        links: linkConfigs,
+        linkTimeoutMs: federation.linkTimeoutMs,
+        maxPayloadBytes: Math.max(config.mqtt.maxPayloadBytes, 1_048_576),
+        pool: db.pool,
+        client: () => ingest.sideClient('links'),
+        selfId: federation.hubId as string,
+        isOwnCamera: (id) => this.fleet.cameras.has(id),
+        changed: (cameras) => live.publish({ cameras, sites: [] }),
+        removed: (ids) => {
+          this.publisher?.removed(ids);
+          live.resnapshot();
+        },
+        log: log.child({ part: 'federation' }),
+        now: this.options.now,
+      });
+      await this.links.start();
+    };
     auth.onRevoked((match, what, here) => {
       live.disconnectWhere(match);
       if (here) this.events?.append('revoked', what);
@@ -746,6 +820,7 @@ export class Hub {
     };
     if (!clustered) {
       await startIngest();
+      await startFederation();
       log.info({ url: this.url }, 'hub ready');
       return;
     }
@@ -794,6 +869,7 @@ export class Hub {
       // The broker kept the hub's persistent session while no process held it: what sites sent
       // meanwhile, and what the previous leader had not acknowledged, is delivered now.
       await startIngest();
+      await startFederation();
       live.resnapshot();
       log.info(
         { url: this.url, instance: this.instanceId },
@@ -943,6 +1019,9 @@ export class Hub {
   }
 
   async stop(): Promise<void> {
+    this.publisher?.stop();
+    await this.links?.stop();
+    this.links = null;
     // Stop taking messages, drain in-flight batches, then close the rest.
     await this.ingest
       ?.stop()

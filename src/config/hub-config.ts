@@ -690,6 +690,130 @@ export const HubConfig = Type.Object(
       },
       'Several hub processes serving one region (high availability)',
     ),
+    federation: Group(
+      {
+        hubId: Optional(
+          Type.String({
+            pattern: '^[a-z0-9][a-z0-9-]{0,62}$',
+            description:
+              "This hub's id in a network of hubs (e.g. west-cornwall); needed when shares or links are set. Peers know it from their own configuration, never from this hub's messages",
+          }),
+        ),
+        shares: Type.Array(
+          Type.Object(
+            {
+              peer: Type.String({
+                pattern: '^[a-z0-9][a-z0-9-]{0,62}$',
+                description: 'The hub that receives (e.g. the force hub)',
+              }),
+              keyFile: Type.String({
+                minLength: 1,
+                description:
+                  'File holding the hub-to-hub key the peer presents (Authorization: Bearer) to read this hub; 0600',
+              }),
+              councils: Type.Optional(
+                Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), {
+                  maxItems: 1000,
+                  description: 'Only cameras of these councils; omitted: every council',
+                }),
+              ),
+              sites: Type.Optional(
+                Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), {
+                  maxItems: 10_000,
+                  description: 'Only cameras of these sites; omitted: every site',
+                }),
+              ),
+              cameras: Type.Optional(
+                Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), {
+                  maxItems: 100_000,
+                  description:
+                    'Only these cameras (a cross-force agreement lists them); omitted: every camera the other lists allow',
+                }),
+              ),
+              bridge: Type.Optional(
+                Type.Object(
+                  {
+                    address: Type.String({
+                      pattern: '^[A-Za-z0-9.:\\[\\]-]+:[0-9]{1,5}$',
+                      description: "The peer's broker, MQTT over TLS (host:port)",
+                    }),
+                    caFile: Type.String({
+                      minLength: 1,
+                      description: "CA (PEM) of the peer broker's certificate",
+                    }),
+                    passwordFile: Type.String({
+                      minLength: 1,
+                      description: "This hub's bridge password on the peer broker (user bridge.<hubId>)",
+                    }),
+                  },
+                  {
+                    additionalProperties: false,
+                    description:
+                      "The Mosquitto bridge to the peer, written by npm run mqtt:mosquitto-config into this broker's configuration",
+                  },
+                ),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+          {
+            default: [],
+            maxItems: 64,
+            description:
+              "Sharing policy: what each peer hub may see of this hub (status and geometry of cameras, no council data). Each share is published to cctv/federation/out/<peer>/ on this hub's broker, which a Mosquitto bridge carries to the peer (npm run mqtt:mosquitto-config -- --bridge)",
+          },
+        ),
+        links: Type.Array(
+          Type.Object(
+            {
+              hub: Type.String({
+                pattern: '^[a-z0-9][a-z0-9-]{0,62}$',
+                description: 'The hub whose cameras this one receives (e.g. a regional hub)',
+              }),
+              apiUrl: Type.String({
+                pattern: '^https?://',
+                description: "That hub's REST address, for full snapshots after a gap",
+              }),
+              keyFile: Type.String({
+                minLength: 1,
+                description: 'File holding the hub-to-hub key for that hub',
+              }),
+              caFile: Type.Optional(
+                Type.String({ description: "CA (PEM) to verify that hub's HTTPS certificate" }),
+              ),
+              bridgePasswordFile: Type.Optional(
+                Type.String({
+                  minLength: 1,
+                  description:
+                    "The password that hub's bridge uses on this hub's broker (user bridge.<hub>); npm run mqtt:mosquitto-config adds the user, allowed to write cctv/federation/in/<hub>/ only",
+                }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+          {
+            default: [],
+            maxItems: 64,
+            description:
+              "Hubs this one receives cameras from, over a Mosquitto bridge into cctv/federation/in/<hub>/ on this hub's broker (the broker's ACL lets each bridge write there only)",
+          },
+        ),
+        heartbeatMs: Type.Integer({
+          minimum: 500,
+          maximum: 60_000,
+          default: 5000,
+          description: 'How often a sharing hub tells each peer it is alive, with its latest sequence number',
+        }),
+        linkTimeoutMs: Type.Integer({
+          minimum: 2000,
+          maximum: 600_000,
+          default: 20_000,
+          description:
+            "A link silent this long is down: that hub's cameras show as unknown (hub_link_down), never as their last state",
+        }),
+      },
+      'A network of hubs: what this hub shares with others, and which hubs it receives from',
+    ),
     log: Group(
       {
         level: Type.Union(

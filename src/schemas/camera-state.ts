@@ -71,6 +71,8 @@ export const ReasonCode = Type.Union([
   Type.Literal('stale'),
   Type.Literal('maintenance_window'),
   Type.Literal('monitor_impaired'),
+  // At a hub that receives another hub's cameras: the link to that hub is down, so their state is not known.
+  Type.Literal('hub_link_down'),
 ]);
 export type ReasonCode = Static<typeof ReasonCode>;
 

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import {
+  type MosquittoBridge,
   type MosquittoSiteUser,
   writeMosquittoConfig,
 } from '../../hub-server/src/broker/mosquitto-config.ts';
@@ -42,6 +43,10 @@ export interface TestMosquittoOptions {
    * start() again (restart()), as a production broker does. Off by default.
    */
   persistence?: boolean;
+  /** Linked hubs whose bridges sign in here (user bridge.<hub>), with their passwords. */
+  peers?: readonly { hub: string; password: string }[];
+  /** Bridges from here to peer hubs' brokers. */
+  bridges?: () => readonly MosquittoBridge[];
 }
 
 /**
@@ -76,6 +81,8 @@ export class TestMosquitto {
     const written = await writeMosquittoConfig(this.dir, {
       hub: this.hub,
       sites,
+      peers: this.options.peers ?? [],
+      bridges: this.options.bridges?.() ?? [],
       listener: { host: '127.0.0.1', port: this.port },
       tls: this.tls ? { listener: { host: '127.0.0.1', port: this.tlsPort }, ...this.tls } : null,
     });
@@ -85,7 +92,8 @@ export class TestMosquitto {
     const persistence = this.options.persistence
       ? `persistence true\npersistence_location ${join(this.dir, 'persistence')}/\n`
       : 'persistence false\n';
-    writeFileSync(testConf, `${readFileSync(written.confPath, 'utf8')}${persistence}${asRoot}`);
+    // Test settings first: after a bridge's `connection` line, Mosquitto reads settings as the bridge's.
+    writeFileSync(testConf, `${persistence}${asRoot}${readFileSync(written.confPath, 'utf8')}`);
     return testConf;
   }
 
@@ -119,6 +127,11 @@ export class TestMosquitto {
   /** Mosquitto re-reads its password file and ACL on SIGHUP. */
   reload(): void {
     this.child?.kill('SIGHUP');
+  }
+
+  /** Whether the process is running. */
+  get running(): boolean {
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   /** SIGTERM: Mosquitto closes its connections and, with persistence, saves its sessions and queues. */

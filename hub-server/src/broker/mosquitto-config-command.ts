@@ -7,6 +7,9 @@
  * The hub's own user is mqtt.username with its password from mqtt.passwordFile or MQTT_PASSWORD.
  * Database: DATABASE_URL, else the embedded database directory (stop the hub first). Reload
  * Mosquitto (SIGHUP) after each run. Exit 0: written; 2: could not run.
+ * A network of hubs: each federation.links entry with a bridgePasswordFile becomes the user
+ * bridge.<hub>, allowed to write cctv/federation/in/<hub>/ only; each federation.shares entry with a
+ * bridge becomes a Mosquitto bridge (TLS) to that peer's broker (a bridge section: restart Mosquitto).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -120,17 +123,47 @@ async function main(): Promise<void> {
       ? readFileSync(config.mqtt.passwordFile, 'utf8').trim()
       : null;
   if (!password) throw new CannotRun("set mqtt.passwordFile or MQTT_PASSWORD: the hub's Mosquitto password");
+  const federation = config.federation;
+  const secret = (file: string, what: string) => {
+    const value = readFileSync(file, 'utf8').trim();
+    if (value.length < 16) throw new CannotRun(`${what} in ${file} is shorter than 16 characters`);
+    return value;
+  };
+  // Linked hubs' bridges sign in here; this hub's shares with a bridge get a connection section.
+  const peers = federation.links.flatMap((l) =>
+    l.bridgePasswordFile
+      ? [{ hub: l.hub, password: secret(l.bridgePasswordFile, `bridge password of ${l.hub}`) }]
+      : [],
+  );
+  const bridges = federation.shares.flatMap((share) => {
+    if (!share.bridge) return [];
+    if (!federation.hubId)
+      throw new CannotRun("a bridge needs federation.hubId (this hub's id among its peers)");
+    const at = listener(`federation.shares (${share.peer}) bridge.address`, share.bridge.address);
+    return [
+      {
+        self: federation.hubId,
+        peer: share.peer,
+        host: at.host,
+        port: at.port,
+        caFile: share.bridge.caFile,
+        password: secret(share.bridge.passwordFile, `bridge password for ${share.peer}`),
+      },
+    ];
+  });
   const sites = await siteUsers(config.database);
   const written = await writeMosquittoConfig(out, {
     hub: { username, password },
     sites,
+    peers,
+    bridges,
     listener: listen,
     tls,
     maxInflight: brokerInflightFor(config.ingest.maxQueued),
     maxPacketBytes: config.mqtt.maxPacketBytes,
   });
   process.stdout.write(
-    `wrote ${written.confPath}, ${written.passwordPath} and ${written.aclPath} (hub user ${username}, ${sites.length} sites); reload Mosquitto (SIGHUP) to apply\n`,
+    `wrote ${written.confPath}, ${written.passwordPath} and ${written.aclPath} (hub user ${username}, ${sites.length} sites, ${peers.length} linked hubs' bridges in, ${bridges.length} bridges out); reload Mosquitto (SIGHUP) to apply\n`,
   );
 }
 

@@ -24,12 +24,18 @@ import {
   UiConfig,
 } from '../../../src/schemas/api.ts';
 import { Id } from '../../../src/schemas/common.ts';
+import type { LinkStatus } from '../../../src/schemas/federation.ts';
 import type { GeometryUpdate } from '../../../src/schemas/incident-api.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { AuthError, type AuthService } from '../auth/auth-service.ts';
 import { type FailureCounter, LoginFailures } from '../auth/login-failures.ts';
 import type { ComplianceRepository } from '../compliance/compliance-repository.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
+import {
+  federationPeerRoutes,
+  federationStatusRoutes,
+  type PeerRouteDeps,
+} from '../federation/federation-routes.ts';
 import type { FeedManager } from '../feeds/feed-manager.ts';
 import type { FeedUrlSigner } from '../feeds/signed-url.ts';
 import { metricsRoute } from '../metrics/metrics-route.ts';
@@ -135,6 +141,8 @@ export interface AppDeps {
   /** Cluster mode: which process answers /healthz and what it does in the region (role, instance). */
   identity?: (() => Record<string, string>) | undefined;
   ingestStats: () => unknown;
+  /** A network of hubs: peers read their share with a hub-to-hub key; people see the links. */
+  federation?: { peer: PeerRouteDeps; links: () => LinkStatus[]; cameras: () => CameraView[] };
   /** Per-site MQTT credentials; `changed` closes a site's connections after rotation or revocation. */
   mqttCredentials: {
     repository: SiteCredentialRepository;
@@ -276,6 +284,8 @@ export async function buildApp(deps: AppDeps) {
   };
   app.register(async (open) => loginRoute(open, authDeps, loginLimits(deps)));
   app.register(async (open) => enrolRoute(open, deps.enrolment));
+  const federation = deps.federation;
+  if (federation) app.register(async (open) => federationPeerRoutes(open, federation.peer));
   if (deps.metrics) {
     const { registry, token } = deps.metrics;
     app.register(async (open) => metricsRoute(open, registry, token));
@@ -292,7 +302,23 @@ export async function buildApp(deps: AppDeps) {
     api.get(
       '/api/cameras',
       { schema: { querystring: CameraQuery, response: { 200: Type.Array(CameraView), ...errors } } },
-      async (request) => deps.fleet.listCameras(request.query as CameraQuery, scopeOf(request.user)),
+      async (request) => {
+        const query = request.query as CameraQuery;
+        const scope = scopeOf(request.user);
+        const own = await deps.fleet.listCameras(query, scope);
+        // Cameras other hubs share with this one, as their links say now (unknown while a link is down).
+        const linked = (deps.federation?.cameras() ?? []).filter(
+          (c) =>
+            (!scope || scope.includes(c.councilId)) &&
+            (!query.hubId || c.hubId === query.hubId) &&
+            (!query.councilId || c.councilId === query.councilId) &&
+            (!query.siteId || c.siteId === query.siteId) &&
+            (!query.state || c.state === query.state),
+        );
+        return linked.length === 0
+          ? own
+          : [...own, ...linked].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      },
     );
 
     api.get(
@@ -300,7 +326,15 @@ export async function buildApp(deps: AppDeps) {
       { schema: { params: Type.Object({ id: Id }), response: { 200: CameraDetail, ...errors } } },
       async (request, reply) => {
         const { id } = request.params as { id: string };
-        const camera = await deps.fleet.getCamera(id, scopeOf(request.user));
+        const scope = scopeOf(request.user);
+        let camera = await deps.fleet.getCamera(id, scope);
+        if (!camera) {
+          // Another hub's camera: the view its link gave (its health and stream stay at that hub).
+          const linked = deps.federation
+            ?.cameras()
+            .find((c) => c.id === id && (!scope || scope.includes(c.councilId)));
+          if (linked) camera = { ...linked, health: null, stream: null, subStreams: [] };
+        }
         // Out-of-scope cameras are reported as missing, so their existence does not leak.
         if (!camera)
           return reply.status(404).send({
@@ -417,6 +451,7 @@ export async function buildApp(deps: AppDeps) {
         deps.registry.decide(id, { decision: 'approve', ...(note ? { note } : {}) }, actor),
       now: () => deps.now?.() ?? Date.now(),
     });
+    federationStatusRoutes(api, { links: () => deps.federation?.links() ?? [] });
     api.get('/api/ingest/stats', { preHandler: requireRole('operator') }, async () => deps.ingestStats());
   });
   // Signed feed files: outside the bearer-token scope (see feedFileRoutes).

@@ -37,7 +37,7 @@ export function passwordProblem(password: string, username: string): string | nu
 /** A client error with a stable code; the app's error handler turns it into the error body. */
 export class HttpError extends Error {
   constructor(
-    readonly statusCode: 400 | 403 | 404 | 409 | 503,
+    readonly statusCode: 400 | 401 | 403 | 404 | 409 | 503,
     readonly code: string,
     message: string,
   ) {

@@ -62,6 +62,18 @@ export class MqttIngest {
     );
   }
 
+  /**
+   * Another connection of the hub's identity on its broker (clean session, reconnecting), for what is
+   * not site ingest: the links from other hubs.
+   */
+  sideClient(suffix: string): MqttClient {
+    return this.connect({
+      clientId: `${this.options.clientId}-${suffix}`,
+      clean: true,
+      reconnectPeriod: 1000,
+    });
+  }
+
   /** A client of the hub's identity: a persistent session, or a clean one that does not reconnect. */
   private connect(session: { clientId: string; clean: boolean; reconnectPeriod: number }): MqttClient {
     const options: IClientOptions = {

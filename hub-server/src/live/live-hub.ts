@@ -34,6 +34,10 @@ export interface LiveHubOptions {
    * slow (live.maxQueuedPushes): its client reconnects and starts again from a snapshot.
    */
   maxQueuedPushes?: number;
+  /** Cameras of other hubs this one receives (a network of hubs), sent in snapshots beside its own. */
+  linkedCameras?: () => Iterable<CameraView>;
+  /** Sees every published change (the hub shares them with peer hubs). */
+  observe?: (change: { cameras: CameraView[]; sites: SiteView[] }) => void;
 }
 
 /** Fresh alert lists sent to a socket that acknowledges nothing before it is disconnected. */
@@ -146,8 +150,10 @@ export class LiveHub {
     for (const { scope, ids } of waiters.values()) {
       const sockets = ids.map((id) => io.of('/').sockets.get(id)).filter((x): x is Socket => x !== undefined);
       if (sockets.length === 0) continue;
+      const cameras = [...this.fleet.cameras.values()];
+      if (this.options.linkedCameras) cameras.push(...this.options.linkedCameras());
       const snapshot: LiveSnapshot = {
-        cameras: [...this.fleet.cameras.values()].filter((c) => inScope(scope, c.councilId)),
+        cameras: cameras.filter((c) => inScope(scope, c.councilId)),
         sites: [...this.fleet.sites.values()].filter((s) => inScope(scope, s.councilId)),
         at,
       };
@@ -306,6 +312,7 @@ export class LiveHub {
   }
 
   publish(change: { cameras: CameraView[]; sites: SiteView[] }): void {
+    this.options.observe?.(change);
     for (const c of change.cameras) this.pendingCameras.set(c.id, c);
     for (const s of change.sites) this.pendingSites.set(s.id, s);
     this.schedule();

@@ -34,6 +34,21 @@ const COMMON_COLUMNS = `c.id, c.name, c.site_id, s.council_id, c.state, ST_X(c.l
 const FILTERS = `c.active AND ($2::text[] IS NULL OR s.council_id = ANY($2::text[]))
   AND ($3::text[] IS NULL OR c.state = ANY($3::text[]))`;
 
+/** The same columns from the cameras other hubs share with this one (their state is checked after). */
+const LINKED_COLUMNS = `c.id, c.view ->> 'name' AS name, c.view ->> 'siteId' AS site_id, c.council_id, c.state,
+  ST_X(c.location) AS lon, ST_Y(c.location) AS lat, c.bearing_deg, c.hfov_deg, c.design_distance_m AS range_m,
+  NULL::float8 AS stream_width`;
+const LINKED_FILTERS = `($2::text[] IS NULL OR c.council_id = ANY($2::text[])) AND $3::text[] IS NOT DISTINCT FROM $3::text[]`;
+
+/** Where candidates come from: this hub's cameras, or those other hubs share with it. */
+const SOURCES = {
+  own: { columns: COMMON_COLUMNS, from: 'cameras c JOIN sites s ON s.id = c.site_id', filters: FILTERS },
+  linked: { columns: LINKED_COLUMNS, from: 'federated_cameras c', filters: LINKED_FILTERS },
+} as const;
+
+/** The state control rooms see of a camera another hub shares (unknown while its link is down). */
+export type LinkedState = (cameraId: string) => CameraState | null;
+
 export class GeometryError extends Error {
   constructor(
     readonly code: 'BAD_TARGET' | 'BAD_POLYGON',
@@ -49,11 +64,35 @@ export class GeometryError extends Error {
  * for the candidates, then exact distances on the spheroid.
  */
 export class GeometryRepository {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    /** Cameras shared by other hubs are searched too when this is given. */
+    private readonly linkedState: LinkedState | null = null,
+  ) {}
 
   async search(query: IncidentSearch, scope: Scope): Promise<IncidentResult> {
     if ((query.point === undefined) === (query.polygon === undefined))
       throw new GeometryError('BAD_TARGET', 'give either a point (with radiusM) or a polygon, not both');
+    const found = await this.candidates(query, scope, 'own');
+    const linkedState = this.linkedState;
+    if (linkedState) {
+      const states = query.states ? new Set(query.states) : null;
+      for (const row of (await this.candidates(query, scope, 'linked')).rows) {
+        const state = linkedState(row.id);
+        if (state === null || (states && !states.has(state))) continue;
+        found.rows.push({ ...row, state });
+      }
+    }
+    const { rows, target } = found;
+    return this.ranked(rows, target, query);
+  }
+
+  private async candidates(
+    query: IncidentSearch,
+    scope: Scope,
+    source: keyof typeof SOURCES,
+  ): Promise<{ rows: CandidateRow[]; target: { lat: number; lon: number } }> {
+    const { columns, from, filters } = SOURCES[source];
     const states = query.states ?? null;
     let rows: CandidateRow[];
     let target: { lat: number; lon: number };
@@ -62,14 +101,14 @@ export class GeometryRepository {
       const result = await this.pool.query<CandidateRow>(
         `WITH t AS (SELECT ST_SetSRID(ST_MakePoint($4, $5), 4326) AS pt),
               a AS (SELECT ST_Buffer(t.pt::geography, $6 * 1.02 + 1)::geometry AS box FROM t)
-         SELECT ${COMMON_COLUMNS},
+         SELECT ${columns},
            ST_Distance(c.location::geography, t.pt::geography) AS distance_m,
            COALESCE(ST_Covers(c.fov, t.pt), false) AS covers, NULL::float8 AS coverage,
            degrees(ST_Azimuth(c.location::geography, t.pt::geography)) AS azimuth_deg
-         FROM cameras c JOIN sites s ON s.id = c.site_id, t, a
+         FROM ${from}, t, a
          WHERE (c.location && a.box OR c.fov && a.box)
            AND (ST_DWithin(c.location::geography, t.pt::geography, $6) OR ST_DWithin(c.fov::geography, t.pt::geography, $6))
-           AND ${FILTERS}
+           AND ${filters}
          LIMIT $1`,
         [CANDIDATE_LIMIT, scope, states, query.point.lon, query.point.lat, query.radiusM ?? DEFAULT_RADIUS_M],
       );
@@ -92,18 +131,26 @@ export class GeometryRepository {
       target = { lat: check.lat, lon: check.lon };
       const result = await this.pool.query<CandidateRow>(
         `WITH t AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON($4), 4326) AS area)
-         SELECT ${COMMON_COLUMNS},
+         SELECT ${columns},
            ST_Distance(c.location::geography, t.area::geography) AS distance_m,
            COALESCE(ST_Intersects(c.fov, t.area), false) AS covers,
            COALESCE(ST_Area(ST_Intersection(c.fov, t.area)::geography) / NULLIF(ST_Area(t.area::geography), 0), 0) AS coverage,
            degrees(ST_Azimuth(c.location::geography, ST_PointOnSurface(t.area)::geography)) AS azimuth_deg
-         FROM cameras c JOIN sites s ON s.id = c.site_id, t
-         WHERE (ST_Intersects(c.location, t.area) OR ST_Intersects(c.fov, t.area)) AND ${FILTERS}
+         FROM ${from}, t
+         WHERE (ST_Intersects(c.location, t.area) OR ST_Intersects(c.fov, t.area)) AND ${filters}
          LIMIT $1`,
         [CANDIDATE_LIMIT, scope, states, JSON.stringify(polygon)],
       );
       rows = result.rows;
     }
+    return { rows, target };
+  }
+
+  private ranked(
+    rows: CandidateRow[],
+    target: { lat: number; lon: number },
+    query: IncidentSearch,
+  ): IncidentResult {
     const candidates: Candidate[] = rows.map((r) => ({
       cameraId: r.id,
       name: r.name,

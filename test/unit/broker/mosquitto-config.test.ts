@@ -10,6 +10,7 @@ import {
   DEFAULT_MAX_PACKET_BYTES,
   MosquittoConfigError,
   mosquittoAcl,
+  mosquittoBridges,
 } from '../../../hub-server/src/broker/mosquitto-config.ts';
 import { HubConfig } from '../../../src/config/hub-config.ts';
 import { defaultsOf } from '../../../src/config/resolve.ts';
@@ -74,6 +75,8 @@ describe('Mosquitto configuration', () => {
       'topic read cctv/v1/site/+/#',
       'topic write cctv/v1/site/+/request/#',
       'topic write cctv/v1/alerts/#',
+      'topic write cctv/federation/out/#',
+      'topic read cctv/federation/in/#',
       'user _alerts',
       'topic read cctv/v1/alerts/#',
       'user penzance',
@@ -83,6 +86,56 @@ describe('Mosquitto configuration', () => {
       'topic write cctv/v1/site/st-ives/#',
       'topic read cctv/v1/site/st-ives/request/#',
     ]);
+  });
+
+  it("lets a linked hub's bridge write under its own link topic only, as a user no site can be", () => {
+    const rules = mosquittoAcl('cctv-hub', ['penzance'], ['west-cornwall'])
+      .split('\n')
+      .filter((line) => line && !line.startsWith('#'));
+    expect(rules.slice(rules.indexOf('user bridge.west-cornwall'))).toEqual([
+      'user bridge.west-cornwall',
+      'topic write cctv/federation/in/west-cornwall/#',
+      'user penzance',
+      'topic write cctv/v1/site/penzance/#',
+      'topic read cctv/v1/site/penzance/request/#',
+    ]);
+    expect(() => mosquittoAcl('cctv-hub', [], ['West Cornwall\ntopic write #'])).toThrow(
+      MosquittoConfigError,
+    );
+  });
+
+  it('writes a TLS bridge per peer that carries only its share, renamed to this hub, and nothing back', () => {
+    const text = mosquittoBridges([
+      {
+        self: 'west-cornwall',
+        peer: 'devon-cornwall',
+        host: 'force-broker.example',
+        port: 8883,
+        caFile: '/etc/cctv/force-ca.pem',
+        password: 'a-long-bridge-password',
+      },
+    ]);
+    const lines = text.split('\n').filter((line) => line && !line.startsWith('#'));
+    expect(lines).toEqual([
+      'connection cctv-west-cornwall-to-devon-cornwall',
+      'address force-broker.example:8883',
+      'bridge_protocol_version mqttv311',
+      'remote_clientid cctv-bridge-west-cornwall',
+      'remote_username bridge.west-cornwall',
+      'remote_password a-long-bridge-password',
+      'bridge_cafile /etc/cctv/force-ca.pem',
+      'bridge_insecure false',
+      'cleansession true',
+      'notifications false',
+      'restart_timeout 1 10',
+      'topic # out 1 cctv/federation/out/devon-cornwall/ cctv/federation/in/west-cornwall/',
+    ]);
+    expect(() =>
+      mosquittoBridges([
+        { self: 'a', peer: 'b', host: 'h', port: 8883, caFile: '/ca.pem', password: 'pw\nconnection evil' },
+      ]),
+    ).toThrow(MosquittoConfigError);
+    expect(mosquittoBridges([])).toBe('');
   });
 
   it('turns authentication and the ACL on in the conf snippet', () => {

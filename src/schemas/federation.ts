@@ -1,0 +1,74 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { CameraView } from './api.ts';
+import { Id, IsoTime } from './common.ts';
+
+/**
+ * What one hub tells another about its cameras (a network of hubs, DESIGN): status and geometry
+ * only, never council data. A sharing hub numbers its messages to each peer (seq) within an epoch
+ * (a random id per start of its publisher); a receiver that sees a gap, a new epoch or a long
+ * silence takes a full snapshot over HTTP and carries on from its seq.
+ */
+
+const Epoch = Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' });
+const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+
+/** Most cameras in one change message; more are split over several. */
+export const MAX_CAMERAS_PER_MESSAGE = 500;
+
+export const FederationChanges = Type.Object(
+  {
+    v: Type.Literal(1),
+    epoch: Epoch,
+    seq: Seq,
+    sentAt: IsoTime,
+    cameras: Type.Array(CameraView, { maxItems: MAX_CAMERAS_PER_MESSAGE }),
+    /** Cameras no longer shared (retired, or out of the sharing policy). */
+    removed: Type.Array(Id, { maxItems: MAX_CAMERAS_PER_MESSAGE }),
+  },
+  { additionalProperties: false },
+);
+export type FederationChanges = Static<typeof FederationChanges>;
+
+export const FederationHeartbeat = Type.Object(
+  {
+    v: Type.Literal(1),
+    epoch: Epoch,
+    /** The seq of the last change message sent before this heartbeat. */
+    seq: Seq,
+    sentAt: IsoTime,
+    cameraCount: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type FederationHeartbeat = Static<typeof FederationHeartbeat>;
+
+export const FederationSnapshot = Type.Object(
+  {
+    hub: Id,
+    epoch: Epoch,
+    seq: Seq,
+    at: IsoTime,
+    cameras: Type.Array(CameraView),
+  },
+  { additionalProperties: false },
+);
+export type FederationSnapshot = Static<typeof FederationSnapshot>;
+
+export const LinkState = Type.Union([Type.Literal('up'), Type.Literal('down'), Type.Literal('connecting')], {
+  description:
+    'up: heartbeats arrive and the cameras are in step; down: silent longer than federation.linkTimeoutMs (its cameras show as unknown); connecting: not heard from since this hub started',
+});
+
+export const LinkStatus = Type.Object(
+  {
+    hub: Id,
+    state: LinkState,
+    since: IsoTime,
+    lastHeardAt: Type.Union([IsoTime, Type.Null()]),
+    cameras: Type.Integer({ minimum: 0 }),
+    snapshots: Type.Integer({ minimum: 0, description: 'Full snapshots taken since this hub started' }),
+    lastError: Type.Union([Type.String(), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type LinkStatus = Static<typeof LinkStatus>;

@@ -1,0 +1,340 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashMqttPassword } from '../../../hub-server/src/auth/mqtt-password.ts';
+import type { CameraView, LiveChanges } from '../../../src/schemas/api.ts';
+import type { LinkStatus } from '../../../src/schemas/federation.ts';
+import type { IncidentResult } from '../../../src/schemas/incident-api.ts';
+import { closeAll } from '../../support/cleanup.ts';
+import { type HubHarness, startHub } from '../../support/hub-harness.ts';
+import { LinkProxy } from '../../support/link-proxy.ts';
+import { TestMosquitto } from '../../support/mosquitto.ts';
+import { commissioning, health, SitePublisher } from '../../support/site-publisher.ts';
+import { createTestPki } from '../../support/test-pki.ts';
+
+// A network of hubs on real parts: two regional hubs and a force hub, each with its own Mosquitto
+// (configured by the hub's own generator: users, ACLs, and TLS bridges from each region to the force
+// broker, each bridge through a TCP relay the test can cut) and its own database. Sites publish to
+// their regional broker; the force hub's control room sees both regions on one table, live, and
+// searches across them; a cut bridge turns that region's cameras unknown at the force hub, and they
+// catch up when it returns.
+
+const PASSWORD = 'Correct-Horse-7';
+const LINK_TIMEOUT_MS = 6000;
+
+interface Region {
+  id: string;
+  council: string;
+  site: string;
+  cameras: string[];
+  /** Where its cameras stand: side by side, looking north, so one search covers both regions. */
+  lon: number;
+  broker: TestMosquitto;
+  relay: LinkProxy;
+  hub: HubHarness;
+  publisher: SitePublisher;
+  key: string;
+}
+
+describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cctv-federation-'));
+  const pki = createTestPki(dir);
+  const secret = (name: string, value = randomBytes(24).toString('base64url')) => {
+    const file = join(dir, name);
+    writeFileSync(file, value, { mode: 0o600 });
+    return { file, value };
+  };
+  const regions: Region[] = [];
+  const bridgePasswords = {
+    'region-a': secret('bridge-a'),
+    'region-b': secret('bridge-b'),
+  };
+  let forceBroker: TestMosquitto;
+  let force: HubHarness;
+  let token = '';
+  let socket: Socket | null = null;
+  const pushed: CameraView[] = [];
+
+  const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
+    const response = await fetch(`${force.hub.url}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
+    });
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+  const camerasAtForce = () => api<CameraView[]>('/api/cameras');
+  const until = async <T>(
+    what: string,
+    read: () => Promise<T>,
+    ok: (value: T) => boolean,
+    timeoutMs: number,
+  ) => {
+    const started = Date.now();
+    let last: T | undefined;
+    while (Date.now() - started < timeoutMs) {
+      last = await read();
+      if (ok(last)) return Date.now() - started;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${what} not within ${timeoutMs} ms; last: ${JSON.stringify(last).slice(0, 600)}`);
+  };
+  const stateOf = (cameras: CameraView[], id: string) => cameras.find((c) => c.id === id);
+
+  beforeAll(async () => {
+    const forceUser = { username: 'hub-force', password: secret('force-mqtt').value };
+    forceBroker = new TestMosquitto(
+      join(dir, 'force-broker'),
+      forceUser,
+      { certFile: pki.certFile, keyFile: pki.keyFile },
+      {
+        peers: Object.entries(bridgePasswords).map(([hub, p]) => ({ hub, password: p.value })),
+      },
+    );
+    mkdirSync(join(dir, 'force-broker'));
+    await forceBroker.start([]);
+
+    for (const [i, id] of ['region-a', 'region-b'].entries()) {
+      const letter = id.slice(-1);
+      const relay = new LinkProxy({ host: '127.0.0.1', port: forceBroker.tlsPort });
+      await relay.up();
+      const hubUser = { username: `hub-${letter}`, password: secret(`${id}-mqtt`).value };
+      const site = `fed-site-${letter}-${randomBytes(2).toString('hex')}`;
+      const sitePassword = `site-${randomBytes(8).toString('hex')}`;
+      const broker = new TestMosquitto(join(dir, `${id}-broker`), hubUser, null, {
+        bridges: () => [
+          {
+            self: id,
+            peer: 'force',
+            host: '127.0.0.1',
+            port: relay.port,
+            caFile: pki.caFile,
+            password: bridgePasswords[id as keyof typeof bridgePasswords].value,
+          },
+        ],
+      });
+      mkdirSync(join(dir, `${id}-broker`));
+      await broker.start([{ siteId: site, passwordHash: await hashMqttPassword(sitePassword) }]);
+      const key = secret(`${id}.key`);
+      const passwordFile = secret(`${id}-hub-password`, hubUser.password).file;
+      const hub = await startHub({
+        MQTT_URL: broker.url,
+        CCTV_HUB__mqtt__username: hubUser.username,
+        CCTV_HUB__mqtt__passwordFile: passwordFile,
+        CCTV_HUB__federation__hubId: id,
+        CCTV_HUB__federation__heartbeatMs: '1000',
+        CCTV_HUB__federation__shares: JSON.stringify([{ peer: 'force', keyFile: key.file }]),
+      });
+      const council = `council-${letter}`;
+      const cameras = [`${site}-1`, `${site}-2`];
+      const lon = -5.5371 + i * 0.0004;
+      await hub.registerSite(site, council, { cameraIds: cameras, location: { lat: 50.1186, lon } });
+      const publisher = new SitePublisher(site, broker.url, { username: site, password: sitePassword });
+      await publisher.connect();
+      regions.push({ id, council, site, cameras, lon, broker, relay, hub, publisher, key: key.value });
+    }
+
+    const forceMqttPassword = secret('force-hub-password', forceUser.password).file;
+    force = await startHub({
+      MQTT_URL: forceBroker.url,
+      CCTV_HUB__mqtt__username: forceUser.username,
+      CCTV_HUB__mqtt__passwordFile: forceMqttPassword,
+      CCTV_HUB__federation__hubId: 'force',
+      CCTV_HUB__federation__linkTimeoutMs: String(LINK_TIMEOUT_MS),
+      CCTV_HUB__federation__links: JSON.stringify(
+        regions.map((r) => ({
+          hub: r.id,
+          apiUrl: r.hub.hub.url,
+          keyFile: join(dir, `${r.id}.key`),
+        })),
+      ),
+    });
+    await force.createUser('force-cr', 'controlroom', [], PASSWORD);
+    token = await force.login('force-cr', PASSWORD);
+
+    // Each region's site says what it has and that everything is up.
+    for (const r of regions) {
+      await r.publisher.publish('siteState', { state: 'online', agentVersion: 'test' });
+      await r.publisher.publish('inventory', {
+        siteName: `Site ${r.site}`,
+        councilId: r.council,
+        hubId: 'test-hub',
+        location: { lat: 50.1186, lon: r.lon },
+        cameras: r.cameras.map((id, j) => ({
+          id,
+          name: `Camera ${id}`,
+          commissioning: { ...commissioning(50.1186 + j * 0.0002, r.lon), bearingDeg: 0 },
+        })),
+      });
+      for (const id of r.cameras) await r.publisher.publish('health', health(id, 'up'), id);
+    }
+  }, 180_000);
+
+  afterAll(() =>
+    closeAll(
+      async () => {
+        socket?.disconnect();
+      },
+      ...regions.map((r) => () => r.publisher.close()),
+      () => force?.stop(),
+      ...regions.map((r) => () => r.hub.stop()),
+      ...regions.map((r) => () => r.relay.down()),
+      ...regions.map((r) => () => r.broker.stop()),
+      () => forceBroker?.stop(),
+      async () => rmSync(dir, { recursive: true, force: true }),
+    ),
+  );
+
+  it("shows both regions' cameras at the force hub, live, with their regional state", async () => {
+    const all = regions.flatMap((r) => r.cameras);
+    await until(
+      'every regional camera up at the force hub',
+      camerasAtForce,
+      (cams) => all.every((id) => stateOf(cams, id)?.state === 'up'),
+      30_000,
+    );
+    const cams = await camerasAtForce();
+    for (const r of regions)
+      for (const id of r.cameras) {
+        const view = stateOf(cams, id) as CameraView;
+        expect(view.councilId).toBe(r.council);
+        // The owner is the link the camera came on, not what the regional view calls its hub.
+        expect(view.hubId).toBe(r.id);
+        expect(view.siteId).toBe(r.site);
+        expect(view.location.coordinates[0]).toBeCloseTo(r.lon, 6);
+      }
+    const links = await api<LinkStatus[]>('/api/federation/links');
+    expect(links.map((l) => [l.hub, l.state, l.cameras])).toEqual([
+      ['region-a', 'up', 2],
+      ['region-b', 'up', 2],
+    ]);
+
+    // A socket at the force hub: its snapshot has every regional camera; a change in region A reaches it.
+    socket = io(force.hub.url, { auth: { token }, transports: ['websocket'] });
+    const snapshot = await new Promise<{ cameras: CameraView[] }>((resolve) =>
+      socket?.once('snapshot', resolve),
+    );
+    expect(all.every((id) => snapshot.cameras.some((c) => c.id === id))).toBe(true);
+    socket.on('changes', (change: LiveChanges) => pushed.push(...change.cameras));
+    const [a] = regions as [Region, Region];
+    const sentAt = Date.now();
+    await a.publisher.publish(
+      'health',
+      health(a.cameras[0] as string, 'down', [{ code: 'unreachable', message: 'no answer' }]),
+      a.cameras[0],
+    );
+    const tookMs = await until(
+      'the down camera pushed to the force socket',
+      async () => pushed,
+      (list) => list.some((c) => c.id === a.cameras[0] && c.state === 'down'),
+      10_000,
+    );
+    console.log(`region A change to a force-hub socket: ${Date.now() - sentAt} ms (seen after ${tookMs} ms)`);
+    const view = stateOf(await camerasAtForce(), a.cameras[0] as string);
+    expect(view?.state).toBe('down');
+    expect(view?.reasons.map((x) => x.code)).toEqual(['unreachable']);
+  });
+
+  it('searches incidents across both regions at the force hub', async () => {
+    const result = await api<IncidentResult>('/api/incidents/search', {
+      method: 'POST',
+      body: JSON.stringify({ point: { lat: 50.1188, lon: -5.5369 }, radiusM: 150 }),
+    });
+    const found = result.cameras.map((c) => c.cameraId);
+    for (const r of regions) expect(found.filter((id) => r.cameras.includes(id))).not.toEqual([]);
+    // A camera's state in the results is the state its link gives now.
+    const a = regions[0] as Region;
+    expect(result.cameras.find((c) => c.cameraId === a.cameras[0])?.state).toBe('down');
+  });
+
+  it("turns a region's cameras unknown when its bridge is cut, and catches up when it returns", async () => {
+    const [a, b] = regions as [Region, Region];
+    await a.relay.down();
+    const cutAt = Date.now();
+    // Meanwhile, in region A, the down camera recovers and the other goes down.
+    await a.publisher.publish('health', health(a.cameras[0] as string, 'up'), a.cameras[0]);
+    await a.publisher.publish(
+      'health',
+      health(a.cameras[1] as string, 'down', [{ code: 'no_video', message: 'black' }]),
+      a.cameras[1],
+    );
+    await until(
+      "region A's cameras unknown at the force hub",
+      camerasAtForce,
+      (cams) => a.cameras.every((id) => stateOf(cams, id)?.state === 'unknown'),
+      30_000,
+    );
+    const unknownAfterMs = Date.now() - cutAt;
+    console.log(
+      `bridge cut to unknown at the force hub: ${unknownAfterMs} ms (link timeout ${LINK_TIMEOUT_MS} ms)`,
+    );
+    expect(unknownAfterMs).toBeLessThan(30_000);
+    let cams = await camerasAtForce();
+    expect(stateOf(cams, a.cameras[0] as string)?.reasons.map((x) => x.code)).toEqual(['hub_link_down']);
+    // Never the last state it had: not up, not down.
+    expect(b.cameras.map((id) => stateOf(cams, id)?.state)).toEqual(['up', 'up']);
+    expect((await api<LinkStatus[]>('/api/federation/links')).find((l) => l.hub === 'region-a')?.state).toBe(
+      'down',
+    );
+    // Incident search says unknown too.
+    const search = await api<IncidentResult>('/api/incidents/search', {
+      method: 'POST',
+      body: JSON.stringify({ point: { lat: 50.1188, lon: -5.5369 }, radiusM: 150 }),
+    });
+    expect(search.cameras.find((c) => c.cameraId === a.cameras[0])?.state).toBe('unknown');
+
+    await a.relay.up();
+    await until(
+      "region A's cameras in their real state again",
+      camerasAtForce,
+      (list) =>
+        stateOf(list, a.cameras[0] as string)?.state === 'up' &&
+        stateOf(list, a.cameras[1] as string)?.state === 'down',
+      30_000,
+    );
+    cams = await camerasAtForce();
+    expect(stateOf(cams, a.cameras[1] as string)?.reasons.map((x) => x.code)).toEqual(['no_video']);
+    const link = (await api<LinkStatus[]>('/api/federation/links')).find((l) => l.hub === 'region-a');
+    expect(link?.state).toBe('up');
+    // It caught up by a snapshot over HTTP, not by a backlog the bridge kept.
+    expect(link?.snapshots).toBeGreaterThanOrEqual(2);
+  });
+
+  it("lets no hub's bridge speak for another, and no peer read a share without its key", async () => {
+    const [a, b] = regions as [Region, Region];
+    const before = await camerasAtForce();
+    // Region B's bridge credential, publishing as if it were region A: the force broker's ACL drops it.
+    const impostor = await mqtt.connectAsync(forceBroker.url, {
+      username: 'bridge.region-b',
+      password: bridgePasswords['region-b'].value,
+      protocolVersion: 4,
+    });
+    const fake = {
+      v: 1,
+      epoch: 'forged-epoch-0001',
+      seq: 1,
+      sentAt: new Date().toISOString(),
+      cameras: before.filter((c) => a.cameras.includes(c.id)).map((c) => ({ ...c, state: 'down' })),
+      removed: [],
+    };
+    await impostor.publishAsync('cctv/federation/in/region-a/changes', JSON.stringify(fake), { qos: 1 });
+    await impostor.endAsync();
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = await camerasAtForce();
+    for (const id of a.cameras) expect(stateOf(after, id)?.state).toBe(stateOf(before, id)?.state);
+
+    // The regional snapshot route: another peer's key, or no key, is refused.
+    const url = `${a.hub.hub.url}/api/federation/v1/snapshot?peer=force`;
+    expect((await fetch(url)).status).toBe(401);
+    expect((await fetch(url, { headers: { authorization: `Bearer ${b.key}` } })).status).toBe(401);
+    const ok = await fetch(url, { headers: { authorization: `Bearer ${a.key}` } });
+    expect(ok.status).toBe(200);
+    const snapshot = (await ok.json()) as { hub: string; cameras: CameraView[] };
+    expect(snapshot.hub).toBe('region-a');
+    expect(snapshot.cameras.map((c) => c.id).sort()).toEqual([...a.cameras].sort());
+  });
+});
