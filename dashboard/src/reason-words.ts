@@ -23,6 +23,7 @@ const PLAIN: Partial<Record<ReasonCode, string>> = {
   site_offline: "The site's link or monitor is offline",
   stale: 'No recent data from the site',
   monitor_impaired: "Not judged: the site's monitor was overloaded at the time",
+  hub_link_down: "The link to the camera's own hub is down: its state is not known here",
 };
 
 export function reasonWords(reason: Reason): ReasonWords {

@@ -25,6 +25,7 @@ import { loadPackDir } from './compliance/pack-store.ts';
 import { Database } from './db/database.ts';
 import { planDemoFleet } from './demo/demo-plan.ts';
 import { seedDemo, seedDemoAssignments, seedDemoRegistry, seedDemoSiteCredentials } from './demo/seed.ts';
+import { LinkedFeeds } from './federation/linked-feeds.ts';
 import { FederationLinks } from './federation/links.ts';
 import { FederationPublisher } from './federation/publisher.ts';
 import { demoCredentials, loadCredentialsFile } from './feeds/credentials.ts';
@@ -633,10 +634,67 @@ export class Hub {
           // Only the process that publishes to peers can say at which number its snapshot stands.
           snapshot: (peer) => (this.ingest ? (this.publisher?.snapshot(peer) ?? null) : null),
           refused: (peer, ip, why) =>
-            log.warn({ peer: peer.slice(0, 64), ip, why }, 'refused a snapshot request from a peer hub'),
+            log.warn({ peer: peer.slice(0, 64), ip, why }, 'refused a request from a peer hub'),
+          openFeed: async (peer, asked) => {
+            const user = { sub: `${asked.user}@${peer}`, role: 'controlroom' as const };
+            const camera = await fleetRepo.feedTarget(asked.cameraId, null);
+            // Only what the sharing policy gives that peer; anything else is refused and audited.
+            if (!camera || !this.publisher?.admits(peer, camera)) {
+              await audit.append({
+                kind: 'feed.refused',
+                actor: user.sub,
+                role: user.role,
+                councilId: camera?.councilId ?? null,
+                cameraId: asked.cameraId,
+                incidentRef: asked.incidentRef,
+                reason: asked.reason,
+                detail: { status: 404, code: 'NOT_SHARED', peerHub: peer, message: 'not shared with this hub' },
+              });
+              throw new HttpError(404, 'NOT_SHARED', `camera ${asked.cameraId} is not shared with hub ${peer}`);
+            }
+            try {
+              return await feeds.open(camera, user, asked.incidentRef, asked.reason);
+            } catch (error) {
+              const e = error as { statusCode?: number; code?: string; message?: string };
+              if (e.statusCode && e.statusCode < 500)
+                await audit.append({
+                  kind: 'feed.refused',
+                  actor: user.sub,
+                  role: user.role,
+                  councilId: camera.councilId,
+                  cameraId: camera.id,
+                  incidentRef: asked.incidentRef,
+                  reason: asked.reason,
+                  detail: { status: e.statusCode, code: e.code ?? 'REFUSED', peerHub: peer, message: e.message },
+                });
+              throw error;
+            }
+          },
+          closeFeed: async (peer, id) => {
+            const session = feeds.get(id);
+            if (!session?.user.endsWith(`@${peer}`)) return false;
+            await feeds.close(id, 'closed');
+            return true;
+          },
         },
         links: () => this.links?.status() ?? [],
         cameras: () => this.links?.cameras() ?? [],
+        linkedCamera: (id, scope) => {
+          const found = this.links?.camera(id);
+          if (!found || (scope && !scope.includes(found.view.councilId))) return null;
+          return { hub: found.hub, councilId: found.view.councilId };
+        },
+        linkedFeeds:
+          linkConfigs.length > 0
+            ? new LinkedFeeds({
+                self: federation.hubId as string,
+                peer: (hub) => linkConfigs.find((l) => l.hub === hub) ?? null,
+                audit,
+                log: log.child({ part: 'federation' }),
+                now: this.options.now,
+              })
+            : null,
+        endpoint: (hub) => linkConfigs.find((l) => l.hub === hub) ?? null,
       },
       ...(clustered
         ? {

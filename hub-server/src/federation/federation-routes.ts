@@ -1,5 +1,7 @@
-import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { FeedSessionView } from '../../../src/schemas/feed-api.ts';
+import { INCIDENT_REF_PATTERN } from '../../../src/schemas/incident-ref.ts';
 import { bearerCheck } from '../../../src/metrics/derived.ts';
 import { Id } from '../../../src/schemas/common.ts';
 import { FederationSnapshot, LinkStatus } from '../../../src/schemas/federation.ts';
@@ -11,7 +13,23 @@ export interface PeerRouteDeps {
   snapshot: (peer: string) => FederationSnapshot | null;
   /** A refused request, for the log (the key is never logged). */
   refused: (peer: string, ip: string, why: string) => void;
+  /** Opens a feed for a user of `peer` (policy, limits and audit of this hub); throws HttpError or FeedError. */
+  openFeed: (peer: string, request: PeerFeedRequest) => Promise<FeedSessionView>;
+  /** Closes a feed `peer` opened; false when it has no such session. */
+  closeFeed: (peer: string, sessionId: string) => Promise<boolean>;
 }
+
+export const PeerFeedRequest = Type.Object(
+  {
+    cameraId: Id,
+    incidentRef: Type.String({ pattern: `^${INCIDENT_REF_PATTERN}$` }),
+    reason: Type.String({ minLength: 3, maxLength: 500 }),
+    /** The user at the peer hub, as the peer names them (audited here as <user>@<peer>). */
+    user: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._@:-]+$' }),
+  },
+  { additionalProperties: false },
+);
+export type PeerFeedRequest = Static<typeof PeerFeedRequest>;
 
 /**
  * What a peer hub reads with its hub-to-hub key (no user session): the full snapshot of what this
@@ -19,6 +37,46 @@ export interface PeerRouteDeps {
  */
 export function federationPeerRoutes(open: FastifyInstance, deps: PeerRouteDeps): void {
   const checks = new Map([...deps.peerKeys].map(([peer, key]) => [peer, bearerCheck(key)]));
+  const authorised = (request: FastifyRequest): string => {
+    const { peer } = request.query as { peer: string };
+    const check = checks.get(peer);
+    if (!check?.(request.headers.authorization)) {
+      deps.refused(peer, request.ip, check ? 'wrong key' : 'not a peer of this hub');
+      throw new HttpError(401, 'PEER_KEY_INVALID', 'no share for this peer and key');
+    }
+    return peer;
+  };
+  const PeerQuery = Type.Object({ peer: Id }, { additionalProperties: false });
+  open.post(
+    '/api/federation/v1/feeds',
+    {
+      schema: {
+        querystring: PeerQuery,
+        body: PeerFeedRequest,
+        response: { 201: FeedSessionView, ...API_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const peer = authorised(request);
+      return reply.status(201).send(await deps.openFeed(peer, request.body as PeerFeedRequest));
+    },
+  );
+  open.delete(
+    '/api/federation/v1/feeds/:id',
+    {
+      schema: {
+        querystring: PeerQuery,
+        params: Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$' }) }, { additionalProperties: false }),
+        response: { 204: Type.Null(), ...API_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const peer = authorised(request);
+      const { id } = request.params as { id: string };
+      if (!(await deps.closeFeed(peer, id))) throw new HttpError(404, 'NOT_FOUND', `feed session ${id} not found`);
+      return reply.status(204).send();
+    },
+  );
   open.get(
     '/api/federation/v1/snapshot',
     {
@@ -28,12 +86,7 @@ export function federationPeerRoutes(open: FastifyInstance, deps: PeerRouteDeps)
       },
     },
     async (request) => {
-      const { peer } = request.query as { peer: string };
-      const check = checks.get(peer);
-      if (!check?.(request.headers.authorization)) {
-        deps.refused(peer, request.ip, check ? 'wrong key' : 'not a peer of this hub');
-        throw new HttpError(401, 'PEER_KEY_INVALID', 'no share for this peer and key');
-      }
+      const peer = authorised(request);
       const snapshot = deps.snapshot(peer);
       if (!snapshot) throw new HttpError(503, 'NOT_SHARING', 'this process does not publish to peers');
       return snapshot;

@@ -1,5 +1,3 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { MqttClient } from 'mqtt';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -12,6 +10,7 @@ import {
 } from '../../../src/schemas/federation.ts';
 import { FEDERATION_ROOT, federationInFilter as inFilter } from '../../../src/topics.ts';
 import { formatIssues, validate } from '../../../src/validation.ts';
+import { callPeer } from './peer-client.ts';
 
 /** A hub this one receives cameras from (federation.links in the hub config). */
 export interface LinkConfig {
@@ -428,47 +427,9 @@ export class FederationLinks {
 
 /** GET <apiUrl>/api/federation/v1/snapshot?peer=<self> with the hub-to-hub key: bounded in time and size. */
 function fetchSnapshot(link: LinkConfig, self: string): Promise<unknown> {
-  const url = new URL('/api/federation/v1/snapshot', link.apiUrl);
-  url.searchParams.set('peer', self);
-  const get = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const request = get(
-      url,
-      {
-        headers: { authorization: `Bearer ${link.key}`, accept: 'application/json' },
-        timeout: SNAPSHOT_TIMEOUT_MS,
-        ...(link.ca ? { ca: link.ca } : {}),
-      },
-      (response) => {
-        if (response.statusCode !== 200) {
-          response.resume();
-          reject(new Error(`${url.origin} answered ${response.statusCode}`));
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        response.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_SNAPSHOT_BYTES) {
-            request.destroy(new Error(`snapshot from ${url.origin} is over ${MAX_SNAPSHOT_BYTES} bytes`));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        response.on('end', () => {
-          try {
-            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-          } catch {
-            reject(new Error(`snapshot from ${url.origin} is not JSON`));
-          }
-        });
-        response.on('error', reject);
-      },
-    );
-    request.on('timeout', () =>
-      request.destroy(new Error(`no snapshot from ${url.origin} within ${SNAPSHOT_TIMEOUT_MS} ms`)),
-    );
-    request.on('error', reject);
-    request.end();
+  return callPeer(link, '/api/federation/v1/snapshot', {
+    self,
+    timeoutMs: SNAPSHOT_TIMEOUT_MS,
+    maxBytes: MAX_SNAPSHOT_BYTES,
   });
 }

@@ -57,12 +57,14 @@ import { commissioningRoutes } from './commissioning-routes.ts';
 import { API_ERRORS, scopeOf, type TokenClaims } from './common.ts';
 import { complianceRoutes } from './compliance-routes.ts';
 import { type EnrolmentRouteDeps, enrolmentAdminRoutes, enrolRoute } from './enrolment-routes.ts';
-import { feedFileRoutes, feedRoutes } from './feed-routes.ts';
+import { feedFileRoutes, feedRoutes, linkedFeedFileRoutes } from './feed-routes.ts';
 import { incidentRoutes } from './incident-routes.ts';
 import { maintenanceRoutes } from './maintenance-routes.ts';
 import { registryRoutes } from './registry-routes.ts';
 import { reportRoutes } from './report-routes.ts';
 import { siteCredentialRoutes } from './site-credential-routes.ts';
+import type { LinkedFeeds } from '../federation/linked-feeds.ts';
+import type { PeerEndpoint } from '../federation/peer-client.ts';
 import { assertClosedSchemas } from './strict-schemas.ts';
 import { summaryRoutes } from './summary-routes.ts';
 import { uptimeRoutes } from './uptime-routes.ts';
@@ -142,7 +144,15 @@ export interface AppDeps {
   identity?: (() => Record<string, string>) | undefined;
   ingestStats: () => unknown;
   /** A network of hubs: peers read their share with a hub-to-hub key; people see the links. */
-  federation?: { peer: PeerRouteDeps; links: () => LinkStatus[]; cameras: () => CameraView[] };
+  federation?: {
+    peer: PeerRouteDeps;
+    links: () => LinkStatus[];
+    cameras: () => CameraView[];
+    /** A linked hub's camera in the caller's scope, with its owner. */
+    linkedCamera: (id: string, scope: readonly string[] | null) => { hub: string; councilId: string } | null;
+    linkedFeeds: LinkedFeeds | null;
+    endpoint: (hub: string) => PeerEndpoint | null;
+  };
   /** Per-site MQTT credentials; `changed` closes a site's connections after rotation or revocation. */
   mqttCredentials: {
     repository: SiteCredentialRepository;
@@ -418,7 +428,15 @@ export async function buildApp(deps: AppDeps) {
       geometryChanged: deps.geometryChanged,
       now: () => deps.now?.() ?? Date.now(),
     });
-    feedRoutes(api, { feeds: deps.feeds, fleet: deps.fleet, audit: deps.audit });
+    const linkedFeeds = deps.federation?.linkedFeeds;
+    feedRoutes(api, {
+      feeds: deps.feeds,
+      fleet: deps.fleet,
+      audit: deps.audit,
+      ...(linkedFeeds && deps.federation
+        ? { linked: { camera: deps.federation.linkedCamera, feeds: linkedFeeds } }
+        : {}),
+    });
     cameraDetailRoutes(api, {
       pool: deps.pool,
       fleet: deps.fleet,
@@ -462,6 +480,8 @@ export async function buildApp(deps: AppDeps) {
       now: () => deps.now?.() ?? Date.now(),
     }),
   );
+  const endpoint = deps.federation?.endpoint;
+  if (endpoint) app.register(async (files) => linkedFeedFileRoutes(files, { peer: endpoint }));
 
   if (existsSync(DASHBOARD_DIR)) {
     await app.register(fastifyStatic, {

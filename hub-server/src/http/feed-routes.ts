@@ -7,6 +7,8 @@ import { INCIDENT_REF_PATTERN } from '../../../src/schemas/incident-ref.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { FeedError, type FeedManager } from '../feeds/feed-manager.ts';
 import type { FeedUrlSigner } from '../feeds/signed-url.ts';
+import { LINKED_FEEDS_PREFIX, type LinkedFeeds } from '../federation/linked-feeds.ts';
+import { type PeerEndpoint, streamFromPeer } from '../federation/peer-client.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
 import { API_ERRORS, ApiErrorSchema, assertRole, HttpError, scopeOf } from './common.ts';
 
@@ -24,7 +26,16 @@ const SessionParams = Type.Object(
  */
 export function feedRoutes(
   api: FastifyInstance,
-  deps: { feeds: FeedManager; fleet: FleetRepository; audit: AuditLog },
+  deps: {
+    feeds: FeedManager;
+    fleet: FleetRepository;
+    audit: AuditLog;
+    /** Cameras other hubs share with this one: their feeds open at the owning hub. */
+    linked?: {
+      camera: (id: string, scope: readonly string[] | null) => { hub: string; councilId: string } | null;
+      feeds: LinkedFeeds;
+    };
+  },
 ): void {
   api.post(
     '/api/feeds',
@@ -40,6 +51,12 @@ export function feedRoutes(
         assertRole(request.user, VIEWERS, 'opening a live feed');
         const body = request.body as FeedOpen;
         const camera = await deps.fleet.feedTarget(body.cameraId, scopeOf(request.user));
+        const linked = camera ? null : (deps.linked?.camera(body.cameraId, scopeOf(request.user)) ?? null);
+        if (linked && deps.linked) {
+          councilId = linked.councilId;
+          const session = await deps.linked.feeds.open(request.user, linked, body);
+          return reply.status(201).send(session);
+        }
         if (!camera) throw new HttpError(404, 'NOT_FOUND', `camera ${body.cameraId} not found`);
         councilId = camera.councilId;
         const session = await deps.feeds.open(camera, request.user, body.incidentRef, body.reason);
@@ -70,7 +87,7 @@ export function feedRoutes(
     { schema: { response: { 200: Type.Array(FeedSessionView), ...errors } } },
     async (request) => {
       assertRole(request.user, VIEWERS, 'live feeds');
-      const all = deps.feeds.list();
+      const all = [...deps.feeds.list(), ...(deps.linked?.feeds.list() ?? [])];
       // A control room sees its own sessions; a hub operator sees every session on the hub.
       return request.user.role === 'operator' ? all : all.filter((s) => s.user === request.user.sub);
     },
@@ -82,6 +99,11 @@ export function feedRoutes(
     async (request, reply) => {
       assertRole(request.user, VIEWERS, 'closing a live feed');
       const { id } = request.params as { id: string };
+      const linked = deps.linked?.feeds.get(id);
+      if (linked && deps.linked && (request.user.role === 'operator' || linked.user === request.user.sub)) {
+        await deps.linked.feeds.close(id);
+        return reply.status(204).send();
+      }
       const session = deps.feeds.get(id);
       if (!session || (request.user.role !== 'operator' && session.user !== request.user.sub))
         throw new HttpError(404, 'NOT_FOUND', `feed session ${id} not found`);
@@ -195,6 +217,47 @@ export function feedFileRoutes(
         .header('cache-control', 'no-store')
         .header('content-length', size)
         .send(createReadStream(found.path));
+    },
+  );
+}
+
+/**
+ * Another hub's signed feed files, relayed: /linked-feeds/<hub>/feeds/<session>/<expires>/<signature>/<file>.
+ * Only for hubs this one links to, only the names a feed writes; the owning hub checks its signature.
+ */
+export function linkedFeedFileRoutes(app: FastifyInstance, deps: { peer: (hub: string) => PeerEndpoint | null }): void {
+  app.get(
+    `${LINKED_FEEDS_PREFIX}/:hub/feeds/:session/:expires/:signature/:file`,
+    {
+      schema: {
+        hide: true,
+        params: Type.Object(
+          {
+            hub: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
+            session: Type.String({ pattern: '^[0-9a-f]{32}$' }),
+            expires: Type.String({ pattern: '^[0-9]{1,16}$' }),
+            signature: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
+            file: Type.String({ pattern: '^(index\\.m3u8|seg[0-9]{1,9}\\.ts|snapshot\\.jpg)$' }),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request, reply) => {
+      const p = request.params as { hub: string; session: string; expires: string; signature: string; file: string };
+      const peer = deps.peer(p.hub);
+      if (!peer) return refuse(reply, 404, 'NOT_FOUND', `no link to hub ${p.hub}`);
+      let upstream: Awaited<ReturnType<typeof streamFromPeer>>;
+      try {
+        upstream = await streamFromPeer(peer, `/feeds/${p.session}/${p.expires}/${p.signature}/${p.file}`);
+      } catch (error) {
+        return refuse(reply, 502, 'OWNING_HUB_UNAVAILABLE', (error as Error).message);
+      }
+      const status = upstream.statusCode ?? 502;
+      const type = upstream.headers['content-type'];
+      reply.status(status).header('cache-control', 'no-store');
+      if (typeof type === 'string') reply.header('content-type', type);
+      return reply.send(upstream);
     },
   );
 }

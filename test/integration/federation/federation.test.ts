@@ -8,11 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashMqttPassword } from '../../../hub-server/src/auth/mqtt-password.ts';
 import type { CameraView, LiveChanges } from '../../../src/schemas/api.ts';
 import type { LinkStatus } from '../../../src/schemas/federation.ts';
+import type { FeedSessionView } from '../../../src/schemas/feed-api.ts';
 import type { IncidentResult } from '../../../src/schemas/incident-api.ts';
+import { CameraFleetSimulator, defaultCacheDir } from '../../simulators/camera/index.ts';
 import { closeAll } from '../../support/cleanup.ts';
 import { type HubHarness, startHub } from '../../support/hub-harness.ts';
 import { LinkProxy } from '../../support/link-proxy.ts';
 import { TestMosquitto } from '../../support/mosquitto.ts';
+import { SiteHarness } from '../../support/site-harness.ts';
 import { commissioning, health, SitePublisher } from '../../support/site-publisher.ts';
 import { createTestPki } from '../../support/test-pki.ts';
 
@@ -58,6 +61,8 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
   let token = '';
   let socket: Socket | null = null;
   const pushed: CameraView[] = [];
+  /** Region B's cameras stream real H.264 over RTSP, so a feed can be pulled through the force hub. */
+  const simulator = new CameraFleetSimulator({ cacheDir: defaultCacheDir(), controlPort: null });
 
   const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
     const response = await fetch(`${force.hub.url}${path}`, {
@@ -121,14 +126,18 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
       await broker.start([{ siteId: site, passwordHash: await hashMqttPassword(sitePassword) }]);
       const key = secret(`${id}.key`);
       const passwordFile = secret(`${id}-hub-password`, hubUser.password).file;
-      const hub = await startHub({
-        MQTT_URL: broker.url,
-        CCTV_HUB__mqtt__username: hubUser.username,
-        CCTV_HUB__mqtt__passwordFile: passwordFile,
-        CCTV_HUB__federation__hubId: id,
-        CCTV_HUB__federation__heartbeatMs: '1000',
-        CCTV_HUB__federation__shares: JSON.stringify([{ peer: 'force', keyFile: key.file }]),
-      });
+      const hub = await startHub(
+        {
+          MQTT_URL: broker.url,
+          CCTV_HUB__mqtt__username: hubUser.username,
+          CCTV_HUB__mqtt__passwordFile: passwordFile,
+          CCTV_HUB__federation__hubId: id,
+          CCTV_HUB__federation__heartbeatMs: '1000',
+          CCTV_HUB__federation__shares: JSON.stringify([{ peer: 'force', keyFile: key.file }]),
+          CCTV_HUB__feeds__dir: mkdtempSync(join(dir, `${id}-feeds-`)),
+        },
+        { feedCredentials: (camera) => ({ username: 'admin', password: SiteHarness.password(camera.id) }) },
+      );
       const council = `council-${letter}`;
       const cameras = [`${site}-1`, `${site}-2`];
       const lon = -5.5371 + i * 0.0004;
@@ -156,6 +165,7 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
     await force.createUser('force-cr', 'controlroom', [], PASSWORD);
     token = await force.login('force-cr', PASSWORD);
 
+    await simulator.start();
     // Each region's site says what it has and that everything is up.
     for (const r of regions) {
       await r.publisher.publish('siteState', { state: 'online', agentVersion: 'test' });
@@ -172,6 +182,28 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
       });
       for (const id of r.cameras) await r.publisher.publish('health', health(id, 'up'), id);
     }
+    const b = regions[1] as Region;
+    const endpoints = await simulator.addCamera({
+      id: b.cameras[0] as string,
+      username: 'admin',
+      password: SiteHarness.password(b.cameras[0] as string),
+      profile: { width: 320, height: 240, fps: 10, bitrateKbps: 300 },
+    });
+    await b.publisher.publish(
+      'stream',
+      {
+        cameraId: b.cameras[0] as string,
+        uri: endpoints.rtspUrl,
+        codec: 'h264',
+        width: 320,
+        height: 240,
+        fps: 10,
+        bitrateKbps: 300,
+        declared: null,
+        probeMs: 50,
+      },
+      b.cameras[0],
+    );
   }, 180_000);
 
   afterAll(() =>
@@ -185,6 +217,7 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
       ...regions.map((r) => () => r.relay.down()),
       ...regions.map((r) => () => r.broker.stop()),
       () => forceBroker?.stop(),
+      () => simulator.stop(),
       async () => rmSync(dir, { recursive: true, force: true }),
     ),
   );
@@ -336,5 +369,69 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
     const snapshot = (await ok.json()) as { hub: string; cameras: CameraView[] };
     expect(snapshot.hub).toBe('region-a');
     expect(snapshot.cameras.map((c) => c.id).sort()).toEqual([...a.cameras].sort());
+  });
+
+  it('opens a region B feed at the force hub through region B, audited on both hubs with one reference', async () => {
+    const b = regions[1] as Region;
+    const cameraId = b.cameras[0] as string;
+    const incidentRef = 'INC-2026-1205-077';
+    const session = await api<FeedSessionView>('/api/feeds', {
+      method: 'POST',
+      body: JSON.stringify({ cameraId, incidentRef, reason: 'Disturbance across the force border' }),
+    });
+    // Played through the force hub's relay: the viewer needs no route to, or account at, region B.
+    expect(session.url).toMatch(
+      /^\/linked-feeds\/region-b\/feeds\/[0-9a-f]{32}\/\d+\/[A-Za-z0-9_-]+\/index\.m3u8$/,
+    );
+    let playlist = '';
+    await until(
+      'a playlist with segments through the force hub',
+      async () => {
+        const response = await fetch(`${force.hub.url}${session.url}`);
+        playlist = response.status === 200 ? await response.text() : '';
+        return playlist;
+      },
+      (text) => text.includes('#EXTM3U') && /seg\d+\.ts/.test(text),
+      45_000,
+    );
+    const segment = (playlist.match(/seg\d+\.ts/) as RegExpMatchArray)[0];
+    const video = await fetch(`${force.hub.url}${session.url.replace('index.m3u8', segment)}`);
+    expect(video.status).toBe(200);
+    expect(video.headers.get('content-type')).toBe('video/mp2t');
+    expect((await video.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+    // A forged signature is refused by region B, through the relay.
+    const forged = session.url.replace(/\/([A-Za-z0-9_-]+)\/index\.m3u8$/, '/AAAA/index.m3u8');
+    expect((await fetch(`${force.hub.url}${forged}`)).status).toBe(403);
+
+    const audited = async (h: HubHarness, kind: string) =>
+      (
+        await h.hub.database.pool.query<{
+          actor: string;
+          incident_ref: string;
+          detail: Record<string, unknown>;
+        }>(
+          'SELECT actor, incident_ref, detail FROM audit_log WHERE kind = $1 AND incident_ref = $2 ORDER BY seq',
+          [kind, incidentRef],
+        )
+      ).rows;
+    const atForce = await audited(force, 'feed.start');
+    expect(atForce.map((r) => [r.actor, r.detail.owningHub])).toEqual([['force-cr', 'region-b']]);
+    const atRegion = await audited(b.hub, 'feed.start');
+    expect(atRegion.map((r) => r.actor)).toEqual(['force-cr@force']);
+    expect(atRegion[0]?.detail.session).toBe(session.id);
+
+    const closed = await fetch(`${force.hub.url}/api/feeds/${session.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(closed.status).toBe(204);
+    expect(b.hub.hub.feedManager.list()).toEqual([]);
+    expect((await audited(force, 'feed.end')).map((r) => r.actor)).toEqual(['force-cr']);
+    await until(
+      'region B audits the end',
+      () => audited(b.hub, 'feed.end'),
+      (rows) => rows.length === 1,
+      10_000,
+    );
   });
 });
