@@ -544,6 +544,16 @@ export class Hub {
       key: readKey(l.keyFile, `hub-to-hub (${l.hub})`),
       ca: l.caFile ? readFileSync(l.caFile, 'utf8') : null,
     }));
+    const linkedFeeds =
+      linkConfigs.length > 0
+        ? new LinkedFeeds({
+            self: federation.hubId as string,
+            peer: (hub) => linkConfigs.find((l) => l.hub === hub) ?? null,
+            audit,
+            log: log.child({ part: 'federation' }),
+            now: this.options.now,
+          })
+        : null;
     const metricsToken = readSecret(config.metrics.tokenFile, env.CCTV_METRICS_TOKEN);
     const metricsRegistry = () =>
       hubMetrics({
@@ -638,13 +648,22 @@ export class Hub {
           openFeed: async (peer, asked) => {
             const user = { sub: `${asked.user}@${peer}`, role: 'controlroom' as const };
             const camera = await fleetRepo.feedTarget(asked.cameraId, null);
+            // A camera this hub passes on from another (a force hub sharing a regional camera with
+            // another force): opened at its owner in turn, audited here too.
+            const passedOn = camera ? null : this.links?.camera(asked.cameraId);
+            if (passedOn && linkedFeeds && this.publisher?.admits(peer, passedOn.view))
+              return linkedFeeds.open(
+                { sub: user.sub, role: user.role, councilIds: [] },
+                { hub: passedOn.hub, councilId: passedOn.view.councilId },
+                asked,
+              );
             // Only what the sharing policy gives that peer; anything else is refused and audited.
             if (!camera || !this.publisher?.admits(peer, camera)) {
               await audit.append({
                 kind: 'feed.refused',
                 actor: user.sub,
                 role: user.role,
-                councilId: camera?.councilId ?? null,
+                councilId: camera?.councilId ?? passedOn?.view.councilId ?? null,
                 cameraId: asked.cameraId,
                 incidentRef: asked.incidentRef,
                 reason: asked.reason,
@@ -671,6 +690,7 @@ export class Hub {
             }
           },
           closeFeed: async (peer, id) => {
+            if (linkedFeeds?.get(id)?.user.endsWith(`@${peer}`)) return linkedFeeds.close(id);
             const session = feeds.get(id);
             if (!session?.user.endsWith(`@${peer}`)) return false;
             await feeds.close(id, 'closed');
@@ -684,16 +704,7 @@ export class Hub {
           if (!found || (scope && !scope.includes(found.view.councilId))) return null;
           return { hub: found.hub, councilId: found.view.councilId };
         },
-        linkedFeeds:
-          linkConfigs.length > 0
-            ? new LinkedFeeds({
-                self: federation.hubId as string,
-                peer: (hub) => linkConfigs.find((l) => l.hub === hub) ?? null,
-                audit,
-                log: log.child({ part: 'federation' }),
-                now: this.options.now,
-              })
-            : null,
+        linkedFeeds,
         endpoint: (hub) => linkConfigs.find((l) => l.hub === hub) ?? null,
       },
       ...(clustered

@@ -227,29 +227,28 @@ export function feedFileRoutes(
  */
 export function linkedFeedFileRoutes(app: FastifyInstance, deps: { peer: (hub: string) => PeerEndpoint | null }): void {
   app.get(
-    `${LINKED_FEEDS_PREFIX}/:hub/feeds/:session/:expires/:signature/:file`,
+    `${LINKED_FEEDS_PREFIX}/:hub/*`,
     {
       schema: {
         hide: true,
         params: Type.Object(
           {
             hub: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
-            session: Type.String({ pattern: '^[0-9a-f]{32}$' }),
-            expires: Type.String({ pattern: '^[0-9]{1,16}$' }),
-            signature: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
-            file: Type.String({ pattern: '^(index\\.m3u8|seg[0-9]{1,9}\\.ts|snapshot\\.jpg)$' }),
+            // A feed file of the owning hub, or (passed on from hub to hub) of a hub it links to in
+            // turn, at most two links further: only the names a feed writes.
+            '*': Type.String({ pattern: LINKED_FEED_PATH, maxLength: 400 }),
           },
           { additionalProperties: false },
         ),
       },
     },
     async (request, reply) => {
-      const p = request.params as { hub: string; session: string; expires: string; signature: string; file: string };
+      const p = request.params as { hub: string; '*': string };
       const peer = deps.peer(p.hub);
       if (!peer) return refuse(reply, 404, 'NOT_FOUND', `no link to hub ${p.hub}`);
       let upstream: Awaited<ReturnType<typeof streamFromPeer>>;
       try {
-        upstream = await streamFromPeer(peer, `/feeds/${p.session}/${p.expires}/${p.signature}/${p.file}`);
+        upstream = await streamFromPeer(peer, `/${p['*']}`);
       } catch (error) {
         return refuse(reply, 502, 'OWNING_HUB_UNAVAILABLE', (error as Error).message);
       }
@@ -261,3 +260,6 @@ export function linkedFeedFileRoutes(app: FastifyInstance, deps: { peer: (hub: s
     },
   );
 }
+
+const LINKED_FEED_PATH =
+  '^(linked-feeds/[a-z0-9][a-z0-9-]{0,62}/){0,2}feeds/[0-9a-f]{32}/[0-9]{1,16}/[A-Za-z0-9_-]{1,64}/(index\\.m3u8|seg[0-9]{1,9}\\.ts|snapshot\\.jpg)$';

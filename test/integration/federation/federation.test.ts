@@ -56,6 +56,12 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
     'region-a': secret('bridge-a'),
     'region-b': secret('bridge-b'),
   };
+  /** The force hub's bridge into Dorset's broker, and the key Dorset's hub reads the force hub with. */
+  const forceToDorset = secret('bridge-force');
+  const dorsetKey = secret('dorset.key');
+  let dorsetBroker: TestMosquitto;
+  let dorset: HubHarness;
+  let dorsetToken = '';
   let forceBroker: TestMosquitto;
   let force: HubHarness;
   let token = '';
@@ -92,12 +98,32 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
 
   beforeAll(async () => {
     const forceUser = { username: 'hub-force', password: secret('force-mqtt').value };
+    // Dorset's force hub: its broker takes the Devon and Cornwall force hub's bridge (TLS).
+    const dorsetUser = { username: 'hub-dorset', password: secret('dorset-mqtt').value };
+    dorsetBroker = new TestMosquitto(
+      join(dir, 'dorset-broker'),
+      dorsetUser,
+      { certFile: pki.certFile, keyFile: pki.keyFile },
+      { peers: [{ hub: 'force', password: forceToDorset.value }] },
+    );
+    mkdirSync(join(dir, 'dorset-broker'));
+    await dorsetBroker.start([]);
     forceBroker = new TestMosquitto(
       join(dir, 'force-broker'),
       forceUser,
       { certFile: pki.certFile, keyFile: pki.keyFile },
       {
         peers: Object.entries(bridgePasswords).map(([hub, p]) => ({ hub, password: p.value })),
+        bridges: () => [
+          {
+            self: 'force',
+            peer: 'dorset',
+            host: '127.0.0.1',
+            port: dorsetBroker.tlsPort,
+            caFile: pki.caFile,
+            password: forceToDorset.value,
+          },
+        ],
       },
     );
     mkdirSync(join(dir, 'force-broker'));
@@ -154,6 +180,11 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
       CCTV_HUB__mqtt__passwordFile: forceMqttPassword,
       CCTV_HUB__federation__hubId: 'force',
       CCTV_HUB__federation__linkTimeoutMs: String(LINK_TIMEOUT_MS),
+      CCTV_HUB__federation__heartbeatMs: '1000',
+      // The cross-force agreement: Dorset sees one camera of each region, nothing else.
+      CCTV_HUB__federation__shares: JSON.stringify([
+        { peer: 'dorset', keyFile: dorsetKey.file, cameras: regions.map((r) => r.cameras[0]) },
+      ]),
       CCTV_HUB__federation__links: JSON.stringify(
         regions.map((r) => ({
           hub: r.id,
@@ -164,6 +195,19 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
     });
     await force.createUser('force-cr', 'controlroom', [], PASSWORD);
     token = await force.login('force-cr', PASSWORD);
+    const dorsetPassword = secret('dorset-hub-password', dorsetUser.password).file;
+    dorset = await startHub({
+      MQTT_URL: dorsetBroker.url,
+      CCTV_HUB__mqtt__username: dorsetUser.username,
+      CCTV_HUB__mqtt__passwordFile: dorsetPassword,
+      CCTV_HUB__federation__hubId: 'dorset',
+      CCTV_HUB__federation__linkTimeoutMs: String(LINK_TIMEOUT_MS),
+      CCTV_HUB__federation__links: JSON.stringify([
+        { hub: 'force', apiUrl: force.hub.url, keyFile: dorsetKey.file },
+      ]),
+    });
+    await dorset.createUser('dorset-cr', 'controlroom', [], PASSWORD);
+    dorsetToken = await dorset.login('dorset-cr', PASSWORD);
 
     await simulator.start();
     // Each region's site says what it has and that everything is up.
@@ -212,11 +256,13 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
         socket?.disconnect();
       },
       ...regions.map((r) => () => r.publisher.close()),
+      () => dorset?.stop(),
       () => force?.stop(),
       ...regions.map((r) => () => r.hub.stop()),
       ...regions.map((r) => () => r.relay.down()),
       ...regions.map((r) => () => r.broker.stop()),
       () => forceBroker?.stop(),
+      () => dorsetBroker?.stop(),
       () => simulator.stop(),
       async () => rmSync(dir, { recursive: true, force: true }),
     ),
@@ -433,5 +479,92 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
       (rows) => rows.length === 1,
       10_000,
     );
+  });
+
+  it('shares only the listed cameras with another force, and refuses and audits the rest', async () => {
+    const [a, b] = regions as [Region, Region];
+    const listed = [a.cameras[0] as string, b.cameras[0] as string].sort();
+    const atDorset = async (path: string, init: RequestInit = {}) =>
+      fetch(`${dorset.hub.url}${path}`, {
+        ...init,
+        headers: {
+          authorization: `Bearer ${dorsetToken}`,
+          ...(init.body ? { 'content-type': 'application/json' } : {}),
+          ...init.headers,
+        },
+      });
+    await until(
+      'Dorset sees exactly the listed cameras',
+      async () => ((await (await atDorset('/api/cameras')).json()) as CameraView[]).map((c) => c.id).sort(),
+      (ids) => JSON.stringify(ids) === JSON.stringify(listed),
+      30_000,
+    );
+
+    // A listed camera's feed, opened at Dorset: through the force hub, at region B, audited on all three.
+    const incidentRef = 'DOR-2026-1205-009';
+    const opened = await atDorset('/api/feeds', {
+      method: 'POST',
+      body: JSON.stringify({ cameraId: b.cameras[0], incidentRef, reason: 'Pursuit crossing into Dorset' }),
+    });
+    expect(opened.status).toBe(201);
+    const session = (await opened.json()) as FeedSessionView;
+    expect(session.url.startsWith('/linked-feeds/force/linked-feeds/region-b/feeds/')).toBe(true);
+    await until(
+      'a playlist at Dorset',
+      async () => {
+        const response = await fetch(`${dorset.hub.url}${session.url}`);
+        return response.status === 200 ? await response.text() : '';
+      },
+      (text) => /seg\d+\.ts/.test(text),
+      45_000,
+    );
+    const actors = async (h: HubHarness, kind: string, ref: string) =>
+      (
+        await h.hub.database.pool.query<{ actor: string }>(
+          'SELECT actor FROM audit_log WHERE kind = $1 AND incident_ref = $2 ORDER BY seq',
+          [kind, ref],
+        )
+      ).rows.map((r) => r.actor);
+    expect(await actors(dorset, 'feed.start', incidentRef)).toEqual(['dorset-cr']);
+    expect(await actors(force, 'feed.start', incidentRef)).toEqual(['dorset-cr@dorset']);
+    expect(await actors(b.hub, 'feed.start', incidentRef)).toEqual(['dorset-cr@dorset@force']);
+    const closed = await atDorset(`/api/feeds/${session.id}`, { method: 'DELETE' });
+    expect(closed.status).toBe(204);
+    // Closed along the chain: nothing left running at the owning hub.
+    await until(
+      'the feed closed at region B',
+      async () => b.hub.hub.feedManager.list(),
+      (l) => l.length === 0,
+      10_000,
+    );
+
+    // An unlisted camera: Dorset does not know it, and says so in its audit log...
+    const unlisted = b.cameras[1] as string;
+    const refusedRef = 'DOR-2026-1205-010';
+    const refused = await atDorset('/api/feeds', {
+      method: 'POST',
+      body: JSON.stringify({ cameraId: unlisted, incidentRef: refusedRef, reason: 'Not in the agreement' }),
+    });
+    expect(refused.status).toBe(404);
+    expect(await actors(dorset, 'feed.refused', refusedRef)).toEqual(['dorset-cr']);
+    // ...and the force hub refuses Dorset's key for it, and audits that too.
+    const direct = await fetch(`${force.hub.url}/api/federation/v1/feeds?peer=dorset`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${dorsetKey.value}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        cameraId: unlisted,
+        incidentRef: refusedRef,
+        reason: 'Asked directly',
+        user: 'dorset-cr',
+      }),
+    });
+    expect(direct.status).toBe(404);
+    expect(((await direct.json()) as { code: string }).code).toBe('NOT_SHARED');
+    expect(await actors(force, 'feed.refused', refusedRef)).toEqual(['dorset-cr@dorset']);
+    // Dorset's key reads nothing at a regional hub: its agreement is with the force hub only.
+    const regional = await fetch(`${b.hub.hub.url}/api/federation/v1/snapshot?peer=dorset`, {
+      headers: { authorization: `Bearer ${dorsetKey.value}` },
+    });
+    expect(regional.status).toBe(401);
   });
 });
