@@ -667,9 +667,18 @@ export class Hub {
                 cameraId: asked.cameraId,
                 incidentRef: asked.incidentRef,
                 reason: asked.reason,
-                detail: { status: 404, code: 'NOT_SHARED', peerHub: peer, message: 'not shared with this hub' },
+                detail: {
+                  status: 404,
+                  code: 'NOT_SHARED',
+                  peerHub: peer,
+                  message: 'not shared with this hub',
+                },
               });
-              throw new HttpError(404, 'NOT_SHARED', `camera ${asked.cameraId} is not shared with hub ${peer}`);
+              throw new HttpError(
+                404,
+                'NOT_SHARED',
+                `camera ${asked.cameraId} is not shared with hub ${peer}`,
+              );
             }
             try {
               return await feeds.open(camera, user, asked.incidentRef, asked.reason);
@@ -684,7 +693,12 @@ export class Hub {
                   cameraId: camera.id,
                   incidentRef: asked.incidentRef,
                   reason: asked.reason,
-                  detail: { status: e.statusCode, code: e.code ?? 'REFUSED', peerHub: peer, message: e.message },
+                  detail: {
+                    status: e.statusCode,
+                    code: e.code ?? 'REFUSED',
+                    peerHub: peer,
+                    message: e.message,
+                  },
                 });
               throw error;
             }

@@ -1,10 +1,10 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { FeedSessionView } from '../../../src/schemas/feed-api.ts';
-import { INCIDENT_REF_PATTERN } from '../../../src/schemas/incident-ref.ts';
 import { bearerCheck } from '../../../src/metrics/derived.ts';
 import { Id } from '../../../src/schemas/common.ts';
 import { FederationSnapshot, LinkStatus } from '../../../src/schemas/federation.ts';
+import { FeedSessionView } from '../../../src/schemas/feed-api.ts';
+import { INCIDENT_REF_PATTERN } from '../../../src/schemas/incident-ref.ts';
 import { API_ERRORS, assertRole, HttpError } from '../http/common.ts';
 
 export interface PeerRouteDeps {
@@ -37,13 +37,26 @@ export type PeerFeedRequest = Static<typeof PeerFeedRequest>;
  */
 export function federationPeerRoutes(open: FastifyInstance, deps: PeerRouteDeps): void {
   const checks = new Map([...deps.peerKeys].map(([peer, key]) => [peer, bearerCheck(key)]));
-  const authorised = (request: FastifyRequest): string => {
-    const { peer } = request.query as { peer: string };
+  // Checked before anything else (as user tokens are on the rest of the API): a request without a
+  // peer's key learns nothing, not even which fields these routes take.
+  const peers = new WeakMap<FastifyRequest, string>();
+  open.addHook('onRequest', async (request, reply) => {
+    const peer = new URL(request.url, 'http://hub').searchParams.get('peer') ?? '';
     const check = checks.get(peer);
     if (!check?.(request.headers.authorization)) {
       deps.refused(peer, request.ip, check ? 'wrong key' : 'not a peer of this hub');
-      throw new HttpError(401, 'PEER_KEY_INVALID', 'no share for this peer and key');
+      return reply.status(401).send({
+        statusCode: 401,
+        code: 'UNAUTHORIZED',
+        error: 'Unauthorized',
+        message: 'a hub-to-hub key of a peer this hub shares with is required',
+      });
     }
+    peers.set(request, peer);
+  });
+  const authorised = (request: FastifyRequest): string => {
+    const peer = peers.get(request);
+    if (!peer) throw new HttpError(401, 'UNAUTHORIZED', 'no peer key');
     return peer;
   };
   const PeerQuery = Type.Object({ peer: Id }, { additionalProperties: false });
@@ -66,14 +79,18 @@ export function federationPeerRoutes(open: FastifyInstance, deps: PeerRouteDeps)
     {
       schema: {
         querystring: PeerQuery,
-        params: Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$' }) }, { additionalProperties: false }),
+        params: Type.Object(
+          { id: Type.String({ pattern: '^[0-9a-f]{32}$' }) },
+          { additionalProperties: false },
+        ),
         response: { 204: Type.Null(), ...API_ERRORS },
       },
     },
     async (request, reply) => {
       const peer = authorised(request);
       const { id } = request.params as { id: string };
-      if (!(await deps.closeFeed(peer, id))) throw new HttpError(404, 'NOT_FOUND', `feed session ${id} not found`);
+      if (!(await deps.closeFeed(peer, id)))
+        throw new HttpError(404, 'NOT_FOUND', `feed session ${id} not found`);
       return reply.status(204).send();
     },
   );

@@ -68,7 +68,11 @@ export class LinkedFeeds {
     }
     const checked = validate(FeedSessionSchema, answer, 3);
     if (!checked.ok)
-      throw new HttpError(503, 'OWNING_HUB_UNAVAILABLE', `hub ${camera.hub} answered: ${formatIssues(checked.issues)}`);
+      throw new HttpError(
+        503,
+        'OWNING_HUB_UNAVAILABLE',
+        `hub ${camera.hub} answered: ${formatIssues(checked.issues)}`,
+      );
     const remote = checked.value;
     const relay = (path: string) => `${LINKED_FEEDS_PREFIX}/${camera.hub}${path}`;
     const view: FeedSessionView = {
@@ -86,7 +90,12 @@ export class LinkedFeeds {
       cameraId: body.cameraId,
       incidentRef: body.incidentRef,
       reason: body.reason,
-      detail: { session: remote.id, owningHub: camera.hub, startedAt: remote.startedAt, expiresAt: remote.expiresAt },
+      detail: {
+        session: remote.id,
+        owningHub: camera.hub,
+        startedAt: remote.startedAt,
+        expiresAt: remote.expiresAt,
+      },
     });
     return view;
   }
@@ -107,9 +116,14 @@ export class LinkedFeeds {
     this.sessions.delete(id);
     const peer = this.options.peer(session.hub);
     if (peer)
-      await callPeer(peer, `/api/federation/v1/feeds/${id}`, { method: 'DELETE', self: this.options.self }).catch(
-        (error: Error) =>
-          this.options.log.warn({ hub: session.hub, err: error.message }, 'could not close a feed at its owning hub'),
+      await callPeer(peer, `/api/federation/v1/feeds/${id}`, {
+        method: 'DELETE',
+        self: this.options.self,
+      }).catch((error: Error) =>
+        this.options.log.warn(
+          { hub: session.hub, err: error.message },
+          'could not close a feed at its owning hub',
+        ),
       );
     await this.options.audit.append({
       kind: 'feed.end',
@@ -119,7 +133,12 @@ export class LinkedFeeds {
       cameraId: session.view.cameraId,
       incidentRef: session.view.incidentRef,
       reason: session.view.reason,
-      detail: { session: id, owningHub: session.hub, why: 'closed', endedAt: new Date(this.now()).toISOString() },
+      detail: {
+        session: id,
+        owningHub: session.hub,
+        why: 'closed',
+        endedAt: new Date(this.now()).toISOString(),
+      },
     });
     return true;
   }

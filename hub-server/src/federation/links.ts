@@ -89,6 +89,7 @@ export class FederationLinks {
   private client: MqttClient | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private writes: Promise<void> = Promise.resolve();
   readonly stats = { messages: 0, refused: 0 };
 
   constructor(private readonly options: LinksOptions) {
@@ -309,7 +310,8 @@ export class FederationLinks {
       this.owner.set(view.id, hub);
       changed.push(view);
     }
-    void this.store(hub, accepted, gone);
+    // One write after another, so a row never ends older than the view before it.
+    this.writes = this.writes.then(() => this.store(hub, accepted, gone));
     if (link.state === 'up') {
       if (changed.length > 0) this.options.changed(changed);
     }
@@ -417,6 +419,7 @@ export class FederationLinks {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.writes;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     const client = this.client;

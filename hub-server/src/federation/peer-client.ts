@@ -1,4 +1,4 @@
-import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
 /** A hub this one calls with a hub-to-hub key (a link's apiUrl, key and CA). */
@@ -56,7 +56,9 @@ function send(peer: PeerEndpoint, path: string, options: PeerCallOptions): Promi
       resolve,
     );
     request.on('timeout', () =>
-      request.destroy(new PeerCallError(peer.hub, 0, null, `hub ${peer.hub} did not answer within ${timeoutMs} ms`)),
+      request.destroy(
+        new PeerCallError(peer.hub, 0, null, `hub ${peer.hub} did not answer within ${timeoutMs} ms`),
+      ),
     );
     request.on('error', (error) =>
       reject(
@@ -76,7 +78,12 @@ async function readBody(peer: PeerEndpoint, response: IncomingMessage, maxBytes:
     size += (chunk as Buffer).length;
     if (size > maxBytes) {
       response.destroy();
-      throw new PeerCallError(peer.hub, response.statusCode ?? 0, null, `hub ${peer.hub} sent more than ${maxBytes} bytes`);
+      throw new PeerCallError(
+        peer.hub,
+        response.statusCode ?? 0,
+        null,
+        `hub ${peer.hub} sent more than ${maxBytes} bytes`,
+      );
     }
     chunks.push(chunk as Buffer);
   }
@@ -104,6 +111,10 @@ export async function callPeer(peer: PeerEndpoint, path: string, options: PeerCa
 }
 
 /** A GET whose answer is streamed on (feed playlists and segments), without the key. */
-export function streamFromPeer(peer: PeerEndpoint, path: string, timeoutMs = 15_000): Promise<IncomingMessage> {
+export function streamFromPeer(
+  peer: PeerEndpoint,
+  path: string,
+  timeoutMs = 15_000,
+): Promise<IncomingMessage> {
   return send(peer, path, { self: '', withKey: false, timeoutMs });
 }

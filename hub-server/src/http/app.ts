@@ -36,6 +36,8 @@ import {
   federationStatusRoutes,
   type PeerRouteDeps,
 } from '../federation/federation-routes.ts';
+import type { LinkedFeeds } from '../federation/linked-feeds.ts';
+import type { PeerEndpoint } from '../federation/peer-client.ts';
 import type { FeedManager } from '../feeds/feed-manager.ts';
 import type { FeedUrlSigner } from '../feeds/signed-url.ts';
 import { metricsRoute } from '../metrics/metrics-route.ts';
@@ -63,8 +65,6 @@ import { maintenanceRoutes } from './maintenance-routes.ts';
 import { registryRoutes } from './registry-routes.ts';
 import { reportRoutes } from './report-routes.ts';
 import { siteCredentialRoutes } from './site-credential-routes.ts';
-import type { LinkedFeeds } from '../federation/linked-feeds.ts';
-import type { PeerEndpoint } from '../federation/peer-client.ts';
 import { assertClosedSchemas } from './strict-schemas.ts';
 import { summaryRoutes } from './summary-routes.ts';
 import { uptimeRoutes } from './uptime-routes.ts';

@@ -5,10 +5,10 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { type FeedOpen, FeedOpen as FeedOpenSchema, FeedSessionView } from '../../../src/schemas/feed-api.ts';
 import { INCIDENT_REF_PATTERN } from '../../../src/schemas/incident-ref.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
-import { FeedError, type FeedManager } from '../feeds/feed-manager.ts';
-import type { FeedUrlSigner } from '../feeds/signed-url.ts';
 import { LINKED_FEEDS_PREFIX, type LinkedFeeds } from '../federation/linked-feeds.ts';
 import { type PeerEndpoint, streamFromPeer } from '../federation/peer-client.ts';
+import { FeedError, type FeedManager } from '../feeds/feed-manager.ts';
+import type { FeedUrlSigner } from '../feeds/signed-url.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
 import { API_ERRORS, ApiErrorSchema, assertRole, HttpError, scopeOf } from './common.ts';
 
@@ -225,7 +225,10 @@ export function feedFileRoutes(
  * Another hub's signed feed files, relayed: /linked-feeds/<hub>/feeds/<session>/<expires>/<signature>/<file>.
  * Only for hubs this one links to, only the names a feed writes; the owning hub checks its signature.
  */
-export function linkedFeedFileRoutes(app: FastifyInstance, deps: { peer: (hub: string) => PeerEndpoint | null }): void {
+export function linkedFeedFileRoutes(
+  app: FastifyInstance,
+  deps: { peer: (hub: string) => PeerEndpoint | null },
+): void {
   app.get(
     `${LINKED_FEEDS_PREFIX}/:hub/*`,
     {
