@@ -843,7 +843,12 @@ export class Hub {
     const startAlertTimer = () => {
       this.alertTimer = setInterval(() => {
         const nowMs = this.options.now?.() ?? Date.now();
-        const changes = alerts.evaluate(this.fleet.cameras.values(), this.fleet.sites.values(), nowMs);
+        const changes = alerts.evaluate(
+          // Other hubs' cameras too: a control room here is told of them as of its own.
+          [...this.fleet.cameras.values(), ...(this.links?.cameras() ?? [])],
+          this.fleet.sites.values(),
+          nowMs,
+        );
         if (changes.length === 0) return;
         void recordAlerts(changes);
         live.publishAlerts(changes);

@@ -29,6 +29,8 @@ export interface CameraInput {
   siteId: string;
   councilId: string;
   state: CameraState;
+  /** Only `hub_link_down` is read: another hub's camera whose link is down. */
+  reasons?: readonly { code: string }[];
 }
 
 export interface SiteInput {
@@ -194,6 +196,19 @@ export class AlertEngine {
           councilId,
           cameraIds: list.map((c) => c.id).sort(),
           message: `${siteName}: link to the site is down; its ${list.length} cameras cannot be monitored`,
+        });
+        continue;
+      }
+      // Cameras of another hub whose link is down: the link is the fault, as a site's is above.
+      if (list.every((c) => c.state === 'unknown' && c.reasons?.some((r) => r.code === 'hub_link_down'))) {
+        wanted.set(`hub_link_down:${siteId}`, {
+          id: `hub_link_down:${siteId}`,
+          kind: 'hub_link_down',
+          severity: 'major',
+          siteId,
+          councilId,
+          cameraIds: list.map((c) => c.id).sort(),
+          message: `${siteName}: the link to the hub that owns its ${list.length} cameras is down; their state is not known here`,
         });
         continue;
       }

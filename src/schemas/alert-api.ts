@@ -9,6 +9,8 @@ export const AlertKind = Type.Union([
   Type.Literal('camera_down'),
   Type.Literal('camera_flapping'),
   Type.Literal('site_refused'),
+  // At a hub receiving another hub's cameras: the link to their hub is down.
+  Type.Literal('hub_link_down'),
 ]);
 export type AlertKind = Static<typeof AlertKind>;
 

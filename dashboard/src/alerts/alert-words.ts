@@ -6,6 +6,7 @@ export const KIND_LABEL: Record<AlertKind, string> = {
   camera_down: 'Camera down',
   camera_flapping: 'Camera keeps going up and down',
   site_refused: 'Site sent data the hub refused',
+  hub_link_down: "Link to the cameras' own hub down",
 };
 
 /** Every kind, in the order the filters and rule form list them (site-wide first). */

@@ -15,6 +15,7 @@ const KIND_WORDS: Record<Alert['kind'], string> = {
   camera_down: 'Camera down',
   camera_flapping: 'Camera flapping',
   site_refused: 'Site messages refused',
+  hub_link_down: 'Hub link down',
 };
 
 /** Europe/London wall-clock time, as people in the control room read it: 2026-12-05 14:03 (GMT). */

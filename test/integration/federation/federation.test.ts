@@ -356,6 +356,13 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
     expect(stateOf(cams, a.cameras[0] as string)?.reasons.map((x) => x.code)).toEqual(['hub_link_down']);
     // Never the last state it had: not up, not down.
     expect(b.cameras.map((id) => stateOf(cams, id)?.state)).toEqual(['up', 'up']);
+    // The force hub's control rooms are told: one alert for the site behind the cut link.
+    await until(
+      'a hub_link_down alert at the force hub',
+      async () => force.hub.openAlerts,
+      (alerts) => alerts.some((x) => x.id === `hub_link_down:${a.site}` && x.cameraIds.length === 2),
+      10_000,
+    );
     expect((await api<LinkStatus[]>('/api/federation/links')).find((l) => l.hub === 'region-a')?.state).toBe(
       'down',
     );
@@ -379,6 +386,12 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
     expect(stateOf(cams, a.cameras[1] as string)?.reasons.map((x) => x.code)).toEqual(['no_video']);
     const link = (await api<LinkStatus[]>('/api/federation/links')).find((l) => l.hub === 'region-a');
     expect(link?.state).toBe('up');
+    await until(
+      'the link alert cleared',
+      async () => force.hub.openAlerts,
+      (alerts) => !alerts.some((x) => x.kind === 'hub_link_down'),
+      10_000,
+    );
     // It caught up by a snapshot over HTTP, not by a backlog the bridge kept.
     expect(link?.snapshots).toBeGreaterThanOrEqual(2);
   });

@@ -40,6 +40,30 @@ describe('alert engine: grouping and damping', () => {
     expect(engine.openAlerts()).toEqual([]);
   });
 
+  it("raises one alert per site of another hub whose link is down, none for its cameras' unknown state", () => {
+    const engine = new AlertEngine(options);
+    // Another hub's site, known here only through the link (no site of this hub's own).
+    const linked = (state: CameraState, cut: boolean): CameraInput[] =>
+      ['r1', 'r2'].map((id) => ({
+        id,
+        name: `Camera ${id}`,
+        siteId: 'remote-town',
+        councilId: 'council-9',
+        state,
+        reasons: cut ? [{ code: 'hub_link_down' }] : [],
+      }));
+    expect(engine.evaluate(linked('up', false), [], 0)).toEqual([]);
+    const opened = engine.evaluate(linked('unknown', true), [], 5 * S);
+    expect(opened.map((a) => [a.id, a.kind, a.severity, a.cameraIds])).toEqual([
+      ['hub_link_down:remote-town', 'hub_link_down', 'major', ['r1', 'r2']],
+    ]);
+    // Unknown for another reason (stale data) is no link alert.
+    const other = new AlertEngine(options);
+    expect(other.evaluate(linked('unknown', false), [], 5 * S)).toEqual([]);
+    const cleared = engine.evaluate(linked('up', false), [], 60 * S);
+    expect(cleared.map((a) => [a.id, a.clearedAt !== null])).toEqual([['hub_link_down:remote-town', true]]);
+  });
+
   it('groups cameras of one site going down together into one site alert after the damping time', () => {
     const engine = new AlertEngine(options);
     const f = fleet(upAll);
