@@ -8,6 +8,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,10 +58,15 @@ async function template(): Promise<string> {
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-  // Templates of older migrations are of no further use.
-  for (const name of readdirSync(tmpdir()))
-    if (name.startsWith(PREFIX) && !name.includes('build-') && join(tmpdir(), name) !== path)
-      rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  // Templates of older migrations are of no further use once no run can still be copying them: two
+  // checkouts on one machine (a branch and main) may each be using their own right now.
+  const dayAgo = Date.now() - 86_400_000;
+  for (const name of readdirSync(tmpdir())) {
+    const other = join(tmpdir(), name);
+    if (!name.startsWith(PREFIX) || other === path) continue;
+    if ((statSync(other, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) < dayAgo)
+      rmSync(other, { recursive: true, force: true });
+  }
   return path;
 }
 
