@@ -17,6 +17,7 @@ import { mayEditGeometry } from './geometry-editor.ts';
 import { type DashboardView, Header } from './header.ts';
 import { IncidentApi } from './incident-api.ts';
 import { IncidentView } from './incident-view.ts';
+import { LinksStrip } from './links-strip.ts';
 import { LiveStore, type LiveUpdate } from './live.ts';
 import { MapView } from './map-view.ts';
 import { RegistryApi } from './registry/registry-api.ts';
@@ -75,6 +76,8 @@ export class DashboardApp {
   private readonly filterBar: FilterBar;
   private readonly mapView: MapView;
   private readonly table: TableView;
+  /** At a hub that receives other hubs' cameras: how each link stands (hidden elsewhere). */
+  private readonly links: LinksStrip;
   private readonly detail: DetailPanel;
   private readonly layout: HTMLElement;
   private readonly liveView: HTMLElement;
@@ -160,6 +163,7 @@ export class DashboardApp {
       maySnapshot: user.role === 'operator' || user.role === 'controlroom',
       mayMaintain: user.role === 'operator' || user.role === 'council',
     });
+    this.links = new LinksStrip(this.api);
     this.layout = el('div', { class: 'layout', 'data-detail': 'closed' });
     this.liveView = el('div', { id: 'view-live', class: 'live-view' });
     this.councilView = this.views.includes('compliance')
@@ -232,7 +236,7 @@ export class DashboardApp {
       this.detail.element,
     );
     document.body.dataset.view = 'dashboard';
-    this.liveView.append(this.filterBar.element, this.layout);
+    this.liveView.append(this.filterBar.element, this.links.element, this.layout);
     root.replaceChildren(
       el(
         'div',
@@ -251,6 +255,8 @@ export class DashboardApp {
     );
     this.mapView.start(mapElement);
     this.table.start();
+    // Council officers see only their own council's cameras: links between hubs are not theirs.
+    if (this.options.session.user.role !== 'council') this.links.start();
     this.store.onStatus((status, at) => {
       this.header.setStatus(status, at);
       // Lets the styles mark shown data as possibly stale while the socket is down.
@@ -285,6 +291,7 @@ export class DashboardApp {
     this.store.stop();
     this.detail.stop();
     this.table.stop();
+    this.links.stop();
     this.filterBar.stop();
     this.mapView.stop();
     this.councilView?.stop();
