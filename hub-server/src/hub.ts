@@ -34,7 +34,7 @@ import { FeedUrlSigner } from './feeds/signed-url.ts';
 import { buildApp } from './http/app.ts';
 import { HttpError } from './http/common.ts';
 import { CachedCheck } from './http/readiness.ts';
-import { MqttIngest } from './ingest/mqtt-ingest.ts';
+import { hubMqttClient, MqttIngest } from './ingest/mqtt-ingest.ts';
 import { IngestPipeline } from './ingest/pipeline.ts';
 import { LiveHub } from './live/live-hub.ts';
 import { hubMetrics } from './metrics/hub-metrics.ts';
@@ -808,16 +808,25 @@ export class Hub {
       observe: (change) => this.publisher?.changed(change.cameras),
     });
     this.live = live;
+    // Sharing: only the process that holds the hub's broker session publishes (it numbers the messages).
     const startFederation = async () => {
       this.publisher?.start();
-      const ingest = this.ingest;
-      if (linkConfigs.length === 0 || !ingest) return;
+    };
+    // Receiving: every process of a region holds the links itself (its own clean MQTT session and
+    // snapshots), so every process's sockets and REST answers have the other hubs' cameras.
+    const startLinks = async (mqtt: Parameters<typeof hubMqttClient>[0]) => {
+      if (linkConfigs.length === 0) return;
       this.links = new FederationLinks({
         links: linkConfigs,
         linkTimeoutMs: federation.linkTimeoutMs,
         maxPayloadBytes: Math.max(config.mqtt.maxPayloadBytes, 1_048_576),
         pool: db.pool,
-        client: () => ingest.sideClient('links'),
+        client: () =>
+          hubMqttClient(mqtt, {
+            clientId: `${config.mqtt.clientId}-links-${this.instanceId}`.slice(0, 128),
+            clean: true,
+            reconnectPeriod: 1000,
+          }),
         selfId: federation.hubId as string,
         isOwnCamera: (id) => this.fleet.cameras.has(id),
         changed: (cameras) => live.publish({ cameras, sites: [] }),
@@ -890,18 +899,18 @@ export class Hub {
     const mqttPassword = this.broker
       ? this.internalMqttPassword
       : readSecret(config.mqtt.passwordFile, env.MQTT_PASSWORD);
+    const hubMqtt = {
+      url: this.mqttUrl,
+      keepaliveS: config.mqtt.keepaliveS,
+      username: this.broker ? HUB_INTERNAL_USERNAME : config.mqtt.username,
+      password: mqttPassword,
+      ca: tls.mqttCa,
+      connectStream: this.broker?.hubConnector() ?? null,
+    };
+    await startLinks(hubMqtt);
     const startIngest = async () => {
       this.ingest = new MqttIngest(
-        {
-          url: this.mqttUrl,
-          clientId: config.mqtt.clientId,
-          keepaliveS: config.mqtt.keepaliveS,
-          username: this.broker ? HUB_INTERNAL_USERNAME : config.mqtt.username,
-          password: mqttPassword,
-          ca: tls.mqttCa,
-          connectStream: this.broker?.hubConnector() ?? null,
-          log: log.child({ part: 'mqtt' }),
-        },
+        { ...hubMqtt, clientId: config.mqtt.clientId, log: log.child({ part: 'mqtt' }) },
         pipeline,
       );
       await this.ingest.start();

@@ -29,6 +29,8 @@ export interface NetworkRegion {
 export interface HubNetwork {
   forceBroker: TestMosquitto;
   force: HubHarness;
+  /** Every process of the force hub (one, or several in cluster mode; `force` is the first). */
+  forceProcesses: HubHarness[];
   regions: NetworkRegion[];
   stop(): Promise<void>;
 }
@@ -45,6 +47,11 @@ export async function startHubNetwork(options: {
   pki: TestPki;
   regions: { id: string; cameras: number; location: { lat: number; lon: number } }[];
   linkTimeoutMs: number;
+  /**
+   * Run the force hub as this many processes of one region (cluster mode) on this PostgreSQL;
+   * default one process on its own database.
+   */
+  forceCluster?: { processes: number; databaseUrl: string };
 }): Promise<HubNetwork> {
   const { dir, pki } = options;
   const started: (() => Promise<unknown>)[] = [];
@@ -128,7 +135,7 @@ export async function startHubNetwork(options: {
         );
       regions.push({ ...spec, council, site, cameras, broker, relay, hub, publisher, keyFile: key.file });
     }
-    const force = await startHub({
+    const forceEnv = {
       MQTT_URL: forceBroker.url,
       CCTV_HUB__mqtt__username: forceUser.username,
       CCTV_HUB__mqtt__passwordFile: secretFile(dir, 'force-hub-password', forceUser.password).file,
@@ -137,9 +144,25 @@ export async function startHubNetwork(options: {
       CCTV_HUB__federation__links: JSON.stringify(
         regions.map((r) => ({ hub: r.id, apiUrl: r.hub.hub.url, keyFile: r.keyFile })),
       ),
-    });
-    started.push(() => force.stop());
-    return { forceBroker, force, regions, stop };
+    };
+    const cluster = options.forceCluster;
+    const forceProcesses: HubHarness[] = [];
+    for (let i = 0; i < (cluster?.processes ?? 1); i++) {
+      const process = await startHub(
+        cluster
+          ? {
+              ...forceEnv,
+              DATABASE_URL: cluster.databaseUrl,
+              CCTV_CLUSTER: 'true',
+              CCTV_HUB__cluster__instanceId: `force-${i + 1}`,
+              CCTV_HUB__mqtt__clientId: 'force-hub',
+            }
+          : forceEnv,
+      );
+      started.push(() => process.stop());
+      forceProcesses.push(process);
+    }
+    return { forceBroker, force: forceProcesses[0] as HubHarness, forceProcesses, regions, stop };
   } catch (error) {
     await stop();
     throw error;

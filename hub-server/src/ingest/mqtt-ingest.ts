@@ -20,6 +20,28 @@ export interface MqttIngestOptions {
   log: Logger;
 }
 
+/** A client of the hub's identity on its broker (the ingest's, or another connection of the hub's). */
+export function hubMqttClient(
+  options: Omit<MqttIngestOptions, 'log' | 'clientId'>,
+  session: { clientId: string; clean: boolean; reconnectPeriod: number },
+): MqttClient {
+  const clientOptions: IClientOptions = {
+    ...session,
+    protocolVersion: 4,
+    keepalive: options.keepaliveS ?? 60,
+    connectTimeout: 10_000,
+    username: options.username ?? undefined,
+    password: options.password ?? undefined,
+    // Over mqtts:// the broker's certificate chain and host name are checked, never skipped.
+    rejectUnauthorized: true,
+    ...(options.ca ? { ca: options.ca } : {}),
+  };
+  const connectStream = options.connectStream;
+  return connectStream
+    ? new MqttClient(() => connectStream(), clientOptions)
+    : mqtt.connect(options.url, clientOptions);
+}
+
 /**
  * Subscribes to every site's topics with QoS 1 on a persistent session. The PUBACK for each
  * message is held back (mqtt.js `handleMessage`) until the pipeline has committed it, so a crash
@@ -62,35 +84,9 @@ export class MqttIngest {
     );
   }
 
-  /**
-   * Another connection of the hub's identity on its broker (clean session, reconnecting), for what is
-   * not site ingest: the links from other hubs.
-   */
-  sideClient(suffix: string): MqttClient {
-    return this.connect({
-      clientId: `${this.options.clientId}-${suffix}`,
-      clean: true,
-      reconnectPeriod: 1000,
-    });
-  }
-
   /** A client of the hub's identity: a persistent session, or a clean one that does not reconnect. */
   private connect(session: { clientId: string; clean: boolean; reconnectPeriod: number }): MqttClient {
-    const options: IClientOptions = {
-      ...session,
-      protocolVersion: 4,
-      keepalive: this.options.keepaliveS ?? 60,
-      connectTimeout: 10_000,
-      username: this.options.username ?? undefined,
-      password: this.options.password ?? undefined,
-      // Over mqtts:// the broker's certificate chain and host name are checked, never skipped.
-      rejectUnauthorized: true,
-      ...(this.options.ca ? { ca: this.options.ca } : {}),
-    };
-    const connectStream = this.options.connectStream;
-    return connectStream
-      ? new MqttClient(() => connectStream(), options)
-      : mqtt.connect(this.options.url, options);
+    return hubMqttClient(this.options, session);
   }
 
   async start(): Promise<void> {
