@@ -88,3 +88,11 @@ export function floorHour(utcMs: number): number {
 }
 
 export { HOUR_MS };
+
+/** Europe/London wall-clock time, as people read it: 2026-12-05 14:03 (GMT). */
+export function londonClock(iso: string): string {
+  const ms = Date.parse(iso);
+  const offset = londonOffsetMinutes(ms);
+  const local = new Date(ms + offset * 60_000).toISOString();
+  return `${local.slice(0, 10)} ${local.slice(11, 16)} (${offset === 0 ? 'GMT' : 'BST'})`;
+}

@@ -354,8 +354,11 @@ describe('site registry in Chromium: register, approve a pending camera, move, r
     await page.locator('#registry-move-effect').waitFor({ state: 'visible' });
     expect(await page.textContent('#registry-status')).toBe(`Moved ${siteName}.`);
     const effect = (await page.textContent('#registry-move-effect')) ?? '';
+    // In people's words: council names and London's clock, not ids and an ISO timestamp.
     expect(effect).toMatch(
-      new RegExp(`keep this site's cameras with ${council}; from then on they count for ${otherCouncil}\\.`),
+      new RegExp(
+        `before \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} \\((GMT|BST)\\) keep this site's cameras with ${councilName}; from then on they count for Moorland Council\\.`,
+      ),
     );
     expect(effect).toMatch(/No past month's evidence changes\.$/);
     expect(await page.locator('#site-edit-form').isHidden()).toBe(true);

@@ -1,6 +1,6 @@
 import type { Alert } from '../../../src/schemas/alert-api.ts';
 import type { AlertNotice } from '../../../src/schemas/notification-api.ts';
-import { londonOffsetMinutes } from '../../../src/uptime/london-time.ts';
+import { londonClock } from '../../../src/uptime/london-time.ts';
 
 /** A message ready for any channel: e-mail subject and text, and the JSON body of webhooks and MQTT. */
 export interface BuiltMessage {
@@ -18,13 +18,7 @@ const KIND_WORDS: Record<Alert['kind'], string> = {
   hub_link_down: 'Hub link down',
 };
 
-/** Europe/London wall-clock time, as people in the control room read it: 2026-12-05 14:03 (GMT). */
-export function londonClock(iso: string): string {
-  const ms = Date.parse(iso);
-  const offset = londonOffsetMinutes(ms);
-  const local = new Date(ms + offset * 60_000).toISOString();
-  return `${local.slice(0, 10)} ${local.slice(11, 16)} (${offset === 0 ? 'GMT' : 'BST'})`;
-}
+export { londonClock };
 
 function alertLine(a: Alert, names: NameLookup): string {
   const shown = a.cameraIds.slice(0, 10).map((id) => names.camera(id));

@@ -11,6 +11,7 @@ import type {
   SiteRegistryUpdate,
   SiteUpdateResult,
 } from '../../../src/schemas/registry-api.ts';
+import { londonClock } from '../../../src/uptime/london-time.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { HttpError } from '../http/common.ts';
 import type { FleetState } from '../state/fleet-state.ts';
@@ -139,12 +140,24 @@ export class RegistryService {
         ] as const)
           if (JSON.stringify(before[key]) !== JSON.stringify(after[key]))
             changes[key] = { from: before[key], to: after[key] };
+        // Said in the words people use: councils by name, the time on London's clock.
+        const names = moved
+          ? new Map(
+              (
+                await client.query<{ id: string; name: string }>(
+                  'SELECT id, name FROM councils WHERE id = ANY($1::text[])',
+                  [[before.councilId, councilId]],
+                )
+              ).rows.map((r) => [r.id, r.name]),
+            )
+          : new Map<string, string>();
+        const named = (id: string) => names.get(id) ?? id;
         const move = moved
           ? {
               from: { councilId: before.councilId, hubId: before.hubId },
               to: { councilId, hubId },
               at: at.toISOString(),
-              effect: `Reports for periods before ${at.toISOString()} keep this site's cameras with ${before.councilId}; from then on they count for ${councilId}. No past month's evidence changes.`,
+              effect: `Reports for periods before ${londonClock(at.toISOString())} keep this site's cameras with ${named(before.councilId)}; from then on they count for ${named(councilId)}. No past month's evidence changes.`,
             }
           : null;
         await this.deps.audit.appendWith(client, {
