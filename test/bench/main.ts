@@ -1,4 +1,4 @@
-// npm run bench [-- --scenario all|ingest|latency|reports|agent|memory|report-load|restart] [--mode both|postgres|embedded] [--quick]
+// npm run bench [-- --scenario all|ingest|latency|reports|agent|memory|report-load|restart|storage] [--mode both|postgres|embedded] [--quick]
 // (agent: [--media default|npm] [--agent-cameras 250]; memory: [--memory-sockets 10];
 // report-load: [--cameras 60] [--parallel 20] [--rounds 3])
 // Benchmarks are measured here, never in tests. Each scenario prints a table and writes JSON to
@@ -14,6 +14,7 @@ import { runMemoryBench } from './memory-bench.ts';
 import { runReportLoadBench } from './report-load-bench.ts';
 import { runRestartBench } from './restart-bench.ts';
 import type { StackMode } from './stack.ts';
+import { runStorageBench } from './storage-bench.ts';
 import { runUptimeBench } from './uptime-bench.ts';
 
 function arg(name: string, fallback: string): string {
@@ -377,6 +378,46 @@ async function restart(context: Record<string, unknown>): Promise<void> {
     });
 }
 
+async function storage(context: Record<string, unknown>): Promise<void> {
+  const r = await runStorageBench(
+    {
+      baseUrl,
+      mqttUrl: process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883',
+      cameras: num('cameras', 20),
+      durationS: quick ? 60 : 180,
+    },
+    out,
+  );
+  table(
+    [
+      'message kind',
+      'stored in the run',
+      'bytes each (tables and indexes)',
+      'a camera a day (default intervals)',
+    ],
+    Object.entries(r.bytesPerMessage).map(([kind, bytes]) => [
+      kind,
+      fmt(r.messagesByKind[kind] ?? 0),
+      fmt(bytes),
+      r.messagesPerCameraDay[kind] ? fmt(r.messagesPerCameraDay[kind] as number) : '-',
+    ]),
+  );
+  table(
+    ['table', 'grew by (bytes)'],
+    r.growth.map((g) => [g.table, fmt(g.bytes)]),
+  );
+  out(
+    `one camera a day: ${fmt(r.bytesPerCameraDay / 1e6, 2)} MB in the tables that grow with every message (the others grew by ${fmt(r.otherBytes / 1e3)} kB in the run: first pages and rows updated in place)`,
+  );
+  save('storage', r, context);
+  targets.push({
+    scenario: 'storage',
+    target: '(measured for sizing; no target)',
+    measured: `${fmt(r.bytesPerCameraDay / 1e6, 2)} MB per camera-day on PostgreSQL`,
+    met: true,
+  });
+}
+
 const SCENARIOS: Record<string, (context: Record<string, unknown>) => Promise<void>> = {
   ingest,
   latency,
@@ -385,6 +426,7 @@ const SCENARIOS: Record<string, (context: Record<string, unknown>) => Promise<vo
   memory,
   'report-load': reportLoad,
   restart,
+  storage,
 };
 
 async function main(): Promise<void> {
