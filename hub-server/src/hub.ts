@@ -713,6 +713,7 @@ export class Hub {
         },
         links: () => this.links?.status() ?? [],
         cameras: () => this.links?.cameras() ?? [],
+        linkedView: (id) => this.links?.camera(id)?.view ?? null,
         linkedCamera: (id, scope) => {
           const found = this.links?.camera(id);
           if (!found || (scope && !scope.includes(found.view.councilId))) return null;

@@ -148,6 +148,8 @@ export interface AppDeps {
     peer: PeerRouteDeps;
     links: () => LinkStatus[];
     cameras: () => CameraView[];
+    /** One linked hub's camera as its link shows it now, or null. */
+    linkedView: (id: string) => CameraView | null;
     /** A linked hub's camera in the caller's scope, with its owner. */
     linkedCamera: (id: string, scope: readonly string[] | null) => { hub: string; councilId: string } | null;
     linkedFeeds: LinkedFeeds | null;
@@ -340,10 +342,9 @@ export async function buildApp(deps: AppDeps) {
         let camera = await deps.fleet.getCamera(id, scope);
         if (!camera) {
           // Another hub's camera: the view its link gave (its health and stream stay at that hub).
-          const linked = deps.federation
-            ?.cameras()
-            .find((c) => c.id === id && (!scope || scope.includes(c.councilId)));
-          if (linked) camera = { ...linked, health: null, stream: null, subStreams: [] };
+          const linked = deps.federation?.linkedView(id);
+          if (linked && (!scope || scope.includes(linked.councilId)))
+            camera = { ...linked, health: null, stream: null, subStreams: [] };
         }
         // Out-of-scope cameras are reported as missing, so their existence does not leak.
         if (!camera)

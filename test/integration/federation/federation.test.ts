@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -13,6 +13,7 @@ import type { IncidentResult } from '../../../src/schemas/incident-api.ts';
 import { CameraFleetSimulator, defaultCacheDir } from '../../simulators/camera/index.ts';
 import { closeAll } from '../../support/cleanup.ts';
 import { type HubHarness, startHub } from '../../support/hub-harness.ts';
+import { secretFile } from '../../support/hub-network.ts';
 import { LinkProxy } from '../../support/link-proxy.ts';
 import { TestMosquitto } from '../../support/mosquitto.ts';
 import { SiteHarness } from '../../support/site-harness.ts';
@@ -46,11 +47,7 @@ interface Region {
 describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cctv-federation-'));
   const pki = createTestPki(dir);
-  const secret = (name: string, value = randomBytes(24).toString('base64url')) => {
-    const file = join(dir, name);
-    writeFileSync(file, value, { mode: 0o600 });
-    return { file, value };
-  };
+  const secret = (name: string, value?: string) => secretFile(dir, name, value);
   const regions: Region[] = [];
   const bridgePasswords = {
     'region-a': secret('bridge-a'),
