@@ -23,6 +23,7 @@ import { ComplianceJob } from './compliance/compliance-job.ts';
 import { ComplianceRepository } from './compliance/compliance-repository.ts';
 import { loadPackDir } from './compliance/pack-store.ts';
 import { Database } from './db/database.ts';
+import type { EmbeddedDatabase } from './db/embedded-database.ts';
 import { planDemoFleet } from './demo/demo-plan.ts';
 import { seedDemo, seedDemoAssignments, seedDemoRegistry, seedDemoSiteCredentials } from './demo/seed.ts';
 import { LinkedFeeds } from './federation/linked-feeds.ts';
@@ -71,6 +72,8 @@ export interface HubOptions {
    * (code 75) at once, and its supervisor starts it again as a standby.
    */
   onLeadershipLost?: (why: string) => void;
+  /** The embedded database, already starting (main.ts starts it before loading the hub's modules). */
+  embeddedDatabase?: EmbeddedDatabase;
 }
 
 /** What this process is in its region: the only one, or one of several (cluster mode). */
@@ -250,6 +253,7 @@ export class Hub {
       dataDir: config.database.dataDir,
       poolSize: config.database.poolSize,
       log: (line) => log.debug(line),
+      embedded: config.database.url ? undefined : this.options.embeddedDatabase,
     });
     this.db = db;
     await db.start();
@@ -920,6 +924,7 @@ export class Hub {
       await startIngest();
       await startFederation();
       log.info({ url: this.url }, 'hub ready');
+      this.compileSchemasLater(app);
       return;
     }
 
@@ -990,6 +995,21 @@ export class Hub {
     await this.lease.start();
     if (this.roleNow === 'standby')
       log.info({ url: this.url, instance: this.instanceId }, 'hub ready: standby');
+    this.compileSchemasLater(app);
+  }
+
+  /** Route schemas compile on first use (so a restarted hub serves sooner); the rest compile now. */
+  private compileSchemasLater(app: NonNullable<Hub['app']>): void {
+    const { log } = this.options;
+    const started = performance.now();
+    void app
+      .compileSchemas((error) => log.error({ err: error.message }, 'a route schema does not compile'))
+      .then((count) =>
+        log.debug(
+          { count, ms: Math.round(performance.now() - started) },
+          'route schemas compiled after start',
+        ),
+      );
   }
 
   private leaderCache: { url: string | null; atMs: number } | null = null;

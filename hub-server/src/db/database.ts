@@ -15,6 +15,8 @@ export interface DatabaseOptions {
   dataDir: string;
   poolSize: number;
   log?: (line: string) => void;
+  /** The embedded database, when the caller started it already (see main.ts); stopped with this. */
+  embedded?: EmbeddedDatabase;
 }
 
 /** One pool over either real PostgreSQL or embedded PGlite; same migrations and SQL on both. */
@@ -43,7 +45,8 @@ export class Database {
     let url = this.options.url;
     if (!url) {
       // The pool uses one connection (see below); spares allow a reconnect while an old one closes.
-      this.embedded = new EmbeddedDatabase({ dataDir: this.options.dataDir, maxConnections: 3 });
+      this.embedded =
+        this.options.embedded ?? new EmbeddedDatabase({ dataDir: this.options.dataDir, maxConnections: 3 });
       await this.embedded.start();
       url = this.embedded.url;
     }

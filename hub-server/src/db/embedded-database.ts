@@ -14,6 +14,11 @@ export interface EmbeddedDatabaseOptions {
   dataDir: string;
   maxConnections: number;
   startTimeoutMs?: number;
+  /**
+   * The child's script: by default its TypeScript source, run through tsx; the start bundle names
+   * its own build (build/pglite-server.mjs), which plain Node runs without a loader.
+   */
+  server?: { script: string; execArgv: string[] };
 }
 
 /**
@@ -32,6 +37,7 @@ export interface EmbeddedDatabaseOptions {
 export class EmbeddedDatabase {
   private child: ChildProcess | null = null;
   private socketDir: string | null = null;
+  private starting: Promise<void> | null = null;
 
   constructor(private readonly options: EmbeddedDatabaseOptions) {}
 
@@ -41,7 +47,16 @@ export class EmbeddedDatabase {
     return `postgres://postgres@/postgres?host=${encodeURIComponent(this.socketDir)}`;
   }
 
-  async start(): Promise<void> {
+  /**
+   * Starts the child once: a second call (the hub's, after its entry point started the database
+   * early to overlap the hub's own loading) waits for the same start.
+   */
+  start(): Promise<void> {
+    this.starting ??= this.startChild();
+    return this.starting;
+  }
+
+  private async startChild(): Promise<void> {
     const dataDir = resolve(this.options.dataDir);
     makePrivateDirectory(dataDir);
     const socketDir = mkdtempSync(join(tmpdir(), 'cctv-db-'));
@@ -53,8 +68,9 @@ export class EmbeddedDatabase {
         `embedded database socket path ${socketPath} is longer than ${MAX_SOCKET_PATH_BYTES} bytes: set TMPDIR to a shorter directory`,
       );
     }
-    const child = fork(SERVER_SCRIPT, [], {
-      execArgv: ['--import', 'tsx'],
+    const server = this.options.server ?? { script: SERVER_SCRIPT, execArgv: ['--import', 'tsx'] };
+    const child = fork(server.script, [], {
+      execArgv: server.execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.child = child;
@@ -84,6 +100,8 @@ export class EmbeddedDatabase {
   }
 
   async stop(): Promise<void> {
+    // A start under way is let finish (or fail) first: the child listens for stop once it serves.
+    await this.starting?.catch(() => undefined);
     const child = this.child;
     this.child = null;
     if (child && child.exitCode === null && child.signalCode === null) {

@@ -61,6 +61,7 @@ import { complianceRoutes } from './compliance-routes.ts';
 import { type EnrolmentRouteDeps, enrolmentAdminRoutes, enrolRoute } from './enrolment-routes.ts';
 import { feedFileRoutes, feedRoutes, linkedFeedFileRoutes } from './feed-routes.ts';
 import { incidentRoutes } from './incident-routes.ts';
+import { LazyCompilers } from './lazy-compilers.ts';
 import { maintenanceRoutes } from './maintenance-routes.ts';
 import { registryRoutes } from './registry-routes.ts';
 import { reportRoutes } from './report-routes.ts';
@@ -79,6 +80,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the bearer-token check on every /api route but login and ui-config. */
     user: TokenClaims;
+  }
+  interface FastifyInstance {
+    /** Compiles the route schemas no request has needed yet (see LazyCompilers); resolves to their count. */
+    compileSchemas(onError: (error: Error) => void): Promise<number>;
   }
 }
 
@@ -168,7 +173,9 @@ const errors = API_ERRORS;
 
 /** Builds the REST app as a plugin; never listens (tests use inject, server.ts listens). */
 export async function buildApp(deps: AppDeps) {
+  const compilers = new LazyCompilers();
   const app = Fastify({
+    schemaController: { compilersFactory: compilers.factory },
     loggerInstance: deps.logger,
     bodyLimit: deps.bodyLimitBytes,
     // Only the configured load balancers' X-Forwarded-For is believed (request.ip is the client then).
@@ -195,6 +202,7 @@ export async function buildApp(deps: AppDeps) {
     },
   });
   app.decorateRequest('user', null as unknown as TokenClaims);
+  app.decorate('compileSchemas', (onError: (error: Error) => void) => compilers.warmUp(onError));
   // Every body and query schema must refuse unknown fields: checked as each route is added.
   app.addHook('onRoute', assertClosedSchemas);
   await app.register(fastifyHelmet, { contentSecurityPolicy: { directives: cspDirectives(deps.uiConfig) } });
