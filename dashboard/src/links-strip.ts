@@ -63,6 +63,8 @@ export class LinksStrip {
           : link.state === 'down'
             ? `since ${clockTime(link.since)}: its ${link.cameras} cameras show as unknown here`
             : `its ${link.cameras} cameras show as unknown until it is`;
+      // Refused messages or cameras (over its limits, malformed, another hub's): the log says which.
+      const refused = link.refused > 0 ? `; ${link.refused} refused, see the hub's log` : '';
       this.list.append(
         el(
           'li',
@@ -76,7 +78,7 @@ export class LinksStrip {
             },
             STATE_WORDS[link.state],
           ),
-          el('span', { class: 'link-detail muted' }, detail),
+          el('span', { class: 'link-detail muted' }, `${detail}${refused}`),
         ),
       );
     }

@@ -547,6 +547,8 @@ export class Hub {
       apiUrl: l.apiUrl,
       key: readKey(l.keyFile, `hub-to-hub (${l.hub})`),
       ca: l.caFile ? readFileSync(l.caFile, 'utf8') : null,
+      maxCameras: l.maxCameras,
+      maxMessagesPerSecond: l.maxMessagesPerSecond,
     }));
     const linkedFeeds =
       linkConfigs.length > 0

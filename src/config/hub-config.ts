@@ -788,6 +788,20 @@ export const HubConfig = Type.Object(
                     "The password that hub's bridge uses on this hub's broker (user bridge.<hub>); npm run mqtt:mosquitto-config adds the user, allowed to write cctv/federation/in/<hub>/ only",
                 }),
               ),
+              maxCameras: Type.Integer({
+                minimum: 1,
+                maximum: 500_000,
+                default: 20_000,
+                description:
+                  'Most cameras taken from that hub; more are refused (TOO_MANY_CAMERAS), so a broken or hostile hub cannot fill this one',
+              }),
+              maxMessagesPerSecond: Type.Integer({
+                minimum: 1,
+                maximum: 10_000,
+                default: 100,
+                description:
+                  'Messages read from that hub per second, with a burst of ten seconds; more are dropped unread (RATE_LIMITED) and the gap is mended by a snapshot',
+              }),
             },
             { additionalProperties: false },
           ),

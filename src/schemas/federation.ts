@@ -67,6 +67,10 @@ export const LinkStatus = Type.Object(
     lastHeardAt: Type.Union([IsoTime, Type.Null()]),
     cameras: Type.Integer({ minimum: 0 }),
     snapshots: Type.Integer({ minimum: 0, description: 'Full snapshots taken since this hub started' }),
+    refused: Type.Integer({
+      minimum: 0,
+      description: 'Messages and cameras of this link refused since this hub started (see the log for why)',
+    }),
     lastError: Type.Union([Type.String(), Type.Null()]),
   },
   { additionalProperties: false },

@@ -18,6 +18,10 @@ export interface LinkConfig {
   apiUrl: string;
   key: string;
   ca?: string | null;
+  /** Most cameras taken from this hub (default 20,000); more are refused. */
+  maxCameras?: number;
+  /** Messages read per second, with a burst of ten seconds (default 100); more are dropped unread. */
+  maxMessagesPerSecond?: number;
 }
 
 export interface LinksOptions {
@@ -40,6 +44,8 @@ export interface LinksOptions {
   removed: (ids: string[]) => void;
   log: Logger;
   now?: () => number;
+  /** Least time between two snapshots of one link (default 5 s). */
+  snapshotMinGapMs?: number;
 }
 
 interface Link {
@@ -58,6 +64,15 @@ interface Link {
   /** A snapshot is being taken: change messages wait in `held` until it is applied. */
   syncing: Promise<void> | null;
   held: FederationChanges[];
+  /** When the last snapshot was taken: snapshots of one link are at least SNAPSHOT_MIN_GAP_MS apart. */
+  lastSnapshotAt: number;
+  /** Message allowance (token bucket): refilled at maxMessagesPerSecond, up to ten seconds' worth. */
+  tokens: number;
+  tokensAt: number;
+  /** Messages and cameras refused since start. */
+  refusals: number;
+  /** Refusals logged, per code: one line per code and link every REFUSAL_LOG_MS, with a count. */
+  refusalLog: Map<string, { loggedAt: number; unlogged: number }>;
 }
 
 /** What is wrong with a message, or null. */
@@ -73,6 +88,15 @@ const SNAPSHOT_TIMEOUT_MS = 15_000;
 const SNAPSHOT_RETRY_MS = 2_000;
 /** Snapshots of up to this many bytes are read (about 100,000 cameras). */
 const MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024;
+/**
+ * A link whose messages keep disagreeing with what it holds (a broken or hostile hub) would have a
+ * 64 MB snapshot taken at every heartbeat: snapshots of one link are this far apart at least.
+ */
+const SNAPSHOT_MIN_GAP_MS = 5_000;
+const DEFAULT_MAX_CAMERAS = 20_000;
+const DEFAULT_MESSAGES_PER_SECOND = 100;
+const BURST_SECONDS = 10;
+const REFUSAL_LOG_MS = 10_000;
 
 /**
  * The receiving side of links between hubs. Each link's messages arrive on this hub's broker under
@@ -108,6 +132,11 @@ export class FederationLinks {
         refused: new Set(),
         syncing: null,
         held: [],
+        lastSnapshotAt: Number.NEGATIVE_INFINITY,
+        tokens: (config.maxMessagesPerSecond ?? DEFAULT_MESSAGES_PER_SECOND) * BURST_SECONDS,
+        tokensAt: at,
+        refusals: 0,
+        refusalLog: new Map(),
       });
   }
 
@@ -174,6 +203,7 @@ export class FederationLinks {
       lastHeardAt: link.lastHeardAt === null ? null : new Date(link.lastHeardAt).toISOString(),
       cameras: link.cameras.size,
       snapshots: link.snapshots,
+      refused: link.refusals,
       lastError: link.lastError,
     }));
   }
@@ -208,8 +238,14 @@ export class FederationLinks {
       this.refuse(hub ?? '?', 'UNKNOWN_LINK', `message on ${topic.slice(0, 200)} from no configured link`);
       return;
     }
+    // Bounded work per link, before a byte is parsed: a dropped change leaves a gap in the numbering,
+    // which a snapshot mends once the link is within its allowance again.
+    if (!this.allow(link)) {
+      this.refuse(link.config.hub, 'RATE_LIMITED', `over ${this.rateOf(link)} messages a second`);
+      return;
+    }
     if (payload.length > this.options.maxPayloadBytes) {
-      this.refuse(hub as string, 'TOO_LARGE', `${payload.length} bytes`);
+      this.refuse(link.config.hub, 'TOO_LARGE', `${payload.length} bytes`);
       return;
     }
     let body: unknown;
@@ -231,9 +267,44 @@ export class FederationLinks {
     } else this.refuse(link.config.hub, 'UNKNOWN_KIND', `no message kind ${String(kind).slice(0, 40)}`);
   }
 
+  private rateOf(link: Link): number {
+    return link.config.maxMessagesPerSecond ?? DEFAULT_MESSAGES_PER_SECOND;
+  }
+
+  /** Takes one message from the link's allowance; false when it is spent. */
+  private allow(link: Link): boolean {
+    const now = this.now();
+    const rate = this.rateOf(link);
+    link.tokens = Math.min(rate * BURST_SECONDS, link.tokens + ((now - link.tokensAt) / 1000) * rate);
+    link.tokensAt = now;
+    if (link.tokens < 1) return false;
+    link.tokens -= 1;
+    return true;
+  }
+
+  /** Counts a refusal; logs the first of each code and link, then one line with a count per interval. */
   private refuse(hub: string, code: string, detail: string): void {
     this.stats.refused++;
-    this.options.log.warn({ hub, code, detail }, 'refused a message from a linked hub');
+    const link = this.links.get(hub);
+    if (!link) {
+      this.options.log.warn({ hub, code, detail }, 'refused a message from a linked hub');
+      return;
+    }
+    link.refusals++;
+    const now = this.now();
+    const entry = link.refusalLog.get(code);
+    if (entry && now - entry.loggedAt < REFUSAL_LOG_MS) {
+      entry.unlogged++;
+      return;
+    }
+    const before = entry?.unlogged ?? 0;
+    link.refusalLog.set(code, { loggedAt: now, unlogged: 0 });
+    this.options.log.warn(
+      { hub, code, detail, ...(before > 0 ? { alsoRefused: before } : {}) },
+      before > 0
+        ? `refused a message from a linked hub (and ${before} more for the same reason since the last line)`
+        : 'refused a message from a linked hub',
+    );
   }
 
   private heard(link: Link): void {
@@ -280,23 +351,41 @@ export class FederationLinks {
     const changed: CameraView[] = [];
     const gone: string[] = [];
     const accepted: CameraView[] = [];
+    const limit = link.config.maxCameras ?? DEFAULT_MAX_CAMERAS;
     if (replaceAll) link.refused.clear();
     for (const id of removed) link.refused.delete(id);
     for (const view of views) {
       const holder = this.owner.get(view.id);
       if (this.options.isOwnCamera(view.id)) {
         this.refuse(hub, 'CAMERA_OF_THIS_HUB', `camera ${view.id} is one of this hub's own`);
-        link.refused.add(view.id);
+        if (link.refused.size < limit) link.refused.add(view.id);
         continue;
       }
       if (holder && holder !== hub) {
         this.refuse(hub, 'CAMERA_OF_ANOTHER_HUB', `camera ${view.id} belongs to hub ${holder}`);
-        link.refused.add(view.id);
+        if (link.refused.size < limit) link.refused.add(view.id);
         continue;
       }
       // The owning hub is the link it came on, whatever the view says.
       accepted.push(view.hubId === hub ? view : { ...view, hubId: hub });
     }
+    // No more cameras than the link may hold: the first ones stay, new ones beyond are refused.
+    const staying = replaceAll
+      ? new Set<string>()
+      : new Set([...link.cameras.keys()].filter((id) => !removed.includes(id)));
+    const within: CameraView[] = [];
+    for (const view of accepted) {
+      if (staying.has(view.id) || staying.size < limit) {
+        staying.add(view.id);
+        within.push(view);
+      } else {
+        this.refuse(hub, 'TOO_MANY_CAMERAS', `camera ${view.id}: the link holds its limit of ${limit}`);
+        // Counted in the heartbeat's camera count like any refused camera, up to the same bound.
+        if (link.refused.size < limit) link.refused.add(view.id);
+      }
+    }
+    accepted.length = 0;
+    accepted.push(...within);
     const keep = new Set(accepted.map((v) => v.id));
     const drop = replaceAll ? [...link.cameras.keys()].filter((id) => !keep.has(id)) : [...removed];
     for (const id of drop) {
@@ -375,6 +464,11 @@ export class FederationLinks {
     if (link.syncing) return link.syncing;
     link.syncing = (async () => {
       for (let attempt = 0; !this.stopped; attempt++) {
+        const wait =
+          link.lastSnapshotAt + (this.options.snapshotMinGapMs ?? SNAPSHOT_MIN_GAP_MS) - this.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if (this.stopped) return;
+        link.lastSnapshotAt = this.now();
         try {
           const body = await (this.options.fetchSnapshot ?? fetchSnapshot)(link.config, this.options.selfId);
           const problem = checkSnapshot(body);

@@ -45,7 +45,14 @@ describe('links from other hubs', () => {
   let links: FederationLinks | null = null;
   afterEach(() => links?.stop());
 
-  const start = async (snapshots: Record<string, () => FederationSnapshot>) => {
+  const start = async (
+    snapshots: Record<string, () => FederationSnapshot>,
+    extra: {
+      limits?: { maxCameras?: number; maxMessagesPerSecond?: number };
+      snapshotMinGapMs?: number;
+      logLines?: string[];
+    } = {},
+  ) => {
     const client = new FakeClient();
     const pushed: CameraView[] = [];
     const asked: string[] = [];
@@ -55,7 +62,9 @@ describe('links from other hubs', () => {
         hub,
         apiUrl: `http://${hub}.invalid`,
         key: 'k'.repeat(20),
+        ...extra.limits,
       })),
+      snapshotMinGapMs: extra.snapshotMinGapMs ?? 0,
       linkTimeoutMs: 2000,
       maxPayloadBytes: 100_000,
       pool,
@@ -68,7 +77,9 @@ describe('links from other hubs', () => {
       isOwnCamera: (id) => id === 'mine-01',
       changed: (cameras) => pushed.push(...cameras),
       removed: () => {},
-      log: pino({ level: 'silent' }),
+      log: extra.logLines
+        ? pino({ level: 'warn' }, { write: (line: string) => extra.logLines?.push(line) })
+        : pino({ level: 'silent' }),
     });
     await links.start();
     return { client, pushed, asked, links };
@@ -182,5 +193,89 @@ describe('links from other hubs', () => {
     await settle();
     expect(links.camera('a-01')?.view.state).toBe('down');
     expect(links.status()[0]?.state).toBe('up');
+  });
+
+  it('takes no more cameras from a link than its limit, and counts the rest as refused', async () => {
+    const { client, asked, links } = await start(
+      {
+        'region-a': () => ({
+          hub: 'region-a',
+          epoch: EPOCH,
+          seq: 0,
+          at: at(),
+          cameras: [camera('a-01'), camera('a-02'), camera('a-03')],
+        }),
+      },
+      { limits: { maxCameras: 2 } },
+    );
+    client.deliver('region-a', 'heartbeat', { v: 1, epoch: EPOCH, seq: 0, sentAt: at(), cameraCount: 3 });
+    await settle();
+    expect(links.cameras().map((c) => c.id)).toEqual(['a-01', 'a-02']);
+    expect(links.status()[0]).toMatchObject({ cameras: 2, refused: 1, state: 'up' });
+    // A change that adds a camera is refused too; one that updates a held camera is applied.
+    client.deliver('region-a', 'changes', {
+      v: 1,
+      epoch: EPOCH,
+      seq: 1,
+      sentAt: at(),
+      cameras: [camera('a-04'), camera('a-02', 'down')],
+      removed: [],
+    });
+    await settle();
+    expect(links.camera('a-04')).toBeNull();
+    expect(links.camera('a-02')?.view.state).toBe('down');
+    // The heartbeat counts what the hub shares; the refused ones are counted here too: no snapshot.
+    client.deliver('region-a', 'heartbeat', { v: 1, epoch: EPOCH, seq: 1, sentAt: at(), cameraCount: 4 });
+    await settle();
+    expect(asked).toEqual(['region-a']);
+  });
+
+  it('reads no more than its allowance of messages from a link, and logs refusals once per reason and interval', async () => {
+    const logLines: string[] = [];
+    const { client, links } = await start(
+      { 'region-a': () => ({ hub: 'region-a', epoch: EPOCH, seq: 0, at: at(), cameras: [] }) },
+      { limits: { maxMessagesPerSecond: 2 }, logLines },
+    );
+    // A burst of ten seconds' worth (20) is read; 30 more in the same instant are dropped unread.
+    for (let i = 0; i < 50; i++)
+      client.deliver('region-a', 'heartbeat', { v: 1, epoch: EPOCH, seq: 0, sentAt: at(), cameraCount: 0 });
+    await settle();
+    expect(links.stats.messages).toBe(20);
+    expect(links.status()[0]?.refused).toBe(30);
+    const refusals = logLines.map((l) => JSON.parse(l)).filter((l) => l.code === 'RATE_LIMITED');
+    expect(refusals).toHaveLength(1);
+    // Half a second later the allowance has one more message.
+    await new Promise((r) => setTimeout(r, 520));
+    client.deliver('region-a', 'heartbeat', { v: 1, epoch: EPOCH, seq: 0, sentAt: at(), cameraCount: 0 });
+    client.deliver('region-a', 'heartbeat', { v: 1, epoch: EPOCH, seq: 0, sentAt: at(), cameraCount: 0 });
+    await settle();
+    expect(links.stats.messages).toBe(21);
+  });
+
+  it('takes snapshots of one link no closer together than the least gap, however often it is out of step', async () => {
+    let seq = 0;
+    const { client, asked } = await start(
+      { 'region-a': () => ({ hub: 'region-a', epoch: EPOCH, seq: seq++, at: at(), cameras: [] }) },
+      { snapshotMinGapMs: 600 },
+    );
+    // Every heartbeat disagrees with the snapshot just taken (a broken hub).
+    const beat = () =>
+      client.deliver('region-a', 'heartbeat', {
+        v: 1,
+        epoch: EPOCH,
+        seq: 1000,
+        sentAt: at(),
+        cameraCount: 0,
+      });
+    beat();
+    await settle();
+    expect(asked).toHaveLength(1);
+    for (let i = 0; i < 10; i++) {
+      beat();
+      await settle();
+    }
+    expect(asked).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 700));
+    expect(asked).toHaveLength(2);
   });
 });
