@@ -852,6 +852,8 @@ export class Hub {
     });
     pipeline.onChange((change) => {
       live.publish(change);
+      // Cameras this hub retired leave its peers too (their views reach peers through live.publish).
+      if (change.removedCameras.length > 0) this.publisher?.removed(change.removedCameras);
       this.events?.append('fleet', change satisfies FleetEvent);
     });
     live.attach(app.server);

@@ -577,4 +577,36 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
     });
     expect(regional.status).toBe(401);
   });
+
+  it('drops a camera its region retires from the force hub at once, by a change message', async () => {
+    const [a] = regions as [Region, Region];
+    const retired = a.cameras[1] as string;
+    const linkOf = async () =>
+      (await api<LinkStatus[]>('/api/federation/links')).find((l) => l.hub === 'region-a') as LinkStatus;
+    await until('region A up at the force hub', linkOf, (l) => l.state === 'up' && l.cameras === 2, 30_000);
+    const snapshotsBefore = (await linkOf()).snapshots;
+    // The site's inventory no longer lists the camera: region A retires it.
+    await a.publisher.publish('inventory', {
+      siteName: `Site ${a.site}`,
+      councilId: a.council,
+      hubId: 'test-hub',
+      location: { lat: 50.1186, lon: a.lon },
+      cameras: [
+        {
+          id: a.cameras[0] as string,
+          name: `Camera ${a.cameras[0]}`,
+          commissioning: { ...commissioning(50.1186, a.lon), bearingDeg: 0 },
+        },
+      ],
+    });
+    const tookMs = await until(
+      'the retired camera gone at the force hub',
+      camerasAtForce,
+      (cams) => !cams.some((c) => c.id === retired),
+      10_000,
+    );
+    console.log(`a camera retired in region A left the force hub after ${tookMs} ms`);
+    expect((await linkOf()).snapshots).toBe(snapshotsBefore);
+    expect((await linkOf()).cameras).toBe(1);
+  });
 });
