@@ -107,8 +107,13 @@ export class Notifier {
     this.wake();
   }
 
-  /** Runs a tick now (or right after the one running). */
+  /**
+   * Runs a tick now (or right after the one running). Only a started notifier delivers: in a region
+   * of several processes that is the leader's, which holds the broker connection MQTT deliveries go
+   * out on; what a standby queues (a test send, a retry) the leader's next tick delivers.
+   */
   wake(): void {
+    if (!this.timer) return;
     if (this.running) {
       this.again = true;
       return;
