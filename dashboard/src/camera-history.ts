@@ -47,7 +47,13 @@ export function span(ms: number): string {
  */
 export class CameraRecord {
   readonly element: HTMLElement;
-  private readonly strip = el('div', { class: 'uptime-strip', id: 'detail-uptime-strip', role: 'img' });
+  // An image's name is there from the start (loading, failed, then the figures): never a nameless image.
+  private readonly strip = el('div', {
+    class: 'uptime-strip',
+    id: 'detail-uptime-strip',
+    role: 'img',
+    'aria-label': 'Availability: loading',
+  });
   private readonly stripSummary = el('p', { class: 'record-summary', id: 'detail-uptime-summary' });
   private readonly stripDays = el('ul', { class: 'record-days' });
   private readonly stripDetails = el(
@@ -107,6 +113,7 @@ export class CameraRecord {
     this.stripAbort?.abort();
     this.stripAt = 0;
     this.strip.replaceChildren();
+    this.strip.setAttribute('aria-label', 'Availability: loading');
     this.timeline.replaceChildren();
     this.changes.replaceChildren();
     setText(this.stripSummary, 'Loading…');
@@ -162,6 +169,7 @@ export class CameraRecord {
     } catch (error) {
       if (controller.signal.aborted || error instanceof UnauthorizedError || this.cameraId !== id) return;
       setText(this.stripSummary, `Could not read availability: ${hubMessage(error)}`);
+      this.strip.setAttribute('aria-label', 'Availability: could not be read');
     }
   }
 
