@@ -20,6 +20,7 @@ const envelopes: Record<TopicKind, TSchema> = {
   gap: Envelope(TOPICS.gap.schema),
   recording: Envelope(TOPICS.recording.schema),
   commissioning: Envelope(TOPICS.commissioning.schema),
+  telemetry: Envelope(TOPICS.telemetry.schema),
 };
 
 export type RejectCode =
@@ -29,7 +30,8 @@ export type RejectCode =
   | 'BAD_TEXT'
   | 'BAD_SCHEMA'
   | 'SITE_MISMATCH'
-  | 'CAMERA_MISMATCH';
+  | 'CAMERA_MISMATCH'
+  | 'SOURCE_MISMATCH';
 
 export interface Rejection {
   code: RejectCode;
@@ -39,7 +41,13 @@ export interface Rejection {
 }
 
 export type DecodedMessage = {
-  [K in TopicKind]: { kind: K; siteId: string; cameraId: string | null; envelope: EnvelopeOf<PayloadOf<K>> };
+  [K in TopicKind]: {
+    kind: K;
+    siteId: string;
+    cameraId: string | null;
+    sourceId: string | null;
+    envelope: EnvelopeOf<PayloadOf<K>>;
+  };
 }[TopicKind];
 
 export type DecodeResult =
@@ -115,7 +123,7 @@ export function decodeMessage(topic: string, raw: Uint8Array, maxBytes: number):
       );
     }
   }
-  const envelope = cleaned as EnvelopeOf<{ cameraId?: string }>;
+  const envelope = cleaned as EnvelopeOf<{ cameraId?: string; sourceId?: string }>;
   if (envelope.v !== PROTOCOL_VERSION) {
     return reject(parsed, 'BAD_SCHEMA', '/v', `unsupported protocol version ${String(envelope.v)}`);
   }
@@ -135,12 +143,21 @@ export function decodeMessage(topic: string, raw: Uint8Array, maxBytes: number):
       `payload cameraId ${String(envelope.payload.cameraId)} does not match topic camera ${parsed.cameraId}`,
     );
   }
+  if (parsed.sourceId !== null && envelope.payload.sourceId !== parsed.sourceId) {
+    return reject(
+      parsed,
+      'SOURCE_MISMATCH',
+      '/payload/sourceId',
+      `payload sourceId ${String(envelope.payload.sourceId)} does not match topic source ${parsed.sourceId}`,
+    );
+  }
   return {
     ok: true,
     message: {
       kind: parsed.kind,
       siteId: parsed.siteId,
       cameraId: parsed.cameraId,
+      sourceId: parsed.sourceId,
       envelope,
     } as DecodedMessage,
   };

@@ -9,6 +9,7 @@ import {
   SiteStatePayload,
   StreamPayload,
 } from './schemas/payloads.ts';
+import { TelemetryPayload } from './schemas/sources.ts';
 
 export const TOPIC_ROOT = 'cctv/v1';
 
@@ -24,7 +25,7 @@ export const federationInFilter = () => `${FEDERATION_ROOT}/in/+/+`;
 const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 interface TopicDef<S extends TSchema> {
-  /** Path below `cctv/v1/site/{siteId}/`; `{cameraId}` marks a per-camera topic. */
+  /** Path below `cctv/v1/site/{siteId}/`; `{cameraId}` marks a per-camera topic, `{sourceId}` a mobile source's. */
   pattern: readonly string[];
   schema: S;
   retain: boolean;
@@ -44,6 +45,8 @@ export const TOPICS = {
     schema: CommissioningPayload,
     retain: false,
   },
+  /** A mobile source's position fixes, relayed by the site (a ground station or agent). */
+  telemetry: { pattern: ['source', '{sourceId}', 'telemetry'], schema: TelemetryPayload, retain: false },
 } as const satisfies Record<string, TopicDef<TSchema>>;
 
 export type TopicKind = keyof typeof TOPICS;
@@ -55,12 +58,14 @@ export type CameraTopicKind = {
 export interface TopicParams {
   siteId: string;
   cameraId?: string;
+  sourceId?: string;
 }
 
 export interface ParsedTopic {
   kind: TopicKind;
   siteId: string;
   cameraId: string | null;
+  sourceId: string | null;
 }
 
 export class TopicError extends Error {
@@ -76,8 +81,14 @@ function checkId(name: string, value: string | undefined): string {
 
 export function buildTopic(kind: TopicKind, params: TopicParams): string {
   const parts = [TOPIC_ROOT, 'site', checkId('siteId', params.siteId)];
-  for (const segment of TOPICS[kind].pattern) {
-    parts.push(segment === '{cameraId}' ? checkId('cameraId', params.cameraId) : segment);
+  for (const segment of TOPICS[kind].pattern as readonly string[]) {
+    parts.push(
+      segment === '{cameraId}'
+        ? checkId('cameraId', params.cameraId)
+        : segment === '{sourceId}'
+          ? checkId('sourceId', params.sourceId)
+          : segment,
+    );
   }
   return parts.join('/');
 }
@@ -104,22 +115,24 @@ export function parseTopic(topic: string): ParsedTopic {
   for (const [kind, def] of Object.entries(TOPICS) as [TopicKind, TopicDef<TSchema>][]) {
     if (def.pattern.length !== rest.length) continue;
     let cameraId: string | null = null;
+    let sourceId: string | null = null;
     let match = true;
     for (let i = 0; i < def.pattern.length; i++) {
       const want = def.pattern[i];
       const got = rest[i];
-      if (want === '{cameraId}') {
+      if (want === '{cameraId}' || want === '{sourceId}') {
         if (got === undefined || !ID.test(got)) {
           match = false;
           break;
         }
-        cameraId = got;
+        if (want === '{cameraId}') cameraId = got;
+        else sourceId = got;
       } else if (want !== got) {
         match = false;
         break;
       }
     }
-    if (match) return { kind, siteId, cameraId };
+    if (match) return { kind, siteId, cameraId, sourceId };
   }
   throw new TopicError(`unknown topic ${JSON.stringify(topic.slice(0, 200))}`);
 }

@@ -110,7 +110,10 @@ export class DashboardApp {
     const { token, user } = options.session;
     this.api = new ApiClient(token, unauthorized);
     // Only views that show alerts ask the socket for them (and must acknowledge each message).
-    this.store = new LiveStore(token, unauthorized, { alerts: VIEWS[user.role].includes('alerts') });
+    this.store = new LiveStore(token, unauthorized, {
+      alerts: VIEWS[user.role].includes('alerts'),
+      sourceTrackMinutes: options.uiConfig.sourceTrackMinutes,
+    });
     this.catalog = new Catalog(this.store);
     this.views = VIEWS[user.role];
     this.defaultView = DEFAULT_VIEW[user.role];

@@ -1,9 +1,11 @@
 import * as L from 'leaflet';
 import type { UiConfig } from '../../src/schemas/api.ts';
 import type { CameraState } from '../../src/schemas/camera-state.ts';
+import type { SourceView } from '../../src/schemas/sources.ts';
 import { addStateLegend, createBaseMap } from './base-map.ts';
 import { el } from './dom.ts';
 import type { FovCollection, GeoPolygon, IncidentCamera } from './incident-api.ts';
+import { SourceLayer } from './source-layer.ts';
 import { CAMERA_STATE_STYLE } from './states.ts';
 
 /** A GeoJSON ring holds at most 200 positions, the first repeated at the end. */
@@ -32,6 +34,8 @@ export class IncidentMap {
   private readonly targetLayer = L.featureGroup();
   private readonly resultLayer = L.featureGroup();
   private readonly drawLayer = L.featureGroup();
+  /** Drones and body-worn cameras, moving live. */
+  private readonly sourceLayer = new SourceLayer();
   /** The geometry editor's preview and handles (see GeometryPreview). */
   readonly editLayer = L.featureGroup();
   private readonly resultMarkers = new Map<string, L.Marker>();
@@ -58,6 +62,7 @@ export class IncidentMap {
     this.targetLayer.addTo(map);
     this.drawLayer.addTo(map);
     this.resultLayer.addTo(map);
+    this.sourceLayer.layer.addTo(map);
     this.editLayer.addTo(map);
     addStateLegend(map);
     map.on('click', (event: L.LeafletMouseEvent) => this.onClick(event.latlng));
@@ -75,6 +80,11 @@ export class IncidentMap {
 
   invalidateSize(): void {
     this.map?.invalidateSize({ pan: false });
+  }
+
+  /** Mobile sources as the live store holds them. */
+  setSources(sources: ReadonlyMap<string, SourceView>): void {
+    this.sourceLayer.sync(sources);
   }
 
   setFieldsOfView(collection: FovCollection): void {

@@ -1,7 +1,9 @@
 import type { CameraState } from '../../src/schemas/camera-state.ts';
+import type { IncidentSource } from '../../src/schemas/sources.ts';
 import type { Catalog } from './catalog.ts';
 import { clear, el, setText } from './dom.ts';
 import type { IncidentCamera, IncidentResult } from './incident-api.ts';
+import { SOURCE_KIND_WORD, SOURCE_STATE_WORD } from './source-layer.ts';
 import { CAMERA_STATE_STYLE } from './states.ts';
 
 export interface IncidentResultsOptions {
@@ -13,6 +15,8 @@ export interface IncidentResultsOptions {
   /** Null for every role but hub operators; the button is handed back to take the focus after editing. */
   onEditGeometry: ((camera: IncidentCamera, button: HTMLElement) => void) | null;
   onHighlight: (cameraId: string | null, pan: boolean) => void;
+  /** A mobile source's feed (roles that may open feeds). */
+  onOpenSource?: ((source: IncidentSource) => void) | null;
 }
 
 /** The ranked cameras of a search: rank, name, state, distance, coverage and pixel density. */
@@ -26,6 +30,13 @@ export class IncidentResults {
   private readonly tbody = el('tbody');
   private readonly table: HTMLTableElement;
   private cameras: IncidentCamera[] = [];
+  private readonly sourceList = el('ul', { class: 'source-results', id: 'incident-sources' });
+  private readonly sourceSection = el(
+    'div',
+    { class: 'source-results-section', hidden: true },
+    el('h3', { class: 'panel-subtitle', id: 'sources-title' }, 'Drones and body-worn cameras'),
+    this.sourceList,
+  );
 
   constructor(private readonly options: IncidentResultsOptions) {
     const headings = ['#', 'Camera', 'State', 'Distance', 'View', 'Detail'];
@@ -53,6 +64,7 @@ export class IncidentResults {
       el('h2', { class: 'panel-title', id: 'results-title' }, 'Cameras'),
       this.summary,
       el('div', { class: 'table-scroll' }, this.table),
+      this.sourceSection,
     );
     this.tbody.addEventListener('mouseleave', () => options.onHighlight(null, false));
     setText(this.summary, 'Find a place or click the map to set the incident point.');
@@ -71,6 +83,8 @@ export class IncidentResults {
   clear(): void {
     this.cameras = [];
     clear(this.tbody);
+    clear(this.sourceList);
+    this.sourceSection.hidden = true;
     this.table.hidden = true;
     this.summary.classList.remove('error');
     setText(this.summary, 'Find a place or click the map to set the incident point.');
@@ -97,6 +111,51 @@ export class IncidentResults {
     clear(this.tbody);
     for (const camera of result.cameras) this.tbody.append(this.row(camera, openCameraIds));
     if (refocus !== null) this.tbody.querySelector<HTMLElement>(refocus)?.focus();
+    this.renderSources(result.sources ?? []);
+  }
+
+  /** Mobile sources over the place now, or that passed it lately, with their rank among the cameras. */
+  private renderSources(sources: readonly IncidentSource[]): void {
+    clear(this.sourceList);
+    this.sourceSection.hidden = sources.length === 0;
+    for (const source of sources) {
+      const when = source.coversNow
+        ? `over the place now${source.distanceM === null ? '' : `, ${formatDistance(source.distanceM)} away`}`
+        : source.coveredFrom && source.coveredTo
+          ? `passed ${clock(source.coveredFrom)}–${clock(source.coveredTo)}, ${formatDistance(source.closestM ?? 0)} at closest`
+          : 'nearby';
+      const item = el(
+        'li',
+        {
+          class: 'source-result',
+          'data-source-id': source.sourceId,
+          'data-covers-now': String(source.coversNow),
+        },
+        el('span', { class: 'rank' }, source.rank),
+        el(
+          'span',
+          { class: 'source-result-name' },
+          source.name,
+          el(
+            'span',
+            { class: 'muted' },
+            ` · ${SOURCE_KIND_WORD[source.kind]} · ${source.unit} · ${SOURCE_STATE_WORD[source.state]} · ${when}`,
+          ),
+        ),
+      );
+      const { onOpenSource } = this.options;
+      if (onOpenSource && source.state !== 'offline') {
+        const button = el(
+          'button',
+          { type: 'button', class: 'mw-action open-source-feed', 'data-source-id': source.sourceId },
+          'Open feed',
+          el('span', { class: 'visually-hidden' }, ` of ${source.name}`),
+        );
+        button.addEventListener('click', () => onOpenSource(source));
+        item.append(button);
+      }
+      this.sourceList.append(item);
+    }
   }
 
   /** Live state changes from the socket. */
@@ -248,4 +307,13 @@ export class IncidentResults {
 
 function formatDistance(metres: number): string {
   return metres >= 1000 ? `${(metres / 1000).toFixed(2)} km` : `${Math.round(metres)} m`;
+}
+
+/** HH:MM in the hub's time zone (UK). */
+function clock(iso: string): string {
+  return new Date(iso).toLocaleTimeString('en-GB', {
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone: 'Europe/London',
+  });
 }

@@ -16,6 +16,8 @@ const DEFAULT_RADIUS_M = 200;
 const RADIUS_DEBOUNCE_MS = 300;
 /** Fields of view change only when a camera is surveyed: reloaded on showing the view after this. */
 const FOV_REFRESH_MS = 60_000;
+/** Least time between two searches made because mobile sources moved. */
+const SOURCE_REFRESH_MS = 5000;
 const FEED_ROLES: ReadonlySet<LoginResponse['user']['role']> = new Set(['controlroom', 'operator']);
 
 type Target =
@@ -88,6 +90,9 @@ export class IncidentView {
     'aria-describedby': 'incident-error',
   });
   private target: Target | null = null;
+  /** When the last search was asked for (sources move: the results follow them, see refreshForSources). */
+  private searchedAtMs = 0;
+  private sourceTimer: ReturnType<typeof setTimeout> | null = null;
   private searchSeq = 0;
   private radiusTimer: ReturnType<typeof setTimeout> | null = null;
   private fovLoadedAtMs = 0;
@@ -136,6 +141,13 @@ export class IncidentView {
         ? (camera, button) => void this.editGeometry(camera.cameraId, button)
         : null,
       onHighlight: (id, pan) => this.highlight(id, pan, false),
+      onOpenSource: canOpenFeeds
+        ? (source) => this.openFeed({ cameraId: source.sourceId, name: source.name })
+        : null,
+    });
+    options.store.onSources((sources) => {
+      this.map.setSources(sources);
+      this.refreshForSources();
     });
     this.places = new PlaceSearch(api, (place) => this.pickPlace(place));
     this.feeds = canOpenFeeds
@@ -220,6 +232,8 @@ export class IncidentView {
   }
 
   stop(): void {
+    if (this.sourceTimer !== null) clearTimeout(this.sourceTimer);
+    this.sourceTimer = null;
     window.removeEventListener('pagehide', this.onPageHide);
     this.feeds?.closeAll(true);
     this.places.stop();
@@ -334,6 +348,7 @@ export class IncidentView {
     const target = this.target;
     if (target === null) return;
     const seq = ++this.searchSeq;
+    this.searchedAtMs = Date.now();
     const label =
       target.kind === 'point' ? `within ${this.radiusM} m of ${target.name}` : 'inside the drawn area';
     const query: IncidentQuery =
@@ -354,12 +369,25 @@ export class IncidentView {
     }
   }
 
+  /**
+   * Drones and officers move: while an incident is set, its results are searched again as their
+   * telemetry comes in, at most every SOURCE_REFRESH_MS, so the sources over the place now are listed.
+   */
+  private refreshForSources(): void {
+    if (!this.active || this.target === null || this.sourceTimer !== null) return;
+    const wait = Math.max(0, this.searchedAtMs + SOURCE_REFRESH_MS - Date.now());
+    this.sourceTimer = setTimeout(() => {
+      this.sourceTimer = null;
+      if (this.active && this.target !== null) void this.search();
+    }, wait);
+  }
+
   private highlight(cameraId: string | null, pan: boolean, fromMap: boolean): void {
     this.map.highlight(cameraId, pan);
     this.results.setHighlighted(cameraId, fromMap);
   }
 
-  private openFeed(camera: IncidentCamera): void {
+  private openFeed(camera: Pick<IncidentCamera, 'cameraId' | 'name'>): void {
     if (!this.feeds) return;
     for (const input of [this.incidentRef, this.reason]) {
       if (input.checkValidity()) continue;

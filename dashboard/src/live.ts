@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { ALERT_EVENTS } from '../../src/schemas/alert-api.ts';
 import type { CameraView, LIVE_EVENTS, LiveChanges, LiveSnapshot, SiteView } from '../../src/schemas/api.ts';
+import type { SourceChanges, SourceView } from '../../src/schemas/sources.ts';
 import { AlertBook, type AlertBookUpdate } from './alerts/alert-book.ts';
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
@@ -20,6 +21,8 @@ interface ServerEvents {
   /** Open alerts and their changes, to a socket that asked for them (`auth.alerts`). */
   alerts: (list: unknown) => void;
   'alert:changes': (changes: unknown) => void;
+  /** Mobile sources (control rooms and operators): the whole list on connect, then changes. */
+  sources: (changes: SourceChanges) => void;
 }
 interface ClientEvents {
   'alert:received': (ack: { seq: number }) => void;
@@ -43,6 +46,7 @@ type UpdateListener = (update: LiveUpdate) => void;
 type ComplianceListener = (changes: unknown[]) => void;
 type StatusListener = (status: LiveStatus, lastUpdateAt: string | null) => void;
 type AlertListener = (update: AlertBookUpdate) => void;
+type SourceListener = (sources: ReadonlyMap<string, SourceView>) => void;
 
 export interface LiveStoreOptions {
   /**
@@ -51,6 +55,8 @@ export interface LiveStoreOptions {
    * then closed, so a map-only client leaves this off and is sent no alerts.
    */
   alerts?: boolean;
+  /** Minutes of a mobile source's track kept (the hub's sources.trackMinutes). */
+  sourceTrackMinutes?: number;
 }
 
 /**
@@ -66,6 +72,10 @@ export class LiveStore {
   hasSnapshot = false;
   /** Open alerts, when asked for with `alerts` (empty otherwise). */
   readonly alertBook = new AlertBook();
+  /** Drones and body-worn cameras in view (for control rooms and operators; empty for others). */
+  readonly sources = new Map<string, SourceView>();
+  private readonly sourceListeners = new Set<SourceListener>();
+  private sourceFrame: number | null = null;
 
   private socket: Socket<ServerEvents, ClientEvents> | null = null;
   private readonly updateListeners = new Set<UpdateListener>();
@@ -100,6 +110,7 @@ export class LiveStore {
         this.applyAlerts(this.alertBook.applyChanges(changes)),
       );
     }
+    socket.on('sources', (changes) => this.applySources(changes));
     socket.on(EVENT_NAMES.snapshot, (snapshot) => this.applySnapshot(snapshot));
     socket.on(EVENT_NAMES.changes, (changes) => this.applyChanges(changes));
     socket.on(EVENT_NAMES.compliance, (changes) => {
@@ -134,6 +145,41 @@ export class LiveStore {
     this.statusListeners.clear();
     this.complianceListeners.clear();
     this.alertListeners.clear();
+    this.sourceListeners.clear();
+    if (this.sourceFrame !== null) cancelAnimationFrame(this.sourceFrame);
+    this.sourceFrame = null;
+  }
+
+  /** The sources after each change (once per animation frame). */
+  onSources(listener: SourceListener): void {
+    this.sourceListeners.add(listener);
+    if (this.sources.size > 0) listener(this.sources);
+  }
+
+  /**
+   * A full list replaces what is held; a change replaces each source's view but adds to its track only
+   * the points newer than the ones held, and the track keeps the same minutes as the full list did.
+   */
+  private applySources(changes: SourceChanges): void {
+    if (!changes || !Array.isArray(changes.sources)) return;
+    if (changes.full) this.sources.clear();
+    for (const id of changes.removed ?? []) this.sources.delete(id);
+    for (const view of changes.sources) {
+      const held = this.sources.get(view.id);
+      if (changes.full || !held) {
+        this.sources.set(view.id, view);
+        continue;
+      }
+      const last = held.track[held.track.length - 1]?.[2] ?? Number.NEGATIVE_INFINITY;
+      const track = [...held.track, ...view.track.filter((p) => p[2] > last)];
+      const newest = track[track.length - 1]?.[2] ?? 0;
+      const span = (this.options.sourceTrackMinutes ?? 10) * 60_000;
+      this.sources.set(view.id, { ...view, track: track.filter((p) => p[2] >= newest - span) });
+    }
+    this.sourceFrame ??= requestAnimationFrame(() => {
+      this.sourceFrame = null;
+      for (const listener of this.sourceListeners) listener(this.sources);
+    });
   }
 
   onUpdate(listener: UpdateListener): void {

@@ -13,7 +13,12 @@ async function main(root: HTMLElement): Promise<void> {
   } catch (error) {
     console.warn('ui-config not available, using defaults:', error);
   }
-  const config: UiConfig = uiConfig ?? { tileUrl: null, tileAttribution: '', demo: false };
+  const config: UiConfig = uiConfig ?? {
+    tileUrl: null,
+    tileAttribution: '',
+    demo: false,
+    sourceTrackMinutes: 10,
+  };
   let app: DashboardApp | null = null;
 
   const showLogin = (notice: string | null) => {

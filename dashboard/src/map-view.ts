@@ -6,6 +6,7 @@ import { el } from './dom.ts';
 import { type Filters, matchesFilters } from './filters.ts';
 import type { LiveStore, LiveUpdate } from './live.ts';
 import { clusterIcon, markerClusterGroup } from './map-clusters.ts';
+import { SourceLayer } from './source-layer.ts';
 import { APPROVAL_LABEL, CAMERA_STATE_STYLE } from './states.ts';
 
 /**
@@ -46,6 +47,8 @@ export class MapView {
     iconCreateFunction: (cluster) => clusterIcon(cluster, (marker) => this.markerState.get(marker)),
   });
   private readonly markers = new Map<string, L.CircleMarker>();
+  /** Drones and body-worn cameras (control rooms and operators are sent them), moving live. */
+  private readonly sources = new SourceLayer();
   /** State each marker was last drawn with: most changes are heartbeats that leave the colour alone. */
   private readonly drawnState = new Map<string, CameraView['state']>();
   /** The accessible name each marker carries (state and, when not approved, its registry standing). */
@@ -77,6 +80,11 @@ export class MapView {
     const map = createBaseMap(container, this.options.uiConfig);
     this.map = map;
     this.layer.addTo(map);
+    this.sources.layer.addTo(map);
+    this.options.store.onSources((sources) => {
+      this.sources.sync(sources);
+      this.fitToSourcesIfAlone();
+    });
     this.addControls(map);
   }
 
@@ -96,6 +104,19 @@ export class MapView {
   /** After the layout around the map changes size. */
   invalidateSize(): void {
     this.map?.invalidateSize({ pan: false });
+    this.fitToSourcesIfAlone();
+  }
+
+  /**
+   * A hub with no cameras in view (yet) but sources on the move: the map shows where they are, once,
+   * when it is on screen (a hidden map has no size to fit to).
+   */
+  private fitToSourcesIfAlone(): void {
+    // The container's own width: Leaflet's size is the one it measured last, perhaps before it was hidden.
+    const width = this.map?.getContainer().clientWidth ?? 0;
+    if (this.fitted || width === 0 || this.options.store.cameras.size > 0 || !this.sources.bounds()) return;
+    this.fitted = true;
+    this.fitToCameras();
   }
 
   setFilters(filters: Filters): void {
@@ -183,6 +204,9 @@ export class MapView {
       if (this.layer.hasLayer(marker)) points.push(marker.getLatLng());
     // Nothing shown (filters exclude all): fit to every camera rather than doing nothing.
     if (points.length === 0) points = [...this.markers.values()].map((marker) => marker.getLatLng());
+    // Drones and body-worn cameras in view are part of the picture too.
+    const sources = this.sources.bounds();
+    if (sources) points.push(sources.getSouthWest(), sources.getNorthEast());
     if (points.length === 0) return;
     this.map.fitBounds(L.latLngBounds(points), { padding: [24, 24], maxZoom: 13 });
   }
@@ -351,7 +375,12 @@ export class MapView {
     fit.onAdd = () => {
       const button = el(
         'button',
-        { type: 'button', id: 'map-fit', class: 'map-fit', title: 'Fit the map to the shown cameras' },
+        {
+          type: 'button',
+          id: 'map-fit',
+          class: 'map-fit',
+          title: 'Fit the map to the shown cameras and mobile sources',
+        },
         'Fit',
       );
       L.DomEvent.disableClickPropagation(button);

@@ -11,6 +11,7 @@ import type { HubConfig } from '../../src/config/hub-config.ts';
 import type { Alert } from '../../src/schemas/alert-api.ts';
 import type { CameraView, Role, SiteView } from '../../src/schemas/api.ts';
 import type { FeedSessionView } from '../../src/schemas/feed-api.ts';
+import type { DutyWindow } from '../../src/schemas/sources.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { AuthService, type Revocation } from './auth/auth-service.ts';
 import { SharedFailures } from './auth/login-failures.ts';
@@ -24,8 +25,14 @@ import { ComplianceRepository } from './compliance/compliance-repository.ts';
 import { loadPackDir } from './compliance/pack-store.ts';
 import { Database } from './db/database.ts';
 import type { EmbeddedDatabase } from './db/embedded-database.ts';
-import { planDemoFleet } from './demo/demo-plan.ts';
-import { seedDemo, seedDemoAssignments, seedDemoRegistry, seedDemoSiteCredentials } from './demo/seed.ts';
+import { planDemoFleet, planDemoSources } from './demo/demo-plan.ts';
+import {
+  seedDemo,
+  seedDemoAssignments,
+  seedDemoRegistry,
+  seedDemoSiteCredentials,
+  seedDemoSources,
+} from './demo/seed.ts';
 import { LinkedFeeds } from './federation/linked-feeds.ts';
 import { FederationLinks } from './federation/links.ts';
 import { FederationPublisher } from './federation/publisher.ts';
@@ -56,6 +63,8 @@ import { MaintenanceRepository } from './repositories/maintenance-repository.ts'
 import { SiteCredentialRepository } from './repositories/site-credential-repository.ts';
 import { UptimeRepository } from './repositories/uptime-repository.ts';
 import { UserRepository } from './repositories/user-repository.ts';
+import type { StoredFix } from './sources/source-repository.ts';
+import { SourceService } from './sources/source-service.ts';
 import type { SurveyedGeometry } from './state/fleet-state.ts';
 import { FleetState } from './state/fleet-state.ts';
 import { type HubTls, loadHubTls } from './tls.ts';
@@ -84,6 +93,8 @@ interface FleetEvent {
   cameras: CameraView[];
   sites: SiteView[];
   removedCameras: string[];
+  /** Mobile sources' newest stored fixes (absent in events of older processes). */
+  sources?: StoredFix[];
 }
 
 function readSecret(file: string | null, envValue: string | undefined): string | null {
@@ -101,6 +112,7 @@ export class Hub {
   /** The hub's own password on the embedded broker: generated at each start, never stored. */
   private readonly internalMqttPassword = randomBytes(32).toString('base64url');
   private demoPasswords = new Map<string, string>();
+  private demoSourceKeyMap = new Map<string, string>();
   private ingest: MqttIngest | null = null;
   private pipelineInstance: IngestPipeline | null = null;
   private live: LiveHub | null = null;
@@ -123,6 +135,7 @@ export class Hub {
   private roleNow: HubRole = 'single';
   private cleanupTimer: ReturnType<typeof setInterval> | null = null;
   private publisher: FederationPublisher | null = null;
+  private sources: SourceService | null = null;
   private links: FederationLinks | null = null;
   /** Alert acknowledgements a standby asked its leader for, by alert id. */
   private readonly ackWaiters = new Map<string, ((alert: Alert) => void)[]>();
@@ -160,6 +173,16 @@ export class Hub {
   /** Demo mode: each demo site's MQTT password for this run (for the demo fleet's agents only). */
   get demoSitePasswords(): ReadonlyMap<string, string> {
     return this.demoPasswords;
+  }
+
+  /** Demo mode: each demo mobile source's telemetry key for this run (for the demo fleet only). */
+  get demoSourceKeys(): ReadonlyMap<string, string> {
+    return this.demoSourceKeyMap;
+  }
+
+  /** The demo fleet started the mobile sources' simulated streams: where the hub pulls them. */
+  async setSourceStreams(streams: Readonly<Record<string, string>>): Promise<void> {
+    for (const [id, url] of Object.entries(streams)) await this.sources?.setStream(id, url);
   }
 
   /** Live socket snapshots sent, and the sockets they served (sockets connecting together share one). */
@@ -354,8 +377,27 @@ export class Hub {
         demoSites.map((site) => site.id),
         new Date(this.options.now?.() ?? Date.now()),
       );
+      this.demoSourceKeyMap = await seedDemoSources(
+        db.pool,
+        planDemoSources(demoSites),
+        this.options.now?.() ?? Date.now(),
+      );
     }
     await this.fleet.load(db.pool);
+    // Mobile sources: the registry is in the fleet; the live picture pushes to control rooms.
+    const sourceService = new SourceService({
+      pool: db.pool,
+      fleet: this.fleet,
+      staleAfterMs: config.sources.staleAfterMs,
+      offlineAfterMs: config.sources.offlineAfterMs,
+      trackMinutes: config.sources.trackMinutes,
+      now: this.options.now ?? Date.now,
+      changed: (views) => this.live?.publishSources(views),
+      removed: (ids) => this.live?.removeSources(ids),
+      announce: (change) => this.events?.append('sources', change),
+    });
+    this.sources = sourceService;
+    await sourceService.start();
     if (!config.demo.enabled && (await users.activeOperators()) === 0)
       log.warn(
         'no enabled hub operator: nobody can sign in to manage this hub; stop it and run: npm run user -- add <name> --role operator',
@@ -377,6 +419,7 @@ export class Hub {
         agentClockWindowMs: config.state.agentClockWindowMs,
         replayHorizonMs: config.registry.replayHorizonMs,
         futureToleranceMs: config.registry.futureToleranceMs,
+        telemetry: { area: config.sources.area, maxSpeedMps: config.sources.maxSpeedMps },
         maxCamerasPerSite: config.registry.maxCamerasPerSite,
         messagesPerSecondPerSite: config.registry.messagesPerSecondPerSite,
         burstSeconds: config.registry.burstSeconds,
@@ -589,6 +632,7 @@ export class Hub {
         tileUrl: config.dashboard.tileUrl,
         tileAttribution: config.dashboard.tileAttribution,
         demo: config.demo.enabled,
+        sourceTrackMinutes: config.sources.trackMinutes,
       },
       fleet: fleetRepo,
       users,
@@ -600,6 +644,7 @@ export class Hub {
       compliance: complianceRepo,
       audit,
       reports,
+      sources: { service: sourceService, staleAfterMs: config.sources.staleAfterMs },
       geometry: new GeometryRepository(
         db.pool,
         linkConfigs.length > 0 ? (id) => this.links?.camera(id)?.view.state ?? null : null,
@@ -812,6 +857,7 @@ export class Hub {
       log: log.child({ part: 'live' }),
       now: this.options.now,
       linkedCameras: () => this.links?.cameras() ?? [],
+      sources: () => sourceService.tracker.list(),
       observe: (change) => this.publisher?.changed(change.cameras),
     });
     this.live = live;
@@ -852,6 +898,7 @@ export class Hub {
     });
     pipeline.onChange((change) => {
       live.publish(change);
+      if (change.sources.length > 0) sourceService.tracker.apply(change.sources);
       // Cameras this hub retired leave its peers too (their views reach peers through live.publish).
       if (change.removedCameras.length > 0) this.publisher?.removed(change.removedCameras);
       this.events?.append('fleet', change satisfies FleetEvent);
@@ -1051,6 +1098,13 @@ export class Hub {
         for (const camera of change.cameras) this.fleet.cameras.set(camera.id, camera);
         for (const site of change.sites) this.fleet.sites.set(site.id, site);
         live.publish(change);
+        if (change.sources && change.sources.length > 0) this.sources?.tracker.apply(change.sources);
+        return;
+      }
+      case 'sources': {
+        const change = event.body as { sourceIds?: string[]; duty?: DutyWindow };
+        if (change.sourceIds) await this.sources?.reload(change.sourceIds);
+        if (change.duty) this.sources?.tracker.addDuty(change.duty);
         return;
       }
       case 'registry':
@@ -1165,6 +1219,7 @@ export class Hub {
     this.alertTimer = null;
     await this.alertHistory?.flushed();
     await this.notifier?.stop();
+    this.sources?.stop();
     await this.live?.stop();
     await this.app?.close();
     // Stopped after the server has closed, so requests in flight still get their reports.

@@ -72,9 +72,10 @@ async function main(): Promise<void> {
       config: config.demo,
       logLevel: config.log.level,
       sitePasswords: hub.demoSitePasswords,
+      sourceKeys: hub.demoSourceKeys,
       log: log.child({ part: 'demo' }),
     });
-    await demo.start();
+    await hub.setSourceStreams(await demo.start());
   }
 }
 

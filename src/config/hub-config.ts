@@ -690,6 +690,55 @@ export const HubConfig = Type.Object(
       },
       'Several hub processes serving one region (high availability)',
     ),
+    sources: Group(
+      {
+        area: Type.Tuple(
+          [
+            Type.Number({ minimum: -180, maximum: 180 }),
+            Type.Number({ minimum: -90, maximum: 90 }),
+            Type.Number({ minimum: -180, maximum: 180 }),
+            Type.Number({ minimum: -90, maximum: 90 }),
+          ],
+          {
+            default: [-8.7, 49.8, 1.8, 60.9],
+            description:
+              'Where mobile sources may be, [west, south, east, north] in degrees (default: Great Britain and Northern Ireland); a fix outside is refused (POSITION_OUT_OF_AREA)',
+          },
+        ),
+        maxSpeedMps: Type.Object(
+          {
+            drone: Type.Number({ exclusiveMinimum: 0, maximum: 300, default: 50 }),
+            bodyworn: Type.Number({ exclusiveMinimum: 0, maximum: 300, default: 70 }),
+          },
+          {
+            additionalProperties: false,
+            default: {},
+            description:
+              'Fastest each kind of source can move (m/s; a body-worn camera may be in a car): a jump between fixes faster than this is refused (IMPOSSIBLE_SPEED)',
+          },
+        ),
+        staleAfterMs: Type.Integer({
+          minimum: 1000,
+          maximum: 600_000,
+          default: 10_000,
+          description:
+            "A source whose telemetry is this late turns unknown; on duty, a gap between fixes longer than this counts against the link's uptime",
+        }),
+        offlineAfterMs: Type.Integer({
+          minimum: 2000,
+          maximum: 86_400_000,
+          default: 120_000,
+          description: 'A source silent this long is offline (landed, switched off or out of range)',
+        }),
+        trackMinutes: Type.Integer({
+          minimum: 1,
+          maximum: 120,
+          default: 10,
+          description: 'Minutes of track drawn behind a moving source on the map',
+        }),
+      },
+      'Mobile sources (drones, body-worn cameras): where they may be, how fast they can move, when their link is late',
+    ),
     federation: Group(
       {
         hubId: Optional(

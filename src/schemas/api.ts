@@ -129,6 +129,7 @@ export const UiConfig = Type.Object(
     tileUrl: Nullable(Type.String()),
     tileAttribution: Type.String(),
     demo: Type.Boolean(),
+    sourceTrackMinutes: Type.Integer({ minimum: 1, description: "Minutes of a mobile source's track drawn" }),
   },
   closed,
 );

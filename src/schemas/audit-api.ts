@@ -8,7 +8,9 @@ const closed = { additionalProperties: false } as const;
  * What an audit entry records. `config.*` are configuration changes, `export.*` downloads,
  * `feed.*` live feed attempts (who, camera, incident reference, reason): started, refused and failed
  * (with the refusal or failure code in `detail.code`), and ended; `snapshot.*` still pictures of a
- * camera asked for from its detail (who, camera, reason), taken or refused (with the code).
+ * camera asked for from its detail (who, camera, reason), taken or refused (with the code);
+ * `config.source.*` mobile sources registered, re-keyed and retired, `source.duty` their missions and
+ * shifts, `export.source-coverage` which sources covered a place (for disclosure).
  */
 export const AuditKind = Type.Union([
   Type.Literal('login.success'),
@@ -58,6 +60,11 @@ export const AuditKind = Type.Union([
   Type.Literal('feed.failed'),
   Type.Literal('snapshot.taken'),
   Type.Literal('snapshot.refused'),
+  Type.Literal('config.source.create'),
+  Type.Literal('config.source.key'),
+  Type.Literal('config.source.retire'),
+  Type.Literal('source.duty'),
+  Type.Literal('export.source-coverage'),
 ]);
 export type AuditKind = Static<typeof AuditKind>;
 

@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { Id, IsoTime } from './common.ts';
+import { Id, IsoTime, Nullable } from './common.ts';
 import { INCIDENT_REF_PATTERN } from './incident-ref.ts';
 
 const closed = { additionalProperties: false } as const;
@@ -31,7 +31,7 @@ export const FeedSessionView = Type.Object(
     id: Type.String({ pattern: '^[0-9a-f]{32}$' }),
     cameraId: Id,
     siteId: Id,
-    councilId: Id,
+    councilId: Nullable(Id),
     user: Type.String(),
     incidentRef: Type.String(),
     reason: Type.String(),

@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { CameraState } from './camera-state.ts';
 import { GeoPoint, Id, IsoTime, Nullable } from './common.ts';
+import { IncidentSource } from './sources.ts';
 
 const closed = { additionalProperties: false } as const;
 
@@ -43,6 +44,15 @@ export const IncidentSearch = Type.Object(
     polygon: Type.Optional(GeoPolygon),
     states: Type.Optional(Type.Array(CameraState, { minItems: 1, maxItems: 5, uniqueItems: true })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    sourcesWithinMinutes: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 1440,
+        default: 15,
+        description:
+          'Mobile sources that passed the target in this many minutes are listed too (control rooms, operators)',
+      }),
+    ),
   },
   { ...closed, description: 'Either a point (and radius) or a polygon' },
 );
@@ -80,6 +90,9 @@ export const IncidentResult = Type.Object(
   {
     target: Type.Object({ lat: Type.Number(), lon: Type.Number() }, closed),
     cameras: Type.Array(IncidentCamera),
+    sources: Type.Array(IncidentSource, {
+      description: 'Mobile sources covering the target now or that passed it, ranked with the cameras',
+    }),
   },
   closed,
 );

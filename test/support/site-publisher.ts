@@ -57,7 +57,8 @@ export class SitePublisher {
   ): Promise<string> {
     const envelope = this.envelope(payload, observedAt);
     await this.raw(
-      buildTopic(kind, { siteId: this.siteId, cameraId }),
+      // The id of a per-camera topic, or of a mobile source's (telemetry).
+      buildTopic(kind, { siteId: this.siteId, cameraId, sourceId: cameraId }),
       JSON.stringify(envelope),
       TOPICS[kind].retain,
     );

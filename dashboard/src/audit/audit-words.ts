@@ -49,6 +49,11 @@ export const KIND_LABEL: Record<AuditKind, string> = {
   'feed.failed': 'Live feed failed',
   'snapshot.taken': 'Snapshot taken',
   'snapshot.refused': 'Snapshot refused',
+  'config.source.create': 'Mobile source registered',
+  'config.source.key': 'Mobile source telemetry key issued',
+  'config.source.retire': 'Mobile source retired',
+  'source.duty': 'Mission or shift declared',
+  'export.source-coverage': 'Mobile source coverage exported',
 };
 
 /** Groups the hub matches by prefix ("config" matches every config.* kind), offered before single kinds. */

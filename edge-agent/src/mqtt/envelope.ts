@@ -13,6 +13,7 @@ const ENVELOPE_SCHEMAS: Record<TopicKind, TSchema> = {
   gap: Envelope(TOPICS.gap.schema),
   recording: Envelope(TOPICS.recording.schema),
   commissioning: Envelope(TOPICS.commissioning.schema),
+  telemetry: Envelope(TOPICS.telemetry.schema),
 };
 
 export function validateEnvelope<K extends TopicKind>(

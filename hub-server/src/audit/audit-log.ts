@@ -21,7 +21,8 @@ export interface AuditSubject {
     | 'apikey'
     | 'alert'
     | 'notification-rule'
-    | 'notification';
+    | 'notification'
+    | 'source';
   id: string | number;
 }
 

@@ -12,6 +12,8 @@ export interface DemoFleetOptions {
   logLevel: string;
   /** MQTT password per demo site id; sent to the child over IPC only, never in argv or logs. */
   sitePasswords: ReadonlyMap<string, string>;
+  /** Telemetry key per demo mobile source; over IPC only, like the site passwords. */
+  sourceKeys?: ReadonlyMap<string, string>;
   log: Logger;
   startTimeoutMs?: number;
 }
@@ -22,7 +24,8 @@ export class DemoFleet {
 
   constructor(private readonly options: DemoFleetOptions) {}
 
-  async start(): Promise<void> {
+  /** Starts the fleet; resolves to where the demo's mobile sources stream (source id -> RTSP URL). */
+  async start(): Promise<Record<string, string>> {
     const { config, log } = this.options;
     const child = fork(PROCESS_SCRIPT, [], {
       execArgv: ['--import', 'tsx'],
@@ -38,18 +41,30 @@ export class DemoFleet {
       faultIntervalMs: config.faultIntervalMs,
       logLevel: this.options.logLevel,
       sitePasswords: Object.fromEntries(this.options.sitePasswords),
+      sourceKeys: Object.fromEntries(this.options.sourceKeys ?? []),
     };
     const timeoutMs = this.options.startTimeoutMs ?? 180_000;
-    const ready = await new Promise<{ sites: number; cameras: number }>((resolve, reject) => {
+    const ready = await new Promise<{
+      sites: number;
+      cameras: number;
+      sources?: number;
+      sourceStreams?: Record<string, string>;
+    }>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`demo fleet did not start within ${timeoutMs} ms`)),
         timeoutMs,
       );
-      child.once('message', (message: { ready?: { sites: number; cameras: number }; error?: string }) => {
-        clearTimeout(timer);
-        if (message.ready) resolve(message.ready);
-        else reject(new Error(`demo fleet failed: ${message.error ?? 'unknown error'}`));
-      });
+      child.once(
+        'message',
+        (message: {
+          ready?: { sites: number; cameras: number; sourceStreams?: Record<string, string> };
+          error?: string;
+        }) => {
+          clearTimeout(timer);
+          if (message.ready) resolve(message.ready);
+          else reject(new Error(`demo fleet failed: ${message.error ?? 'unknown error'}`));
+        },
+      );
       child.once('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`demo fleet exited during start (code ${code})`));
@@ -59,7 +74,9 @@ export class DemoFleet {
     child.on('exit', (code, signal) => {
       if (this.child === child) log.error({ code, signal }, 'demo fleet process exited');
     });
-    log.info(ready, 'demo fleet running');
+    const { sourceStreams = {}, ...counts } = ready;
+    log.info({ ...counts, sources: Object.keys(sourceStreams).length }, 'demo fleet running');
+    return sourceStreams;
   }
 
   async stop(): Promise<void> {

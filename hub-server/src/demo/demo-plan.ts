@@ -112,3 +112,76 @@ export function planDemoFleet(options: {
       };
     });
 }
+
+/** A simulated mobile source of the demo: a police drone or an officer's body-worn camera. */
+export interface DemoSource {
+  id: string;
+  kind: 'drone' | 'bodyworn';
+  name: string;
+  unit: string;
+  /** The demo site whose MQTT identity relays its telemetry (as a ground station would). */
+  relaySiteId: string;
+  route: { lat: number; lon: number }[];
+  speedMps: number;
+  altitudeM?: number;
+  gimbalPitchDeg?: number;
+  /** Viewing credentials of its simulated stream. */
+  username: string;
+  password: string;
+}
+
+/** The point `east` and `north` metres from `at` (flat-earth offsets: a few hundred metres). */
+function offset(at: { lat: number; lon: number }, east: number, north: number): { lat: number; lon: number } {
+  const lat = at.lat + north / 111_320;
+  const lon = at.lon + east / (111_320 * Math.cos((at.lat * Math.PI) / 180));
+  return { lat: Math.round(lat * 1e6) / 1e6, lon: Math.round(lon * 1e6) / 1e6 };
+}
+
+/**
+ * The demo's mobile sources, over its first town (Penzance when it is in the demo): a drone patrolling
+ * a 1.2 km line along the front at 12 m/s and 80 m, and two officers on foot with body-worn cameras.
+ * Planned from the sites alone, so the hub and the demo fleet agree on them without talking.
+ */
+export function planDemoSources(sites: readonly DemoSite[]): DemoSource[] {
+  const site = sites.find((s) => s.id === 'penzance') ?? sites[0];
+  if (!site) return [];
+  const centre = site.location;
+  const unit = 'Devon and Cornwall Police';
+  return [
+    {
+      id: 'police-drone-1',
+      kind: 'drone',
+      name: 'Drone 1',
+      unit: `${unit} drone unit`,
+      relaySiteId: site.id,
+      route: [offset(centre, -600, -150), offset(centre, 0, 0), offset(centre, 600, 150)],
+      speedMps: 12,
+      altitudeM: 80,
+      gimbalPitchDeg: 50,
+      username: 'drone-viewer',
+      password: 'demo-drone-1',
+    },
+    {
+      id: 'bodyworn-pc-1',
+      kind: 'bodyworn',
+      name: 'PC 1',
+      unit: `${unit} neighbourhood team`,
+      relaySiteId: site.id,
+      route: [offset(centre, -100, 60), offset(centre, 150, 80), offset(centre, 200, -60)],
+      speedMps: 1.4,
+      username: 'bwv-viewer',
+      password: 'demo-bwv-1',
+    },
+    {
+      id: 'bodyworn-pc-2',
+      kind: 'bodyworn',
+      name: 'PC 2',
+      unit: `${unit} neighbourhood team`,
+      relaySiteId: site.id,
+      route: [offset(centre, 80, -120), offset(centre, -150, -40), offset(centre, -220, 120)],
+      speedMps: 1.3,
+      username: 'bwv-viewer',
+      password: 'demo-bwv-2',
+    },
+  ];
+}

@@ -5,14 +5,18 @@
  *
  * IPC: receives {start: DemoProcessConfig}, answers {ready: {sites, cameras}} or {error}; {stop} ends it.
  */
+import mqtt from 'mqtt';
 import pino from 'pino';
 import { EdgeAgent } from '../../../edge-agent/src/agent.ts';
 import { sharedClockCheck } from '../../../edge-agent/src/clock-health.ts';
 import { resolveMediaBinaries } from '../../../edge-agent/src/media/binaries.ts';
+import { EnvelopeFactory } from '../../../edge-agent/src/mqtt/envelope.ts';
 import { AGENT_ENV_ALIASES, AgentConfig } from '../../../src/config/agent-config.ts';
 import { resolveConfig } from '../../../src/config/resolve.ts';
+import { buildTopic } from '../../../src/topics.ts';
 import { CameraFleetSimulator, defaultCacheDir } from '../../../test/simulators/camera/index.ts';
-import { type DemoSite, planDemoFleet, seededRandom } from './demo-plan.ts';
+import { MobileSource, MobileSourceRunner } from '../../../test/simulators/mobile/mobile-source.ts';
+import { type DemoSite, planDemoFleet, planDemoSources, seededRandom } from './demo-plan.ts';
 import { FaultScheduler } from './fault-scheduler.ts';
 
 export interface DemoProcessConfig {
@@ -25,6 +29,8 @@ export interface DemoProcessConfig {
   logLevel: string;
   /** MQTT password by site id (user name = site id); a site without one connects anonymously. */
   sitePasswords: Record<string, string>;
+  /** Telemetry key by demo mobile source id (see planDemoSources). */
+  sourceKeys?: Record<string, string>;
 }
 
 const log = pino({ name: 'cctv-demo', level: process.env.LOG_LEVEL ?? 'info' });
@@ -176,12 +182,92 @@ async function run(config: DemoProcessConfig): Promise<() => Promise<void>> {
     },
   });
   faults.start();
+  const mobile = await startMobileSources(config, sites, simulator);
   const cameraCount = sites.reduce((n, s) => n + s.cameras.length, 0);
-  process.send?.({ ready: { sites: sites.length, cameras: cameraCount, controlUrl: simulator.controlUrl } });
+  process.send?.({
+    ready: {
+      sites: sites.length,
+      cameras: cameraCount,
+      controlUrl: simulator.controlUrl,
+      sourceStreams: mobile.streams,
+    },
+  });
   return async () => {
+    await mobile.stop();
     faults.stop();
     await Promise.all([...agents.values()].map((a) => a.stop('graceful')));
     await simulator.stop();
+  };
+}
+
+/**
+ * The demo's drone and body-worn cameras: a simulated H.264 stream each, and signed telemetry every
+ * second relayed through their site's MQTT identity, as a ground station would (its own connection).
+ */
+async function startMobileSources(
+  config: DemoProcessConfig,
+  sites: readonly DemoSite[],
+  simulator: CameraFleetSimulator,
+): Promise<{ streams: Record<string, string>; stop: () => Promise<void> }> {
+  const streams: Record<string, string> = {};
+  const runners: MobileSourceRunner[] = [];
+  const clients = new Map<string, mqtt.MqttClient>();
+  const startMs = Date.now();
+  for (const plan of planDemoSources(sites)) {
+    const key = config.sourceKeys?.[plan.id];
+    if (!key) continue;
+    const endpoints = await simulator.addCamera({
+      id: plan.id,
+      username: plan.username,
+      password: plan.password,
+      manufacturer: 'Simulated Optics',
+      model: plan.kind === 'drone' ? 'SIM-UAV-GIMBAL' : 'SIM-BWV',
+      profile: { width: 640, height: 360, fps: 15, bitrateKbps: 800 },
+    });
+    streams[plan.id] = endpoints.rtspUrl;
+    let client = clients.get(plan.relaySiteId);
+    if (!client) {
+      const password = config.sitePasswords[plan.relaySiteId];
+      client = mqtt.connect(config.mqttUrl, {
+        clientId: `${plan.relaySiteId}-ground-station`,
+        ...(password ? { username: plan.relaySiteId, password } : {}),
+        reconnectPeriod: 2000,
+        protocolVersion: 4,
+      });
+      client.on('error', (error) => log.debug({ err: error.message }, 'demo ground station: mqtt error'));
+      clients.set(plan.relaySiteId, client);
+    }
+    const envelopes = new EnvelopeFactory(plan.relaySiteId, Date.now);
+    const topic = buildTopic('telemetry', { siteId: plan.relaySiteId, sourceId: plan.id });
+    const relay = client;
+    const source = new MobileSource({
+      id: plan.id,
+      kind: plan.kind,
+      key,
+      route: plan.route,
+      speedMps: plan.speedMps,
+      altitudeM: plan.altitudeM,
+      gimbalPitchDeg: plan.gimbalPitchDeg,
+      // Each source starts at a different point of its round.
+      startMs: startMs - runners.length * 47_000,
+    });
+    const runner = new MobileSourceRunner(
+      source,
+      async (fix) => {
+        if (!relay.connected) throw new Error('ground station not connected');
+        await relay.publishAsync(topic, JSON.stringify(envelopes.wrap(fix, Date.parse(fix.at))), { qos: 1 });
+      },
+      1000,
+    );
+    runner.start();
+    runners.push(runner);
+  }
+  return {
+    streams,
+    stop: async () => {
+      for (const runner of runners) runner.stop();
+      await Promise.all([...clients.values()].map((c) => c.endAsync().catch(() => undefined)));
+    },
   };
 }
 

@@ -6,7 +6,8 @@ import { RegistryRepository } from '../registry/registry-repository.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
 import type { SiteCredentialRepository } from '../repositories/site-credential-repository.ts';
 import type { UserRepository } from '../repositories/user-repository.ts';
-import type { DemoSite } from './demo-plan.ts';
+import { SourceRepository } from '../sources/source-repository.ts';
+import type { DemoSite, DemoSource } from './demo-plan.ts';
 import { loadHubs, loadTowns, slug } from './fleet-data.ts';
 
 /** Demo mode only: reference data from the towns file and the documented demo users. */
@@ -67,6 +68,42 @@ export async function seedDemoSiteCredentials(
     passwords.set(siteId, password);
   }
   return passwords;
+}
+
+/**
+ * Demo mode only: registers the demo's drone and body-worn cameras (once), and issues each a fresh
+ * telemetry key on every start, handed to the demo fleet over IPC like the sites' passwords. Their
+ * streams' addresses follow when the demo fleet has started them.
+ */
+export async function seedDemoSources(
+  pool: pg.Pool,
+  sources: readonly DemoSource[],
+  nowMs: number,
+): Promise<Map<string, string>> {
+  const repository = new SourceRepository(pool);
+  const keys = new Map<string, string>();
+  for (const source of sources) {
+    const rotated = await repository.rotateKey(source.id, nowMs);
+    if (rotated) {
+      keys.set(source.id, rotated.key);
+      continue;
+    }
+    const created = await repository.create(
+      {
+        id: source.id,
+        kind: source.kind,
+        name: source.name,
+        unit: source.unit,
+        relaySiteId: source.relaySiteId,
+        // Replaced once the demo fleet has started the simulated stream.
+        streamUrl: `rtsp://127.0.0.1:554/${source.id}`,
+      },
+      'demo',
+      nowMs,
+    );
+    keys.set(source.id, created.key);
+  }
+  return keys;
 }
 
 /**

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse } from 'yaml';
-import { planDemoFleet } from '../demo/demo-plan.ts';
+import { planDemoFleet, planDemoSources } from '../demo/demo-plan.ts';
 import type { CredentialSource, ViewerCredentials } from './feed-manager.ts';
 
 const Credentials = Type.Object(
@@ -47,7 +47,10 @@ export function demoCredentials(options: {
   maxCamerasPerSite: number;
 }): CredentialSource {
   const byCamera = new Map<string, ViewerCredentials>();
-  for (const site of planDemoFleet(options))
+  const sites = planDemoFleet(options);
+  for (const site of sites)
     for (const cam of site.cameras) byCamera.set(cam.id, { username: cam.username, password: cam.password });
+  for (const source of planDemoSources(sites))
+    byCamera.set(source.id, { username: source.username, password: source.password });
   return (camera) => byCamera.get(camera.id) ?? null;
 }

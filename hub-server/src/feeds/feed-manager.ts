@@ -28,7 +28,8 @@ export interface FeedCamera {
   id: string;
   name: string;
   siteId: string;
-  councilId: string;
+  /** Null for a mobile source: it belongs to a police unit, not to a council. */
+  councilId: string | null;
   state: CameraState;
   siteState: string;
   /** As the agent reported it: credentials removed. */

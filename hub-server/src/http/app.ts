@@ -25,7 +25,7 @@ import {
 } from '../../../src/schemas/api.ts';
 import { Id } from '../../../src/schemas/common.ts';
 import type { LinkStatus } from '../../../src/schemas/federation.ts';
-import type { GeometryUpdate } from '../../../src/schemas/incident-api.ts';
+import type { GeometryUpdate, IncidentSearch } from '../../../src/schemas/incident-api.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { AuthError, type AuthService } from '../auth/auth-service.ts';
 import { type FailureCounter, LoginFailures } from '../auth/login-failures.ts';
@@ -51,6 +51,7 @@ import type { SiteCredentialRepository } from '../repositories/site-credential-r
 import type { UptimeRepository } from '../repositories/uptime-repository.ts';
 import type { UserRepository } from '../repositories/user-repository.ts';
 import { WallLayoutRepository } from '../repositories/wall-layout-repository.ts';
+import type { SourceService } from '../sources/source-service.ts';
 import { type AlertRouteDeps, alertRoutes } from './alert-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { authRoutes, loginRoute } from './auth-routes.ts';
@@ -66,6 +67,7 @@ import { maintenanceRoutes } from './maintenance-routes.ts';
 import { registryRoutes } from './registry-routes.ts';
 import { reportRoutes } from './report-routes.ts';
 import { siteCredentialRoutes } from './site-credential-routes.ts';
+import { sourceRoutes } from './source-routes.ts';
 import { assertClosedSchemas } from './strict-schemas.ts';
 import { summaryRoutes } from './summary-routes.ts';
 import { uptimeRoutes } from './uptime-routes.ts';
@@ -120,6 +122,8 @@ export interface AppDeps {
   /** Builds PDFs and CSV exports on worker threads. */
   reports: ReportRenderPool;
   geometry: GeometryRepository;
+  /** Mobile sources (drones, body-worn cameras). */
+  sources?: { service: SourceService; staleAfterMs: number };
   places: Places;
   feeds: FeedManager;
   feedSigner: FeedUrlSigner;
@@ -435,13 +439,29 @@ export async function buildApp(deps: AppDeps) {
       places: deps.places,
       audit: deps.audit,
       geometryChanged: deps.geometryChanged,
+      ...(deps.sources
+        ? {
+            sources: (q: IncidentSearch) =>
+              (deps.sources as { service: SourceService }).service.candidates(q),
+          }
+        : {}),
       now: () => deps.now?.() ?? Date.now(),
     });
     const linkedFeeds = deps.federation?.linkedFeeds;
+    if (deps.sources)
+      sourceRoutes(api, {
+        sources: deps.sources.service,
+        audit: deps.audit,
+        staleAfterMs: deps.sources.staleAfterMs,
+        now: () => deps.now?.() ?? Date.now(),
+      });
     feedRoutes(api, {
       feeds: deps.feeds,
       fleet: deps.fleet,
       audit: deps.audit,
+      ...(deps.sources
+        ? { source: (id: string) => (deps.sources as { service: SourceService }).service.feedTarget(id) }
+        : {}),
       ...(linkedFeeds && deps.federation
         ? { linked: { camera: deps.federation.linkedCamera, feeds: linkedFeeds } }
         : {}),

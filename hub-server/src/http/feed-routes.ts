@@ -7,7 +7,7 @@ import { INCIDENT_REF_PATTERN } from '../../../src/schemas/incident-ref.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { LINKED_FEEDS_PREFIX, type LinkedFeeds } from '../federation/linked-feeds.ts';
 import { type PeerEndpoint, streamFromPeer } from '../federation/peer-client.ts';
-import { FeedError, type FeedManager } from '../feeds/feed-manager.ts';
+import { type FeedCamera, FeedError, type FeedManager } from '../feeds/feed-manager.ts';
 import type { FeedUrlSigner } from '../feeds/signed-url.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
 import { API_ERRORS, ApiErrorSchema, assertRole, HttpError, scopeOf } from './common.ts';
@@ -30,6 +30,8 @@ export function feedRoutes(
     feeds: FeedManager;
     fleet: FleetRepository;
     audit: AuditLog;
+    /** A mobile source's feed target (its registered stream), for control rooms and operators. */
+    source?: (id: string) => FeedCamera | null;
     /** Cameras other hubs share with this one: their feeds open at the owning hub. */
     linked?: {
       camera: (id: string, scope: readonly string[] | null) => { hub: string; councilId: string } | null;
@@ -50,6 +52,15 @@ export function feedRoutes(
         if (request.validationError) throw request.validationError;
         assertRole(request.user, VIEWERS, 'opening a live feed');
         const body = request.body as FeedOpen;
+        // A mobile source's id stands in place of a camera's (ids are unique across both at a hub).
+        const source =
+          request.user.role === 'controlroom' || request.user.role === 'operator'
+            ? (deps.source?.(body.cameraId) ?? null)
+            : null;
+        if (source) {
+          const session = await deps.feeds.open(source, request.user, body.incidentRef, body.reason);
+          return reply.status(201).send(session);
+        }
         const camera = await deps.fleet.feedTarget(body.cameraId, scopeOf(request.user));
         const linked = camera ? null : (deps.linked?.camera(body.cameraId, scopeOf(request.user)) ?? null);
         if (linked && deps.linked) {

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { rankWithSources, type SourceCandidate } from '../../../src/incidents/ranking.ts';
 import { Id } from '../../../src/schemas/common.ts';
 import {
   FovCollection,
@@ -25,6 +26,8 @@ export function incidentRoutes(
   deps: {
     geometry: GeometryRepository;
     places: Places;
+    /** Mobile sources around the incident (control rooms and operators only). */
+    sources?: (query: IncidentSearch) => Promise<SourceCandidate[]>;
     audit: AuditLog;
     now: () => number;
     /** After a survey commits: live views and the map show it at once. */
@@ -46,7 +49,11 @@ export function incidentRoutes(
     async (request) => {
       assertRole(request.user, SEARCHERS, 'incident search');
       try {
-        return await deps.geometry.search(request.body as IncidentSearch, scopeOf(request.user));
+        const query = request.body as IncidentSearch;
+        const found = await deps.geometry.search(query, scopeOf(request.user));
+        const role = request.user.role;
+        if (!deps.sources || (role !== 'controlroom' && role !== 'operator')) return found;
+        return { ...found, ...rankWithSources(found.cameras, await deps.sources(query)) };
       } catch (error) {
         if (error instanceof GeometryError) throw new HttpError(400, error.code, error.message);
         throw error;

@@ -41,6 +41,12 @@ export const TRUST_CODES = new Set([
   'OBSERVED_IN_FUTURE',
   'OBSERVED_TOO_OLD',
   'OBSERVED_BEFORE_REGISTRATION',
+  // A mobile source's telemetry (src/sources/telemetry.ts).
+  'SOURCE_NOT_REGISTERED',
+  'SOURCE_NOT_OF_SITE',
+  'BAD_SIGNATURE',
+  'POSITION_OUT_OF_AREA',
+  'IMPOSSIBLE_SPEED',
 ]);
 
 export function admit(message: DecodedMessage, ctx: AdmissionContext): Refusal | null {
@@ -128,6 +134,14 @@ export function admit(message: DecodedMessage, ctx: AdmissionContext): Refusal |
       if (time) return time;
       return retentionRefusal(payload, observedAtMs, ctx.futureToleranceMs);
     }
+    case 'telemetry':
+      // The fix's own time (which its signature covers) and the relay's observation time, both in
+      // the window; which source, its signature and how far it moved are checked with the registry
+      // and its last fix (checkTelemetry) as the batch is applied.
+      return (
+        timeRefusal(observedAtMs, site.registeredAtMs, '/observedAt') ??
+        timeRefusal(Date.parse(message.envelope.payload.at), site.registeredAtMs, '/payload/at')
+      );
     case 'gap': {
       const payload = message.envelope.payload;
       const start = cameraWindowStart(payload.cameraId);

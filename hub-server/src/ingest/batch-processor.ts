@@ -2,8 +2,11 @@ import type pg from 'pg';
 import { type DecodedMessage, decodeMessage, UNSTORABLE } from '../../../src/messages.ts';
 import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
 import type { Reason } from '../../../src/schemas/camera-state.ts';
+import { checkTelemetry, type Fix, type TelemetryLimits } from '../../../src/sources/telemetry.ts';
 import { planIntervals } from '../../../src/state/intervals.ts';
+import { buildTopic } from '../../../src/topics.ts';
 import { MaintenanceRepository } from '../repositories/maintenance-repository.ts';
+import { insertPositions, type PositionRow, type StoredFix } from '../sources/source-repository.ts';
 import type { FleetState } from '../state/fleet-state.ts';
 import { admit, type Refusal, TRUST_CODES } from './admission.ts';
 import { type AgentClockOptions, BatchClocks, updateSiteClocks } from './agent-clocks.ts';
@@ -34,6 +37,8 @@ export interface BatchOptions extends AgentClockOptions {
   replayHorizonMs: number;
   futureToleranceMs: number;
   maxCamerasPerSite: number;
+  /** Where mobile sources may be and how fast they move (sources config group). */
+  telemetry: TelemetryLimits;
 }
 
 /** A message refused for what its site asserted: counted per site, alerted and audited by the hub. */
@@ -62,6 +67,8 @@ export interface BatchOutcome {
   changedCameras: CameraView[];
   changedSites: SiteView[];
   removedCameras: string[];
+  /** The newest stored fix of each mobile source in the batch, with its footprint. */
+  sourceFixes: StoredFix[];
   notes: string[];
 }
 
@@ -228,6 +235,10 @@ export async function processBatch(
   const commissioning: sql.CommissioningRow[] = [];
   const subStreams: sql.SubStreamRow[] = [];
   const late: LateSample[] = [];
+  const positions: PositionRow[] = [];
+  /** The newest fix of each source as this batch goes (committed to the fleet after COMMIT). */
+  const newestFixes = new Map<string, Fix>();
+  let storedFixes: StoredFix[] = [];
   const observedAtMs: number[] = [];
   let rowPlan: CameraWritePlan | null = null;
   let accepted = 0;
@@ -495,6 +506,48 @@ export async function processBatch(
           });
           break;
         }
+        case 'telemetry': {
+          const payload = message.envelope.payload;
+          const last = newestFixes.get(payload.sourceId) ?? fleet.sourceFixes.get(payload.sourceId) ?? null;
+          const refusal = checkTelemetry(
+            payload,
+            message.siteId,
+            fleet.sources.get(payload.sourceId),
+            last,
+            options.telemetry,
+          );
+          if (refusal) {
+            const topic = buildTopic('telemetry', { siteId: message.siteId, sourceId: payload.sourceId });
+            refuse(
+              { topic, payload: Buffer.from(JSON.stringify(message.envelope)), receivedAt },
+              message.siteId,
+              refusal,
+            );
+            accepted--;
+            break;
+          }
+          positions.push({
+            sourceId: payload.sourceId,
+            msgId: message.envelope.msgId,
+            observedAt: new Date(payload.at),
+            receivedAt,
+            lat: payload.lat,
+            lon: payload.lon,
+            altitudeM: payload.altitudeM,
+            headingDeg: payload.headingDeg,
+            gimbalPitchDeg: payload.gimbalPitchDeg,
+            gimbalBearingDeg: payload.gimbalBearingDeg,
+            hfovDeg: payload.hfovDeg,
+            vfovDeg: payload.vfovDeg,
+            speedMps: payload.speedMps,
+            batteryPct: payload.batteryPct,
+            linkQualityPct: payload.linkQualityPct,
+          });
+          const atMs = Date.parse(payload.at);
+          if (!last || atMs > last.atMs)
+            newestFixes.set(payload.sourceId, { atMs, lat: payload.lat, lon: payload.lon });
+          break;
+        }
         case 'gap': {
           // The site's outbox was full and dropped this camera's samples observed from `from` to
           // `to`: the camera's state is unknown from `from` until its next sample that was kept.
@@ -537,6 +590,11 @@ export async function processBatch(
     await sql.insertRetention(client, retention);
     await sql.insertCommissioning(client, commissioning);
     await sql.upsertSubStreams(client, subStreams);
+    storedFixes = await insertPositions(client, positions);
+    for (const fix of storedFixes)
+      fix.points = positions
+        .filter((p) => p.sourceId === fix.sourceId)
+        .map((p) => [p.lon, p.lat, p.observedAt.getTime()] as [number, number, number]);
     rowPlan = planCameraWrites({
       updates: work.updates.values(),
       removed: work.removed,
@@ -595,6 +653,10 @@ export async function processBatch(
     fleet.cameras.set(cam.id, cam);
   }
   for (const site of work.sites.values()) fleet.sites.set(site.id, site);
+  for (const [id, fix] of newestFixes) {
+    const before = fleet.sourceFixes.get(id);
+    if (!before || fix.atMs > before.atMs) fleet.sourceFixes.set(id, fix);
+  }
   return {
     accepted,
     observedAtMs,
@@ -604,6 +666,7 @@ export async function processBatch(
     changedCameras,
     changedSites: [...work.sites.values()],
     removedCameras: [...work.removed],
+    sourceFixes: storedFixes,
     notes,
   };
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { LoopLag } from '../../../src/health/loop-lag.ts';
 import { decodeMessage } from '../../../src/messages.ts';
 import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
+import type { StoredFix } from '../sources/source-repository.ts';
 import type { FleetState } from '../state/fleet-state.ts';
 import {
   type BatchOptions,
@@ -55,6 +56,8 @@ export type ChangeListener = (change: {
   cameras: CameraView[];
   sites: SiteView[];
   removedCameras: string[];
+  /** Mobile sources' newest fixes stored by the batch. */
+  sources: StoredFix[];
 }) => void;
 
 /** With nothing queued and nothing received for this long, the hub has read all its sites' data. */
@@ -365,12 +368,14 @@ export class IngestPipeline {
       if (
         outcome.changedCameras.length > 0 ||
         outcome.changedSites.length > 0 ||
-        outcome.removedCameras.length > 0
+        outcome.removedCameras.length > 0 ||
+        outcome.sourceFixes.length > 0
       ) {
         const change = {
           cameras: outcome.changedCameras,
           sites: outcome.changedSites,
           removedCameras: outcome.removedCameras,
+          sources: outcome.sourceFixes,
         };
         for (const listener of this.listeners) listener(change);
       }

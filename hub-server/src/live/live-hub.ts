@@ -9,6 +9,7 @@ import {
 } from '../../../src/schemas/alert-api.ts';
 import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
 import { LIVE_EVENTS, type LiveChanges, type LiveSnapshot } from '../../../src/schemas/api.ts';
+import { SOURCE_EVENTS, type SourceChanges, type SourceView } from '../../../src/schemas/sources.ts';
 import type { TokenClaims } from '../http/app.ts';
 import type { FleetState } from '../state/fleet-state.ts';
 
@@ -38,7 +39,13 @@ export interface LiveHubOptions {
   linkedCameras?: () => Iterable<CameraView>;
   /** Sees every published change (the hub shares them with peer hubs). */
   observe?: (change: { cameras: CameraView[]; sites: SiteView[] }) => void;
+  /** Mobile sources now (drones, body-worn cameras): for control rooms and operators only. */
+  sources?: () => SourceView[];
 }
+
+/** Roles that see mobile sources: they belong to police units, not to any council. */
+const SOURCE_ROLES = new Set(['controlroom', 'operator']);
+const SOURCES_ROOM = 'sources';
 
 /** Fresh alert lists sent to a socket that acknowledges nothing before it is disconnected. */
 const ALERT_RESYNCS = 3;
@@ -103,6 +110,10 @@ export class LiveHub {
   /** performance.now() of the last push. */
   private lastPushMs = Number.NEGATIVE_INFINITY;
   private pendingCameras = new Map<string, CameraView>();
+  private readonly pendingSources = new Map<string, SourceView>();
+  private readonly removedSources = new Set<string>();
+  /** Per source, the time of the newest track point pushed (later pushes carry only newer points). */
+  private readonly pushedTrackUntil = new Map<string, number>();
   private pendingSites = new Map<string, SiteView>();
   /** Sockets waiting for their first snapshot, by scope (see requestSnapshot). */
   private snapshotWaiters = new Map<string, { scope: Set<string> | null; ids: string[] }>();
@@ -164,6 +175,12 @@ export class LiveHub {
         .map((x) => this.alertSubscribers.get(x.id))
         .filter((x): x is AlertSubscriber => x !== undefined);
       if (subscribers.length > 0) this.sendAlertList(io, subscribers, scope);
+      const seeing = sockets.filter((x) => SOURCE_ROLES.has((x.data.claims as TokenClaims).role));
+      if (seeing.length > 0 && this.options.sources) {
+        const full: SourceChanges = { full: true, sources: this.options.sources(), removed: [], at };
+        io.to(seeing.map((x) => x.id)).emit(SOURCE_EVENTS.changes, full);
+        for (const socket of seeing) void socket.join(SOURCES_ROOM);
+      }
       const liveRooms = scope ? [...scope].map(councilRoom) : [ALL_ROOM];
       const alertRooms = scope ? [...scope].map(alertsCouncilRoom) : [ALERTS_ALL_ROOM];
       for (const socket of sockets)
@@ -311,6 +328,24 @@ export class LiveHub {
     s.owingSince = seq === s.sent ? null : performance.now();
   }
 
+  /**
+   * Mobile sources changed (moved, changed state, registered): pushed with the next push, coalesced
+   * by id, each with only the track points added since the previous push.
+   */
+  publishSources(views: readonly SourceView[]): void {
+    for (const v of views) this.pendingSources.set(v.id, v);
+    this.schedule();
+  }
+
+  removeSources(ids: readonly string[]): void {
+    for (const id of ids) {
+      this.pendingSources.delete(id);
+      this.removedSources.add(id);
+      this.pushedTrackUntil.delete(id);
+    }
+    this.schedule();
+  }
+
   publish(change: { cameras: CameraView[]; sites: SiteView[] }): void {
     this.options.observe?.(change);
     for (const c of change.cameras) this.pendingCameras.set(c.id, c);
@@ -319,7 +354,13 @@ export class LiveHub {
   }
 
   private get pending(): boolean {
-    return this.pendingCameras.size > 0 || this.pendingSites.size > 0 || this.pendingAlerts.size > 0;
+    return (
+      this.pendingCameras.size > 0 ||
+      this.pendingSites.size > 0 ||
+      this.pendingAlerts.size > 0 ||
+      this.pendingSources.size > 0 ||
+      this.removedSources.size > 0
+    );
   }
 
   /**
@@ -425,6 +466,7 @@ export class LiveHub {
     this.lastPushMs = performance.now();
     if (this.pendingCameras.size > 0 || this.pendingSites.size > 0) this.flushChanges(io);
     if (this.pendingAlerts.size > 0) this.flushAlerts(io);
+    if (this.pendingSources.size > 0 || this.removedSources.size > 0) this.flushSources(io);
     this.closeSlowSockets(io);
   }
 
@@ -451,6 +493,27 @@ export class LiveHub {
       };
       io.to(room).emit(LIVE_EVENTS.changes, changes);
     }
+  }
+
+  private flushSources(io: Server): void {
+    const views = [...this.pendingSources.values()];
+    const removed = [...this.removedSources];
+    this.pendingSources.clear();
+    this.removedSources.clear();
+    const sources = views.map((v) => {
+      const after = this.pushedTrackUntil.get(v.id) ?? Number.NEGATIVE_INFINITY;
+      const last = v.track[v.track.length - 1];
+      if (last) this.pushedTrackUntil.set(v.id, last[2]);
+      return { ...v, track: v.track.filter((p) => p[2] > after) };
+    });
+    if ((io.of('/').adapter.rooms.get(SOURCES_ROOM)?.size ?? 0) === 0) return;
+    const at = new Date(this.options.now?.() ?? Date.now()).toISOString();
+    io.to(SOURCES_ROOM).emit(SOURCE_EVENTS.changes, {
+      full: false,
+      sources,
+      removed,
+      at,
+    } satisfies SourceChanges);
   }
 
   async stop(): Promise<void> {

@@ -44,7 +44,7 @@ export class FleetRepository {
   }
 
   /** What opening a live feed needs: state, the site link's state and the reported stream address. */
-  async feedTarget(id: string, scope: Scope): Promise<FeedCamera | null> {
+  async feedTarget(id: string, scope: Scope): Promise<(FeedCamera & { councilId: string }) | null> {
     const result = await this.pool.query<{
       id: string;
       name: string;

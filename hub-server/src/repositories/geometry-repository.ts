@@ -167,7 +167,7 @@ export class GeometryRepository {
       azimuthDeg: r.azimuth_deg,
       streamWidthPx: r.stream_width,
     }));
-    return { target, cameras: rankCameras(candidates, query.limit ?? DEFAULT_LIMIT) };
+    return { target, cameras: rankCameras(candidates, query.limit ?? DEFAULT_LIMIT), sources: [] };
   }
 
   /** Surveyed geometry from a hub operator; inventories from the site no longer overwrite it. */

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { CameraView, SiteView } from '../../../src/schemas/api.ts';
 import type { AgentClockHealth } from '../../../src/schemas/payloads.ts';
+import type { Fix, RegisteredSource } from '../../../src/sources/telemetry.ts';
 import { type ClockWindow, emptyClockWindow } from '../../../src/state/agent-clock.ts';
 import { UnsavedHeartbeats } from '../ingest/heartbeat-writes.ts';
 import { type RegisteredSite, RegistryRepository } from '../registry/registry-repository.ts';
@@ -12,6 +13,7 @@ import {
   type SiteRow,
   siteFromRow,
 } from '../repositories/rows.ts';
+import { SourceRepository } from '../sources/source-repository.ts';
 
 /**
  * The committed current state of every camera and site, kept in memory so live pushes and the
@@ -47,6 +49,12 @@ export class FleetState {
    */
   readonly registry = new Map<string, RegisteredSite>();
 
+  /** Mobile sources as registered (their telemetry keys included): changed by the source routes after commit. */
+  readonly sources = new Map<string, RegisteredSource>();
+
+  /** The newest committed fix of each source: where its next fix is judged from (speed). */
+  readonly sourceFixes = new Map<string, Fix>();
+
   async load(pool: pg.Pool): Promise<void> {
     const cameras = await pool.query<CameraRow>(
       `SELECT ${CAMERA_COLUMNS} FROM cameras c JOIN sites s ON s.id = c.site_id WHERE c.active`,
@@ -73,6 +81,12 @@ export class FleetState {
               bearing_deg AS bearing, hfov_deg AS hfov
          FROM cameras WHERE active AND geometry_set_by IS NOT NULL`,
     );
+    const sources = new SourceRepository(pool);
+    this.sources.clear();
+    for (const source of await sources.registry()) this.sources.set(source.id, source);
+    this.sourceFixes.clear();
+    for (const fix of await sources.latestFixes())
+      this.sourceFixes.set(fix.sourceId, { atMs: fix.atMs, lat: fix.lat, lon: fix.lon });
     this.surveyed.clear();
     for (const r of surveyed.rows)
       this.surveyed.set(r.id, { lat: r.lat, lon: r.lon, bearingDeg: r.bearing, hfovDeg: r.hfov });

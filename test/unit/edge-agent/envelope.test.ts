@@ -96,6 +96,22 @@ const samples: { [K in TopicKind]: PayloadOf<K> } = {
       referenceFrameSha256: null,
     },
   },
+  telemetry: {
+    sourceId: 'drone-1',
+    at: new Date(nowMs - 1500).toISOString(),
+    lat: 50.1,
+    lon: -5.5,
+    altitudeM: 60,
+    headingDeg: 90,
+    gimbalPitchDeg: 45,
+    gimbalBearingDeg: 90,
+    hfovDeg: 70,
+    vfovDeg: 45,
+    speedMps: 8,
+    batteryPct: 80,
+    linkQualityPct: 95,
+    sig: 'A'.repeat(43),
+  },
 };
 
 describe('outgoing envelopes', () => {
@@ -103,7 +119,7 @@ describe('outgoing envelopes', () => {
     const factory = new EnvelopeFactory('site-a', () => nowMs);
     const envelope = factory.wrap(samples[kind], nowMs - 1500);
     expect(validateEnvelope(kind, envelope)).toMatchObject({ ok: true });
-    const topic = buildTopic(kind, { siteId: 'site-a', cameraId: 'cam-1' });
+    const topic = buildTopic(kind, { siteId: 'site-a', cameraId: 'cam-1', sourceId: 'drone-1' });
     const decoded = decodeMessage(topic, Buffer.from(JSON.stringify(envelope)), 65_536);
     expect(decoded.ok).toBe(true);
     expect(envelope.observedAt).toBe('2025-06-30T11:59:58.500Z');

@@ -22,6 +22,7 @@ function message(payload: Partial<RecordingPayload>, observedAtMs = NOW_MS - 60_
     kind: 'recording',
     siteId: 'site-a',
     cameraId: 'cam-1',
+    sourceId: null,
     envelope: {
       v: 1,
       msgId: '018f0000-0000-7000-8000-000000000001',
