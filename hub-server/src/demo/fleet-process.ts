@@ -229,7 +229,8 @@ async function startMobileSources(
     if (!client) {
       const password = config.sitePasswords[plan.relaySiteId];
       client = mqtt.connect(config.mqttUrl, {
-        clientId: `${plan.relaySiteId}-ground-station`,
+        // A second client of the site's identity: the broker allows `site-<id>.<suffix>` beside the agent's own.
+        clientId: `site-${plan.relaySiteId}.ground-station`,
         ...(password ? { username: plan.relaySiteId, password } : {}),
         reconnectPeriod: 2000,
         protocolVersion: 4,
