@@ -44,24 +44,30 @@ export type StreamAddressCheck =
     };
 
 /** The schemes a feed may use: RTSP, plain or over TLS. Never http:, file: or anything ffmpeg also reads. */
-const STREAM_SCHEMES = new Set(['rtsp:', 'rtsps:']);
+export const STREAM_SCHEMES: ReadonlySet<string> = new Set(['rtsp:', 'rtsps:']);
+/** A mobile source's stream (an operator's fact, not a site's report) may also be RTMP, plain or over TLS. */
+export const SOURCE_STREAM_SCHEMES: ReadonlySet<string> = new Set(['rtsp:', 'rtsps:', 'rtmp:', 'rtmps:']);
 
 /**
  * Whether a reported stream address is one the hub may connect to for this site: RTSP or RTSPS, no
  * credentials in it (they stay at the edge), and a host inside the site's registered camera networks.
  */
-export function checkStreamAddress(uri: string, networks: readonly string[]): StreamAddressCheck {
+export function checkStreamAddress(
+  uri: string,
+  networks: readonly string[],
+  schemes: ReadonlySet<string> = STREAM_SCHEMES,
+): StreamAddressCheck {
   let url: URL;
   try {
     url = new URL(uri);
   } catch {
     return { ok: false, code: 'STREAM_URL_INVALID', message: 'the stream address is not a URL' };
   }
-  if (!STREAM_SCHEMES.has(url.protocol))
+  if (!schemes.has(url.protocol))
     return {
       ok: false,
       code: 'STREAM_SCHEME',
-      message: `stream addresses must be rtsp: or rtsps:, not ${url.protocol.slice(0, 20)}`,
+      message: `stream addresses must be ${[...schemes].join(' or ')}, not ${url.protocol.slice(0, 20)}`,
     };
   if (url.username || url.password)
     return { ok: false, code: 'STREAM_URL_CREDENTIALS', message: 'the stream address carries credentials' };

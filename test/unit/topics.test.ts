@@ -4,13 +4,13 @@ import { allSitesFilter, buildTopic, parseTopic, siteFilter, TOPICS } from '../.
 describe('topic registry', () => {
   it('builds and parses every topic kind round trip', () => {
     for (const kind of Object.keys(TOPICS) as (keyof typeof TOPICS)[]) {
-      const topic = buildTopic(kind, { siteId: 'penzance', cameraId: 'penzance-01' });
+      const topic = buildTopic(kind, { siteId: 'penzance', cameraId: 'penzance-01', sourceId: 'drone-1' });
       const parsed = parseTopic(topic);
       expect(parsed.kind).toBe(kind);
       expect(parsed.siteId).toBe('penzance');
-      expect(parsed.cameraId).toBe(
-        (TOPICS[kind].pattern as readonly string[]).includes('{cameraId}') ? 'penzance-01' : null,
-      );
+      const pattern = TOPICS[kind].pattern as readonly string[];
+      expect(parsed.cameraId).toBe(pattern.includes('{cameraId}') ? 'penzance-01' : null);
+      expect(parsed.sourceId).toBe(pattern.includes('{sourceId}') ? 'drone-1' : null);
     }
   });
 
@@ -19,6 +19,9 @@ describe('topic registry', () => {
       'cctv/v1/site/hayle/camera/hayle-03/health',
     );
     expect(buildTopic('siteState', { siteId: 'hayle' })).toBe('cctv/v1/site/hayle/state');
+    expect(buildTopic('telemetry', { siteId: 'air-ops', sourceId: 'drone-1' })).toBe(
+      'cctv/v1/site/air-ops/source/drone-1/telemetry',
+    );
     expect(buildTopic('gap', { siteId: 'hayle', cameraId: 'hayle-03' })).toBe(
       'cctv/v1/site/hayle/camera/hayle-03/gap',
     );

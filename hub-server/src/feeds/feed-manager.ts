@@ -36,6 +36,10 @@ export interface FeedCamera {
   streamUri: string | null;
   /** Where the registry says the site's cameras are: the only hosts a feed may connect to. */
   cameraNetworks: readonly string[];
+  /** Schemes its stream may use (default RTSP and RTSPS; a mobile source's may be RTMP too). */
+  streamSchemes?: ReadonlySet<string>;
+  /** Pulled without viewing credentials when the hub holds none (a source whose stream needs none). */
+  credentialsOptional?: boolean;
 }
 
 export interface ViewerCredentials {
@@ -262,7 +266,7 @@ export class FeedManager {
     // Before anything connects or any credential is attached: the address must be rtsp(s) to a host
     // inside the site's registered camera networks (a stolen or misconfigured site box cannot point
     // the hub's ffmpeg, with the hub's viewing credentials, at another host or a local file).
-    const address = checkStreamAddress(camera.streamUri, camera.cameraNetworks);
+    const address = checkStreamAddress(camera.streamUri, camera.cameraNetworks, camera.streamSchemes);
     if (!address.ok) {
       await this.options.events.refused(camera, address.code, address.message, user);
       throw new FeedError(
@@ -284,9 +288,7 @@ export class FeedManager {
     const running = this.upstreams.get(camera.id);
     if (running?.status === 'live') return this.frameOf(running.dir);
     const credentials = this.admitPull(camera, 'try again when one ends');
-    const source = new URL(camera.streamUri as string);
-    source.username = encodeURIComponent(credentials.username);
-    source.password = encodeURIComponent(credentials.password);
+    const source = withCredentials(camera.streamUri as string, credentials);
     const { startTimeoutMs } = this.options.limits;
     this.stillPulls.set(camera.siteId, (this.stillPulls.get(camera.siteId) ?? 0) + 1);
     let result: Awaited<ReturnType<typeof runProcess>>;
@@ -297,7 +299,11 @@ export class FeedManager {
         [
           '-v',
           'error',
-          ...feedInputOptions(rtspSocketTimeoutOption(this.options.ffmpegPath), startTimeoutMs),
+          ...feedInputOptions(
+            rtspSocketTimeoutOption(this.options.ffmpegPath),
+            startTimeoutMs,
+            source.protocol,
+          ),
           '-i',
           source.toString(),
           ...STILL_OUTPUT,
@@ -321,7 +327,7 @@ export class FeedManager {
    * A new pull from a camera within the site's and the hub's limits (a snapshot's one-frame pull
    * counts while it runs), with the hub's viewing credentials for it; refused with a FeedError.
    */
-  private admitPull(camera: FeedCamera, advice: string): ViewerCredentials {
+  private admitPull(camera: FeedCamera, advice: string): ViewerCredentials | null {
     const { maxPerSite, maxTotal } = this.options.limits;
     const onSite =
       [...this.upstreams.values()].filter((u) => u.siteId === camera.siteId).length +
@@ -340,6 +346,7 @@ export class FeedManager {
         `the hub already pulls ${total} live feeds (limit ${maxTotal}): ${advice}`,
       );
     const credentials = this.options.credentials(camera);
+    if (!credentials && camera.credentialsOptional) return null;
     if (!credentials)
       throw new FeedError(
         409,
@@ -440,15 +447,13 @@ export class FeedManager {
     }
   }
 
-  private async startUpstream(camera: FeedCamera, credentials: ViewerCredentials): Promise<Upstream> {
+  private async startUpstream(camera: FeedCamera, credentials: ViewerCredentials | null): Promise<Upstream> {
     const dir = join(
       this.options.dir,
       `${camera.id.replace(/[^A-Za-z0-9_-]/g, '_')}-${randomBytes(4).toString('hex')}`,
     );
     await mkdir(dir, { recursive: true });
-    const source = new URL(camera.streamUri as string);
-    source.username = encodeURIComponent(credentials.username);
-    source.password = encodeURIComponent(credentials.password);
+    const source = withCredentials(camera.streamUri as string, credentials);
     const timeout = rtspSocketTimeoutOption(this.options.ffmpegPath);
     let resolveExit: () => void = () => {};
     const exited = new Promise<void>((resolve) => {
@@ -458,7 +463,7 @@ export class FeedManager {
       .setFfmpegPath(this.options.ffmpegPath)
       // Only the protocols an RTSP(S) pull over TCP needs: never file, http, pipe or anything else
       // a crafted address or a server's answer might lead ffmpeg to open.
-      .inputOptions(feedInputOptions(timeout, this.options.limits.startTimeoutMs))
+      .inputOptions(feedInputOptions(timeout, this.options.limits.startTimeoutMs, source.protocol))
       .outputOptions([
         '-map',
         '0:v:0',
@@ -569,7 +574,15 @@ export class FeedManager {
  * ffmpeg's input options for a feed. The RTSP socket timeout is the feed's own start timeout: a fixed
  * 5 s made every slow but working camera (answering in 6 s of a 10 s start limit) fail.
  */
-export function feedInputOptions(timeoutOption: string, startTimeoutMs: number): string[] {
+export function feedInputOptions(timeoutOption: string, startTimeoutMs: number, scheme = 'rtsp:'): string[] {
+  if (scheme === 'rtmp:' || scheme === 'rtmps:')
+    // RTMP (a mobile source's stream): its own protocols only, and a read timeout in place of RTSP's.
+    return [
+      '-protocol_whitelist',
+      'rtmp,rtmps,tcp,tls',
+      '-rw_timeout',
+      String(Math.round(startTimeoutMs * 1000)),
+    ];
   return [
     '-protocol_whitelist',
     FEED_PROTOCOLS,
@@ -602,4 +615,14 @@ function summarise(stderr: string): string {
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('ffmpeg version') && !/^(built with|configuration:|lib\w+\s)/.test(l));
   return redactUrls(lines.slice(-2).join(' ')).slice(0, 300) || 'ffmpeg stopped';
+}
+
+/** The stream's address with the hub's viewing credentials in it, when it holds any. */
+function withCredentials(uri: string, credentials: ViewerCredentials | null): URL {
+  const url = new URL(uri);
+  if (credentials) {
+    url.username = encodeURIComponent(credentials.username);
+    url.password = encodeURIComponent(credentials.password);
+  }
+  return url;
 }

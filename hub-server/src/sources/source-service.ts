@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { SOURCE_STREAM_SCHEMES } from '../../../src/registry/camera-networks.ts';
 import type { IncidentSearch } from '../../../src/schemas/incident-api.ts';
 import type {
   DutyInput,
@@ -153,6 +154,8 @@ export class SourceService {
       siteState: 'online',
       streamUri: source.streamUrl,
       cameraNetworks: host ? [host] : [],
+      streamSchemes: SOURCE_STREAM_SCHEMES,
+      credentialsOptional: true,
     };
   }
 

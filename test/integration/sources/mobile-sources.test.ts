@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveMediaBinaries } from '../../../edge-agent/src/media/binaries.ts';
 import type { FeedSessionView } from '../../../src/schemas/feed-api.ts';
 import type { IncidentResult } from '../../../src/schemas/incident-api.ts';
 import type {
@@ -15,6 +17,7 @@ import { CameraFleetSimulator, defaultCacheDir } from '../../simulators/camera/i
 import { MobileSource } from '../../simulators/mobile/mobile-source.ts';
 import { eventually } from '../../support/eventually.ts';
 import { type HubHarness, startHub } from '../../support/hub-harness.ts';
+import { freePort } from '../../support/mosquitto.ts';
 import { uniqueId } from '../../support/services.ts';
 import { SitePublisher } from '../../support/site-publisher.ts';
 
@@ -385,5 +388,100 @@ describe('mobile sources: a drone over a town', () => {
     );
     expect(refused.status).toBe(403);
     expect((await api(`/api/feeds/${opened.body.id}`, { method: 'DELETE' }, roomToken)).status).toBe(204);
+  }, 90_000);
+
+  it('pulls an RTMP source too, without viewing credentials when the hub holds none', async () => {
+    const port = await freePort();
+    const ffmpegPath = resolveMediaBinaries().ffmpegPath;
+    // ffmpeg as a one-client RTMP server: a test picture, H.264, for as long as the test needs.
+    const server = spawn(
+      ffmpegPath,
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-re',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc=size=320x240:rate=10',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-g',
+        '10',
+        '-t',
+        '60',
+        '-f',
+        'flv',
+        '-listen',
+        '1',
+        `rtmp://127.0.0.1:${port}/live/drone-2`,
+      ],
+      { stdio: 'ignore' },
+    );
+    try {
+      const id = uniqueId('rtmp-drone');
+      const created = await api<SourceCreated>('/api/sources', {
+        method: 'POST',
+        body: JSON.stringify({
+          id,
+          kind: 'drone',
+          name: 'Drone 2',
+          unit: 'Devon and Cornwall Police drone unit',
+          relaySiteId: stationId,
+          streamUrl: `rtmp://127.0.0.1:${port}/live/drone-2`,
+        }),
+      });
+      expect(created.status).toBe(201);
+      const second = new MobileSource({
+        ...drone.options,
+        id,
+        key: created.body.telemetryKey,
+        startMs: Date.now(),
+      });
+      await send(station, second.fix(Date.now() - 200));
+      await eventually('the RTMP drone up', async () =>
+        (await api<SourceView[]>('/api/sources', {}, roomToken)).body.find((v) => v.id === id)?.state === 'up'
+          ? true
+          : undefined,
+      );
+      const opened = await api<FeedSessionView>(
+        '/api/feeds',
+        {
+          method: 'POST',
+          body: JSON.stringify({ cameraId: id, incidentRef: 'CR-2026-1205-0044', reason: 'RTMP' }),
+        },
+        roomToken,
+      );
+      expect(opened.status).toBe(201);
+      const playlist = await eventually(
+        'an RTMP playlist',
+        async () => {
+          const r = await fetch(`${h.hub.url}${opened.body.url}`);
+          const text = r.status === 200 ? await r.text() : '';
+          return /\.ts/.test(text) ? text : undefined;
+        },
+        30_000,
+      );
+      expect(playlist).toContain('#EXTM3U');
+      expect((await api(`/api/feeds/${opened.body.id}`, { method: 'DELETE' }, roomToken)).status).toBe(204);
+      // A site cannot report an RTMP address for a camera: the scheme is for registered sources only.
+      const refused = await api('/api/sources', {
+        method: 'POST',
+        body: JSON.stringify({
+          id: uniqueId('bad'),
+          kind: 'drone',
+          name: 'Bad',
+          unit: 'u',
+          relaySiteId: stationId,
+          streamUrl: 'http://127.0.0.1/x',
+        }),
+      });
+      expect(refused.status).toBe(400);
+    } finally {
+      server.kill('SIGKILL');
+    }
   }, 90_000);
 });
