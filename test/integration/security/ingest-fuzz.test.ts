@@ -127,9 +127,11 @@ describe('ingest under fuzzing (fast-check)', () => {
   );
 
   const topic = fc.oneof(
-    fc.constantFrom(...kinds).map((kind) => buildTopic(kind, { siteId, cameraId: camA })),
+    fc.constantFrom(...kinds).map((kind) => buildTopic(kind, { siteId, cameraId: camA, sourceId: camA })),
     // Another site's topics from this connection, a camera that does not exist, and junk.
-    fc.constantFrom(...kinds).map((kind) => buildTopic(kind, { siteId: `${siteId}-other`, cameraId: camA })),
+    fc
+      .constantFrom(...kinds)
+      .map((kind) => buildTopic(kind, { siteId: `${siteId}-other`, cameraId: camA, sourceId: camA })),
     fc.constant(buildTopic('health', { siteId, cameraId: `${siteId}-ghost` })),
     fc
       .stringMatching(/^cctv\/v1\/site\/[a-z0-9/#+-]{0,40}$/)
