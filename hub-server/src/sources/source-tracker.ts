@@ -173,7 +173,7 @@ export class SourceTracker {
     };
   }
 
-  /** Recomputes state, track window and duty; at load, a state's start is derived from the last fix. */
+  /** Recomputes state, track window and duty; a state's start is derived from the last fix. */
   private refresh(t: Tracked, loading: boolean): void {
     const now = this.options.now();
     const { staleAfterMs, offlineAfterMs } = this.options;
@@ -196,7 +196,7 @@ export class SourceTracker {
             : state === 'unknown'
               ? last + staleAfterMs
               : last + offlineAfterMs;
-      stateSince = new Date(loading ? since : state === 'up' ? (t.lastFixMs ?? now) : since).toISOString();
+      stateSince = new Date(since).toISOString();
     }
     const horizon = now - this.options.trackMinutes * 60_000;
     let from = 0;
