@@ -23,10 +23,23 @@ const TIMED = [
 const timed = process.env.CCTV_TIMED_TESTS;
 if (timed !== undefined && timed !== 'later' && timed !== 'only')
   throw new Error(`CCTV_TIMED_TESTS=${timed}: use later or only`);
-const integrationFiles =
-  timed === 'only'
-    ? TIMED
-    : ['test/integration/**/*.test.ts', ...(browserTests ? ['test/e2e/**/*.test.ts'] : [])];
+
+// CI runs each browser file once, on one of the two pairs that run side by side, not on both: the
+// browser tests check the dashboard, and what it reads and sends (REST, the socket) is checked on
+// both pairs by the integration suite. EMBEDDED_BROWSER_FILES run in the embedded pair's run (the
+// first screens a new hub shows, on the database `npm start` uses); the rest in the
+// PostgreSQL+Mosquitto run, which has less else to do. CCTV_BROWSER_SHARE=embedded or =services
+// picks a share; unset (npm test), every browser file runs.
+const EMBEDDED_BROWSER_FILES = ['test/e2e/dashboard.test.ts', 'test/e2e/monitor-impairment.test.ts'];
+const share = process.env.CCTV_BROWSER_SHARE;
+if (share !== undefined && share !== 'embedded' && share !== 'services')
+  throw new Error(`CCTV_BROWSER_SHARE=${share}: use embedded or services`);
+const browserFiles = !browserTests
+  ? []
+  : share === 'embedded'
+    ? EMBEDDED_BROWSER_FILES
+    : ['test/e2e/**/*.test.ts'];
+const integrationFiles = timed === 'only' ? TIMED : ['test/integration/**/*.test.ts', ...browserFiles];
 
 // Unit tests are pure and need no services; integration and e2e tests talk to real brokers,
 // databases, ONVIF/RTSP simulators and a real browser, so they run one file at a time on 2 cores.
@@ -44,7 +57,10 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: integrationFiles,
-          exclude: timed === 'later' ? TIMED : [],
+          exclude: [
+            ...(timed === 'later' ? TIMED : []),
+            ...(share === 'services' ? EMBEDDED_BROWSER_FILES : []),
+          ],
           environment: 'node',
           fileParallelism: false,
           // With a shared external broker, each file starts without other files' retained sites.

@@ -19,6 +19,13 @@ export default defineConfig({
     sourcemap: true,
     // Leaflet and socket.io-client are bundled in; a single chunk keeps the hub's static serving trivial.
     chunkSizeWarningLimit: 800,
+    rollupOptions: {
+      // The dashboard, and the shell of councils' public pages (the hub fills in their content).
+      input: {
+        main: fileURLToPath(new URL('index.html', import.meta.url)),
+        'council-page': fileURLToPath(new URL('council-page.html', import.meta.url)),
+      },
+    },
   },
   server: {
     proxy: {

@@ -1,4 +1,4 @@
-import { el } from './dom.ts';
+import { el, returnFocus } from './dom.ts';
 
 export interface ConfirmOptions {
   title: string;
@@ -52,7 +52,8 @@ export function confirmAction(options: ConfirmOptions): Promise<boolean> {
     cancel.addEventListener('click', () => dialog.close('cancel'));
     dialog.addEventListener('close', () => {
       dialog.remove();
-      if (opener?.isConnected) opener.focus();
+      // The list behind may have been rebuilt while the dialog was open: then its new row's control.
+      returnFocus(opener);
       resolve(dialog.returnValue === 'confirm');
     });
     document.body.append(dialog);

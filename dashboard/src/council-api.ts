@@ -1,6 +1,7 @@
 import type { UptimeReport } from '../../src/schemas/api.ts';
 import type { ComplianceHistory, ComplianceOverview, PackSummary } from '../../src/schemas/compliance-api.ts';
 import type { MaintenanceCreate, MaintenanceWindowView } from '../../src/schemas/maintenance.ts';
+import type { PublicPageSettings, PublicPageSettingsView } from '../../src/schemas/public-page.ts';
 import type { ApiClient } from './api.ts';
 
 // Shapes come from the contract in src/schemas (type-only imports keep TypeBox out of the bundle).
@@ -51,6 +52,14 @@ export class CouncilApi {
       `/api/uptime?scope=council&id=${enc(councilId)}&window=month&month=${enc(month)}`,
       signal,
     );
+  }
+
+  publicPage(councilId: string): Promise<PublicPageSettingsView | null> {
+    return this.api.get(`/api/councils/${enc(councilId)}/public-page`);
+  }
+
+  savePublicPage(councilId: string, body: PublicPageSettings): Promise<PublicPageSettingsView> {
+    return this.api.send('PUT', `/api/councils/${enc(councilId)}/public-page`, body);
   }
 
   maintenance(): Promise<MaintenanceWindowView[]> {

@@ -8,6 +8,7 @@ import { clear, el, setText } from './dom.ts';
 import * as fmt from './format.ts';
 import type { LiveStore } from './live.ts';
 import { MaintenancePanel } from './maintenance-panel.ts';
+import { PublicPagePanel } from './public-page-panel.ts';
 import { ReportDownloads } from './report-downloads.ts';
 import { UptimeChart } from './uptime-chart.ts';
 
@@ -46,6 +47,8 @@ export class CouncilView {
   private readonly uptime: UptimeChart;
   private readonly maintenance: MaintenancePanel;
   private readonly downloads: ReportDownloads;
+  /** Council officers and hub operators: the council's public page. */
+  private readonly publicPage: PublicPagePanel | null;
   private readonly layout: HTMLElement;
   private overview: ComplianceOverview | null = null;
   private selectedId: string | null = null;
@@ -65,6 +68,7 @@ export class CouncilView {
       canWrite: user.role === 'operator' || user.role === 'council',
     });
     this.downloads = new ReportDownloads(api);
+    this.publicPage = user.role === 'operator' || user.role === 'council' ? new PublicPagePanel(api) : null;
     this.picker.addEventListener('change', () => this.setCouncil(this.picker.value || null));
     const table = el(
       'table',
@@ -99,6 +103,7 @@ export class CouncilView {
       this.detail.element,
       this.uptime.element,
       this.maintenance.element,
+      this.publicPage?.element ?? null,
     );
     this.element = el(
       'div',
@@ -205,6 +210,7 @@ export class CouncilView {
     this.renderTable();
     this.uptime.setCouncil(councilId);
     this.maintenance.setCouncil(councilId);
+    this.publicPage?.setCouncil(councilId);
     this.downloads.setCouncil(councilId);
     this.cancel();
     this.lastFetchAt = 0;

@@ -51,3 +51,32 @@ export function field(label: string, input: HTMLElement, hint?: string): HTMLLab
     hintElement,
   );
 }
+
+/**
+ * A selector for the same control in a re-rendered list: its `data-focus-key`, or its tag, classes
+ * and `data-camera-id` (null for an element with neither). Lists rebuild their rows on each search
+ * or change, so an element kept to give focus back to may be gone by then; its replacement has the
+ * same selector.
+ */
+export function sameControlSelector(element: HTMLElement): string | null {
+  const focusKey = element.dataset.focusKey;
+  if (focusKey) return `[data-focus-key="${CSS.escape(focusKey)}"]`;
+  const cameraId = element.dataset.cameraId;
+  if (!cameraId) return null;
+  const classes = [...element.classList].map((c) => `.${CSS.escape(c)}`).join('');
+  return `${element.tagName.toLowerCase()}${classes}[data-camera-id="${CSS.escape(cameraId)}"]`;
+}
+
+/**
+ * Gives the focus back to the control that opened a dialog or editor, or to the same control in its
+ * list when the list was rebuilt meanwhile (see sameControlSelector).
+ */
+export function returnFocus(opener: HTMLElement | null): void {
+  if (opener === null) return;
+  if (opener.isConnected) {
+    opener.focus();
+    return;
+  }
+  const selector = sameControlSelector(opener);
+  if (selector !== null) document.querySelector<HTMLElement>(selector)?.focus();
+}

@@ -93,6 +93,17 @@ export class FilterBar {
   private readonly chips = new Map<CameraState, { button: HTMLButtonElement; count: HTMLElement }>();
   private readonly total = el('span', { id: 'filter-total', class: 'filter-total' });
   private textTimer: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * The chips' counts, kept up to date camera by camera as changes arrive (counting the whole fleet
+   * on every frame cost milliseconds a frame at 50,000 cameras); counted afresh when the scope or
+   * the fleet changes as a whole.
+   */
+  private readonly tally = {
+    counts: new Map<CameraState, number>(),
+    scoped: 0,
+    shown: 0,
+    byCamera: new Map<string, { state: CameraState; scoped: boolean }>(),
+  };
 
   constructor(
     initial: Filters,
@@ -163,7 +174,12 @@ export class FilterBar {
     ) {
       this.renderOptions();
     }
-    this.renderChips();
+    // Site names take part in the text filter: a site change counts everything again.
+    if (update.full || update.siteIds.size > 0) this.renderChips();
+    else {
+      for (const id of update.cameraIds) this.recount(id);
+      this.drawChips();
+    }
   }
 
   private toggleState(state: CameraState): void {
@@ -229,16 +245,45 @@ export class FilterBar {
     return undefined;
   }
 
+  /** Counts every camera again (the scope or the whole fleet changed), then draws the chips. */
   private renderChips(): void {
-    const counts = new Map<CameraState, number>(CAMERA_STATE_ORDER.map((state) => [state, 0]));
-    let shown = 0;
-    let scoped = 0;
-    for (const camera of this.store.cameras.values()) {
-      if (!inScope(camera, this.filters, this.catalog)) continue;
-      scoped += 1;
-      counts.set(camera.state, (counts.get(camera.state) ?? 0) + 1);
-      if (this.filters.states.size === 0 || this.filters.states.has(camera.state)) shown += 1;
+    const t = this.tally;
+    t.counts = new Map<CameraState, number>(CAMERA_STATE_ORDER.map((state) => [state, 0]));
+    t.scoped = 0;
+    t.shown = 0;
+    t.byCamera.clear();
+    for (const camera of this.store.cameras.values()) this.add(camera);
+    this.drawChips();
+  }
+
+  private add(camera: CameraView): void {
+    const t = this.tally;
+    const scoped = inScope(camera, this.filters, this.catalog);
+    t.byCamera.set(camera.id, { state: camera.state, scoped });
+    if (!scoped) return;
+    t.scoped += 1;
+    t.counts.set(camera.state, (t.counts.get(camera.state) ?? 0) + 1);
+    if (this.filters.states.size === 0 || this.filters.states.has(camera.state)) t.shown += 1;
+  }
+
+  /** One camera changed (or went): takes out what it counted for, and counts it as it is now. */
+  private recount(id: string): void {
+    const t = this.tally;
+    const before = t.byCamera.get(id);
+    if (before) {
+      t.byCamera.delete(id);
+      if (before.scoped) {
+        t.scoped -= 1;
+        t.counts.set(before.state, (t.counts.get(before.state) ?? 0) - 1);
+        if (this.filters.states.size === 0 || this.filters.states.has(before.state)) t.shown -= 1;
+      }
     }
+    const camera = this.store.cameras.get(id);
+    if (camera) this.add(camera);
+  }
+
+  private drawChips(): void {
+    const { counts, shown, scoped } = this.tally;
     for (const [state, chip] of this.chips) {
       const count = counts.get(state) ?? 0;
       setText(chip.count, String(count));

@@ -1,6 +1,6 @@
 import type { LoginResponse } from '../../src/schemas/api.ts';
 import { ApiRequestError, UnauthorizedError } from './api.ts';
-import { el, setText } from './dom.ts';
+import { el, returnFocus, setText } from './dom.ts';
 import * as fmt from './format.ts';
 import {
   fieldOfHubMessage,
@@ -132,7 +132,8 @@ export class GeometryEditor {
     this.options.onEditing(null);
     const focus = this.returnFocus;
     this.returnFocus = null;
-    if (focus?.isConnected) focus.focus();
+    // The results may have been searched again while the editor was open: then the new row's.
+    returnFocus(focus);
   }
 
   private onInput(): void {

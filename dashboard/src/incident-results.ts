@@ -1,9 +1,9 @@
 import type { CameraState } from '../../src/schemas/camera-state.ts';
 import type { IncidentSource } from '../../src/schemas/sources.ts';
 import type { Catalog } from './catalog.ts';
-import { clear, el, setText } from './dom.ts';
+import { clear, el, sameControlSelector, setText } from './dom.ts';
 import type { IncidentCamera, IncidentResult } from './incident-api.ts';
-import { SOURCE_KIND_WORD, SOURCE_STATE_WORD } from './source-layer.ts';
+import { SOURCE_KIND_WORD, SOURCE_STATE_WORD } from './source-words.ts';
 import { CAMERA_STATE_STYLE } from './states.ts';
 
 export interface IncidentResultsOptions {
@@ -31,13 +31,19 @@ export class IncidentResults {
   private readonly table: HTMLTableElement;
   private cameras: IncidentCamera[] = [];
   private readonly sourceList = el('ul', { class: 'source-results', id: 'incident-sources' });
+  /** Hubs sharing sources that could not be asked: their sources are missing from the list. */
+  private readonly sourcesMissing = el('p', {
+    class: 'sources-unavailable',
+    id: 'sources-unavailable',
+    hidden: true,
+  });
   private readonly sourceSection = el(
     'div',
     { class: 'source-results-section', hidden: true },
     el('h3', { class: 'panel-subtitle', id: 'sources-title' }, 'Drones and body-worn cameras'),
     this.sourceList,
+    this.sourcesMissing,
   );
-
   constructor(private readonly options: IncidentResultsOptions) {
     const headings = ['#', 'Camera', 'State', 'Distance', 'View', 'Detail'];
     if (options.onOpenFeed) headings.push('Feed');
@@ -105,19 +111,25 @@ export class IncidentResults {
     // A new search replaces the rows: the focus moves to the same control in the new row.
     const focused = document.activeElement;
     const refocus =
-      focused instanceof HTMLElement && this.tbody.contains(focused) && focused.dataset.cameraId
-        ? `${focused.tagName.toLowerCase()}${[...focused.classList].map((c) => `.${CSS.escape(c)}`).join('')}[data-camera-id="${CSS.escape(focused.dataset.cameraId)}"]`
-        : null;
+      focused instanceof HTMLElement && this.tbody.contains(focused) ? sameControlSelector(focused) : null;
     clear(this.tbody);
     for (const camera of result.cameras) this.tbody.append(this.row(camera, openCameraIds));
     if (refocus !== null) this.tbody.querySelector<HTMLElement>(refocus)?.focus();
-    this.renderSources(result.sources ?? []);
+    this.renderSources(result.sources ?? [], result.sourcesUnavailable ?? []);
   }
 
   /** Mobile sources over the place now, or that passed it lately, with their rank among the cameras. */
-  private renderSources(sources: readonly IncidentSource[]): void {
+  private renderSources(
+    sources: readonly IncidentSource[],
+    unavailable: readonly { hub: string; message: string }[],
+  ): void {
     clear(this.sourceList);
-    this.sourceSection.hidden = sources.length === 0;
+    this.sourceSection.hidden = sources.length === 0 && unavailable.length === 0;
+    this.sourcesMissing.hidden = unavailable.length === 0;
+    this.sourcesMissing.textContent =
+      unavailable.length === 0
+        ? ''
+        : `Not searched: the sources of ${unavailable.map((u) => `hub ${u.hub} (${u.message})`).join('; ')}.`;
     for (const source of sources) {
       const when = source.coversNow
         ? `over the place now${source.distanceM === null ? '' : `, ${formatDistance(source.distanceM)} away`}`
@@ -139,7 +151,7 @@ export class IncidentResults {
           el(
             'span',
             { class: 'muted' },
-            ` · ${SOURCE_KIND_WORD[source.kind]} · ${source.unit} · ${SOURCE_STATE_WORD[source.state]} · ${when}`,
+            ` · ${SOURCE_KIND_WORD[source.kind]} · ${source.unit}${source.hubId ? ` (shared by hub ${source.hubId})` : ''} · ${SOURCE_STATE_WORD[source.state]} · ${when}${source.streamOk === false ? ' · no video at the last stream check' : ''}`,
           ),
         ),
       );

@@ -1,23 +1,6 @@
 import * as L from 'leaflet';
 import type { SourceView } from '../../src/schemas/sources.ts';
-
-/** How a source's link state reads, for its marker's name and the results. */
-export const SOURCE_STATE_WORD: Record<SourceView['state'], string> = {
-  up: 'live',
-  unknown: 'telemetry late',
-  offline: 'offline',
-};
-
-export const SOURCE_KIND_WORD: Record<SourceView['kind'], string> = {
-  drone: 'drone',
-  bodyworn: 'body-worn camera',
-};
-
-/** One line describing a source for people: name, kind, unit, link and height. */
-export function describeSource(source: SourceView): string {
-  const height = source.altitudeM === null ? '' : `, ${Math.round(source.altitudeM)} m up`;
-  return `${source.name}, ${SOURCE_KIND_WORD[source.kind]} of ${source.unit}: ${SOURCE_STATE_WORD[source.state]}${height}`;
-}
+import { describeSource } from './source-words.ts';
 
 interface Drawn {
   marker: L.Marker;

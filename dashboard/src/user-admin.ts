@@ -45,6 +45,7 @@ export class UserAdmin {
     { type: 'submit', class: 'primary', id: 'user-create' },
     'Create user',
   );
+  private loads = 0;
   /** `self` is the signed-in operator, whose own row has no Remove button (the hub refuses it anyway). */
   constructor(
     private readonly api: AdminApi,
@@ -52,11 +53,15 @@ export class UserAdmin {
   ) {
     this.table = new UserTable(self, (action, user, button) => void this.act(action, user, button));
     this.editForm = new UserEditForm(api, {
-      onSaved: (changed) => {
-        this.say(
+      // The list shows the change before the status line announces it.
+      onSaved: async (changed) => {
+        setText(this.error, '');
+        await this.load();
+        // An error of the reload stays on show beside the message.
+        setText(
+          this.status,
           `Saved ${changed.user.username}: ${ROLE_LABEL[changed.user.role]}.${sessionsText(changed.sessionsEnded)}`,
         );
-        void this.load();
       },
       onError: (message) => this.fail(message),
     });
@@ -100,8 +105,11 @@ export class UserAdmin {
   }
 
   async load(): Promise<void> {
+    // A slower earlier load must not overwrite the list a later one (after a change) has drawn.
+    const ticket = ++this.loads;
     try {
-      this.table.render(await this.api.users());
+      const users = await this.api.users();
+      if (ticket === this.loads) this.table.render(users);
     } catch (error) {
       if (error instanceof UnauthorizedError) return;
       this.fail(`Could not load the users: ${hubMessage(error)}`);

@@ -1,7 +1,7 @@
 import type { CouncilView } from '../../src/schemas/api.ts';
 import { hubMessage, UnauthorizedError } from './api.ts';
 import type { AdminApi, UserChanged, UserView } from './auth-api.ts';
-import { el, field, setText } from './dom.ts';
+import { el, field, returnFocus, setText } from './dom.ts';
 import { CouncilPicker, roleSelect } from './role-fields.ts';
 
 /** A user's role and councils, changed in place of the table's Edit button; Escape or Cancel closes it. */
@@ -16,7 +16,10 @@ export class UserEditForm {
 
   constructor(
     private readonly api: AdminApi,
-    private readonly events: { onSaved: (changed: UserChanged) => void; onError: (message: string) => void },
+    private readonly events: {
+      onSaved: (changed: UserChanged) => Promise<void>;
+      onError: (message: string) => void;
+    },
   ) {
     const cancel = el('button', { type: 'button', class: 'secondary', id: 'user-edit-cancel' }, 'Cancel');
     cancel.addEventListener('click', () => this.close());
@@ -70,9 +73,7 @@ export class UserEditForm {
     this.element.hidden = true;
     this.user = null;
     // The table may have been rebuilt meanwhile: back to the same user's Edit button if it is there.
-    const key = this.opener?.dataset.focusKey;
-    const target = key ? document.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(key)}"]`) : null;
-    target?.focus();
+    returnFocus(this.opener);
     this.opener = null;
   }
 
@@ -85,8 +86,9 @@ export class UserEditForm {
         role: this.role.value as UserView['role'],
         councilIds: this.councils.value,
       });
+      // The list is redrawn first, so the focus goes back to the Edit button of the new list.
+      await this.events.onSaved(changed);
       this.close();
-      this.events.onSaved(changed);
     } catch (error) {
       if (error instanceof UnauthorizedError) return;
       this.events.onError(`Not saved: ${hubMessage(error)}`);

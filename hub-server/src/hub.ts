@@ -11,7 +11,6 @@ import type { HubConfig } from '../../src/config/hub-config.ts';
 import type { Alert } from '../../src/schemas/alert-api.ts';
 import type { CameraView, Role, SiteView } from '../../src/schemas/api.ts';
 import type { FeedSessionView } from '../../src/schemas/feed-api.ts';
-import type { DutyWindow } from '../../src/schemas/sources.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { AuthService, type Revocation } from './auth/auth-service.ts';
 import { SharedFailures } from './auth/login-failures.ts';
@@ -29,11 +28,13 @@ import { planDemoFleet, planDemoSources } from './demo/demo-plan.ts';
 import {
   seedDemo,
   seedDemoAssignments,
+  seedDemoPublicPages,
   seedDemoRegistry,
   seedDemoSiteCredentials,
   seedDemoSources,
 } from './demo/seed.ts';
 import { LinkedFeeds } from './federation/linked-feeds.ts';
+import { searchLinkedSources } from './federation/linked-sources.ts';
 import { FederationLinks } from './federation/links.ts';
 import { FederationPublisher } from './federation/publisher.ts';
 import { demoCredentials, loadCredentialsFile } from './feeds/credentials.ts';
@@ -63,8 +64,10 @@ import { MaintenanceRepository } from './repositories/maintenance-repository.ts'
 import { SiteCredentialRepository } from './repositories/site-credential-repository.ts';
 import { UptimeRepository } from './repositories/uptime-repository.ts';
 import { UserRepository } from './repositories/user-repository.ts';
+import { SourceProber } from './sources/source-prober.ts';
 import type { StoredFix } from './sources/source-repository.ts';
-import { SourceService } from './sources/source-service.ts';
+import { SourceRetention } from './sources/source-retention.ts';
+import { type SourceEvent, SourceService } from './sources/source-service.ts';
 import type { SurveyedGeometry } from './state/fleet-state.ts';
 import { FleetState } from './state/fleet-state.ts';
 import { type HubTls, loadHubTls } from './tls.ts';
@@ -124,6 +127,8 @@ export class Hub {
   private alertTimer: ReturnType<typeof setInterval> | null = null;
   private alertHistory: AlertRepository | null = null;
   private notifier: Notifier | null = null;
+  private sourceProber: SourceProber | null = null;
+  private sourceRetention: SourceRetention | null = null;
   private readonly processStats = new ProcessStats();
   private app: Awaited<ReturnType<typeof buildApp>> | null = null;
   readonly fleet = new FleetState();
@@ -372,6 +377,7 @@ export class Hub {
       });
       await seedDemoRegistry(db.pool, audit, demoSites, new Date(this.options.now?.() ?? Date.now()));
       await seedDemoAssignments(db.pool, demoSites);
+      await seedDemoPublicPages(db.pool, demoSites, new Date(this.options.now?.() ?? Date.now()));
       this.demoPasswords = await seedDemoSiteCredentials(
         siteCredentials,
         demoSites.map((site) => site.id),
@@ -392,8 +398,14 @@ export class Hub {
       offlineAfterMs: config.sources.offlineAfterMs,
       trackMinutes: config.sources.trackMinutes,
       now: this.options.now ?? Date.now,
-      changed: (views) => this.live?.publishSources(views),
-      removed: (ids) => this.live?.removeSources(ids),
+      changed: (views) => {
+        this.live?.publishSources(views);
+        this.publisher?.sourcesChanged(views);
+      },
+      removed: (ids) => {
+        this.live?.removeSources(ids);
+        this.publisher?.sourcesRemoved(ids);
+      },
       announce: (change) => this.events?.append('sources', change),
     });
     this.sources = sourceService;
@@ -473,6 +485,29 @@ export class Hub {
         : config.demo.enabled
           ? demoCredentials({ towns: config.demo.towns, maxCamerasPerSite: config.demo.maxCamerasPerSite })
           : () => null);
+    // Checks of mobile sources' streams, from the hub where their video is pulled (the leader's job).
+    const sourceProber = new SourceProber({
+      ffprobePath: resolveMediaBinaries().ffprobePath,
+      intervalMs: config.sources.probeIntervalMs,
+      timeoutMs: config.sources.probeTimeoutMs,
+      sampleMs: config.sources.probeSampleMs,
+      maxConcurrent: config.sources.maxConcurrentProbes,
+      now: this.options.now ?? Date.now,
+      log: log.child({ part: 'sources' }),
+      sources: () => sourceService.tracker.list(),
+      target: (id) => sourceService.feedTarget(id),
+      credentials,
+      checked: (id, check) => sourceService.recordStreamCheck(id, check),
+    });
+    this.sourceProber = sourceProber;
+    // Sources' tracks and stream checks past their retention period (the leader's job too).
+    const sourceRetention = new SourceRetention({
+      pool: db.pool,
+      days: config.sources.trackRetentionDays,
+      now: this.options.now ?? Date.now,
+      log: log.child({ part: 'sources' }),
+    });
+    this.sourceRetention = sourceRetention;
     const feedEvent = (
       kind: 'feed.start' | 'feed.end' | 'feed.failed',
       s: FeedSessionView,
@@ -579,6 +614,8 @@ export class Hub {
           return ingest ? (topic, payload) => ingest.publish(topic, payload) : null;
         },
         cameras: () => [...this.fleet.cameras.values(), ...(this.links?.cameras() ?? [])],
+        // Sources cross one link, from the hub where they are registered (which searches their track).
+        sources: () => sourceService.tracker.list(),
         log: log.child({ part: 'federation' }),
         now: this.options.now,
       });
@@ -591,6 +628,7 @@ export class Hub {
       key: readKey(l.keyFile, `hub-to-hub (${l.hub})`),
       ca: l.caFile ? readFileSync(l.caFile, 'utf8') : null,
       maxCameras: l.maxCameras,
+      maxSources: l.maxSources,
       maxMessagesPerSecond: l.maxMessagesPerSecond,
     }));
     const linkedFeeds =
@@ -622,6 +660,10 @@ export class Hub {
       rateLimitRedis: this.rateLimitRedis ?? undefined,
       https: tls.https,
       auth,
+      publicPages: {
+        perMinute: config.http.publicPagesPerMinute,
+        cacheSeconds: config.http.publicPagesCacheSeconds,
+      },
       rateLimits: {
         apiPerMinute: config.http.rateLimitPerMinute,
         loginAttempts: config.auth.loginAttempts,
@@ -644,7 +686,20 @@ export class Hub {
       compliance: complianceRepo,
       audit,
       reports,
-      sources: { service: sourceService, staleAfterMs: config.sources.staleAfterMs },
+      sources: {
+        service: sourceService,
+        staleAfterMs: config.sources.staleAfterMs,
+        linked: () => this.links?.sources() ?? [],
+        linkedCandidates: (query) =>
+          this.links
+            ? searchLinkedSources(
+                this.links,
+                federation.hubId as string,
+                query,
+                log.child({ part: 'federation' }),
+              )
+            : Promise.resolve({ found: [], unavailable: [] }),
+      },
       geometry: new GeometryRepository(
         db.pool,
         linkConfigs.length > 0 ? (id) => this.links?.camera(id)?.view.state ?? null : null,
@@ -696,9 +751,18 @@ export class Hub {
           snapshot: (peer) => (this.ingest ? (this.publisher?.snapshot(peer) ?? null) : null),
           refused: (peer, ip, why) =>
             log.warn({ peer: peer.slice(0, 64), ip, why }, 'refused a request from a peer hub'),
+          sourceCandidates: async (peer, query) =>
+            (await sourceService.candidates(query)).filter(
+              (c) => this.publisher?.admitsSource(peer, { id: c.sourceId, unit: c.unit }) ?? false,
+            ),
           openFeed: async (peer, asked) => {
             const user = { sub: `${asked.user}@${peer}`, role: 'controlroom' as const };
-            const camera = await fleetRepo.feedTarget(asked.cameraId, null);
+            // A mobile source this hub shares with the peer (its id stands in place of a camera's).
+            const sourceView = sourceService.tracker.get(asked.cameraId);
+            const source = sourceView ? sourceService.feedTarget(asked.cameraId) : null;
+            if (source && sourceView && this.publisher?.admitsSource(peer, sourceView))
+              return await feeds.open(source, user, asked.incidentRef, asked.reason);
+            const camera = sourceView ? null : await fleetRepo.feedTarget(asked.cameraId, null);
             // A camera this hub passes on from another (a force hub sharing a regional camera with
             // another force): opened at its owner in turn, audited here too.
             const passedOn = camera ? null : this.links?.camera(asked.cameraId);
@@ -769,6 +833,10 @@ export class Hub {
           const found = this.links?.camera(id);
           if (!found || (scope && !scope.includes(found.view.councilId))) return null;
           return { hub: found.hub, councilId: found.view.councilId };
+        },
+        linkedSource: (id) => {
+          const found = this.links?.source(id);
+          return found ? { hub: found.hub } : null;
         },
         linkedFeeds,
         endpoint: (hub) => linkConfigs.find((l) => l.hub === hub) ?? null,
@@ -857,7 +925,7 @@ export class Hub {
       log: log.child({ part: 'live' }),
       now: this.options.now,
       linkedCameras: () => this.links?.cameras() ?? [],
-      sources: () => sourceService.tracker.list(),
+      sources: () => [...sourceService.tracker.list(), ...(this.links?.sources() ?? [])],
       observe: (change) => this.publisher?.changed(change.cameras),
     });
     this.live = live;
@@ -887,6 +955,10 @@ export class Hub {
           this.publisher?.removed(ids);
           live.resnapshot();
         },
+        isOwnSource: (id) => sourceService.tracker.get(id) !== null,
+        sourcesChanged: (views) => live.publishSources(views),
+        sourcesRemoved: (ids) => live.removeSources(ids),
+        trackMs: config.sources.trackMinutes * 60_000,
         log: log.child({ part: 'federation' }),
         now: this.options.now,
       });
@@ -896,6 +968,11 @@ export class Hub {
       live.disconnectWhere(match);
       if (here) this.events?.append('revoked', what);
     });
+    if (config.live.pushBeforeCommit)
+      pipeline.onAhead({
+        ahead: (views) => live.publishAhead(views),
+        settled: (views) => live.settleAhead(views),
+      });
     pipeline.onChange((change) => {
       live.publish(change);
       if (change.sources.length > 0) sourceService.tracker.apply(change.sources);
@@ -923,6 +1000,8 @@ export class Hub {
     if (!clustered) {
       startAlertTimer();
       notifier.start();
+      sourceProber.start();
+      sourceRetention.start();
     }
     await app.ready();
     this.httpPort = await listenOrExplain(
@@ -1008,6 +1087,8 @@ export class Hub {
       pipeline.start();
       compliance.start();
       notifier.start();
+      sourceProber.start();
+      sourceRetention.start();
       startAlertTimer();
       this.cleanupTimer = setInterval(() => {
         this.events
@@ -1102,9 +1183,11 @@ export class Hub {
         return;
       }
       case 'sources': {
-        const change = event.body as { sourceIds?: string[]; duty?: DutyWindow };
+        const change = event.body as SourceEvent;
         if (change.sourceIds) await this.sources?.reload(change.sourceIds);
         if (change.duty) this.sources?.tracker.addDuty(change.duty);
+        if (change.stream && !leading)
+          this.sources?.tracker.setStream(change.stream.sourceId, change.stream.check);
         return;
       }
       case 'registry':
@@ -1219,6 +1302,8 @@ export class Hub {
     this.alertTimer = null;
     await this.alertHistory?.flushed();
     await this.notifier?.stop();
+    this.sourceProber?.stop();
+    await this.sourceRetention?.stop();
     this.sources?.stop();
     await this.live?.stop();
     await this.app?.close();

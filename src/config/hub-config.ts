@@ -37,6 +37,19 @@ export const HubConfig = Type.Object(
           description:
             'Requests per minute from one client address (REST, feeds and dashboard); more get 429',
         }),
+        publicPagesPerMinute: Type.Integer({
+          minimum: 1,
+          default: 60,
+          description:
+            "Requests per minute from one client address to councils' public pages and their downloads (no login); more get 429",
+        }),
+        publicPagesCacheSeconds: Type.Integer({
+          minimum: 0,
+          maximum: 86_400,
+          default: 300,
+          description:
+            "How long a council's public page figures are reused before they are computed again (and how long browsers may cache the page)",
+        }),
         tls: Group(
           {
             certFile: Optional(
@@ -284,7 +297,12 @@ export const HubConfig = Type.Object(
           maximum: 10_000,
           default: 20,
           description:
-            'Least time between two socket pushes: changes are pushed right after their ingest batch commits, and those committed within this interval of the last push are coalesced (per camera) into the next one',
+            'Average least time between two socket pushes: changes are pushed as soon as they are known (see pushBeforeCommit), up to three back to back after a quiet spell; under a steady stream of changes one push goes per interval, carrying what arrived meanwhile (coalesced per camera)',
+        }),
+        pushBeforeCommit: Type.Boolean({
+          default: true,
+          description:
+            "Push a camera's state change to screens as soon as its health message is decoded and checked, before its ingest batch commits; the stored view follows once the batch is done (the same view sends nothing more, a message that could not be stored puts the screen back). Off: screens change only after the commit. Evidence, peer hubs and other cluster processes always use stored state only",
         }),
         maxQueuedPushes: Type.Integer({
           minimum: 1,
@@ -736,6 +754,38 @@ export const HubConfig = Type.Object(
           default: 10,
           description: 'Minutes of track drawn behind a moving source on the map',
         }),
+        trackRetentionDays: Type.Integer({
+          minimum: 1,
+          maximum: 3650,
+          default: 31,
+          description:
+            "Days a source's stored fixes (its track and footprints) and stream checks are kept; older ones are deleted every hour. Incident searches, coverage exports and uptime reach back no further",
+        }),
+        probeIntervalMs: Type.Integer({
+          minimum: 0,
+          maximum: 3_600_000,
+          default: 60_000,
+          description:
+            "How often the hub checks a source's stream while it is on duty or its telemetry is live (ffprobe, as the agent checks cameras); 0: never",
+        }),
+        probeTimeoutMs: Type.Integer({
+          minimum: 1000,
+          maximum: 60_000,
+          default: 10_000,
+          description: 'A stream check that has seen no video in this time fails (no_video)',
+        }),
+        probeSampleMs: Type.Integer({
+          minimum: 250,
+          maximum: 10_000,
+          default: 2_000,
+          description: 'How much of the stream a check reads to measure frame rate and bitrate',
+        }),
+        maxConcurrentProbes: Type.Integer({
+          minimum: 1,
+          maximum: 16,
+          default: 2,
+          description: 'Stream checks of sources running at once (each is one ffprobe process)',
+        }),
       },
       'Mobile sources (drones, body-worn cameras): where they may be, how fast they can move, when their link is late',
     ),
@@ -778,6 +828,30 @@ export const HubConfig = Type.Object(
                   description:
                     'Only these cameras (a cross-force agreement lists them); omitted: every camera the other lists allow',
                 }),
+              ),
+              sources: Type.Optional(
+                Type.Object(
+                  {
+                    units: Type.Optional(
+                      Type.Array(Type.String({ minLength: 1, maxLength: 120 }), {
+                        maxItems: 100,
+                        description:
+                          'Only sources of these police units (as registered); omitted: every unit',
+                      }),
+                    ),
+                    ids: Type.Optional(
+                      Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), {
+                        maxItems: 1000,
+                        description: 'Only these sources; omitted: every source the unit list allows',
+                      }),
+                    ),
+                  },
+                  {
+                    additionalProperties: false,
+                    description:
+                      "Mobile sources (drones, body-worn cameras) the peer's control rooms may see, search and view: an agreement between forces. Omitted: none ({} shares every source)",
+                  },
+                ),
               ),
               bridge: Type.Optional(
                 Type.Object(
@@ -843,6 +917,13 @@ export const HubConfig = Type.Object(
                 default: 20_000,
                 description:
                   'Most cameras taken from that hub; more are refused (TOO_MANY_CAMERAS), so a broken or hostile hub cannot fill this one',
+              }),
+              maxSources: Type.Integer({
+                minimum: 0,
+                maximum: 1000,
+                default: 200,
+                description:
+                  'Most mobile sources taken from that hub (each with its track of the last minutes); more are refused (TOO_MANY_SOURCES)',
               }),
               maxMessagesPerSecond: Type.Integer({
                 minimum: 1,

@@ -27,6 +27,7 @@ export const AuditKind = Type.Union([
   Type.Literal('config.maintenance.delete'),
   Type.Literal('config.compliance.assign'),
   Type.Literal('config.compliance.records'),
+  Type.Literal('config.public-page'),
   Type.Literal('config.camera.geometry'),
   Type.Literal('config.site.mqtt-credentials'),
   Type.Literal('config.site.mqtt-credentials.revoke'),

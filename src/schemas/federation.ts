@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { CameraView } from './api.ts';
 import { Id, IsoTime } from './common.ts';
+import { SourceView } from './sources.ts';
 
 /**
  * What one hub tells another about its cameras (a network of hubs, DESIGN): status and geometry
@@ -14,6 +15,10 @@ const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
 /** Most cameras in one change message; more are split over several. */
 export const MAX_CAMERAS_PER_MESSAGE = 500;
+/** Most mobile sources in one change message (each may carry up to 2,000 track points). */
+export const MAX_SOURCES_PER_MESSAGE = 10;
+/** Most mobile sources one share carries (a snapshot holds each with its track): narrow a share by unit. */
+export const MAX_SHARED_SOURCES = 1000;
 
 export const FederationChanges = Type.Object(
   {
@@ -24,6 +29,13 @@ export const FederationChanges = Type.Object(
     cameras: Type.Array(CameraView, { maxItems: MAX_CAMERAS_PER_MESSAGE }),
     /** Cameras no longer shared (retired, or out of the sharing policy). */
     removed: Type.Array(Id, { maxItems: MAX_CAMERAS_PER_MESSAGE }),
+    /**
+     * Mobile sources shared with the peer (an agreement between forces) whose view changed: each
+     * `track` holds only the points added since the last message to that peer (the receiver appends).
+     */
+    sources: Type.Optional(Type.Array(SourceView, { maxItems: MAX_SOURCES_PER_MESSAGE })),
+    /** Sources no longer shared (retired, or out of the policy). */
+    removedSources: Type.Optional(Type.Array(Id, { maxItems: MAX_CAMERAS_PER_MESSAGE })),
   },
   { additionalProperties: false },
 );
@@ -37,6 +49,8 @@ export const FederationHeartbeat = Type.Object(
     seq: Seq,
     sentAt: IsoTime,
     cameraCount: Type.Integer({ minimum: 0 }),
+    /** Sources the peer should hold (absent: none). */
+    sourceCount: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: false },
 );
@@ -49,6 +63,8 @@ export const FederationSnapshot = Type.Object(
     seq: Seq,
     at: IsoTime,
     cameras: Type.Array(CameraView),
+    /** Shared sources, each with its whole track of the last minutes. */
+    sources: Type.Optional(Type.Array(SourceView, { maxItems: MAX_SHARED_SOURCES })),
   },
   { additionalProperties: false },
 );
@@ -66,6 +82,7 @@ export const LinkStatus = Type.Object(
     since: IsoTime,
     lastHeardAt: Type.Union([IsoTime, Type.Null()]),
     cameras: Type.Integer({ minimum: 0 }),
+    sources: Type.Integer({ minimum: 0, description: 'Mobile sources the hub shares with this one' }),
     snapshots: Type.Integer({ minimum: 0, description: 'Full snapshots taken since this hub started' }),
     refused: Type.Integer({
       minimum: 0,

@@ -93,6 +93,12 @@ export const IncidentResult = Type.Object(
     sources: Type.Array(IncidentSource, {
       description: 'Mobile sources covering the target now or that passed it, ranked with the cameras',
     }),
+    sourcesUnavailable: Type.Optional(
+      Type.Array(Type.Object({ hub: Type.String(), message: Type.String() }, closed), {
+        description:
+          'Hubs that share mobile sources with this one but could not be asked about them for this search: their sources are missing from the list',
+      }),
+    ),
   },
   closed,
 );

@@ -125,6 +125,27 @@ export const SourceCreated = Type.Object(
 );
 export type SourceCreated = Static<typeof SourceCreated>;
 
+/**
+ * The newest check of a source's stream by the hub (ffprobe for a few seconds, as the edge agent checks
+ * a camera's), made while the source is on duty or its telemetry is live.
+ */
+export const SourceStreamCheck = Type.Object(
+  {
+    checkedAt: IsoTime,
+    ok: Type.Boolean({ description: 'Video arrived and decoded as a video track' }),
+    codec: Nullable(Type.String()),
+    width: Nullable(Type.Integer({ minimum: 0 })),
+    height: Nullable(Type.Integer({ minimum: 0 })),
+    fps: Nullable(Type.Number({ minimum: 0 })),
+    bitrateKbps: Nullable(Type.Number({ minimum: 0 })),
+    /** Why it failed (null when ok): `no_video` (unreachable, silent or no video track) or `stream_error`. */
+    errorCode: Nullable(Type.String()),
+    error: Nullable(Type.String({ maxLength: 300 })),
+  },
+  closed,
+);
+export type SourceStreamCheck = Static<typeof SourceStreamCheck>;
+
 /** A source as control rooms see it live. */
 export const SourceView = Type.Object(
   {
@@ -146,6 +167,14 @@ export const SourceView = Type.Object(
     /** Positions of the last minutes, oldest first: [lon, lat, epoch ms]. */
     track: Type.Array(Type.Tuple([Type.Number(), Type.Number(), Type.Number()]), { maxItems: 2000 }),
     onDuty: Type.Boolean({ description: 'Inside a declared mission or shift window now' }),
+    stream: Nullable(SourceStreamCheck),
+    hubId: Type.Optional(
+      Type.String({
+        pattern: '^[a-z0-9][a-z0-9-]{0,62}$',
+        description:
+          "The hub that owns the source, for one another hub shares with this one (a network of hubs); absent: this hub's own",
+      }),
+    ),
   },
   closed,
 );
@@ -193,6 +222,14 @@ export const SourceUptime = Type.Object(
     availability: Nullable(
       Type.Number({ description: 'linkedMs / dutyMs; null with no duty in the period' }),
     ),
+    streamChecks: Type.Integer({
+      minimum: 0,
+      description: 'Checks of its stream made on duty in the period',
+    }),
+    streamChecksOk: Type.Integer({ minimum: 0, description: 'Of those, the checks that found video' }),
+    streamAvailability: Nullable(
+      Type.Number({ description: 'streamChecksOk / streamChecks; null with no check on duty in the period' }),
+    ),
     windows: Type.Array(DutyWindow),
   },
   closed,
@@ -215,6 +252,18 @@ export const IncidentSource = Type.Object(
     coveredFrom: Nullable(IsoTime),
     coveredTo: Nullable(IsoTime),
     closestM: Nullable(Type.Number({ description: 'Nearest it came to the target in the window' })),
+    streamOk: Nullable(
+      Type.Boolean({
+        description: 'Whether the newest check of its stream found video (null: not checked yet)',
+      }),
+    ),
+    hubId: Type.Optional(
+      Type.String({
+        pattern: '^[a-z0-9][a-z0-9-]{0,62}$',
+        description:
+          'The hub that owns the source and searched its track, for one another hub shares; absent: this hub',
+      }),
+    ),
   },
   closed,
 );

@@ -4,13 +4,17 @@
 // socket, the time from the agent's publish (the camera's stateSince, which is the heartbeat's
 // observedAt) to its arrival here.
 
+import mqtt from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
 import { ALERT_EVENTS, type AlertChanges, type AlertList } from '../../src/schemas/alert-api.ts';
 import type { CameraView, LiveChanges, LiveSnapshot } from '../../src/schemas/api.ts';
 import { LIVE_EVENTS } from '../../src/schemas/api.ts';
+import { allSitesFilter } from '../../src/topics.ts';
 
 export type LatencyClientCommand =
   | { type: 'connect'; url: string; token: string; count: number }
+  /** The floor: a bare MQTT subscriber to every site's topics (QoS 1, as the hub), no sockets. */
+  | { type: 'subscribe'; mqttUrl: string; username?: string; password?: string }
   | { type: 'measure'; sinceMs: number }
   | { type: 'stop' }
   | { type: 'close' };
@@ -23,6 +27,8 @@ export type LatencyClientReport =
       latenciesMs: number[];
       /** The push's own part: its `at` (when the hub emitted it) to receipt, ms, one per push per socket. */
       pushMs: number[];
+      /** A bare subscriber's part (after `subscribe`): each heartbeat's publish (observedAt) to its receipt here, ms. */
+      floorMs: number[];
       pushes: number;
       disconnects: number;
       /** Alert messages received and acknowledged (lists and changes), over all sockets. */
@@ -44,6 +50,28 @@ let sinceMs = Number.POSITIVE_INFINITY;
 let measuring = false;
 let latencies: number[] = [];
 let pushLatencies: number[] = [];
+let floorLatencies: number[] = [];
+let subscriber: mqtt.MqttClient | null = null;
+const OBSERVED_AT = /"observedAt":"([^"]+)"/;
+
+async function subscribe(command: Extract<LatencyClientCommand, { type: 'subscribe' }>): Promise<void> {
+  subscriber = await mqtt.connectAsync(command.mqttUrl, {
+    clientId: `bench-floor-${process.pid}`,
+    clean: true,
+    protocolVersion: 4,
+    username: command.username,
+    password: command.password,
+  });
+  subscriber.on('message', (topic, payload) => {
+    const receivedMs = Date.now();
+    if (!measuring || !topic.endsWith('/health')) return;
+    const at = OBSERVED_AT.exec(payload.toString('latin1'))?.[1];
+    const sent = at === undefined ? Number.NaN : Date.parse(at);
+    if (sent >= sinceMs) floorLatencies.push(receivedMs - sent);
+  });
+  await subscriber.subscribeAsync(allSitesFilter(), { qos: 1 });
+  send({ type: 'connected', connected: 1, failed: 0, error: null });
+}
 let pushes = 0;
 let disconnects = 0;
 let alertMessages = 0;
@@ -122,10 +150,12 @@ process.on('message', (command: LatencyClientCommand) => {
   void (async () => {
     try {
       if (command.type === 'connect') await connect(command.url, command.token, command.count);
+      else if (command.type === 'subscribe') await subscribe(command);
       else if (command.type === 'measure') {
         sinceMs = command.sinceMs;
         latencies = [];
         pushLatencies = [];
+        floorLatencies = [];
         pushes = 0;
         disconnects = 0;
         alertMessages = 0;
@@ -137,14 +167,17 @@ process.on('message', (command: LatencyClientCommand) => {
           type: 'samples',
           latenciesMs: latencies,
           pushMs: pushLatencies,
+          floorMs: floorLatencies,
           pushes,
           disconnects,
           alertMessages,
         });
         latencies = [];
         pushLatencies = [];
+        floorLatencies = [];
       } else if (command.type === 'close') {
         for (const c of clients.splice(0)) c.socket.close();
+        await subscriber?.endAsync();
         send({ type: 'closed' });
         process.exit(0);
       }

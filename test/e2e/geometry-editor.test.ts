@@ -329,7 +329,19 @@ describe('geometry editor in Chromium: a hub operator surveys a camera', () => {
     expect((await fovOf(harbour))!.properties).toMatchObject({ bearingDeg: 135, hfovDeg: 60, rangeM: 150 });
     expect(await geometryAudits()).toHaveLength(1);
 
-    // Escape cancels: the editor closes and the map is back to the stored cone.
+    // The results are searched again while the editor is open (here the radius changes; after a
+    // save or as sources move the same happens): the rows, and the Edit button, are new.
+    await page.evaluate(`(() => {
+      document.querySelector('${editButton(harbour)}').dataset.stale = 'yes';
+      const radius = document.querySelector('#incident-radius');
+      radius.value = String(Number(radius.value) + Number(radius.step || 1));
+      radius.dispatchEvent(new Event('input'));
+    })()`);
+    await expect.poll(() => page.locator('[data-stale]').count()).toBe(0);
+    await page.locator(editButton(harbour)).waitFor({ state: 'attached' });
+
+    // Escape cancels: the editor closes and the map is back to the stored cone; the focus goes to the
+    // camera's Edit button in the new rows.
     await page.keyboard.press('Escape');
     await page.locator(EDITOR).waitFor({ state: 'hidden' });
     expect(await page.locator(PREVIEW).count()).toBe(0);

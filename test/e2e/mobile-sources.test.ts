@@ -136,7 +136,10 @@ describe('mobile sources in the dashboard: a drone on the map, in incident searc
           ?.getAttribute('aria-label'),
       droneId,
     );
-    expect(name).toMatch(/^Drone 1, drone of Devon and Cornwall Police drone unit: live, 60 m up$/);
+    // The stream check (a few seconds after it went live) adds what its video is.
+    expect(name).toMatch(
+      /^Drone 1, drone of Devon and Cornwall Police drone unit: live, 60 m up(; video h264 320×240 \d+ fps)?$/,
+    );
     await page.locator('#incident-map').scrollIntoViewIfNeeded();
     await mkdir(dirname(shot('mobile-source-map-phone')), { recursive: true });
     await page.screenshot({ path: shot('mobile-source-map-phone') });

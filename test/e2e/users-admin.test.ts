@@ -1,7 +1,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo } from '../../hub-server/src/demo/seed.ts';
 import { FleetRepository } from '../../hub-server/src/repositories/fleet-repository.ts';
@@ -274,30 +274,42 @@ describe('users, sessions and API keys in Chromium', () => {
       else ws.connectToServer();
     });
     await officerPage.route('**/socket.io/**', (route) => route.abort());
-    await officerPage.reload();
-    await officerPage.locator('#app').waitFor();
-    // The operator narrows the officer to one council (keyboard: Enter on Edit), which ends their sessions.
-    await page.locator(userButton(officer, 'edit')).focus();
-    await page.keyboard.press('Enter');
-    await page.locator('#user-edit-form').waitFor({ state: 'visible' });
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('user-edit-title');
-    const [first, second] = councils.slice().sort((a, b) => a.name.localeCompare(b.name));
-    expect(await page.isChecked(`#user-edit-council-${second!.id}`)).toBe(true);
-    await page.uncheck(`#user-edit-council-${second!.id}`);
-    await page.click('#user-edit-save');
-    await expect
-      .poll(() => page.textContent('#users-status'))
-      .toBe(`Saved ${officer}: Council officer. 1 session ended.`);
-    expect(await page.locator('#user-edit-form').isHidden()).toBe(true);
-    expect(await page.textContent(`${userRow(officer)} [data-column="councils"]`)).toBe(first!.name);
-    expect((await userOf(officer))?.councilIds).toEqual([first!.id]);
+    try {
+      await officerPage.reload();
+      await officerPage.locator('#app').waitFor();
+      // The operator narrows the officer to one council (keyboard: Enter on Edit), which ends their sessions.
+      await page.locator(userButton(officer, 'edit')).focus();
+      await page.keyboard.press('Enter');
+      await page.locator('#user-edit-form').waitFor({ state: 'visible' });
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('user-edit-title');
+      const [first, second] = councils.slice().sort((a, b) => a.name.localeCompare(b.name));
+      expect(await page.isChecked(`#user-edit-council-${second!.id}`)).toBe(true);
+      await page.uncheck(`#user-edit-council-${second!.id}`);
+      // The list's reload after the save answers late: the status line must still wait for it.
+      const slowList = async (route: Route) => {
+        if (route.request().method() !== 'GET') return route.fallback();
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        return route.fallback();
+      };
+      await page.route('**/api/users', slowList);
+      await page.click('#user-edit-save');
+      await expect
+        .poll(() => page.textContent('#users-status'))
+        .toBe(`Saved ${officer}: Council officer. 1 session ended.`);
+      expect(await page.locator('#user-edit-form').isHidden()).toBe(true);
+      expect(await page.textContent(`${userRow(officer)} [data-column="councils"]`)).toBe(first!.name);
+      expect((await userOf(officer))?.councilIds).toEqual([first!.id]);
+      await page.unroute('**/api/users', slowList);
 
-    expect(await officerPage.locator('#login-form').count()).toBe(0);
-    await officerPage.click('#view-account-tab');
-    await officerPage.locator('#login-notice').waitFor();
-    expect(await officerPage.textContent('#login-notice')).toBe(SESSION_ENDED);
-    await officerPage.unroute('**/socket.io/**');
-    blockSocket = false;
+      expect(await officerPage.locator('#login-form').count()).toBe(0);
+      await officerPage.click('#view-account-tab');
+      await officerPage.locator('#login-notice').waitFor();
+      expect(await officerPage.textContent('#login-notice')).toBe(SESSION_ENDED);
+    } finally {
+      // The next tests need the officer's socket back, even when this one failed.
+      await officerPage.unroute('**/socket.io/**');
+      blockSocket = false;
+    }
   });
 
   it('lets the officer end their other sessions and change their own password in the account panel', async () => {

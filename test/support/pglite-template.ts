@@ -17,8 +17,10 @@ import { fromRoot } from '../../src/paths.ts';
 
 // A new embedded database costs 12-24 s (PGlite creating its cluster, CREATE EXTENSION postgis, then
 // every migration); copying a data directory that already has all that costs under half a second.
-// Tests on the embedded pair start from such a copy. The template is keyed by the migrations' text and
-// the PGlite versions, so a new migration or a PGlite upgrade builds a new one, and it is built once per
+// The copy carries the PostGIS core bundle the first start leaves there (postgis-bundle.ts).
+// Tests on the embedded pair start from such a copy. The template is keyed by the migrations' text,
+// the PGlite versions and the database process's code, so a new migration or a PGlite upgrade builds
+// a new one, and it is built once per
 // machine (the first test file to need it builds it; a rename makes it appear whole or not at all).
 // The hub's own first start on an empty directory is still covered, by the npm-start and demo tests,
 // which start from nothing.
@@ -34,6 +36,9 @@ function templateKey(): string {
   }
   for (const pkg of ['pglite', 'pglite-postgis'])
     hash.update(readFileSync(fromRoot('node_modules', '@electric-sql', pkg, 'package.json')));
+  // What the embedded database's process leaves in its directory (the PostGIS core copy) too.
+  for (const file of ['pglite-server.ts', 'postgis-bundle.ts'])
+    hash.update(readFileSync(fromRoot('hub-server', 'src', 'db', file)));
   return hash.digest('hex').slice(0, 16);
 }
 

@@ -16,6 +16,7 @@ export const KIND_LABEL: Record<AuditKind, string> = {
   'config.maintenance.delete': 'Maintenance window deleted',
   'config.compliance.assign': 'Compliance assigned',
   'config.compliance.records': 'Compliance records changed',
+  'config.public-page': 'Public page changed',
   'config.camera.geometry': 'Camera view geometry changed',
   'config.site.mqtt-credentials': 'Site broker credentials issued',
   'config.site.mqtt-credentials.revoke': 'Site broker credentials revoked',

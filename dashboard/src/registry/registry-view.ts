@@ -48,6 +48,8 @@ export class RegistryView {
   private readonly seen = new Map<string, CameraView['approval']>();
   private reloadTimer: ReturnType<typeof setTimeout> | null = null;
 
+  private siteLoads = 0;
+
   constructor(private readonly options: RegistryViewOptions) {
     const { api, mayEdit } = options;
     const names = {
@@ -56,15 +58,13 @@ export class RegistryView {
       site: (id: string) => this.sites.get(id)?.name ?? options.store.sites.get(id)?.name ?? id,
     };
     const events = {
-      onRegistered: (site: SiteRecord) => {
-        this.say(`Registered ${site.name} (${site.id}). Its agent may connect now.`);
-        void this.loadSites();
-      },
-      onSaved: ({ site, move }: { site: SiteRecord; move: { effect: string } | null }) => {
-        this.say(move ? `Moved ${site.name}.` : `Saved ${site.name}.`);
+      // The list shows the change before the status line announces it.
+      onRegistered: (site: SiteRecord) =>
+        this.sayAfter(this.loadSites(), `Registered ${site.name} (${site.id}). Its agent may connect now.`),
+      onSaved: async ({ site, move }: { site: SiteRecord; move: { effect: string } | null }) => {
+        await this.sayAfter(this.load(), move ? `Moved ${site.name}.` : `Saved ${site.name}.`);
         this.effect.hidden = move === null;
         setText(this.effect, move?.effect ?? '');
-        void this.load();
       },
       onNotice: (message: string) => this.say(message),
     };
@@ -194,6 +194,13 @@ export class RegistryView {
     setText(this.status, message);
   }
 
+  /** The message once the reload is done; an error of that reload stays on show beside it. */
+  private async sayAfter(reload: Promise<void>, message: string): Promise<void> {
+    setText(this.error, '');
+    await reload;
+    setText(this.status, message);
+  }
+
   private fail(message: string): void {
     setText(this.status, '');
     setText(this.error, message);
@@ -216,8 +223,11 @@ export class RegistryView {
   }
 
   private async loadSites(): Promise<void> {
+    // A slower earlier load must not overwrite the list a later one (after a change) has drawn.
+    const ticket = ++this.siteLoads;
     try {
       const sites = await this.options.api.sites();
+      if (ticket !== this.siteLoads) return;
       this.sites = new Map(sites.map((s) => [s.id, s]));
       this.table.render(sites);
       this.cameras.render();

@@ -1,6 +1,6 @@
 import type { CouncilView, HubView } from '../../../src/schemas/api.ts';
 import { hubMessage, UnauthorizedError } from '../api.ts';
-import { el, field, setText } from '../dom.ts';
+import { el, field, returnFocus, setText } from '../dom.ts';
 import type { RegistryApi, SiteRecord, SiteRegistryUpdate, SiteUpdateResult } from './registry-api.ts';
 
 /** The contract's Id (src/schemas/common.ts), checked here so the operator gets a sentence, not a pattern. */
@@ -9,8 +9,9 @@ const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 type Mode = 'register' | 'edit';
 
 export interface SiteFormEvents {
-  onRegistered: (site: SiteRecord) => void;
-  onSaved: (result: SiteUpdateResult) => void;
+  /** Both redraw the list before they resolve. */
+  onRegistered: (site: SiteRecord) => Promise<void>;
+  onSaved: (result: SiteUpdateResult) => Promise<void>;
   /** Nothing went wrong, but nothing was sent either. */
   onNotice: (message: string) => void;
 }
@@ -204,9 +205,7 @@ export class SiteForm {
     this.element.hidden = true;
     this.site = null;
     // The table may have been rebuilt meanwhile: back to the same site's Edit button if it is there.
-    const key = this.opener?.dataset.focusKey;
-    const target = key ? document.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(key)}"]`) : null;
-    target?.focus();
+    returnFocus(this.opener);
     this.opener = null;
   }
 
@@ -287,7 +286,7 @@ export class SiteForm {
     });
     for (const input of [this.id, this.name, this.networks, this.expected, this.lat, this.lon])
       input.value = '';
-    this.events.onRegistered(site);
+    await this.events.onRegistered(site);
   }
 
   /** Sends only what changed, so the audit entry names just that. */
@@ -313,7 +312,8 @@ export class SiteForm {
       return;
     }
     const result = await this.api.updateSite(site.id, body);
+    // The list is redrawn first, so the focus goes back to the Edit button of the new list.
+    await this.events.onSaved(result);
     this.close();
-    this.events.onSaved(result);
   }
 }

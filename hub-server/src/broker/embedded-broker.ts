@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
@@ -199,6 +199,8 @@ export class EmbeddedBroker {
       socket.destroy();
       return;
     }
+    // Small packets (PUBACKs, the hub's requests) go out at once, not after Nagle's wait for an ACK.
+    if (socket instanceof Socket) socket.setNoDelay(true);
     const { limits } = this.options;
     let client: Client | null = null;
     const guarded = guardPacketSize(socket, limits.config.maxPacketBytes, (packetBytes) => {

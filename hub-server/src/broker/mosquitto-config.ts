@@ -243,6 +243,11 @@ export function mosquittoConf(
     // flight would cap ingest at 20 per batch. Unlimited is wrong too: the hub would stop reading
     // with a backlog on the wire, its keep-alive PINGRESP behind it (see brokerInflightFor).
     `max_inflight_messages ${maxInflight}`,
+    // The hub acknowledges after the commit, so nothing goes back on its connection for tens of
+    // milliseconds: with Nagle's algorithm on, Mosquitto then holds each small PUBLISH until the
+    // hub's delayed TCP ACK (up to 40 ms), which put 12 ms (p50) to 24 ms (p90) between a site's
+    // publish and the hub's receipt while a bare subscriber had it at once.
+    'set_tcp_nodelay true',
     // Sites are untrusted: a packet (header, topic and payload) larger than this closes the
     // sender's connection before Mosquitto stores or forwards it. It is set above the hub's
     // mqtt.maxPayloadBytes so a message just over that still reaches the hub and is dead-lettered

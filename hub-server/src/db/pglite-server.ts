@@ -9,9 +9,10 @@
  */
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { type Extension, PGlite } from '@electric-sql/pglite';
 import { postgis } from '@electric-sql/pglite-postgis';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { holdsDatabase, postgisCoreBundle } from './postgis-bundle.ts';
 
 interface StartRequest {
   dataDir: string;
@@ -23,11 +24,27 @@ function send(message: unknown): void {
   process.send?.(message);
 }
 
+// The bundle PGlite's PostGIS extension loads (it names it relative to its own module).
+const POSTGIS_BUNDLE = new URL('./postgis.tar.gz', import.meta.resolve('@electric-sql/pglite-postgis'));
+
+/** PGlite's PostGIS extension, loading the bundle at `bundlePath` instead of its own. */
+function postgisFrom(bundlePath: URL): Extension {
+  return {
+    name: postgis.name,
+    setup: async (pg, options) => ({ ...(await postgis.setup(pg, options)), bundlePath }),
+  };
+}
+
 async function start(request: StartRequest): Promise<void> {
-  const db = await PGlite.create(request.dataDir, { extensions: { postgis } });
+  // A database made before starts with PostGIS's core files only (postgis-bundle.ts); a new one
+  // starts with the whole bundle and keeps the core copy for its next start.
+  const existing = holdsDatabase(request.dataDir);
+  const extension = existing ? postgisFrom(postgisCoreBundle(request.dataDir, POSTGIS_BUNDLE)) : postgis;
+  const db = await PGlite.create(request.dataDir, { extensions: { postgis: extension } });
   // Extension creation is slow the first time (~5 s), so do it here once rather than in a migration
   // that real PostgreSQL would also run; migrations still say CREATE EXTENSION IF NOT EXISTS.
   await db.exec('CREATE EXTENSION IF NOT EXISTS postgis');
+  if (!existing) postgisCoreBundle(request.dataDir, POSTGIS_BUNDLE);
   const server = new PGLiteSocketServer({
     db,
     path: request.socketPath,

@@ -53,6 +53,29 @@ export async function seedDemoAssignments(pool: pg.Pool, sites: readonly DemoSit
 }
 
 /**
+ * Demo mode only: every demo council publishes its public page (the second with positions rounded to
+ * 250 m), so the demo shows one. A page a council has edited since is left as it is.
+ */
+export async function seedDemoPublicPages(
+  pool: pg.Pool,
+  sites: readonly DemoSite[],
+  at: Date,
+): Promise<void> {
+  const councils = [...new Set(sites.map((s) => s.councilId))].sort();
+  await pool.query(
+    `INSERT INTO council_public_pages
+       (council_id, enabled, purpose, responsible_body, contact, coarsen_m, licence, updated_by, updated_at)
+     SELECT t.id, true,
+       'To prevent and detect crime and disorder in the town centre, and to help people feel safe there.',
+       k.name, 'CCTV office, ' || k.name || ' (demo: no real contact)',
+       CASE WHEN t.n % 2 = 0 THEN 250 ELSE 0 END, 'OGL-UK-3.0', 'demo', $2
+     FROM unnest($1::text[]) WITH ORDINALITY AS t(id, n) JOIN councils k ON k.id = t.id
+     ON CONFLICT (council_id) DO NOTHING`,
+    [councils, at],
+  );
+}
+
+/**
  * Demo mode only: a fresh MQTT credential for every demo site on each start (the hub keeps only
  * hashes, so the passwords exist just for this run), handed to the demo fleet over IPC.
  */

@@ -1,10 +1,13 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { SourceCandidate } from '../../../src/incidents/ranking.ts';
 import { bearerCheck } from '../../../src/metrics/derived.ts';
 import { Id } from '../../../src/schemas/common.ts';
 import { FederationSnapshot, LinkStatus } from '../../../src/schemas/federation.ts';
 import { FeedSessionView } from '../../../src/schemas/feed-api.ts';
+import { IncidentSearch } from '../../../src/schemas/incident-api.ts';
 import { INCIDENT_REF_PATTERN } from '../../../src/schemas/incident-ref.ts';
+import { IncidentSource } from '../../../src/schemas/sources.ts';
 import { API_ERRORS, assertRole, HttpError } from '../http/common.ts';
 
 export interface PeerRouteDeps {
@@ -17,7 +20,15 @@ export interface PeerRouteDeps {
   openFeed: (peer: string, request: PeerFeedRequest) => Promise<FeedSessionView>;
   /** Closes a feed `peer` opened; false when it has no such session. */
   closeFeed: (peer: string, sessionId: string) => Promise<boolean>;
+  /** This hub's mobile sources around an incident, of those shared with `peer`. */
+  sourceCandidates: (peer: string, query: IncidentSearch) => Promise<SourceCandidate[]>;
 }
+
+/** Most sources one answer to a peer's search lists. */
+export const MAX_PEER_SOURCE_CANDIDATES = 1000;
+export const PeerSourceCandidates = Type.Array(Type.Omit(IncidentSource, ['rank', 'hubId']), {
+  maxItems: MAX_PEER_SOURCE_CANDIDATES,
+});
 
 export const PeerFeedRequest = Type.Object(
   {
@@ -92,6 +103,23 @@ export function federationPeerRoutes(open: FastifyInstance, deps: PeerRouteDeps)
       if (!(await deps.closeFeed(peer, id)))
         throw new HttpError(404, 'NOT_FOUND', `feed session ${id} not found`);
       return reply.status(204).send();
+    },
+  );
+  // An incident search at the peer asks here about the sources this hub shares with it: their
+  // tracks and footprints stay here, so the figures are the ones this hub's own search gives.
+  open.post(
+    '/api/federation/v1/sources/search',
+    {
+      schema: {
+        querystring: PeerQuery,
+        body: IncidentSearch,
+        response: { 200: PeerSourceCandidates, ...API_ERRORS },
+      },
+    },
+    async (request) => {
+      const peer = authorised(request);
+      const found = await deps.sourceCandidates(peer, request.body as IncidentSearch);
+      return found.slice(0, MAX_PEER_SOURCE_CANDIDATES);
     },
   );
   open.get(

@@ -42,7 +42,8 @@ export class LinkedFeeds {
 
   async open(
     user: TokenClaims,
-    camera: { hub: string; councilId: string },
+    /** The owning hub, and the camera's council (null for a mobile source). */
+    camera: { hub: string; councilId: string | null },
     body: { cameraId: string; incidentRef: string; reason: string },
   ): Promise<FeedSessionView> {
     const peer = this.options.peer(camera.hub);

@@ -8,6 +8,7 @@ import {
   FederationSnapshot,
   type LinkStatus,
 } from '../../../src/schemas/federation.ts';
+import type { SourceView } from '../../../src/schemas/sources.ts';
 import { FEDERATION_ROOT, federationInFilter as inFilter } from '../../../src/topics.ts';
 import { formatIssues, validate } from '../../../src/validation.ts';
 import { callPeer } from './peer-client.ts';
@@ -20,6 +21,8 @@ export interface LinkConfig {
   ca?: string | null;
   /** Most cameras taken from this hub (default 20,000); more are refused. */
   maxCameras?: number;
+  /** Most mobile sources taken from this hub (default 200); more are refused. */
+  maxSources?: number;
   /** Messages read per second, with a burst of ten seconds (default 100); more are dropped unread. */
   maxMessagesPerSecond?: number;
 }
@@ -42,6 +45,14 @@ export interface LinksOptions {
   changed: (cameras: CameraView[]) => void;
   /** Federated cameras gone (no longer shared). */
   removed: (ids: string[]) => void;
+  /** A mobile source of this hub itself: never taken from another. */
+  isOwnSource?: (id: string) => boolean;
+  /** Linked sources' views changed (each with its whole track of the last minutes). */
+  sourcesChanged?: (views: SourceView[]) => void;
+  /** Linked sources gone (no longer shared). */
+  sourcesRemoved?: (ids: string[]) => void;
+  /** How much of a linked source's track is kept (sources.trackMinutes). */
+  trackMs?: number;
   log: Logger;
   now?: () => number;
   /** Least time between two snapshots of one link (default 5 s). */
@@ -61,6 +72,9 @@ interface Link {
   lastError: string | null;
   /** Cameras of its messages this hub refused (another hub's or its own): counted in heartbeats. */
   refused: Set<string>;
+  /** Mobile sources as the owning hub last said, with the track gathered from its messages. */
+  sources: Map<string, SourceView>;
+  refusedSources: Set<string>;
   /** A snapshot is being taken: change messages wait in `held` until it is applied. */
   syncing: Promise<void> | null;
   held: FederationChanges[];
@@ -94,6 +108,12 @@ const MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024;
  */
 const SNAPSHOT_MIN_GAP_MS = 5_000;
 const DEFAULT_MAX_CAMERAS = 20_000;
+const DEFAULT_MAX_SOURCES = 200;
+const DEFAULT_TRACK_MS = 10 * 60_000;
+/** The most track points kept per linked source (as SourceView allows). */
+const MAX_TRACK_POINTS = 2000;
+/** Track points stamped later than this past the receiving hub's clock are dropped. */
+const TRACK_FUTURE_TOLERANCE_MS = 60_000;
 const DEFAULT_MESSAGES_PER_SECOND = 100;
 const BURST_SECONDS = 10;
 const REFUSAL_LOG_MS = 10_000;
@@ -110,6 +130,8 @@ export class FederationLinks {
   private readonly links = new Map<string, Link>();
   /** Which link owns each federated camera id. */
   private readonly owner = new Map<string, string>();
+  /** Which link owns each linked source id. */
+  private readonly sourceOwner = new Map<string, string>();
   private client: MqttClient | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -130,6 +152,8 @@ export class FederationLinks {
         snapshots: 0,
         lastError: null,
         refused: new Set(),
+        sources: new Map(),
+        refusedSources: new Set(),
         syncing: null,
         held: [],
         lastSnapshotAt: Number.NEGATIVE_INFINITY,
@@ -191,6 +215,28 @@ export class FederationLinks {
     return link && view ? { hub: link.config.hub, view: this.shown(link, view) } : null;
   }
 
+  /** Linked mobile sources as control rooms should see them now (unknown where the link is down). */
+  sources(): SourceView[] {
+    const out: SourceView[] = [];
+    for (const link of this.links.values())
+      for (const view of link.sources.values()) out.push(this.shownSource(link, view));
+    return out;
+  }
+
+  source(id: string): { hub: string; view: SourceView } | null {
+    const hub = this.sourceOwner.get(id);
+    const link = hub ? this.links.get(hub) : undefined;
+    const view = link?.sources.get(id);
+    return link && view ? { hub: link.config.hub, view: this.shownSource(link, view) } : null;
+  }
+
+  /** Links that share sources with this hub: where an incident search asks too. */
+  sourceHubs(): { config: LinkConfig; state: LinkStatus['state']; sources: number }[] {
+    return [...this.links.values()]
+      .filter((l) => l.sources.size > 0)
+      .map((l) => ({ config: l.config, state: l.state, sources: l.sources.size }));
+  }
+
   link(hub: string): LinkConfig | null {
     return this.links.get(hub)?.config ?? null;
   }
@@ -202,6 +248,7 @@ export class FederationLinks {
       since: new Date(link.since).toISOString(),
       lastHeardAt: link.lastHeardAt === null ? null : new Date(link.lastHeardAt).toISOString(),
       cameras: link.cameras.size,
+      sources: link.sources.size,
       snapshots: link.snapshots,
       refused: link.refusals,
       lastError: link.lastError,
@@ -225,6 +272,12 @@ export class FederationLinks {
         },
       ],
     };
+  }
+
+  /** A source of a link that is not up: its state is unknown, since the link went down. */
+  private shownSource(link: Link, view: SourceView): SourceView {
+    if (link.state === 'up' || view.state === 'offline') return view;
+    return { ...view, state: 'unknown', stateSince: new Date(link.since).toISOString() };
   }
 
   private onMessage(topic: string, payload: Buffer): void {
@@ -317,7 +370,8 @@ export class FederationLinks {
     if (
       beat.epoch !== link.epoch ||
       beat.seq !== link.seq ||
-      beat.cameraCount !== link.cameras.size + link.refused.size
+      beat.cameraCount !== link.cameras.size + link.refused.size ||
+      (beat.sourceCount ?? 0) !== link.sources.size + link.refusedSources.size
     ) {
       void this.resync(link, 'heartbeat out of step');
       return;
@@ -338,6 +392,72 @@ export class FederationLinks {
     }
     link.seq = message.seq;
     this.apply(link, message.cameras, message.removed, false);
+    this.applySources(link, message.sources ?? [], message.removedSources ?? [], false);
+  }
+
+  /**
+   * Applies source views of one link: a change message's track holds only new points, appended to
+   * what is held and trimmed to the last trackMs; a snapshot's (`replaceAll`) is the whole track.
+   */
+  private applySources(
+    link: Link,
+    views: readonly SourceView[],
+    removed: readonly string[],
+    replaceAll: boolean,
+  ): void {
+    const hub = link.config.hub;
+    const limit = link.config.maxSources ?? DEFAULT_MAX_SOURCES;
+    if (replaceAll) link.refusedSources.clear();
+    for (const id of removed) link.refusedSources.delete(id);
+    const keep = new Set<string>();
+    const changed: SourceView[] = [];
+    const cutoff = this.now() - (this.options.trackMs ?? DEFAULT_TRACK_MS);
+    const latest = this.now() + TRACK_FUTURE_TOLERANCE_MS;
+    for (const view of views) {
+      const holder = this.sourceOwner.get(view.id);
+      let refusal: [string, string] | null = null;
+      if (this.options.isOwnSource?.(view.id))
+        refusal = ['SOURCE_OF_THIS_HUB', `source ${view.id} is one of this hub's own`];
+      else if (holder && holder !== hub)
+        refusal = ['SOURCE_OF_ANOTHER_HUB', `source ${view.id} belongs to hub ${holder}`];
+      else if (
+        (replaceAll || !link.sources.has(view.id)) &&
+        (replaceAll ? keep.size : link.sources.size) >= limit
+      )
+        refusal = ['TOO_MANY_SOURCES', `source ${view.id}: the link holds its limit of ${limit}`];
+      if (refusal) {
+        this.refuse(hub, refusal[0], refusal[1]);
+        if (link.refusedSources.size < limit) link.refusedSources.add(view.id);
+        continue;
+      }
+      const held = replaceAll ? undefined : link.sources.get(view.id);
+      // Points are taken in time order, on the globe, and not from the future (a hub's clock, or a
+      // broken hub, could otherwise block every later point); older ones fall off.
+      const track = [...(held?.track ?? [])];
+      let lastAt = track[track.length - 1]?.[2] ?? Number.NEGATIVE_INFINITY;
+      for (const p of view.track) {
+        const [lon, lat, at] = p;
+        if (at <= lastAt || at > latest || Math.abs(lon) > 180 || Math.abs(lat) > 90) continue;
+        track.push(p);
+        lastAt = at;
+      }
+      const kept = track.filter((p) => p[2] >= cutoff).slice(-MAX_TRACK_POINTS);
+      // The owning hub is the link it came on, whatever the view says.
+      const stored: SourceView = { ...view, hubId: hub, track: kept };
+      link.sources.set(view.id, stored);
+      this.sourceOwner.set(view.id, hub);
+      keep.add(view.id);
+      changed.push(stored);
+    }
+    const gone = replaceAll
+      ? [...link.sources.keys()].filter((id) => !keep.has(id))
+      : removed.filter((id) => link.sources.has(id));
+    for (const id of gone) {
+      link.sources.delete(id);
+      if (this.sourceOwner.get(id) === hub) this.sourceOwner.delete(id);
+    }
+    if (link.state === 'up' && changed.length > 0) this.options.sourcesChanged?.(changed);
+    if (gone.length > 0) this.options.sourcesRemoved?.(gone);
   }
 
   /** Applies views and removals of one link; with `replaceAll`, cameras not listed are removed. */
@@ -444,9 +564,11 @@ export class FederationLinks {
       { hub: link.config.hub, was, cameras: link.cameras.size },
       state === 'up' ? 'link to hub up' : 'link to hub down: its cameras show as unknown',
     );
-    // Every camera of the link changes how it is shown.
+    // Every camera and source of the link changes how it is shown.
     const views = [...link.cameras.values()].map((v) => this.shown(link, v));
     if (views.length > 0) this.options.changed(views);
+    const sources = [...link.sources.values()].map((v) => this.shownSource(link, v));
+    if (sources.length > 0) this.options.sourcesChanged?.(sources);
   }
 
   private checkSilence(): void {
@@ -481,6 +603,7 @@ export class FederationLinks {
           link.snapshots++;
           link.lastError = null;
           this.apply(link, snapshot.cameras, [], true);
+          this.applySources(link, snapshot.sources ?? [], [], true);
           // Changes numbered after the snapshot carry on from it; older ones are already in it.
           const held = link.held.filter((m) => m.epoch === snapshot.epoch && m.seq > snapshot.seq);
           link.held = [];
@@ -489,6 +612,7 @@ export class FederationLinks {
             if (message.seq !== link.seq + 1) break;
             link.seq = message.seq;
             this.apply(link, message.cameras, message.removed, false);
+            this.applySources(link, message.sources ?? [], message.removedSources ?? [], false);
           }
           this.options.log.info(
             { hub: link.config.hub, why, seq: link.seq },

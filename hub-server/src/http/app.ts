@@ -26,6 +26,7 @@ import {
 import { Id } from '../../../src/schemas/common.ts';
 import type { LinkStatus } from '../../../src/schemas/federation.ts';
 import type { GeometryUpdate, IncidentSearch } from '../../../src/schemas/incident-api.ts';
+import type { SourceView } from '../../../src/schemas/sources.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { AuthError, type AuthService } from '../auth/auth-service.ts';
 import { type FailureCounter, LoginFailures } from '../auth/login-failures.ts';
@@ -37,11 +38,15 @@ import {
   type PeerRouteDeps,
 } from '../federation/federation-routes.ts';
 import type { LinkedFeeds } from '../federation/linked-feeds.ts';
+import type { LinkedSourceSearch } from '../federation/linked-sources.ts';
 import type { PeerEndpoint } from '../federation/peer-client.ts';
 import type { FeedManager } from '../feeds/feed-manager.ts';
 import type { FeedUrlSigner } from '../feeds/signed-url.ts';
 import { metricsRoute } from '../metrics/metrics-route.ts';
+import { ogcRoutes } from '../ogc/ogc-routes.ts';
 import type { Places } from '../places/places.ts';
+import { PublicPageService } from '../public/public-page-service.ts';
+import { publicPageRoutes, publicPageSettingsRoutes } from '../public/public-routes.ts';
 import type { RegistryService } from '../registry/registry-service.ts';
 import type { ReportRenderPool } from '../reports/render-pool.ts';
 import type { FleetRepository } from '../repositories/fleet-repository.ts';
@@ -106,6 +111,8 @@ export interface AppDeps {
   bodyLimitBytes: number;
   auth: AuthService;
   rateLimits: RateLimits;
+  /** Councils' public pages (no login): per-address limit and cache time. */
+  publicPages?: { perMinute: number; cacheSeconds: number };
   /** PEM certificate chain and key: serve over HTTPS only. */
   https?: { cert: string; key: string } | null;
   uiConfig: UiConfig;
@@ -123,7 +130,14 @@ export interface AppDeps {
   reports: ReportRenderPool;
   geometry: GeometryRepository;
   /** Mobile sources (drones, body-worn cameras). */
-  sources?: { service: SourceService; staleAfterMs: number };
+  sources?: {
+    service: SourceService;
+    staleAfterMs: number;
+    /** Sources other hubs share with this one (a network of hubs). */
+    linked?: () => SourceView[];
+    /** Those of them around an incident, as their owning hubs answer, and the hubs that could not. */
+    linkedCandidates?: (query: IncidentSearch) => Promise<LinkedSourceSearch>;
+  };
   places: Places;
   feeds: FeedManager;
   feedSigner: FeedUrlSigner;
@@ -161,6 +175,8 @@ export interface AppDeps {
     linkedView: (id: string) => CameraView | null;
     /** A linked hub's camera in the caller's scope, with its owner. */
     linkedCamera: (id: string, scope: readonly string[] | null) => { hub: string; councilId: string } | null;
+    /** A mobile source another hub shares with this one: the hub that owns it. */
+    linkedSource?: (id: string) => { hub: string } | null;
     linkedFeeds: LinkedFeeds | null;
     endpoint: (hub: string) => PeerEndpoint | null;
   };
@@ -315,8 +331,29 @@ export async function buildApp(deps: AppDeps) {
     app.register(async (open) => metricsRoute(open, registry, token));
   }
 
+  const publicPages = new PublicPageService({
+    pool: deps.pool,
+    uptime: deps.uptime,
+    compliance: deps.compliance,
+    now: () => deps.now?.() ?? Date.now(),
+    cacheMs: (deps.publicPages?.cacheSeconds ?? 300) * 1000,
+  });
+  app.register(async (open) =>
+    publicPageRoutes(open, {
+      pages: publicPages,
+      shellPath: fromRoot('dashboard', 'dist', 'council-page.html'),
+      perMinute: deps.publicPages?.perMinute ?? 60,
+      cacheSeconds: deps.publicPages?.cacheSeconds ?? 300,
+    }),
+  );
+
   app.register(async (api) => {
     api.addHook('onRequest', authenticate);
+    publicPageSettingsRoutes(api, {
+      pages: publicPages,
+      audit: deps.audit,
+      councilExists: async (id) => (await deps.fleet.listCouncils(null)).some((c) => c.id === id),
+    });
     authRoutes(api, authDeps);
     userRoutes(api, {
       ...authDeps,
@@ -441,16 +478,24 @@ export async function buildApp(deps: AppDeps) {
       geometryChanged: deps.geometryChanged,
       ...(deps.sources
         ? {
-            sources: (q: IncidentSearch) =>
-              (deps.sources as { service: SourceService }).service.candidates(q),
+            sources: async (q: IncidentSearch) => {
+              const sources = deps.sources as NonNullable<AppDeps['sources']>;
+              const [own, linked] = await Promise.all([
+                sources.service.candidates(q),
+                sources.linkedCandidates?.(q) ?? { found: [], unavailable: [] },
+              ]);
+              return { found: [...own, ...linked.found], unavailable: linked.unavailable };
+            },
           }
         : {}),
       now: () => deps.now?.() ?? Date.now(),
     });
+    ogcRoutes(api, { pool: deps.pool, now: () => deps.now?.() ?? Date.now() });
     const linkedFeeds = deps.federation?.linkedFeeds;
     if (deps.sources)
       sourceRoutes(api, {
         sources: deps.sources.service,
+        linked: deps.sources.linked ?? (() => []),
         audit: deps.audit,
         staleAfterMs: deps.sources.staleAfterMs,
         now: () => deps.now?.() ?? Date.now(),
@@ -463,7 +508,13 @@ export async function buildApp(deps: AppDeps) {
         ? { source: (id: string) => (deps.sources as { service: SourceService }).service.feedTarget(id) }
         : {}),
       ...(linkedFeeds && deps.federation
-        ? { linked: { camera: deps.federation.linkedCamera, feeds: linkedFeeds } }
+        ? {
+            linked: {
+              camera: deps.federation.linkedCamera,
+              source: deps.federation.linkedSource,
+              feeds: linkedFeeds,
+            },
+          }
         : {}),
     });
     cameraDetailRoutes(api, {

@@ -35,6 +35,8 @@ export function feedRoutes(
     /** Cameras other hubs share with this one: their feeds open at the owning hub. */
     linked?: {
       camera: (id: string, scope: readonly string[] | null) => { hub: string; councilId: string } | null;
+      /** Mobile sources other hubs share with this one: the hub that owns each. */
+      source?: (id: string) => { hub: string } | null;
       feeds: LinkedFeeds;
     };
   },
@@ -59,6 +61,18 @@ export function feedRoutes(
             : null;
         if (source) {
           const session = await deps.feeds.open(source, request.user, body.incidentRef, body.reason);
+          return reply.status(201).send(session);
+        }
+        const linkedSource =
+          request.user.role === 'controlroom' || request.user.role === 'operator'
+            ? (deps.linked?.source?.(body.cameraId) ?? null)
+            : null;
+        if (linkedSource && deps.linked) {
+          const session = await deps.linked.feeds.open(
+            request.user,
+            { hub: linkedSource.hub, councilId: null },
+            body,
+          );
           return reply.status(201).send(session);
         }
         const camera = await deps.fleet.feedTarget(body.cameraId, scopeOf(request.user));

@@ -26,8 +26,13 @@ export function incidentRoutes(
   deps: {
     geometry: GeometryRepository;
     places: Places;
-    /** Mobile sources around the incident (control rooms and operators only). */
-    sources?: (query: IncidentSearch) => Promise<SourceCandidate[]>;
+    /**
+     * Mobile sources around the incident (control rooms and operators only), this hub's and those
+     * other hubs share, with the hubs that could not be asked.
+     */
+    sources?: (
+      query: IncidentSearch,
+    ) => Promise<{ found: SourceCandidate[]; unavailable: { hub: string; message: string }[] }>;
     audit: AuditLog;
     now: () => number;
     /** After a survey commits: live views and the map show it at once. */
@@ -53,7 +58,12 @@ export function incidentRoutes(
         const found = await deps.geometry.search(query, scopeOf(request.user));
         const role = request.user.role;
         if (!deps.sources || (role !== 'controlroom' && role !== 'operator')) return found;
-        return { ...found, ...rankWithSources(found.cameras, await deps.sources(query)) };
+        const sources = await deps.sources(query);
+        return {
+          ...found,
+          ...rankWithSources(found.cameras, sources.found),
+          ...(sources.unavailable.length > 0 ? { sourcesUnavailable: sources.unavailable } : {}),
+        };
       } catch (error) {
         if (error instanceof GeometryError) throw new HttpError(400, error.code, error.message);
         throw error;

@@ -64,7 +64,14 @@ const rethrow = (error: unknown): never => {
 /** Mobile sources: the registry (operators), live views, duty windows, uptime and coverage exports. */
 export function sourceRoutes(
   api: FastifyInstance,
-  deps: { sources: SourceService; audit: AuditLog; staleAfterMs: number; now: () => number },
+  deps: {
+    sources: SourceService;
+    /** Sources other hubs share with this one, after this hub's own. */
+    linked: () => SourceView[];
+    audit: AuditLog;
+    staleAfterMs: number;
+    now: () => number;
+  },
 ): void {
   const { sources, audit } = deps;
 
@@ -73,7 +80,7 @@ export function sourceRoutes(
     { schema: { response: { 200: Type.Array(SourceView), ...errors } } },
     async (request) => {
       assertRole(request.user, WATCHERS, 'mobile sources');
-      return sources.tracker.list();
+      return [...sources.tracker.list(), ...deps.linked()];
     },
   );
 

@@ -433,17 +433,27 @@ export async function processBatch(
             clockOffsetMs: payload.clock?.offsetMs ?? null,
             payload,
           });
-          const atMs = at.getTime();
+          let atMs = at.getTime();
           const lastSeenMs = cam.lastSeenAt ? Date.parse(cam.lastSeenAt) : null;
+          const sinceMs = Date.parse(cam.stateSince);
+          // A camera never heard from, unknown since the inventory that named it: a sample its agent
+          // took before making that inventory (queued while it connected, then sent after it) starts
+          // the camera's state at the inventory. As history before it, it left a spell of unknown
+          // between two ups that the camera never had.
+          if (lastSeenMs === null && cam.state === 'unknown' && cam.reasons.length === 0 && atMs < sinceMs)
+            atMs = sinceMs;
           let update: sql.CameraUpdate;
-          if (atMs < Date.parse(cam.stateSince)) {
+          if (atMs < sinceMs) {
             // Older than the current state (an outbox replay after an outage): merged into history below.
             late.push({ cameraId: cam.id, atMs });
             update = work.putCamera(cam);
           } else if (lastSeenMs !== null && atMs < lastSeenMs) {
             // Older than a newer sample of the current state: kept as a sample, the state stands.
             update = work.putCamera(cam);
-          } else update = work.observe(cam, payload.state, payload.reasons, at, at);
+          } else {
+            const when = atMs === at.getTime() ? at : new Date(atMs);
+            update = work.observe(cam, payload.state, payload.reasons, when, when);
+          }
           if (!update.lastHealthAt || update.lastHealthAt.getTime() <= observedAt.getTime()) {
             update.lastHealth = payload;
             update.lastHealthAt = observedAt;

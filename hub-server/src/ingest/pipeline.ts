@@ -13,6 +13,7 @@ import {
   type Sweep,
   storable,
 } from './batch-processor.ts';
+import { type AheadListener, LiveAhead } from './live-ahead.ts';
 import { SiteRateLimiter } from './site-rate.ts';
 
 export interface PipelineOptions extends BatchOptions {
@@ -98,6 +99,8 @@ export class IngestPipeline {
   private readonly listeners = new Set<ChangeListener>();
   private readonly refusalListeners = new Set<(refusals: SiteRefusal[]) => void>();
   private readonly rate: SiteRateLimiter | null;
+  /** State changes pushed before their batch commits (live.pushBeforeCommit), when asked for. */
+  private ahead: LiveAhead | null = null;
   /** Receivers waiting for the queue to shrink below maxQueued. */
   private roomWaiters: (() => void)[] = [];
   /** When the last message arrived (hub clock). */
@@ -140,6 +143,14 @@ export class IngestPipeline {
     this.rate = options.messagesPerSecondPerSite
       ? new SiteRateLimiter(options.messagesPerSecondPerSite, options.burstSeconds ?? 30)
       : null;
+  }
+
+  /**
+   * Camera state changes as soon as their message is decoded, before its batch commits, and the
+   * stored views of those the batch then did not change (see live-ahead.ts). One listener.
+   */
+  onAhead(listener: AheadListener): void {
+    this.ahead = new LiveAhead(this.fleet, this.options, listener);
   }
 
   /** Refusals of what sites asserted, after their dead letters committed (or at once when not stored). */
@@ -244,6 +255,8 @@ export class IngestPipeline {
     }
     this.queue.push({ topic, payload, receivedAt, retained, done, decoded, refused });
     this.stats.queued = this.queue.length;
+    if (this.ahead && decoded.ok && !retained && !refused)
+      this.ahead.observe(decoded.message, receivedAt.getTime());
     if (this.queue.length >= this.options.batchSize) this.kick();
     else if (!this.flushTimer && !this.stopped) {
       this.flushTimer = setTimeout(() => {
@@ -379,10 +392,16 @@ export class IngestPipeline {
         };
         for (const listener of this.listeners) listener(change);
       }
+      if (this.ahead) {
+        this.ahead.forget(outcome.removedCameras);
+        this.ahead.settle(batch);
+      }
       return true;
     } catch (error) {
       this.stats.failedBatches++;
       this.failures++;
+      // Nothing of it is stored: screens go back to the stored views until a retry commits.
+      this.ahead?.settle(batch);
       this.log.error(
         { err: error, size: batch.length },
         'ingest batch failed; will retry without acknowledging',
@@ -484,6 +503,8 @@ export class IngestPipeline {
       'message could not be stored: dead-lettered',
     );
     item.done();
+    // Its change, if pushed ahead, was never stored: screens go back to the stored view.
+    this.ahead?.settle([item]);
     return true;
   }
 }

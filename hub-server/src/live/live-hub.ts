@@ -15,9 +15,10 @@ import type { FleetState } from '../state/fleet-state.ts';
 
 export interface LiveHubOptions {
   /**
-   * Least time between two pushes of camera and site changes (live.batchIntervalMs). Changes are
-   * pushed as soon as they are published (right after their ingest batch commits) unless the last
-   * push was more recent than this; what arrives meanwhile is coalesced by id into the next push.
+   * Average least time between two pushes of camera and site changes (live.batchIntervalMs).
+   * Changes are pushed as soon as they are published while the push allowance lasts (a few pushes
+   * after a quiet spell, then one per interval); what arrives meanwhile is coalesced by id into the
+   * next push.
    */
   minPushIntervalMs: number;
   /** The claims of a session token or API key; rejects when it is invalid, expired or revoked. */
@@ -87,11 +88,15 @@ function byCouncil<T extends { councilId: string }>(items: readonly T[]): Map<st
   return groups;
 }
 
+/** Pushes that may go out back to back after a quiet spell (see LiveHub.pushTokens). */
+const PUSH_BURST = 3;
+
 /**
  * socket.io push: a scoped snapshot on connect, then changes pushed right after each committed
- * ingest batch, coalesced by camera and site id, at most one push per minPushIntervalMs, and one
- * emit per room per push (never one per message or per socket: socket.io encodes a room broadcast
- * once, including its WebSocket frame, and writes the same bytes to every socket in the room).
+ * ingest batch, coalesced by camera and site id, on average at most one push per minPushIntervalMs
+ * (a few back to back after a quiet spell), and one emit per room per push (never one per message
+ * or per socket: socket.io encodes a room broadcast once, including its WebSocket frame, and
+ * writes the same bytes to every socket in the room).
  */
 export class LiveHub {
   private io: Server | null = null;
@@ -107,9 +112,18 @@ export class LiveHub {
     | { kind: 'immediate'; handle: NodeJS.Immediate }
     | { kind: 'timer'; handle: NodeJS.Timeout }
     | null = null;
-  /** performance.now() of the last push. */
-  private lastPushMs = Number.NEGATIVE_INFINITY;
+  /**
+   * Pushes allowed now (a token bucket): one more every minPushIntervalMs, up to PUSH_BURST. A
+   * change after a quiet spell goes out at once, even if another went a moment before; under a
+   * steady stream of changes the pushes settle at one per minPushIntervalMs, each carrying what
+   * arrived meanwhile.
+   */
+  private pushTokens = PUSH_BURST;
+  /** performance.now() when pushTokens was last brought up to date. */
+  private tokensAtMs = performance.now();
   private pendingCameras = new Map<string, CameraView>();
+  /** Views pushed before their batch committed (publishAhead), until the stored view is published. */
+  private readonly aheadViews = new Map<string, CameraView>();
   private readonly pendingSources = new Map<string, SourceView>();
   private readonly removedSources = new Set<string>();
   /** Per source, the time of the newest track point pushed (later pushes carry only newer points). */
@@ -161,7 +175,11 @@ export class LiveHub {
     for (const { scope, ids } of waiters.values()) {
       const sockets = ids.map((id) => io.of('/').sockets.get(id)).filter((x): x is Socket => x !== undefined);
       if (sockets.length === 0) continue;
-      const cameras = [...this.fleet.cameras.values()];
+      // What screens are shown: the stored views, and those pushed ahead of their batch.
+      const cameras =
+        this.aheadViews.size === 0
+          ? [...this.fleet.cameras.values()]
+          : [...this.fleet.cameras.values()].map((c) => this.aheadViews.get(c.id) ?? c);
       if (this.options.linkedCameras) cameras.push(...this.options.linkedCameras());
       const snapshot: LiveSnapshot = {
         cameras: cameras.filter((c) => inScope(scope, c.councilId)),
@@ -346,10 +364,47 @@ export class LiveHub {
     this.schedule();
   }
 
-  publish(change: { cameras: CameraView[]; sites: SiteView[] }): void {
+  publish(change: { cameras: CameraView[]; sites: SiteView[]; removedCameras?: readonly string[] }): void {
     this.options.observe?.(change);
-    for (const c of change.cameras) this.pendingCameras.set(c.id, c);
+    for (const id of change.removedCameras ?? []) this.aheadViews.delete(id);
+    for (const c of change.cameras) {
+      // A stored view replaces what was pushed ahead on every screen (snapshots included); only
+      // the very view already shown is not sent again. A newer change pushed ahead and shown is
+      // thus replaced by this older stored one until its own batch publishes it: a flicker, never
+      // a wrong last word.
+      const ahead = this.aheadViews.get(c.id);
+      this.aheadViews.delete(c.id);
+      if (ahead && !viewDiffers(ahead, c)) continue;
+      this.pendingCameras.set(c.id, c);
+    }
     for (const s of change.sites) this.pendingSites.set(s.id, s);
+    this.schedule();
+  }
+
+  /**
+   * Camera views decided from a message not yet stored (live.pushBeforeCommit): pushed like
+   * published ones, to this process's sockets only (peers and the cluster hear of a change once it
+   * is stored). The stored view follows through publish, or settleAhead where the batch stored none.
+   */
+  publishAhead(views: readonly CameraView[]): void {
+    for (const v of views) {
+      this.aheadViews.set(v.id, v);
+      this.pendingCameras.set(v.id, v);
+    }
+    this.schedule();
+  }
+
+  /**
+   * Stored views of cameras pushed ahead whose batch is done (or failed): a screen still showing
+   * the view pushed ahead takes the stored one when they differ.
+   */
+  settleAhead(views: readonly CameraView[]): void {
+    for (const v of views) {
+      const ahead = this.aheadViews.get(v.id);
+      if (!ahead) continue;
+      this.aheadViews.delete(v.id);
+      if (viewDiffers(ahead, v)) this.pendingCameras.set(v.id, v);
+    }
     this.schedule();
   }
 
@@ -363,13 +418,23 @@ export class LiveHub {
     );
   }
 
+  /** Brings the push allowance up to now. */
+  private refillTokens(now: number): void {
+    const interval = this.options.minPushIntervalMs;
+    this.pushTokens =
+      interval <= 0 ? PUSH_BURST : Math.min(PUSH_BURST, this.pushTokens + (now - this.tokensAtMs) / interval);
+    this.tokensAtMs = now;
+  }
+
   /**
    * Pushes the pending changes after the current tick (so that the listeners of one committed batch
-   * make one push), or once minPushIntervalMs has passed since the last push.
+   * make one push), at once while the push allowance lasts, else as soon as it has refilled.
    */
   private schedule(): void {
     if (this.scheduled || !this.io || !this.pending) return;
-    const wait = this.lastPushMs + this.options.minPushIntervalMs - performance.now();
+    const now = performance.now();
+    this.refillTokens(now);
+    const wait = this.pushTokens >= 1 ? 0 : (1 - this.pushTokens) * this.options.minPushIntervalMs;
     const run = () => {
       this.scheduled = null;
       this.flush();
@@ -463,7 +528,8 @@ export class LiveHub {
   private flush(): void {
     const io = this.io;
     if (!io || !this.pending) return;
-    this.lastPushMs = performance.now();
+    this.refillTokens(performance.now());
+    this.pushTokens = Math.max(0, this.pushTokens - 1);
     if (this.pendingCameras.size > 0 || this.pendingSites.size > 0) this.flushChanges(io);
     if (this.pendingAlerts.size > 0) this.flushAlerts(io);
     if (this.pendingSources.size > 0 || this.removedSources.size > 0) this.flushSources(io);
@@ -535,4 +601,18 @@ export class LiveHub {
       io.engine.close();
     }
   }
+}
+
+/** Whether two views of a camera differ in anything a screen shows (all but when it was last seen). */
+function viewDiffers(a: CameraView, b: CameraView): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)] as (keyof CameraView)[]);
+  keys.delete('lastSeenAt');
+  for (const key of keys) {
+    const x = a[key];
+    const y = b[key];
+    if (x === y) continue;
+    if (typeof x !== 'object' || typeof y !== 'object' || JSON.stringify(x) !== JSON.stringify(y))
+      return true;
+  }
+  return false;
 }

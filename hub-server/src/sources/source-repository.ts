@@ -8,6 +8,7 @@ import type {
   SourceInput,
   SourceKind,
   SourceRecord,
+  SourceStreamCheck,
   SourceUptime,
 } from '../../../src/schemas/sources.ts';
 import type { RegisteredSource } from '../../../src/sources/telemetry.ts';
@@ -411,9 +412,18 @@ export class SourceRepository {
     );
     let dutyMs = 0;
     let linkedMs = 0;
+    let streamChecks = 0;
+    let streamChecksOk = 0;
     for (const [a, b] of spans) {
       if (b <= a) continue;
       dutyMs += b - a;
+      const checks = await this.pool.query<{ total: number; ok: number }>(
+        `SELECT count(*)::int AS total, count(*) FILTER (WHERE ok)::int AS ok FROM source_stream_checks
+         WHERE source_id = $1 AND checked_at >= $2 AND checked_at < $3`,
+        [sourceId, new Date(a), new Date(b)],
+      );
+      streamChecks += checks.rows[0]?.total ?? 0;
+      streamChecksOk += checks.rows[0]?.ok ?? 0;
       const fixes = await this.pool.query<{ at_ms: number }>(
         `SELECT (extract(epoch FROM observed_at) * 1000)::float8 AS at_ms FROM source_positions
          WHERE source_id = $1 AND observed_at >= $2 AND observed_at < $3 ORDER BY observed_at`,
@@ -436,8 +446,69 @@ export class SourceRepository {
       dutyMs,
       linkedMs,
       availability: dutyMs > 0 ? Math.round((linkedMs / dutyMs) * 1_000_000) / 1_000_000 : null,
+      streamChecks,
+      streamChecksOk,
+      streamAvailability:
+        streamChecks > 0 ? Math.round((streamChecksOk / streamChecks) * 1_000_000) / 1_000_000 : null,
       windows,
     };
+  }
+
+  /** Stores a check of a source's stream (the hub's own observation). */
+  async addStreamCheck(sourceId: string, check: SourceStreamCheck): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO source_stream_checks
+         (source_id, checked_at, ok, codec, width, height, fps, bitrate_kbps, error_code, error)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [
+        sourceId,
+        new Date(check.checkedAt),
+        check.ok,
+        check.codec,
+        check.width,
+        check.height,
+        check.fps,
+        check.bitrateKbps,
+        check.errorCode,
+        check.error,
+      ],
+    );
+  }
+
+  /** The newest stream check of each source that has one. */
+  async latestStreamChecks(): Promise<Map<string, SourceStreamCheck>> {
+    const r = await this.pool.query<{
+      source_id: string;
+      checked_at: Date;
+      ok: boolean;
+      codec: string | null;
+      width: number | null;
+      height: number | null;
+      fps: number | null;
+      bitrate_kbps: number | null;
+      error_code: string | null;
+      error: string | null;
+    }>(
+      `SELECT DISTINCT ON (source_id) source_id, checked_at, ok, codec, width, height, fps, bitrate_kbps,
+         error_code, error
+       FROM source_stream_checks ORDER BY source_id, checked_at DESC`,
+    );
+    return new Map(
+      r.rows.map((x) => [
+        x.source_id,
+        {
+          checkedAt: x.checked_at.toISOString(),
+          ok: x.ok,
+          codec: x.codec,
+          width: x.width,
+          height: x.height,
+          fps: x.fps,
+          bitrateKbps: x.bitrate_kbps,
+          errorCode: x.error_code,
+          error: x.error,
+        },
+      ]),
+    );
   }
 
   /**

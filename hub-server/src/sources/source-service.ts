@@ -9,6 +9,7 @@ import type {
   SourceKind,
   SourceRecord,
   SourceState,
+  SourceStreamCheck,
   SourceView,
 } from '../../../src/schemas/sources.ts';
 import type { FeedCamera } from '../feeds/feed-manager.ts';
@@ -26,7 +27,15 @@ export interface SourceServiceOptions {
   changed: (views: SourceView[]) => void;
   removed: (ids: string[]) => void;
   /** A registry change other processes of the region must reload (cluster mode). */
-  announce?: (change: { sourceIds?: string[]; duty?: DutyWindow }) => void;
+  announce?: (change: SourceEvent) => void;
+}
+
+/** A change to mobile sources that the region's other processes apply too (cluster mode). */
+export interface SourceEvent {
+  sourceIds?: string[];
+  duty?: DutyWindow;
+  /** A check of a source's stream the leader made. */
+  stream?: { sourceId: string; check: SourceStreamCheck };
 }
 
 /** A source found around an incident, before it is ranked with the cameras. */
@@ -57,13 +66,23 @@ export class SourceService {
 
   async start(): Promise<void> {
     const now = this.options.now();
-    const [fixes, tracks, duty] = await Promise.all([
+    const [fixes, tracks, duty, checks] = await Promise.all([
       this.repository.latestFixes(),
       this.repository.tracksSince(now - this.options.trackMinutes * 60_000),
       this.repository.duty(null, now - DUTY_LOOKBACK_MS, now + DUTY_LOOKBACK_MS),
+      this.repository.latestStreamChecks(),
     ]);
     this.tracker.load([...this.options.fleet.sources.values()], fixes, tracks, duty);
+    for (const [id, check] of checks) this.tracker.setStream(id, check, false);
     this.tracker.start();
+  }
+
+  /** A check of a source's stream this process made (the leader's prober): stored, shown, told. */
+  async recordStreamCheck(sourceId: string, check: SourceStreamCheck): Promise<void> {
+    if (!this.tracker.registered(sourceId)) return;
+    await this.repository.addStreamCheck(sourceId, check);
+    this.tracker.setStream(sourceId, check);
+    this.options.announce?.({ stream: { sourceId, check } });
   }
 
   stop(): void {
@@ -234,6 +253,7 @@ export class SourceService {
         coveredFrom: row.hit_from_ms === null ? null : new Date(row.hit_from_ms).toISOString(),
         coveredTo: row.hit_to_ms === null ? null : new Date(row.hit_to_ms).toISOString(),
         closestM: row.closest === null ? null : Math.round(row.closest * 100) / 100,
+        streamOk: view.stream?.ok ?? null,
       });
     }
     return out;

@@ -1,4 +1,4 @@
-import type { DutyWindow, SourceState, SourceView } from '../../../src/schemas/sources.ts';
+import type { DutyWindow, SourceState, SourceStreamCheck, SourceView } from '../../../src/schemas/sources.ts';
 import type { RegisteredSource } from '../../../src/sources/telemetry.ts';
 import type { StoredFix } from './source-repository.ts';
 
@@ -110,6 +110,7 @@ export class SourceTracker {
           footprint: null,
           track: [],
           onDuty: false,
+          stream: null,
         },
       });
     }
@@ -128,6 +129,22 @@ export class SourceTracker {
   addDuty(window: DutyWindow): void {
     this.duty.push(window);
     this.tick();
+  }
+
+  /** The newest check of a source's stream: shown with it, and pushed when its outcome changes. */
+  setStream(id: string, check: SourceStreamCheck, announce = true): void {
+    const t = this.tracked.get(id);
+    if (!t) return;
+    const before = t.view.stream;
+    t.view = { ...t.view, stream: check };
+    const news =
+      !before ||
+      before.ok !== check.ok ||
+      before.codec !== check.codec ||
+      before.width !== check.width ||
+      before.height !== check.height ||
+      before.errorCode !== check.errorCode;
+    if (news && announce) this.options.changed([t.view]);
   }
 
   /** Committed fixes: the newest of each source moves it; every fix joins its track. */

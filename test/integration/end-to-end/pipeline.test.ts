@@ -66,6 +66,8 @@ describe('end to end: simulator -> edge agent -> MQTT -> hub -> database -> live
 
   it('sees every camera come up with health and stream metadata stored', async () => {
     for (const id of cams) await waitForCamera(id, (c) => c.state === 'up', 30_000, `${id} up`);
+    // A screen may show a change before its batch is stored (live.pushBeforeCommit).
+    await h.hub.pipeline.idle();
     const detail = await h.hub.database.pool.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM health_samples WHERE camera_id = ANY($1)',
       [cams],
@@ -99,6 +101,9 @@ describe('end to end: simulator -> edge agent -> MQTT -> hub -> database -> live
     expect(down.reasons.map((r) => r.code)).toContain('unreachable');
     await site.simulator.clearFault(target);
     await waitForCamera(target, (c) => c.state === 'up', 15_000, `${target} up again`);
+    // A screen may show a change before its batch is stored (live.pushBeforeCommit): the database
+    // is read once the ingest has stored what it received.
+    await h.hub.pipeline.idle();
     const intervals = await h.hub.database.pool.query<{ state: string }>(
       'SELECT state FROM camera_state_intervals WHERE camera_id = $1 ORDER BY started_at, id',
       [target],
@@ -113,6 +118,7 @@ describe('end to end: simulator -> edge agent -> MQTT -> hub -> database -> live
       expect(c.reasons[0]?.code).toBe('site_offline');
     }
     expect(siteStates.some((s) => s.state === 'offline')).toBe(true);
+    await h.hub.pipeline.idle();
     const open = await h.hub.database.pool.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM camera_state_intervals WHERE camera_id = ANY($1) AND ended_at IS NULL AND state = 'unknown'",
       [cams],

@@ -10,7 +10,9 @@ import type { CameraView, LiveChanges } from '../../../src/schemas/api.ts';
 import type { LinkStatus } from '../../../src/schemas/federation.ts';
 import type { FeedSessionView } from '../../../src/schemas/feed-api.ts';
 import type { IncidentResult } from '../../../src/schemas/incident-api.ts';
+import type { SourceChanges, SourceCreated, SourceView } from '../../../src/schemas/sources.ts';
 import { CameraFleetSimulator, defaultCacheDir } from '../../simulators/camera/index.ts';
+import { MobileSource } from '../../simulators/mobile/mobile-source.ts';
 import { closeAll } from '../../support/cleanup.ts';
 import { type HubHarness, startHub } from '../../support/hub-harness.ts';
 import { secretFile } from '../../support/hub-network.ts';
@@ -29,6 +31,8 @@ import { createTestPki } from '../../support/test-pki.ts';
 
 const PASSWORD = 'Correct-Horse-7';
 const LINK_TIMEOUT_MS = 6000;
+/** The force hub's drone unit, whose sources the cross-force agreement shares with Dorset. */
+const DRONE_UNIT = 'Devon and Cornwall Police drone unit';
 
 interface Region {
   id: string;
@@ -64,6 +68,14 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
   let token = '';
   let socket: Socket | null = null;
   const pushed: CameraView[] = [];
+  /** The force hub's air operations site relays its drone's signed telemetry; a body-worn camera too. */
+  const airOps = `fed-air-${randomBytes(2).toString('hex')}`;
+  const airOpsPassword = `site-${randomBytes(8).toString('hex')}`;
+  const droneId = `fed-drone-${randomBytes(2).toString('hex')}`;
+  const bodyId = `fed-body-${randomBytes(2).toString('hex')}`;
+  let drone: MobileSource;
+  let body: MobileSource;
+  let station: SitePublisher | null = null;
   /** Region B's cameras stream real H.264 over RTSP, so a feed can be pulled through the force hub. */
   const simulator = new CameraFleetSimulator({ cacheDir: defaultCacheDir(), controlPort: null });
 
@@ -92,6 +104,43 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
     throw new Error(`${what} not within ${timeoutMs} ms; last: ${JSON.stringify(last).slice(0, 600)}`);
   };
   const stateOf = (cameras: CameraView[], id: string) => cameras.find((c) => c.id === id);
+  /** Dorset's REST API, as its control room. */
+  const atDorset = async (path: string, init: RequestInit = {}) =>
+    fetch(`${dorset.hub.url}${path}`, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${dorsetToken}`,
+        ...(init.body ? { 'content-type': 'application/json' } : {}),
+        ...init.headers,
+      },
+    });
+  const actors = async (h: HubHarness, kind: string, ref: string) =>
+    (
+      await h.hub.database.pool.query<{ actor: string }>(
+        'SELECT actor FROM audit_log WHERE kind = $1 AND incident_ref = $2 ORDER BY seq',
+        [kind, ref],
+      )
+    ).rows.map((r) => r.actor);
+
+  /** Opens a feed at Dorset and waits for its first playlist with a segment, relayed by Dorset. */
+  const feedAtDorset = async (cameraId: string, incidentRef: string, reason: string) => {
+    const opened = await atDorset('/api/feeds', {
+      method: 'POST',
+      body: JSON.stringify({ cameraId, incidentRef, reason }),
+    });
+    expect(opened.status).toBe(201);
+    const session = (await opened.json()) as FeedSessionView;
+    await until(
+      `a playlist of ${cameraId} at Dorset`,
+      async () => {
+        const response = await fetch(`${dorset.hub.url}${session.url}`);
+        return response.status === 200 ? await response.text() : '';
+      },
+      (text) => /seg\d+\.ts/.test(text),
+      45_000,
+    );
+    return session;
+  };
 
   beforeAll(async () => {
     const forceUser = { username: 'hub-force', password: secret('force-mqtt').value };
@@ -124,7 +173,7 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
       },
     );
     mkdirSync(join(dir, 'force-broker'));
-    await forceBroker.start([]);
+    await forceBroker.start([{ siteId: airOps, passwordHash: await hashMqttPassword(airOpsPassword) }]);
 
     for (const [i, id] of ['region-a', 'region-b'].entries()) {
       const letter = id.slice(-1);
@@ -171,25 +220,40 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
     }
 
     const forceMqttPassword = secret('force-hub-password', forceUser.password).file;
-    force = await startHub({
-      MQTT_URL: forceBroker.url,
-      CCTV_HUB__mqtt__username: forceUser.username,
-      CCTV_HUB__mqtt__passwordFile: forceMqttPassword,
-      CCTV_HUB__federation__hubId: 'force',
-      CCTV_HUB__federation__linkTimeoutMs: String(LINK_TIMEOUT_MS),
-      CCTV_HUB__federation__heartbeatMs: '1000',
-      // The cross-force agreement: Dorset sees one camera of each region, nothing else.
-      CCTV_HUB__federation__shares: JSON.stringify([
-        { peer: 'dorset', keyFile: dorsetKey.file, cameras: regions.map((r) => r.cameras[0]) },
-      ]),
-      CCTV_HUB__federation__links: JSON.stringify(
-        regions.map((r) => ({
-          hub: r.id,
-          apiUrl: r.hub.hub.url,
-          keyFile: join(dir, `${r.id}.key`),
-        })),
-      ),
-    });
+    force = await startHub(
+      {
+        MQTT_URL: forceBroker.url,
+        CCTV_HUB__mqtt__username: forceUser.username,
+        CCTV_HUB__mqtt__passwordFile: forceMqttPassword,
+        CCTV_HUB__federation__hubId: 'force',
+        CCTV_HUB__federation__linkTimeoutMs: String(LINK_TIMEOUT_MS),
+        CCTV_HUB__federation__heartbeatMs: '1000',
+        CCTV_HUB__feeds__dir: mkdtempSync(join(dir, 'force-feeds-')),
+        // The cross-force agreement: Dorset sees one camera of each region and the drone unit's
+        // sources, nothing else.
+        CCTV_HUB__federation__shares: JSON.stringify([
+          {
+            peer: 'dorset',
+            keyFile: dorsetKey.file,
+            cameras: regions.map((r) => r.cameras[0]),
+            sources: { units: [DRONE_UNIT] },
+          },
+        ]),
+        CCTV_HUB__federation__links: JSON.stringify(
+          regions.map((r) => ({
+            hub: r.id,
+            apiUrl: r.hub.hub.url,
+            keyFile: join(dir, `${r.id}.key`),
+          })),
+        ),
+      },
+      {
+        feedCredentials: (camera) =>
+          camera.id === droneId || camera.id === bodyId
+            ? { username: 'admin', password: SiteHarness.password(droneId) }
+            : null,
+      },
+    );
     await force.createUser('force-cr', 'controlroom', [], PASSWORD);
     token = await force.login('force-cr', PASSWORD);
     const dorsetPassword = secret('dorset-hub-password', dorsetUser.password).file;
@@ -245,6 +309,55 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
       },
       b.cameras[0],
     );
+
+    // The force hub's own sources: a drone of the drone unit and an officer's body-worn camera.
+    const droneStream = await simulator.addCamera({
+      id: droneId,
+      username: 'admin',
+      password: SiteHarness.password(droneId),
+      profile: { width: 320, height: 240, fps: 10, bitrateKbps: 300 },
+    });
+    await force.registerSite(airOps, 'force-air-ops');
+    await force.createUser('force-op', 'operator', [], PASSWORD);
+    const operator = await force.login('force-op', PASSWORD);
+    const register = async (id: string, kind: 'drone' | 'bodyworn', unit: string) => {
+      const response = await fetch(`${force.hub.url}/api/sources`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          id,
+          kind,
+          name: id,
+          unit,
+          relaySiteId: airOps,
+          streamUrl: droneStream.rtspUrl,
+        }),
+      });
+      expect(response.status).toBe(201);
+      return ((await response.json()) as SourceCreated).telemetryKey;
+    };
+    const startMs = Date.now();
+    const overA = { lat: 50.1186, lon: (regions[0] as Region).lon };
+    drone = new MobileSource({
+      id: droneId,
+      kind: 'drone',
+      key: await register(droneId, 'drone', DRONE_UNIT),
+      route: [overA, { lat: 50.1186, lon: overA.lon + 0.01 }],
+      speedMps: 2,
+      altitudeM: 60,
+      gimbalPitchDeg: 45,
+      startMs,
+    });
+    body = new MobileSource({
+      id: bodyId,
+      kind: 'bodyworn',
+      key: await register(bodyId, 'bodyworn', 'Response officers'),
+      route: [overA, { lat: 50.1196, lon: overA.lon }],
+      speedMps: 1.4,
+      startMs,
+    });
+    station = new SitePublisher(airOps, forceBroker.url, { username: airOps, password: airOpsPassword });
+    await station.connect();
   }, 180_000);
 
   afterAll(() =>
@@ -253,6 +366,7 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
         socket?.disconnect();
       },
       ...regions.map((r) => () => r.publisher.close()),
+      async () => station?.close(),
       () => dorset?.stop(),
       () => force?.stop(),
       ...regions.map((r) => () => r.hub.stop()),
@@ -494,15 +608,6 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
   it('shares only the listed cameras with another force, and refuses and audits the rest', async () => {
     const [a, b] = regions as [Region, Region];
     const listed = [a.cameras[0] as string, b.cameras[0] as string].sort();
-    const atDorset = async (path: string, init: RequestInit = {}) =>
-      fetch(`${dorset.hub.url}${path}`, {
-        ...init,
-        headers: {
-          authorization: `Bearer ${dorsetToken}`,
-          ...(init.body ? { 'content-type': 'application/json' } : {}),
-          ...init.headers,
-        },
-      });
     await until(
       'Dorset sees exactly the listed cameras',
       async () => ((await (await atDorset('/api/cameras')).json()) as CameraView[]).map((c) => c.id).sort(),
@@ -512,29 +617,8 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
 
     // A listed camera's feed, opened at Dorset: through the force hub, at region B, audited on all three.
     const incidentRef = 'DOR-2026-1205-009';
-    const opened = await atDorset('/api/feeds', {
-      method: 'POST',
-      body: JSON.stringify({ cameraId: b.cameras[0], incidentRef, reason: 'Pursuit crossing into Dorset' }),
-    });
-    expect(opened.status).toBe(201);
-    const session = (await opened.json()) as FeedSessionView;
+    const session = await feedAtDorset(b.cameras[0] as string, incidentRef, 'Pursuit crossing into Dorset');
     expect(session.url.startsWith('/linked-feeds/force/linked-feeds/region-b/feeds/')).toBe(true);
-    await until(
-      'a playlist at Dorset',
-      async () => {
-        const response = await fetch(`${dorset.hub.url}${session.url}`);
-        return response.status === 200 ? await response.text() : '';
-      },
-      (text) => /seg\d+\.ts/.test(text),
-      45_000,
-    );
-    const actors = async (h: HubHarness, kind: string, ref: string) =>
-      (
-        await h.hub.database.pool.query<{ actor: string }>(
-          'SELECT actor FROM audit_log WHERE kind = $1 AND incident_ref = $2 ORDER BY seq',
-          [kind, ref],
-        )
-      ).rows.map((r) => r.actor);
     expect(await actors(dorset, 'feed.start', incidentRef)).toEqual(['dorset-cr']);
     expect(await actors(force, 'feed.start', incidentRef)).toEqual(['dorset-cr@dorset']);
     expect(await actors(b.hub, 'feed.start', incidentRef)).toEqual(['dorset-cr@dorset@force']);
@@ -576,6 +660,122 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
       headers: { authorization: `Bearer ${dorsetKey.value}` },
     });
     expect(regional.status).toBe(401);
+  });
+
+  it("shares the drone unit's sources with Dorset: live with their track, in its incident search, feeds opened at the force hub", async () => {
+    const dorsetSocket = io(dorset.hub.url, { auth: { token: dorsetToken }, transports: ['websocket'] });
+    const pushes: SourceChanges[] = [];
+    dorsetSocket.on('sources', (change: SourceChanges) => pushes.push(change));
+    try {
+      // Six fixes a second apart, each signed by its source and relayed by the air operations site.
+      const t0 = Date.now() - 5000;
+      for (let i = 0; i <= 5; i++) {
+        const at = t0 + i * 1000;
+        for (const source of [drone, body])
+          await (station as SitePublisher).publish(
+            'telemetry',
+            source.fix(at),
+            source.options.id,
+            new Date(at),
+          );
+      }
+      await until(
+        'the drone at Dorset, up, with its track',
+        async () => (await (await atDorset('/api/sources')).json()) as SourceView[],
+        (list) => list.some((v) => v.id === droneId && v.state === 'up' && v.track.length === 6),
+        30_000,
+      );
+      const atDorsetNow = (await (await atDorset('/api/sources')).json()) as SourceView[];
+      // Only the drone unit's source crosses; the body-worn camera stays at the force hub.
+      expect(atDorsetNow.map((v) => [v.id, v.hubId, v.kind])).toEqual([[droneId, 'force', 'drone']]);
+      const own = (await api<SourceView[]>('/api/sources')).map((v) => [v.id, v.hubId ?? null]).sort();
+      expect(own).toEqual(
+        [
+          [bodyId, null],
+          [droneId, null],
+        ].sort(),
+      );
+      // The same track at both hubs, point for point.
+      const atForce = (await api<SourceView[]>('/api/sources')).find((v) => v.id === droneId);
+      expect(atDorsetNow[0]?.track).toEqual(atForce?.track);
+      expect(atDorsetNow[0]?.footprint).toEqual(atForce?.footprint);
+      // Dorset's control-room screen is pushed the drone too (hub and track included).
+      await until(
+        "the drone on Dorset's socket",
+        async () => pushes.flatMap((p) => p.sources).filter((v) => v.id === droneId),
+        (views) => views.some((v) => v.hubId === 'force' && v.state === 'up'),
+        10_000,
+      );
+      expect(pushes.flatMap((p) => p.sources).some((v) => v.id === bodyId)).toBe(false);
+
+      // Dorset's incident search at the drone's position: the force hub answers for its source, with
+      // the figures its own search gives.
+      const here = drone.positionAt(t0 + 5000);
+      const query = { point: { lat: here.lat, lon: here.lon }, radiusM: 100, sourcesWithinMinutes: 5 };
+      const found = (await (
+        await atDorset('/api/incidents/search', { method: 'POST', body: JSON.stringify(query) })
+      ).json()) as IncidentResult;
+      const atForceSearch = await api<IncidentResult>('/api/incidents/search', {
+        method: 'POST',
+        body: JSON.stringify(query),
+      });
+      const drones = (r: IncidentResult) => r.sources.filter((x) => x.sourceId === droneId);
+      expect(drones(found).map((x) => [x.sourceId, x.hubId, x.coversNow])).toEqual([
+        [droneId, 'force', true],
+      ]);
+      const { rank: _r1, hubId: _h1, ...dorsetFigures } = drones(found)[0] ?? {};
+      const { rank: _r2, ...forceFigures } = drones(atForceSearch)[0] ?? {};
+      expect(dorsetFigures).toEqual(forceFigures);
+      expect(found.sources.some((x) => x.sourceId === bodyId)).toBe(false);
+      expect(atForceSearch.sources.some((x) => x.sourceId === bodyId)).toBe(true);
+      expect(found.sourcesUnavailable).toBeUndefined();
+
+      // Its feed, opened at Dorset: at the force hub, which owns it, audited at both.
+      const incidentRef = 'DOR-2026-1206-021';
+      const session = await feedAtDorset(droneId, incidentRef, 'Drone over the border pursuit');
+      expect(session.url.startsWith('/linked-feeds/force/feeds/')).toBe(true);
+      expect(await actors(dorset, 'feed.start', incidentRef)).toEqual(['dorset-cr']);
+      expect(await actors(force, 'feed.start', incidentRef)).toEqual(['dorset-cr@dorset']);
+      expect((await atDorset(`/api/feeds/${session.id}`, { method: 'DELETE' })).status).toBe(204);
+
+      // The body-worn camera is not Dorset's to view: unknown there, and refused to its key at the force hub.
+      const refusedRef = 'DOR-2026-1206-022';
+      const refused = await atDorset('/api/feeds', {
+        method: 'POST',
+        body: JSON.stringify({ cameraId: bodyId, incidentRef: refusedRef, reason: 'Not in the agreement' }),
+      });
+      expect(refused.status).toBe(404);
+      const direct = await fetch(`${force.hub.url}/api/federation/v1/feeds?peer=dorset`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${dorsetKey.value}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          cameraId: bodyId,
+          incidentRef: refusedRef,
+          reason: 'Asked directly',
+          user: 'dorset-cr',
+        }),
+      });
+      expect(direct.status).toBe(404);
+      expect(((await direct.json()) as { code: string }).code).toBe('NOT_SHARED');
+      const searched = await fetch(`${force.hub.url}/api/federation/v1/sources/search?peer=dorset`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${dorsetKey.value}`, 'content-type': 'application/json' },
+        body: JSON.stringify(query),
+      });
+      expect(((await searched.json()) as { sourceId: string }[]).map((x) => x.sourceId)).toEqual([droneId]);
+      // A region's key reads no source search at the force hub: it has no agreement for them.
+      const regional = await fetch(`${force.hub.url}/api/federation/v1/sources/search?peer=region-a`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${(regions[0] as Region).key}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify(query),
+      });
+      expect(regional.status).toBe(401);
+    } finally {
+      dorsetSocket.disconnect();
+    }
   });
 
   it('drops a camera its region retires from the force hub at once, by a change message', async () => {

@@ -12,6 +12,7 @@ import {
   type AlertList,
 } from '../../../src/schemas/alert-api.ts';
 import type { CameraView } from '../../../src/schemas/api.ts';
+import { cameraView } from '../../support/camera-view.ts';
 
 // The live hub's delivery to clients that misbehave, over real socket.io connections: alerts go
 // only to sockets that ask for them, numbered and acknowledged cumulatively; a subscriber that
@@ -38,23 +39,8 @@ const alert = (id: string, councilId: string, clearedAt: string | null = null): 
   ackComment: null,
 });
 
-const camera = (i: number, state: CameraView['state']): CameraView => ({
-  id: `cam-${i}`,
-  name: `Camera ${i} ${'x'.repeat(200)}`,
-  siteId: 'site-1',
-  councilId: 'council-a',
-  hubId: 'hub-1',
-  state,
-  stateSince: new Date().toISOString(),
-  lastSeenAt: null,
-  reasons: [],
-  location: { type: 'Point', coordinates: [1.2, 52.1] },
-  bearingDeg: 90,
-  hfovDeg: 60,
-  designDistanceM: 30,
-  purpose: 'observe',
-  approval: 'approved',
-});
+const camera = (i: number, state: CameraView['state']) =>
+  cameraView(`cam-${i}`, state, { name: `Camera ${i} ${'x'.repeat(200)}` });
 
 describe('live delivery to slow and silent clients', () => {
   let server: HttpServer;

@@ -133,8 +133,18 @@ describe('security suite: every route, socket and text field against attacks', (
   });
 
   const fill = (path: string, value = 'x') => path.replace(/\{[^}]+\}/g, encodeURIComponent(value));
-  // Public by design: signing in, the dashboard's settings, and a site box exchanging its one-time enrolment code.
-  const PUBLIC = new Set(['POST /api/auth/login', 'GET /api/ui-config', 'POST /api/enrol']);
+  // Public by design: signing in, the dashboard's settings, a site box exchanging its one-time
+  // enrolment code, and the public pages councils publish (each 404 until its council switches it on).
+  const PUBLIC = new Set([
+    'POST /api/auth/login',
+    'GET /api/ui-config',
+    'POST /api/enrol',
+    'GET /public/councils',
+    'GET /public/councils/{councilId}',
+    'GET /public/councils/{councilId}/data.json',
+    'GET /public/councils/{councilId}/cameras.csv',
+    'GET /public/councils/{councilId}/cameras.geojson',
+  ]);
 
   describe('authentication', () => {
     it('lists the API routes it attacks (from the OpenAPI document)', () => {

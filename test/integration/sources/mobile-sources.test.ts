@@ -342,6 +342,84 @@ describe('mobile sources: a drone over a town', () => {
     expect(view?.onDuty).toBe(true);
   });
 
+  it("checks the drone's stream on duty, as the agent checks a camera's, and counts the checks on duty", async () => {
+    // On duty since the last test: the hub's prober reads its stream (ffprobe, a few seconds).
+    const view = await eventually(
+      'a stream check of the drone',
+      async () =>
+        (await api<SourceView[]>('/api/sources', {}, roomToken)).body.find(
+          (v) => v.id === droneId && v.stream,
+        ),
+      30_000,
+    );
+    expect(view.stream).toMatchObject({ ok: true, codec: 'h264', width: 320, height: 240, errorCode: null });
+    expect(view.stream?.fps).toBeGreaterThan(5);
+    const rows = await h.hub.database.pool.query<{ ok: boolean; codec: string }>(
+      'SELECT ok, codec FROM source_stream_checks WHERE source_id = $1',
+      [droneId],
+    );
+    expect(rows.rows.length).toBeGreaterThanOrEqual(1);
+    expect(rows.rows.every((r) => r.ok && r.codec === 'h264')).toBe(true);
+    const up = await api<SourceUptime>(
+      `/api/sources/${droneId}/uptime?from=${encodeURIComponent(new Date(T - 3600 * SECOND).toISOString())}&to=${encodeURIComponent(new Date(Date.now() + 3600 * SECOND).toISOString())}`,
+      {},
+      roomToken,
+    );
+    expect(up.body.streamChecks).toBe(rows.rows.length);
+    expect(up.body.streamChecksOk).toBe(rows.rows.length);
+    expect(up.body.streamAvailability).toBe(1);
+
+    // A source whose stream does not answer: its check fails with a code; its link state is its own.
+    const deadPort = await freePort();
+    const deadId = uniqueId('dead-drone');
+    const created = await api<SourceCreated>('/api/sources', {
+      method: 'POST',
+      body: JSON.stringify({
+        id: deadId,
+        kind: 'drone',
+        name: 'Drone 3',
+        unit: 'Devon and Cornwall Police drone unit',
+        relaySiteId: stationId,
+        streamUrl: `rtsp://127.0.0.1:${deadPort}/live`,
+      }),
+    });
+    expect(created.status).toBe(201);
+    const dutyFrom = Date.now() - 1000;
+    await api(
+      `/api/sources/${deadId}/duty`,
+      {
+        method: 'POST',
+        body: JSON.stringify({
+          startsAt: new Date(dutyFrom).toISOString(),
+          endsAt: new Date(dutyFrom + 3600 * SECOND).toISOString(),
+          reason: 'Stream test',
+        }),
+      },
+      roomToken,
+    );
+    const dead = await eventually(
+      'a failed stream check',
+      async () =>
+        (await api<SourceView[]>('/api/sources', {}, roomToken)).body.find(
+          (v) => v.id === deadId && v.stream,
+        ),
+      30_000,
+    );
+    expect(dead.stream).toMatchObject({ ok: false, codec: null, errorCode: 'no_video' });
+    expect(dead.state).toBe('offline');
+    const deadUp = await api<SourceUptime>(
+      `/api/sources/${deadId}/uptime?from=${encodeURIComponent(new Date(dutyFrom - 1000).toISOString())}&to=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`,
+      {},
+      roomToken,
+    );
+    expect(deadUp.body).toMatchObject({ streamChecks: 1, streamChecksOk: 0, streamAvailability: 0 });
+    // Control rooms were told on the socket.
+    expect(pushes.flatMap((p) => p.sources).some((s) => s.id === deadId && s.stream?.ok === false)).toBe(
+      true,
+    );
+    expect((await api(`/api/sources/${deadId}`, { method: 'DELETE' })).status).toBe(204);
+  }, 60_000);
+
   it('opens the drone feed with an incident reference, audited like a camera feed', async () => {
     await fly(1, 1);
     const opened = await api<FeedSessionView>(
@@ -393,34 +471,44 @@ describe('mobile sources: a drone over a town', () => {
   it('pulls an RTMP source too, without viewing credentials when the hub holds none', async () => {
     const port = await freePort();
     const ffmpegPath = resolveMediaBinaries().ffmpegPath;
-    // ffmpeg as a one-client RTMP server: a test picture, H.264, for as long as the test needs.
-    const server = spawn(
-      ffmpegPath,
-      [
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-re',
-        '-f',
-        'lavfi',
-        '-i',
-        'testsrc=size=320x240:rate=10',
-        '-c:v',
-        'libx264',
-        '-preset',
-        'ultrafast',
-        '-g',
-        '10',
-        '-t',
-        '60',
-        '-f',
-        'flv',
-        '-listen',
-        '1',
-        `rtmp://127.0.0.1:${port}/live/drone-2`,
-      ],
-      { stdio: 'ignore' },
-    );
+    // ffmpeg as a one-client RTMP server (a test picture, H.264), started again after each client: the
+    // hub's stream check is one, the feed the next.
+    let serving = true;
+    const servers: ReturnType<typeof spawn>[] = [];
+    const serve = () => {
+      const server = spawn(
+        ffmpegPath,
+        [
+          '-hide_banner',
+          '-loglevel',
+          'error',
+          '-re',
+          '-f',
+          'lavfi',
+          '-i',
+          'testsrc=size=320x240:rate=10',
+          '-c:v',
+          'libx264',
+          '-preset',
+          'ultrafast',
+          '-g',
+          '10',
+          '-t',
+          '60',
+          '-f',
+          'flv',
+          '-listen',
+          '1',
+          `rtmp://127.0.0.1:${port}/live/drone-2`,
+        ],
+        { stdio: 'ignore' },
+      );
+      servers.push(server);
+      server.once('exit', () => {
+        if (serving) serve();
+      });
+    };
+    serve();
     try {
       const id = uniqueId('rtmp-drone');
       const created = await api<SourceCreated>('/api/sources', {
@@ -442,11 +530,21 @@ describe('mobile sources: a drone over a town', () => {
         startMs: Date.now(),
       });
       await send(station, second.fix(Date.now() - 200));
-      await eventually('the RTMP drone up', async () =>
-        (await api<SourceView[]>('/api/sources', {}, roomToken)).body.find((v) => v.id === id)?.state === 'up'
-          ? true
-          : undefined,
+      // Live, so the hub checks its stream: RTMP is read like RTSP.
+      const checked = await eventually(
+        'the RTMP drone up, its stream checked',
+        async () => {
+          const v = (await api<SourceView[]>('/api/sources', {}, roomToken)).body.find((x) => x.id === id);
+          return v?.state === 'up' && v.stream ? v : undefined;
+        },
+        30_000,
       );
+      expect(checked.stream).toMatchObject({ ok: true, codec: 'h264', width: 320, height: 240 });
+      // The one-client server notices the check has gone and listens again for the feed.
+      await eventually('the RTMP server listening again', async () =>
+        servers.length >= 2 ? true : undefined,
+      );
+      await new Promise((r) => setTimeout(r, 1000));
       const opened = await api<FeedSessionView>(
         '/api/feeds',
         {
@@ -481,7 +579,8 @@ describe('mobile sources: a drone over a town', () => {
       });
       expect(refused.status).toBe(400);
     } finally {
-      server.kill('SIGKILL');
+      serving = false;
+      for (const server of servers) server.kill('SIGKILL');
     }
   }, 90_000);
 });

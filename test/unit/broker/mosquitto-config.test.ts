@@ -169,6 +169,8 @@ describe('Mosquitto configuration', () => {
       // The hub holds PUBACKs until commit: no cap of 20 messages in flight to it, but no more than
       // half of what the hub reads before it pauses (default ingest.maxQueued 20,000).
       'max_inflight_messages 10000',
+      // Nothing goes back on the hub's connection until commit: no Nagle wait for its delayed ACKs.
+      'set_tcp_nodelay true',
       // Sites are untrusted: a packet over the hub's mqtt.maxPacketBytes (256 KiB) closes the connection.
       'max_packet_size 262144',
       'retain_available true',

@@ -37,6 +37,7 @@ const source = (id: string, coversNow: boolean, distanceM: number, closestM: num
   coveredFrom: null,
   coveredTo: null,
   closestM,
+  streamOk: null,
 });
 
 describe('ranking mobile sources with cameras', () => {
