@@ -1,10 +1,20 @@
+import type { SampleKind } from './record.ts';
 import type { SampleIndex } from './sample-index.ts';
+
+/** observedAt of the oldest and newest dropped sample of one kind. */
+export interface Span {
+  fromMs: number;
+  toMs: number;
+}
 
 export interface CameraDrops {
   cameraId: string;
-  /** observedAt of the oldest and newest dropped sample. */
-  fromMs: number;
-  toMs: number;
+  /**
+   * Per kind, because a camera's two kinds interleave in time: a stream probe is observed when it
+   * starts and queued when it ends, seconds later, after health samples observed meanwhile. One span
+   * over both kinds could enclose a health sample that was kept and sent.
+   */
+  spans: Partial<Record<SampleKind, Span>>;
   health: number;
   stream: number;
   bytes: number;
@@ -76,8 +86,7 @@ export function chooseDrops(index: SampleIndex, targetBytes: number, plan: DropP
       if (!drops) {
         drops = {
           cameraId: top.cameraId,
-          fromMs: sample.observedAtMs,
-          toMs: sample.observedAtMs,
+          spans: {},
           health: 0,
           stream: 0,
           bytes: 0,
@@ -85,8 +94,11 @@ export function chooseDrops(index: SampleIndex, targetBytes: number, plan: DropP
         };
         byCamera.set(top.cameraId, drops);
       }
-      drops.fromMs = Math.min(drops.fromMs, sample.observedAtMs);
-      drops.toMs = Math.max(drops.toMs, sample.observedAtMs);
+      const span = drops.spans[sample.kind];
+      if (span) {
+        span.fromMs = Math.min(span.fromMs, sample.observedAtMs);
+        span.toMs = Math.max(span.toMs, sample.observedAtMs);
+      } else drops.spans[sample.kind] = { fromMs: sample.observedAtMs, toMs: sample.observedAtMs };
       drops[sample.kind]++;
       drops.bytes += sample.bytes;
       drops.ns.push(sample.n);

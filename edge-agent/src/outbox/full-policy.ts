@@ -2,10 +2,15 @@ import type { Logger } from 'pino';
 import type { GapPayload } from '../../../src/schemas/payloads.ts';
 import { validateEnvelope } from '../mqtt/envelope.ts';
 import { chooseDrops, type DropPlan, emptyPlan } from './drop-policy.ts';
-import { lineBytes, type OutboxEnvelope, type SampleKind } from './record.ts';
+import { lineBytes, type OutboxEnvelope, type OutboxKind, type SampleKind } from './record.ts';
 import type { SampleIndex } from './sample-index.ts';
 
-/** A camera's samples that were lost: observedAt of the oldest and newest, and how many of each kind. */
+/**
+ * A camera's samples of one kind that were lost: observedAt of the oldest and newest, and how many
+ * (the other kind's count is 0). Each kind has its own gap records: a stream probe is observed when
+ * it starts and queued seconds later, so a range over both kinds could enclose a kept health sample,
+ * and the hub would mark the camera unknown over a time it has a sample for.
+ */
 export interface Range {
   fromMs: number;
   toMs: number;
@@ -13,13 +18,26 @@ export interface Range {
   stream: number;
 }
 
+/** The gap record a camera's lost samples of one kind get. */
+export interface GapPlan {
+  cameraId: string;
+  kind: SampleKind;
+  range: Range;
+}
+
 export interface RoomPlan {
   plan: DropPlan;
   /** Record numbers to remove: the dropped samples and the gap records they replace. */
   remove: number[];
-  /** The gap record each affected camera gets, its range merged with the one it replaces. */
-  gaps: Map<string, Range>;
+  /** The gap record each affected camera and kind gets, its range merged with the one it replaces. */
+  gaps: GapPlan[];
   freedBytes: number;
+}
+
+const SAMPLE_KINDS: readonly SampleKind[] = ['health', 'stream'];
+
+function gapKey(cameraId: string, kind: SampleKind): string {
+  return `${kind}\u0000${cameraId}`;
 }
 
 export interface FullPolicyOptions {
@@ -38,7 +56,10 @@ const FREE_SHARE = 0.05;
  * so, refusing samples when only events are left, and the log lines and counters for all of it.
  */
 export class FullPolicy {
-  /** Per camera, its latest gap record while unsent and while nothing of the camera was sent after it. */
+  /**
+   * Per camera and kind, its latest gap record while unsent and while no sample of that kind of the
+   * camera was sent after it.
+   */
   private readonly openGaps = new Map<string, { n: number; bytes: number; range: Range }>();
   private readonly refusedRanges = new Map<string, Range>();
   private refusing = 0;
@@ -59,27 +80,35 @@ export class FullPolicy {
     for (;;) {
       chooseDrops(samples, target, plan);
       let needed = over;
-      for (const cameraId of plan.byCamera.keys())
-        needed += this.gapBytesAtMost(cameraId) - (this.openGaps.get(cameraId)?.bytes ?? 0);
+      for (const d of plan.byCamera.values())
+        for (const kind of SAMPLE_KINDS)
+          if (d.spans[kind])
+            needed +=
+              this.gapBytesAtMost(d.cameraId) - (this.openGaps.get(gapKey(d.cameraId, kind))?.bytes ?? 0);
       if (plan.freedBytes >= needed || samples.size === 0) break;
       target = needed;
     }
     const remove = [...plan.byCamera.values()].flatMap((d) => d.ns);
-    const gaps = new Map<string, Range>();
+    const gaps: GapPlan[] = [];
     let freedBytes = plan.freedBytes;
     for (const d of plan.byCamera.values()) {
-      const range: Range = { fromMs: d.fromMs, toMs: d.toMs, health: d.health, stream: d.stream };
-      const open = this.openGaps.get(d.cameraId);
-      if (open) {
-        range.fromMs = Math.min(range.fromMs, open.range.fromMs);
-        range.toMs = Math.max(range.toMs, open.range.toMs);
-        range.health += open.range.health;
-        range.stream += open.range.stream;
-        remove.push(open.n);
-        freedBytes += open.bytes;
-        this.openGaps.delete(d.cameraId);
+      for (const kind of SAMPLE_KINDS) {
+        const span = d.spans[kind];
+        if (!span) continue;
+        const range: Range = { fromMs: span.fromMs, toMs: span.toMs, health: 0, stream: 0 };
+        range[kind] = d[kind];
+        const key = gapKey(d.cameraId, kind);
+        const open = this.openGaps.get(key);
+        if (open) {
+          range.fromMs = Math.min(range.fromMs, open.range.fromMs);
+          range.toMs = Math.max(range.toMs, open.range.toMs);
+          range[kind] += open.range[kind];
+          remove.push(open.n);
+          freedBytes += open.bytes;
+          this.openGaps.delete(key);
+        }
+        gaps.push({ cameraId: d.cameraId, kind, range });
       }
-      gaps.set(d.cameraId, range);
       this.counters.droppedByCamera[d.cameraId] =
         (this.counters.droppedByCamera[d.cameraId] ?? 0) + d.health + d.stream;
     }
@@ -116,18 +145,28 @@ export class FullPolicy {
     return envelope;
   }
 
-  /** The gap record for a burst's camera is on disk as record n. */
-  gapWritten(cameraId: string, n: number, bytes: number, range: Range): void {
-    this.openGaps.set(cameraId, { n, bytes, range });
+  /** The gap record for a burst's camera and kind is on disk as record n. */
+  gapWritten(gap: GapPlan, n: number, bytes: number): void {
+    this.openGaps.set(gapKey(gap.cameraId, gap.kind), { n, bytes, range: gap.range });
   }
 
-  /** A record of the camera was handed to MQTT: later drops are no longer adjacent to its gap record. */
-  sent(cameraId: string): void {
-    this.openGaps.delete(cameraId);
+  /**
+   * Record n of the camera was handed to MQTT. A sample makes later drops of its kind no longer
+   * adjacent to that kind's gap record; a gap record once sent can no longer be replaced.
+   */
+  sent(cameraId: string, kind: OutboxKind, n: number): void {
+    if (kind === 'health' || kind === 'stream') this.openGaps.delete(gapKey(cameraId, kind));
+    else if (kind === 'gap') {
+      for (const sampleKind of SAMPLE_KINDS) {
+        const key = gapKey(cameraId, sampleKind);
+        if (this.openGaps.get(key)?.n === n) this.openGaps.delete(key);
+      }
+    }
   }
 
   refuse(cameraId: string, kind: SampleKind, observedAtMs: number): void {
-    const range = this.refusedRanges.get(cameraId) ?? {
+    const key = gapKey(cameraId, kind);
+    const range = this.refusedRanges.get(key) ?? {
       fromMs: observedAtMs,
       toMs: observedAtMs,
       health: 0,
@@ -136,7 +175,7 @@ export class FullPolicy {
     range.fromMs = Math.min(range.fromMs, observedAtMs);
     range.toMs = Math.max(range.toMs, observedAtMs);
     range[kind]++;
-    this.refusedRanges.set(cameraId, range);
+    this.refusedRanges.set(key, range);
     this.counters.refused++;
   }
 
@@ -144,7 +183,7 @@ export class FullPolicy {
    * After a batch: logs when refusing starts and when it ends (not for every batch in between), and
    * once there is room again hands back the ranges of refused samples, for their gap records.
    */
-  afterBatch(refused: Map<string, number>, hasRoom: boolean): Map<string, Range> {
+  afterBatch(refused: Map<string, number>, hasRoom: boolean): GapPlan[] {
     const { dir, maxBytes, logger } = this.options;
     const count = [...refused.values()].reduce((a, b) => a + b, 0);
     if (count > 0 && this.refusing === 0)
@@ -153,15 +192,20 @@ export class FullPolicy {
         'outbox full of events and gap records: refusing new samples until there is room',
       );
     this.refusing += count;
-    if (!hasRoom) return new Map();
+    if (!hasRoom) return [];
     if (this.refusing > 0) {
       logger.warn({ outbox: dir, refused: this.refusing }, 'outbox accepting samples again');
       this.refusing = 0;
     }
-    const ranges = new Map(this.refusedRanges);
+    const gaps: GapPlan[] = [];
+    for (const [key, range] of this.refusedRanges) {
+      const kind: SampleKind = range.health > 0 ? 'health' : 'stream';
+      const cameraId = key.slice(key.indexOf('\u0000') + 1);
+      gaps.push({ cameraId, kind, range });
+      this.openGaps.delete(key);
+    }
     this.refusedRanges.clear();
-    for (const cameraId of ranges.keys()) this.openGaps.delete(cameraId);
-    return ranges;
+    return gaps;
   }
 
   /** One line per burst, with counts per camera. */

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { GapPayload } from '../../../src/schemas/payloads.ts';
 import { AgentError } from '../errors.ts';
 import { Delivery } from './delivery.ts';
-import { FullPolicy, type Range } from './full-policy.ts';
+import { FullPolicy } from './full-policy.ts';
 import {
   encodeRecord,
   isSample,
@@ -223,7 +223,7 @@ export class Outbox {
     const touched = this.log.forget(room?.remove ?? []);
     this.live -= room?.remove.length ?? 0;
     const atMs = now();
-    const dropGaps = [...(room?.gaps ?? [])].map(([cameraId, range]) =>
+    const dropGaps = (room?.gaps ?? []).map(({ cameraId, range }) =>
       this.pendingOf('gap', cameraId, this.full.gapEnvelope(cameraId, range, atMs)),
     );
     // What is still missing after the drops is refused from this batch's samples, never its events.
@@ -239,16 +239,18 @@ export class Outbox {
     }
     const hasRoom = over <= 0 || (refused.size === 0 && batch.some((p) => isSample(p.kind)));
     // Room again: samples refused earlier get their gap record now.
-    const refusedGaps = [...this.full.afterBatch(refused, hasRoom)].map(([cameraId, range]) =>
-      this.pendingOf('gap', cameraId, this.full.gapEnvelope(cameraId, range, atMs)),
-    );
+    const refusedGaps = this.full
+      .afterBatch(refused, hasRoom)
+      .map(({ cameraId, range }) =>
+        this.pendingOf('gap', cameraId, this.full.gapEnvelope(cameraId, range, atMs)),
+      );
     // Rewrites never touch the segment being appended to.
     if (touched.has(this.log.active) || this.log.full) await this.log.roll(this.nextN, this.sendN);
     // Gap records after the batch: their envelopes are the newest, so seq keeps increasing along the log.
     const records = await this.appendLines([...accepted, ...dropGaps, ...refusedGaps]);
-    for (const [i, gap] of dropGaps.entries()) {
+    for (const [i, gap] of (room?.gaps ?? []).entries()) {
       const record = records[accepted.length + i] as OutboxRecord;
-      this.full.gapWritten(gap.cameraId, record.n, record.bytes, room?.gaps.get(gap.cameraId) as Range);
+      this.full.gapWritten(gap, record.n, record.bytes);
     }
     // Only now, with the gap records safe, do the dropped samples leave the disk.
     await this.log.compact(touched, this.ackedN);
@@ -305,8 +307,8 @@ export class Outbox {
         this.sendN = record.n + 1;
         this.delivery.handOut(record.n);
         if (isSample(record.kind)) this.samples.remove(record.cameraId, record.n);
-        // Only what carries the camera's state closes a gap; events and retention readings do not.
-        if (record.kind !== 'event' && record.kind !== 'recording') this.full.sent(record.cameraId);
+        // Only a sample of the gap's kind, or the gap record itself, closes it; events and retention readings do not.
+        this.full.sent(record.cameraId, record.kind, record.n);
       }
       if (i >= records.length) {
         this.sendN = Math.max(this.sendN, segment.lastN + 1);

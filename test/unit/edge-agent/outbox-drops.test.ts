@@ -34,6 +34,8 @@ async function append(box: Outbox, kind: OutboxKind, camera: string, i: number):
   return { kind, camera, msgId: envelope.msgId, observedAtMs: Date.parse(envelope.observedAt), result };
 }
 
+const iso = (ms: number) => new Date(ms).toISOString();
+
 const gapsOf = (records: OutboxRecord[]) =>
   records.filter((r) => r.kind === 'gap').map((r) => r.envelope.payload as GapPayload);
 
@@ -90,35 +92,27 @@ describe('outbox: size bound and drop policy', () => {
     const seqs = records.map((r) => r.envelope.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
 
-    // Gap records: per camera, the dropped counts add up and every dropped sample lies in a gap's range,
-    // whose ends are dropped samples' observedAt.
+    // Gap records: per camera and kind, the dropped counts add up and every dropped sample lies in its
+    // kind's gap range, whose ends are dropped samples' observedAt.
     const gaps = gapsOf(records);
     expect(stats.gaps).toBeGreaterThan(gaps.length);
+    const kindOf = (g: GapPayload) => (g.dropped.health > 0 ? 'health' : 'stream');
     for (const camera of [BUSY, QUIET]) {
-      // Nothing was sent in between, so each burst's gap record replaced the camera's previous one.
-      expect(
-        gaps.filter((g) => g.cameraId === camera),
-        camera,
-      ).toHaveLength(1);
-      const mine = gaps.filter((g) => g.cameraId === camera);
       const lost = droppedOf(camera);
-      expect(
-        mine.reduce((sum, g) => sum + g.dropped.health + g.dropped.stream, 0),
-        camera,
-      ).toBe(lost.length);
-      expect(
-        mine.reduce((sum, g) => sum + g.dropped.stream, 0),
-        camera,
-      ).toBe(lost.filter((w) => w.kind === 'stream').length);
-      const times = new Set(lost.map((w) => w.observedAtMs));
-      for (const g of mine) {
-        expect(times.has(Date.parse(g.from)), `${camera} gap from ${g.from}`).toBe(true);
-        expect(times.has(Date.parse(g.to)), `${camera} gap to ${g.to}`).toBe(true);
+      for (const kind of ['health', 'stream'] as const) {
+        const lostOfKind = lost.filter((w) => w.kind === kind);
+        // Nothing was sent in between, so each burst's gap record replaced the previous one of its kind.
+        const mine = gaps.filter((g) => g.cameraId === camera && kindOf(g) === kind);
+        expect(mine, `${camera} ${kind}`).toHaveLength(lostOfKind.length > 0 ? 1 : 0);
+        const [gap] = mine;
+        if (!gap) continue;
+        // A gap record counts one kind only.
+        expect(gap.dropped[kind === 'health' ? 'stream' : 'health'], `${camera} ${kind}`).toBe(0);
+        expect(gap.dropped[kind], `${camera} ${kind}`).toBe(lostOfKind.length);
+        const times = lostOfKind.map((w) => w.observedAtMs);
+        expect(Date.parse(gap.from), `${camera} ${kind} gap from`).toBe(Math.min(...times));
+        expect(Date.parse(gap.to), `${camera} ${kind} gap to`).toBe(Math.max(...times));
       }
-      for (const w of lost)
-        expect(
-          mine.some((g) => Date.parse(g.from) <= w.observedAtMs && w.observedAtMs <= Date.parse(g.to)),
-        ).toBe(true);
       expect(stats.droppedByCamera[camera] ?? 0).toBe(lost.length);
     }
     expect(stats.dropped).toBe(dropped.length);
@@ -167,7 +161,7 @@ describe('outbox: size bound and drop policy', () => {
     outbox = await h.open({ maxBytes: 12_000, segmentBytes: 2048 });
     for (let i = 0; i < 50; i++) expect((await append(outbox, 'event', QUIET, i)).result).toBe('queued');
     expect(outbox.stats().bytes).toBeGreaterThan(12_000);
-    const refused = [];
+    const refused: Written[] = [];
     for (let i = 0; i < 5; i++) {
       h.clock.nowMs += 10_000;
       refused.push(await append(outbox, i % 2 ? 'stream' : 'health', BUSY, i));
@@ -186,16 +180,51 @@ describe('outbox: size bound and drop policy', () => {
     expect(next.result).toBe('queued');
     expect(h.logs.filter((l) => l.msg === 'outbox accepting samples again')).toHaveLength(1);
     const records = await takeAll(outbox);
-    const [gap] = gapsOf(records);
-    expect(gap).toEqual({
-      cameraId: BUSY,
-      from: new Date(refused[0]?.observedAtMs as number).toISOString(),
-      to: new Date(refused[4]?.observedAtMs as number).toISOString(),
-      dropped: { health: 3, stream: 2 },
-    });
+    const at = (i: number) => new Date(refused[i]?.observedAtMs as number).toISOString();
+    // One gap record per kind, each over its own kind's refused samples.
+    expect(gapsOf(records)).toEqual([
+      { cameraId: BUSY, from: at(0), to: at(4), dropped: { health: 3, stream: 0 } },
+      { cameraId: BUSY, from: at(1), to: at(3), dropped: { health: 0, stream: 2 } },
+    ]);
     // Written with the next sample, after it: seq increases along the outbox.
-    expect(records.map((r) => r.kind)).toEqual(['health', 'gap']);
+    expect(records.map((r) => r.kind)).toEqual(['health', 'gap', 'gap']);
     const seqs = records.map((r) => r.envelope.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  });
+  it("never names a kept sample's time as lost: a stream probe observed before a health sample that was sent", async () => {
+    // A stream probe is observed when it starts and queued when it ends, seconds later: after a
+    // health sample observed meanwhile, which may already be on its way to the hub. Dropping that
+    // probe and a later health sample must not give a range that encloses the sent one.
+    const maxBytes = 12_000;
+    outbox = await h.open({ maxBytes, segmentBytes: 2048 });
+    let i = 0;
+    while (outbox.stats().bytes < maxBytes * 0.7) await append(outbox, 'event', QUIET, i++);
+    const t = h.clock.nowMs;
+    const sent = await append(outbox, 'health', BUSY, i++);
+    const handedOut = await takeAll(outbox);
+    expect(handedOut.map((r) => r.envelope.msgId)).toContain(sent.msgId);
+    h.clock.nowMs = t - 5_000;
+    const probe = await append(outbox, 'stream', BUSY, i++);
+    h.clock.nowMs = t + 2_500;
+    const next = await append(outbox, 'health', BUSY, i++);
+    // Events fill the rest: only the probe and the newer health sample can be dropped.
+    while (outbox.stats().dropped < 2) await append(outbox, 'event', QUIET, i++);
+    const gaps = gapsOf(await takeAll(outbox));
+    expect(gaps).toEqual([
+      {
+        cameraId: BUSY,
+        from: iso(next.observedAtMs),
+        to: iso(next.observedAtMs),
+        dropped: { health: 1, stream: 0 },
+      },
+      {
+        cameraId: BUSY,
+        from: iso(probe.observedAtMs),
+        to: iso(probe.observedAtMs),
+        dropped: { health: 0, stream: 1 },
+      },
+    ]);
+    for (const g of gaps.filter((g) => g.dropped.health > 0))
+      expect(Date.parse(g.from) <= sent.observedAtMs && sent.observedAtMs <= Date.parse(g.to)).toBe(false);
   });
 });
