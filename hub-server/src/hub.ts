@@ -5,7 +5,11 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { resolveMediaBinaries } from '../../edge-agent/src/media/binaries.ts';
+import {
+  type MediaBinaries,
+  readableProtocols,
+  resolveMediaBinaries,
+} from '../../edge-agent/src/media/binaries.ts';
 import { AlertEngine } from '../../src/alerts/alert-engine.ts';
 import type { HubConfig } from '../../src/config/hub-config.ts';
 import type { Alert } from '../../src/schemas/alert-api.ts';
@@ -86,6 +90,8 @@ export interface HubOptions {
   onLeadershipLost?: (why: string) => void;
   /** The embedded database, already starting (main.ts starts it before loading the hub's modules). */
   embeddedDatabase?: EmbeddedDatabase;
+  /** ffmpeg and ffprobe for feeds and stream checks; default: FFMPEG_PATH/FFPROBE_PATH, the system's, npm's. */
+  media?: MediaBinaries;
 }
 
 /** What this process is in its region: the only one, or one of several (cluster mode). */
@@ -229,6 +235,7 @@ export class Hub {
   async start(): Promise<void> {
     const { config, log } = this.options;
     const env = this.options.env ?? process.env;
+    const media = this.options.media ?? resolveMediaBinaries();
     const clustered = config.cluster.enabled;
     if (clustered) {
       if (!config.database.url || !config.mqtt.url)
@@ -393,6 +400,8 @@ export class Hub {
     // Mobile sources: the registry is in the fleet; the live picture pushes to control rooms.
     const sourceService = new SourceService({
       pool: db.pool,
+      // SRT needs an ffmpeg built with libsrt; the other schemes every build reads.
+      reads: (scheme) => scheme !== 'srt:' || readableProtocols(media.ffmpegPath).has('srt'),
       fleet: this.fleet,
       staleAfterMs: config.sources.staleAfterMs,
       offlineAfterMs: config.sources.offlineAfterMs,
@@ -487,7 +496,7 @@ export class Hub {
           : () => null);
     // Checks of mobile sources' streams, from the hub where their video is pulled (the leader's job).
     const sourceProber = new SourceProber({
-      ffprobePath: resolveMediaBinaries().ffprobePath,
+      ffprobePath: media.ffprobePath,
       intervalMs: config.sources.probeIntervalMs,
       timeoutMs: config.sources.probeTimeoutMs,
       sampleMs: config.sources.probeSampleMs,
@@ -526,7 +535,7 @@ export class Hub {
       });
     const feeds = new FeedManager({
       dir: config.feeds.dir,
-      ffmpegPath: resolveMediaBinaries().ffmpegPath,
+      ffmpegPath: media.ffmpegPath,
       limits: config.feeds,
       signer: feedSigner,
       credentials,

@@ -45,8 +45,62 @@ export type StreamAddressCheck =
 
 /** The schemes a feed may use: RTSP, plain or over TLS. Never http:, file: or anything ffmpeg also reads. */
 export const STREAM_SCHEMES: ReadonlySet<string> = new Set(['rtsp:', 'rtsps:']);
-/** A mobile source's stream (an operator's fact, not a site's report) may also be RTMP, plain or over TLS. */
-export const SOURCE_STREAM_SCHEMES: ReadonlySet<string> = new Set(['rtsp:', 'rtsps:', 'rtmp:', 'rtmps:']);
+/**
+ * A mobile source's stream (an operator's fact, not a site's report) may also be RTMP, plain or over
+ * TLS, or SRT (where the hub's ffmpeg reads it).
+ */
+export const SOURCE_STREAM_SCHEMES: ReadonlySet<string> = new Set([
+  'rtsp:',
+  'rtsps:',
+  'rtmp:',
+  'rtmps:',
+  'srt:',
+]);
+
+/**
+ * The SRT options a stream address may carry (ffmpeg reads every query parameter of an srt: URL as an
+ * option of the connection): which stream of the server, and the receive latency. Anything else (a
+ * passphrase, which belongs in the credentials file, or listener mode, which would open a port on the
+ * hub) is refused.
+ */
+const SRT_QUERY: Record<string, RegExp> = {
+  streamid: /^[\x21-\x7e]{1,512}$/,
+  latency: /^[0-9]{1,8}$/,
+  mode: /^caller$/,
+};
+
+function srtQueryProblem(url: URL): StreamAddressCheck | null {
+  for (const [key, value] of url.searchParams) {
+    if (key === 'passphrase' || key === 'pbkeylen')
+      return {
+        ok: false,
+        code: 'STREAM_URL_CREDENTIALS',
+        message: 'the stream address carries an SRT passphrase: put it in the feed credentials file',
+      };
+    const allowed = SRT_QUERY[key];
+    if (!allowed)
+      return {
+        ok: false,
+        code: 'STREAM_URL_INVALID',
+        message: `SRT stream addresses may carry streamid, latency and mode=caller only, not ${key.slice(0, 40)}`,
+      };
+    if (!allowed.test(value))
+      return {
+        ok: false,
+        code: 'STREAM_URL_INVALID',
+        message: `the SRT ${key} ${value.slice(0, 40)} is not valid`,
+      };
+  }
+  if (url.pathname !== '' && url.pathname !== '/')
+    return {
+      ok: false,
+      code: 'STREAM_URL_INVALID',
+      message: 'an SRT stream address has no path: name the stream with streamid',
+    };
+  if (!url.port)
+    return { ok: false, code: 'STREAM_URL_INVALID', message: 'an SRT stream address needs a port' };
+  return null;
+}
 
 /**
  * Whether a reported stream address is one the hub may connect to for this site: RTSP or RTSPS, no
@@ -71,6 +125,8 @@ export function checkStreamAddress(
     };
   if (url.username || url.password)
     return { ok: false, code: 'STREAM_URL_CREDENTIALS', message: 'the stream address carries credentials' };
+  const srtProblem = url.protocol === 'srt:' ? srtQueryProblem(url) : null;
+  if (srtProblem) return srtProblem;
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (!hostAllowed(host, networks))
     return {

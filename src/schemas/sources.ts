@@ -18,7 +18,7 @@ export const SourceState = Type.Union([Type.Literal('up'), Type.Literal('unknown
 export type SourceState = Static<typeof SourceState>;
 
 /** Stream schemes a source may be registered with (the hub pulls them with ffmpeg): RTSP or RTMP. */
-export const SOURCE_STREAM_PATTERN = '^(rtsps?|rtmps?)://[^\\s@/]+(:[0-9]{1,5})?(/[^\\s]*)?$';
+export const SOURCE_STREAM_PATTERN = '^(rtsps?|rtmps?|srt)://[^\\s@/]+(:[0-9]{1,5})?(/[^\\s]*)?$';
 
 /**
  * One position fix, signed by the source: `sig` is the base64url HMAC-SHA256, with the source's
@@ -78,7 +78,8 @@ export const SourceInput = Type.Object(
     streamUrl: Type.String({
       maxLength: 500,
       pattern: SOURCE_STREAM_PATTERN,
-      description: 'Where the hub pulls its video (RTSP, RTSPS, RTMP or RTMPS; no credentials in it)',
+      description:
+        "Where the hub pulls its video (RTSP, RTSPS, RTMP, RTMPS, or SRT where the hub's ffmpeg reads it; no credentials in it)",
     }),
     hfovDeg: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 180, default: 70 })),
     vfovDeg: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 180, default: 45 })),

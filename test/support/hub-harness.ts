@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pino from 'pino';
+import type { MediaBinaries } from '../../edge-agent/src/media/binaries.ts';
 import { hashPassword } from '../../hub-server/src/auth/passwords.ts';
 import type { CredentialSource } from '../../hub-server/src/feeds/feed-manager.ts';
 import { Hub } from '../../hub-server/src/hub.ts';
@@ -52,6 +53,8 @@ export async function startHub(
     feedCredentials?: CredentialSource;
     /** Use the hub's embedded broker even when MQTT_URL points the suite at an external one. */
     embeddedBroker?: boolean;
+    /** ffmpeg and ffprobe for the hub's feeds and stream checks (default: as the hub resolves them). */
+    media?: MediaBinaries;
   } = {},
 ): Promise<HubHarness> {
   const services = await testServices();
@@ -93,6 +96,7 @@ export async function startHub(
       env: { CCTV_AUTH_SECRET: 'test-secret-not-for-production' },
       now: options.now,
       feedCredentials: options.feedCredentials,
+      ...(options.media ? { media: options.media } : {}),
     });
   let hub = makeHub();
   await hub.start();

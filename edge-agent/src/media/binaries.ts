@@ -64,3 +64,30 @@ export function rtspSocketTimeoutOption(ffmpegPath: string): '-timeout' | '-stim
   }
   return option;
 }
+
+const inputProtocols = new Map<string, ReadonlySet<string>>();
+
+/**
+ * The protocols this ffmpeg (or ffprobe) build can read, from its own `-protocols` list, asked once.
+ * SRT needs a build with libsrt: Debian's ffmpeg has it, the npm-shipped ffmpeg does not.
+ */
+export function readableProtocols(binaryPath: string): ReadonlySet<string> {
+  let protocols = inputProtocols.get(binaryPath);
+  if (!protocols) {
+    const listed = spawnSync(binaryPath, ['-hide_banner', '-protocols'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    const text = `${listed.stdout ?? ''}`;
+    // "Supported file protocols:\nInput:\n  file\n  ...\nOutput:\n  ..."
+    const input = text.split(/^Output:/m)[0]?.split(/^Input:/m)[1] ?? '';
+    protocols = new Set(
+      input
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => /^[a-z0-9_]+$/.test(line)),
+    );
+    inputProtocols.set(binaryPath, protocols);
+  }
+  return protocols;
+}

@@ -40,8 +40,9 @@ export function withCredentials(uri: string, username: string, password: string)
   return url.toString();
 }
 
-export function probeArgs(uri: string, timeoutMs: number, sampleMs: number): string[] {
+export function probeArgs(uri: string, timeoutMs: number, sampleMs: number, srtPassphrase = ''): string[] {
   const rtsp = /^rtsps?:/i.test(uri);
+  const srt = /^srt:/i.test(uri);
   return [
     '-v',
     'error',
@@ -49,6 +50,17 @@ export function probeArgs(uri: string, timeoutMs: number, sampleMs: number): str
     // `-timeout` is the RTSP socket I/O timeout in microseconds from ffmpeg 5 on (the npm-shipped ffprobe is
     // 6.x, Debian 12 has 5.1); ffmpeg 4.x called that `-stimeout` and read `-timeout` as "listen mode".
     ...(rtsp ? ['-rtsp_transport', 'tcp', '-timeout', String(timeoutMs * 1000)] : []),
+    // SRT (a mobile source): its connect timeout in ms, its read timeout in us, and the passphrase as an
+    // option of the connection (an SRT address has no user part).
+    ...(srt
+      ? [
+          '-connect_timeout',
+          String(timeoutMs),
+          '-timeout',
+          String(timeoutMs * 1000),
+          ...(srtPassphrase ? ['-passphrase', srtPassphrase] : []),
+        ]
+      : []),
     '-analyzeduration',
     '300000',
     '-probesize',
@@ -114,10 +126,12 @@ export function probeFailure(stderr: string, exitCode: number | null, context: E
 export async function probeStream(streamUri: string, options: ProbeOptions): Promise<StreamProbe> {
   const uri = stripUrlCredentials(streamUri);
   const context = { ...options.context, url: uri, operation: 'stream probe' };
+  const srt = /^srt:/i.test(uri);
   const args = probeArgs(
-    withCredentials(uri, options.username, options.password),
+    srt ? uri : withCredentials(uri, options.username, options.password),
     options.timeoutMs,
     options.sampleMs,
+    srt ? options.password : '',
   );
   const result = await runProcess(options.ffprobePath, args, {
     timeoutMs: options.timeoutMs,

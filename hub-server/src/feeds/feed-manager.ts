@@ -303,6 +303,7 @@ export class FeedManager {
             rtspSocketTimeoutOption(this.options.ffmpegPath),
             startTimeoutMs,
             source.protocol,
+            credentials,
           ),
           '-i',
           source.toString(),
@@ -461,9 +462,11 @@ export class FeedManager {
     });
     const command = ffmpeg(source.toString())
       .setFfmpegPath(this.options.ffmpegPath)
-      // Only the protocols an RTSP(S) pull over TCP needs: never file, http, pipe or anything else
-      // a crafted address or a server's answer might lead ffmpeg to open.
-      .inputOptions(feedInputOptions(timeout, this.options.limits.startTimeoutMs, source.protocol))
+      // Only the protocols the pull needs (RTSP(S) over TCP, RTMP(S), or SRT): never file, http, pipe
+      // or anything else a crafted address or a server's answer might lead ffmpeg to open.
+      .inputOptions(
+        feedInputOptions(timeout, this.options.limits.startTimeoutMs, source.protocol, credentials),
+      )
       .outputOptions([
         '-map',
         '0:v:0',
@@ -574,7 +577,27 @@ export class FeedManager {
  * ffmpeg's input options for a feed. The RTSP socket timeout is the feed's own start timeout: a fixed
  * 5 s made every slow but working camera (answering in 6 s of a 10 s start limit) fail.
  */
-export function feedInputOptions(timeoutOption: string, startTimeoutMs: number, scheme = 'rtsp:'): string[] {
+export function feedInputOptions(
+  timeoutOption: string,
+  startTimeoutMs: number,
+  scheme = 'rtsp:',
+  credentials: ViewerCredentials | null = null,
+): string[] {
+  if (scheme === 'srt:')
+    // SRT (a mobile source's stream; ffmpeg built with libsrt): its own protocol only (it carries its
+    // UDP itself), as a caller, with a connect timeout in ms and a read timeout in us, and the
+    // passphrase from the credentials file as an option of the connection, never in the address.
+    return [
+      '-protocol_whitelist',
+      'srt',
+      '-mode',
+      'caller',
+      '-connect_timeout',
+      String(Math.round(startTimeoutMs)),
+      '-timeout',
+      String(Math.round(startTimeoutMs * 1000)),
+      ...(credentials?.password ? ['-passphrase', credentials.password] : []),
+    ];
   if (scheme === 'rtmp:' || scheme === 'rtmps:')
     // RTMP (a mobile source's stream): its own protocols only, and a read timeout in place of RTSP's.
     return [
@@ -620,7 +643,8 @@ function summarise(stderr: string): string {
 /** The stream's address with the hub's viewing credentials in it, when it holds any. */
 function withCredentials(uri: string, credentials: ViewerCredentials | null): URL {
   const url = new URL(uri);
-  if (credentials) {
+  // An SRT address has no user part: its passphrase goes as an option (feedInputOptions).
+  if (credentials && url.protocol !== 'srt:') {
     url.username = encodeURIComponent(credentials.username);
     url.password = encodeURIComponent(credentials.password);
   }

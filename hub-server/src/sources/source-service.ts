@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { SOURCE_STREAM_SCHEMES } from '../../../src/registry/camera-networks.ts';
+import { checkStreamAddress, SOURCE_STREAM_SCHEMES } from '../../../src/registry/camera-networks.ts';
 import type { IncidentSearch } from '../../../src/schemas/incident-api.ts';
 import type {
   DutyInput,
@@ -14,7 +14,7 @@ import type {
 } from '../../../src/schemas/sources.ts';
 import type { FeedCamera } from '../feeds/feed-manager.ts';
 import type { FleetState } from '../state/fleet-state.ts';
-import { SourceRepository } from './source-repository.ts';
+import { SourceError, SourceRepository } from './source-repository.ts';
 import { SourceTracker } from './source-tracker.ts';
 
 export interface SourceServiceOptions {
@@ -28,6 +28,8 @@ export interface SourceServiceOptions {
   removed: (ids: string[]) => void;
   /** A registry change other processes of the region must reload (cluster mode). */
   announce?: (change: SourceEvent) => void;
+  /** Whether the hub's ffmpeg reads streams of this scheme ('srt:' needs a build with libsrt); default all. */
+  reads?: (scheme: string) => boolean;
 }
 
 /** A change to mobile sources that the region's other processes apply too (cluster mode). */
@@ -89,7 +91,25 @@ export class SourceService {
     this.tracker.stop();
   }
 
+  /**
+   * A stream address the hub can pull: a scheme its ffmpeg reads, no credentials, and for SRT only the
+   * options a caller needs (camera-networks.ts). Refused with a code, before anything is stored.
+   */
+  private checkStreamUrl(url: string): void {
+    const checked = checkStreamAddress(url, [], SOURCE_STREAM_SCHEMES);
+    if (!checked.ok && checked.code !== 'STREAM_ADDRESS_NOT_REGISTERED')
+      throw new SourceError(400, checked.code, checked.message);
+    const scheme = new URL(url).protocol;
+    if (this.options.reads && !this.options.reads(scheme))
+      throw new SourceError(
+        400,
+        'STREAM_PROTOCOL_UNSUPPORTED',
+        `this hub's ffmpeg cannot read ${scheme.slice(0, -1).toUpperCase()} streams: install an ffmpeg built with libsrt (Debian's ffmpeg package is) or register an RTSP or RTMP address`,
+      );
+  }
+
   async create(input: SourceInput, user: string): Promise<{ record: SourceRecord; key: string }> {
+    this.checkStreamUrl(input.streamUrl);
     const { record, registered, key } = await this.repository.create(input, user, this.options.now());
     this.options.fleet.sources.set(registered.id, registered);
     this.tracker.register(registered);
@@ -117,6 +137,7 @@ export class SourceService {
 
   /** A new stream address for a source (the demo's simulated streams start after the hub). */
   async setStream(id: string, url: string): Promise<boolean> {
+    this.checkStreamUrl(url);
     const updated = await this.repository.setStreamUrl(id, url);
     if (!updated) return false;
     this.options.fleet.sources.set(id, updated);

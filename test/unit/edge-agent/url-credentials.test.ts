@@ -34,4 +34,11 @@ describe('URL credentials', () => {
     expect(joined).toContain('-analyzeduration 300000 -probesize 65536');
     expect(joined).toContain('-read_intervals %+2.000');
   });
+
+  it('bounds SRT probes and passes the passphrase as an option, never in the address', () => {
+    const args = probeArgs('srt://127.0.0.1:9000?streamid=d1', 10_000, 2_000, 'a-passphrase-1');
+    expect(args.join(' ')).toContain('-connect_timeout 10000 -timeout 10000000 -passphrase a-passphrase-1');
+    expect(args.at(-1)).toBe('srt://127.0.0.1:9000?streamid=d1');
+    expect(probeArgs('srt://127.0.0.1:9000', 10_000, 2_000)).not.toContain('-passphrase');
+  });
 });

@@ -14,4 +14,24 @@ describe('feed input options', () => {
     ]);
     expect(feedInputOptions('-stimeout', 15_000).slice(-2)).toEqual(['-stimeout', '15000000']);
   });
+
+  it('read SRT with its own protocol only, as a caller, and pass the passphrase as an option', () => {
+    const options = feedInputOptions('-timeout', 10_000, 'srt:', {
+      username: '',
+      password: 'a-passphrase-1',
+    });
+    expect(options).toEqual([
+      '-protocol_whitelist',
+      'srt',
+      '-mode',
+      'caller',
+      '-connect_timeout',
+      '10000',
+      '-timeout',
+      '10000000',
+      '-passphrase',
+      'a-passphrase-1',
+    ]);
+    expect(feedInputOptions('-timeout', 10_000, 'srt:', null)).not.toContain('-passphrase');
+  });
 });

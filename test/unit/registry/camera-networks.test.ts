@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { checkStreamAddress, hostAllowed, parseNetworkEntry } from '../../../src/registry/camera-networks.ts';
+import {
+  checkStreamAddress,
+  hostAllowed,
+  parseNetworkEntry,
+  SOURCE_STREAM_SCHEMES,
+} from '../../../src/registry/camera-networks.ts';
 
 describe('camera networks', () => {
   it.each([
@@ -52,5 +57,26 @@ describe('camera networks', () => {
     const result = checkStreamAddress(uri, ['10.20.0.0/24', 'fd00:1::/64']);
     expect(result.ok).toBe(ok);
     if (!result.ok) expect(result.code).toBe(code);
+  });
+
+  it.each([
+    ['srt://10.20.0.7:9000', true, null],
+    ['srt://10.20.0.7:9000?streamid=drone-1&latency=200&mode=caller', true, null],
+    ['srt://10.20.0.7:9000?streamid=%23!%3A%3Ar%3Dlive%2Fdrone', true, null],
+    // A site may never report SRT for a camera: only a registered source's address may be.
+    ['srt://10.20.0.7:9000?passphrase=secret-secret', false, 'STREAM_URL_CREDENTIALS'],
+    ['srt://10.20.0.7:9000?pbkeylen=16', false, 'STREAM_URL_CREDENTIALS'],
+    ['srt://10.20.0.7:9000?mode=listener', false, 'STREAM_URL_INVALID'],
+    ['srt://10.20.0.7:9000?mode=rendezvous', false, 'STREAM_URL_INVALID'],
+    ['srt://10.20.0.7:9000?latency=soon', false, 'STREAM_URL_INVALID'],
+    ['srt://10.20.0.7:9000?localport=9000', false, 'STREAM_URL_INVALID'],
+    ['srt://10.20.0.7:9000/live', false, 'STREAM_URL_INVALID'],
+    ['srt://10.20.0.7?streamid=x', false, 'STREAM_URL_INVALID'],
+    ['srt://10.99.0.7:9000', false, 'STREAM_ADDRESS_NOT_REGISTERED'],
+  ])("a source's SRT address %s", (uri, ok, code) => {
+    const result = checkStreamAddress(uri, ['10.20.0.0/24'], SOURCE_STREAM_SCHEMES);
+    expect(result.ok).toBe(ok);
+    if (!result.ok) expect(result.code).toBe(code);
+    expect(checkStreamAddress(uri, ['10.20.0.0/24']).ok).toBe(false);
   });
 });
