@@ -6,7 +6,7 @@ import type { EventLoopDelay } from '../../hub-server/src/process-stats.ts';
 import { FleetClient } from './fleet/fleet-client.ts';
 import type { FleetSpec } from './fleet/protocol.ts';
 import { storeDelayBucket } from './ingest-bench.ts';
-import type { LatencyClientCommand, LatencyClientReport } from './latency-client.ts';
+import type { LatencyClientCommand, LatencyClientReport, SocketClientKind } from './latency-client.ts';
 import {
   BENCH_USERS,
   type BenchStack,
@@ -36,6 +36,8 @@ export interface LatencyBenchOptions {
   changeProbability?: number;
   /** Processes the sockets are spread over (default 2). */
   clientProcesses?: number;
+  /** The control-room clients: socket.io-client (default) or the lean one (latency-client.ts). */
+  socketClient?: SocketClientKind;
   /** The p99 target (default: 20 ms up to 200 sockets, 50 ms above, as issue targets say). */
   targetP99Ms?: number;
   /**
@@ -269,7 +271,16 @@ export async function runLatencyBench(
       const share = (i: number) => Math.floor(k / clients.length) + (i < k % clients.length ? 1 : 0);
       const connected = await Promise.all(
         clients.map((c, i) =>
-          c.request({ type: 'connect', url: stack.hubUrl, token: controlroom, count: share(i) }, 'connected'),
+          c.request(
+            {
+              type: 'connect',
+              url: stack.hubUrl,
+              token: controlroom,
+              count: share(i),
+              client: options.socketClient ?? 'socket.io',
+            },
+            'connected',
+          ),
         ),
       );
       const sockets = connected.reduce((a, r) => a + r.connected, 0);
@@ -278,7 +289,10 @@ export async function runLatencyBench(
         log(
           `  only ${sockets} of ${k} sockets connected (${failed} failed: ${connected.find((r) => r.error)?.error})`,
         );
-      else log(`  ${sockets} control-room sockets connected, snapshots received`);
+      else
+        log(
+          `  ${sockets} control-room sockets connected (${options.socketClient ?? 'socket.io'} client), snapshots received`,
+        );
       changesSoFar = await warmUp();
       await sleep(500);
 
