@@ -27,20 +27,28 @@ export function srtMedia(): MediaBinaries {
   );
 }
 
-/**
- * An SRT server of a test picture (H.264 in MPEG-TS, 320x240 at 10 fps), as a drone's ground station
- * serves one. ffmpeg in listener mode takes one caller at a time, so it is started again after each
- * (the hub's stream check is one caller, a feed the next). `starts` counts the listeners started.
- */
-export function serveSrt(options: { ffmpegPath: string; port: number; passphrase: string }): {
+/** A server of a test picture started again after each client, and how to stop it. */
+export interface OneClientServer {
+  /** How many times the server has been started (the first start included). */
   starts: () => number;
   stop: () => void;
-} {
+}
+
+/**
+ * ffmpeg serving a test picture (H.264, 320x240 at 10 fps) to one client at a time, in listener mode
+ * (`-listen 1` for RTMP, `mode=listener` for SRT), as a drone's ground station serves one. It is
+ * started again after each client: the hub's stream check is one client, a feed the next.
+ */
+export function serveTestPicture(
+  ffmpegPath: string,
+  output: readonly string[],
+  seconds = 90,
+): OneClientServer {
   let serving = true;
   const servers: ReturnType<typeof spawn>[] = [];
   const serve = () => {
     const server = spawn(
-      options.ffmpegPath,
+      ffmpegPath,
       [
         '-hide_banner',
         '-loglevel',
@@ -57,10 +65,8 @@ export function serveSrt(options: { ffmpegPath: string; port: number; passphrase
         '-g',
         '10',
         '-t',
-        '90',
-        '-f',
-        'mpegts',
-        `srt://127.0.0.1:${options.port}?mode=listener&passphrase=${encodeURIComponent(options.passphrase)}&pbkeylen=16`,
+        String(seconds),
+        ...output,
       ],
       { stdio: 'ignore' },
     );
@@ -77,4 +83,13 @@ export function serveSrt(options: { ffmpegPath: string; port: number; passphrase
       for (const server of servers) server.kill('SIGKILL');
     },
   };
+}
+
+/** An AES-protected SRT server of the test picture (MPEG-TS). */
+export function serveSrt(options: { ffmpegPath: string; port: number; passphrase: string }): OneClientServer {
+  return serveTestPicture(options.ffmpegPath, [
+    '-f',
+    'mpegts',
+    `srt://127.0.0.1:${options.port}?mode=listener&passphrase=${encodeURIComponent(options.passphrase)}&pbkeylen=16`,
+  ]);
 }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveMediaBinaries } from '../../../edge-agent/src/media/binaries.ts';
@@ -20,6 +19,7 @@ import { type HubHarness, startHub } from '../../support/hub-harness.ts';
 import { freePort } from '../../support/mosquitto.ts';
 import { uniqueId } from '../../support/services.ts';
 import { SitePublisher } from '../../support/site-publisher.ts';
+import { serveTestPicture } from '../../support/srt.ts';
 
 // A police drone relayed by a ground station site: its signed telemetry moves it on the map, incident
 // search finds it while overhead and, with a time window, after it has passed; its feed opens with an
@@ -471,44 +471,13 @@ describe('mobile sources: a drone over a town', () => {
   it('pulls an RTMP source too, without viewing credentials when the hub holds none', async () => {
     const port = await freePort();
     const ffmpegPath = resolveMediaBinaries().ffmpegPath;
-    // ffmpeg as a one-client RTMP server (a test picture, H.264), started again after each client: the
-    // hub's stream check is one, the feed the next.
-    let serving = true;
-    const servers: ReturnType<typeof spawn>[] = [];
-    const serve = () => {
-      const server = spawn(
-        ffmpegPath,
-        [
-          '-hide_banner',
-          '-loglevel',
-          'error',
-          '-re',
-          '-f',
-          'lavfi',
-          '-i',
-          'testsrc=size=320x240:rate=10',
-          '-c:v',
-          'libx264',
-          '-preset',
-          'ultrafast',
-          '-g',
-          '10',
-          '-t',
-          '60',
-          '-f',
-          'flv',
-          '-listen',
-          '1',
-          `rtmp://127.0.0.1:${port}/live/drone-2`,
-        ],
-        { stdio: 'ignore' },
-      );
-      servers.push(server);
-      server.once('exit', () => {
-        if (serving) serve();
-      });
-    };
-    serve();
+    // A one-client RTMP server (a test picture, H.264), started again after each client: the hub's
+    // stream check is one, the feed the next.
+    const server = serveTestPicture(
+      ffmpegPath,
+      ['-f', 'flv', '-listen', '1', `rtmp://127.0.0.1:${port}/live/drone-2`],
+      60,
+    );
     try {
       const id = uniqueId('rtmp-drone');
       const created = await api<SourceCreated>('/api/sources', {
@@ -542,7 +511,7 @@ describe('mobile sources: a drone over a town', () => {
       expect(checked.stream).toMatchObject({ ok: true, codec: 'h264', width: 320, height: 240 });
       // The one-client server notices the check has gone and listens again for the feed.
       await eventually('the RTMP server listening again', async () =>
-        servers.length >= 2 ? true : undefined,
+        server.starts() >= 2 ? true : undefined,
       );
       await new Promise((r) => setTimeout(r, 1000));
       const opened = await api<FeedSessionView>(
@@ -579,8 +548,7 @@ describe('mobile sources: a drone over a town', () => {
       });
       expect(refused.status).toBe(400);
     } finally {
-      serving = false;
-      for (const server of servers) server.kill('SIGKILL');
+      server.stop();
     }
   }, 90_000);
 });
