@@ -66,14 +66,43 @@ describe('camera wall in Chromium', () => {
       .poll(async () => (await tiles(page, ids)).map((t) => t.phase), { timeout: 30_000 })
       .toEqual(ids.map(() => 'video'));
     const first = await tiles(page, ids);
-    await expect
-      .poll(
-        async () => (await tiles(page, ids)).map((t, i) => t.currentTime - (first[i]?.currentTime ?? 0) > 1),
-        {
-          timeout: 20_000,
-        },
-      )
-      .toEqual(ids.map(() => true));
+    try {
+      await expect
+        .poll(
+          async () =>
+            (await tiles(page, ids)).map((t, i) => t.currentTime - (first[i]?.currentTime ?? 0) > 1),
+          {
+            timeout: 20_000,
+          },
+        )
+        .toEqual(ids.map(() => true));
+    } catch (error) {
+      // Say what each player was doing, so a failure on a loaded machine can be read afterwards.
+      const now = await page.evaluate(
+        ({ ids }) =>
+          ids.map((id) => {
+            const t = document.querySelector<HTMLElement>(`#wall-grid .feed-tile[data-camera-id="${id}"]`);
+            const v = t?.querySelector('video');
+            const buffered = v
+              ? Array.from({ length: v.buffered.length }, (_, i) => [v.buffered.start(i), v.buffered.end(i)])
+              : [];
+            return {
+              id,
+              phase: t?.dataset.phase,
+              currentTime: v?.currentTime,
+              paused: v?.paused,
+              readyState: v?.readyState,
+              networkState: v?.networkState,
+              buffered,
+              message: t?.querySelector('.feed-message')?.textContent,
+            };
+          }),
+        { ids },
+      );
+      throw new Error(
+        `${(error as Error).message}\nplayers at first: ${JSON.stringify(first)}\nplayers now: ${JSON.stringify(now)}`,
+      );
+    }
   };
   const startWall = async () => {
     await page.fill('#wall-incident-ref', 'INC-2026-0777');

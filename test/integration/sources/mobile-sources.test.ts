@@ -370,7 +370,9 @@ describe('mobile sources: a drone over a town', () => {
     expect(up.body.streamAvailability).toBe(1);
 
     // A source whose stream does not answer: its check fails with a code; its link state is its own.
-    const deadPort = await freePort();
+    // A privileged port nothing in the suite listens on: a free port picked now could be taken a
+    // moment later by another test's RTSP or HTTP server, and then the check would read that.
+    const deadPort = 9;
     const deadId = uniqueId('dead-drone');
     const created = await api<SourceCreated>('/api/sources', {
       method: 'POST',
