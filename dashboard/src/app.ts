@@ -15,6 +15,7 @@ import { el } from './dom.ts';
 import { FilterBar, type Filters, readViewState, writeViewState } from './filters.ts';
 import { mayEditGeometry } from './geometry-editor.ts';
 import { type DashboardView, Header } from './header.ts';
+import { HeldUpdates } from './held-updates.ts';
 import { IncidentApi } from './incident-api.ts';
 import { IncidentView } from './incident-view.ts';
 import { LinksStrip } from './links-strip.ts';
@@ -76,6 +77,11 @@ export class DashboardApp {
   private readonly filterBar: FilterBar;
   private readonly mapView: MapView;
   private readonly table: TableView;
+  /** The live view's map and table take changes only while on screen (held and merged meanwhile). */
+  private readonly liveHeld = new HeldUpdates((update) => {
+    this.mapView.applyUpdate(update);
+    this.table.applyUpdate(update);
+  });
   /** At a hub that receives other hubs' cameras: how each link stands (hidden elsewhere). */
   private readonly links: LinksStrip;
   private readonly detail: DetailPanel;
@@ -364,6 +370,8 @@ export class DashboardApp {
     else this.accountView.deactivate();
     // Leaflet measured a hidden container; let it measure again.
     if (view === 'live') this.mapView.invalidateSize();
+    // Changes that came while the live view was hidden, drawn now.
+    if (view === 'live') this.liveHeld.release();
   }
 
   /** From the live view's detail panel to the incident map, where cones are drawn and edited. */
@@ -396,8 +404,7 @@ export class DashboardApp {
 
   private onUpdate(update: LiveUpdate): void {
     this.filterBar.applyUpdate(update);
-    this.mapView.applyUpdate(update);
-    this.table.applyUpdate(update);
+    this.liveHeld.offer(update, this.view === 'live');
     this.detail.applyUpdate(update);
     this.incidentView?.applyUpdate(update);
     this.registryView?.applyUpdate(update);

@@ -5,12 +5,15 @@ import type { SourceView } from '../../src/schemas/sources.ts';
 import { addStateLegend, createBaseMap } from './base-map.ts';
 import { el } from './dom.ts';
 import type { FovCollection, GeoPolygon, IncidentCamera } from './incident-api.ts';
+import { CANVAS_THRESHOLD } from './map-view.ts';
 import { SourceLayer } from './source-layer.ts';
 import { CAMERA_STATE_STYLE } from './states.ts';
 
 /** A GeoJSON ring holds at most 200 positions, the first repeated at the end. */
 const MAX_VERTICES = 199;
 const TARGET_ZOOM = 16;
+/** Cones on the canvas (thousands of cameras) take state changes together at this interval. */
+const CANVAS_RESTYLE_INTERVAL_MS = 500;
 
 export interface IncidentMapOptions {
   uiConfig: UiConfig;
@@ -30,6 +33,10 @@ export interface IncidentMapOptions {
 export class IncidentMap {
   private map: L.Map | null = null;
   private readonly cones = new Map<string, { polygon: L.Polygon; state: CameraState }>();
+  /** The cones' canvas, when there are too many for SVG (made once, kept across reloads of the cones). */
+  private coneCanvas: L.Canvas | null = null;
+  private readonly restyleLater = new Set<string>();
+  private restyleTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly coneLayer = L.featureGroup();
   private readonly targetLayer = L.featureGroup();
   private readonly resultLayer = L.featureGroup();
@@ -74,6 +81,10 @@ export class IncidentMap {
   stop(): void {
     this.map?.remove();
     this.map = null;
+    this.coneCanvas = null;
+    if (this.restyleTimer !== null) clearTimeout(this.restyleTimer);
+    this.restyleTimer = null;
+    this.restyleLater.clear();
     this.cones.clear();
     this.resultMarkers.clear();
   }
@@ -90,11 +101,19 @@ export class IncidentMap {
   setFieldsOfView(collection: FovCollection): void {
     this.coneLayer.clearLayers();
     this.cones.clear();
+    // Thousands of cones as SVG paths make every state change restyle and repaint a huge drawing:
+    // above the live map's threshold they go on one canvas, as its markers do (no element per cone
+    // then, so no data attributes; the results list names the cameras).
+    const renderer =
+      collection.features.length > CANVAS_THRESHOLD
+        ? (this.coneCanvas ??= L.canvas({ pane: 'fov', padding: 0.1 }))
+        : undefined;
+    this.map?.getContainer().setAttribute('data-fov-renderer', renderer ? 'canvas' : 'svg');
     for (const feature of collection.features) {
       const ring = feature.geometry.coordinates[0] ?? [];
       const polygon = L.polygon(
         ring.map(([lon, lat]) => [lat, lon] as L.LatLngTuple),
-        { pane: 'fov', className: 'fov-cone', interactive: false },
+        { pane: 'fov', className: 'fov-cone', interactive: false, ...(renderer ? { renderer } : {}) },
       );
       this.cones.set(feature.id, { polygon, state: feature.properties.state });
       polygon.on('add', () => this.decorateCone(feature.id));
@@ -108,7 +127,18 @@ export class IncidentMap {
     const cone = this.cones.get(cameraId);
     if (!cone || cone.state === state) return;
     cone.state = state;
-    this.styleCone(cameraId);
+    if (this.coneCanvas === null || cone.polygon.options.renderer !== this.coneCanvas) {
+      this.styleCone(cameraId);
+      return;
+    }
+    // On the canvas each restyle repaints every cone it touches: changes are drawn together, a few
+    // times a second, as the live map's canvas markers are.
+    this.restyleLater.add(cameraId);
+    this.restyleTimer ??= setTimeout(() => {
+      this.restyleTimer = null;
+      for (const id of this.restyleLater) this.styleCone(id);
+      this.restyleLater.clear();
+    }, CANVAS_RESTYLE_INTERVAL_MS);
   }
 
   /** The incident point and its radius; null clears them. */

@@ -31,6 +31,11 @@ export interface DashboardRun {
   p99FrameMs: number;
   framesOver50Ms: number;
   longestTaskMs: number;
+  /**
+   * The same frame recorder on a blank page in the same browser while the same load streams in (the
+   * dashboard's page closed): the frames the machine gives any page then, the baseline of this run.
+   */
+  baseline: { frames: number; longestFrameMs: number; p99FrameMs: number; framesOver50Ms: number };
   changesPerS: number;
   heartbeatsPerS: number;
   targetInteractiveMs: number;
@@ -38,6 +43,29 @@ export interface DashboardRun {
 }
 
 const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Records every frame interval (requestAnimationFrame) and long task (Long Tasks API) from now on.
+ * Scripts as text: the bench runs under tsx, whose function helpers do not exist in the page.
+ */
+const FRAME_RECORDER = `(() => {
+  window.__frames = [];
+  window.__longTasks = [];
+  window.__stop = false;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) window.__longTasks.push(e.duration);
+  }).observe({ type: 'longtask', buffered: false });
+  let last = performance.now();
+  const tick = (t) => {
+    window.__frames.push(t - last);
+    last = t;
+    if (!window.__stop) requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})()`;
+/** Stops the recorder; the first interval (from the recorder's start) is left out. */
+const FRAME_RESULTS =
+  '(() => { window.__stop = true; return { frames: window.__frames.slice(1), longTasks: window.__longTasks }; })()';
 const SITE_SIZE = 50;
 
 function median(xs: readonly number[]): number {
@@ -125,21 +153,7 @@ export async function runDashboardBench(
       log(`  interactive after ${interactiveMs.join(', ')} ms`);
 
       // Scripts as text: the bench runs under tsx, whose function helpers do not exist in the page.
-      await page.evaluate(`(() => {
-        window.__frames = [];
-        window.__longTasks = [];
-        window.__stop = false;
-        new PerformanceObserver((list) => {
-          for (const e of list.getEntries()) window.__longTasks.push(e.duration);
-        }).observe({ type: 'longtask', buffered: false });
-        let last = performance.now();
-        const tick = (t) => {
-          window.__frames.push(t - last);
-          last = t;
-          if (!window.__stop) requestAnimationFrame(tick);
-        };
-        requestAnimationFrame(tick);
-      })()`);
+      await page.evaluate(FRAME_RECORDER);
       // BENCH_DASHBOARD_PROFILE=file.cpuprofile: a CPU profile of the page while changes stream in.
       const profilePath = process.env.BENCH_DASHBOARD_PROFILE;
       const cdp = profilePath ? await context.newCDPSession(page) : null;
@@ -153,11 +167,18 @@ export async function runDashboardBench(
         writeFileSync(profilePath, JSON.stringify(profile));
         log(`  page CPU profile written to ${profilePath}`);
       }
-      const measured = (await page.evaluate(
-        '(() => { window.__stop = true; return { frames: window.__frames.slice(1), longTasks: window.__longTasks }; })()',
-      )) as { frames: number[]; longTasks: number[] };
+      const measured = (await page.evaluate(FRAME_RESULTS)) as { frames: number[]; longTasks: number[] };
       const frames = [...measured.frames].sort((a, b) => a - b);
       const seconds = done.elapsedMs / 1000;
+      // The baseline: a blank page, the dashboard closed, the same load again.
+      await page.close();
+      const blank = await context.newPage();
+      await blank.goto('about:blank');
+      await blank.evaluate(FRAME_RECORDER);
+      await fleet.run(Math.round(options.changesPerS / changeProbability), options.durationS);
+      const blankFrames = ((await blank.evaluate(FRAME_RESULTS)) as { frames: number[] }).frames.sort(
+        (a, b) => a - b,
+      );
       const targetInteractiveMs = cameras <= 5_000 ? 2_000 : 5_000;
       const run: DashboardRun = {
         cameras: count,
@@ -168,6 +189,12 @@ export async function runDashboardBench(
         p99FrameMs: Math.round(frames[Math.floor(frames.length * 0.99)] ?? 0),
         framesOver50Ms: frames.filter((f) => f > 50).length,
         longestTaskMs: Math.round(Math.max(0, ...measured.longTasks)),
+        baseline: {
+          frames: blankFrames.length,
+          longestFrameMs: Math.round(blankFrames.at(-1) ?? 0),
+          p99FrameMs: Math.round(blankFrames[Math.floor(blankFrames.length * 0.99)] ?? 0),
+          framesOver50Ms: blankFrames.filter((f) => f > 50).length,
+        },
         changesPerS: Math.round(done.changes / seconds),
         heartbeatsPerS: Math.round(done.sent / seconds),
         targetInteractiveMs,
@@ -177,7 +204,7 @@ export async function runDashboardBench(
         run.cameras >= cameras && run.interactiveMedianMs < targetInteractiveMs && run.longestFrameMs <= 50;
       runs.push(run);
       log(
-        `  ${run.cameras} cameras: interactive ${run.interactiveMedianMs} ms (median of ${interactiveMs.length}); ${run.changesPerS} changes/s: ${run.frames} frames, longest ${run.longestFrameMs} ms, p99 ${run.p99FrameMs} ms, ${run.framesOver50Ms} over 50 ms, longest task ${run.longestTaskMs} ms`,
+        `  ${run.cameras} cameras: interactive ${run.interactiveMedianMs} ms (median of ${interactiveMs.length}); ${run.changesPerS} changes/s: ${run.frames} frames, longest ${run.longestFrameMs} ms, p99 ${run.p99FrameMs} ms, ${run.framesOver50Ms} over 50 ms, longest task ${run.longestTaskMs} ms; a blank page under the same load: ${run.baseline.frames} frames, longest ${run.baseline.longestFrameMs} ms, p99 ${run.baseline.p99FrameMs} ms, ${run.baseline.framesOver50Ms} over 50 ms`,
       );
       await context.close();
     } finally {

@@ -441,4 +441,27 @@ describe('control-room view in Chromium: incident search and live feeds', () => 
     expect(await page.locator('#feed-grid').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
+
+  it('draws on the live view, once shown, the changes that came while it was hidden', async () => {
+    // The incident view is on screen; the live view's table and map take no changes meanwhile
+    // (at thousands of changes a second they were most of the page's work, for nobody).
+    await page.locator('#view-incident').waitFor({ state: 'visible' });
+    const row = `#view-live tr.cam-row[data-camera-id="${away}"]`;
+    expect(await page.getAttribute(row, 'data-state')).toBe('up');
+    await site!.simulator.setFault(away, { kind: 'unreachable' });
+    // The cone on screen turns at once...
+    await expect
+      .poll(() => page.getAttribute(`#incident-map path.fov-cone[data-camera-id="${away}"]`, 'data-state'), {
+        timeout: 30_000,
+      })
+      .toBe('down');
+    // ...the hidden table is left alone...
+    expect(await page.getAttribute(row, 'data-state')).toBe('up');
+    // ...and shows the change as soon as it is on screen.
+    await page.click('#view-live-tab');
+    await page.locator('#view-live').waitFor({ state: 'visible' });
+    expect(await page.getAttribute(row, 'data-state')).toBe('down');
+    expect(await page.getAttribute(`${row} .badge`, 'data-state')).toBe('down');
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });
