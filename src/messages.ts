@@ -59,22 +59,47 @@ export type DecodeResult =
 export const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const MAX_DEPTH = 32;
 
-/** The first string (or key) that text columns cannot store, or nesting deeper than any message needs. */
-function findBadText(value: unknown, path: string, depth: number): { path: string; message: string } | null {
+/**
+ * The first string (or key) that text columns cannot store, or nesting deeper than any message needs.
+ * Runs on every message: the path (a JSON pointer) is built only for what is found, from the keys
+ * collected on the way back up, not for every key looked at.
+ */
+function findBadText(value: unknown, depth: number): { at: string[]; message: string } | null {
   if (typeof value === 'string')
     return UNSTORABLE.test(value)
-      ? { path: path || '/', message: 'text holds a NUL character or an unpaired UTF-16 surrogate' }
+      ? { at: [], message: 'text holds a NUL character or an unpaired UTF-16 surrogate' }
       : null;
   if (value === null || typeof value !== 'object') return null;
-  if (depth >= MAX_DEPTH) return { path: path || '/', message: `nested deeper than ${MAX_DEPTH} levels` };
-  for (const [key, child] of Object.entries(value)) {
-    const at = `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  if (depth >= MAX_DEPTH) return { at: [], message: `nested deeper than ${MAX_DEPTH} levels` };
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findBadText(value[i], depth + 1);
+      if (found) {
+        found.at.push(String(i));
+        return found;
+      }
+    }
+    return null;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
     if (UNSTORABLE.test(key))
-      return { path: at, message: 'a key holds a NUL character or an unpaired UTF-16 surrogate' };
-    const found = findBadText(child, at, depth + 1);
-    if (found) return found;
+      return { at: [key], message: 'a key holds a NUL character or an unpaired UTF-16 surrogate' };
+    const found = findBadText(record[key], depth + 1);
+    if (found) {
+      found.at.push(key);
+      return found;
+    }
   }
   return null;
+}
+
+/** Keys from the innermost out, as a JSON pointer ("/" for the whole message). */
+function pointer(keysInnermostFirst: readonly string[]): string {
+  let path = '';
+  for (let i = keysInnermostFirst.length - 1; i >= 0; i--)
+    path += `/${(keysInnermostFirst[i] as string).replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  return path || '/';
 }
 
 function reject(topic: ParsedTopic | null, code: RejectCode, path: string, message: string): DecodeResult {
@@ -101,8 +126,8 @@ export function decodeMessage(topic: string, raw: Uint8Array, maxBytes: number):
   } catch (error) {
     return reject(parsed, 'BAD_JSON', '/', `malformed JSON: ${(error as Error).message}`);
   }
-  const badText = findBadText(json, '', 0);
-  if (badText) return reject(parsed, 'BAD_TEXT', badText.path, badText.message);
+  const badText = findBadText(json, 0);
+  if (badText) return reject(parsed, 'BAD_TEXT', pointer(badText.at), badText.message);
   const result = validate(envelopes[parsed.kind], json, 5);
   if (!result.ok) {
     const first = result.issues[0] as ValidationIssue;

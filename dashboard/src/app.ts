@@ -370,8 +370,12 @@ export class DashboardApp {
     else this.accountView.deactivate();
     // Leaflet measured a hidden container; let it measure again.
     if (view === 'live') this.mapView.invalidateSize();
-    // Changes that came while the live view was hidden, drawn now.
-    if (view === 'live') this.liveHeld.release();
+    // Changes that came while the live view was hidden, drawn now; after a held full resync the
+    // markers and rows are new, so the selection is drawn on them again.
+    if (view === 'live' && this.liveHeld.release()?.full && this.selectedId !== null) {
+      this.mapView.setSelected(this.selectedId, false);
+      this.table.setSelected(this.selectedId, true);
+    }
   }
 
   /** From the live view's detail panel to the incident map, where cones are drawn and edited. */

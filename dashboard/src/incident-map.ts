@@ -3,7 +3,7 @@ import type { UiConfig } from '../../src/schemas/api.ts';
 import type { CameraState } from '../../src/schemas/camera-state.ts';
 import type { SourceView } from '../../src/schemas/sources.ts';
 import { addStateLegend, createBaseMap } from './base-map.ts';
-import { el } from './dom.ts';
+import { el, setText } from './dom.ts';
 import type { FovCollection, GeoPolygon, IncidentCamera } from './incident-api.ts';
 import { CANVAS_THRESHOLD } from './map-view.ts';
 import { SourceLayer } from './source-layer.ts';
@@ -14,6 +14,8 @@ const MAX_VERTICES = 199;
 const TARGET_ZOOM = 16;
 /** Cones on the canvas (thousands of cameras) take state changes together at this interval. */
 const CANVAS_RESTYLE_INTERVAL_MS = 500;
+/** With thousands of cones, they are drawn from this zoom on (a town or so across). */
+const CONES_FROM_ZOOM = 13;
 
 export interface IncidentMapOptions {
   uiConfig: UiConfig;
@@ -35,6 +37,8 @@ export class IncidentMap {
   private readonly cones = new Map<string, { polygon: L.Polygon; state: CameraState }>();
   /** The cones' canvas, when there are too many for SVG (made once, kept across reloads of the cones). */
   private coneCanvas: L.Canvas | null = null;
+  /** Says why no cones are drawn when zoomed out over thousands of cameras. */
+  private readonly fovHint = el('p', { class: 'map-legend fov-hint', role: 'status', hidden: true });
   private readonly restyleLater = new Set<string>();
   private restyleTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly coneLayer = L.featureGroup();
@@ -72,6 +76,11 @@ export class IncidentMap {
     this.sourceLayer.layer.addTo(map);
     this.editLayer.addTo(map);
     addStateLegend(map);
+    const hint = new L.Control({ position: 'topright' });
+    hint.onAdd = () => this.fovHint;
+    hint.addTo(map);
+    map.on('zoomend', () => this.showConesForZoom());
+    this.showConesForZoom();
     map.on('click', (event: L.LeafletMouseEvent) => this.onClick(event.latlng));
     map.on('dblclick', () => {
       if (this.drawing !== null) this.options.onDrawFinished();
@@ -121,6 +130,31 @@ export class IncidentMap {
       this.coneLayer.addLayer(polygon);
     }
     this.map?.getContainer().setAttribute('data-fov-count', String(this.cones.size));
+    this.showConesForZoom();
+  }
+
+  /**
+   * Thousands of cones (the canvas) are drawn from CONES_FROM_ZOOM on: further out, a camera's cone is
+   * less than a pixel, and repainting tens of thousands of them for each state change held the page
+   * for hundreds of milliseconds. A note on the map says why none are drawn. A few cones are always
+   * drawn.
+   */
+  private showConesForZoom(): void {
+    const map = this.map;
+    if (!map) return;
+    const many = this.coneCanvas !== null && this.cones.size > CANVAS_THRESHOLD;
+    const shown = !many || map.getZoom() >= CONES_FROM_ZOOM;
+    if (shown && !map.hasLayer(this.coneLayer)) {
+      map.addLayer(this.coneLayer);
+      this.restyleHeld();
+    }
+    if (!shown && map.hasLayer(this.coneLayer)) map.removeLayer(this.coneLayer);
+    map.getContainer().setAttribute('data-fov-shown', String(shown));
+    this.fovHint.hidden = shown;
+    setText(
+      this.fovHint,
+      shown ? '' : `Zoom in to see the fields of view of ${this.cones.size.toLocaleString('en-GB')} cameras.`,
+    );
   }
 
   setCameraState(cameraId: string, state: CameraState): void {
@@ -132,13 +166,19 @@ export class IncidentMap {
       return;
     }
     // On the canvas each restyle repaints every cone it touches: changes are drawn together, a few
-    // times a second, as the live map's canvas markers are.
+    // times a second, as the live map's canvas markers are; while the cones are not drawn (zoomed
+    // out), when they are drawn again.
     this.restyleLater.add(cameraId);
+    if (!this.map?.hasLayer(this.coneLayer)) return;
     this.restyleTimer ??= setTimeout(() => {
       this.restyleTimer = null;
-      for (const id of this.restyleLater) this.styleCone(id);
-      this.restyleLater.clear();
+      this.restyleHeld();
     }, CANVAS_RESTYLE_INTERVAL_MS);
+  }
+
+  private restyleHeld(): void {
+    for (const id of this.restyleLater) this.styleCone(id);
+    this.restyleLater.clear();
   }
 
   /** The incident point and its radius; null clears them. */

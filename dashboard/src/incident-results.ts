@@ -30,6 +30,8 @@ export class IncidentResults {
   private readonly tbody = el('tbody');
   private readonly table: HTMLTableElement;
   private cameras: IncidentCamera[] = [];
+  /** The cameras listed now (state changes of the others pass by). */
+  private shownIds = new Set<string>();
   private readonly sourceList = el('ul', { class: 'source-results', id: 'incident-sources' });
   /** Hubs sharing sources that could not be asked: their sources are missing from the list. */
   private readonly sourcesMissing = el('p', {
@@ -88,6 +90,7 @@ export class IncidentResults {
 
   clear(): void {
     this.cameras = [];
+    this.shownIds = new Set();
     clear(this.tbody);
     clear(this.sourceList);
     this.sourceSection.hidden = true;
@@ -98,6 +101,7 @@ export class IncidentResults {
 
   render(result: IncidentResult, label: string, openCameraIds: Set<string>): void {
     this.cameras = result.cameras;
+    this.shownIds = new Set(result.cameras.map((c) => c.cameraId));
     this.summary.classList.remove('error');
     const covering = result.cameras.filter((c) => c.covers).length;
     const count = result.cameras.length;
@@ -172,6 +176,8 @@ export class IncidentResults {
 
   /** Live state changes from the socket. */
   setState(cameraId: string, state: CameraState): void {
+    // Called for every change of every camera: most are not among the results.
+    if (!this.shownIds.has(cameraId)) return;
     const row = this.tbody.querySelector<HTMLElement>(`tr[data-camera-id="${CSS.escape(cameraId)}"]`);
     const badge = row?.querySelector<HTMLElement>('.badge[data-state]');
     if (!row || !badge || badge.dataset.state === state) return;

@@ -11,6 +11,7 @@ import {
   cpuShare,
   fleetStack,
   formatCpuShare,
+  hubGcSeconds,
   processUsage,
   type StackMode,
   hubStats as stats,
@@ -47,6 +48,8 @@ export interface SustainedRun {
   /** Messages still not stored when the run's drain limit passed (0: all stored). */
   backlogLeft: number;
   hubCpuCores: number;
+  /** The hub's garbage-collection time as a share of its CPU time over the run. */
+  hubGcShare: number;
   hubRssMb: number;
   /** Cores used during the run: the whole machine, the hub (with its embedded database), the fleet generator, PostgreSQL's server processes, Mosquitto. */
   cpu: CpuShare;
@@ -68,6 +71,8 @@ export interface IngestBenchResult {
     drainPerS: number;
     ratioToSubscriber: number;
     ratioToCopy: number;
+    /** The hub's garbage-collection time as a share of its CPU time, flood and drain together. */
+    hubGcShare: number;
   };
   sustained: SustainedRun[];
   median: SustainedRun;
@@ -197,6 +202,8 @@ export async function runIngestBench(
 
     // Saturation: publish as fast as the broker acknowledges; the hub's stored rate is its ceiling.
     const before = await stats(stack, token);
+    const gcBefore = await hubGcSeconds(stack);
+    const cpuBefore = processUsage(stack.hub?.pid as number);
     const t0 = performance.now();
     const cpuPids = () => ({ hub: stack.hub?.pid, fleet: fleet.pid });
     const c0 = cpuSample(cpuPids());
@@ -214,6 +221,9 @@ export async function runIngestBench(
       600_000,
     );
     const drainS = (performance.now() - drainStart) / 1000;
+    const gcShare =
+      ((await hubGcSeconds(stack)) - gcBefore) /
+      Math.max(0.01, processUsage(stack.hub?.pid as number).cpuS - cpuBefore.cpuS);
     // A hub that kept up with the flood leaves no backlog worth timing: its capacity is then at
     // least what it stored while the fleet flooded.
     const backlogLeft = drainS > 0.5;
@@ -225,20 +235,23 @@ export async function runIngestBench(
       drainPerS,
       ratioToSubscriber: drainPerS / bareSubscriber.perS,
       ratioToCopy: drainPerS / bareCopy.perS,
+      hubGcShare: gcShare,
     };
     log(
-      `  saturation: stored ${Math.round(saturation.storedPerS)}/s while ${Math.round(saturation.publishedPerS)}/s were published (cores: ${formatCpuShare(saturationCpu)}), ${backlogLeft ? `then drained the backlog at ${Math.round(drainPerS)}/s` : 'and kept up (no backlog left to drain)'}`,
+      `  saturation: stored ${Math.round(saturation.storedPerS)}/s while ${Math.round(saturation.publishedPerS)}/s were published (cores: ${formatCpuShare(saturationCpu)}), ${backlogLeft ? `then drained the backlog at ${Math.round(drainPerS)}/s` : 'and kept up (no backlog left to drain)'}; the hub's GC ${(gcShare * 100).toFixed(1)} % of its CPU`,
     );
 
     const sustained: SustainedRun[] = [];
     const hubPid = stack.hub?.pid as number;
     for (let run = 1; run <= options.runs; run++) {
       const s0 = await stats(stack, token);
+      const gc0 = await hubGcSeconds(stack);
       const u0 = processUsage(hubPid);
       const cpu0 = cpuSample(cpuPids());
       const t = performance.now();
       const done = await fleet.run(options.rate, options.durationS);
       const u1 = processUsage(hubPid);
+      const gc1 = await hubGcSeconds(stack);
       const cpu = cpuShare(cpu0, cpuSample(cpuPids()));
       const wall = (performance.now() - t) / 1000;
       const atEnd = await stats(stack, token);
@@ -264,6 +277,7 @@ export async function runIngestBench(
         storeDelayMaxMs: s1.storeDelay.maxMs,
         drainMs,
         hubCpuCores: (u1.cpuS - u0.cpuS) / wall,
+        hubGcShare: (gc1 - gc0) / Math.max(0.01, u1.cpuS - u0.cpuS),
         hubRssMb: u1.rssMb,
         cpu,
         backlogLeft: backlog,
@@ -276,7 +290,7 @@ export async function runIngestBench(
         break;
       }
       log(
-        `  run ${run}: sent ${Math.round(result.sentPerS)}/s, stored ${Math.round(result.storedPerS)}/s, ${(result.withinOneSecond * 100).toFixed(2)}% within 1 s (p99 ${result.storeDelayP99Ms} ms), hub ${result.hubCpuCores.toFixed(2)} cores ${Math.round(result.hubRssMb)} MB (cores: ${formatCpuShare(result.cpu)})`,
+        `  run ${run}: sent ${Math.round(result.sentPerS)}/s, stored ${Math.round(result.storedPerS)}/s, ${(result.withinOneSecond * 100).toFixed(2)}% within 1 s (p99 ${result.storeDelayP99Ms} ms), hub ${result.hubCpuCores.toFixed(2)} cores (${(result.hubGcShare * 100).toFixed(1)} % of it GC) ${Math.round(result.hubRssMb)} MB (cores: ${formatCpuShare(result.cpu)})`,
       );
     }
     const heartbeats = warmed.acked + saturated.acked + sustained.reduce((a, r) => a + r.sent, 0);

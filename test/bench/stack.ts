@@ -103,6 +103,8 @@ export class BenchStack {
     const env: Record<string, string> = {
       CCTV_HUB__mqtt__clientId: `hub-bench-${randomBytes(3).toString('hex')}`,
       LOG_LEVEL: 'warn',
+      // GET /metrics, for the hub's own garbage-collection time (hubGcSeconds).
+      CCTV_METRICS_TOKEN: BENCH_METRICS_TOKEN,
       ...this.options.hubEnv,
     };
     if (this.options.mode === 'postgres') {
@@ -232,6 +234,23 @@ export async function hubStats(stack: BenchStack, token: string): Promise<HubSta
   });
   if (!response.ok) throw new Error(`ingest stats: ${response.status}`);
   return (await response.json()) as HubStats;
+}
+
+const BENCH_METRICS_TOKEN = 'bench-metrics-token-not-for-production';
+
+/**
+ * Seconds the hub's process has spent in garbage collection since it started (all kinds), from its
+ * own /metrics (prom-client's nodejs_gc_duration_seconds); two reads give a window's GC time.
+ */
+export async function hubGcSeconds(stack: BenchStack): Promise<number> {
+  const response = await fetch(`${stack.hubUrl}/metrics`, {
+    headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` },
+  });
+  if (!response.ok) throw new Error(`metrics: ${response.status}`);
+  let seconds = 0;
+  for (const line of (await response.text()).split('\n'))
+    if (line.startsWith('nodejs_gc_duration_seconds_sum')) seconds += Number(line.split(' ').pop());
+  return seconds;
 }
 
 export function processUsage(pid: number): { cpuS: number; rssMb: number } {

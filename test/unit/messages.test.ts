@@ -158,6 +158,9 @@ describe('decodeMessage: text a database cannot store', () => {
   it('rejects a NUL in a key, and nesting no message needs', () => {
     const key = decodeMessage(topic, bytes(envelope({ 'a\u0000': 1 })), 65_536);
     expect(!key.ok && key.rejection.code).toBe('BAD_TEXT');
+    // The path names the key, '/' and '~' escaped as a JSON pointer does.
+    const inner = decodeMessage(topic, bytes(envelope({ 'a/b~': [0, { 'c\u0000': 1 }] })), 65_536);
+    expect(!inner.ok && inner.rejection).toMatchObject({ code: 'BAD_TEXT', path: '/a~1b~0/1/c\u0000' });
     const deep = `${'{"a":'.repeat(200)}1${'}'.repeat(200)}`;
     const nested = decodeMessage(topic, bytes(deep), 65_536);
     expect(!nested.ok && nested.rejection).toMatchObject({ code: 'BAD_TEXT' });

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { rankWithSources, type SourceCandidate } from '../../../src/incidents/ranking.ts';
@@ -74,9 +75,22 @@ export function incidentRoutes(
   api.get(
     '/api/cameras/fov',
     { schema: { response: { 200: FovCollection, ...errors } } },
-    async (request) => {
+    async (request, reply) => {
       assertRole(request.user, SEARCHERS, 'camera fields of view');
-      return deps.geometry.fieldsOfView(scopeOf(request.user));
+      // Streamed as PostgreSQL writes it, page by page (see fieldsOfView): the schema above
+      // documents it; the text is not built as objects in the hub.
+      const pages = deps.geometry.fieldsOfView(scopeOf(request.user));
+      // The first page before the status: a database that cannot answer is an error response.
+      const first = await pages.next();
+      reply.type('application/json; charset=utf-8');
+      return reply.send(
+        Readable.from(
+          (async function* () {
+            if (!first.done) yield first.value;
+            yield* pages;
+          })(),
+        ),
+      );
     },
   );
 

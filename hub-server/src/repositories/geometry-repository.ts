@@ -191,48 +191,54 @@ export class GeometryRepository {
   }
 
   /** Fields of view of the cameras in scope, as GeoJSON for the map's view cones. */
-  async fieldsOfView(scope: Scope): Promise<FovCollection> {
-    const result = await this.pool.query<{
-      id: string;
-      state: CameraState;
-      site_id: string;
-      name: string;
-      lat: number;
-      lon: number;
-      bearing_deg: number;
-      hfov_deg: number;
-      range_m: number;
-      geometry_set_at: Date | null;
-      geojson: string;
-    }>(
-      `SELECT c.id, c.state, c.site_id, c.name, ST_Y(c.location) AS lat, ST_X(c.location) AS lon, c.bearing_deg,
-         c.hfov_deg, COALESCE(c.range_m, c.design_distance_m) AS range_m, c.geometry_set_at,
-         ST_AsGeoJSON(c.fov, 6) AS geojson
-       FROM cameras c JOIN sites s ON s.id = c.site_id
-       WHERE c.active AND c.fov IS NOT NULL AND ($1::text[] IS NULL OR s.council_id = ANY($1::text[]))
-       ORDER BY c.id`,
-      [scope],
-    );
-    return {
-      type: 'FeatureCollection',
-      features: result.rows.map((r) => ({
-        type: 'Feature',
-        id: r.id,
-        properties: {
-          state: r.state,
-          siteId: r.site_id,
-          name: r.name,
-          location: { lat: r.lat, lon: r.lon },
-          bearingDeg: r.bearing_deg,
-          hfovDeg: r.hfov_deg,
-          rangeM: r.range_m,
-          surveyedAt: r.geometry_set_at ? r.geometry_set_at.toISOString() : null,
-        },
-        geometry: JSON.parse(r.geojson) as FovCollection['features'][number]['geometry'],
-      })),
-    };
+  /**
+   * The fields of view as GeoJSON (a FeatureCollection), in pieces of text: PostgreSQL writes each
+   * feature's JSON, a page of cameras at a time (keyset on the id, each page its own short query).
+   * At 50,000 cameras the whole collection is tens of megabytes; built as objects and serialised,
+   * two dashboards loading at once took the hub past its heap. Pages are read only as the client
+   * takes them (the caller streams them), so the hub holds one page per request, and a client that
+   * goes away stops the reading. A camera added while a collection is being read may be left out
+   * of it; none appears twice.
+   */
+  async *fieldsOfView(scope: Scope, pageSize = FOV_PAGE_SIZE): AsyncGenerator<string> {
+    let after = '';
+    let first = true;
+    for (;;) {
+      const page = await this.pool.query<{ id: string; feature: string }>(
+        `SELECT c.id, json_build_object(
+             'type', 'Feature',
+             'id', c.id,
+             'properties', json_build_object(
+               'state', c.state,
+               'siteId', c.site_id,
+               'name', c.name,
+               'location', json_build_object('lat', ST_Y(c.location), 'lon', ST_X(c.location)),
+               'bearingDeg', c.bearing_deg,
+               'hfovDeg', c.hfov_deg,
+               'rangeM', COALESCE(c.range_m, c.design_distance_m),
+               'surveyedAt', to_char(c.geometry_set_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+             'geometry', ST_AsGeoJSON(c.fov, 6)::json)::text AS feature
+         FROM cameras c JOIN sites s ON s.id = c.site_id
+         WHERE c.active AND c.fov IS NOT NULL AND ($1::text[] IS NULL OR s.council_id = ANY($1::text[]))
+           AND c.id > $2
+         ORDER BY c.id
+         LIMIT $3`,
+        [scope, after, pageSize],
+      );
+      // The opening comes with the first page, once the database has answered: a hub that cannot
+      // read gives an error status, not a 200 with a cut-off body.
+      const features = page.rows.map((r) => r.feature).join(',');
+      yield first ? `{"type":"FeatureCollection","features":[${features}` : features && `,${features}`;
+      first = false;
+      after = page.rows[page.rows.length - 1]?.id ?? after;
+      if (page.rows.length < pageSize) break;
+    }
+    yield ']}';
   }
 }
+
+/** Cameras per page of the fields of view (about 600 bytes of JSON each). */
+const FOV_PAGE_SIZE = 1000;
 
 const DEFAULT_RADIUS_M = 200;
 const DEFAULT_LIMIT = 50;

@@ -1,5 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GeometryRepository } from '../../../hub-server/src/repositories/geometry-repository.ts';
 import type { CameraView, LiveSnapshot } from '../../../src/schemas/api.ts';
 import type { FovCollection, IncidentResult } from '../../../src/schemas/incident-api.ts';
 import type { InventoryPayload } from '../../../src/schemas/payloads.ts';
@@ -221,7 +222,19 @@ describe('incident search on PostGIS', () => {
     const fov = await fetch(`${h.hub.url}/api/cameras/fov`, {
       headers: { authorization: `Bearer ${token}` },
     });
+    expect(fov.headers.get('content-type')).toContain('application/json');
     const collection = (await fov.json()) as FovCollection;
+    // Written page by page: the same collection whatever the page size, each camera once.
+    const inPages = async (pageSize: number) => {
+      let text = '';
+      for await (const piece of new GeometryRepository(h.hub.database.pool).fieldsOfView(null, pageSize))
+        text += piece;
+      return JSON.parse(text) as FovCollection;
+    };
+    for (const size of [1, 2, collection.features.length, collection.features.length + 1])
+      expect(await inPages(size)).toEqual(collection);
+    expect(new Set(collection.features.map((f) => f.id)).size).toBe(collection.features.length);
+    expect(collection.features.length).toBeGreaterThanOrEqual(3);
     const front = collection.features.find((f) => f.id === id('front'));
     expect(front?.geometry.coordinates[0]?.length).toBeGreaterThan(10);
     const apex = front?.geometry.coordinates[0]?.[0];

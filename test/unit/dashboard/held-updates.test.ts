@@ -40,14 +40,24 @@ describe('live changes for a hidden view', () => {
     expect(held.size).toBe(0);
   });
 
-  it('applies a full resync at once, even hidden, and forgets what was held before it', () => {
+  it('holds a full resync too, forgetting what was held before it, and merges later changes into it', () => {
     const applied: LiveUpdate[] = [];
     const held = new HeldUpdates((u) => applied.push(u));
     held.offer(change(['a']), false);
     held.offer({ full: true, cameraIds: new Set(), siteIds: new Set() }, false);
+    held.offer(change(['b']), false);
+    expect(applied).toEqual([]);
+    expect(held.release()?.full).toBe(true);
+    // A full resync redraws every camera: no ids to list.
+    expect(applied.map(shown)).toEqual([{ full: true, cameras: [], sites: [] }]);
+    expect(held.release()).toBeNull();
+  });
+
+  it('applies a full resync at once while shown', () => {
+    const applied: LiveUpdate[] = [];
+    const held = new HeldUpdates((u) => applied.push(u));
+    held.offer({ full: true, cameraIds: new Set(), siteIds: new Set() }, true);
     expect(applied.map((u) => u.full)).toEqual([true]);
-    held.release();
-    expect(applied).toHaveLength(1);
   });
 
   it('keeps order: a change offered while shown, with changes still held, goes with them', () => {
