@@ -37,6 +37,9 @@ export class IncidentMap {
   private readonly cones = new Map<string, { polygon: L.Polygon; state: CameraState }>();
   /** The cones' canvas, when there are too many for SVG (made once, kept across reloads of the cones). */
   private coneCanvas: L.Canvas | null = null;
+  /** Too many cones for SVG: drawn on the canvas, and only from CONES_FROM_ZOOM on. */
+  private manyCones = false;
+  private coneCount = 0;
   /** Says why no cones are drawn when zoomed out over thousands of cameras. */
   private readonly fovHint = el('p', { class: 'map-legend fov-hint', role: 'status', hidden: true });
   private readonly restyleLater = new Set<string>();
@@ -91,6 +94,8 @@ export class IncidentMap {
     this.map?.remove();
     this.map = null;
     this.coneCanvas = null;
+    this.manyCones = false;
+    this.coneCount = 0;
     if (this.restyleTimer !== null) clearTimeout(this.restyleTimer);
     this.restyleTimer = null;
     this.restyleLater.clear();
@@ -118,6 +123,11 @@ export class IncidentMap {
         ? (this.coneCanvas ??= L.canvas({ pane: 'fov', padding: 0.1 }))
         : undefined;
     this.map?.getContainer().setAttribute('data-fov-renderer', renderer ? 'canvas' : 'svg');
+    // Whether they are drawn at this zoom is settled first: cones added to a layer on the map are
+    // projected and drawn at once, only to be taken off again.
+    this.manyCones = renderer !== undefined;
+    this.coneCount = collection.features.length;
+    this.showConesForZoom();
     for (const feature of collection.features) {
       const ring = feature.geometry.coordinates[0] ?? [];
       const polygon = L.polygon(
@@ -142,8 +152,7 @@ export class IncidentMap {
   private showConesForZoom(): void {
     const map = this.map;
     if (!map) return;
-    const many = this.coneCanvas !== null && this.cones.size > CANVAS_THRESHOLD;
-    const shown = !many || map.getZoom() >= CONES_FROM_ZOOM;
+    const shown = !this.manyCones || map.getZoom() >= CONES_FROM_ZOOM;
     if (shown && !map.hasLayer(this.coneLayer)) {
       map.addLayer(this.coneLayer);
       this.restyleHeld();
@@ -153,7 +162,7 @@ export class IncidentMap {
     this.fovHint.hidden = shown;
     setText(
       this.fovHint,
-      shown ? '' : `Zoom in to see the fields of view of ${this.cones.size.toLocaleString('en-GB')} cameras.`,
+      shown ? '' : `Zoom in to see the fields of view of ${this.coneCount.toLocaleString('en-GB')} cameras.`,
     );
   }
 

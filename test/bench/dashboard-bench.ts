@@ -142,13 +142,23 @@ export async function runDashboardBench(
       await page.click('#login-submit');
       await page.locator('#app[data-ready="true"]').waitFor({ state: 'attached', timeout: 120_000 });
       const interactiveMs: number[] = [];
+      // BENCH_DASHBOARD_LOAD_PROFILE=file.cpuprofile: a CPU profile of the page's last load.
+      const loadProfilePath = process.env.BENCH_DASHBOARD_LOAD_PROFILE;
+      const loadCdp = loadProfilePath ? await context.newCDPSession(page) : null;
+      if (loadCdp) await loadCdp.send('Profiler.enable');
       for (let i = 0; i < options.loads; i++) {
+        if (loadCdp && i === options.loads - 1) await loadCdp.send('Profiler.start');
         const t0 = Date.now();
         await page.reload({ waitUntil: 'commit' });
         await page.locator('#app[data-ready="true"]').waitFor({ state: 'attached', timeout: 120_000 });
         // Interactive: the snapshot is drawn and the main thread answers (a frame, then a task).
         await page.evaluate('new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)))');
         interactiveMs.push(Date.now() - t0);
+      }
+      if (loadCdp && loadProfilePath) {
+        const { profile } = await loadCdp.send('Profiler.stop');
+        writeFileSync(loadProfilePath, JSON.stringify(profile));
+        log(`  page CPU profile of the last load written to ${loadProfilePath}`);
       }
       log(`  interactive after ${interactiveMs.join(', ')} ms`);
 
