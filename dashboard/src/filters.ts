@@ -174,12 +174,17 @@ export class FilterBar {
     ) {
       this.renderOptions();
     }
-    // Site names take part in the text filter: a site change counts everything again.
-    if (update.full || update.siteIds.size > 0) this.renderChips();
-    else {
-      for (const id of update.cameraIds) this.recount(id);
-      this.drawChips();
+    if (update.full) {
+      this.renderChips();
+      return;
     }
+    for (const id of update.cameraIds) this.recount(id);
+    // A site's name takes part in the text filter: with text typed, a changed site's cameras count
+    // again (only theirs: counting all 50,000 cameras for each site change held a frame 100 ms).
+    if (this.filters.text !== '' && update.siteIds.size > 0)
+      for (const camera of this.store.cameras.values())
+        if (update.siteIds.has(camera.siteId) && !update.cameraIds.has(camera.id)) this.recount(camera.id);
+    this.drawChips();
   }
 
   private toggleState(state: CameraState): void {

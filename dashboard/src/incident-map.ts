@@ -16,6 +16,8 @@ const TARGET_ZOOM = 16;
 const CANVAS_RESTYLE_INTERVAL_MS = 500;
 /** With thousands of cones, they are drawn from this zoom on (a town or so across). */
 const CONES_FROM_ZOOM = 13;
+/** Milliseconds of cone building per task when there are thousands (the page answers between). */
+const CONE_BUILD_SLICE_MS = 12;
 
 export interface IncidentMapOptions {
   uiConfig: UiConfig;
@@ -39,6 +41,10 @@ export class IncidentMap {
   private coneCanvas: L.Canvas | null = null;
   /** Too many cones for SVG: drawn on the canvas, and only from CONES_FROM_ZOOM on. */
   private manyCones = false;
+  /** Each camera's state as the live view last said (cones built later start from it). */
+  private readonly latestStates = new Map<string, CameraState>();
+  /** Bumped by each new collection (and by stop): an older collection's building stops. */
+  private fovGeneration = 0;
   private coneCount = 0;
   /** Says why no cones are drawn when zoomed out over thousands of cameras. */
   private readonly fovHint = el('p', { class: 'map-legend fov-hint', role: 'status', hidden: true });
@@ -96,6 +102,8 @@ export class IncidentMap {
     this.coneCanvas = null;
     this.manyCones = false;
     this.coneCount = 0;
+    this.fovGeneration++;
+    this.latestStates.clear();
     if (this.restyleTimer !== null) clearTimeout(this.restyleTimer);
     this.restyleTimer = null;
     this.restyleLater.clear();
@@ -113,6 +121,7 @@ export class IncidentMap {
   }
 
   setFieldsOfView(collection: FovCollection): void {
+    const generation = ++this.fovGeneration;
     this.coneLayer.clearLayers();
     this.cones.clear();
     // Thousands of cones as SVG paths make every state change restyle and repaint a huge drawing:
@@ -128,19 +137,41 @@ export class IncidentMap {
     this.manyCones = renderer !== undefined;
     this.coneCount = collection.features.length;
     this.showConesForZoom();
-    for (const feature of collection.features) {
+    const { features } = collection;
+    const add = (feature: FovCollection['features'][number]) => {
       const ring = feature.geometry.coordinates[0] ?? [];
       const polygon = L.polygon(
         ring.map(([lon, lat]) => [lat, lon] as L.LatLngTuple),
         { pane: 'fov', className: 'fov-cone', interactive: false, ...(renderer ? { renderer } : {}) },
       );
-      this.cones.set(feature.id, { polygon, state: feature.properties.state });
+      // A change that came while the cones were loading or being built is not lost.
+      const state = this.latestStates.get(feature.id) ?? feature.properties.state;
+      this.cones.set(feature.id, { polygon, state });
       polygon.on('add', () => this.decorateCone(feature.id));
       this.styleCone(feature.id);
       this.coneLayer.addLayer(polygon);
+    };
+    const done = () => {
+      this.map?.getContainer().setAttribute('data-fov-count', String(this.cones.size));
+      this.showConesForZoom();
+    };
+    if (!this.manyCones) {
+      for (const feature of features) add(feature);
+      done();
+      return;
     }
-    this.map?.getContainer().setAttribute('data-fov-count', String(this.cones.size));
-    this.showConesForZoom();
+    // Thousands are built a slice at a time between tasks, so the page keeps answering (50,000
+    // cones in one go held it for 1.3 s); a newer collection stops an older one's building.
+    let next = 0;
+    const slice = () => {
+      if (generation !== this.fovGeneration) return;
+      const until = performance.now() + CONE_BUILD_SLICE_MS;
+      while (next < features.length && performance.now() < until)
+        add(features[next++] as (typeof features)[number]);
+      if (next < features.length) setTimeout(slice, 0);
+      else done();
+    };
+    slice();
   }
 
   /**
@@ -167,6 +198,7 @@ export class IncidentMap {
   }
 
   setCameraState(cameraId: string, state: CameraState): void {
+    this.latestStates.set(cameraId, state);
     const cone = this.cones.get(cameraId);
     if (!cone || cone.state === state) return;
     cone.state = state;
