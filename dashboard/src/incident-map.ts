@@ -127,10 +127,10 @@ export class IncidentMap {
     // Thousands of cones as SVG paths make every state change restyle and repaint a huge drawing:
     // above the live map's threshold they go on one canvas, as its markers do (no element per cone
     // then, so no data attributes; the results list names the cameras).
+    if (collection.features.length > CANVAS_THRESHOLD && this.coneCanvas === null)
+      this.coneCanvas = L.canvas({ pane: 'fov', padding: 0.1 });
     const renderer =
-      collection.features.length > CANVAS_THRESHOLD
-        ? (this.coneCanvas ??= L.canvas({ pane: 'fov', padding: 0.1 }))
-        : undefined;
+      collection.features.length > CANVAS_THRESHOLD ? (this.coneCanvas ?? undefined) : undefined;
     this.map?.getContainer().setAttribute('data-fov-renderer', renderer ? 'canvas' : 'svg');
     // Whether they are drawn at this zoom is settled first: cones added to a layer on the map are
     // projected and drawn at once, only to be taken off again.

@@ -1,12 +1,7 @@
 import type pg from 'pg';
 import { type Candidate, rankCameras } from '../../../src/incidents/ranking.ts';
 import type { CameraState } from '../../../src/schemas/camera-state.ts';
-import type {
-  FovCollection,
-  GeometryUpdate,
-  IncidentResult,
-  IncidentSearch,
-} from '../../../src/schemas/incident-api.ts';
+import type { GeometryUpdate, IncidentResult, IncidentSearch } from '../../../src/schemas/incident-api.ts';
 import type { Scope } from './fleet-repository.ts';
 
 interface CandidateRow {
@@ -192,7 +187,7 @@ export class GeometryRepository {
 
   /** Fields of view of the cameras in scope, as GeoJSON for the map's view cones. */
   /**
-   * The fields of view as GeoJSON (a FeatureCollection), in pieces of text: PostgreSQL writes each
+   * The fields of view as GeoJSON (a FovCollection), in pieces of text: PostgreSQL writes each
    * feature's JSON, a page of cameras at a time (keyset on the id, each page its own short query).
    * At 50,000 cameras the whole collection is tens of megabytes; built as objects and serialised,
    * two dashboards loading at once took the hub past its heap. Pages are read only as the client
