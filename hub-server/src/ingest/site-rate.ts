@@ -1,13 +1,12 @@
 /**
  * Per-site message rate: a token bucket holding `burstSeconds` worth of messages at `perSecond`
- * (an outbox replay after an outage arrives in bursts), and, for messages beyond it, a budget of
- * dead letters per site and minute so that a flood is refused without filling the database.
+ * (an outbox replay after an outage arrives in bursts), and, for messages beyond it, a second
+ * bucket of dead letters (`deadLettersPerMinute`, refilled evenly) so that a flood is refused
+ * without filling the database. Both buckets refill continuously: no window boundary lets a flood
+ * that straddles it store twice the budget.
  */
 export class SiteRateLimiter {
-  private readonly buckets = new Map<
-    string,
-    { tokens: number; atMs: number; stored: number; minute: number }
-  >();
+  private readonly buckets = new Map<string, { tokens: number; letters: number; atMs: number }>();
   private readonly capacity: number;
 
   constructor(
@@ -25,22 +24,23 @@ export class SiteRateLimiter {
     let bucket = this.buckets.get(siteId);
     if (!bucket) {
       if (this.buckets.size >= this.maxSites) this.buckets.clear();
-      bucket = { tokens: this.capacity, atMs: nowMs, stored: 0, minute: Math.floor(nowMs / 60_000) };
+      bucket = { tokens: this.capacity, letters: this.deadLettersPerMinute, atMs: nowMs };
       this.buckets.set(siteId, bucket);
     }
-    bucket.tokens = Math.min(this.capacity, bucket.tokens + ((nowMs - bucket.atMs) / 1000) * this.perSecond);
-    bucket.atMs = nowMs;
+    // A clock that steps back adds nothing.
+    const seconds = Math.max(0, nowMs - bucket.atMs) / 1000;
+    bucket.tokens = Math.min(this.capacity, bucket.tokens + seconds * this.perSecond);
+    bucket.letters = Math.min(
+      this.deadLettersPerMinute,
+      bucket.letters + (seconds * this.deadLettersPerMinute) / 60,
+    );
+    bucket.atMs = Math.max(bucket.atMs, nowMs);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       return 'ok';
     }
-    const minute = Math.floor(nowMs / 60_000);
-    if (minute !== bucket.minute) {
-      bucket.minute = minute;
-      bucket.stored = 0;
-    }
-    if (bucket.stored < this.deadLettersPerMinute) {
-      bucket.stored++;
+    if (bucket.letters >= 1) {
+      bucket.letters -= 1;
       return 'refuse';
     }
     return 'refuse-unstored';

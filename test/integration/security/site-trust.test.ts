@@ -339,6 +339,7 @@ describe('site trust: what a registered site may assert', () => {
 
   it('refuses a flood beyond the site message rate, counted, with a bounded number of dead letters', async () => {
     const since = await lastDeadLetterId();
+    const startedMs = Date.now();
     // The flood comes from a thread of its own, as it would from another machine: the hub's
     // /healthz latency then measures the hub's work, not this test's publishing loop.
     const messages = Array.from({ length: 400 }, () => JSON.stringify(b.envelope(health(camB, 'up'))));
@@ -365,7 +366,11 @@ describe('site trust: what a registered site may assert', () => {
       ).rows[0]?.n;
       return n ? n : undefined;
     });
-    expect(stored).toBeLessThanOrEqual(100);
+    // The budget is 100 dead letters a site, refilled evenly at 100 a minute: the flood keeps the
+    // 100 and what came back while it lasted (a calendar-minute budget kept 200 across a minute's
+    // turn).
+    const refill = Math.ceil(((Date.now() - startedMs) / 60_000) * 100);
+    expect(stored).toBeLessThanOrEqual(100 + refill);
   });
 
   it('kept serving: /healthz p99 under 100 ms during the attack', () => {
