@@ -14,6 +14,7 @@ import { CameraMonitor } from './camera-monitor.ts';
 import { checkAgentClock, clockHealthChanged, realClockHealthDeps } from './clock-health.ts';
 import type { AgentSecrets } from './config.ts';
 import { AgentError, errorMessage } from './errors.ts';
+import { SnapshotDecoder } from './image/image-check.ts';
 import type { MediaBinaries } from './media/binaries.ts';
 import { MonitorHealth, type MonitorHealthDeps, realMonitorHealthDeps } from './monitor-health.ts';
 import { EnvelopeFactory } from './mqtt/envelope.ts';
@@ -23,6 +24,9 @@ import { setNodeOnvifHttpTimeout } from './onvif/node-onvif.ts';
 import { RecordingWatch, type RecordingWatchStats, recordingDevices } from './recording-watch.ts';
 import { Scheduler, type SchedulerStats } from './scheduler.ts';
 import { AGENT_VERSION } from './version.ts';
+
+/** Most snapshots decoded in one ffmpeg run (each takes two pipes of the run). */
+const SNAPSHOTS_PER_RUN = 16;
 
 export interface EdgeAgentOptions {
   config: AgentConfig;
@@ -196,6 +200,14 @@ export class EdgeAgent {
       onChange: (impaired) => this.onImpairment(impaired),
     });
     this.health = health;
+    const snapshots = new SnapshotDecoder({
+      ffmpegPath: media.ffmpegPath,
+      windowMs: config.poll.imageBatchMs,
+      maxBatch: SNAPSHOTS_PER_RUN,
+      timeoutMs: config.poll.onvifTimeoutMs,
+      now,
+      signal: (this.abort as AbortController).signal,
+    });
     this.monitors = config.cameras.map((camera) => {
       const password = secrets.cameraPasswords.get(camera.id);
       if (password === undefined)
@@ -223,6 +235,7 @@ export class EdgeAgent {
         logger: logger.child({ cameraId: camera.id }),
         signal: (this.abort as AbortController).signal,
         health,
+        snapshots,
       });
     });
     this.recordingWatches = recordingDevices(config, secrets).map(

@@ -16,7 +16,7 @@ import type {
   StreamPayload,
 } from '../../src/schemas/payloads.ts';
 import { AgentError, type ErrorContext, errorMessage } from './errors.ts';
-import { analyseSnapshot } from './image/image-check.ts';
+import { analyseSnapshot, type SnapshotDecoder } from './image/image-check.ts';
 import { fetchSnapshot } from './image/snapshot.ts';
 import type { MediaBinaries } from './media/binaries.ts';
 import { probeStream } from './media/probe.ts';
@@ -52,6 +52,8 @@ export interface CameraMonitorOptions {
   health?: MonitorHealthSource;
   /** Video analysis settings; absent or disabled: no analysis. */
   video?: AgentConfig['video'];
+  /** Shared by the agent's cameras so that snapshots are decoded a batch at a time; absent: one run each. */
+  snapshots?: SnapshotDecoder;
 }
 
 export interface Observed<P> {
@@ -291,6 +293,8 @@ export class CameraMonitor {
         now,
       );
       this.video?.noteSnapshot(jpeg);
+      if (this.options.snapshots)
+        return await this.options.snapshots.analyse(jpeg, thresholds, this.context());
       return await analyseSnapshot(jpeg, media.ffmpegPath, {
         timeoutMs: poll.onvifTimeoutMs,
         thresholds,

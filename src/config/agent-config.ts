@@ -147,6 +147,13 @@ export const AgentConfig = Type.Object(
           default: 60_000,
           description: 'Snapshot image check period per camera (decoding a snapshot costs more than a poll)',
         }),
+        imageBatchMs: Type.Integer({
+          minimum: 0,
+          maximum: 5_000,
+          default: 1_000,
+          description:
+            "How long a fetched snapshot may wait for others to be decoded in the same ffmpeg run (most of a run's CPU is the tool starting); the poll's report waits with it. 0: each snapshot in a run of its own",
+        }),
         probeSampleMs: Type.Integer({
           minimum: 500,
           maximum: 30_000,

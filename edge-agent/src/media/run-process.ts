@@ -9,6 +9,8 @@ export interface ProcessResult {
   timedOut: boolean;
   aborted: boolean;
   elapsedMs: number;
+  /** What the tool wrote to each of `extraOutputs` (file descriptors after the extra inputs). */
+  outputs: Buffer[];
 }
 
 export interface RunOptions {
@@ -19,6 +21,10 @@ export interface RunOptions {
   maxStdoutBytes: number;
   signal?: AbortSignal;
   now: () => number;
+  /** Bytes fed to file descriptors 3, 4, ... (`pipe:3` ...), each then closed. */
+  extraInputs?: readonly Buffer[];
+  /** Pipes after the extra inputs to read (`pipe:N`), each bounded by `maxBytes` like stdout. */
+  extraOutputs?: { count: number; maxBytes: number };
 }
 
 const STDERR_TAIL_BYTES = 4096;
@@ -44,10 +50,21 @@ export function runProcess(
         timedOut: false,
         aborted: true,
         elapsedMs: 0,
+        outputs: [],
       });
       return;
     }
-    const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    const inputs = options.extraInputs ?? [];
+    const outputCount = options.extraOutputs?.count ?? 0;
+    const child = spawn(binary, args, {
+      stdio: [
+        'pipe',
+        'pipe',
+        'pipe',
+        ...Array.from({ length: inputs.length + outputCount }, () => 'pipe' as const),
+      ],
+      windowsHide: true,
+    });
     const chunks: Buffer[] = [];
     let stdoutBytes = 0;
     let stderr = '';
@@ -76,6 +93,24 @@ export function runProcess(
       }
       chunks.push(chunk);
     });
+    const outputs = Array.from({ length: outputCount }, () => ({ chunks: [] as Buffer[], bytes: 0 }));
+    outputs.forEach((output, i) => {
+      const stream = child.stdio[3 + inputs.length + i] as NodeJS.ReadableStream;
+      stream.on('data', (chunk: Buffer) => {
+        output.bytes += chunk.length;
+        if (output.bytes > (options.extraOutputs?.maxBytes ?? 0)) {
+          overflow = true;
+          kill();
+          return;
+        }
+        output.chunks.push(chunk);
+      });
+    });
+    inputs.forEach((input, i) => {
+      const stream = child.stdio[3 + i] as NodeJS.WritableStream & { on(e: 'error', f: () => void): void };
+      stream.on('error', () => undefined);
+      stream.end(input);
+    });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
     });
@@ -97,6 +132,7 @@ export function runProcess(
         timedOut,
         aborted,
         elapsedMs: options.now() - startedAt,
+        outputs: outputs.map((output) => Buffer.concat(output.chunks)),
       });
     });
     if (options.input) child.stdin.end(options.input);
