@@ -202,7 +202,8 @@ export class EdgeAgent {
     this.health = health;
     const snapshots = new SnapshotDecoder({
       ffmpegPath: media.ffmpegPath,
-      windowMs: config.poll.imageBatchMs,
+      // A report never waits more than a tenth of its poll period for others' snapshots.
+      windowMs: Math.min(config.poll.imageBatchMs, Math.floor(config.poll.intervalMs / 10)),
       maxBatch: SNAPSHOTS_PER_RUN,
       timeoutMs: config.poll.onvifTimeoutMs,
       now,
@@ -229,6 +230,9 @@ export class EdgeAgent {
         poll: config.poll,
         thresholds: config.thresholds,
         video: config.video,
+        // Video analyses decode seconds of video each: spread over one period, not all in the
+        // first probe minute (250 cameras' analyses at once held the probe slots for minutes).
+        videoFirstDelayMs: Math.floor(random() * config.video.intervalMs),
         media,
         onvif,
         now,

@@ -52,6 +52,8 @@ export interface CameraMonitorOptions {
   health?: MonitorHealthSource;
   /** Video analysis settings; absent or disabled: no analysis. */
   video?: AgentConfig['video'];
+  /** How long after the monitor is made its first video analysis may run (default: at once). */
+  videoFirstDelayMs?: number;
   /** Shared by the agent's cameras so that snapshots are decoded a batch at a time; absent: one run each. */
   snapshots?: SnapshotDecoder;
 }
@@ -109,6 +111,7 @@ export class CameraMonitor {
           now: o.now,
           logger: o.logger,
           signal: o.signal,
+          ...(o.videoFirstDelayMs ? { firstDueMs: o.now() + o.videoFirstDelayMs } : {}),
           context: { siteId: o.siteId, cameraId: o.camera.id, url: o.camera.onvif.url },
         })
       : null;

@@ -20,6 +20,12 @@ export interface VideoWatchOptions {
   logger: Logger;
   signal: AbortSignal;
   context: ErrorContext;
+  /**
+   * When the first analysis may run (epoch ms); absent: at the first good probe. The agent spreads
+   * its cameras' first analyses over one analysis period, so that they do not all decode video in
+   * the same minute, and again every period after (each follows its own last attempt).
+   */
+  firstDueMs?: number;
   /** The ffmpeg analysis; replaceable so the bookkeeping here can be tested without a stream. */
   analyser?: typeof analyseVideo;
 }
@@ -51,7 +57,8 @@ export class VideoWatch {
   }
 
   due(nowMs: number): boolean {
-    return this.lastAttemptMs === null || nowMs - this.lastAttemptMs >= this.o.video.intervalMs;
+    if (this.lastAttemptMs === null) return nowMs >= (this.o.firstDueMs ?? Number.NEGATIVE_INFINITY);
+    return nowMs - this.lastAttemptMs >= this.o.video.intervalMs;
   }
 
   /**

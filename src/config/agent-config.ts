@@ -152,7 +152,7 @@ export const AgentConfig = Type.Object(
           maximum: 5_000,
           default: 1_000,
           description:
-            "How long a fetched snapshot may wait for others to be decoded in the same ffmpeg run (most of a run's CPU is the tool starting); the poll's report waits with it. 0: each snapshot in a run of its own",
+            "How long a fetched snapshot may wait for others to be decoded in the same ffmpeg run (most of a run's CPU is the tool starting); the poll's report waits with it, never more than a tenth of intervalMs. 0: each snapshot in a run of its own",
         }),
         probeSampleMs: Type.Integer({
           minimum: 500,

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,28 @@ export interface AgentBenchOptions {
   media?: 'default' | 'npm';
   /** More node flags for the agent process (profiling: --cpu-prof, --heapsnapshot-signal=SIGUSR2). */
   agentNodeArgs?: string[];
+  /** poll.imageBatchMs; by default the agent's own (0: each snapshot decoded in a run of its own). */
+  imageBatchMs?: number;
+  /**
+   * Seconds to wait after every camera has reported before measuring: the agent's first minutes
+   * hold every camera's first video analysis (due at once), which later spreads over
+   * video.intervalMs (5 min). 0 measures from the first reports.
+   */
+  settleS?: number;
+  /**
+   * Runs ffmpeg/ffprobe through a small bash wrapper that records each run's CPU by what it was
+   * for (stream probe, video analysis, snapshot decode alone or in a batch), printed for the window.
+   * The wrapper's own start is a few ms of CPU a run, counted in the agent's children.
+   */
+  mediaAccounting?: boolean;
+}
+
+export interface MediaRunKind {
+  kind: string;
+  runs: number;
+  cpuS: number;
+  msPerRun: number;
+  wallSPerRun: number;
 }
 
 export interface AgentBenchResult {
@@ -64,6 +86,9 @@ export interface AgentBenchResult {
   /** Agent log lines at warn or above during the window. */
   agentWarnings: number;
   warmupS: number;
+  settleS: number;
+  /** With mediaAccounting: the window's media runs by kind, their CPU and wall time. */
+  mediaRuns?: MediaRunKind[];
   targetMet: boolean;
 }
 
@@ -128,6 +153,7 @@ function agentConfig(options: {
   pollIntervalMs: number;
   probeIntervalMs: number;
   probeConcurrency: number;
+  imageBatchMs: number | undefined;
 }): unknown {
   return {
     site: {
@@ -143,6 +169,7 @@ function agentConfig(options: {
       intervalMs: options.pollIntervalMs,
       probeIntervalMs: options.probeIntervalMs,
       probeConcurrency: options.probeConcurrency,
+      ...(options.imageBatchMs !== undefined ? { imageBatchMs: options.imageBatchMs } : {}),
     },
     outbox: { dir: options.outboxDir },
     cameras: options.cameras.map((c, i) => ({
@@ -170,6 +197,67 @@ async function stopChild(child: ChildProcess | null, timeoutMs = 15_000): Promis
     });
     child.kill('SIGTERM');
   });
+}
+
+/**
+ * Bash wrappers for ffmpeg and ffprobe that run the real tool and append "tool kind user sys wall"
+ * to `log` (bash's `time`; the tool's stderr passes through on a file descriptor well above the
+ * pipes a batched decode uses).
+ */
+function writeMediaWrappers(dir: string, media: { ffmpegPath: string; ffprobePath: string }, log: string) {
+  const wrapper = (tool: string, real: string) => {
+    const path = join(dir, tool);
+    writeFileSync(
+      path,
+      [
+        '#!/bin/bash',
+        'kind=other',
+        'case "$*" in',
+        '  *"pipe:3"*) kind=snapshot-batch ;;',
+        '  *freezedetect*|*blackdetect*) kind=video-analysis ;;',
+        '  *"-frames:v 1"*) kind=snapshot-alone ;;',
+        '  *show_entries*) kind=stream-probe ;;',
+        'esac',
+        'TIMEFORMAT="%U %S %R"',
+        `{ time ${JSON.stringify(real)} "$@" 2>&200 ; } 200>&2 2>"${dir}/t.$$"`,
+        'rc=$?',
+        `echo "${tool} $kind $(cat "${dir}/t.$$")" >> ${JSON.stringify(log)}`,
+        `rm -f "${dir}/t.$$"`,
+        'exit $rc',
+        '',
+      ].join('\n'),
+      { mode: 0o700 },
+    );
+    return path;
+  };
+  return {
+    ffmpegPath: wrapper('ffmpeg', media.ffmpegPath),
+    ffprobePath: wrapper('ffprobe', media.ffprobePath),
+  };
+}
+
+/** The media runs logged since byte `from` of the accounting log, by tool and kind. */
+function mediaRunsSince(log: string, from: number): MediaRunKind[] {
+  const text = existsSync(log) ? readFileSync(log).subarray(from).toString('utf8') : '';
+  const kinds = new Map<string, { runs: number; cpuS: number; wallS: number }>();
+  for (const line of text.split('\n')) {
+    const [tool, kind, user, sys, wall] = line.trim().split(/\s+/);
+    if (!tool || !kind || wall === undefined) continue;
+    const k = kinds.get(`${tool} ${kind}`) ?? { runs: 0, cpuS: 0, wallS: 0 };
+    k.runs++;
+    k.cpuS += Number(user) + Number(sys);
+    k.wallS += Number(wall);
+    kinds.set(`${tool} ${kind}`, k);
+  }
+  return [...kinds]
+    .map(([kind, k]) => ({
+      kind,
+      runs: k.runs,
+      cpuS: Number(k.cpuS.toFixed(2)),
+      msPerRun: Number(((k.cpuS * 1000) / k.runs).toFixed(1)),
+      wallSPerRun: Number((k.wallS / k.runs).toFixed(2)),
+    }))
+    .sort((a, b) => b.cpuS - a.cpuS);
 }
 
 /** utime+stime of the process itself, without waited-for children (fields 11 and 12 of /proc/pid/stat). */
@@ -264,6 +352,7 @@ export async function runAgentBench(
           pollIntervalMs: pollIntervalS * 1000,
           probeIntervalMs: probeIntervalS * 1000,
           probeConcurrency,
+          imageBatchMs: options.imageBatchMs,
         }),
       ),
     );
@@ -274,6 +363,12 @@ export async function runAgentBench(
     }
     // What the agent will pick with this environment (main.ts calls the same function).
     const media = resolveMediaBinaries(env);
+    const accountingLog = join(dir, 'media-runs.log');
+    if (options.mediaAccounting) {
+      const wrapped = writeMediaWrappers(dir, media, accountingLog);
+      env.FFMPEG_PATH = wrapped.ffmpegPath;
+      env.FFPROBE_PATH = wrapped.ffprobePath;
+    }
     log(
       `starting the edge agent (poll ${pollIntervalS} s, probe ${probeIntervalS} s, probeConcurrency ${probeConcurrency}, ffprobe ${media.ffprobePath})...`,
     );
@@ -323,7 +418,16 @@ export async function runAgentBench(
       })(),
     ]);
     const warmupS = (performance.now() - warmupStart) / 1000;
-    log(`all ${cameras} cameras reported after ${warmupS.toFixed(1)} s; measuring ${options.durationS} s...`);
+    const settleS = options.settleS ?? 0;
+    if (settleS > 0) {
+      log(`all ${cameras} cameras reported after ${warmupS.toFixed(1)} s; settling ${settleS} s...`);
+      await Promise.race([exited, sleep(settleS * 1000)]);
+      log(`measuring ${options.durationS} s...`);
+    } else
+      log(
+        `all ${cameras} cameras reported after ${warmupS.toFixed(1)} s; measuring ${options.durationS} s...`,
+      );
+    const accountingFrom = existsSync(accountingLog) ? statSync(accountingLog).size : 0;
 
     windowOpen = true;
     const before = processUsage(pid);
@@ -350,6 +454,7 @@ export async function runAgentBench(
     const ownAfter = ownCpuS(pid);
     const seconds = (performance.now() - t0) / 1000;
     windowOpen = false;
+    const mediaRuns = options.mediaAccounting ? mediaRunsSince(accountingLog, accountingFrom) : undefined;
 
     const cpuCores = (after.cpuS - before.cpuS) / seconds;
     const childCpuCores = (after.cpuS - before.cpuS - (ownAfter - ownBefore)) / seconds;
@@ -377,6 +482,8 @@ export async function runAgentBench(
       camerasProbed: probed.size,
       agentWarnings: warnings,
       warmupS: round(warmupS, 1),
+      settleS,
+      ...(mediaRuns ? { mediaRuns } : {}),
       targetMet: cpuCores <= 0.5 && rssPeakMb <= 200 && camerasUp === cameras,
     };
   } finally {

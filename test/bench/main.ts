@@ -1,5 +1,6 @@
 // npm run bench [-- --scenario all|ingest|latency|region|dashboard|reports|agent|memory|report-load|restart|storage] [--mode both|postgres|embedded] [--quick] [--socket-client lean|socket.io]
-// (agent: [--media default|npm] [--agent-cameras 250]; memory: [--memory-sockets 10];
+// (agent: [--media default|npm] [--agent-cameras 250] [--agent-image-batch-ms 1000] [--agent-settle 0]
+//  [--agent-media-accounting yes]; memory: [--memory-sockets 10];
 // report-load: [--cameras 60] [--parallel 20] [--rounds 3])
 // Benchmarks are measured here, never in tests. Each scenario prints a table and writes JSON to
 // bench-results/; ingest figures are also given as ratios to baselines measured in the same run.
@@ -427,6 +428,9 @@ async function agent(context: Record<string, unknown>): Promise<void> {
     cameras: num('agent-cameras', 250),
     durationS: num('duration', quick ? 60 : 180),
     media,
+    ...(arg('agent-image-batch-ms', '') !== '' ? { imageBatchMs: num('agent-image-batch-ms', 1000) } : {}),
+    settleS: num('agent-settle', 0),
+    mediaAccounting: arg('agent-media-accounting', 'no') !== 'no',
   } as const;
   out(
     `edge agent: ${options.cameras} simulated cameras, polled every 10 s and probed every 60 s, ${options.durationS} s (${media} ffmpeg/ffprobe)`,
@@ -456,6 +460,21 @@ async function agent(context: Record<string, unknown>): Promise<void> {
       ],
     ],
   );
+  if (r.mediaRuns) {
+    out(`media runs in the window, by kind (${r.durationS} s):`);
+    table(
+      ['tool and kind', 'runs', 'runs/s', 'CPU s', 'cores', 'CPU ms/run', 'wall s/run'],
+      r.mediaRuns.map((k) => [
+        k.kind,
+        k.runs,
+        (k.runs / r.durationS).toFixed(2),
+        k.cpuS.toFixed(1),
+        (k.cpuS / r.durationS).toFixed(3),
+        k.msPerRun.toFixed(1),
+        k.wallSPerRun.toFixed(2),
+      ]),
+    );
+  }
   save(`agent-${media}`, r, { ...context, options });
   targets.push({
     scenario: `edge agent (${media} media)`,

@@ -26,8 +26,9 @@ const moving: Measures = {
 };
 
 /** A watch on a fake clock whose analyses take `analysisMs` and return `next`. */
-function watch(analysisMs = 4000) {
-  let nowMs = Date.parse('2026-12-04T18:00:00Z');
+function watch(analysisMs = 4000, firstDelayMs?: number) {
+  const startMs = Date.parse('2026-12-04T18:00:00Z');
+  let nowMs = startMs;
   let next: Measures = moving;
   let during: () => void = () => undefined;
   const w = new VideoWatch({
@@ -42,6 +43,7 @@ function watch(analysisMs = 4000) {
     logger: pino({ level: 'silent' }),
     signal: new AbortController().signal,
     context: {},
+    ...(firstDelayMs !== undefined ? { firstDueMs: startMs + firstDelayMs } : {}),
     analyser: async () => {
       during();
       nowMs += analysisMs;
@@ -112,5 +114,18 @@ describe('video watch', () => {
     expect(w.current()).not.toBeNull();
     tick(2 * defaults.video.intervalMs + defaults.video.timeoutMs + 1);
     expect(w.current()).toBeNull();
+  });
+
+  it('waits for its first analysis until its place in the period, then follows its own last attempt', async () => {
+    const { w, tick } = watch(4000, 120_000);
+    expect(w.due(Date.parse('2026-12-04T18:00:00Z'))).toBe(false);
+    tick(119_999);
+    expect(w.due(Date.parse('2026-12-04T18:00:00Z') + 119_999)).toBe(false);
+    tick(1);
+    const first = Date.parse('2026-12-04T18:00:00Z') + 120_000;
+    expect(w.due(first)).toBe(true);
+    await w.analyse('rtsp://cam/stream');
+    expect(w.due(first + defaults.video.intervalMs - 1)).toBe(false);
+    expect(w.due(first + defaults.video.intervalMs)).toBe(true);
   });
 });
