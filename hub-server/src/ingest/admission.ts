@@ -49,6 +49,33 @@ export const TRUST_CODES = new Set([
   'IMPOSSIBLE_SPEED',
 ]);
 
+/** The field a refusal names, for each time a message carries (no string is built per message). */
+const TIME_FIELDS: Record<string, string> = {
+  '/observedAt': 'observedAt',
+  '/payload/at': 'at',
+  '/payload/from': 'from',
+  '/payload/to': 'to',
+};
+
+function timeWindowRefusal(
+  ctx: AdmissionContext,
+  atMs: number,
+  notBeforeMs: number,
+  path: string,
+): Refusal | null {
+  const refused = checkObservedAt(
+    atMs,
+    {
+      receivedAtMs: ctx.receivedAtMs,
+      notBeforeMs,
+      replayHorizonMs: ctx.replayHorizonMs,
+      futureToleranceMs: ctx.futureToleranceMs,
+    },
+    TIME_FIELDS[path] ?? path,
+  );
+  return refused ? { ...refused, path } : null;
+}
+
 export function admit(message: DecodedMessage, ctx: AdmissionContext): Refusal | null {
   const { site } = ctx;
   if (!site)
@@ -58,21 +85,11 @@ export function admit(message: DecodedMessage, ctx: AdmissionContext): Refusal |
       message: `site ${message.siteId} is not registered at this hub: an operator registers it first`,
     };
   const observedAtMs = Date.parse(message.envelope.observedAt);
-  const window = (notBeforeMs: number) => ({
-    receivedAtMs: ctx.receivedAtMs,
-    notBeforeMs,
-    replayHorizonMs: ctx.replayHorizonMs,
-    futureToleranceMs: ctx.futureToleranceMs,
-  });
-  const timeRefusal = (atMs: number, notBeforeMs: number, path: string): Refusal | null => {
-    const refused = checkObservedAt(atMs, window(notBeforeMs), path.split('/').pop());
-    return refused ? { ...refused, path } : null;
-  };
   // Nothing a site observed before it was registered belongs to this hub. A camera's samples may
   // predate its first inventory (an agent polls, and buffers in its outbox, before it reaches the
   // broker): they are history of a registered site, and a camera counts in evidence only from its
-  // approval anyway.
-  const cameraWindowStart = (_cameraId: string) => site.registeredAtMs;
+  // approval anyway. So a camera's window starts where its site's does.
+  const cameraWindowStart = site.registeredAtMs;
 
   switch (message.kind) {
     case 'inventory':
@@ -81,8 +98,10 @@ export function admit(message: DecodedMessage, ctx: AdmissionContext): Refusal |
       // hub subscribes: only a time ahead of the hub's clock is refused; an old one is clamped to
       // the registration when applied.
       const future = checkObservedAt(observedAtMs, {
-        ...window(Number.NEGATIVE_INFINITY),
+        receivedAtMs: ctx.receivedAtMs,
+        notBeforeMs: Number.NEGATIVE_INFINITY,
         replayHorizonMs: Number.POSITIVE_INFINITY,
+        futureToleranceMs: ctx.futureToleranceMs,
       });
       if (future) return { ...future, path: '/observedAt' };
       if (message.kind === 'siteState') return null;
@@ -114,10 +133,10 @@ export function admit(message: DecodedMessage, ctx: AdmissionContext): Refusal |
     case 'health':
     case 'event':
     case 'commissioning':
-      return timeRefusal(observedAtMs, cameraWindowStart(message.envelope.payload.cameraId), '/observedAt');
+      return timeWindowRefusal(ctx, observedAtMs, cameraWindowStart, '/observedAt');
     case 'stream': {
       const payload = message.envelope.payload;
-      const time = timeRefusal(observedAtMs, cameraWindowStart(payload.cameraId), '/observedAt');
+      const time = timeWindowRefusal(ctx, observedAtMs, cameraWindowStart, '/observedAt');
       if (time) return time;
       const address = checkStreamAddress(payload.uri, site.cameraNetworks);
       if (address.ok) return null;
@@ -130,7 +149,7 @@ export function admit(message: DecodedMessage, ctx: AdmissionContext): Refusal |
     }
     case 'recording': {
       const payload = message.envelope.payload;
-      const time = timeRefusal(observedAtMs, cameraWindowStart(payload.cameraId), '/observedAt');
+      const time = timeWindowRefusal(ctx, observedAtMs, cameraWindowStart, '/observedAt');
       if (time) return time;
       return retentionRefusal(payload, observedAtMs, ctx.futureToleranceMs);
     }
@@ -139,20 +158,20 @@ export function admit(message: DecodedMessage, ctx: AdmissionContext): Refusal |
       // the window; which source, its signature and how far it moved are checked with the registry
       // and its last fix (checkTelemetry) as the batch is applied.
       return (
-        timeRefusal(observedAtMs, site.registeredAtMs, '/observedAt') ??
-        timeRefusal(Date.parse(message.envelope.payload.at), site.registeredAtMs, '/payload/at')
+        timeWindowRefusal(ctx, observedAtMs, site.registeredAtMs, '/observedAt') ??
+        timeWindowRefusal(ctx, Date.parse(message.envelope.payload.at), site.registeredAtMs, '/payload/at')
       );
     case 'gap': {
       const payload = message.envelope.payload;
-      const start = cameraWindowStart(payload.cameraId);
+      const start = cameraWindowStart;
       const fromMs = Date.parse(payload.from);
       const toMs = Date.parse(payload.to);
       if (toMs < fromMs)
         return { code: 'BAD_RANGE', path: '/payload/to', message: 'the gap ends before it starts' };
       return (
-        timeRefusal(observedAtMs, start, '/observedAt') ??
-        timeRefusal(fromMs, start, '/payload/from') ??
-        timeRefusal(toMs, start, '/payload/to')
+        timeWindowRefusal(ctx, observedAtMs, start, '/observedAt') ??
+        timeWindowRefusal(ctx, fromMs, start, '/payload/from') ??
+        timeWindowRefusal(ctx, toMs, start, '/payload/to')
       );
     }
   }
