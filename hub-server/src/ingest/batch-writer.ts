@@ -91,6 +91,13 @@ const json = (value: unknown) => (value === null || value === undefined ? null :
  */
 const jsonRows = (rows: unknown[][]): string => JSON.stringify(rows);
 const epochMs = (at: Date | null): number | null => (at === null ? null : at.getTime());
+/** The columns every sample table starts with, as jsonRows carries them. */
+const sampleColumns = (r: SampleRow): unknown[] => [
+  r.msgId,
+  r.cameraId,
+  r.observedAt.getTime(),
+  r.receivedAt.getTime(),
+];
 
 /** Returns the msgIds that were not seen before: ingest is idempotent on msgId. */
 export async function claimMessages(client: pg.PoolClient, rows: AcceptedRow[]): Promise<Set<string>> {
@@ -201,19 +208,7 @@ export async function insertHealth(client: pg.PoolClient, rows: HealthRow[]): Pr
      SELECT r->>0, r->>1, to_timestamp((r->>2)::float8 / 1000), to_timestamp((r->>3)::float8 / 1000), r->>4,
        (r->>5)::float8, nullif(r->6, 'null'::jsonb)
      FROM jsonb_array_elements($1::jsonb) AS r`,
-    [
-      jsonRows(
-        rows.map((r) => [
-          r.msgId,
-          r.cameraId,
-          r.observedAt.getTime(),
-          r.receivedAt.getTime(),
-          r.state,
-          r.clockOffsetMs,
-          r.payload ?? null,
-        ]),
-      ),
-    ],
+    [jsonRows(rows.map((r) => [...sampleColumns(r), r.state, r.clockOffsetMs, r.payload ?? null]))],
   );
 }
 
@@ -224,17 +219,7 @@ export async function insertStreams(client: pg.PoolClient, rows: SampleRow[]): P
      SELECT r->>0, r->>1, to_timestamp((r->>2)::float8 / 1000), to_timestamp((r->>3)::float8 / 1000),
        nullif(r->4, 'null'::jsonb)
      FROM jsonb_array_elements($1::jsonb) AS r`,
-    [
-      jsonRows(
-        rows.map((r) => [
-          r.msgId,
-          r.cameraId,
-          r.observedAt.getTime(),
-          r.receivedAt.getTime(),
-          r.payload ?? null,
-        ]),
-      ),
-    ],
+    [jsonRows(rows.map((r) => [...sampleColumns(r), r.payload ?? null]))],
   );
 }
 
