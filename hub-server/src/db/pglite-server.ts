@@ -12,6 +12,7 @@ import { dirname } from 'node:path';
 import { type Extension, PGlite } from '@electric-sql/pglite';
 import { postgis } from '@electric-sql/pglite-postgis';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { ExtendedQueryGuard } from './extended-query-guard.ts';
 import { holdsDatabase, postgisCoreBundle } from './postgis-bundle.ts';
 
 interface StartRequest {
@@ -35,6 +36,28 @@ function postgisFrom(bundlePath: URL): Extension {
   };
 }
 
+/**
+ * The database as the socket server sees it: the extended query protocol answered as PostgreSQL
+ * answers it (extended-query-guard.ts), everything else PGlite's own.
+ */
+function guarded(db: PGlite): PGlite {
+  const guard = new ExtendedQueryGuard((message, options) => db.execProtocolRawStream(message, options));
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === 'execProtocolRawStream') return guard.execProtocolRawStream.bind(guard);
+      // The socket server rolls back a closed connection's transaction with exec(): a new session state.
+      if (property === 'exec') {
+        return (...args: Parameters<PGlite['exec']>) => {
+          guard.reset();
+          return target.exec(...args);
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 async function start(request: StartRequest): Promise<void> {
   // A database made before starts with PostGIS's core files only (postgis-bundle.ts); a new one
   // starts with the whole bundle and keeps the core copy for its next start.
@@ -46,7 +69,7 @@ async function start(request: StartRequest): Promise<void> {
   await db.exec('CREATE EXTENSION IF NOT EXISTS postgis');
   if (!existing) postgisCoreBundle(request.dataDir, POSTGIS_BUNDLE);
   const server = new PGLiteSocketServer({
-    db,
+    db: guarded(db),
     path: request.socketPath,
     maxConnections: request.maxConnections,
   });
