@@ -33,7 +33,9 @@ export function judgeVideo(m: VideoMeasures, t: VideoThresholds): VideoCheck {
     black,
     blurred: m.sharpnessRatio === null || !moving ? null : m.sharpnessRatio < t.minSharpnessRatio,
     sceneChanged,
-    snapshotStale: moving && m.snapshotRepeats >= t.staleSnapshotRepeats,
+    // A stale snapshot is one that repeats while the stream is seen to move: a sample with any still
+    // stretch (even one short of the frozen limit) is no such proof, so it claims nothing about staleness.
+    snapshotStale: moving && m.frozenShare === 0 && m.snapshotRepeats >= t.staleSnapshotRepeats,
     // The snapshot compared may predate the analysis by up to a snapshot period: once the view itself has
     // changed, a snapshot unlike it may only be older, so the view change is what is reported.
     snapshotMismatch:

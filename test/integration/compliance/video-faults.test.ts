@@ -51,6 +51,8 @@ describe('video faults from the stream', () => {
   const cams = ['healthy', ...CASES.map((c) => c.key)].map(camOf);
   /** Video reason codes each camera ever showed, from every detail read. */
   const seen = new Map<string, Set<string>>();
+  /** The video measures with which each camera first showed each code, to say why when one is unexpected. */
+  const firstSeen = new Map<string, string[]>();
 
   const detail = async (cameraId: string): Promise<CameraDetail | undefined> => {
     const r = await fetch(`${h.hub.url}/api/cameras/${cameraId}`, {
@@ -60,7 +62,13 @@ describe('video faults from the stream', () => {
     if (r.status !== 200) throw new Error(`camera API answered ${r.status}`);
     const body = (await r.json()) as CameraDetail;
     const codes = seen.get(cameraId) ?? new Set<string>();
-    for (const reason of body.reasons) if (VIDEO_REASONS.includes(reason.code)) codes.add(reason.code);
+    for (const reason of body.reasons) {
+      if (!VIDEO_REASONS.includes(reason.code) || codes.has(reason.code)) continue;
+      codes.add(reason.code);
+      const log = firstSeen.get(cameraId) ?? [];
+      log.push(`${reason.code} with ${JSON.stringify(body.health?.video ?? null)}`);
+      firstSeen.set(cameraId, log);
+    }
     seen.set(cameraId, codes);
     return body;
   };
@@ -141,7 +149,7 @@ describe('video faults from the stream', () => {
       expect(d.reasons.filter((r) => VIDEO_REASONS.includes(r.code)).map((r) => r.code)).toEqual([reason]);
       // Nor did it ever on the way, e.g. a frozen camera's frozen snapshot counted as stale before the
       // next analysis saw the stream frozen.
-      expect([...(seen.get(cam) ?? [])]).toEqual([reason]);
+      expect([...(seen.get(cam) ?? [])], (firstSeen.get(cam) ?? []).join('; ')).toEqual([reason]);
       expect(d.health?.video?.blurMethod).toMatch(/^(blurdetect|edgedetect)$/);
       const failed = await eventually(
         `${cam} video rule failing`,
@@ -158,7 +166,10 @@ describe('video faults from the stream', () => {
 
   it('a healthy camera beside them never shows a video fault', async () => {
     await detail(camOf('healthy'));
-    expect([...(seen.get(camOf('healthy')) ?? [])]).toEqual([]);
+    expect(
+      [...(seen.get(camOf('healthy')) ?? [])],
+      (firstSeen.get(camOf('healthy')) ?? []).join('; '),
+    ).toEqual([]);
     expect((await videoRule(camOf('healthy')))?.status).toBe('pass');
   });
 

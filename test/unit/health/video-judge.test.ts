@@ -56,6 +56,11 @@ describe('judging video measures', () => {
       ['scene_changed'],
     ],
     ['half a sample frozen is not frozen', { frozenShare: 0.5 }, []],
+    [
+      'repeated snapshots beside a partly still sample: no proof the stream moves, so not stale',
+      { snapshotRepeats: 9, frozenShare: 0.5 },
+      [],
+    ],
     ['just under the stale count', { snapshotRepeats: 3 }, []],
   ] as const)('%s', (_name, change, faults) => {
     expect(videoFaults(judgeVideo({ ...good, ...change }, t))).toEqual(faults);
