@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
-import { type AgentConfig, probeSlots } from '../../src/config/agent-config.ts';
+import { type AgentConfig, probeBatchWindowMs, probeSlots } from '../../src/config/agent-config.ts';
 import type { ReportedState } from '../../src/schemas/camera-state.ts';
 import type {
   AgentClockHealth,
@@ -16,6 +16,7 @@ import type { AgentSecrets } from './config.ts';
 import { AgentError, errorMessage } from './errors.ts';
 import { SnapshotDecoder } from './image/image-check.ts';
 import type { MediaBinaries } from './media/binaries.ts';
+import { StreamProber } from './media/probe-batch.ts';
 import { MonitorHealth, type MonitorHealthDeps, realMonitorHealthDeps } from './monitor-health.ts';
 import { EnvelopeFactory } from './mqtt/envelope.ts';
 import { MqttPublisher, type PublisherStats, type PublishParams } from './mqtt/publisher.ts';
@@ -25,6 +26,11 @@ import { RecordingWatch, type RecordingWatchStats, recordingDevices } from './re
 import { Scheduler, type SchedulerStats } from './scheduler.ts';
 import { AGENT_VERSION } from './version.ts';
 
+/**
+ * Most streams probed in one ffmpeg run: it opens them in turn (about 0.1 s each), so a bigger batch
+ * holds its probe slots longer for little less CPU.
+ */
+const STREAMS_PER_PROBE_RUN = 8;
 /** Most snapshots decoded in one ffmpeg run (each takes two pipes of the run). */
 const SNAPSHOTS_PER_RUN = 16;
 
@@ -209,6 +215,16 @@ export class EdgeAgent {
       now,
       signal: (this.abort as AbortController).signal,
     });
+    const prober = new StreamProber({
+      ffmpegPath: media.ffmpegPath,
+      ffprobePath: media.ffprobePath,
+      windowMs: probeBatchWindowMs(config.poll),
+      maxBatch: STREAMS_PER_PROBE_RUN,
+      timeoutMs: config.poll.probeTimeoutMs,
+      sampleMs: config.poll.probeSampleMs,
+      now,
+      signal: (this.abort as AbortController).signal,
+    });
     this.monitors = config.cameras.map((camera) => {
       const password = secrets.cameraPasswords.get(camera.id);
       if (password === undefined)
@@ -240,6 +256,7 @@ export class EdgeAgent {
         signal: (this.abort as AbortController).signal,
         health,
         snapshots,
+        prober,
       });
     });
     this.recordingWatches = recordingDevices(config, secrets).map(

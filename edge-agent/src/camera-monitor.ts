@@ -19,7 +19,8 @@ import { AgentError, type ErrorContext, errorMessage } from './errors.ts';
 import { analyseSnapshot, type SnapshotDecoder } from './image/image-check.ts';
 import { fetchSnapshot } from './image/snapshot.ts';
 import type { MediaBinaries } from './media/binaries.ts';
-import { probeStream } from './media/probe.ts';
+import { probeStream, type StreamProbe } from './media/probe.ts';
+import type { StreamProber } from './media/probe-batch.ts';
 import {
   cameraProfile,
   type DeviceReading,
@@ -56,6 +57,8 @@ export interface CameraMonitorOptions {
   videoFirstDelayMs?: number;
   /** Shared by the agent's cameras so that snapshots are decoded a batch at a time; absent: one run each. */
   snapshots?: SnapshotDecoder;
+  /** Shared by the agent's cameras so that streams are probed a batch at a time; absent: one run each. */
+  prober?: StreamProber;
 }
 
 export interface Observed<P> {
@@ -91,6 +94,8 @@ function asAgentError(error: unknown, context: ErrorContext): AgentError {
 export class CameraMonitor {
   private reading: DeviceReading | null = null;
   private lastProbe: { observation: StreamObservation; atMs: number } | null = null;
+  /** Stream addresses whose last probe succeeded: only these wait for a batch (see StreamProber). */
+  private readonly probedOk = new Set<string>();
   private videoLost: boolean | null = null;
   private lastImage: { check: ImageCheck | null; atMs: number } | null = null;
   /** Secondary profiles whose latest probe failed, by profile token. */
@@ -339,17 +344,33 @@ export class CameraMonitor {
     stream: Observed<StreamPayload>;
     probeMs: number;
   }> {
-    const { now, poll, media, camera, password, signal } = this.options;
-    const result = await probeStream(profile.streamUri, {
-      ffprobePath: media.ffprobePath,
-      timeoutMs: poll.probeTimeoutMs,
-      sampleMs: poll.probeSampleMs,
-      username: camera.onvif.username,
-      password,
-      now,
-      signal,
-      context: this.context(),
-    });
+    const { now, poll, media, camera, password, signal, prober } = this.options;
+    let result: StreamProbe;
+    try {
+      result = prober
+        ? await prober.probe({
+            streamUri: profile.streamUri,
+            username: camera.onvif.username,
+            password,
+            context: this.context(),
+            // A stream that failed its last probe is probed alone: in a batch it would stop the others.
+            batchable: this.probedOk.has(profile.streamUri),
+          })
+        : await probeStream(profile.streamUri, {
+            ffprobePath: media.ffprobePath,
+            timeoutMs: poll.probeTimeoutMs,
+            sampleMs: poll.probeSampleMs,
+            username: camera.onvif.username,
+            password,
+            now,
+            signal,
+            context: this.context(),
+          });
+    } catch (error) {
+      this.probedOk.delete(profile.streamUri);
+      throw error;
+    }
+    this.probedOk.add(profile.streamUri);
     return {
       probeMs: result.probeMs,
       observation: {

@@ -154,6 +154,13 @@ export const AgentConfig = Type.Object(
           description:
             "How long a fetched snapshot may wait for others to be decoded in the same ffmpeg run (most of a run's CPU is the tool starting); the poll's report waits with it, never more than a tenth of intervalMs. 0: each snapshot in a run of its own",
         }),
+        probeBatchMs: Type.Integer({
+          minimum: 0,
+          maximum: 5_000,
+          default: 1_000,
+          description:
+            "How long a due stream probe may wait for others to share one ffmpeg run (most of a probe's CPU is the tool starting); only streams whose last probe succeeded wait, at most a tenth of probeIntervalMs. 0: each probe a run of its own",
+        }),
         probeSampleMs: Type.Integer({
           minimum: 500,
           maximum: 30_000,
@@ -412,16 +419,27 @@ export const AGENT_ENV_ALIASES: Record<string, string> = {
 };
 export const AGENT_ENV_PREFIX = 'CCTV_AGENT';
 
+/** How long a probe may wait for a batch: `poll.probeBatchMs`, at most a tenth of the probe period. */
+export function probeBatchWindowMs(poll: { probeBatchMs?: number; probeIntervalMs: number }): number {
+  return Math.min(poll.probeBatchMs ?? 0, Math.floor(poll.probeIntervalMs / 10));
+}
+
 /**
  * Probe slots for `poll.probeConcurrency`: the number given, or for 'auto' enough for every camera
  * to be probed once per probe interval (each probe reads probeSampleMs of video after about 0.5 s
- * of set-up), times 1.5, at least 2 and at most 32. With the defaults, 250 cameras get 16.
+ * of set-up, and may first wait for a batch), times 1.5, at least 2 and at most 32. With the
+ * defaults, 250 cameras get 22.
  */
 export function probeSlots(
-  poll: { probeConcurrency: number | 'auto'; probeSampleMs: number; probeIntervalMs: number },
+  poll: {
+    probeConcurrency: number | 'auto';
+    probeSampleMs: number;
+    probeIntervalMs: number;
+    probeBatchMs?: number;
+  },
   cameras: number,
 ): number {
   if (poll.probeConcurrency !== 'auto') return poll.probeConcurrency;
-  const busyMs = cameras * (poll.probeSampleMs + 500) * 1.5;
+  const busyMs = cameras * (poll.probeSampleMs + 500 + probeBatchWindowMs(poll)) * 1.5;
   return Math.min(32, Math.max(2, Math.ceil(busyMs / poll.probeIntervalMs)));
 }

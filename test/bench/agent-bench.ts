@@ -37,6 +37,8 @@ export interface AgentBenchOptions {
   agentNodeArgs?: string[];
   /** poll.imageBatchMs; by default the agent's own (0: each snapshot decoded in a run of its own). */
   imageBatchMs?: number;
+  /** poll.probeBatchMs; by default the agent's own (0: each probe a run of its own). */
+  probeBatchMs?: number;
   /**
    * Seconds to wait after every camera has reported before measuring: the agent's first minutes
    * hold every camera's first video analysis (due at once), which later spreads over
@@ -154,6 +156,7 @@ function agentConfig(options: {
   probeIntervalMs: number;
   probeConcurrency: number;
   imageBatchMs: number | undefined;
+  probeBatchMs: number | undefined;
 }): unknown {
   return {
     site: {
@@ -170,6 +173,7 @@ function agentConfig(options: {
       probeIntervalMs: options.probeIntervalMs,
       probeConcurrency: options.probeConcurrency,
       ...(options.imageBatchMs !== undefined ? { imageBatchMs: options.imageBatchMs } : {}),
+      ...(options.probeBatchMs !== undefined ? { probeBatchMs: options.probeBatchMs } : {}),
     },
     outbox: { dir: options.outboxDir },
     cameras: options.cameras.map((c, i) => ({
@@ -213,6 +217,7 @@ function writeMediaWrappers(dir: string, media: { ffmpegPath: string; ffprobePat
         '#!/bin/bash',
         'kind=other',
         'case "$*" in',
+        '  *framecrc*) kind=stream-probe-batch ;;',
         '  *"pipe:3"*) kind=snapshot-batch ;;',
         '  *freezedetect*|*blackdetect*) kind=video-analysis ;;',
         '  *"-frames:v 1"*) kind=snapshot-alone ;;',
@@ -290,7 +295,12 @@ export async function runAgentBench(
   const probeConcurrency =
     options.probeConcurrency ??
     probeSlots(
-      { probeConcurrency: 'auto', probeSampleMs: 2000, probeIntervalMs: probeIntervalS * 1000 },
+      {
+        probeConcurrency: 'auto',
+        probeSampleMs: 2000,
+        probeIntervalMs: probeIntervalS * 1000,
+        probeBatchMs: options.probeBatchMs ?? 1000,
+      },
       cameras,
     );
   const warmupTimeoutS = options.warmupTimeoutS ?? 120;
@@ -353,6 +363,7 @@ export async function runAgentBench(
           probeIntervalMs: probeIntervalS * 1000,
           probeConcurrency,
           imageBatchMs: options.imageBatchMs,
+          probeBatchMs: options.probeBatchMs,
         }),
       ),
     );

@@ -1,5 +1,5 @@
 // npm run bench [-- --scenario all|ingest|latency|region|dashboard|reports|agent|memory|report-load|restart|storage] [--mode both|postgres|embedded] [--quick] [--socket-client lean|socket.io]
-// (agent: [--media default|npm] [--agent-cameras 250] [--agent-image-batch-ms 1000] [--agent-settle 0]
+// (agent: [--media default|npm] [--agent-cameras 250] [--agent-image-batch-ms 1000] [--agent-probe-batch-ms 1000] [--agent-settle 0]
 //  [--agent-media-accounting yes]; memory: [--memory-sockets 10];
 // report-load: [--cameras 60] [--parallel 20] [--rounds 3])
 // Benchmarks are measured here, never in tests. Each scenario prints a table and writes JSON to
@@ -429,6 +429,7 @@ async function agent(context: Record<string, unknown>): Promise<void> {
     durationS: num('duration', quick ? 60 : 180),
     media,
     ...(arg('agent-image-batch-ms', '') !== '' ? { imageBatchMs: num('agent-image-batch-ms', 1000) } : {}),
+    ...(arg('agent-probe-batch-ms', '') !== '' ? { probeBatchMs: num('agent-probe-batch-ms', 1000) } : {}),
     settleS: num('agent-settle', 0),
     mediaAccounting: arg('agent-media-accounting', 'no') !== 'no',
   } as const;

@@ -1,5 +1,6 @@
 import type { ImageCheck } from '../../../src/schemas/payloads.ts';
 import { AgentError, type ErrorContext } from '../errors.ts';
+import { BatchWindow } from '../media/batch-window.ts';
 import { runProcess } from '../media/run-process.ts';
 
 /** Small enough to decode in a few ms, large enough that a test card or a scene has spread. */
@@ -149,11 +150,16 @@ interface Waiting {
  * again alone, so its error is its own and the others' results stand.
  */
 export class SnapshotDecoder {
-  private waiting: Waiting[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private readonly window: BatchWindow<Waiting>;
   readonly stats = { runs: 0, snapshots: 0, retriedAlone: 0 };
 
-  constructor(private readonly o: SnapshotDecoderOptions) {}
+  constructor(private readonly o: SnapshotDecoderOptions) {
+    this.window = new BatchWindow({
+      windowMs: o.windowMs,
+      maxBatch: o.maxBatch,
+      run: (batch) => void this.run(batch),
+    });
+  }
 
   async analyse(image: Buffer, thresholds: ImageThresholds, context: ErrorContext): Promise<ImageCheck> {
     return toImageCheck(lumaStats(await this.decode(image, context)), thresholds);
@@ -161,18 +167,8 @@ export class SnapshotDecoder {
 
   decode(image: Buffer, context: ErrorContext): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
-      this.waiting.push({ image, context, resolve, reject });
-      if (this.waiting.length >= this.o.maxBatch || this.o.windowMs <= 0) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.o.windowMs);
+      this.window.add({ image, context, resolve, reject });
     });
-  }
-
-  private flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    const batch = this.waiting;
-    this.waiting = [];
-    if (batch.length > 0) void this.run(batch);
   }
 
   private alone(item: Waiting): Promise<void> {

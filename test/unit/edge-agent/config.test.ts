@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configPathFrom, loadAgentConfig } from '../../../edge-agent/src/config.ts';
-import { probeSlots } from '../../../src/config/agent-config.ts';
+import { probeBatchWindowMs, probeSlots } from '../../../src/config/agent-config.ts';
 import { ConfigError } from '../../../src/config/resolve.ts';
 
 const base = (onvifExtra: string, extra = '') => `
@@ -222,6 +222,9 @@ describe('poll.probeConcurrency', () => {
     expect(probeSlots(poll, 2000)).toBe(32);
     expect(probeSlots({ ...poll, probeIntervalMs: 300_000 }, 250)).toBe(4);
     expect(probeSlots({ ...poll, probeConcurrency: 3 }, 250)).toBe(3);
+    // A probe may wait up to probeBatchMs for a batch (at most a tenth of the period): 3.5 s each.
+    expect(probeSlots({ ...poll, probeBatchMs: 1000 }, 250)).toBe(22);
+    expect(probeBatchWindowMs({ probeBatchMs: 5000, probeIntervalMs: 10_000 })).toBe(1000);
   });
 });
 
