@@ -8,6 +8,9 @@ import type { MediaBinaries } from './media/binaries.ts';
 import { captureReference, hasReference, referencePath } from './media/reference-frame.ts';
 import { analyseVideo } from './media/video-analysis.ts';
 
+/** Analyses in a row that must see the stream moving before repeated snapshots make it stale. */
+const MOVING_ANALYSES_FOR_STALE = 2;
+
 export interface VideoWatchOptions {
   siteId: string;
   cameraId: string;
@@ -41,6 +44,14 @@ export class VideoWatch {
   private lastAttemptMs: number | null = null;
   private snapshot: { jpeg: Buffer; sha256: string; sinceMs: number } | null = null;
   private repeats = 0;
+  /**
+   * Analyses in a row, each begun after the current snapshot stuck, that found the stream moving (no
+   * still stretch at all). Repeats count from the second: one analysis can take a frozen encoder's
+   * output for movement (seen: a frozen stream's frames refined after each keyframe, no still stretch
+   * in one 3 s sample, fully still in the next), and a stale snapshot is then claimed for a camera
+   * whose fault is the freeze.
+   */
+  private movingSinceStuck = 0;
 
   constructor(private readonly o: VideoWatchOptions) {}
 
@@ -53,6 +64,7 @@ export class VideoWatch {
     const sha256 = createHash('sha256').update(jpeg).digest('hex');
     const same = this.snapshot?.sha256 === sha256;
     this.repeats = same ? this.repeats + 1 : 0;
+    if (!same) this.movingSinceStuck = 0;
     this.snapshot = { jpeg, sha256, sinceMs: same && this.snapshot ? this.snapshot.sinceMs : this.o.now() };
   }
 
@@ -69,9 +81,9 @@ export class VideoWatch {
     if (!this.measures) return null;
     const { intervalMs, timeoutMs } = this.o.video;
     if (this.o.now() - this.measures.startedAtMs > 2 * intervalMs + timeoutMs) return null;
-    // Repeats count only once an analysis since the snapshot stuck found the stream moving: until then
+    // Repeats count only once analyses since the snapshot stuck found the stream moving: until then
     // the picture may simply be still (a frozen camera freezes its snapshot too).
-    const seenMoving = this.snapshot !== null && this.measures.startedAtMs >= this.snapshot.sinceMs;
+    const seenMoving = this.movingSinceStuck >= MOVING_ANALYSES_FOR_STALE;
     return judgeVideo(
       { ...this.measures.value, snapshotRepeats: seenMoving ? this.repeats : 0 },
       this.o.thresholds,
@@ -119,6 +131,9 @@ export class VideoWatch {
         value: { ...measures, checkedAt: new Date(startedAt).toISOString() },
         startedAtMs: startedAt,
       };
+      const afterStuck = this.snapshot !== null && startedAt >= this.snapshot.sinceMs;
+      const moving = measures.frames > 0 && measures.frozenShare === 0 && measures.blackShare === 0;
+      this.movingSinceStuck = afterStuck && moving ? this.movingSinceStuck + 1 : 0;
       logger.debug({ measures, elapsedMs: now() - startedAt }, 'video analysed');
     } catch (error) {
       const e =
