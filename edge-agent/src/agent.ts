@@ -17,6 +17,7 @@ import { AgentError, errorMessage } from './errors.ts';
 import { SnapshotDecoder } from './image/image-check.ts';
 import type { MediaBinaries } from './media/binaries.ts';
 import { StreamProber } from './media/probe-batch.ts';
+import { VideoBatcher } from './media/video-batch.ts';
 import { MonitorHealth, type MonitorHealthDeps, realMonitorHealthDeps } from './monitor-health.ts';
 import { EnvelopeFactory } from './mqtt/envelope.ts';
 import { MqttPublisher, type PublisherStats, type PublishParams } from './mqtt/publisher.ts';
@@ -31,6 +32,8 @@ import { AGENT_VERSION } from './version.ts';
  * holds its probe slots longer for little less CPU.
  */
 const STREAMS_PER_PROBE_RUN = 8;
+/** Most video analyses in one ffmpeg run: each opens its stream in turn and decodes seconds of it. */
+const ANALYSES_PER_RUN = 4;
 /** Most snapshots decoded in one ffmpeg run (each takes two pipes of the run). */
 const SNAPSHOTS_PER_RUN = 16;
 
@@ -225,6 +228,10 @@ export class EdgeAgent {
       now,
       signal: (this.abort as AbortController).signal,
     });
+    const videoBatcher = new VideoBatcher({
+      windowMs: Math.min(config.video.batchMs, Math.floor(config.video.intervalMs / 10)),
+      maxBatch: ANALYSES_PER_RUN,
+    });
     this.monitors = config.cameras.map((camera) => {
       const password = secrets.cameraPasswords.get(camera.id);
       if (password === undefined)
@@ -257,6 +264,7 @@ export class EdgeAgent {
         health,
         snapshots,
         prober,
+        videoBatcher,
       });
     });
     this.recordingWatches = recordingDevices(config, secrets).map(

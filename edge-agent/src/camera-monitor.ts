@@ -21,6 +21,7 @@ import { fetchSnapshot } from './image/snapshot.ts';
 import type { MediaBinaries } from './media/binaries.ts';
 import { probeStream, type StreamProbe } from './media/probe.ts';
 import type { StreamProber } from './media/probe-batch.ts';
+import type { VideoBatcher } from './media/video-batch.ts';
 import {
   cameraProfile,
   type DeviceReading,
@@ -59,6 +60,8 @@ export interface CameraMonitorOptions {
   snapshots?: SnapshotDecoder;
   /** Shared by the agent's cameras so that streams are probed a batch at a time; absent: one run each. */
   prober?: StreamProber;
+  /** Shared by the agent's cameras so that videos are analysed a batch at a time; absent: one run each. */
+  videoBatcher?: VideoBatcher;
 }
 
 export interface Observed<P> {
@@ -117,6 +120,7 @@ export class CameraMonitor {
           logger: o.logger,
           signal: o.signal,
           ...(o.videoFirstDelayMs ? { firstDueMs: o.now() + o.videoFirstDelayMs } : {}),
+          ...(o.videoBatcher ? { analyser: o.videoBatcher.analyse.bind(o.videoBatcher) } : {}),
           context: { siteId: o.siteId, cameraId: o.camera.id, url: o.camera.onvif.url },
         })
       : null;

@@ -314,6 +314,13 @@ export const AgentConfig = Type.Object(
           default: 15_000,
           description: 'Limit on each analysis (ffmpeg is killed after it)',
         }),
+        batchMs: Type.Integer({
+          minimum: 0,
+          maximum: 30_000,
+          default: 3_000,
+          description:
+            "How long a due analysis may wait for others to share one ffmpeg run (a run's start is much of its CPU), at most a tenth of intervalMs; the batch's run has timeoutMs. 0: each analysis a run of its own",
+        }),
         decode: Type.Union([Type.Literal('all'), Type.Literal('keyframes')], {
           default: 'all',
           description:

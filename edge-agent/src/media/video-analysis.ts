@@ -86,6 +86,10 @@ export interface VideoGraphOptions {
   hasSnapshot: boolean;
   /** Where each branch writes its metadata; names must be plain (no quotes, colons or backslashes). */
   files: { live: string; reference: string; scene: string; snapshot: string };
+  /** Index of the stream's input in the run (its reference and snapshot follow it); 0 alone. */
+  inputBase?: number;
+  /** Put before every pad label, so several cameras' graphs can share one filter graph; '' alone. */
+  labelPrefix?: string;
 }
 
 function sharpnessFilter(method: BlurMethod): string {
@@ -116,34 +120,46 @@ export function videoFilterGraph(o: VideoGraphOptions): string {
   // on a darkened, noisy copy of the test view: 0.50 without, 0.66 with, while a turned view drops to 0.12.
   const small = `scale=${COMPARE_SIZE.width}:${COMPARE_SIZE.height}:flags=area,normalize=independence=0,format=gray`;
   const branches = 1 + (o.hasReference ? 1 : 0) + (o.hasSnapshot ? 1 : 0);
+  const base = o.inputBase ?? 0;
+  // Every pad label of this camera's graph, prefixed when it shares a run with others.
+  const l = (label: string) => `[${o.labelPrefix ?? ''}${label}]`;
   const parts: string[] = [];
   // freezedetect and blackdetect see the decoded frames at full size (downscaling would hide the sensor
   // noise that tells a live still scene from a frozen one); ffmpeg's defaults for black (pixels under 10%
   // of the luma range over 98% of the picture) and -60 dB for frozen.
   parts.push(
-    `[0:v]${thin(o.rate)},setpts=PTS-STARTPTS,freezedetect=n=-60dB:d=${o.freezeMinS},blackdetect=d=0:pic_th=0.98:pix_th=0.10,` +
-      `scale=${dw}:${dh}:flags=area,format=gray,split=${branches}${Array.from({ length: branches }, (_, i) => `[v${i}]`).join('')}`,
+    `[${base}:v]${thin(o.rate)},setpts=PTS-STARTPTS,freezedetect=n=-60dB:d=${o.freezeMinS},blackdetect=d=0:pic_th=0.98:pix_th=0.10,` +
+      `scale=${dw}:${dh}:flags=area,format=gray,split=${branches}${Array.from({ length: branches }, (_, i) => l(`v${i}`)).join('')}`,
   );
-  parts.push(`[v0]${sharpnessFilter(o.blurMethod)},${print(o.files.live)}[olive]`);
+  parts.push(`${l('v0')}${sharpnessFilter(o.blurMethod)},${print(o.files.live)}${l('olive')}`);
   let next = 1;
-  let input = 1;
+  let input = base + 1;
   if (o.hasReference) {
-    const v = `v${next++}`;
-    parts.push(`[${input}:v]${REFERENCE_FILTER},split=2[r0][r1]`);
-    parts.push(`[r0]${sharpnessFilter(o.blurMethod)},${print(o.files.reference)}[oref]`);
-    parts.push(`[${v}]${small}[lsc];[r1]${small}[rsc];[lsc][rsc]ssim,${print(o.files.scene)}[oscene]`);
+    const v = l(`v${next++}`);
+    parts.push(`[${input}:v]${REFERENCE_FILTER},split=2${l('r0')}${l('r1')}`);
+    parts.push(`${l('r0')}${sharpnessFilter(o.blurMethod)},${print(o.files.reference)}${l('oref')}`);
+    parts.push(
+      `${v}${small}${l('lsc')};${l('r1')}${small}${l('rsc')};${l('lsc')}${l('rsc')}ssim,${print(o.files.scene)}${l('oscene')}`,
+    );
     input += 1;
   }
   if (o.hasSnapshot) {
-    const v = `v${next++}`;
-    parts.push(`[${input}:v]${REFERENCE_FILTER},${small}[ssn]`);
-    parts.push(`[${v}]${small}[lsn];[lsn][ssn]ssim,${print(o.files.snapshot)}[osnap]`);
+    const v = l(`v${next++}`);
+    parts.push(`[${input}:v]${REFERENCE_FILTER},${small}${l('ssn')}`);
+    parts.push(`${v}${small}${l('lsn')};${l('lsn')}${l('ssn')}ssim,${print(o.files.snapshot)}${l('osnap')}`);
   }
   return parts.join(';');
 }
 
-export function outputLabels(o: Pick<VideoGraphOptions, 'hasReference' | 'hasSnapshot'>): string[] {
-  return ['olive', ...(o.hasReference ? ['oref', 'oscene'] : []), ...(o.hasSnapshot ? ['osnap'] : [])];
+export function outputLabels(
+  o: Pick<VideoGraphOptions, 'hasReference' | 'hasSnapshot' | 'labelPrefix'>,
+): string[] {
+  const labels = [
+    'olive',
+    ...(o.hasReference ? ['oref', 'oscene'] : []),
+    ...(o.hasSnapshot ? ['osnap'] : []),
+  ];
+  return labels.map((label) => `${o.labelPrefix ?? ''}${label}`);
 }
 
 export interface VideoArgsOptions extends VideoGraphOptions {
@@ -156,17 +172,28 @@ export interface VideoArgsOptions extends VideoGraphOptions {
   referencePath: string | null;
 }
 
-export function videoAnalysisArgs(o: VideoArgsOptions): string[] {
-  const rtsp = /^rtsps?:/i.test(o.uri);
-  const args = ['-hide_banner', '-nostats', '-loglevel', 'error', '-nostdin'];
-  if (rtsp) args.push('-rtsp_transport', 'tcp', o.timeoutOption, String(o.timeoutMs * 1000));
+/**
+ * One camera's inputs: the stream, then its reference frame and its snapshot when present. The snapshot
+ * comes on a pipe (stdin alone, `pipe:N` in a batch), so the agent never writes a camera's picture to
+ * disk for this.
+ */
+export function videoInputArgs(o: VideoArgsOptions, snapshotPipe = 0): string[] {
+  const args: string[] = [];
+  if (/^rtsps?:/i.test(o.uri))
+    args.push('-rtsp_transport', 'tcp', o.timeoutOption, String(o.timeoutMs * 1000));
   // One decoding thread: the agent's CPU budget is shared by every camera on the site.
   args.push('-analyzeduration', '300000', '-probesize', '65536', '-threads', '1');
   if (o.keyframesOnly) args.push('-skip_frame', 'nokey');
   args.push('-t', (o.sampleMs / 1000).toFixed(3), '-an', '-sn', '-dn', '-i', o.uri);
   if (o.hasReference && o.referencePath) args.push('-i', o.referencePath);
-  // The snapshot comes on stdin, so the agent never writes a camera's picture to disk for this.
-  if (o.hasSnapshot) args.push('-f', 'image2pipe', '-i', 'pipe:0');
+  if (o.hasSnapshot) args.push('-f', 'image2pipe', '-i', `pipe:${snapshotPipe}`);
+  return args;
+}
+
+export const VIDEO_GLOBAL_ARGS = ['-hide_banner', '-nostats', '-loglevel', 'error', '-nostdin'] as const;
+
+export function videoAnalysisArgs(o: VideoArgsOptions): string[] {
+  const args = [...VIDEO_GLOBAL_ARGS, ...videoInputArgs(o)];
   args.push('-filter_complex', videoFilterGraph(o));
   for (const label of outputLabels(o)) args.push('-map', `[${label}]`, '-f', 'null', '-');
   return args;
@@ -287,42 +314,73 @@ export interface AnalyseVideoOptions {
   context: ErrorContext;
 }
 
+export type VideoSummary = Omit<VideoMeasures, 'checkedAt' | 'snapshotRepeats'>;
+
+/** One analysis's graph and inputs, its metadata files in `dir` under names starting with `stem`. */
+export function analysisArgsOptions(
+  o: AnalyseVideoOptions,
+  method: BlurMethod,
+  dir: string,
+  stem = '',
+  place: { inputBase?: number; labelPrefix?: string } = {},
+): VideoArgsOptions {
+  const uri = stripUrlCredentials(o.uri);
+  return {
+    rate: o.rate,
+    freezeMinS: Math.max(0.5, Math.min(2, o.sampleMs / 2000)),
+    blurMethod: method,
+    hasReference: o.referencePath !== null,
+    hasSnapshot: o.snapshot !== null,
+    files: {
+      live: join(dir, `${stem}live.txt`),
+      reference: join(dir, `${stem}reference.txt`),
+      scene: join(dir, `${stem}scene.txt`),
+      snapshot: join(dir, `${stem}snapshot.txt`),
+    },
+    ...place,
+    uri: /^rtsps?:/i.test(uri) ? withCredentials(uri, o.username, o.password) : uri,
+    sampleMs: o.sampleMs,
+    timeoutMs: o.timeoutMs,
+    keyframesOnly: o.keyframesOnly,
+    timeoutOption: rtspSocketTimeoutOption(o.ffmpegPath),
+    referencePath: o.referencePath,
+  };
+}
+
+/** Reads what an analysis's branches wrote; a branch that saw no frame wrote nothing (not an error). */
+export async function readAnalysis(args: VideoArgsOptions): Promise<VideoSummary> {
+  const read = (path: string) =>
+    readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return '';
+      throw error;
+    });
+  return summariseVideo(
+    {
+      live: await read(args.files.live),
+      reference: args.hasReference ? await read(args.files.reference) : null,
+      scene: args.hasReference ? await read(args.files.scene) : null,
+      snapshot: args.hasSnapshot ? await read(args.files.snapshot) : null,
+    },
+    args.rate,
+    args.blurMethod,
+  );
+}
+
+export function analysisContext(o: AnalyseVideoOptions): ErrorContext {
+  return { ...o.context, url: stripUrlCredentials(o.uri), operation: 'video analysis' };
+}
+
 /**
  * Decodes `sampleMs` of the stream at a low frame rate and measures it against the reference frame and
  * the latest snapshot, in one ffmpeg process killed at `timeoutMs`.
  */
-export async function analyseVideo(
-  o: AnalyseVideoOptions,
-): Promise<Omit<VideoMeasures, 'checkedAt' | 'snapshotRepeats'>> {
-  const uri = stripUrlCredentials(o.uri);
-  const context = { ...o.context, url: uri, operation: 'video analysis' };
+export async function analyseVideo(o: AnalyseVideoOptions): Promise<VideoSummary> {
+  const context = analysisContext(o);
   const method = blurMethodOf(await ffmpegFilters(o.ffmpegPath, o.now));
   const dir = await mkdtemp(join(tmpdir(), 'cctv-video-'));
   try {
-    const files = {
-      live: join(dir, 'live.txt'),
-      reference: join(dir, 'reference.txt'),
-      scene: join(dir, 'scene.txt'),
-      snapshot: join(dir, 'snapshot.txt'),
-    };
-    const graph = {
-      rate: o.rate,
-      freezeMinS: Math.max(0.5, Math.min(2, o.sampleMs / 2000)),
-      blurMethod: method,
-      hasReference: o.referencePath !== null,
-      hasSnapshot: o.snapshot !== null,
-      files,
-    };
-    const args = videoAnalysisArgs({
-      ...graph,
-      uri: /^rtsps?:/i.test(uri) ? withCredentials(uri, o.username, o.password) : uri,
-      sampleMs: o.sampleMs,
-      timeoutMs: o.timeoutMs,
-      keyframesOnly: o.keyframesOnly,
-      timeoutOption: rtspSocketTimeoutOption(o.ffmpegPath),
-      referencePath: o.referencePath,
-    });
-    const result = await runProcess(o.ffmpegPath, args, {
+    const options = analysisArgsOptions(o, method, dir);
+    const result = await runProcess(o.ffmpegPath, videoAnalysisArgs(options), {
       timeoutMs: o.timeoutMs,
       maxStdoutBytes: 64 * 1024,
       now: o.now,
@@ -337,22 +395,7 @@ export async function analyseVideo(
         result.stderr.trim().split('\n').filter(Boolean).pop() ?? `ffmpeg exited with ${result.exitCode}`;
       throw new AgentError('stream_error', `video analysis failed: ${why.slice(0, 300)}`, context);
     }
-    // A branch that saw no frame writes no file: that is "nothing measured", not an error.
-    const read = (path: string) =>
-      readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return '';
-        throw error;
-      });
-    const measures = summariseVideo(
-      {
-        live: await read(files.live),
-        reference: graph.hasReference ? await read(files.reference) : null,
-        scene: graph.hasReference ? await read(files.scene) : null,
-        snapshot: graph.hasSnapshot ? await read(files.snapshot) : null,
-      },
-      o.rate,
-      method,
-    );
+    const measures = await readAnalysis(options);
     if (measures.frames === 0) throw new AgentError('no_video', 'video analysis decoded no frames', context);
     return measures;
   } finally {

@@ -5,6 +5,7 @@ import {
   blurMethodOf,
   coveredSeconds,
   type FrameMetadata,
+  outputLabels,
   parseFilterList,
   parseMetadataPrint,
   summariseVideo,
@@ -197,6 +198,26 @@ describe('ffmpeg arguments', () => {
     expect(graph).toContain('freezedetect=n=-60dB:d=2');
     // Thinned with select, never fps: fps would repeat frames of a slow stream and look frozen.
     expect(graph).toMatch(/^\[0:v\]select='isnan\(prev_selected_t\)\+gte\(t-prev_selected_t,0\.475\)'/);
+  });
+
+  it("places a camera's graph in a shared run: its own inputs, labels apart from the others'", () => {
+    const graph = videoFilterGraph({ ...base, inputBase: 3, labelPrefix: 'c1' });
+    // Its stream is input 3, its reference 4 and its snapshot 5; nothing of input 0's.
+    expect(graph).toMatch(/^\[3:v\]/);
+    expect(graph).toContain('[4:v]');
+    expect(graph).toContain('[5:v]');
+    expect(graph).not.toMatch(/\[[0-2]:v\]/);
+    const labels = [...graph.matchAll(/\[([a-z]\w*)\]/g)].map((m) => m[1] as string);
+    expect(labels.length).toBeGreaterThan(10);
+    for (const label of labels) expect(label.startsWith('c1')).toBe(true);
+    expect(outputLabels({ hasReference: true, hasSnapshot: true, labelPrefix: 'c1' })).toEqual([
+      'c1olive',
+      'c1oref',
+      'c1oscene',
+      'c1osnap',
+    ]);
+    // The graph alone is unchanged by the defaults.
+    expect(videoFilterGraph({ ...base, inputBase: 0, labelPrefix: '' })).toBe(videoFilterGraph(base));
   });
 
   it('refuses file names the filter graph would read as syntax', () => {
