@@ -1,7 +1,12 @@
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
-import { type AgentConfig, probeBatchWindowMs, probeSlots } from '../../src/config/agent-config.ts';
+import {
+  type AgentConfig,
+  batchWindowMs,
+  probeBatchWindowMs,
+  probeSlots,
+} from '../../src/config/agent-config.ts';
 import type { ReportedState } from '../../src/schemas/camera-state.ts';
 import type {
   AgentClockHealth,
@@ -212,7 +217,7 @@ export class EdgeAgent {
     const snapshots = new SnapshotDecoder({
       ffmpegPath: media.ffmpegPath,
       // A report never waits more than a tenth of its poll period for others' snapshots.
-      windowMs: Math.min(config.poll.imageBatchMs, Math.floor(config.poll.intervalMs / 10)),
+      windowMs: batchWindowMs(config.poll.imageBatchMs, config.poll.intervalMs),
       maxBatch: SNAPSHOTS_PER_RUN,
       timeoutMs: config.poll.onvifTimeoutMs,
       now,
@@ -229,7 +234,7 @@ export class EdgeAgent {
       signal: (this.abort as AbortController).signal,
     });
     const videoBatcher = new VideoBatcher({
-      windowMs: Math.min(config.video.batchMs, Math.floor(config.video.intervalMs / 10)),
+      windowMs: batchWindowMs(config.video.batchMs, config.video.intervalMs),
       maxBatch: ANALYSES_PER_RUN,
     });
     this.monitors = config.cameras.map((camera) => {

@@ -426,9 +426,17 @@ export const AGENT_ENV_ALIASES: Record<string, string> = {
 };
 export const AGENT_ENV_PREFIX = 'CCTV_AGENT';
 
+/**
+ * How long work may wait for others to share a tool run: what the config asks, at most a tenth of the
+ * period the work recurs at (snapshots, probes, video analyses alike).
+ */
+export function batchWindowMs(askedMs: number, periodMs: number): number {
+  return Math.min(askedMs, Math.floor(periodMs / 10));
+}
+
 /** How long a probe may wait for a batch: `poll.probeBatchMs`, at most a tenth of the probe period. */
 export function probeBatchWindowMs(poll: { probeBatchMs?: number; probeIntervalMs: number }): number {
-  return Math.min(poll.probeBatchMs ?? 0, Math.floor(poll.probeIntervalMs / 10));
+  return batchWindowMs(poll.probeBatchMs ?? 0, poll.probeIntervalMs);
 }
 
 /**

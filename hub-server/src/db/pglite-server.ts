@@ -42,18 +42,27 @@ function postgisFrom(bundlePath: URL): Extension {
  */
 function guarded(db: PGlite): PGlite {
   const guard = new ExtendedQueryGuard((message, options) => db.execProtocolRawStream(message, options));
+  // Methods bound once: the socket server looks some up for every protocol message.
+  const methods = new Map<PropertyKey, unknown>([
+    ['execProtocolRawStream', guard.execProtocolRawStream.bind(guard)],
+    // The socket server rolls back a closed connection's transaction with exec(): a new session state.
+    [
+      'exec',
+      (...args: Parameters<PGlite['exec']>) => {
+        guard.reset();
+        return db.exec(...args);
+      },
+    ],
+  ]);
   return new Proxy(db, {
     get(target, property) {
-      if (property === 'execProtocolRawStream') return guard.execProtocolRawStream.bind(guard);
-      // The socket server rolls back a closed connection's transaction with exec(): a new session state.
-      if (property === 'exec') {
-        return (...args: Parameters<PGlite['exec']>) => {
-          guard.reset();
-          return target.exec(...args);
-        };
-      }
+      const known = methods.get(property);
+      if (known !== undefined) return known;
       const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? value.bind(target) : value;
+      if (typeof value !== 'function') return value;
+      const bound = value.bind(target);
+      methods.set(property, bound);
+      return bound;
     },
   });
 }
