@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     await demo?.stop();
     await hub.stop();
     await embedded?.stop();
+    log.info({ signal }, 'stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -21,6 +21,12 @@ interface StartRequest {
   maxConnections: number;
 }
 
+/**
+ * How long a signal waits for the hub's own stop message: longer than the hub's ordered stop takes
+ * (its ingest drains within seconds), shorter than a service manager's wait before SIGKILL (90 s).
+ */
+const SIGNAL_GRACE_MS = 30_000;
+
 function send(message: unknown): void {
   process.send?.(message);
 }
@@ -93,8 +99,18 @@ async function start(request: StartRequest): Promise<void> {
     rmSync(dirname(request.socketPath), { recursive: true, force: true });
     process.exit(0);
   };
-  process.on('SIGTERM', () => void shutdown());
-  process.on('SIGINT', () => void shutdown());
+  // Ctrl-C, `timeout` or a service manager signals the whole process group: the hub then stops in
+  // order (ingest drained, notifications sent, the database last) and tells us when, so a signal
+  // only starts a deadline here. Signalled alone, or with the hub gone, we stop on our own.
+  const onSignal = () => {
+    if (!process.connected) {
+      void shutdown();
+      return;
+    }
+    setTimeout(() => void shutdown(), SIGNAL_GRACE_MS).unref();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   process.on('message', (message: { stop?: boolean }) => {
     if (message?.stop) void shutdown();
   });

@@ -208,6 +208,23 @@ describe('embedded database: reachable by the hub process only', () => {
     expect(read.stdout).toBe('EACCES');
   });
 
+  it('keeps serving through a signal until the hub stops it (Ctrl-C signals the whole group)', async () => {
+    // Ctrl-C, `timeout` or a service manager signals every process of the hub: the database's
+    // process must not go before the hub's ordered stop (ingest drained first, the database last).
+    const pid = embeddedDatabasePid();
+    process.kill(pid, 'SIGINT');
+    process.kill(pid, 'SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const { rows } = await db.pool.query<{ one: number }>('SELECT 1 AS one');
+    expect(rows).toEqual([{ one: 1 }]);
+    expect(existsSync(`/proc/${pid}`)).toBe(true);
+    // The hub's stop then ends it at once, not after the signal's grace.
+    const stopStarted = Date.now();
+    await db.stop();
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+    expect(Date.now() - stopStarted).toBeLessThan(10_000);
+  });
+
   it('removes its socket when it stops', async () => {
     await db.stop();
     const paths = endpoints.flatMap((endpoint) => ('path' in endpoint ? [endpoint.path] : []));
