@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedEmbeddedDatabase } from '../../support/pglite-template.ts';
 
 // The hub as a user starts it: a real process, its exit code and what it prints.
 
@@ -52,7 +53,11 @@ describe('hub start-up errors', () => {
     taken = createServer();
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
     takenPort = (taken.address() as { port: number }).port;
-  });
+    // The hubs that get as far as opening their database open a migrated copy: a new one costs
+    // 12-24 s each to create, and what is tested here is how each stops (the first start on an empty
+    // directory is covered by the npm-start test).
+    for (const name of ['db1', 'db2', 'db3']) await seedEmbeddedDatabase(join(dir, name));
+  }, 180_000);
 
   afterAll(async () => {
     await new Promise<void>((r) => taken.close(() => r()));
