@@ -28,6 +28,7 @@ import { EnvelopeFactory } from './mqtt/envelope.ts';
 import { MqttPublisher, type PublisherStats, type PublishParams } from './mqtt/publisher.ts';
 import { NodeOnvifCamera, type OnvifCamera } from './onvif/device-client.ts';
 import { setNodeOnvifHttpTimeout } from './onvif/node-onvif.ts';
+import { type CameraPhase, cameraPhases } from './phases.ts';
 import { RecordingWatch, type RecordingWatchStats, recordingDevices } from './recording-watch.ts';
 import { Scheduler, type SchedulerStats } from './scheduler.ts';
 import { AGENT_VERSION } from './version.ts';
@@ -237,7 +238,16 @@ export class EdgeAgent {
       windowMs: batchWindowMs(config.video.batchMs, config.video.intervalMs),
       maxBatch: ANALYSES_PER_RUN,
     });
-    this.monitors = config.cameras.map((camera) => {
+    const phases = cameraPhases({
+      cameras: config.cameras.length,
+      groupSize: probeBatchWindowMs(config.poll) > 0 ? STREAMS_PER_PROBE_RUN : 1,
+      firstProbeAfterMs: config.poll.intervalMs,
+      probeIntervalMs: config.poll.probeIntervalMs,
+      videoIntervalMs: config.video.intervalMs,
+      random,
+    });
+    const phaseOf = new Map(config.cameras.map((camera, i) => [camera.id, phases[i] as CameraPhase]));
+    this.monitors = config.cameras.map((camera, i) => {
       const password = secrets.cameraPasswords.get(camera.id);
       if (password === undefined)
         throw new Error(`no password resolved for camera ${camera.id} (run resolveSecrets)`);
@@ -259,8 +269,9 @@ export class EdgeAgent {
         thresholds: config.thresholds,
         video: config.video,
         // Video analyses decode seconds of video each: spread over one period, not all in the
-        // first probe minute (250 cameras' analyses at once held the probe slots for minutes).
-        videoFirstDelayMs: Math.floor(random() * config.video.intervalMs),
+        // first probe minute (250 cameras' analyses at once held the probe slots for minutes), in
+        // the groups the probes run in (phases.ts).
+        videoFirstDelayMs: phases[i]?.videoDelayMs ?? 0,
         media,
         onvif,
         now,
@@ -337,9 +348,10 @@ export class EdgeAgent {
       scheduler.add({
         key: `probe:${monitor.cameraId}`,
         intervalMs: config.poll.probeIntervalMs,
-        // The first probe needs the stream URI from the first poll; after that, spread the first probes
-        // over one probe period so a site's streams are not all pulled at once over a thin town link.
-        initialDelayMs: config.poll.intervalMs + Math.floor(random() * config.poll.probeIntervalMs),
+        // The first probe needs the stream URI from the first poll; after that, the first probes are
+        // spread over one probe period, a batch's worth of cameras at a time (phases.ts), so that a
+        // site's streams are not all pulled at once over a thin town link.
+        initialDelayMs: phaseOf.get(monitor.cameraId)?.probeDelayMs ?? config.poll.intervalMs,
         limit: probeLimit,
         run: () => this.probeOnce(monitor),
       });

@@ -120,6 +120,7 @@ export class CameraMonitor {
           logger: o.logger,
           signal: o.signal,
           ...(o.videoFirstDelayMs ? { firstDueMs: o.now() + o.videoFirstDelayMs } : {}),
+          dueSlackMs: Math.floor(o.poll.probeIntervalMs / 2),
           ...(o.videoBatcher ? { analyser: o.videoBatcher.analyse.bind(o.videoBatcher) } : {}),
           context: { siteId: o.siteId, cameraId: o.camera.id, url: o.camera.onvif.url },
         })

@@ -29,6 +29,13 @@ export interface VideoWatchOptions {
    * the same minute, and again every period after (each follows its own last attempt).
    */
   firstDueMs?: number;
+  /**
+   * How much sooner than `video.intervalMs` after the last attempt an analysis is due. Analyses run
+   * after a stream probe, so half a probe period makes the period a whole number of probes (5 at the
+   * defaults) instead of 5 or 6 by a few ms of probe time, and cameras probed together stay analysed
+   * together (phases.ts).
+   */
+  dueSlackMs?: number;
   /** The ffmpeg analysis; replaceable so the bookkeeping here can be tested without a stream. */
   analyser?: typeof analyseVideo;
 }
@@ -70,7 +77,7 @@ export class VideoWatch {
 
   due(nowMs: number): boolean {
     if (this.lastAttemptMs === null) return nowMs >= (this.o.firstDueMs ?? Number.NEGATIVE_INFINITY);
-    return nowMs - this.lastAttemptMs >= this.o.video.intervalMs;
+    return nowMs - this.lastAttemptMs >= this.o.video.intervalMs - (this.o.dueSlackMs ?? 0);
   }
 
   /**

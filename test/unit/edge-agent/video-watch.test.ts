@@ -26,7 +26,7 @@ const moving: Measures = {
 };
 
 /** A watch on a fake clock whose analyses take `analysisMs` and return `next`. */
-function watch(analysisMs = 4000, firstDelayMs?: number) {
+function watch(analysisMs = 4000, firstDelayMs?: number, dueSlackMs?: number) {
   const startMs = Date.parse('2026-12-04T18:00:00Z');
   let nowMs = startMs;
   let next: Measures = moving;
@@ -44,6 +44,7 @@ function watch(analysisMs = 4000, firstDelayMs?: number) {
     signal: new AbortController().signal,
     context: {},
     ...(firstDelayMs !== undefined ? { firstDueMs: startMs + firstDelayMs } : {}),
+    ...(dueSlackMs !== undefined ? { dueSlackMs } : {}),
     analyser: async () => {
       during();
       nowMs += analysisMs;
@@ -148,5 +149,18 @@ describe('video watch', () => {
     await w.analyse('rtsp://cam/stream');
     expect(w.due(first + defaults.video.intervalMs - 1)).toBe(false);
     expect(w.due(first + defaults.video.intervalMs)).toBe(true);
+  });
+
+  it('is due at the probe nearest a whole period after its last attempt, not a probe later', async () => {
+    // Probes every 60 s; an analysis begins after its probe, so the probe five periods on may come a
+    // few ms short of 300 s after the attempt: it is due then, and cameras analysed together stay so.
+    const { w, tick } = watch(4000, undefined, 30_000);
+    const attempt = Date.parse('2026-12-04T18:00:00Z');
+    await w.analyse('rtsp://cam/stream');
+    tick(-4000);
+    expect(w.due(attempt + 4 * 60_000)).toBe(false);
+    expect(w.due(attempt + defaults.video.intervalMs - 30_001)).toBe(false);
+    expect(w.due(attempt + defaults.video.intervalMs - 30_000)).toBe(true);
+    expect(w.due(attempt + defaults.video.intervalMs - 3)).toBe(true);
   });
 });
