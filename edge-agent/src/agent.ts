@@ -201,7 +201,7 @@ export class EdgeAgent {
       },
     });
     const pollLimit = pLimit(config.poll.concurrency);
-    this.probeSlots = probeSlots(config.poll, config.cameras.length);
+    this.probeSlots = probeSlots(config.poll, config.cameras.length, config.video);
     const probeLimit = pLimit(this.probeSlots);
     const health = new MonitorHealth({
       deps: this.options.monitorHealthDeps ?? realMonitorHealthDeps(),

@@ -189,7 +189,7 @@ export const AgentConfig = Type.Object(
         probeConcurrency: Type.Union([Type.Integer({ minimum: 1, maximum: 64 }), Type.Literal('auto')], {
           default: 'auto',
           description:
-            "Streams probed at once; 'auto': enough for every camera to be probed each probeIntervalMs (a probe takes about probeSampleMs plus 0.5 s), with half as many again in hand, from 2 to 32",
+            "Streams probed (and videos analysed, in the same slots) at once; 'auto': enough for every camera to be probed each probeIntervalMs (a probe takes about probeSampleMs plus 0.5 s) and analysed each video.intervalMs, with half as many again in hand, from 2 to 32",
         }),
       },
       'Polling',
@@ -442,8 +442,11 @@ export function probeBatchWindowMs(poll: { probeBatchMs?: number; probeIntervalM
 /**
  * Probe slots for `poll.probeConcurrency`: the number given, or for 'auto' enough for every camera
  * to be probed once per probe interval (each probe reads probeSampleMs of video after about 0.5 s
- * of set-up, and may first wait for a batch), times 1.5, at least 2 and at most 32. With the
- * defaults, 250 cameras get 22.
+ * of set-up, and may first wait for a batch) and, with video analysis on, analysed once per
+ * analysis period in the same slot (videoSampleMs after about 2 s of opening, having waited for a
+ * batch), times 1.5, at least 2 and at most 32. With the defaults, 250 cameras get 32 (22 without
+ * video analysis). Probes run in groups of a batch (phases.ts), so the margin also absorbs a group
+ * arriving at once.
  */
 export function probeSlots(
   poll: {
@@ -453,8 +456,13 @@ export function probeSlots(
     probeBatchMs?: number;
   },
   cameras: number,
+  video?: { enabled: boolean; intervalMs: number; sampleMs: number; batchMs: number },
 ): number {
   if (poll.probeConcurrency !== 'auto') return poll.probeConcurrency;
-  const busyMs = cameras * (poll.probeSampleMs + 500 + probeBatchWindowMs(poll)) * 1.5;
-  return Math.min(32, Math.max(2, Math.ceil(busyMs / poll.probeIntervalMs)));
+  const probing = (poll.probeSampleMs + 500 + probeBatchWindowMs(poll)) / poll.probeIntervalMs;
+  const analysing = video?.enabled
+    ? (video.sampleMs + 2_000 + batchWindowMs(video.batchMs, video.intervalMs)) / video.intervalMs
+    : 0;
+  const busy = cameras * (probing + analysing) * 1.5;
+  return Math.min(32, Math.max(2, Math.ceil(busy)));
 }

@@ -5,9 +5,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Value } from '@sinclair/typebox/value';
 import mqtt from 'mqtt';
 import { resolveMediaBinaries } from '../../edge-agent/src/media/binaries.ts';
-import { probeSlots } from '../../src/config/agent-config.ts';
+import { AgentConfig, probeSlots } from '../../src/config/agent-config.ts';
 import { freePort } from '../support/mosquitto.ts';
 import { startBareAedes } from './baselines.ts';
 import { processUsage } from './stack.ts';
@@ -303,6 +304,8 @@ export async function runAgentBench(
         probeBatchMs: options.probeBatchMs ?? 1000,
       },
       cameras,
+      // The agent's video analysis, on with its defaults here, runs in the same slots.
+      Value.Default(AgentConfig.properties.video, {}) as AgentConfig['video'],
     );
   const warmupTimeoutS = options.warmupTimeoutS ?? 120;
   const id = randomBytes(3).toString('hex');

@@ -432,6 +432,8 @@ async function agent(context: Record<string, unknown>): Promise<void> {
     ...(arg('agent-probe-batch-ms', '') !== '' ? { probeBatchMs: num('agent-probe-batch-ms', 1000) } : {}),
     settleS: num('agent-settle', 0),
     mediaAccounting: arg('agent-media-accounting', 'no') !== 'no',
+    // Profiling a run: BENCH_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=bench-results/profiles".
+    agentNodeArgs: process.env.BENCH_AGENT_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [],
   } as const;
   out(
     `edge agent: ${options.cameras} simulated cameras, polled every 10 s and probed every 60 s, ${options.durationS} s (${media} ffmpeg/ffprobe)`,

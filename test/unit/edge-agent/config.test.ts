@@ -225,6 +225,12 @@ describe('poll.probeConcurrency', () => {
     // A probe may wait up to probeBatchMs for a batch (at most a tenth of the period): 3.5 s each.
     expect(probeSlots({ ...poll, probeBatchMs: 1000 }, 250)).toBe(22);
     expect(probeBatchWindowMs({ probeBatchMs: 5000, probeIntervalMs: 10_000 })).toBe(1000);
+    // Video analyses run in the same slots: 250 cameras x 9 s (4 s decoded, 2 s opening, 3 s batch
+    // window) every 5 min is 7.5 slots more, 33 with the margin, so the cap.
+    const video = { enabled: true, intervalMs: 300_000, sampleMs: 4000, batchMs: 3000 };
+    expect(probeSlots({ ...poll, probeBatchMs: 1000 }, 250, video)).toBe(32);
+    expect(probeSlots({ ...poll, probeBatchMs: 1000 }, 100, video)).toBe(14);
+    expect(probeSlots({ ...poll, probeBatchMs: 1000 }, 100, { ...video, enabled: false })).toBe(9);
   });
 });
 
