@@ -389,7 +389,15 @@ export async function runAgentBench(
     );
     const child = spawn(
       process.execPath,
-      [...(options.agentNodeArgs ?? []), '--import', 'tsx', 'edge-agent/src/main.ts', '--config', configPath],
+      [
+        ...productAgentNodeFlags(),
+        ...(options.agentNodeArgs ?? []),
+        '--import',
+        'tsx',
+        'edge-agent/src/main.ts',
+        '--config',
+        configPath,
+      ],
       { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     agent = child;
@@ -508,4 +516,20 @@ export async function runAgentBench(
     await stopChild(broker, 5_000);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The node flags a site box runs the agent with: those of `npm run agent` (package.json), so that
+ * the bench measures the agent as deployed (its young-generation size sets much of its memory).
+ */
+function productAgentNodeFlags(): string[] {
+  const scripts = (
+    JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  ).scripts;
+  const match = /^node((?: --[\w-]+=\S+)*) --import tsx edge-agent\/src\/main\.ts$/.exec(scripts.agent ?? '');
+  if (!match)
+    throw new Error(
+      `package.json's agent script is not "node <flags> --import tsx edge-agent/src/main.ts": ${scripts.agent}`,
+    );
+  return (match[1] ?? '').split(' ').filter(Boolean);
 }
