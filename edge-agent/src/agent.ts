@@ -246,7 +246,6 @@ export class EdgeAgent {
       videoIntervalMs: config.video.intervalMs,
       random,
     });
-    const phaseOf = new Map(config.cameras.map((camera, i) => [camera.id, phases[i] as CameraPhase]));
     this.monitors = config.cameras.map((camera, i) => {
       const password = secrets.cameraPasswords.get(camera.id);
       if (password === undefined)
@@ -271,7 +270,7 @@ export class EdgeAgent {
         // Video analyses decode seconds of video each: spread over one period, not all in the
         // first probe minute (250 cameras' analyses at once held the probe slots for minutes), in
         // the groups the probes run in (phases.ts).
-        videoFirstDelayMs: phases[i]?.videoDelayMs ?? 0,
+        videoFirstDelayMs: (phases[i] as CameraPhase).videoDelayMs,
         media,
         onvif,
         now,
@@ -319,7 +318,9 @@ export class EdgeAgent {
       limit: pLimit(1),
       run: () => this.checkClock(),
     });
-    for (const monitor of this.monitors) {
+    // Monitors are in the order of config.cameras, as the phases are.
+    for (const [i, monitor] of this.monitors.entries()) {
+      const phase = phases[i] as CameraPhase;
       this.perCamera.set(monitor.cameraId, {
         state: null,
         lastPollAt: null,
@@ -351,7 +352,7 @@ export class EdgeAgent {
         // The first probe needs the stream URI from the first poll; after that, the first probes are
         // spread over one probe period, a batch's worth of cameras at a time (phases.ts), so that a
         // site's streams are not all pulled at once over a thin town link.
-        initialDelayMs: phaseOf.get(monitor.cameraId)?.probeDelayMs ?? config.poll.intervalMs,
+        initialDelayMs: phase.probeDelayMs,
         limit: probeLimit,
         run: () => this.probeOnce(monitor),
       });
