@@ -430,6 +430,8 @@ export class Hub {
       {
         batchSize: config.ingest.batchSize,
         flushIntervalMs: config.ingest.flushIntervalMs,
+        // PGlite serves one connection: a second writer would only wait for the first.
+        writers: config.database.url ? config.ingest.writers : 1,
         maxQueued: config.ingest.maxQueued,
         sweepIntervalMs: config.state.sweepIntervalMs,
         maxPayloadBytes: config.mqtt.maxPayloadBytes,

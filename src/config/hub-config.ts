@@ -197,6 +197,13 @@ export const HubConfig = Type.Object(
           description:
             'How long an idle hub gathers messages before writing them; under load each batch takes what arrived while the previous one was written (up to batchSize)',
         }),
+        writers: Type.Integer({
+          minimum: 1,
+          maximum: 8,
+          default: 2,
+          description:
+            "Batches written at once on PostgreSQL, each on its own connection, with each site's messages always in the same one (so a camera's stay in order); the embedded database writes one at a time. Keep database.poolSize above it: the API and jobs share the pool",
+        }),
         maxQueued: Type.Integer({
           minimum: 1,
           maximum: 10_000_000,

@@ -209,11 +209,23 @@ export function fleetStack(
     dir: join(tmpdir(), `cctv-bench-${prefix}`),
     baseUrl: options.baseUrl,
     siteIds: Array.from({ length: options.sites }, (_, i) => `${prefix}-s${i}`),
-    hubEnv: options.hubEnv,
+    // Comparing settings in one checkout: BENCH_HUB_ENV="CCTV_HUB__ingest__writers=1".
+    hubEnv: { ...benchHubEnv(), ...options.hubEnv },
     // Profiling a run: BENCH_HUB_NODE_ARGS="--cpu-prof --cpu-prof-dir=bench-results/profiles".
     hubNodeArgs: process.env.BENCH_HUB_NODE_ARGS?.split(/\s+/).filter(Boolean),
   });
   return { stack, prefix };
+}
+
+/** Hub settings from BENCH_HUB_ENV: space-separated KEY=VALUE pairs. */
+function benchHubEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of process.env.BENCH_HUB_ENV?.split(/\s+/).filter(Boolean) ?? []) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new Error(`BENCH_HUB_ENV: expected KEY=VALUE, got ${pair}`);
+    out[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return out;
 }
 
 /** CPU seconds (user + system, the process and its waited-for children) and resident memory of a process. */

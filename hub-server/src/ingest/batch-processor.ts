@@ -108,10 +108,11 @@ async function applyMaintenance(
   client: pg.PoolClient,
   work: Working,
   fleet: FleetState,
-  at: Date,
+  sweep: Sweep,
 ): Promise<void> {
-  const nowMs = at.getTime();
-  const ids = [...fleet.cameras.keys()];
+  const nowMs = sweep.at.getTime();
+  const ids: string[] = [];
+  for (const cam of fleet.cameras.values()) if (!sweep.owns || sweep.owns(cam.siteId)) ids.push(cam.id);
   const active = await new MaintenanceRepository(client).spansFor(ids, nowMs, nowMs + 1);
   const ending: CameraView[] = [];
   for (const id of ids) {
@@ -133,6 +134,11 @@ async function applyMaintenance(
   }
 }
 
+function ownsCamera(fleet: FleetState, sweep: Sweep, cameraId: string): boolean {
+  const siteId = fleet.cameras.get(cameraId)?.siteId;
+  return siteId !== undefined && (sweep.owns?.(siteId) ?? true);
+}
+
 function truncate(raw: Buffer, max: number): Buffer {
   return raw.byteLength <= max ? raw : raw.subarray(0, max);
 }
@@ -146,6 +152,8 @@ function truncate(raw: Buffer, max: number): Buffer {
 export interface Sweep {
   at: Date;
   dataUntil: Date;
+  /** With several writers, each sweeps its own sites' cameras (absent: every camera). */
+  owns?: (siteId: string) => boolean;
 }
 
 /**
@@ -581,13 +589,14 @@ export async function processBatch(
       }
     }
     if (sweep) {
-      await applyMaintenance(client, work, fleet, sweep.at);
+      await applyMaintenance(client, work, fleet, sweep);
       const reason: Reason = {
         code: 'stale',
         message: `no health data for over ${Math.round(options.staleAfterMs / 1000)} s`,
       };
       for (const cam of [...fleet.cameras.values()].map((c) => work.camera(c.id))) {
         if (!cam || cam.state === 'unknown' || cam.state === 'maintenance') continue;
+        if (sweep.owns && !sweep.owns(cam.siteId)) continue;
         const last = cam.lastSeenAt ? Date.parse(cam.lastSeenAt) : Date.parse(cam.stateSince);
         if (sweep.dataUntil.getTime() - last > options.staleAfterMs) {
           work.observe(cam, 'unknown', [reason], new Date(last + options.staleAfterMs), null);
@@ -613,6 +622,7 @@ export async function processBatch(
       nowMs: writes.nowMs,
       writeEveryMs: options.heartbeatWriteMs,
       flush: writes.flush,
+      ...(sweep?.owns ? { owns: (id: string) => ownsCamera(fleet, sweep, id) } : {}),
     });
     await sql.updateCameras(client, rowPlan.full);
     await sql.updateHeartbeats(client, rowPlan.heartbeats);

@@ -102,12 +102,15 @@ const sampleColumns = (r: SampleRow): unknown[] => [
 /** Returns the msgIds that were not seen before: ingest is idempotent on msgId. */
 export async function claimMessages(client: pg.PoolClient, rows: AcceptedRow[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
+  // In msgId order: batches of several writers that claim the same ids (a site repeating another's)
+  // then wait for one another instead of deadlocking.
+  const sorted = [...rows].sort((a, b) => (a.msgId < b.msgId ? -1 : a.msgId > b.msgId ? 1 : 0));
   const result = await client.query<{ msg_id: string }>(
     `INSERT INTO ingested_messages (msg_id, site_id, seq, kind, received_at)
      SELECT r->>0, r->>1, (r->>2)::bigint, r->>3, to_timestamp((r->>4)::float8 / 1000)
      FROM jsonb_array_elements($1::jsonb) AS r
      ON CONFLICT (msg_id) DO NOTHING RETURNING msg_id`,
-    [jsonRows(rows.map((r) => [r.msgId, r.siteId, r.seq, r.kind, r.receivedAt.getTime()]))],
+    [jsonRows(sorted.map((r) => [r.msgId, r.siteId, r.seq, r.kind, r.receivedAt.getTime()]))],
   );
   return new Set(result.rows.map((r) => r.msg_id));
 }

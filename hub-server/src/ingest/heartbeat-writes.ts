@@ -99,6 +99,8 @@ export function planCameraWrites(input: {
   nowMs: number;
   writeEveryMs: number;
   flush: 'none' | 'due' | 'all';
+  /** With several writers: the cameras whose held columns this batch may flush (its lane's). */
+  owns?: (cameraId: string) => boolean;
 }): CameraWritePlan {
   const { held, nowMs, writeEveryMs } = input;
   const plan: CameraWritePlan = { full: [], heartbeats: [], saved: [], deferred: new Map(), forgotten: [] };
@@ -120,7 +122,7 @@ export function planCameraWrites(input: {
   plan.forgotten.push(...input.removed);
   if (input.flush !== 'none')
     for (const [id, columns] of held.unsaved) {
-      if (seen.has(id) || input.removed.has(id) || !due(id)) continue;
+      if (seen.has(id) || input.removed.has(id) || !due(id) || (input.owns && !input.owns(id))) continue;
       plan.heartbeats.push(columns);
       plan.saved.push(id);
     }

@@ -56,10 +56,10 @@ export class MqttIngest {
   private lastSignOfLifeMs = 0;
   /** When the hub last wrote a packet to the broker. */
   private lastSentMs = 0;
-  /** PUBACKs held until their message is committed, by MQTT packet id. */
   /** Short-lived sessions asking for a newly registered site's retained messages. */
   private readonly replays = new Set<MqttClient>();
-  private readonly pending = new Map<number, { committed: boolean; send: (() => void) | null }>();
+  /** PUBACKs held until their message is committed, by MQTT packet id. */
+  private readonly pubacks = new PubackQueue();
 
   constructor(
     private readonly options: MqttIngestOptions,
@@ -98,14 +98,14 @@ export class MqttIngest {
       this.signOfLife(client);
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       const messageId = packet.qos > 0 ? packet.messageId : undefined;
-      if (messageId !== undefined) this.pending.set(messageId, { committed: false, send: null });
+      if (messageId !== undefined) this.pubacks.received(messageId);
       // A retained flag on delivery means the broker stored it earlier [MQTT-3.3.1-8]; live
       // forwarding clears it [MQTT-3.3.1-9]. The agent clock estimate must not read old messages as slow ones.
       this.pipeline.push(
         packet.topic,
         payload,
         () => {
-          if (messageId !== undefined) this.release(messageId);
+          if (messageId !== undefined) this.pubacks.committed(messageId);
         },
         packet.retain,
       );
@@ -121,7 +121,7 @@ export class MqttIngest {
     client.on('close', () => {
       if (up && this.client === client) this.stats.connectionsLost++;
       up = false;
-      this.pending.clear();
+      this.pubacks.clear();
     });
     client.on('offline', () => log.warn('mqtt ingest offline; reconnecting'));
     client.on('connect', (connack) => {
@@ -190,27 +190,16 @@ export class MqttIngest {
       write(...args);
     };
     target._sendPacket = (packet, cb, ...rest) => {
-      const entry =
-        packet.cmd === 'puback' && packet.messageId !== undefined
-          ? this.pending.get(packet.messageId)
-          : undefined;
-      if (!entry || entry.committed) {
-        if (entry && packet.messageId !== undefined) this.pending.delete(packet.messageId);
-        original(packet, cb, ...rest);
+      if (
+        packet.cmd === 'puback' &&
+        packet.messageId !== undefined &&
+        this.pubacks.park(packet.messageId, () => original(packet, undefined, ...rest))
+      ) {
+        cb?.();
         return;
       }
-      entry.send = () => original(packet, undefined, ...rest);
-      cb?.();
+      original(packet, cb, ...rest);
     };
-  }
-
-  private release(messageId: number): void {
-    const entry = this.pending.get(messageId);
-    if (!entry) return;
-    if (entry.send) {
-      this.pending.delete(messageId);
-      entry.send();
-    } else entry.committed = true;
   }
 
   /**
@@ -272,5 +261,52 @@ export class MqttIngest {
     const client = this.client;
     this.client = null;
     if (client) await client.endAsync();
+  }
+}
+
+/**
+ * PUBACKs of received QoS 1 messages, each sent once its message is committed and mqtt.js has
+ * made it, in the order the PUBLISHes came [MQTT-4.6.0-2]: with several ingest writers a later
+ * message (another site's) can commit before an earlier one, and its PUBACK then waits.
+ */
+export class PubackQueue {
+  /** By packet id, in the order received (a Map iterates in insertion order). */
+  private readonly pending = new Map<number, { committed: boolean; send: (() => void) | null }>();
+
+  received(messageId: number): void {
+    this.pending.set(messageId, { committed: false, send: null });
+  }
+
+  /** mqtt.js made the PUBACK: false when the message is not held here (send it at once). */
+  park(messageId: number, send: () => void): boolean {
+    const entry = this.pending.get(messageId);
+    if (!entry) return false;
+    entry.send = send;
+    this.flush();
+    return true;
+  }
+
+  committed(messageId: number): void {
+    const entry = this.pending.get(messageId);
+    if (!entry) return;
+    entry.committed = true;
+    this.flush();
+  }
+
+  /** The connection is gone: packet ids are per connection, and the broker redelivers. */
+  clear(): void {
+    this.pending.clear();
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  private flush(): void {
+    for (const [id, entry] of this.pending) {
+      if (!entry.committed || !entry.send) return;
+      this.pending.delete(id);
+      entry.send();
+    }
   }
 }

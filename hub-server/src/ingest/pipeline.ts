@@ -7,6 +7,7 @@ import type { StoredFix } from '../sources/source-repository.ts';
 import type { FleetState } from '../state/fleet-state.ts';
 import {
   type BatchOptions,
+  type BatchOutcome,
   type InboundMessage,
   processBatch,
   type SiteRefusal,
@@ -22,6 +23,8 @@ export interface PipelineOptions extends BatchOptions {
   /** Queue length from which the receiver is asked to stop reading (see whenRoom). */
   maxQueued?: number;
   sweepIntervalMs: number;
+  /** Lanes writing batches at once, each on its own connection, sites split between them (default 1). */
+  writers?: number;
   /** Messages a site may send per second, averaged over burstSeconds (registry config). */
   messagesPerSecondPerSite?: number;
   burstSeconds?: number;
@@ -81,21 +84,55 @@ interface Pending extends InboundMessage {
 }
 
 /**
- * Single writer of camera and site state. Messages are acknowledged only after their batch has
- * committed; a failed batch is retried (nothing is acknowledged, nothing is lost).
+ * One writer: its own queue, written in batches one after the other through one connection at a
+ * time. Every message of a site goes to the same lane, so a camera's messages are stored in the
+ * order they arrived.
+ */
+interface Lane {
+  readonly index: number;
+  queue: Pending[];
+  running: Promise<void> | null;
+  flushTimer: NodeJS.Timeout | null;
+  retryDelayMs: number;
+  /** Consecutive failures of the batch at the head of the queue. */
+  failures: number;
+  /** Messages still to be processed one at a time, to find the one that makes its batch fail. */
+  isolating: number;
+  /** The stale sweep of this lane's sites is due (it runs with the lane's next batch). */
+  sweepDue: boolean;
+  /** Whether a site's messages go to this lane. */
+  owns: ((siteId: string) => boolean) | undefined;
+}
+
+/** Which of `writers` lanes a site's messages go to (FNV-1a of its id). */
+export function writerLane(siteId: string, writers: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < siteId.length; i++) h = Math.imul(h ^ siteId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % writers;
+}
+
+/**
+ * Writer of camera and site state. Messages are acknowledged only after their batch has committed; a
+ * failed batch is retried (nothing is acknowledged, nothing is lost).
+ *
+ * With `writers` above one, sites are split over that many lanes, each writing its own batches on
+ * its own connection: one lane builds its next batch while another's is written, and the database
+ * writes several at once. A site's messages all go through one lane, and a camera belongs to one
+ * site, so per-camera order holds; what spans sites (the stale sweep, registry changes, the last
+ * write of held-back columns at shutdown) runs alone, between batches of every lane; each lane
+ * sweeps its own sites' cameras, so a lane whose batch waits on the database holds up no other.
  */
 export class IngestPipeline {
-  private queue: Pending[] = [];
-  private flushTimer: NodeJS.Timeout | null = null;
+  private readonly lanes: Lane[];
+  /** Messages queued over all lanes. */
+  private queuedTotal = 0;
   private sweepTimer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private sweepDue = false;
   private stopped = true;
-  private retryDelayMs = 100;
-  /** Consecutive failures of the batch at the head of the queue. */
-  private failures = 0;
-  /** Messages still to be processed one at a time, to find the one that makes its batch fail. */
-  private isolating = 0;
+  /** Work that must run with no batch in flight (see exclusive): lanes start no batch meanwhile. */
+  private holds = 0;
+  private holdsReleased: { promise: Promise<void>; resolve: () => void } | null = null;
+  /** Exclusive sections run one at a time, in the order asked. */
+  private exclusiveTail: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<ChangeListener>();
   private readonly refusalListeners = new Set<(refusals: SiteRefusal[]) => void>();
   private readonly rate: SiteRateLimiter | null;
@@ -143,6 +180,18 @@ export class IngestPipeline {
     this.rate = options.messagesPerSecondPerSite
       ? new SiteRateLimiter(options.messagesPerSecondPerSite, options.burstSeconds ?? 30)
       : null;
+    const writers = Math.max(1, options.writers ?? 1);
+    this.lanes = Array.from({ length: writers }, (_, index) => ({
+      index,
+      queue: [],
+      running: null,
+      flushTimer: null,
+      retryDelayMs: 100,
+      failures: 0,
+      isolating: 0,
+      sweepDue: false,
+      owns: writers === 1 ? undefined : (siteId: string) => writerLane(siteId, writers) === index,
+    }));
   }
 
   /**
@@ -182,17 +231,21 @@ export class IngestPipeline {
     this.stopped = false;
     this.loopLag.start();
     this.sweepTimer = setInterval(() => {
-      this.sweepDue = true;
-      this.kick();
+      for (const lane of this.lanes) {
+        lane.sweepDue = true;
+        this.kick(lane);
+      }
     }, this.options.sweepIntervalMs);
   }
 
   /** Runs the periodic sweep now, with whatever is queued, and resolves once it has committed. */
   async sweepNow(): Promise<void> {
-    while (this.running) await this.running;
-    this.sweepDue = true;
-    this.kick();
-    while (this.running) await this.running;
+    await this.lanesStopped();
+    for (const lane of this.lanes) {
+      lane.sweepDue = true;
+      this.kick(lane);
+    }
+    await this.idle();
   }
 
   /** Drains what is queued (graceful shutdown), then stops timers. */
@@ -200,25 +253,35 @@ export class IngestPipeline {
     this.stopped = true;
     this.releaseWaiters();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.loopLag.stop();
     this.sweepTimer = null;
-    this.flushTimer = null;
-    while (this.running) await this.running;
-    if (this.queue.length > 0) await this.runOnce();
+    for (const lane of this.lanes) {
+      if (lane.flushTimer) clearTimeout(lane.flushTimer);
+      lane.flushTimer = null;
+    }
+    this.loopLag.stop();
+    await this.exclusive(async () => {
+      for (const lane of this.lanes) if (lane.queue.length > 0) await this.runOnce(lane);
+    });
     await this.flushHeartbeats();
   }
 
   /** Writes every camera's held-back heartbeat columns (at shutdown: nothing is left unwritten). */
   async flushHeartbeats(): Promise<void> {
-    while (this.running) await this.running;
-    if (this.fleet.heartbeats.unsaved.size === 0) return;
-    await processBatch(this.pool, this.fleet, [], null, this.options, {
-      nowMs: this.now(),
-      flush: 'all',
-    }).catch((error: unknown) =>
-      this.log.error({ err: error }, 'could not write the last heartbeat columns of camera rows'),
-    );
+    await this.exclusive(async () => {
+      if (this.fleet.heartbeats.unsaved.size === 0) return;
+      await processBatch(this.pool, this.fleet, [], null, this.options, {
+        nowMs: this.now(),
+        flush: 'all',
+      }).catch((error: unknown) =>
+        this.log.error({ err: error }, 'could not write the last heartbeat columns of camera rows'),
+      );
+    });
+  }
+
+  private laneOf(siteId: string | undefined): Lane {
+    const lanes = this.lanes;
+    if (lanes.length === 1 || siteId === undefined) return lanes[0] as Lane;
+    return lanes[writerLane(siteId, lanes.length)] as Lane;
   }
 
   push(topic: string, payload: Buffer, done: () => void, retained = false): void {
@@ -253,22 +316,24 @@ export class IngestPipeline {
         }
       }
     }
-    this.queue.push({ topic, payload, receivedAt, retained, done, decoded, refused });
-    this.stats.queued = this.queue.length;
+    const lane = this.laneOf(siteId);
+    lane.queue.push({ topic, payload, receivedAt, retained, done, decoded, refused });
+    this.queuedTotal++;
+    this.stats.queued = this.queuedTotal;
     if (this.ahead && decoded.ok && !retained && !refused)
       this.ahead.observe(decoded.message, receivedAt.getTime());
-    if (this.queue.length >= this.options.batchSize) this.kick();
-    else if (!this.flushTimer && !this.stopped) {
-      this.flushTimer = setTimeout(() => {
-        this.flushTimer = null;
-        this.kick();
+    if (lane.queue.length >= this.options.batchSize) this.kick(lane);
+    else if (!lane.flushTimer && !this.stopped) {
+      lane.flushTimer = setTimeout(() => {
+        lane.flushTimer = null;
+        this.kick(lane);
       }, this.options.flushIntervalMs);
     }
   }
 
   /** True while the queue holds maxQueued messages or more: the receiver should stop reading. */
   get full(): boolean {
-    return this.queue.length >= (this.options.maxQueued ?? Number.POSITIVE_INFINITY);
+    return this.queuedTotal >= (this.options.maxQueued ?? Number.POSITIVE_INFINITY);
   }
 
   /**
@@ -290,124 +355,164 @@ export class IngestPipeline {
     for (const waiter of waiters) waiter();
   }
 
+  private dequeue(lane: Lane, count: number): void {
+    lane.queue.splice(0, count);
+    this.queuedTotal -= count;
+    this.stats.queued = this.queuedTotal;
+    this.releaseWaiters();
+  }
+
   /**
-   * Runs `fn` between batches: no batch is in flight while it runs, so a registry change (a camera
-   * approved, a site moved) is applied to the fleet state without a batch in flight overwriting it
-   * with views it copied before.
+   * Runs `fn` between batches: no batch of any lane is in flight while it runs, so a registry change
+   * (a camera approved, a site moved) is applied to the fleet state without a batch in flight
+   * overwriting it with views it copied before, and the sweep sees every lane's commits.
    */
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    while (this.running) await this.running;
-    const result = fn();
-    this.running = result.then(
+    if (this.holds++ === 0) {
+      let resolve = () => {};
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.holdsReleased = { promise, resolve };
+    }
+    const run = this.exclusiveTail.then(async () => {
+      await this.lanesStopped();
+      return fn();
+    });
+    this.exclusiveTail = run.then(
       () => undefined,
       () => undefined,
     );
-    void this.running.finally(() => {
-      this.running = null;
-      if (!this.stopped && (this.queue.length > 0 || this.sweepDue)) this.kick();
-    });
-    return result;
+    try {
+      return await run;
+    } finally {
+      if (--this.holds === 0) {
+        const released = this.holdsReleased;
+        this.holdsReleased = null;
+        released?.resolve();
+        if (!this.stopped)
+          for (const lane of this.lanes) if (lane.queue.length > 0 || lane.sweepDue) this.kick(lane);
+      }
+    }
+  }
+
+  /** Resolves once no lane has a batch in flight (lanes start none while an exclusive section waits). */
+  private async lanesStopped(): Promise<void> {
+    for (;;) {
+      const running = this.lanes.flatMap((lane) => (lane.running ? [lane.running] : []));
+      if (running.length === 0) return;
+      await Promise.all(running);
+    }
   }
 
   /** Resolves when everything queued so far has been committed. */
   async idle(): Promise<void> {
-    while (this.running || this.queue.length > 0) {
-      if (!this.running) this.kick();
-      await this.running;
+    for (;;) {
+      const waits: Promise<unknown>[] = [];
+      for (const lane of this.lanes) {
+        if (!lane.running && (lane.queue.length > 0 || lane.sweepDue)) this.kick(lane);
+        if (lane.running) waits.push(lane.running);
+      }
+      if (this.holdsReleased) waits.push(this.holdsReleased.promise);
+      if (waits.length === 0) return;
+      await Promise.all(waits);
     }
   }
 
-  private kick(): void {
-    if (this.running) return;
-    this.running = this.loop().finally(() => {
-      this.running = null;
+  private kick(lane: Lane): void {
+    if (lane.running || this.holds > 0) return;
+    lane.running = this.loop(lane).finally(() => {
+      lane.running = null;
       // Work that arrived during the last batch has waited for it already: it goes next, whatever
       // its size (under load batches grow by themselves; a lone message is not held back).
-      if (!this.stopped && (this.queue.length > 0 || this.sweepDue)) this.kick();
+      if (!this.stopped && (lane.queue.length > 0 || lane.sweepDue)) this.kick(lane);
     });
   }
 
-  private async loop(): Promise<void> {
-    while (this.queue.length > 0 || this.sweepDue) {
-      const ok = await this.runOnce();
+  private async loop(lane: Lane): Promise<void> {
+    while ((lane.queue.length > 0 || lane.sweepDue) && this.holds === 0) {
+      const ok = await this.runOnce(lane);
       if (!ok) {
         if (this.stopped) return;
-        await new Promise((r) => setTimeout(r, this.retryDelayMs));
-        this.retryDelayMs = Math.min(this.retryDelayMs * 2, 5_000);
+        await new Promise((r) => setTimeout(r, lane.retryDelayMs));
+        lane.retryDelayMs = Math.min(lane.retryDelayMs * 2, 5_000);
       } else {
-        this.retryDelayMs = 100;
+        lane.retryDelayMs = 100;
       }
-      if (this.queue.length < this.options.batchSize && !this.sweepDue) return;
+      if (lane.queue.length < this.options.batchSize && !lane.sweepDue) return;
     }
   }
 
-  private async runOnce(): Promise<boolean> {
-    const batch = this.queue.slice(0, this.isolating > 0 ? 1 : this.options.batchSize);
-    const sweep = this.sweepDue ? this.sweepClock() : null;
+  private async runOnce(lane: Lane): Promise<boolean> {
+    const batch = lane.queue.slice(0, lane.isolating > 0 ? 1 : this.options.batchSize);
+    const sweep = lane.sweepDue ? { ...this.sweepClock(), ...(lane.owns ? { owns: lane.owns } : {}) } : null;
     try {
       const outcome = await processBatch(this.pool, this.fleet, batch, sweep, this.options, {
         nowMs: this.now(),
         flush: sweep ? 'due' : 'none',
       });
-      this.queue.splice(0, batch.length);
-      this.stats.queued = this.queue.length;
-      this.releaseWaiters();
-      if (sweep) this.sweepDue = false;
+      this.dequeue(lane, batch.length);
+      if (sweep) lane.sweepDue = false;
       this.stats.batches++;
-      this.stats.accepted += outcome.accepted;
-      this.stats.duplicates += outcome.duplicates;
-      this.stats.deadLettered += outcome.deadLetters.length;
-      // Each rejection is logged up to a few per batch, then summed: a flood of refused messages
-      // must not turn into a flood of log lines (each is in dead_letters, or counted when not kept).
-      const more: Record<string, number> = {};
-      outcome.deadLetters.forEach((d, i) => {
-        this.stats.deadLetterCodes[d.code] = (this.stats.deadLetterCodes[d.code] ?? 0) + 1;
-        if (i < LOGGED_REJECTIONS_PER_BATCH)
-          this.log.warn(
-            { topic: d.topic, code: d.code, path: d.path, bytes: d.rawSize },
-            `rejected message: ${d.message}`,
-          );
-        else more[d.code] = (more[d.code] ?? 0) + 1;
-      });
-      if (Object.keys(more).length > 0)
-        this.log.warn({ codes: more }, 'more messages rejected in the same batch (see dead letters)');
-      for (const note of outcome.notes) this.log.warn(note);
-      this.emitRefusals(outcome.refusals);
-      for (const item of batch) item.done();
-      this.recordStoreDelays(outcome.observedAtMs);
-      this.advanceStoredUntil(outcome.observedAtMs);
-      this.failures = 0;
-      if (this.isolating > 0) this.isolating -= batch.length;
-      if (
-        outcome.changedCameras.length > 0 ||
-        outcome.changedSites.length > 0 ||
-        outcome.removedCameras.length > 0 ||
-        outcome.sourceFixes.length > 0
-      ) {
-        const change = {
-          cameras: outcome.changedCameras,
-          sites: outcome.changedSites,
-          removedCameras: outcome.removedCameras,
-          sources: outcome.sourceFixes,
-        };
-        for (const listener of this.listeners) listener(change);
-      }
-      if (this.ahead) {
-        this.ahead.forget(outcome.removedCameras);
-        this.ahead.settle(batch);
-      }
+      lane.failures = 0;
+      if (lane.isolating > 0) lane.isolating -= batch.length;
+      this.committed(batch, outcome);
       return true;
     } catch (error) {
       this.stats.failedBatches++;
-      this.failures++;
+      lane.failures++;
       // Nothing of it is stored: screens go back to the stored views until a retry commits.
       this.ahead?.settle(batch);
       this.log.error(
         { err: error, size: batch.length },
         'ingest batch failed; will retry without acknowledging',
       );
-      if (this.failures >= POISON_AFTER_FAILURES) return this.isolate(batch, error);
+      if (lane.failures >= POISON_AFTER_FAILURES) return this.isolate(lane, batch, error);
       return false;
+    }
+  }
+
+  /** After a batch (or a sweep) committed: counts, logs, acknowledgements, listeners. */
+  private committed(batch: Pending[], outcome: BatchOutcome): void {
+    this.stats.accepted += outcome.accepted;
+    this.stats.duplicates += outcome.duplicates;
+    this.stats.deadLettered += outcome.deadLetters.length;
+    // Each rejection is logged up to a few per batch, then summed: a flood of refused messages
+    // must not turn into a flood of log lines (each is in dead_letters, or counted when not kept).
+    const more: Record<string, number> = {};
+    outcome.deadLetters.forEach((d, i) => {
+      this.stats.deadLetterCodes[d.code] = (this.stats.deadLetterCodes[d.code] ?? 0) + 1;
+      if (i < LOGGED_REJECTIONS_PER_BATCH)
+        this.log.warn(
+          { topic: d.topic, code: d.code, path: d.path, bytes: d.rawSize },
+          `rejected message: ${d.message}`,
+        );
+      else more[d.code] = (more[d.code] ?? 0) + 1;
+    });
+    if (Object.keys(more).length > 0)
+      this.log.warn({ codes: more }, 'more messages rejected in the same batch (see dead letters)');
+    for (const note of outcome.notes) this.log.warn(note);
+    this.emitRefusals(outcome.refusals);
+    for (const item of batch) item.done();
+    this.recordStoreDelays(outcome.observedAtMs);
+    this.advanceStoredUntil(outcome.observedAtMs);
+    if (
+      outcome.changedCameras.length > 0 ||
+      outcome.changedSites.length > 0 ||
+      outcome.removedCameras.length > 0 ||
+      outcome.sourceFixes.length > 0
+    ) {
+      const change = {
+        cameras: outcome.changedCameras,
+        sites: outcome.changedSites,
+        removedCameras: outcome.removedCameras,
+        sources: outcome.sourceFixes,
+      };
+      for (const listener of this.listeners) listener(change);
+    }
+    if (this.ahead) {
+      this.ahead.forget(outcome.removedCameras);
+      this.ahead.settle(batch);
     }
   }
 
@@ -425,7 +530,7 @@ export class IngestPipeline {
     const realNow = Date.now();
     const freeSince = this.loopLag.runningFreelySinceMs(realNow);
     const listening = freeSince === null || realNow - freeSince >= CAUGHT_UP_QUIET_MS;
-    const caughtUp = listening && this.queue.length === 0 && now - this.lastReceivedMs >= CAUGHT_UP_QUIET_MS;
+    const caughtUp = listening && this.queuedTotal === 0 && now - this.lastReceivedMs >= CAUGHT_UP_QUIET_MS;
     const dataUntil = caughtUp ? now : Math.min(now, this.storedUntilMs);
     return { at: new Date(now), dataUntil: new Date(dataUntil) };
   }
@@ -464,10 +569,10 @@ export class IngestPipeline {
    * dead_letters (raw bytes) and acknowledged, so one poison message cannot stop ingest. When even
    * that insert fails, the database is down: nothing is dropped, the retries go on.
    */
-  private async isolate(batch: Pending[], error: unknown): Promise<boolean> {
-    this.failures = 0;
+  private async isolate(lane: Lane, batch: Pending[], error: unknown): Promise<boolean> {
+    lane.failures = 0;
     if (batch.length > 1) {
-      this.isolating = batch.length;
+      lane.isolating = batch.length;
       this.log.warn(
         { size: batch.length },
         'ingest batch keeps failing: retrying its messages one at a time',
@@ -492,12 +597,10 @@ export class IngestPipeline {
       this.log.error({ err: insertError }, 'database unavailable: the message stays queued');
       return false;
     }
-    this.queue.splice(0, 1);
-    this.stats.queued = this.queue.length;
-    this.releaseWaiters();
+    this.dequeue(lane, 1);
     this.stats.deadLettered++;
     this.stats.deadLetterCodes.STORE_FAILED = (this.stats.deadLetterCodes.STORE_FAILED ?? 0) + 1;
-    if (this.isolating > 0) this.isolating--;
+    if (lane.isolating > 0) lane.isolating--;
     this.log.error(
       { topic: item.topic.slice(0, 200), bytes: item.payload.byteLength },
       'message could not be stored: dead-lettered',

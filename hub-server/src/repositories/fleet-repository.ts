@@ -222,7 +222,8 @@ export class FleetRepository {
       message: string;
       raw_size: number;
     }>(
-      'SELECT id, received_at, topic, site_id, code, path, message, raw_size FROM dead_letters ORDER BY id DESC LIMIT $1',
+      // Newest received first: with several ingest writers, ids follow the commits, not the arrivals.
+      'SELECT id, received_at, topic, site_id, code, path, message, raw_size FROM dead_letters ORDER BY received_at DESC, id DESC LIMIT $1',
       [limit],
     );
     return result.rows.map((r) => ({
