@@ -100,6 +100,12 @@ interface Lane {
   isolating: number;
   /** The stale sweep of this lane's sites is due (it runs with the lane's next batch). */
   sweepDue: boolean;
+  /**
+   * How far this lane's stream of live observations has been stored: the highest median observedAt
+   * of a committed batch (each capped at the commit time). The median, so that a few agents whose
+   * clocks run ahead cannot carry it forward. Per lane: another lane's sites may be further on.
+   */
+  storedUntilMs: number;
   /** Whether a site's messages go to this lane. */
   owns: ((siteId: string) => boolean) | undefined;
 }
@@ -142,12 +148,6 @@ export class IngestPipeline {
   private roomWaiters: (() => void)[] = [];
   /** When the last message arrived (hub clock). */
   private lastReceivedMs = Number.NEGATIVE_INFINITY;
-  /**
-   * How far the stream of live observations has been stored: the highest median observedAt of a
-   * committed batch (each capped at the commit time). The median, so that a few agents whose
-   * clocks run ahead cannot carry it forward.
-   */
-  private storedUntilMs = 0;
   /** The hub's own event-loop delay, on the real clock (an injected clock says nothing of the process). */
   private readonly loopLag = new LoopLag({ now: Date.now, tickMs: 100, jitterMs: HUB_STALL_MS });
   readonly stats: PipelineStats = {
@@ -190,6 +190,7 @@ export class IngestPipeline {
       failures: 0,
       isolating: 0,
       sweepDue: false,
+      storedUntilMs: 0,
       owns: writers === 1 ? undefined : (siteId: string) => writerLane(siteId, writers) === index,
     }));
   }
@@ -445,7 +446,9 @@ export class IngestPipeline {
 
   private async runOnce(lane: Lane): Promise<boolean> {
     const batch = lane.queue.slice(0, lane.isolating > 0 ? 1 : this.options.batchSize);
-    const sweep = lane.sweepDue ? { ...this.sweepClock(), ...(lane.owns ? { owns: lane.owns } : {}) } : null;
+    const sweep = lane.sweepDue
+      ? { ...this.sweepClock(lane), ...(lane.owns ? { owns: lane.owns } : {}) }
+      : null;
     try {
       const outcome = await processBatch(this.pool, this.fleet, batch, sweep, this.options, {
         nowMs: this.now(),
@@ -457,6 +460,7 @@ export class IngestPipeline {
       lane.failures = 0;
       if (lane.isolating > 0) lane.isolating -= batch.length;
       this.committed(batch, outcome);
+      this.advanceStoredUntil(lane, outcome.observedAtMs);
       return true;
     } catch (error) {
       this.stats.failedBatches++;
@@ -495,7 +499,6 @@ export class IngestPipeline {
     this.emitRefusals(outcome.refusals);
     for (const item of batch) item.done();
     this.recordStoreDelays(outcome.observedAtMs);
-    this.advanceStoredUntil(outcome.observedAtMs);
     if (
       outcome.changedCameras.length > 0 ||
       outcome.changedSites.length > 0 ||
@@ -523,23 +526,24 @@ export class IngestPipeline {
    * working through a backlog thus never calls a camera stale whose heartbeats are still queued.
    * Nor does a hub whose own event loop was stalled (a starved host): the heartbeats that arrived
    * meanwhile are still unread in its sockets, and a sweep right after the stall (a timer, it runs
-   * before they are read) would otherwise take the silence for the sites'.
+   * before they are read) would otherwise take the silence for the sites'. Each lane judges its own
+   * sites by its own queue and stored data: one lane's backlog says nothing of another's sites.
    */
-  private sweepClock(): Sweep {
+  private sweepClock(lane: Lane): Sweep {
     const now = this.now();
     const realNow = Date.now();
     const freeSince = this.loopLag.runningFreelySinceMs(realNow);
     const listening = freeSince === null || realNow - freeSince >= CAUGHT_UP_QUIET_MS;
-    const caughtUp = listening && this.queuedTotal === 0 && now - this.lastReceivedMs >= CAUGHT_UP_QUIET_MS;
-    const dataUntil = caughtUp ? now : Math.min(now, this.storedUntilMs);
+    const caughtUp = listening && lane.queue.length === 0 && now - this.lastReceivedMs >= CAUGHT_UP_QUIET_MS;
+    const dataUntil = caughtUp ? now : Math.min(now, lane.storedUntilMs);
     return { at: new Date(now), dataUntil: new Date(dataUntil) };
   }
 
-  private advanceStoredUntil(observedAtMs: readonly number[]): void {
+  private advanceStoredUntil(lane: Lane, observedAtMs: readonly number[]): void {
     if (observedAtMs.length === 0) return;
     const sorted = [...observedAtMs].sort((a, b) => a - b);
     const median = Math.min(this.now(), sorted[Math.floor(sorted.length / 2)] as number);
-    if (median > this.storedUntilMs) this.storedUntilMs = median;
+    if (median > lane.storedUntilMs) lane.storedUntilMs = median;
   }
 
   private recordStoreDelays(observedAtMs: readonly number[]): void {
