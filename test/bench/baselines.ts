@@ -50,7 +50,8 @@ export async function bareSubscriberRate(
     await run;
     return { perS: count / elapsed, count, seconds: elapsed };
   } finally {
-    await fleet.close();
+    // The hub starts on this broker next: the baseline's retained messages must not reach it.
+    await fleet.close({ clearRetained: true });
     await client.endAsync();
   }
 }

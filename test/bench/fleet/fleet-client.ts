@@ -56,10 +56,11 @@ export class FleetClient {
     return this.request<Done>({ type: 'run', rate, durationS }, 'done');
   }
 
-  async close(): Promise<void> {
+  /** clearRetained: empty the sites' retained inventory and state first (see Fleet.clearRetained). */
+  async close(options: { clearRetained?: boolean } = {}): Promise<void> {
     if (this.child.exitCode !== null) return;
     const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.send({ type: 'close' } satisfies FleetCommand);
+    this.child.send({ type: 'close', ...options } satisfies FleetCommand);
     await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
   }

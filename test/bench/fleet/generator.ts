@@ -228,6 +228,21 @@ class Fleet {
     this.running = false;
   }
 
+  /**
+   * Empties every site's retained inventory and state: a baseline run on the hub's broker must not
+   * leave them for the hub to read before its sites are registered (each would be a dead letter).
+   */
+  async clearRetained(): Promise<void> {
+    const pending: Promise<unknown>[] = [];
+    for (let s = 0; s < this.spec.sites; s++) {
+      const siteId = this.siteId(s);
+      const conn = this.connections[s % this.connections.length] as Connection;
+      for (const topic of [buildTopic('inventory', { siteId }), buildTopic('siteState', { siteId })])
+        pending.push(conn.client.publishAsync(topic, '', { qos: 1, retain: true }));
+    }
+    await Promise.all(pending);
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.connections.map((c) => c.client.endAsync()));
   }
@@ -253,6 +268,7 @@ process.on('message', (command: FleetCommand) => {
       } else if (command.type === 'stop') {
         fleet?.stop();
       } else if (command.type === 'close') {
+        if (command.clearRetained) await fleet?.clearRetained();
         await fleet?.close();
         send({ type: 'closed' });
         process.exit(0);

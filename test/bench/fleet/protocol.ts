@@ -24,7 +24,8 @@ export type FleetCommand =
   | { type: 'setup'; spec: FleetSpec }
   | { type: 'run'; rate: number; durationS: number }
   | { type: 'stop' }
-  | { type: 'close' };
+  /** clearRetained: first clear every site's retained inventory and state on the broker. */
+  | { type: 'close'; clearRetained?: boolean };
 
 export type FleetReport =
   | { type: 'ready' }
