@@ -260,8 +260,10 @@ export class IngestPipeline {
       lane.flushTimer = null;
     }
     this.loopLag.stop();
+    // Everything queued is written before the hub stops (a batch that fails is left to the
+    // broker, which redelivers what was not acknowledged).
     await this.exclusive(async () => {
-      for (const lane of this.lanes) if (lane.queue.length > 0) await this.runOnce(lane);
+      for (const lane of this.lanes) while (lane.queue.length > 0 && (await this.runOnce(lane)));
     });
     await this.flushHeartbeats();
   }
@@ -526,16 +528,23 @@ export class IngestPipeline {
    * working through a backlog thus never calls a camera stale whose heartbeats are still queued.
    * Nor does a hub whose own event loop was stalled (a starved host): the heartbeats that arrived
    * meanwhile are still unread in its sockets, and a sweep right after the stall (a timer, it runs
-   * before they are read) would otherwise take the silence for the sites'. Each lane judges its own
-   * sites by its own queue and stored data: one lane's backlog says nothing of another's sites.
+   * before they are read) would otherwise take the silence for the sites'.
+   *
+   * With several lanes: the broker delivers one stream, in order, so a lane whose queue is empty has
+   * stored everything of its sites that was read before the newest data any lane has stored, and
+   * its sites are judged against that (a lane whose sites have gone quiet still sweeps them); a lane
+   * with messages waiting is judged by how far its own stored data reaches. Caught up (the wall
+   * clock) only when nothing is queued in any lane, which also means reading is not paused.
    */
   private sweepClock(lane: Lane): Sweep {
     const now = this.now();
     const realNow = Date.now();
     const freeSince = this.loopLag.runningFreelySinceMs(realNow);
     const listening = freeSince === null || realNow - freeSince >= CAUGHT_UP_QUIET_MS;
-    const caughtUp = listening && lane.queue.length === 0 && now - this.lastReceivedMs >= CAUGHT_UP_QUIET_MS;
-    const dataUntil = caughtUp ? now : Math.min(now, lane.storedUntilMs);
+    const caughtUp = listening && this.queuedTotal === 0 && now - this.lastReceivedMs >= CAUGHT_UP_QUIET_MS;
+    const storedUntil =
+      lane.queue.length === 0 ? Math.max(...this.lanes.map((l) => l.storedUntilMs)) : lane.storedUntilMs;
+    const dataUntil = caughtUp ? now : Math.min(now, storedUntil);
     return { at: new Date(now), dataUntil: new Date(dataUntil) };
   }
 

@@ -45,6 +45,10 @@ describe.skipIf(unavailable !== null)('ingest with two writers', () => {
     h = await startHub({
       ...(privatePg ? { DATABASE_URL: privatePg.url } : {}),
       CCTV_HUB__ingest__writers: '2',
+      // Small batches: the stop test below needs a queue several batches long.
+      CCTV_HUB__ingest__batchSize: '5',
+      // Short, for the quiet-lane test; the other tests' samples are all from the last second.
+      CCTV_HUB__state__staleAfterMs: '3000',
     });
     for (const [i, siteId] of sites.entries()) {
       await h.registerSite(siteId, council, { cameraIds: cams[i] as string[] });
@@ -58,9 +62,12 @@ describe.skipIf(unavailable !== null)('ingest with two writers', () => {
     );
   }, 180_000);
 
+  let hubStopped = false;
+
   afterAll(async () => {
     for (const site of publishers) await site.close();
-    await h?.stop();
+    if (hubStopped) await h?.services.cleanup();
+    else await h?.stop();
     privatePg?.destroy();
   });
 
@@ -142,6 +149,63 @@ describe.skipIf(unavailable !== null)('ingest with two writers', () => {
       );
       expect(rows.rows.map((r) => r.state)).toEqual(Array.from({ length: 100 }, (_, i) => states[i % 2]));
       expect(rows.rows.map((r) => r.at.getTime())).toEqual(Array.from({ length: 100 }, (_, i) => from + i));
+    }
+  });
+
+  it("turns a quiet lane's cameras stale while another lane's sites keep sending", async () => {
+    const [siteA, siteB] = publishers as [SitePublisher, SitePublisher];
+    const [camA, camB] = [cams[0]?.[0] as string, cams[1]?.[1] as string];
+    const up = await siteB.publish('health', health(camB, 'up'), camB, new Date());
+    await eventually('camera B up', async () =>
+      (await stored([up])) === 1 && h.hub.fleet.cameras.get(camB)?.state === 'up' ? true : undefined,
+    );
+    // Site A keeps its lane busy (never a quiet second for the hub); site B says nothing more.
+    let state = h.hub.fleet.cameras.get(camB)?.state;
+    for (let i = 0; i < 40 && state !== 'unknown'; i++) {
+      await siteA.publish('health', health(camA, 'up'), camA, new Date());
+      await new Promise((r) => setTimeout(r, 250));
+      state = h.hub.fleet.cameras.get(camB)?.state;
+    }
+    expect(state).toBe('unknown');
+  });
+
+  // Last: it stops the hub.
+  it('writes everything queued before it stops, however many batches it takes', async () => {
+    const [siteA] = publishers as [SitePublisher];
+    const camA = cams[0]?.[0] as string;
+    const locker = new pg.Client({ connectionString: h.services.databaseUrl ?? privatePg?.url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('SELECT 1 FROM cameras WHERE id = $1 FOR UPDATE', [camA]);
+      // 40 state changes of one camera: the first batch of 5 waits on the lock, 35 queue behind it.
+      const received = h.hub.pipeline.stats.received;
+      const from = Date.now() - 100;
+      const ids = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          siteA.publish(
+            'health',
+            i % 2 ? health(camA, 'up') : health(camA, 'down', DOWN),
+            camA,
+            new Date(from + i),
+          ),
+        ),
+      );
+      await eventually('all 40 read', async () =>
+        h.hub.pipeline.stats.received >= received + 40 ? true : undefined,
+      );
+      hubStopped = true;
+      const stopping = h.hub.stop();
+      await new Promise((r) => setTimeout(r, 300));
+      await locker.query('ROLLBACK');
+      await stopping;
+      const rows = await locker.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM health_samples WHERE msg_id = ANY($1)',
+        [ids],
+      );
+      expect(rows.rows[0]?.n).toBe(40);
+    } finally {
+      await locker.end().catch(() => {});
     }
   });
 });
