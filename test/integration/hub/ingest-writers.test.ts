@@ -178,11 +178,12 @@ describe.skipIf(unavailable !== null)('ingest with two writers', () => {
     try {
       await locker.query('BEGIN');
       await locker.query('SELECT 1 FROM cameras WHERE id = $1 FOR UPDATE', [camA]);
-      // 40 state changes of one camera: the first batch of 5 waits on the lock, 35 queue behind it.
+      // 15 state changes of one camera: the first batch of 5 waits on the lock, 10 queue behind it
+      // (under 20: a Mosquitto with its default settings sends no more unacknowledged).
       const received = h.hub.pipeline.stats.received;
       const from = Date.now() - 100;
       const ids = await Promise.all(
-        Array.from({ length: 40 }, (_, i) =>
+        Array.from({ length: 15 }, (_, i) =>
           siteA.publish(
             'health',
             i % 2 ? health(camA, 'up') : health(camA, 'down', DOWN),
@@ -191,8 +192,8 @@ describe.skipIf(unavailable !== null)('ingest with two writers', () => {
           ),
         ),
       );
-      await eventually('all 40 read', async () =>
-        h.hub.pipeline.stats.received >= received + 40 ? true : undefined,
+      await eventually('all 15 read', async () =>
+        h.hub.pipeline.stats.received >= received + 15 ? true : undefined,
       );
       hubStopped = true;
       const stopping = h.hub.stop();
@@ -203,7 +204,7 @@ describe.skipIf(unavailable !== null)('ingest with two writers', () => {
         'SELECT count(*)::int AS n FROM health_samples WHERE msg_id = ANY($1)',
         [ids],
       );
-      expect(rows.rows[0]?.n).toBe(40);
+      expect(rows.rows[0]?.n).toBe(15);
     } finally {
       await locker.end().catch(() => {});
     }
