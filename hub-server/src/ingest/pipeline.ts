@@ -231,21 +231,25 @@ export class IngestPipeline {
   start(): void {
     this.stopped = false;
     this.loopLag.start();
-    this.sweepTimer = setInterval(() => {
-      for (const lane of this.lanes) {
-        lane.sweepDue = true;
-        this.kick(lane);
-      }
-    }, this.options.sweepIntervalMs);
+    this.sweepTimer = setInterval(() => this.sweepAll(), this.options.sweepIntervalMs);
+  }
+
+  /** Every lane sweeps its sites with its next batch (one of its own when nothing is queued). */
+  private sweepAll(): void {
+    for (const lane of this.lanes) {
+      lane.sweepDue = true;
+      this.kick(lane);
+    }
+  }
+
+  private static hasWork(lane: Lane): boolean {
+    return lane.queue.length > 0 || lane.sweepDue;
   }
 
   /** Runs the periodic sweep now, with whatever is queued, and resolves once it has committed. */
   async sweepNow(): Promise<void> {
     await this.lanesStopped();
-    for (const lane of this.lanes) {
-      lane.sweepDue = true;
-      this.kick(lane);
-    }
+    this.sweepAll();
     await this.idle();
   }
 
@@ -393,8 +397,7 @@ export class IngestPipeline {
         const released = this.holdsReleased;
         this.holdsReleased = null;
         released?.resolve();
-        if (!this.stopped)
-          for (const lane of this.lanes) if (lane.queue.length > 0 || lane.sweepDue) this.kick(lane);
+        if (!this.stopped) for (const lane of this.lanes) if (IngestPipeline.hasWork(lane)) this.kick(lane);
       }
     }
   }
@@ -413,7 +416,7 @@ export class IngestPipeline {
     for (;;) {
       const waits: Promise<unknown>[] = [];
       for (const lane of this.lanes) {
-        if (!lane.running && (lane.queue.length > 0 || lane.sweepDue)) this.kick(lane);
+        if (!lane.running && IngestPipeline.hasWork(lane)) this.kick(lane);
         if (lane.running) waits.push(lane.running);
       }
       if (this.holdsReleased) waits.push(this.holdsReleased.promise);
@@ -428,12 +431,12 @@ export class IngestPipeline {
       lane.running = null;
       // Work that arrived during the last batch has waited for it already: it goes next, whatever
       // its size (under load batches grow by themselves; a lone message is not held back).
-      if (!this.stopped && (lane.queue.length > 0 || lane.sweepDue)) this.kick(lane);
+      if (!this.stopped && IngestPipeline.hasWork(lane)) this.kick(lane);
     });
   }
 
   private async loop(lane: Lane): Promise<void> {
-    while ((lane.queue.length > 0 || lane.sweepDue) && this.holds === 0) {
+    while (IngestPipeline.hasWork(lane) && this.holds === 0) {
       const ok = await this.runOnce(lane);
       if (!ok) {
         if (this.stopped) return;
