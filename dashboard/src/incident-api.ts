@@ -38,8 +38,19 @@ export class IncidentApi {
     return this.api.send('POST', '/api/incidents/search', query);
   }
 
-  fieldsOfView(signal?: AbortSignal): Promise<FovCollection> {
-    return this.api.get('/api/cameras/fov', signal);
+  /**
+   * Fields of view for the map: all of them, those reaching into a box (a map view, [west, south,
+   * east, north]), or with a limit only the first few and how many there are (numberMatched).
+   */
+  fieldsOfView(
+    query: { bbox?: readonly [number, number, number, number]; limit?: number },
+    signal?: AbortSignal,
+  ): Promise<FovCollection> {
+    const params = new URLSearchParams();
+    if (query.bbox) params.set('bbox', query.bbox.map((n) => n.toFixed(6)).join(','));
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    const search = params.toString();
+    return this.api.get(`/api/cameras/fov${search ? `?${search}` : ''}`, signal);
   }
 
   /** Operators only: the surveyed geometry; the hub rebuilds the camera's field of view from it. */

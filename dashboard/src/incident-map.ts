@@ -4,7 +4,7 @@ import type { CameraState } from '../../src/schemas/camera-state.ts';
 import type { SourceView } from '../../src/schemas/sources.ts';
 import { addStateLegend, createBaseMap } from './base-map.ts';
 import { el, setText } from './dom.ts';
-import type { FovCollection, GeoPolygon, IncidentCamera } from './incident-api.ts';
+import type { FovCollection, FovFeature, GeoPolygon, IncidentCamera } from './incident-api.ts';
 import { CANVAS_THRESHOLD } from './map-view.ts';
 import { SourceLayer } from './source-layer.ts';
 import { CAMERA_STATE_STYLE } from './states.ts';
@@ -18,6 +18,8 @@ const CANVAS_RESTYLE_INTERVAL_MS = 500;
 const CONES_FROM_ZOOM = 13;
 /** Milliseconds of cone building per task when there are thousands (the page answers between). */
 const CONE_BUILD_SLICE_MS = 12;
+/** Canvas cones are built for the view and this fraction of it on each side (a pan shows them at once). */
+const CONE_VIEW_MARGIN = 0.5;
 
 export interface IncidentMapOptions {
   uiConfig: UiConfig;
@@ -28,7 +30,15 @@ export interface IncidentMapOptions {
   /** A double click closed the polygon being drawn. */
   onDrawFinished: () => void;
   onSelectCamera: (cameraId: string) => void;
+  /**
+   * With thousands of cones: the map needs the cones reaching into this box (the view with a
+   * margin; null: none, zoomed out). The answer comes back through showConesInView.
+   */
+  onConesWanted: (box: ViewBox | null) => void;
 }
+
+/** [west, south, east, north] in degrees, as the hub's bbox parameter takes it. */
+export type ViewBox = [number, number, number, number];
 
 /**
  * The control room's map: fields of view coloured by camera state, the incident point with its
@@ -36,15 +46,17 @@ export interface IncidentMapOptions {
  */
 export class IncidentMap {
   private map: L.Map | null = null;
+  /** The cones built as Leaflet polygons: all of them as SVG, or those near the view on the canvas. */
   private readonly cones = new Map<string, { polygon: L.Polygon; state: CameraState }>();
   /** The cones' canvas, when there are too many for SVG (made once, kept across reloads of the cones). */
   private coneCanvas: L.Canvas | null = null;
-  /** Too many cones for SVG: drawn on the canvas, and only from CONES_FROM_ZOOM on. */
+  /** Too many cones for SVG: drawn on the canvas, only from CONES_FROM_ZOOM on, and only near the view. */
   private manyCones = false;
+  /** Canvas cones waiting to be built, a slice of time per task. */
+  private buildQueue: FovFeature[] = [];
+  private buildTimer: ReturnType<typeof setTimeout> | null = null;
   /** Each camera's state as the live view last said (cones built later start from it). */
   private readonly latestStates = new Map<string, CameraState>();
-  /** Bumped by each new collection (and by stop): an older collection's building stops. */
-  private fovGeneration = 0;
   private coneCount = 0;
   /** Says why no cones are drawn when zoomed out over thousands of cameras. */
   private readonly fovHint = el('p', { class: 'map-legend fov-hint', role: 'status', hidden: true });
@@ -89,6 +101,7 @@ export class IncidentMap {
     hint.onAdd = () => this.fovHint;
     hint.addTo(map);
     map.on('zoomend', () => this.showConesForZoom());
+    map.on('moveend', () => this.wantConesInView());
     this.showConesForZoom();
     map.on('click', (event: L.LeafletMouseEvent) => this.onClick(event.latlng));
     map.on('dblclick', () => {
@@ -102,7 +115,7 @@ export class IncidentMap {
     this.coneCanvas = null;
     this.manyCones = false;
     this.coneCount = 0;
-    this.fovGeneration++;
+    this.stopBuilding();
     this.latestStates.clear();
     if (this.restyleTimer !== null) clearTimeout(this.restyleTimer);
     this.restyleTimer = null;
@@ -120,58 +133,113 @@ export class IncidentMap {
     this.sourceLayer.sync(sources);
   }
 
+  /** Every camera's cone, when they are few enough to draw each as an SVG path (the whole collection). */
   setFieldsOfView(collection: FovCollection): void {
-    const generation = ++this.fovGeneration;
+    this.stopBuilding();
     this.coneLayer.clearLayers();
     this.cones.clear();
-    // Thousands of cones as SVG paths make every state change restyle and repaint a huge drawing:
-    // above the live map's threshold they go on one canvas, as its markers do (no element per cone
-    // then, so no data attributes; the results list names the cameras).
-    if (collection.features.length > CANVAS_THRESHOLD && this.coneCanvas === null)
-      this.coneCanvas = L.canvas({ pane: 'fov', padding: 0.1 });
-    const renderer =
-      collection.features.length > CANVAS_THRESHOLD ? (this.coneCanvas ?? undefined) : undefined;
-    this.map?.getContainer().setAttribute('data-fov-renderer', renderer ? 'canvas' : 'svg');
-    // Whether they are drawn at this zoom is settled first: cones added to a layer on the map are
-    // projected and drawn at once, only to be taken off again.
-    this.manyCones = renderer !== undefined;
+    this.manyCones = false;
     this.coneCount = collection.features.length;
+    this.map?.getContainer().setAttribute('data-fov-renderer', 'svg');
+    this.map?.getContainer().setAttribute('data-fov-count', String(this.coneCount));
+    for (const feature of collection.features) this.buildCone(feature);
     this.showConesForZoom();
-    const { features } = collection;
-    const add = (feature: FovCollection['features'][number]) => {
-      const ring = feature.geometry.coordinates[0] ?? [];
-      const polygon = L.polygon(
-        ring.map(([lon, lat]) => [lat, lon] as L.LatLngTuple),
-        { pane: 'fov', className: 'fov-cone', interactive: false, ...(renderer ? { renderer } : {}) },
-      );
-      // A change that came while the cones were loading or being built is not lost.
-      const state = this.latestStates.get(feature.id) ?? feature.properties.state;
-      this.cones.set(feature.id, { polygon, state });
-      polygon.on('add', () => this.decorateCone(feature.id));
-      this.styleCone(feature.id);
-      this.coneLayer.addLayer(polygon);
-    };
-    const done = () => {
-      this.map?.getContainer().setAttribute('data-fov-count', String(this.cones.size));
-      this.showConesForZoom();
-    };
-    if (!this.manyCones) {
-      for (const feature of features) add(feature);
-      done();
+    this.markBuilt();
+  }
+
+  /**
+   * Thousands of cones (more than the live map's canvas threshold): they go on one canvas, as the
+   * live map's markers do (no element per cone, so no data attributes; the results list names the
+   * cameras), drawn only from CONES_FROM_ZOOM on, and only those near the view are loaded and built
+   * (see showConesInView). Loading and building all 50,000 of a region's cones took the page seconds,
+   * and hundreds of megabytes it then had to collect, for cones no one could see.
+   */
+  setManyCones(count: number): void {
+    this.stopBuilding();
+    this.coneLayer.clearLayers();
+    this.cones.clear();
+    this.coneCanvas ??= L.canvas({ pane: 'fov', padding: 0.1 });
+    this.manyCones = true;
+    this.coneCount = count;
+    this.map?.getContainer().setAttribute('data-fov-renderer', 'canvas');
+    this.map?.getContainer().setAttribute('data-fov-count', String(count));
+    // Whether they are drawn at this zoom is settled before any is built.
+    this.showConesForZoom();
+    this.markBuilt();
+    this.wantConesInView();
+  }
+
+  /** Asks for the cones near the view (none when zoomed out, and those built are let go). */
+  private wantConesInView(): void {
+    const map = this.map;
+    if (!map || !this.manyCones) return;
+    if (map.getZoom() < CONES_FROM_ZOOM) {
+      this.showConesInView([]);
+      this.options.onConesWanted(null);
       return;
     }
-    // Thousands are built a slice at a time between tasks, so the page keeps answering (50,000
-    // cones in one go held it for 1.3 s); a newer collection stops an older one's building.
-    let next = 0;
-    const slice = () => {
-      if (generation !== this.fovGeneration) return;
-      const until = performance.now() + CONE_BUILD_SLICE_MS;
-      while (next < features.length && performance.now() < until)
-        add(features[next++] as (typeof features)[number]);
-      if (next < features.length) setTimeout(slice, 0);
-      else done();
-    };
-    slice();
+    const view = map.getBounds().pad(CONE_VIEW_MARGIN);
+    const clamp = (value: number, limit: number) => Math.max(-limit, Math.min(limit, value));
+    this.options.onConesWanted([
+      clamp(view.getWest(), 180),
+      clamp(view.getSouth(), 90),
+      clamp(view.getEast(), 180),
+      clamp(view.getNorth(), 90),
+    ]);
+  }
+
+  /**
+   * With thousands of cones: the ones near the view, as the hub sent them. Cones no longer near it
+   * are let go; new ones are built a slice at a time between tasks, so the page keeps answering.
+   */
+  showConesInView(features: readonly FovFeature[]): void {
+    if (!this.manyCones) return;
+    const wanted = new Map(features.map((f) => [f.id, f]));
+    for (const [id, cone] of this.cones) {
+      if (wanted.has(id)) continue;
+      this.coneLayer.removeLayer(cone.polygon);
+      this.cones.delete(id);
+      this.restyleLater.delete(id);
+    }
+    this.stopBuilding();
+    for (const [id, feature] of wanted) if (!this.cones.has(id)) this.buildQueue.push(feature);
+    this.buildSlice();
+  }
+
+  private buildSlice(): void {
+    this.buildTimer = null;
+    const until = performance.now() + CONE_BUILD_SLICE_MS;
+    while (this.buildQueue.length > 0 && performance.now() < until)
+      this.buildCone(this.buildQueue.pop() as FovFeature);
+    if (this.buildQueue.length > 0) this.buildTimer = setTimeout(() => this.buildSlice(), 0);
+    else this.markBuilt();
+  }
+
+  private stopBuilding(): void {
+    if (this.buildTimer !== null) clearTimeout(this.buildTimer);
+    this.buildTimer = null;
+    this.buildQueue = [];
+  }
+
+  private buildCone(feature: FovFeature): void {
+    const ring = feature.geometry.coordinates[0] ?? [];
+    const renderer = this.manyCones ? this.coneCanvas : null;
+    const polygon = L.polygon(
+      ring.map(([lon, lat]) => [lat, lon] as L.LatLngTuple),
+      { pane: 'fov', className: 'fov-cone', interactive: false, ...(renderer ? { renderer } : {}) },
+    );
+    // A change that came while the cones were loading or being built is not lost.
+    const state = this.latestStates.get(feature.id) ?? feature.properties.state;
+    this.cones.set(feature.id, { polygon, state });
+    this.restyleLater.delete(feature.id);
+    polygon.on('add', () => this.decorateCone(feature.id));
+    this.styleCone(feature.id);
+    this.coneLayer.addLayer(polygon);
+  }
+
+  /** How many cones are built now (all of them as SVG; near the view on the canvas), for tests. */
+  private markBuilt(): void {
+    this.map?.getContainer().setAttribute('data-fov-built', String(this.cones.size));
   }
 
   /**

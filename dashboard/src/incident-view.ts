@@ -7,9 +7,10 @@ import { el, setText } from './dom.ts';
 import { FeedGrid } from './feed-grid.ts';
 import { GeometryEditor, mayEditGeometry } from './geometry-editor.ts';
 import type { GeoPolygon, IncidentApi, IncidentCamera, IncidentQuery, Place } from './incident-api.ts';
-import { IncidentMap } from './incident-map.ts';
+import { IncidentMap, type ViewBox } from './incident-map.ts';
 import { IncidentResults } from './incident-results.ts';
 import type { LiveStore, LiveUpdate } from './live.ts';
+import { CANVAS_THRESHOLD } from './map-view.ts';
 import { PlaceSearch } from './place-search.ts';
 
 const DEFAULT_RADIUS_M = 200;
@@ -98,6 +99,9 @@ export class IncidentView {
   private fovLoadedAtMs = 0;
   private fovLoading: AbortController | null = null;
   private fovPending: Promise<void> | null = null;
+  /** Thousands of cones: the map loads those near its view (see IncidentMap.setManyCones). */
+  private manyCones = false;
+  private viewLoading: AbortController | null = null;
   private active = false;
   private readonly onPageHide = () => this.feeds?.closeAll(true);
 
@@ -110,6 +114,7 @@ export class IncidentView {
       onDrawProgress: (vertices) => this.area.progress(vertices),
       onDrawFinished: () => this.area.finish(),
       onSelectCamera: (id) => this.highlight(id, false, true),
+      onConesWanted: (box) => void this.loadConesInView(box),
     });
     this.area = new AreaDrawing(this.map, {
       onHint: (text) => (text === null ? this.setHint() : setText(this.hint, text)),
@@ -239,6 +244,7 @@ export class IncidentView {
     this.places.stop();
     this.editor?.close();
     this.fovLoading?.abort();
+    this.viewLoading?.abort();
     if (this.radiusTimer !== null) clearTimeout(this.radiusTimer);
     this.map.stop();
   }
@@ -260,8 +266,24 @@ export class IncidentView {
     this.area.cancel();
     await this.fovPending;
     if (this.editor.open(cameraId, returnFocus)) return;
-    // A camera added since the cones were loaded.
-    await this.loadFieldsOfView();
+    const location = this.options.store.cameras.get(cameraId)?.location.coordinates;
+    if (this.manyCones && location) {
+      // Thousands of cones: only those near the view are loaded; fetch the ones at the camera.
+      const [lon, lat] = location;
+      const m = 0.0001;
+      try {
+        this.editor.setFieldsOfView(
+          await this.options.api.fieldsOfView({ bbox: [lon - m, lat - m, lon + m, lat + m] }),
+        );
+      } catch (error) {
+        if (error instanceof UnauthorizedError) return;
+        setText(this.error, `Could not load the camera's field of view: ${(error as Error).message}`);
+        return;
+      }
+    } else {
+      // A camera added since the cones were loaded.
+      await this.loadFieldsOfView();
+    }
     if (!this.editor.open(cameraId, returnFocus))
       setText(this.error, `Camera ${cameraId} has no field of view to edit (not found or no location).`);
   }
@@ -307,7 +329,16 @@ export class IncidentView {
     const controller = new AbortController();
     this.fovLoading = controller;
     try {
-      const collection = await this.options.api.fieldsOfView(controller.signal);
+      const { api } = this.options;
+      // How many first: thousands are loaded by view, not all at once (see IncidentMap.setManyCones).
+      const count = (await api.fieldsOfView({ limit: 0 }, controller.signal)).numberMatched ?? 0;
+      this.manyCones = count > CANVAS_THRESHOLD;
+      if (this.manyCones) {
+        this.fovLoadedAtMs = Date.now();
+        this.map.setManyCones(count);
+        return;
+      }
+      const collection = await api.fieldsOfView({}, controller.signal);
       this.fovLoadedAtMs = Date.now();
       this.map.setFieldsOfView(collection);
       this.editor?.setFieldsOfView(collection);
@@ -318,6 +349,32 @@ export class IncidentView {
       setText(this.error, `Could not load the cameras' fields of view: ${(error as Error).message}`);
     } finally {
       if (this.fovLoading === controller) this.fovLoading = null;
+    }
+  }
+
+  /** Thousands of cones: those reaching into the map's view (null: zoomed out, none). */
+  private async loadConesInView(box: ViewBox | null): Promise<void> {
+    this.viewLoading?.abort();
+    this.viewLoading = null;
+    if (box === null) return;
+    const controller = new AbortController();
+    this.viewLoading = controller;
+    try {
+      const collection = await this.options.api.fieldsOfView({ bbox: box }, controller.signal);
+      if (controller.signal.aborted || !this.manyCones) return;
+      // The socket may know newer states than the query did.
+      const { cameras } = this.options.store;
+      for (const feature of collection.features) {
+        const camera = cameras.get(feature.id);
+        if (camera) this.map.setCameraState(feature.id, camera.state);
+      }
+      this.map.showConesInView(collection.features);
+      this.editor?.setFieldsOfView(collection);
+    } catch (error) {
+      if (controller.signal.aborted || error instanceof UnauthorizedError) return;
+      setText(this.error, `Could not load the cameras' fields of view: ${(error as Error).message}`);
+    } finally {
+      if (this.viewLoading === controller) this.viewLoading = null;
     }
   }
 

@@ -147,10 +147,41 @@ export const FovFeature = Type.Object(
 );
 
 export const FovCollection = Type.Object(
-  { type: Type.Literal('FeatureCollection'), features: Type.Array(FovFeature) },
+  {
+    type: Type.Literal('FeatureCollection'),
+    features: Type.Array(FovFeature),
+    numberMatched: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          'With limit: how many fields of view match in all (features holds at most limit of them)',
+      }),
+    ),
+  },
   closed,
 );
 export type FovCollection = Static<typeof FovCollection>;
+
+export const FovQuery = Type.Object(
+  {
+    bbox: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        description:
+          'minLon,minLat,maxLon,maxLat: only the fields of view that reach into this box (a map view)',
+      }),
+    ),
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 100_000,
+        description: 'At most this many features, in camera id order; the answer then says numberMatched',
+      }),
+    ),
+  },
+  closed,
+);
+export type FovQuery = Static<typeof FovQuery>;
 
 export const PlaceQuery = Type.Object(
   { q: Type.String({ minLength: 2, maxLength: 80, description: 'Town or site name, or "lat, lon"' }) },

@@ -28,6 +28,7 @@ describe('the maps with thousands of cameras', () => {
   const prefix = uniqueId('many');
   const council = uniqueId('council');
   const username = uniqueId('cr');
+  const operator = uniqueId('op');
   const password = 'Correct-Horse-7';
   const siteId = (s: number) => `${prefix}-s${s}`;
   const cameraId = (s: number, c: number) => `${siteId(s)}-c${c}`;
@@ -41,6 +42,7 @@ describe('the maps with thousands of cameras', () => {
     await ensureDashboardBuilt();
     h = await startHub();
     await h.createUser(username, 'controlroom', [], password);
+    await h.createUser(operator, 'operator', [], password);
     let sent = h.hub.pipeline.stats.received;
     for (let s = 0; s < SITES; s++) {
       const ids = Array.from({ length: PER_SITE }, (_, c) => cameraId(s, c));
@@ -119,6 +121,8 @@ describe('the maps with thousands of cameras', () => {
     expect(await hint.isVisible()).toBe(true);
     expect(await hint.textContent()).toBe('Zoom in to see the fields of view of 3,200 cameras.');
     expect(await paintedConePixels()).toBe(0);
+    // ...and none is built as a polygon either: they are built only near the view once zoomed in.
+    expect(await map.getAttribute('data-fov-built')).toBe('0');
 
     // An incident in the town: the map zooms in, and the cones are drawn on the canvas.
     await page.fill('#place-input', TOWN.name);
@@ -129,9 +133,36 @@ describe('the maps with thousands of cameras', () => {
     await expect.poll(paintedConePixels).toBeGreaterThan(5_000);
     // No element per cone on the canvas.
     expect(await page.locator('#incident-map path.fov-cone').count()).toBe(0);
+    // Only the cones near the view are built: the town's site, not the ring of towns around it.
+    const built = async () => Number(await map.getAttribute('data-fov-built'));
+    await expect.poll(built).toBeGreaterThanOrEqual(PER_SITE);
+    expect(await built()).toBeLessThan(CAMERAS / 2);
     expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshotWhole(page, '#view-incident', shot('many-cameras-incident.png'));
   }, 120_000);
+
+  it('opens the geometry editor on a camera whose cone was not near the view', async () => {
+    await page.click('#logout');
+    await loginAndOpenDashboard(page, h!.hub.url, operator, password);
+    await page.click('#view-incident-tab');
+    const map = page.locator('#incident-map');
+    await page.locator(`#incident-map[data-fov-count="${CAMERAS}"]`).waitFor({ state: 'attached' });
+    // Zoomed out over the region: no cone is loaded, the camera's included.
+    expect(await map.getAttribute('data-fov-built')).toBe('0');
+    // From the live view's detail of a camera in a town of the ring: the editor fetches its cone.
+    const camera = cameraId(5, 7);
+    await page.click('#view-live-tab');
+    await page.fill('#filter-text', camera);
+    await page.click(`tr.cam-row[data-camera-id="${camera}"]`);
+    await page.click('#detail-edit-geometry');
+    await page.locator(`#geometry-editor[data-camera-id="${camera}"]`).waitFor({ state: 'visible' });
+    expect(await page.inputValue('#geometry-bearingDeg')).toBe(String((7 * 37) % 360));
+    await page.click('#geometry-cancel');
+    await page.click('#view-live-tab');
+    await page.fill('#filter-text', '');
+    await page.click('#logout');
+    await loginAndOpenDashboard(page, h!.hub.url, username, password);
+  }, 60_000);
 
   it('draws the live map’s markers on a canvas too, and fits a phone', async () => {
     await page.click('#view-live-tab');

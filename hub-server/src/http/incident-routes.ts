@@ -5,6 +5,7 @@ import { rankWithSources, type SourceCandidate } from '../../../src/incidents/ra
 import { Id } from '../../../src/schemas/common.ts';
 import {
   FovCollection,
+  FovQuery,
   type GeometryUpdate,
   GeometryUpdate as GeometryUpdateSchema,
   IncidentResult,
@@ -14,6 +15,7 @@ import {
   PlaceQuery,
 } from '../../../src/schemas/incident-api.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
+import { parseBbox } from '../ogc/ogc-features.ts';
 import type { Places } from '../places/places.ts';
 import { GeometryError, type GeometryRepository } from '../repositories/geometry-repository.ts';
 import { API_ERRORS, assertRole, HttpError, scopeOf } from './common.ts';
@@ -74,12 +76,17 @@ export function incidentRoutes(
 
   api.get(
     '/api/cameras/fov',
-    { schema: { response: { 200: FovCollection, ...errors } } },
+    { schema: { querystring: FovQuery, response: { 200: FovCollection, ...errors } } },
     async (request, reply) => {
       assertRole(request.user, SEARCHERS, 'camera fields of view');
+      const query = request.query as FovQuery;
+      const options = {
+        ...(query.bbox !== undefined ? { bbox: parseBbox(query.bbox) } : {}),
+        ...(query.limit !== undefined ? { limit: query.limit } : {}),
+      };
       // Streamed as PostgreSQL writes it, page by page (see fieldsOfView): the schema above
       // documents it; the text is not built as objects in the hub.
-      const pages = deps.geometry.fieldsOfView(scopeOf(request.user));
+      const pages = deps.geometry.fieldsOfView(scopeOf(request.user), options);
       // The first page before the status: a database that cannot answer is an error response.
       const first = await pages.next();
       reply.type('application/json; charset=utf-8');

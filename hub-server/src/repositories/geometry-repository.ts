@@ -4,6 +4,9 @@ import type { CameraState } from '../../../src/schemas/camera-state.ts';
 import type { GeometryUpdate, IncidentResult, IncidentSearch } from '../../../src/schemas/incident-api.ts';
 import type { Scope } from './fleet-repository.ts';
 
+/** [west, south, east, north] in degrees; west beyond east crosses the antimeridian. */
+export type ViewBox = readonly [number, number, number, number];
+
 interface CandidateRow {
   id: string;
   name: string;
@@ -185,7 +188,6 @@ export class GeometryRepository {
     return (result.rowCount ?? 0) > 0;
   }
 
-  /** Fields of view of the cameras in scope, as GeoJSON for the map's view cones. */
   /**
    * The fields of view as GeoJSON (a FovCollection), in pieces of text: PostgreSQL writes each
    * feature's JSON, a page of cameras at a time (keyset on the id, each page its own short query).
@@ -194,13 +196,51 @@ export class GeometryRepository {
    * takes them (the caller streams them), so the hub holds one page per request, and a client that
    * goes away stops the reading. A camera added while a collection is being read may be left out
    * of it; none appears twice.
+   *
+   * `bbox` keeps the fields of view that reach into it (a map's view: the dashboard asks for a
+   * town's cones, not a region's). `limit` stops after that many features (in id order) and adds
+   * `numberMatched`, how many there are in all: the dashboard asks for a few first, and fetches by
+   * view only when there are thousands.
    */
-  async *fieldsOfView(scope: Scope, pageSize = FOV_PAGE_SIZE): AsyncGenerator<string> {
+  async *fieldsOfView(
+    scope: Scope,
+    options: { bbox?: ViewBox; limit?: number } = {},
+    pageSize = FOV_PAGE_SIZE,
+  ): AsyncGenerator<string> {
+    const params: unknown[] = [scope];
+    let where = 'c.active AND c.fov IS NOT NULL AND ($1::text[] IS NULL OR s.council_id = ANY($1::text[]))';
+    if (options.bbox) {
+      const [west, south, east, north] = options.bbox;
+      const envelope = (w: number, e: number) => {
+        params.push(w, south, e, north);
+        const n = params.length;
+        return `ST_Intersects(c.fov, ST_MakeEnvelope($${n - 3}, $${n - 2}, $${n - 1}, $${n}, 4326))`;
+      };
+      // West beyond east crosses the antimeridian: two boxes.
+      where +=
+        west <= east
+          ? ` AND ${envelope(west, east)}`
+          : ` AND (${envelope(west, 180)} OR ${envelope(-180, east)})`;
+    }
+    let matched: number | null = null;
+    if (options.limit !== undefined) {
+      const count = await this.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM cameras c JOIN sites s ON s.id = c.site_id WHERE ${where}`,
+        params,
+      );
+      matched = count.rows[0]?.n ?? 0;
+    }
+    let left = options.limit ?? Number.POSITIVE_INFINITY;
     let after = '';
     let first = true;
+    const afterParam = params.length + 1;
     for (;;) {
-      const page = await this.pool.query<{ id: string; feature: string }>(
-        `SELECT c.id, json_build_object(
+      const size = Math.min(pageSize, left);
+      const page =
+        size === 0
+          ? { rows: [] }
+          : await this.pool.query<{ id: string; feature: string }>(
+              `SELECT c.id, json_build_object(
              'type', 'Feature',
              'id', c.id,
              'properties', json_build_object(
@@ -214,21 +254,21 @@ export class GeometryRepository {
                'surveyedAt', to_char(c.geometry_set_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
              'geometry', ST_AsGeoJSON(c.fov, 6)::json)::text AS feature
          FROM cameras c JOIN sites s ON s.id = c.site_id
-         WHERE c.active AND c.fov IS NOT NULL AND ($1::text[] IS NULL OR s.council_id = ANY($1::text[]))
-           AND c.id > $2
+         WHERE ${where} AND c.id > $${afterParam}
          ORDER BY c.id
-         LIMIT $3`,
-        [scope, after, pageSize],
-      );
+         LIMIT $${afterParam + 1}`,
+              [...params, after, size],
+            );
       // The opening comes with the first page, once the database has answered: a hub that cannot
       // read gives an error status, not a 200 with a cut-off body.
       const features = page.rows.map((r) => r.feature).join(',');
       yield first ? `{"type":"FeatureCollection","features":[${features}` : features && `,${features}`;
       first = false;
+      left -= page.rows.length;
       after = page.rows[page.rows.length - 1]?.id ?? after;
-      if (page.rows.length < pageSize) break;
+      if (page.rows.length < size || size === 0 || left === 0) break;
     }
-    yield ']}';
+    yield matched === null ? ']}' : `],"numberMatched":${matched}}`;
   }
 }
 

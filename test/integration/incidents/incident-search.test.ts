@@ -225,14 +225,25 @@ describe('incident search on PostGIS', () => {
     expect(fov.headers.get('content-type')).toContain('application/json');
     const collection = (await fov.json()) as FovCollection;
     // Written page by page: the same collection whatever the page size, each camera once.
-    const inPages = async (pageSize: number) => {
+    const inPages = async (pageSize: number, options: { limit?: number } = {}) => {
       let text = '';
-      for await (const piece of new GeometryRepository(h.hub.database.pool).fieldsOfView(null, pageSize))
+      for await (const piece of new GeometryRepository(h.hub.database.pool).fieldsOfView(
+        null,
+        options,
+        pageSize,
+      ))
         text += piece;
       return JSON.parse(text) as FovCollection;
     };
-    for (const size of [1, 2, collection.features.length, collection.features.length + 1])
+    for (const size of [1, 2, collection.features.length, collection.features.length + 1]) {
       expect(await inPages(size)).toEqual(collection);
+      // A limit over several pages stops at the limit, and says how many there are in all.
+      expect(await inPages(size, { limit: 2 })).toEqual({
+        type: 'FeatureCollection',
+        features: collection.features.slice(0, 2),
+        numberMatched: collection.features.length,
+      });
+    }
     expect(new Set(collection.features.map((f) => f.id)).size).toBe(collection.features.length);
     expect(collection.features.length).toBeGreaterThanOrEqual(3);
     const front = collection.features.find((f) => f.id === id('front'));
@@ -242,6 +253,36 @@ describe('incident search on PostGIS', () => {
     // The geometry the cone was built from: the site's commissioning data, not yet surveyed.
     expect(front?.properties).toMatchObject({ bearingDeg: 0, hfovDeg: 60, rangeM: 100, surveyedAt: null });
     expect(front?.properties.location.lat).toBeCloseTo(from(-50, 0).lat, 9);
+
+    // A map's view: only the cones that reach into the box; a limit says how many match in all.
+    const fovWith = async (query: string) => {
+      const res = await fetch(`${h.hub.url}/api/cameras/fov?${query}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return { status: res.status, body: (await res.json()) as FovCollection & { code?: string } };
+    };
+    const at = from(-50, 0);
+    const around = (m: number) =>
+      `bbox=${at.lon - m / 71_500},${at.lat - m / 111_320},${at.lon + m / 71_500},${at.lat + m / 111_320}`;
+    const near = await fovWith(around(1));
+    expect(near.status).toBe(200);
+    expect(near.body.features.map((f) => f.id)).toContain(id('front'));
+    expect(near.body.features.length).toBeLessThan(collection.features.length);
+    expect(near.body.numberMatched).toBeUndefined();
+    const far = await fovWith('bbox=10,10,10.001,10.001');
+    expect(far.body).toEqual({ type: 'FeatureCollection', features: [] });
+    const counted = await fovWith('limit=0');
+    expect(counted.body).toEqual({
+      type: 'FeatureCollection',
+      features: [],
+      numberMatched: collection.features.length,
+    });
+    const nearCounted = await fovWith(`${around(1)}&limit=0`);
+    expect(nearCounted.body.numberMatched).toBe(near.body.features.length);
+    const bad = await fovWith('bbox=1,2,3');
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('BAD_BBOX');
+    expect((await fovWith('limit=-1')).status).toBe(400);
 
     const put = (bearer: string, body: unknown) =>
       fetch(`${h.hub.url}/api/cameras/${id('behind')}/geometry`, {
