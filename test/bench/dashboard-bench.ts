@@ -6,6 +6,7 @@ import { ensureDashboardBuilt } from '../e2e/dashboard-build.ts';
 import { FleetClient } from './fleet/fleet-client.ts';
 import type { FleetSpec } from './fleet/protocol.ts';
 import { BENCH_USERS, fleetStack, type StackMode } from './stack.ts';
+import { describeLongFrames, summariseTrace } from './trace-summary.ts';
 
 export interface DashboardBenchOptions {
   mode: StackMode;
@@ -72,6 +73,19 @@ function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? 0;
 }
+
+/** The trace categories DevTools' Performance panel records (timeline, frames, V8 and tasks). */
+const TRACE_CATEGORIES = [
+  'devtools.timeline',
+  'disabled-by-default-devtools.timeline',
+  'disabled-by-default-devtools.timeline.frame',
+  'v8',
+  'v8.execute',
+  'blink.user_timing',
+  'toplevel',
+  'cc',
+  'gpu',
+];
 
 /**
  * The dashboard in Chromium with a large fleet: time to interactive (a reload with a session to the
@@ -171,7 +185,19 @@ export async function runDashboardBench(
         await cdp.send('Profiler.enable');
         await cdp.send('Profiler.start');
       }
+      // BENCH_DASHBOARD_TRACE=file.json: a Chromium performance trace of the same part (it can be
+      // opened in DevTools' Performance panel), and a summary of its long frames in the log.
+      const tracePath = process.env.BENCH_DASHBOARD_TRACE;
+      if (tracePath) await browser.startTracing(page, { path: tracePath, categories: TRACE_CATEGORIES });
       const done = await fleet.run(Math.round(options.changesPerS / changeProbability), options.durationS);
+      if (tracePath) {
+        const trace = JSON.parse((await browser.stopTracing()).toString('utf8')) as {
+          traceEvents: Parameters<typeof summariseTrace>[0];
+        };
+        const long = summariseTrace(trace.traceEvents);
+        log(`  performance trace written to ${tracePath}; ${long.length} frames over 50 ms in it:`);
+        for (const line of describeLongFrames(long)) log(line);
+      }
       if (cdp && profilePath) {
         const { profile } = await cdp.send('Profiler.stop');
         writeFileSync(profilePath, JSON.stringify(profile));
