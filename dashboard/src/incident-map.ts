@@ -47,7 +47,7 @@ export type ViewBox = [number, number, number, number];
 export class IncidentMap {
   private map: L.Map | null = null;
   /** The cones built as Leaflet polygons: all of them as SVG, or those near the view on the canvas. */
-  private readonly cones = new Map<string, { polygon: L.Polygon; state: CameraState }>();
+  private readonly cones = new Map<string, { polygon: L.Polygon; state: CameraState; geometry: string }>();
   /** The cones' canvas, when there are too many for SVG (made once, kept across reloads of the cones). */
   private coneCanvas: L.Canvas | null = null;
   /** Too many cones for SVG: drawn on the canvas, only from CONES_FROM_ZOOM on, and only near the view. */
@@ -156,8 +156,11 @@ export class IncidentMap {
    */
   setManyCones(count: number): void {
     this.stopBuilding();
-    this.coneLayer.clearLayers();
-    this.cones.clear();
+    // A refresh keeps the cones it has until the view's answer says which to change.
+    if (!this.manyCones) {
+      this.coneLayer.clearLayers();
+      this.cones.clear();
+    }
     this.coneCanvas ??= L.canvas({ pane: 'fov', padding: 0.1 });
     this.manyCones = true;
     this.coneCount = count;
@@ -196,7 +199,9 @@ export class IncidentMap {
     if (!this.manyCones) return;
     const wanted = new Map(features.map((f) => [f.id, f]));
     for (const [id, cone] of this.cones) {
-      if (wanted.has(id)) continue;
+      const feature = wanted.get(id);
+      // Kept when still near the view with the same geometry (a survey changes it).
+      if (feature && geometryKey(feature) === cone.geometry) continue;
       this.coneLayer.removeLayer(cone.polygon);
       this.cones.delete(id);
       this.restyleLater.delete(id);
@@ -230,7 +235,7 @@ export class IncidentMap {
     );
     // A change that came while the cones were loading or being built is not lost.
     const state = this.latestStates.get(feature.id) ?? feature.properties.state;
-    this.cones.set(feature.id, { polygon, state });
+    this.cones.set(feature.id, { polygon, state, geometry: geometryKey(feature) });
     this.restyleLater.delete(feature.id);
     polygon.on('add', () => this.decorateCone(feature.id));
     this.styleCone(feature.id);
@@ -469,4 +474,10 @@ export class IncidentMap {
     element.setAttribute('data-result', String(this.resultIds.has(cameraId)));
     element.toggleAttribute('data-editing', cameraId === this.editingId);
   }
+}
+
+/** What a cone was built from: a cone whose key changed is built again. */
+function geometryKey(feature: FovFeature): string {
+  const { location, bearingDeg, hfovDeg, rangeM } = feature.properties;
+  return `${location.lat},${location.lon},${bearingDeg},${hfovDeg},${rangeM}`;
 }
