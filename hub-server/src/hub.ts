@@ -997,8 +997,10 @@ export class Hub {
       this.alertTimer = setInterval(() => {
         const nowMs = this.options.now?.() ?? Date.now();
         const changes = alerts.evaluate(
-          // Other hubs' cameras too: a control room here is told of them as of its own.
-          [...this.fleet.cameras.values(), ...(this.links?.cameras() ?? [])],
+          // Other hubs' cameras too: a control room here is told of them as of its own. Iterated in
+          // place: an array of 50,000 views each second went to V8's large-object space, collected
+          // only by full collections (tens of megabytes of the hub's memory).
+          chain(this.fleet.cameras.values(), this.links?.cameras() ?? []),
           this.fleet.sites.values(),
           nowMs,
         );
@@ -1338,4 +1340,9 @@ export class Hub {
     this.brokerLimits = null;
     this.db = null;
   }
+}
+
+/** The items of each iterable in turn, without copying them into an array. */
+function* chain<T>(...parts: Iterable<T>[]): Generator<T> {
+  for (const part of parts) yield* part;
 }

@@ -22,9 +22,15 @@ function objectBranch(schema: TSchema, value: Record<string, unknown>): TSchema 
   if (schema[Kind] !== 'Union') return null;
   for (const branch of schema.anyOf as TSchema[]) {
     const found = objectBranch(branch, value);
-    if (found && Object.keys(value).every((key) => key in (found.properties as object))) return found;
+    if (found && namesAll(found, value)) return found;
   }
   return null;
+}
+
+function namesAll(schema: TSchema, value: Record<string, unknown>): boolean {
+  const properties = schema.properties as object;
+  for (const key in value) if (Object.hasOwn(value, key) && !(key in properties)) return false;
+  return true;
 }
 
 function arrayItems(schema: TSchema): TSchema | null {
@@ -47,13 +53,14 @@ export function cleanTextBySchema<T>(schema: TSchema, value: T): T {
     const items = arrayItems(schema);
     if (!items) return value;
     let copy: unknown[] | null = null;
-    value.forEach((item, i) => {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
       const cleaned = cleanTextBySchema(items, item);
       if (cleaned !== item) {
         copy ??= [...value];
         copy[i] = cleaned;
       }
-    });
+    }
     return (copy ?? value) as T;
   }
   if (value !== null && typeof value === 'object') {
@@ -62,9 +69,12 @@ export function cleanTextBySchema<T>(schema: TSchema, value: T): T {
     if (!object) return value;
     const properties = object.properties as Record<string, TSchema>;
     let copy: Record<string, unknown> | null = null;
-    for (const [key, child] of Object.entries(record)) {
+    // A key loop, not Object.entries: this runs on every message a site sends (no pair arrays).
+    for (const key in record) {
+      if (!Object.hasOwn(record, key)) continue;
       const property = properties[key];
       if (!property) continue;
+      const child = record[key];
       const cleaned = cleanTextBySchema(property, child);
       if (cleaned !== child) {
         copy ??= { ...record };

@@ -75,7 +75,8 @@ export class LiveAhead {
     const lastSeenMs = base.lastSeenAt ? Date.parse(base.lastSeenAt) : Number.NEGATIVE_INFINITY;
     const queuedMs = this.queuedUntil.get(cameraId) ?? Number.NEGATIVE_INFINITY;
     if (atMs < lastSeenMs || atMs < queuedMs) return;
-    this.queuedUntil.set(cameraId, atMs);
+    // Keyed by the fleet's own id string: the message's copy would be held for each camera.
+    this.queuedUntil.set(stored.id, atMs);
     const at = new Date(atMs);
     const decision = nextState(
       { state: base.state, stateSince: new Date(base.stateSince), reasons: base.reasons },
