@@ -82,6 +82,11 @@ export class IncidentMap {
     return this.map !== null;
   }
 
+  /** Thousands of cones: only those near the view are loaded (see setManyCones). */
+  get conesByView(): boolean {
+    return this.manyCones;
+  }
+
   get isDrawing(): boolean {
     return this.drawing !== null;
   }

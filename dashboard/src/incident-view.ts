@@ -99,8 +99,6 @@ export class IncidentView {
   private fovLoadedAtMs = 0;
   private fovLoading: AbortController | null = null;
   private fovPending: Promise<void> | null = null;
-  /** Thousands of cones: the map loads those near its view (see IncidentMap.setManyCones). */
-  private manyCones = false;
   private viewLoading: AbortController | null = null;
   private active = false;
   private readonly onPageHide = () => this.feeds?.closeAll(true);
@@ -267,7 +265,7 @@ export class IncidentView {
     await this.fovPending;
     if (this.editor.open(cameraId, returnFocus)) return;
     const location = this.options.store.cameras.get(cameraId)?.location.coordinates;
-    if (this.manyCones && location) {
+    if (this.map.conesByView && location) {
       // Thousands of cones: only those near the view are loaded; fetch the ones at the camera.
       const [lon, lat] = location;
       const m = 0.0001;
@@ -332,8 +330,7 @@ export class IncidentView {
       const { api } = this.options;
       // How many first: thousands are loaded by view, not all at once (see IncidentMap.setManyCones).
       const count = (await api.fieldsOfView({ limit: 0 }, controller.signal)).numberMatched ?? 0;
-      this.manyCones = count > CANVAS_THRESHOLD;
-      if (this.manyCones) {
+      if (count > CANVAS_THRESHOLD) {
         this.fovLoadedAtMs = Date.now();
         this.map.setManyCones(count);
         return;
@@ -361,7 +358,7 @@ export class IncidentView {
     this.viewLoading = controller;
     try {
       const collection = await this.options.api.fieldsOfView({ bbox: box }, controller.signal);
-      if (controller.signal.aborted || !this.manyCones) return;
+      if (controller.signal.aborted || !this.map.conesByView) return;
       // The socket may know newer states than the query did.
       const { cameras } = this.options.store;
       for (const feature of collection.features) {
