@@ -9,6 +9,9 @@ import { assignmentMap, evaluateCamera } from './evaluate-camera.ts';
 /** Cameras evaluated and recorded between two turns of the event loop. */
 const RECORD_CHUNK = 500;
 
+/** Cameras whose evidence is held at once (see ComplianceRepository.countedFactsPages). */
+const FACTS_PAGE = 2_000;
+
 export interface ComplianceChange {
   cameraId: string;
   councilId: string;
@@ -31,6 +34,8 @@ export interface ComplianceJobOptions {
   log: Logger;
   now: () => number;
   onChange: (changes: ComplianceChange[]) => void;
+  /** Cameras whose evidence is read and held at once; FACTS_PAGE unless a test asks for fewer. */
+  pageSize?: number;
   /** Verifies the audit log's hash chain (for the access-audit rule); run at most every VERIFY_EVERY_MS. */
   verifyAudit?: () => Promise<{ ok: boolean; message: string }>;
 }
@@ -93,7 +98,6 @@ export class ComplianceJob {
     const { repository, packs, now } = this.options;
     const nowMs = now();
     const month = londonMonthWindow(londonDay(nowMs).slice(0, 7));
-    const facts = await repository.facts(nowMs);
     const assignments = assignmentMap(await repository.assignments());
     const durations = await this.options.countedDurations(month.fromMs, month.toMs, nowMs);
     const views = await repository.feedViews(month.fromMs, month.toMs);
@@ -110,36 +114,40 @@ export class ComplianceJob {
     };
     let rows: { cameraId: string; result: PackResult; changed: boolean }[] = [];
     const changes: ComplianceChange[] = [];
-    for (const [index, camera] of facts.entries()) {
-      // A whole fleet at once held the event loop for seconds (20,000 cameras: ~4 s, mostly
-      // serialising results), stalling ingest and live pushes: record in chunks, yielding between.
-      if (index > 0 && index % RECORD_CHUNK === 0) {
-        await repository.record(rows, londonDay(nowMs), nowMs);
-        rows = [];
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      const evaluation = evaluateCamera(camera, context);
-      if (!evaluation.ok) {
-        this.options.log.error(
-          { cameraId: camera.id, code: evaluation.assignment.code, version: evaluation.assignment.version },
-          'assigned certification code is not loaded',
-        );
-        continue;
-      }
-      const { result } = evaluation;
-      const previous = this.last.get(camera.id) ?? null;
-      const changed = previous !== result.status;
-      this.last.set(camera.id, result.status);
-      rows.push({ cameraId: camera.id, result, changed });
-      if (changed) {
-        changes.push({
-          cameraId: camera.id,
-          councilId: camera.councilId,
-          packRef: result.ref,
-          previous,
-          status: result.status,
-          failing: result.results.filter((r) => r.status === 'fail').map((r) => r.ruleId),
-        });
+    let index = 0;
+    for await (const page of repository.countedFactsPages(nowMs, this.options.pageSize ?? FACTS_PAGE)) {
+      for (const camera of page) {
+        // A whole fleet at once held the event loop for seconds (20,000 cameras: ~4 s, mostly
+        // serialising results), stalling ingest and live pushes: record in chunks, yielding between.
+        if (index > 0 && index % RECORD_CHUNK === 0) {
+          await repository.record(rows, londonDay(nowMs), nowMs);
+          rows = [];
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        index += 1;
+        const evaluation = evaluateCamera(camera, context);
+        if (!evaluation.ok) {
+          this.options.log.error(
+            { cameraId: camera.id, code: evaluation.assignment.code, version: evaluation.assignment.version },
+            'assigned certification code is not loaded',
+          );
+          continue;
+        }
+        const { result } = evaluation;
+        const previous = this.last.get(camera.id) ?? null;
+        const changed = previous !== result.status;
+        this.last.set(camera.id, result.status);
+        rows.push({ cameraId: camera.id, result, changed });
+        if (changed) {
+          changes.push({
+            cameraId: camera.id,
+            councilId: camera.councilId,
+            packRef: result.ref,
+            previous,
+            status: result.status,
+            failing: result.results.filter((r) => r.status === 'fail').map((r) => r.ruleId),
+          });
+        }
       }
     }
     await repository.record(rows, londonDay(nowMs), nowMs);

@@ -48,6 +48,31 @@ import { STREAM_MAX_AGE_MS } from '../../../src/compliance/rule-pack.ts';
 /** How far back snapshot checks are read for the image rule (its default limit is 15 minutes). */
 const IMAGE_LOOKBACK_MS = 2 * 3_600_000;
 
+interface CameraRow {
+  id: string;
+  site_id: string;
+  council_id: string;
+  purpose: Purpose;
+  hfov_deg: number;
+  design_distance_m: number;
+  commissioned_bitrate_kbps: number | null;
+  last_health: HealthPayload | null;
+  last_health_at: Date | null;
+  last_stream: StreamPayload | null;
+  last_stream_at: Date | null;
+  clock_suspect: boolean;
+  clock_reason: string | null;
+}
+
+type Evidenced = Omit<Evidence, 'period'>;
+
+interface SharedEvidence {
+  imagesBy: Map<string, NonNullable<Evidenced['recentImages']>>;
+  videosBy: Map<string, NonNullable<Evidenced['recentVideo']>>;
+  eventsBy: Map<string, NonNullable<Evidenced['activeEvents']>>;
+  recordsBy: Map<string, NonNullable<Evidenced['records']>>;
+}
+
 /** All SQL of compliance: evidence per camera (set-based), assignments, results and history. */
 export class ComplianceRepository {
   constructor(private readonly pool: pg.Pool) {}
@@ -66,34 +91,60 @@ export class ComplianceRepository {
     options: { asOf?: boolean } = {},
   ): Promise<CameraFacts[]> {
     const asOf = options.asOf === true;
-    // Live, a reading stamped a little ahead of the hub's clock (an agent clock within tolerance) counts;
-    // as of a past time, nothing after it does.
-    const upper = asOf ? new Date(nowMs) : null;
-    const cameras = await this.pool.query<{
-      id: string;
-      site_id: string;
-      council_id: string;
-      purpose: Purpose;
-      hfov_deg: number;
-      design_distance_m: number;
-      commissioned_bitrate_kbps: number | null;
-      last_health: HealthPayload | null;
-      last_health_at: Date | null;
-      last_stream: StreamPayload | null;
-      last_stream_at: Date | null;
-      clock_suspect: boolean;
-      clock_reason: string | null;
-    }>(
+    const cameras = await this.cameraRows(cameraIds, null, null);
+    const shared = await this.sharedEvidence(nowMs, cameraIds, asOf);
+    return this.assemble(nowMs, cameras, shared, asOf);
+  }
+
+  /**
+   * The same evidence as `facts(nowMs)` for every counted camera, a page of cameras at a time in id
+   * order. Each camera's latest health and stream payloads are most of the evidence's weight: the
+   * certification job holding all of a 50,000-camera fleet's at once added about 70 MB to the hub's
+   * heap every cycle. The fleet-wide readings (recent checks, active events, scheme records) are
+   * read once and are small.
+   */
+  async *countedFactsPages(nowMs: number, pageSize: number): AsyncGenerator<CameraFacts[]> {
+    const shared = await this.sharedEvidence(nowMs, null, false);
+    let after: string | null = null;
+    for (;;) {
+      const rows = await this.cameraRows(null, after, pageSize);
+      const last = rows.at(-1);
+      if (!last) return;
+      yield await this.assemble(nowMs, rows, shared, false);
+      if (rows.length < pageSize) return;
+      after = last.id;
+    }
+  }
+
+  /** Counted cameras (or the listed ones) in id order, from after `after`, at most `limit`. */
+  private async cameraRows(
+    cameraIds: readonly string[] | null,
+    after: string | null,
+    limit: number | null,
+  ): Promise<CameraRow[]> {
+    const result = await this.pool.query<CameraRow>(
       `SELECT c.id, c.site_id, s.council_id, c.purpose, c.hfov_deg, c.design_distance_m, c.commissioned_bitrate_kbps,
          c.last_health, c.last_health_at, c.last_stream, c.last_stream_at, s.clock_suspect, s.clock_reason
        FROM cameras c JOIN sites s ON s.id = c.site_id
        -- Only cameras that count in their council's evidence: approved and not retired.
        WHERE CASE WHEN $1::text[] IS NULL THEN c.active AND c.counted_from IS NOT NULL AND c.counted_to IS NULL
                   ELSE c.id = ANY($1::text[]) END
-       ORDER BY c.id`,
-      [cameraIds],
+         AND ($2::text IS NULL OR c.id > $2)
+       ORDER BY c.id LIMIT $3`,
+      [cameraIds, after, limit],
     );
-    if (asOf) await this.readingsAsOf(cameras.rows, nowMs);
+    return result.rows;
+  }
+
+  /** Readings kept per camera only while they matter (recent checks, active events) and per council. */
+  private async sharedEvidence(
+    nowMs: number,
+    cameraIds: readonly string[] | null,
+    asOf: boolean,
+  ): Promise<SharedEvidence> {
+    // Live, a reading stamped a little ahead of the hub's clock (an agent clock within tolerance) counts;
+    // as of a past time, nothing after it does.
+    const upper = asOf ? new Date(nowMs) : null;
     // Only what the image rule reads: snapshot checks (not every heartbeat), and per camera only
     // from its latest check with no fault (neither blank nor dark) on; a fault's active run cannot
     // reach past that check. Reading every sample of the lookback instead held millions of rows in
@@ -144,9 +195,12 @@ export class ComplianceRepository {
       active: boolean;
       observed_at: Date;
     }>(
-      `SELECT DISTINCT ON (camera_id, type) camera_id, type, active, observed_at FROM camera_events
-       WHERE ($1::text[] IS NULL OR camera_id = ANY($1::text[])) AND ($2::timestamptz IS NULL OR observed_at <= $2)
-       ORDER BY camera_id, type, observed_at DESC`,
+      `SELECT camera_id, type, active, observed_at FROM (
+         SELECT DISTINCT ON (camera_id, type) camera_id, type, active, observed_at FROM camera_events
+         WHERE ($1::text[] IS NULL OR camera_id = ANY($1::text[])) AND ($2::timestamptz IS NULL OR observed_at <= $2)
+         ORDER BY camera_id, type, observed_at DESC) latest
+       -- Only the active ones are evidence; a fleet's cleared events stay in the database.
+       WHERE active ORDER BY camera_id, type`,
       [cameraIds, upper],
     );
     const imagesBy = new Map<string, { observedAtMs: number; image: ImageCheck | null }[]>();
@@ -161,47 +215,6 @@ export class ComplianceRepository {
       const list = eventsBy.get(r.camera_id) ?? [];
       list.push({ type: r.type, sinceMs: r.observed_at.getTime() });
       eventsBy.set(r.camera_id, list);
-    }
-    // Per camera its latest retention reading up to the evaluation time (one index probe per camera, so a
-    // report for a finished month is judged on the reading it had then, not on today's).
-    const retention = await this.pool.query<{
-      camera_id: string;
-      observed_at: Date;
-      days_retained: number;
-      earliest_at: Date;
-    }>(
-      `SELECT c.id AS camera_id, r.observed_at, r.days_retained, r.earliest_at
-       FROM unnest($1::text[]) AS c(id)
-       CROSS JOIN LATERAL (
-         SELECT observed_at, days_retained, earliest_at FROM retention_readings
-         WHERE camera_id = c.id AND ($2::timestamptz IS NULL OR observed_at <= $2) ORDER BY observed_at DESC LIMIT 1) r`,
-      [cameras.rows.map((c) => c.id), upper],
-    );
-    const retentionBy = new Map(
-      retention.rows.map((r) => [
-        r.camera_id,
-        { days: r.days_retained, observedAtMs: r.observed_at.getTime(), earliestMs: r.earliest_at.getTime() },
-      ]),
-    );
-    type SubRow = { camera_id: string; observed_at: Date; payload: StreamPayload };
-    const subStreams = asOf
-      ? await this.pool.query<SubRow>(
-          `SELECT DISTINCT ON (camera_id, payload->'declared'->>'token') camera_id, observed_at, payload
-           FROM stream_samples
-           WHERE camera_id = ANY($1::text[]) AND observed_at > $2 AND observed_at <= $3 AND payload->>'role' = 'sub'
-           ORDER BY camera_id, payload->'declared'->>'token', observed_at DESC`,
-          [cameras.rows.map((c) => c.id), new Date(nowMs - STREAM_MAX_AGE_MS), new Date(nowMs)],
-        )
-      : await this.pool.query<SubRow>(
-          `SELECT camera_id, observed_at, payload FROM camera_sub_streams WHERE camera_id = ANY($1::text[])
-           ORDER BY camera_id, token`,
-          [cameras.rows.map((c) => c.id)],
-        );
-    const subStreamsBy = new Map<string, { payload: StreamPayload; observedAtMs: number }[]>();
-    for (const r of subStreams.rows) {
-      const list = subStreamsBy.get(r.camera_id) ?? [];
-      list.push({ payload: r.payload, observedAtMs: r.observed_at.getTime() });
-      subStreamsBy.set(r.camera_id, list);
     }
     const records = await this.pool.query<{
       council_id: string;
@@ -223,7 +236,61 @@ export class ComplianceRepository {
         },
       ]),
     );
-    return cameras.rows.map((c) => ({
+    return { imagesBy, videosBy, eventsBy, recordsBy };
+  }
+
+  /** Each camera's evidence from its row, its own latest readings and the shared ones. */
+  private async assemble(
+    nowMs: number,
+    rows: CameraRow[],
+    shared: SharedEvidence,
+    asOf: boolean,
+  ): Promise<CameraFacts[]> {
+    const { imagesBy, videosBy, eventsBy, recordsBy } = shared;
+    const upper = asOf ? new Date(nowMs) : null;
+    if (asOf) await this.readingsAsOf(rows, nowMs);
+    // Per camera its latest retention reading up to the evaluation time (one index probe per camera, so a
+    // report for a finished month is judged on the reading it had then, not on today's).
+    const retention = await this.pool.query<{
+      camera_id: string;
+      observed_at: Date;
+      days_retained: number;
+      earliest_at: Date;
+    }>(
+      `SELECT c.id AS camera_id, r.observed_at, r.days_retained, r.earliest_at
+       FROM unnest($1::text[]) AS c(id)
+       CROSS JOIN LATERAL (
+         SELECT observed_at, days_retained, earliest_at FROM retention_readings
+         WHERE camera_id = c.id AND ($2::timestamptz IS NULL OR observed_at <= $2) ORDER BY observed_at DESC LIMIT 1) r`,
+      [rows.map((c) => c.id), upper],
+    );
+    const retentionBy = new Map(
+      retention.rows.map((r) => [
+        r.camera_id,
+        { days: r.days_retained, observedAtMs: r.observed_at.getTime(), earliestMs: r.earliest_at.getTime() },
+      ]),
+    );
+    type SubRow = { camera_id: string; observed_at: Date; payload: StreamPayload };
+    const subStreams = asOf
+      ? await this.pool.query<SubRow>(
+          `SELECT DISTINCT ON (camera_id, payload->'declared'->>'token') camera_id, observed_at, payload
+           FROM stream_samples
+           WHERE camera_id = ANY($1::text[]) AND observed_at > $2 AND observed_at <= $3 AND payload->>'role' = 'sub'
+           ORDER BY camera_id, payload->'declared'->>'token', observed_at DESC`,
+          [rows.map((c) => c.id), new Date(nowMs - STREAM_MAX_AGE_MS), new Date(nowMs)],
+        )
+      : await this.pool.query<SubRow>(
+          `SELECT camera_id, observed_at, payload FROM camera_sub_streams WHERE camera_id = ANY($1::text[])
+           ORDER BY camera_id, token`,
+          [rows.map((c) => c.id)],
+        );
+    const subStreamsBy = new Map<string, { payload: StreamPayload; observedAtMs: number }[]>();
+    for (const r of subStreams.rows) {
+      const list = subStreamsBy.get(r.camera_id) ?? [];
+      list.push({ payload: r.payload, observedAtMs: r.observed_at.getTime() });
+      subStreamsBy.set(r.camera_id, list);
+    }
+    return rows.map((c) => ({
       id: c.id,
       siteId: c.site_id,
       councilId: c.council_id,

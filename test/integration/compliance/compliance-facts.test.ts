@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ComplianceRepository } from '../../../hub-server/src/compliance/compliance-repository.ts';
+import { ComplianceJob } from '../../../hub-server/src/compliance/compliance-job.ts';
+import {
+  type CameraFacts,
+  ComplianceRepository,
+} from '../../../hub-server/src/compliance/compliance-repository.ts';
+import { loadPackDir } from '../../../hub-server/src/compliance/pack-store.ts';
 import { eventually } from '../../support/eventually.ts';
 import { type HubHarness, startHub } from '../../support/hub-harness.ts';
 import { uniqueId } from '../../support/services.ts';
@@ -21,7 +27,8 @@ describe('compliance evidence: recent snapshot checks', () => {
   const now = Date.now();
 
   beforeAll(async () => {
-    h = await startHub();
+    // The hub's own certification job runs once at start, not again while these tests judge with their own.
+    h = await startHub({ CCTV_HUB__compliance__evaluateIntervalMs: String(24 * 3_600_000) });
     const council = uniqueId('council');
     await h.registerSite(siteId, council, { cameraIds: [a, b, c] });
     site = new SitePublisher(siteId, h.hub.mqttUrl);
@@ -130,5 +137,57 @@ describe('compliance evidence: recent snapshot checks', () => {
     const live = (await repo.facts(now, [camera]))[0]?.evidence;
     expect(live?.retention?.days).toBe(12);
     expect(live?.activeEvents?.map((e) => e.type)).toEqual(['storage_failure']);
+  });
+
+  it('reads the fleet’s evidence a page of cameras at a time, the same evidence as all at once', async () => {
+    const repo = new ComplianceRepository(h.hub.database.pool);
+    const pages: CameraFacts[][] = [];
+    for await (const page of repo.countedFactsPages(now, 2)) pages.push(page);
+    // Other files may share this database: every page holds at most two cameras, in id order, each once.
+    expect(pages.length).toBeGreaterThanOrEqual(2);
+    for (const page of pages) expect(page.length).toBeLessThanOrEqual(2);
+    const ids = pages.flat().map((f) => f.id);
+    expect(ids).toEqual([...ids].sort());
+    expect(new Set(ids).size).toBe(ids.length);
+    const whole = new Map((await repo.facts(now)).map((f) => [f.id, f]));
+    for (const camera of [a, b, c]) {
+      expect(ids).toContain(camera);
+      expect(pages.flat().find((f) => f.id === camera)).toEqual(whole.get(camera));
+    }
+  });
+
+  it('evaluates every counted camera while holding one page of evidence at a time', async () => {
+    const held: number[] = [];
+    class Counting extends ComplianceRepository {
+      override async *countedFactsPages(nowMs: number, pageSize: number): AsyncGenerator<CameraFacts[]> {
+        for await (const page of super.countedFactsPages(nowMs, pageSize)) {
+          held.push(page.length);
+          yield page;
+        }
+      }
+    }
+    const pool = h.hub.database.pool;
+    const job = new ComplianceJob({
+      packs: loadPackDir('./config/certification'),
+      defaultCode: 'public-space-baseline',
+      intervalMs: 60_000,
+      repository: new Counting(pool),
+      countedDurations: async () => new Map(),
+      log: pino({ level: 'silent' }),
+      now: () => now,
+      onChange: () => undefined,
+      pageSize: 2,
+    });
+    const changes = await job.runOnce();
+    expect(Math.max(...held)).toBeLessThanOrEqual(2);
+    expect(held.length).toBeGreaterThanOrEqual(2);
+    // A first cycle reports every camera it judged as a change, and records each one's status.
+    for (const camera of [a, b, c]) expect(changes.map((x) => x.cameraId)).toContain(camera);
+    const recorded = await pool.query<{ camera_id: string; evaluated_at: Date }>(
+      'SELECT camera_id, evaluated_at FROM compliance_status WHERE camera_id = ANY($1)',
+      [[a, b, c]],
+    );
+    expect(recorded.rows.map((r) => r.camera_id).sort()).toEqual([a, b, c].sort());
+    for (const r of recorded.rows) expect(r.evaluated_at.getTime()).toBe(now);
   });
 });
