@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { HubProcess } from '../support/hub-process.ts';
 import { freePort } from '../support/mosquitto.ts';
+import { buildStartBundle } from './stack.ts';
 
 export interface RestartBenchOptions {
   baseUrl: string;
@@ -72,8 +73,7 @@ export async function runRestartBench(
   out: (line: string) => void,
 ): Promise<RestartBenchResult> {
   // What npm start runs: the start bundle (built now if its sources changed).
-  const built = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
-  if (built.status !== 0) throw new Error('scripts/build.mjs failed');
+  buildStartBundle();
   const floor: number[] = [];
   for (let i = 0; i < 3; i++) floor.push(await bareNode());
   const runs: RestartFigures[] = [];

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -137,9 +137,12 @@ export class BenchStack {
         throw new Error(`could not make bench user ${name}: ${error.stderr ?? error.message}`);
       });
     }
+    const entry = benchHubEntry();
+    if (entry === 'bundle') buildStartBundle();
     this.hub = new HubProcess(
       { ...this.hubEnv(), CCTV_AUTH_SECRET: 'bench-secret-not-for-production' },
       this.options.hubNodeArgs ?? [],
+      entry,
     );
     await this.hub.start(240_000);
   }
@@ -215,6 +218,28 @@ export function fleetStack(
     hubNodeArgs: process.env.BENCH_HUB_NODE_ARGS?.split(/\s+/).filter(Boolean),
   });
   return { stack, prefix };
+}
+
+/**
+ * What the bench runs as the hub: the start bundle `npm start` runs (the default: what is deployed),
+ * or, with BENCH_HUB_ENTRY=source, the TypeScript source through tsx as the tests run it. Through tsx
+ * the hub also holds the loader's own thread and every module's compiled source and source map.
+ */
+export function benchHubEntry(): 'bundle' | 'source' {
+  const entry = process.env.BENCH_HUB_ENTRY ?? 'bundle';
+  if (entry !== 'bundle' && entry !== 'source')
+    throw new Error(`BENCH_HUB_ENTRY: bundle or source, got ${entry}`);
+  return entry;
+}
+
+let bundleBuilt = false;
+
+/** Builds the start bundle (and the dashboard) as `npm start` does, once per bench process. */
+export function buildStartBundle(): void {
+  if (bundleBuilt) return;
+  const built = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: REPO, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('scripts/build.mjs failed');
+  bundleBuilt = true;
 }
 
 /** Hub settings from BENCH_HUB_ENV: space-separated KEY=VALUE pairs. */
