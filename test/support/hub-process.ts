@@ -38,12 +38,11 @@ export class HubProcess {
 
   async start(timeoutMs = 120_000, pollMs = 200): Promise<void> {
     if (this.port === 0) this.port = await freePort();
-    // The V8 flags npm start gives the hub (a larger young generation, a bounded old one: see the
-    // README's benchmarks).
-    const heap = `--max-old-space-size=${process.env.HUB_HEAP_MB ?? 320}`;
+    // The V8 flags npm start gives the hub (its young and old generations, from HUB_YOUNG_MB and
+    // HUB_HEAP_MB: see docs/configuration.md).
     const args = [
-      '--max-semi-space-size=64',
-      heap,
+      `--max-semi-space-size=${process.env.HUB_YOUNG_MB ?? 32}`,
+      `--max-old-space-size=${process.env.HUB_HEAP_MB ?? 320}`,
       ...this.nodeArgs,
       ...(this.entry === 'bundle' ? ['build/hub.mjs'] : ['--import', 'tsx', 'hub-server/src/main.ts']),
     ];
