@@ -112,46 +112,62 @@ export class ComplianceJob {
       chain,
       nowMs,
     };
+    // A camera's new status is taken as known (for the next cycle's comparison and for the live
+    // change) only once its row is recorded: a cycle that fails part-way, a page read or a record
+    // failing, pushes what it recorded and leaves the rest to report as changes next cycle.
     let rows: { cameraId: string; result: PackResult; changed: boolean }[] = [];
+    let pending: ComplianceChange[] = [];
     const changes: ComplianceChange[] = [];
+    const flush = async () => {
+      await repository.record(rows, londonDay(nowMs), nowMs);
+      for (const row of rows) this.last.set(row.cameraId, row.result.status);
+      changes.push(...pending);
+      rows = [];
+      pending = [];
+    };
     let index = 0;
-    for await (const page of repository.countedFactsPages(nowMs, this.options.pageSize ?? FACTS_PAGE)) {
-      for (const camera of page) {
-        // A whole fleet at once held the event loop for seconds (20,000 cameras: ~4 s, mostly
-        // serialising results), stalling ingest and live pushes: record in chunks, yielding between.
-        if (index > 0 && index % RECORD_CHUNK === 0) {
-          await repository.record(rows, londonDay(nowMs), nowMs);
-          rows = [];
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-        index += 1;
-        const evaluation = evaluateCamera(camera, context);
-        if (!evaluation.ok) {
-          this.options.log.error(
-            { cameraId: camera.id, code: evaluation.assignment.code, version: evaluation.assignment.version },
-            'assigned certification code is not loaded',
-          );
-          continue;
-        }
-        const { result } = evaluation;
-        const previous = this.last.get(camera.id) ?? null;
-        const changed = previous !== result.status;
-        this.last.set(camera.id, result.status);
-        rows.push({ cameraId: camera.id, result, changed });
-        if (changed) {
-          changes.push({
-            cameraId: camera.id,
-            councilId: camera.councilId,
-            packRef: result.ref,
-            previous,
-            status: result.status,
-            failing: result.results.filter((r) => r.status === 'fail').map((r) => r.ruleId),
-          });
+    try {
+      for await (const page of repository.countedFactsPages(nowMs, this.options.pageSize ?? FACTS_PAGE)) {
+        for (const camera of page) {
+          // A whole fleet at once held the event loop for seconds (20,000 cameras: ~4 s, mostly
+          // serialising results), stalling ingest and live pushes: record in chunks, yielding between.
+          if (index > 0 && index % RECORD_CHUNK === 0) {
+            await flush();
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+          index += 1;
+          const evaluation = evaluateCamera(camera, context);
+          if (!evaluation.ok) {
+            this.options.log.error(
+              {
+                cameraId: camera.id,
+                code: evaluation.assignment.code,
+                version: evaluation.assignment.version,
+              },
+              'assigned certification code is not loaded',
+            );
+            continue;
+          }
+          const { result } = evaluation;
+          const previous = this.last.get(camera.id) ?? null;
+          const changed = previous !== result.status;
+          rows.push({ cameraId: camera.id, result, changed });
+          if (changed) {
+            pending.push({
+              cameraId: camera.id,
+              councilId: camera.councilId,
+              packRef: result.ref,
+              previous,
+              status: result.status,
+              failing: result.results.filter((r) => r.status === 'fail').map((r) => r.ruleId),
+            });
+          }
         }
       }
+      await flush();
+    } finally {
+      if (changes.length > 0) this.options.onChange(changes);
     }
-    await repository.record(rows, londonDay(nowMs), nowMs);
-    if (changes.length > 0) this.options.onChange(changes);
     return changes;
   }
 }

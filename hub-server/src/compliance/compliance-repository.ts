@@ -104,6 +104,10 @@ export class ComplianceRepository {
    * read once and are small.
    */
   async *countedFactsPages(nowMs: number, pageSize: number): AsyncGenerator<CameraFacts[]> {
+    if (!Number.isInteger(pageSize) || pageSize < 1)
+      throw new RangeError(`page size ${pageSize}: a whole number >= 1`);
+    // The fleet-wide readings are as of the start of the cycle; each page's own readings as of when
+    // it is read (seconds later at most). No rule compares readings of the two kinds.
     const shared = await this.sharedEvidence(nowMs, null, false);
     let after: string | null = null;
     for (;;) {
@@ -189,13 +193,8 @@ export class ComplianceRepository {
       videosBy.set(r.camera_id, list);
     }
     // The latest event of each type per camera says whether that condition is active now.
-    const events = await this.pool.query<{
-      camera_id: string;
-      type: CameraEventType;
-      active: boolean;
-      observed_at: Date;
-    }>(
-      `SELECT camera_id, type, active, observed_at FROM (
+    const events = await this.pool.query<{ camera_id: string; type: CameraEventType; observed_at: Date }>(
+      `SELECT camera_id, type, observed_at FROM (
          SELECT DISTINCT ON (camera_id, type) camera_id, type, active, observed_at FROM camera_events
          WHERE ($1::text[] IS NULL OR camera_id = ANY($1::text[])) AND ($2::timestamptz IS NULL OR observed_at <= $2)
          ORDER BY camera_id, type, observed_at DESC) latest
@@ -211,7 +210,6 @@ export class ComplianceRepository {
     }
     const eventsBy = new Map<string, { type: CameraEventType; sinceMs: number }[]>();
     for (const r of events.rows) {
-      if (!r.active) continue;
       const list = eventsBy.get(r.camera_id) ?? [];
       list.push({ type: r.type, sinceMs: r.observed_at.getTime() });
       eventsBy.set(r.camera_id, list);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ComplianceJob } from '../../../hub-server/src/compliance/compliance-job.ts';
+import { type ComplianceChange, ComplianceJob } from '../../../hub-server/src/compliance/compliance-job.ts';
 import {
   type CameraFacts,
   ComplianceRepository,
@@ -141,20 +142,49 @@ describe('compliance evidence: recent snapshot checks', () => {
 
   it('reads the fleet’s evidence a page of cameras at a time, the same evidence as all at once', async () => {
     const repo = new ComplianceRepository(h.hub.database.pool);
-    const pages: CameraFacts[][] = [];
-    for await (const page of repo.countedFactsPages(now, 2)) pages.push(page);
-    // Other files may share this database: every page holds at most two cameras, in id order, each once.
-    expect(pages.length).toBeGreaterThanOrEqual(2);
-    for (const page of pages) expect(page.length).toBeLessThanOrEqual(2);
-    const ids = pages.flat().map((f) => f.id);
-    expect(ids).toEqual([...ids].sort());
-    expect(new Set(ids).size).toBe(ids.length);
-    const whole = new Map((await repo.facts(now)).map((f) => [f.id, f]));
-    for (const camera of [a, b, c]) {
-      expect(ids).toContain(camera);
-      expect(pages.flat().find((f) => f.id === camera)).toEqual(whole.get(camera));
+    const whole = await repo.facts(now);
+    expect(whole.map((f) => f.id)).toEqual([a, b, c]);
+    // Pages of one (a full last page, then an empty read), two (a short last page) and more than all.
+    for (const size of [1, 2, 3, 50]) {
+      const pages: CameraFacts[][] = [];
+      for await (const page of repo.countedFactsPages(now, size)) pages.push(page);
+      expect(pages.map((p) => p.length)).toEqual(
+        Array.from({ length: Math.ceil(3 / size) }, (_, i) => Math.min(size, 3 - i * size)),
+      );
+      expect(pages.flat()).toEqual(whole);
     }
+    await expect(repo.countedFactsPages(now, 0).next()).rejects.toThrow(/page size/);
   });
+
+  it('reads only the events active now: a cleared one is not evidence', async () => {
+    const pool = h.hub.database.pool;
+    const event = (ago: number, active: boolean) =>
+      pool.query(
+        `INSERT INTO camera_events (msg_id, camera_id, observed_at, received_at, type, active, payload)
+         VALUES ($1, $2, $3, $3, 'tamper', $4, '{}')`,
+        [randomUUID(), a, new Date(now - ago * MIN), active],
+      );
+    await event(10, true);
+    const repo = new ComplianceRepository(pool);
+    const types = async () => (await repo.facts(now, [a]))[0]?.evidence.activeEvents?.map((e) => e.type);
+    expect(await types()).toEqual(['tamper']);
+    await event(6, false);
+    expect(await types()).toEqual([]);
+  });
+
+  const packs = loadPackDir(fileURLToPath(new URL('../../../config/certification', import.meta.url)));
+  const jobWith = (repository: ComplianceRepository, onChange: (changes: ComplianceChange[]) => void) =>
+    new ComplianceJob({
+      packs,
+      defaultCode: 'public-space-baseline',
+      intervalMs: 60_000,
+      repository,
+      countedDurations: async () => new Map(),
+      log: pino({ level: 'silent' }),
+      now: () => now,
+      onChange,
+      pageSize: 2,
+    });
 
   it('evaluates every counted camera while holding one page of evidence at a time', async () => {
     const held: number[] = [];
@@ -167,27 +197,42 @@ describe('compliance evidence: recent snapshot checks', () => {
       }
     }
     const pool = h.hub.database.pool;
-    const job = new ComplianceJob({
-      packs: loadPackDir('./config/certification'),
-      defaultCode: 'public-space-baseline',
-      intervalMs: 60_000,
-      repository: new Counting(pool),
-      countedDurations: async () => new Map(),
-      log: pino({ level: 'silent' }),
-      now: () => now,
-      onChange: () => undefined,
-      pageSize: 2,
-    });
-    const changes = await job.runOnce();
-    expect(Math.max(...held)).toBeLessThanOrEqual(2);
-    expect(held.length).toBeGreaterThanOrEqual(2);
+    const changes = await jobWith(new Counting(pool), () => undefined).runOnce();
+    expect(held).toEqual([2, 1]);
     // A first cycle reports every camera it judged as a change, and records each one's status.
-    for (const camera of [a, b, c]) expect(changes.map((x) => x.cameraId)).toContain(camera);
+    expect(changes.map((x) => x.cameraId).sort()).toEqual([a, b, c].sort());
     const recorded = await pool.query<{ camera_id: string; evaluated_at: Date }>(
       'SELECT camera_id, evaluated_at FROM compliance_status WHERE camera_id = ANY($1)',
       [[a, b, c]],
     );
     expect(recorded.rows.map((r) => r.camera_id).sort()).toEqual([a, b, c].sort());
     for (const r of recorded.rows) expect(r.evaluated_at.getTime()).toBe(now);
+  });
+
+  it('a cycle that fails part-way leaves the cameras it did not record to report as changes next time', async () => {
+    let fail = true;
+    class Failing extends ComplianceRepository {
+      override async *countedFactsPages(nowMs: number, pageSize: number): AsyncGenerator<CameraFacts[]> {
+        let pages = 0;
+        for await (const page of super.countedFactsPages(nowMs, pageSize)) {
+          if (fail && ++pages === 2) throw new Error('the database went away');
+          yield page;
+        }
+      }
+    }
+    const pushed: ComplianceChange[][] = [];
+    const job = jobWith(new Failing(h.hub.database.pool), (changes) => pushed.push(changes));
+    await expect(job.runOnce()).rejects.toThrow('the database went away');
+    // The first page was judged but not recorded (cycles record 500 cameras at a time): nothing pushed.
+    expect(pushed).toEqual([]);
+    fail = false;
+    const changes = await job.runOnce();
+    expect(changes.map((x) => x.cameraId).sort()).toEqual([a, b, c].sort());
+    expect(
+      pushed
+        .flat()
+        .map((x) => x.cameraId)
+        .sort(),
+    ).toEqual([a, b, c].sort());
   });
 });
