@@ -95,6 +95,7 @@ function asAgentError(error: unknown, context: ErrorContext): AgentError {
 
 /** Watches one camera: a poll (clock, device, snapshot) and a stream probe, each bounded in time. */
 export class CameraMonitor {
+  /** The last device read that succeeded: its profiles are what the stream probes use. */
   private reading: DeviceReading | null = null;
   private lastProbe: { observation: StreamObservation; atMs: number } | null = null;
   /** Stream addresses whose last probe succeeded: only these wait for a batch (see StreamProber). */
@@ -234,7 +235,8 @@ export class CameraMonitor {
           };
       } catch (error) {
         const e = asAgentError(error, this.context());
-        this.reading = null;
+        // The profiles of the last good read stay: the stream is still probed, so video that flows
+        // while the ONVIF service fails is seen, and video that stops raises its video-loss event.
         const code = (POLL_FAILURES.includes(e.code) ? e.code : 'onvif_error') as PollFailureCode;
         failure = { code, message: e.message };
         failureError = e;
@@ -452,7 +454,10 @@ export class CameraMonitor {
     return out;
   }
 
-  /** Probes the main stream; returns null without probing until a poll has read the profiles. */
+  /**
+   * Probes the main stream of the profiles last read; returns null without probing until a poll has
+   * read them once. A later failed read keeps them (see poll).
+   */
   async probe(): Promise<ProbeOutcome | null> {
     const profile = this.mainProfile;
     if (!profile) return null;

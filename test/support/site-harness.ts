@@ -57,6 +57,11 @@ export interface SiteHarnessOptions {
   subStreamIntervalMs?: number;
   /** Recording evidence settings over the defaults. */
   recording?: Partial<AgentConfig['recording']>;
+  /**
+   * The agent's source of random phases (first polls and probes); Math.random otherwise. A test that
+   * must wait for a probe gives a fixed one, so the wait does not vary by up to a probe period.
+   */
+  random?: () => number;
 }
 
 /**
@@ -183,6 +188,7 @@ export class SiteHarness {
       ),
       media: resolveMediaBinaries(),
       now: this.options.now,
+      ...(this.options.random ? { random: this.options.random } : {}),
     });
     await this.agent.start();
   }
