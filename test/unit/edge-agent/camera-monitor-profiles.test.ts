@@ -1,32 +1,15 @@
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { CameraMonitor } from '../../../edge-agent/src/camera-monitor.ts';
 import { AgentError } from '../../../edge-agent/src/errors.ts';
 import type { StreamProbe } from '../../../edge-agent/src/media/probe.ts';
 import type { StreamProber } from '../../../edge-agent/src/media/probe-batch.ts';
 import type { DeviceReading, OnvifCamera } from '../../../edge-agent/src/onvif/device-client.ts';
-import { AgentConfig } from '../../../src/config/agent-config.ts';
-import { defaultsOf } from '../../../src/config/resolve.ts';
+import { agentDefaults, testMonitor } from './monitor-fixture.ts';
 
 // A camera whose ONVIF service fails part-way through a device read (a reset connection) while its
 // video may still flow: the agent keeps probing the stream it last read, so the video's own evidence
 // (its figures, or its loss) is not lost with the ONVIF answer.
 
-const defaults = defaultsOf(AgentConfig) as AgentConfig;
 const STREAM = 'rtsp://127.0.0.1:8554/cam-1/main';
-
-const camera = {
-  id: 'cam-1',
-  name: 'Camera 1',
-  onvif: { url: 'http://127.0.0.1:9/onvif/device_service', username: 'admin', password: 'x' },
-  commissioning: {
-    location: { lat: 50.1, lon: -5.5 },
-    bearingDeg: 0,
-    hfovDeg: 60,
-    designDistanceM: 20,
-    purpose: 'observe' as const,
-  },
-};
 
 const reading: DeviceReading = {
   device: {
@@ -72,7 +55,7 @@ function setUp() {
       offsetMs: 0,
       roundTripMs: 3,
       dateTimeType: 'NTP',
-      timeZone: defaults.thresholds.expectedTimeZone,
+      timeZone: agentDefaults.thresholds.expectedTimeZone,
       daylightSavings: false,
     }),
     readDevice: async () => {
@@ -87,19 +70,7 @@ function setUp() {
       return probed;
     },
   } as unknown as StreamProber;
-  const monitor = new CameraMonitor({
-    siteId: 'site-1',
-    camera,
-    password: 'x',
-    poll: defaults.poll,
-    thresholds: defaults.thresholds,
-    media: { ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe' },
-    onvif,
-    now: () => Date.now(),
-    logger: pino({ level: 'silent' }),
-    signal: new AbortController().signal,
-    prober,
-  });
+  const monitor = testMonitor(onvif, { prober });
   return { monitor, device, video, probes };
 }
 

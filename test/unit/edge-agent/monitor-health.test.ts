@@ -1,13 +1,8 @@
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CameraMonitor } from '../../../edge-agent/src/camera-monitor.ts';
 import { AgentError } from '../../../edge-agent/src/errors.ts';
 import { MonitorHealth, type MonitorHealthDeps } from '../../../edge-agent/src/monitor-health.ts';
 import type { OnvifCamera } from '../../../edge-agent/src/onvif/device-client.ts';
-import { AgentConfig } from '../../../src/config/agent-config.ts';
-import { defaultsOf } from '../../../src/config/resolve.ts';
-
-const defaults = defaultsOf(AgentConfig) as AgentConfig;
+import { testMonitor } from './monitor-fixture.ts';
 
 /** Blocks the timers for `ms` as a busy event loop would: the clock moves on, no timer fires meanwhile. */
 function stall(ms: number): void {
@@ -106,19 +101,6 @@ describe('CameraMonitor under an impaired agent', () => {
     vi.useRealTimers();
   });
 
-  const camera = {
-    id: 'cam-1',
-    name: 'Camera 1',
-    onvif: { url: 'http://127.0.0.1:9/onvif/device_service', username: 'admin', password: 'x' },
-    commissioning: {
-      location: { lat: 50.1, lon: -5.5 },
-      bearingDeg: 0,
-      hfovDeg: 60,
-      designDistanceM: 20,
-      purpose: 'observe' as const,
-    },
-  };
-
   /** A camera whose clock request fails after the agent's loop stalled for `stallMs` (0: no stall). */
   function monitorFailing(error: AgentError, stallMs: number, health: MonitorHealth) {
     const onvif: OnvifCamera = {
@@ -130,19 +112,7 @@ describe('CameraMonitor under an impaired agent', () => {
         throw new Error('not reached');
       },
     };
-    return new CameraMonitor({
-      siteId: 'site-1',
-      camera,
-      password: 'x',
-      poll: defaults.poll,
-      thresholds: defaults.thresholds,
-      media: { ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe' },
-      onvif,
-      now: () => Date.now(),
-      logger: pino({ level: 'silent' }),
-      signal: new AbortController().signal,
-      health,
-    });
+    return testMonitor(onvif, { health });
   }
 
   const timeout = () => new AgentError('timeout', 'GetSystemDateAndTime: no answer within 5000 ms');
