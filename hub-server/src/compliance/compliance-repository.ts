@@ -405,35 +405,30 @@ export class ComplianceRepository {
   }
 
   /** Writes the cycle's results: current status, and the day's history row (worst and latest). */
-  async record(
-    rows: { cameraId: string; result: PackResult; changed: boolean }[],
-    day: string,
-    nowMs: number,
-  ): Promise<void> {
+  async record(rows: { cameraId: string; result: PackResult }[], day: string, nowMs: number): Promise<void> {
     if (rows.length === 0) return;
     const at = new Date(nowMs);
-    const params = [
-      rows.map((r) => r.cameraId),
-      rows.map((r) => r.result.ref),
-      rows.map((r) => r.result.status),
-      rows.map((r) => JSON.stringify(r.result)),
-      rows.map((r) => r.changed),
-    ];
-    await this.pool.query(
-      `INSERT INTO compliance_status (camera_id, pack_ref, status, result, failing, evaluated_at, status_since)
-       SELECT t.id, t.ref, t.status, t.result, ARRAY(
-           SELECT r ->> 'ruleId' FROM jsonb_array_elements(t.result -> 'results') r WHERE r ->> 'status' IN ('fail', 'warn')),
-         $6, $6
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::bool[]) AS t(id, ref, status, result, changed)
-       ON CONFLICT (camera_id) DO UPDATE SET pack_ref = excluded.pack_ref, status = excluded.status, result = excluded.result,
-         failing = excluded.failing, evaluated_at = excluded.evaluated_at,
-         status_since = CASE WHEN compliance_status.status = excluded.status THEN compliance_status.status_since ELSE excluded.evaluated_at END`,
-      [...params, at],
+    // One JSON text for the whole chunk, serialised once for both tables: pg's array parameters
+    // escape every element character by character, which for 500 results held the event loop for
+    // 10-20 ms per chunk. One statement also writes both tables or neither.
+    const chunk = JSON.stringify(
+      rows.map((r) => ({ id: r.cameraId, ref: r.result.ref, status: r.result.status, result: r.result })),
     );
     await this.pool.query(
-      `INSERT INTO compliance_daily (camera_id, day, pack_ref, worst_status, latest_status, latest_result, evaluated_at)
-       SELECT t.id, $6::date, t.ref, t.status, t.status, t.result, $7
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::bool[]) AS t(id, ref, status, result, changed)
+      `WITH t AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(id text, ref text, status text, result jsonb)),
+       current AS (
+         INSERT INTO compliance_status (camera_id, pack_ref, status, result, failing, evaluated_at, status_since)
+         SELECT t.id, t.ref, t.status, t.result, ARRAY(
+             SELECT r ->> 'ruleId' FROM jsonb_array_elements(t.result -> 'results') r WHERE r ->> 'status' IN ('fail', 'warn')),
+           $2, $2
+         FROM t
+         ON CONFLICT (camera_id) DO UPDATE SET pack_ref = excluded.pack_ref, status = excluded.status, result = excluded.result,
+           failing = excluded.failing, evaluated_at = excluded.evaluated_at,
+           status_since = CASE WHEN compliance_status.status = excluded.status THEN compliance_status.status_since ELSE excluded.evaluated_at END)
+       INSERT INTO compliance_daily (camera_id, day, pack_ref, worst_status, latest_status, latest_result, evaluated_at)
+       SELECT t.id, $3::date, t.ref, t.status, t.status, t.result, $2
+       FROM t
        ON CONFLICT (camera_id, day) DO UPDATE SET pack_ref = excluded.pack_ref, latest_status = excluded.latest_status,
          latest_result = excluded.latest_result, evaluated_at = excluded.evaluated_at,
          worst_status = CASE
@@ -441,7 +436,7 @@ export class ComplianceRepository {
            WHEN 'warn' IN (compliance_daily.worst_status, excluded.worst_status) THEN 'warn'
            WHEN 'not_evaluable' IN (compliance_daily.worst_status, excluded.worst_status) THEN 'not_evaluable'
            ELSE 'pass' END`,
-      [...params, day, at],
+      [chunk, at, day],
     );
   }
 

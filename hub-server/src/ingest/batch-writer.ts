@@ -14,6 +14,7 @@ import {
   type StateDurations,
 } from '../../../src/uptime/durations.ts';
 import { type Granularity, splitClosedSpan } from '../../../src/uptime/rollups.ts';
+import { TimeSlice } from '../time-slice.ts';
 import type { HeartbeatColumns } from './heartbeat-writes.ts';
 
 /** All SQL of the ingest path. Every statement is set-based (unnest arrays), never per message. */
@@ -424,9 +425,10 @@ export interface ClosedSpan {
 
 const ROLLUP_TABLES: Record<Granularity, string> = { hour: 'camera_state_hourly', day: 'camera_state_daily' };
 
-/** Adds closed intervals to (or, with sign -1, takes them out of) the hourly and London-day rollups: one upsert per table per batch. */
 /** Longest stretch of rollup arithmetic between turns of the event loop. */
 const ROLLUP_SLICE_MS = 20;
+
+/** Adds closed intervals to (or, with sign -1, takes them out of) the hourly and London-day rollups: one upsert per table per batch. */
 
 export async function addRollups(
   client: pg.PoolClient,
@@ -438,15 +440,13 @@ export async function addRollups(
   if (spans.length === 0) return;
   for (const granularity of ['hour', 'day'] as const) {
     const buckets = new Map<string, { cameraId: string; startMs: number; d: StateDurations }>();
-    let sliceStart = performance.now();
+    const slice = new TimeSlice(ROLLUP_SLICE_MS);
     for (const span of spans) {
       if (span.endMs <= span.startMs) continue;
       // A month-long interval splits into ~750 hours (a few ms); many closing in one batch would
       // hold the event loop: give it a turn every ROLLUP_SLICE_MS.
-      if (performance.now() - sliceStart > ROLLUP_SLICE_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
-        sliceStart = performance.now();
-      }
+      const turn = slice.due();
+      if (turn) await turn;
       // Windows cannot be created or changed in the past, so what applies now applies for good.
       for (const share of splitClosedSpan(span, maintenance.get(span.cameraId) ?? [], granularity)) {
         const key = `${span.cameraId}|${share.bucketStartMs}`;

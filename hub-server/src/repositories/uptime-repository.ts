@@ -10,6 +10,7 @@ import {
 } from '../../../src/uptime/durations.ts';
 import { londonDaysBetween, londonDayWindow } from '../../../src/uptime/london-time.ts';
 import { durationsFromRollups, planHours, type RollupReader } from '../../../src/uptime/rollups.ts';
+import { TimeSlice } from '../time-slice.ts';
 import type { MaintenanceRepository } from './maintenance-repository.ts';
 
 interface SumRow {
@@ -34,6 +35,9 @@ interface SpanRow {
 }
 
 const STATE_COLUMNS = ['up', 'degraded', 'down', 'unknown', 'maintenance'] as const;
+
+/** Longest stretch of per-camera arithmetic in durations() between turns of the event loop. */
+const DURATIONS_SLICE_MS = 4;
 
 /**
  * The running totals of a camera's latest hourly bucket starting before the given instant. Skipped
@@ -124,7 +128,12 @@ export class UptimeRepository {
 
     // Declared maintenance overrides the observed state in the live parts (edges, open intervals);
     // the rollups already had it applied when their intervals closed.
+    // A fleet's worth of cameras (the certification cycle, a fleet report) is a long loop: it gives
+    // the event loop a turn every few milliseconds.
+    const slice = new TimeSlice(DURATIONS_SLICE_MS);
     for (const row of main.rows) {
+      const turn = slice.due();
+      if (turn) await turn;
       const sums = toDurations(row);
       const reader: RollupReader = { sum: () => sums };
       const open: StateSpan | null =

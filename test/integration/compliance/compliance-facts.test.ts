@@ -172,6 +172,76 @@ describe('compliance evidence: recent snapshot checks', () => {
     expect(await types()).toEqual([]);
   });
 
+  it('records each status with since when it has held, and each day its worst and latest', async () => {
+    const pool = h.hub.database.pool;
+    const repo = new ComplianceRepository(pool);
+    const result = (status: 'pass' | 'warn' | 'fail', atMs: number) => ({
+      code: 'test-code',
+      version: 1,
+      ref: 'test-code@1',
+      status,
+      counts: { pass: 0, warn: 0, fail: 0, not_evaluable: 0, [status]: 1 },
+      evaluatedAtMs: atMs,
+      overrides: {},
+      results: [
+        {
+          ruleId: `rule-${status}`,
+          kind: 'clock',
+          status,
+          // Text a JSON or SQL array encoding must carry through intact.
+          reason: `it's "quoted", {braced}, back\\slashed and ünïcode`,
+          evidence: { values: { offsetS: 1.5 }, thresholds: {} },
+        },
+      ],
+    });
+    const day = '2026-03-10';
+    const t0 = Date.parse('2026-03-10T08:00:00Z');
+    await repo.record(
+      [
+        { cameraId: a, result: result('pass', t0) },
+        { cameraId: b, result: result('fail', t0) },
+      ],
+      day,
+      t0,
+    );
+    await repo.record(
+      [
+        { cameraId: a, result: result('pass', t0 + MIN) },
+        { cameraId: b, result: result('warn', t0 + MIN) },
+      ],
+      day,
+      t0 + MIN,
+    );
+    const rows = await repo.statuses([a, b], null);
+    const byCamera = new Map(rows.map((r) => [r.cameraId, r]));
+    // Unchanged: since the first evaluation; changed: since the evaluation that changed it.
+    expect(byCamera.get(a)).toMatchObject({
+      status: 'pass',
+      statusSince: new Date(t0).toISOString(),
+      evaluatedAt: new Date(t0 + MIN).toISOString(),
+    });
+    expect(byCamera.get(b)).toMatchObject({ status: 'warn', statusSince: new Date(t0 + MIN).toISOString() });
+    expect(byCamera.get(b)?.result).toEqual(result('warn', t0 + MIN));
+    const failing = await pool.query<{ failing: string[] }>(
+      'SELECT failing FROM compliance_status WHERE camera_id = $1',
+      [b],
+    );
+    expect(failing.rows[0]?.failing).toEqual(['rule-warn']);
+    // The day keeps its worst status (fail) and its latest (warn), with the latest result whole.
+    const history = await repo.history(b, day, day);
+    expect(history).toEqual([
+      {
+        day,
+        packRef: 'test-code@1',
+        worstStatus: 'fail',
+        latestStatus: 'warn',
+        latestResult: result('warn', t0 + MIN),
+      },
+    ]);
+    await pool.query('DELETE FROM compliance_daily WHERE day = $1', [day]);
+    await pool.query('DELETE FROM compliance_status WHERE camera_id = ANY($1)', [[a, b]]);
+  });
+
   const packs = loadPackDir(fileURLToPath(new URL('../../../config/certification', import.meta.url)));
   const jobWith = (repository: ComplianceRepository, onChange: (changes: ComplianceChange[]) => void) =>
     new ComplianceJob({
@@ -223,7 +293,7 @@ describe('compliance evidence: recent snapshot checks', () => {
     const pushed: ComplianceChange[][] = [];
     const job = jobWith(new Failing(h.hub.database.pool), (changes) => pushed.push(changes));
     await expect(job.runOnce()).rejects.toThrow('the database went away');
-    // The first page was judged but not recorded (cycles record 500 cameras at a time): nothing pushed.
+    // The first page was judged but not recorded (cycles record 250 cameras at a time): nothing pushed.
     expect(pushed).toEqual([]);
     fail = false;
     const changes = await job.runOnce();
