@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { connectAsync } from 'mqtt';
+import pLimit from 'p-limit';
 import { judgeCommissioning } from '../../src/compliance/commissioning-judgement.ts';
 import { ConfigError } from '../../src/config/resolve.ts';
 import type { CommissioningPayload } from '../../src/schemas/payloads.ts';
@@ -21,7 +22,9 @@ Commissioning: for each camera, measures what the codes need at this moment (the
 the clock, pixel density at the design distance from the commissioning data in the config), takes
 the reference frame for the scene-change check, and sends a dated record to the hub, which keeps it
 and shows whether the camera met its purpose. Fill in each camera's commissioning: block first
-(location, bearingDeg, hfovDeg, designDistanceM, purpose, and bitrateKbps if agreed).
+(location, bearingDeg, hfovDeg, designDistanceM, purpose, and bitrateKbps if agreed). Up to four
+cameras are measured at once (fewer when poll.concurrency is lower); each line is printed as its
+camera finishes.
 
 Options:
   --config <file>  The agent config (or env CCTV_AGENT_CONFIG)
@@ -173,29 +176,27 @@ export async function commissionCommand(
     : argv.includes('--replace')
       ? 'replace'
       : 'keep';
-  const outcomes: Outcome[] = [];
-  try {
-    for (const id of ids) {
-      try {
-        outcomes.push(await commissionOne(loaded, id, by, reference, send));
-      } catch (error) {
-        outcomes.push({
-          cameraId: id,
-          sent: false,
-          error: errorMessage(error),
-          referenceFrame: null,
-          judgement: null,
-        });
-      }
-      if (!argv.includes('--json')) {
-        const o = outcomes.at(-1) as Outcome;
-        out.write(
-          o.sent
-            ? `${o.cameraId}: recorded at the hub. ${o.judgement?.summary ?? ''}${o.referenceFrame ? `\n  reference frame: ${o.referenceFrame}` : ''}\n`
-            : `${o.cameraId}: NOT recorded: ${o.error}\n`,
-        );
-      }
+  // As `check` does: a few cameras at once, so a town's cameras take seconds each, not in turn.
+  const limit = pLimit(Math.min(4, config.poll.concurrency));
+  const one = async (id: string): Promise<Outcome> => {
+    let o: Outcome;
+    try {
+      o = await commissionOne(loaded, id, by, reference, send);
+    } catch (error) {
+      o = { cameraId: id, sent: false, error: errorMessage(error), referenceFrame: null, judgement: null };
     }
+    if (!argv.includes('--json'))
+      out.write(
+        o.sent
+          ? `${o.cameraId}: recorded at the hub. ${o.judgement?.summary ?? ''}${o.referenceFrame ? `\n  reference frame: ${o.referenceFrame}` : ''}\n`
+          : `${o.cameraId}: NOT recorded: ${o.error}\n`,
+      );
+    return o;
+  };
+  let outcomes: Outcome[];
+  try {
+    // In the config's order, whatever order they finished in.
+    outcomes = await Promise.all(ids.map((id) => limit(() => one(id))));
   } finally {
     await client.endAsync();
   }
