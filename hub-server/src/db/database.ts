@@ -81,6 +81,10 @@ export class Database {
         direction: 'up',
         migrationsTable: 'schema_migrations',
         checkOrder: true,
+        // Processes of a region started together (a host's reboot) take turns: the first migrates,
+        // the others wait for its lock and then find nothing left to do. The default ('fail') ended
+        // every process but the first with "Another migration is already running".
+        advisoryLockMode: 'wait',
         log: (line: string) => this.options.log?.(line),
       });
     } finally {

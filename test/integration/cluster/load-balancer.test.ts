@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeAll } from '../../support/cleanup.ts';
+import { closeAll, startTogether } from '../../support/cleanup.ts';
 import { HubProcess } from '../../support/hub-process.ts';
 import { freePort, type TestMosquitto } from '../../support/mosquitto.ts';
 import { uniqueId } from '../../support/services.ts';
@@ -62,8 +62,8 @@ describe.skipIf(unavailable !== null)('cluster: behind the shipped HAProxy confi
     });
     a = new HubProcess(env('lb-a'));
     b = new HubProcess(env('lb-b'));
-    await a.start();
-    await b.start();
+    // Side by side: the test finds out which one leads (the migrations take a lock).
+    await startTogether(a.start(), b.start());
     await addUser(databaseUrl, 'room', 'controlroom', 'Balanced-pw-42');
     const port = await freePort();
     lb = `http://127.0.0.1:${port}`;
