@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database } from '../../hub-server/src/db/database.ts';
 import { fromRoot } from '../../src/paths.ts';
+import { hashMigrations } from './pg-template.ts';
 
 // A new embedded database costs 12-24 s (PGlite creating its cluster, CREATE EXTENSION postgis, then
 // every migration); copying a data directory that already has all that costs under half a second.
@@ -28,12 +29,7 @@ import { fromRoot } from '../../src/paths.ts';
 const PREFIX = 'cctv-pglite-template-';
 
 function templateKey(): string {
-  const hash = createHash('sha256');
-  const dir = fromRoot('hub-server', 'migrations');
-  for (const name of readdirSync(dir).sort()) {
-    hash.update(name);
-    hash.update(readFileSync(join(dir, name)));
-  }
+  const hash = hashMigrations(createHash('sha256'));
   for (const pkg of ['pglite', 'pglite-postgis'])
     hash.update(readFileSync(fromRoot('node_modules', '@electric-sql', pkg, 'package.json')));
   // What the embedded database's process leaves in its directory (the PostGIS core copy) too.

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { createMigratedDatabase } from './pg-template.ts';
 import { seedEmbeddedDatabase } from './pglite-template.ts';
 
 /**
@@ -26,14 +27,18 @@ export async function testServices(): Promise<TestServices> {
   // The embedded pair's database lives in dataDir/pglite, started from an already migrated copy.
   if (!baseUrl) await seedEmbeddedDatabase(join(dataDir, 'pglite'));
   if (baseUrl) {
-    // A fresh database per test file keeps runs independent on a shared server.
+    // A fresh database per test file keeps runs independent on a shared server; it starts as a copy
+    // of a migrated one (pg-template.ts).
     const name = `cctv_test_${randomBytes(6).toString('hex')}`;
     const admin = new pg.Client({ connectionString: baseUrl });
     await admin.connect().catch((error: Error) => {
       throw new Error(`DATABASE_URL is set but PostgreSQL is not reachable (${error.message})`);
     });
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
+    try {
+      await createMigratedDatabase(admin, baseUrl, name);
+    } finally {
+      await admin.end();
+    }
     const url = new URL(baseUrl);
     url.pathname = `/${name}`;
     databaseUrl = url.toString();

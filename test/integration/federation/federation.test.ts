@@ -13,7 +13,7 @@ import type { IncidentResult } from '../../../src/schemas/incident-api.ts';
 import type { SourceChanges, SourceCreated, SourceView } from '../../../src/schemas/sources.ts';
 import { CameraFleetSimulator, defaultCacheDir } from '../../simulators/camera/index.ts';
 import { MobileSource } from '../../simulators/mobile/mobile-source.ts';
-import { closeAll } from '../../support/cleanup.ts';
+import { closeAll, startTogether } from '../../support/cleanup.ts';
 import { type HubHarness, startHub } from '../../support/hub-harness.ts';
 import { secretFile } from '../../support/hub-network.ts';
 import { LinkProxy } from '../../support/link-proxy.ts';
@@ -175,7 +175,8 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
     mkdirSync(join(dir, 'force-broker'));
     await forceBroker.start([{ siteId: airOps, passwordHash: await hashMqttPassword(airOpsPassword) }]);
 
-    for (const [i, id] of ['region-a', 'region-b'].entries()) {
+    // The two regions (relay, broker, hub, site) start side by side.
+    const startRegion = async (i: number, id: string): Promise<Region> => {
       const letter = id.slice(-1);
       const relay = new LinkProxy({ host: '127.0.0.1', port: forceBroker.tlsPort });
       await relay.up();
@@ -216,7 +217,20 @@ describe('a force hub joining two regional hubs over Mosquitto bridges', () => {
       await hub.registerSite(site, council, { cameraIds: cameras, location: { lat: 50.1186, lon } });
       const publisher = new SitePublisher(site, broker.url, { username: site, password: sitePassword });
       await publisher.connect();
-      regions.push({ id, council, site, cameras, lon, broker, relay, hub, publisher, key: key.value });
+      return { id, council, site, cameras, lon, broker, relay, hub, publisher, key: key.value };
+    };
+    const started: (Region | undefined)[] = [];
+    try {
+      await startTogether(
+        ...['region-a', 'region-b'].map((id, i) =>
+          startRegion(i, id).then((r) => {
+            started[i] = r;
+          }),
+        ),
+      );
+    } finally {
+      // In order (the tests take regions[0] as region A), and what started even when the other failed.
+      for (const r of started) if (r) regions.push(r);
     }
 
     const forceMqttPassword = secret('force-hub-password', forceUser.password).file;

@@ -3,6 +3,7 @@ import { createSigner } from 'fast-jwt';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeedUrlSigner } from '../../../hub-server/src/feeds/signed-url.ts';
+import { closeAll, startTogether } from '../../support/cleanup.ts';
 import { type HubHarness, startHub } from '../../support/hub-harness.ts';
 import { uniqueId } from '../../support/services.ts';
 import { health, inventory, SitePublisher } from '../../support/site-publisher.ts';
@@ -682,21 +683,37 @@ describe('security suite: every route, socket and text field against attacks', (
 
 describe('security suite: rate limits', () => {
   let h: HubHarness;
+  /** A second hub with tighter login limits, for the shared control-room login (started beside h). */
+  let shared: HubHarness;
 
   beforeAll(async () => {
-    h = await startHub({
-      CCTV_HUB__auth__loginAttempts: '5',
-      CCTV_HUB__auth__loginAttemptsPerAddress: '14',
-      CCTV_HUB__auth__loginWindowMs: '60000',
-      CCTV_HUB__http__rateLimitPerMinute: '40',
-    });
+    await startTogether(
+      startHub({
+        CCTV_HUB__auth__loginAttempts: '5',
+        CCTV_HUB__auth__loginAttemptsPerAddress: '14',
+        CCTV_HUB__auth__loginWindowMs: '60000',
+        CCTV_HUB__http__rateLimitPerMinute: '40',
+      }).then((x) => {
+        h = x;
+      }),
+      startHub({
+        CCTV_HUB__auth__loginAttempts: '3',
+        CCTV_HUB__auth__loginAttemptsPerAddress: '6',
+        CCTV_HUB__auth__loginWindowMs: '60000',
+      }).then((x) => {
+        shared = x;
+      }),
+    );
     await h.createUser('victim', 'operator', [], 'correct-horse-battery');
     await h.createUser('other', 'operator', [], 'other-password-ok');
   }, 180_000);
 
-  afterAll(async () => {
-    await h?.stop();
-  });
+  afterAll(() =>
+    closeAll(
+      async () => h?.stop(),
+      async () => shared?.stop(),
+    ),
+  );
 
   const login = async (username: string, password: string) => {
     const r = await fetch(`${h.hub.url}/api/auth/login`, {
@@ -731,36 +748,27 @@ describe('security suite: rate limits', () => {
   });
 
   it('never limits an account that signs in successfully, however often (a shared control-room login)', async () => {
-    const shared = await startHub({
-      CCTV_HUB__auth__loginAttempts: '3',
-      CCTV_HUB__auth__loginAttemptsPerAddress: '6',
-      CCTV_HUB__auth__loginWindowMs: '60000',
-    });
-    try {
-      await shared.createUser('control-room', 'controlroom', [], 'shared-login-ok-1');
-      const attempt = async (password: string) =>
-        (
-          await fetch(`${shared.hub.url}/api/auth/login`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ username: 'control-room', password }),
-          })
-        ).status;
-      const statuses: number[] = [];
-      // More successes than either limit allows attempts.
-      for (let i = 0; i < 8; i++) statuses.push(await attempt('shared-login-ok-1'));
-      expect(statuses).toEqual(Array(8).fill(200));
-      // A mistyped password now and then, each followed by a good one, never adds up to a lock-out.
-      for (let i = 0; i < 3; i++) {
-        expect(await attempt('typo')).toBe(401);
-        expect(await attempt('shared-login-ok-1')).toBe(200);
-      }
-      // Three wrong in a row still lock the name out.
-      for (let i = 0; i < 3; i++) expect(await attempt(`guess-${i}`)).toBe(401);
-      expect(await attempt('shared-login-ok-1')).toBe(429);
-    } finally {
-      await shared.stop();
+    await shared.createUser('control-room', 'controlroom', [], 'shared-login-ok-1');
+    const attempt = async (password: string) =>
+      (
+        await fetch(`${shared.hub.url}/api/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'control-room', password }),
+        })
+      ).status;
+    const statuses: number[] = [];
+    // More successes than either limit allows attempts.
+    for (let i = 0; i < 8; i++) statuses.push(await attempt('shared-login-ok-1'));
+    expect(statuses).toEqual(Array(8).fill(200));
+    // A mistyped password now and then, each followed by a good one, never adds up to a lock-out.
+    for (let i = 0; i < 3; i++) {
+      expect(await attempt('typo')).toBe(401);
+      expect(await attempt('shared-login-ok-1')).toBe(200);
     }
+    // Three wrong in a row still lock the name out.
+    for (let i = 0; i < 3; i++) expect(await attempt(`guess-${i}`)).toBe(401);
+    expect(await attempt('shared-login-ok-1')).toBe(429);
   });
 
   it('limits API requests per address with a clear 429', async () => {
