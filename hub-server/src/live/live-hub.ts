@@ -517,7 +517,7 @@ export class LiveHub {
     }
   }
 
-  /** Certification status changes: once per evaluation cycle, scoped like camera changes. */
+  /** Certification status changes: a recorded chunk of an evaluation cycle at a time, scoped like camera changes. */
   publishCompliance(changes: readonly { councilId: string }[]): void {
     const io = this.io;
     if (!io || changes.length === 0) return;
