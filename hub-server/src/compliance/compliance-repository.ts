@@ -410,7 +410,7 @@ export class ComplianceRepository {
     const at = new Date(nowMs);
     // One JSON text for the whole chunk, serialised once for both tables: pg's array parameters
     // escape every element character by character, which for 500 results held the event loop for
-    // 10-20 ms per chunk. One statement also writes both tables or neither.
+    // about 10 ms a chunk. One statement also writes both tables or neither.
     const chunk = JSON.stringify(
       rows.map((r) => ({ id: r.cameraId, ref: r.result.ref, status: r.result.status, result: r.result })),
     );

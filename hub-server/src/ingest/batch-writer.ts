@@ -429,7 +429,6 @@ const ROLLUP_TABLES: Record<Granularity, string> = { hour: 'camera_state_hourly'
 const ROLLUP_SLICE_MS = 20;
 
 /** Adds closed intervals to (or, with sign -1, takes them out of) the hourly and London-day rollups: one upsert per table per batch. */
-
 export async function addRollups(
   client: pg.PoolClient,
   spans: readonly ClosedSpan[],
