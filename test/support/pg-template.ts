@@ -8,10 +8,12 @@ import { fromRoot } from '../../src/paths.ts';
 // A test file on real PostgreSQL gets a database of its own. Creating one empty and migrating it
 // (PostGIS first) at each hub start costs CPU that the embedded pair, run beside it, needs; a copy
 // of an already migrated database (CREATE DATABASE ... TEMPLATE) is a file copy in the server.
-// The template is keyed by the migrations' text, so a new migration builds a new one; it is built
-// once per server (an advisory lock keeps two test processes from building it at once) and made
-// visible whole by a rename. The hub's migrations from an empty database are still run, by the
-// first file that needs the template and by every embedded first start (npm start, the demo tests).
+// The template is keyed by the migrations' text and the server's versions, so a new migration or
+// a PostGIS upgrade builds a new one; it is built once per server (an advisory lock keeps two test
+// processes from building it at once) and made visible whole by a rename. The hub's migrations
+// from an empty database still run on real PostgreSQL in every run: the cluster tests on the
+// embedded pair start a PostgreSQL server of their own (private-postgres.ts), and every embedded
+// first start (npm start, the demo tests) migrates from nothing.
 
 const PREFIX = 'cctv_tpl_';
 /** Advisory lock id for building templates (any fixed number the product does not use). */
@@ -27,8 +29,14 @@ export function hashMigrations(hash: Hash): Hash {
   return hash;
 }
 
-function templateName(): string {
-  return `${PREFIX}${hashMigrations(createHash('sha256')).digest('hex').slice(0, 16)}`;
+/** Keyed by the migrations and the server's PostgreSQL and PostGIS versions. */
+async function templateName(admin: pg.Client): Promise<string> {
+  const versions = await admin.query<{ server: string; postgis: string | null }>(
+    `SELECT current_setting('server_version') AS server,
+       (SELECT default_version FROM pg_available_extensions WHERE name = 'postgis') AS postgis`,
+  );
+  const hash = hashMigrations(createHash('sha256')).update(JSON.stringify(versions.rows[0] ?? null));
+  return `${PREFIX}${hash.digest('hex').slice(0, 16)}`;
 }
 
 const withDatabase = (baseUrl: string, name: string) => {
@@ -38,7 +46,7 @@ const withDatabase = (baseUrl: string, name: string) => {
 };
 
 async function ensureTemplate(admin: pg.Client, baseUrl: string): Promise<string> {
-  const name = templateName();
+  const name = await templateName(admin);
   const exists = async () =>
     (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
   if (await exists()) return name;
