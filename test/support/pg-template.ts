@@ -39,7 +39,8 @@ async function templateName(admin: pg.Client): Promise<string> {
   return `${PREFIX}${hash.digest('hex').slice(0, 16)}`;
 }
 
-const withDatabase = (baseUrl: string, name: string) => {
+/** `baseUrl` with its database name replaced by `name`. */
+export const withDatabase = (baseUrl: string, name: string): string => {
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;
   return url.toString();

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { createMigratedDatabase } from './pg-template.ts';
+import { createMigratedDatabase, withDatabase } from './pg-template.ts';
 import { seedEmbeddedDatabase } from './pglite-template.ts';
 
 /**
@@ -39,9 +39,7 @@ export async function testServices(): Promise<TestServices> {
     } finally {
       await admin.end();
     }
-    const url = new URL(baseUrl);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
+    databaseUrl = withDatabase(baseUrl, name);
     dropDatabase = async () => {
       const c = new pg.Client({ connectionString: baseUrl });
       await c.connect();
