@@ -1,4 +1,5 @@
-// npm run bench [-- --scenario all|ingest|latency|region|dashboard|reports|agent|memory|report-load|restart|storage] [--mode both|postgres|embedded] [--quick] [--socket-client lean|socket.io]
+// npm run bench [-- --scenario all|ingest|latency|region|dashboard|reports|agent|memory|report-load|restart|storage
+//   (or several, comma-separated, run in the order given)] [--mode both|postgres|embedded] [--quick] [--socket-client lean|socket.io]
 // (agent: [--media default|npm] [--agent-cameras 250] [--agent-image-batch-ms 1000] [--agent-probe-batch-ms 1000] [--agent-settle 0]
 //  [--agent-media-accounting yes]; memory: [--memory-sockets 10];
 // report-load: [--cameras 60] [--parallel 20] [--rounds 3])
@@ -6,7 +7,7 @@
 // bench-results/; ingest figures are also given as ratios to baselines measured in the same run.
 
 import { execSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { runAgentBench } from './agent-bench.ts';
 import { runDashboardBench } from './dashboard-bench.ts';
@@ -565,18 +566,72 @@ const SCENARIOS: Record<string, (context: Record<string, unknown>) => Promise<vo
   storage,
 };
 
+/** Busy jiffies and all jiffies of the whole machine, from the first line of /proc/stat. */
+function machineJiffies(): { busy: number; total: number } | null {
+  try {
+    const fields =
+      readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+    const total = fields.reduce((a, b) => a + b, 0);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
+    return { busy: total - idle, total };
+  } catch {
+    return null; // not Linux
+  }
+}
+
+/** Processes still running under this one (a scenario's leftovers would show here). */
+function childProcesses(): string[] {
+  const names: string[] = [];
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue; // ended while being read
+      }
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid) names.push(stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
+    }
+  } catch {
+    // a process ended while being read, or not Linux
+  }
+  return names;
+}
+
+/**
+ * How busy the machine is before a scenario starts: every scenario shares two cores with whatever
+ * ran before it (a database still vacuuming, a process left behind), so each result records it.
+ */
+async function machineBefore(name: string): Promise<{ busyCores: number; children: string[] } | null> {
+  const a = machineJiffies();
+  await new Promise((r) => setTimeout(r, 3000));
+  const b = machineJiffies();
+  if (!a || !b || b.total === a.total) return null;
+  const busyCores = ((b.busy - a.busy) / (b.total - a.total)) * cpus().length;
+  const children = childProcesses();
+  out(
+    `before ${name}: the machine was ${busyCores.toFixed(2)} cores busy over 3 s; processes under the bench: ${children.length ? children.join(', ') : 'none'}`,
+  );
+  return { busyCores, children };
+}
+
 async function main(): Promise<void> {
   const scenario = arg('scenario', 'all');
   const commit = execSync('git rev-parse --short HEAD').toString().trim();
   const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB`;
   const context = { date: new Date().toISOString(), commit, machine };
   mkdirSync('bench-results', { recursive: true });
-  const names = scenario === 'all' ? Object.keys(SCENARIOS) : [scenario];
+  const names = scenario === 'all' ? Object.keys(SCENARIOS) : scenario.split(',').map((x) => x.trim());
+  for (const name of names)
+    if (!SCENARIOS[name])
+      throw new Error(`unknown scenario ${name} (known: all, ${Object.keys(SCENARIOS).join(', ')})`);
   for (const name of names) {
-    const run = SCENARIOS[name];
-    if (!run) throw new Error(`unknown scenario ${name} (known: all, ${Object.keys(SCENARIOS).join(', ')})`);
+    const run = SCENARIOS[name] as (context: Record<string, unknown>) => Promise<void>;
+    const before = await machineBefore(name);
     // One scenario failing (a service missing, a run timing out) still leaves the others' figures.
-    await run(context).catch((error: unknown) => {
+    await run({ ...context, machineBefore: before }).catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       out(`scenario ${name} failed: ${message}`);
       targets.push({ scenario: name, target: '(scenario)', measured: `failed: ${message}`, met: false });
