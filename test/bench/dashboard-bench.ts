@@ -32,6 +32,8 @@ export interface DashboardRun {
   p99FrameMs: number;
   framesOver50Ms: number;
   longestTaskMs: number;
+  /** Each frame over 50 ms: when it ended (ms into the changes), its length, the long tasks in it. */
+  longFrames: LongFrame[];
   /**
    * The same frame recorder on a blank page in the same browser while the same load streams in (the
    * dashboard's page closed): the frames the machine gives any page then, the baseline of this run.
@@ -45,28 +47,56 @@ export interface DashboardRun {
 
 const CHROMIUM = '/usr/bin/chromium';
 
+interface LongFrame {
+  endMs: number;
+  ms: number;
+  tasksMs: number[];
+}
+
 /**
  * Records every frame interval (requestAnimationFrame) and long task (Long Tasks API) from now on.
  * Scripts as text: the bench runs under tsx, whose function helpers do not exist in the page.
  */
 const FRAME_RECORDER = `(() => {
   window.__frames = [];
+  window.__frameEnds = [];
   window.__longTasks = [];
+  window.__longTaskSpans = [];
   window.__stop = false;
+  const origin = performance.now();
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) window.__longTasks.push(e.duration);
+    for (const e of list.getEntries()) {
+      window.__longTasks.push(e.duration);
+      window.__longTaskSpans.push([e.startTime - origin, e.duration]);
+    }
   }).observe({ type: 'longtask', buffered: false });
-  let last = performance.now();
+  let last = origin;
   const tick = (t) => {
     window.__frames.push(t - last);
+    window.__frameEnds.push(t - origin);
     last = t;
     if (!window.__stop) requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
 })()`;
-/** Stops the recorder; the first interval (from the recorder's start) is left out. */
-const FRAME_RESULTS =
-  '(() => { window.__stop = true; return { frames: window.__frames.slice(1), longTasks: window.__longTasks }; })()';
+/**
+ * Stops the recorder; the first interval (from the recorder's start) is left out. Frames over 50 ms
+ * come back with when they ended (ms from the recorder's start) and the long tasks inside them.
+ */
+const FRAME_RESULTS = `(() => {
+  window.__stop = true;
+  const longFrames = [];
+  for (let i = 1; i < window.__frames.length; i++) {
+    const ms = window.__frames[i];
+    if (ms <= 50) continue;
+    const endMs = window.__frameEnds[i];
+    const tasksMs = window.__longTaskSpans
+      .filter(([start, duration]) => start < endMs && start + duration > endMs - ms)
+      .map(([, duration]) => Math.round(duration));
+    longFrames.push({ endMs: Math.round(endMs), ms: Math.round(ms), tasksMs });
+  }
+  return { frames: window.__frames.slice(1), longTasks: window.__longTasks, longFrames };
+})()`;
 const SITE_SIZE = 50;
 
 function median(xs: readonly number[]): number {
@@ -203,7 +233,15 @@ export async function runDashboardBench(
         writeFileSync(profilePath, JSON.stringify(profile));
         log(`  page CPU profile written to ${profilePath}`);
       }
-      const measured = (await page.evaluate(FRAME_RESULTS)) as { frames: number[]; longTasks: number[] };
+      const measured = (await page.evaluate(FRAME_RESULTS)) as {
+        frames: number[];
+        longTasks: number[];
+        longFrames: LongFrame[];
+      };
+      for (const f of measured.longFrames)
+        log(
+          `  frame of ${f.ms} ms ending ${(f.endMs / 1000).toFixed(2)} s into the changes; long tasks in it: ${f.tasksMs.length ? f.tasksMs.map((t) => `${t} ms`).join(', ') : 'none (the frame was late, not busy)'}`,
+        );
       const frames = [...measured.frames].sort((a, b) => a - b);
       const seconds = done.elapsedMs / 1000;
       // The baseline: a blank page, the dashboard closed, the same load again.
@@ -225,6 +263,7 @@ export async function runDashboardBench(
         p99FrameMs: Math.round(frames[Math.floor(frames.length * 0.99)] ?? 0),
         framesOver50Ms: frames.filter((f) => f > 50).length,
         longestTaskMs: Math.round(Math.max(0, ...measured.longTasks)),
+        longFrames: measured.longFrames,
         baseline: {
           frames: blankFrames.length,
           longestFrameMs: Math.round(blankFrames.at(-1) ?? 0),
