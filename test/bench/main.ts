@@ -595,7 +595,7 @@ function childProcesses(): string[] {
       if (ppid === process.pid) names.push(stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
     }
   } catch {
-    // a process ended while being read, or not Linux
+    // no /proc: not Linux
   }
   return names;
 }
