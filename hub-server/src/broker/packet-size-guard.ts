@@ -66,6 +66,15 @@ export function guardPacketSize(
     write(chunk: Buffer, encoding, callback) {
       socket.write(chunk, encoding, callback);
     },
+    // Pieces written together (mqtt-packet corks the stream for each packet's pieces, and writes
+    // queue while one is in flight) go to the socket as one write. Without it each piece was a
+    // system call of its own: 32 % of the hub's main thread at 5,000 QoS 1 messages a second.
+    writev(chunks: { chunk: Buffer }[], callback) {
+      socket.write(
+        chunks.length === 1 ? chunks[0]?.chunk : Buffer.concat(chunks.map((c) => c.chunk)),
+        callback,
+      );
+    },
     final(callback) {
       socket.end(callback);
     },

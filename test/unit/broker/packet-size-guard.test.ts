@@ -51,6 +51,24 @@ describe('MqttFrameMeter', () => {
 });
 
 describe('guardPacketSize', () => {
+  it('passes pieces written together to the socket as one write', async () => {
+    const socket = new PassThrough();
+    const writes: Buffer[] = [];
+    const write = socket.write.bind(socket);
+    socket.write = ((chunk: Buffer, ...rest: never[]) => {
+      writes.push(chunk);
+      return write(chunk, ...rest);
+    }) as typeof socket.write;
+    const guarded = guardPacketSize(socket, 1_000, () => {});
+    guarded.cork();
+    guarded.write(Buffer.from([1, 2]));
+    guarded.write(Buffer.from([3]));
+    guarded.write(Buffer.from([4, 5, 6]));
+    guarded.uncork();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual([Buffer.from([1, 2, 3, 4, 5, 6])]);
+  });
+
   it('passes bytes through, then closes both ends at an oversized packet before its body arrives', async () => {
     const socket = new PassThrough();
     const refused: number[] = [];
