@@ -58,23 +58,15 @@ interface LongFrame {
  * Scripts as text: the bench runs under tsx, whose function helpers do not exist in the page.
  */
 const FRAME_RECORDER = `(() => {
-  window.__frames = [];
   window.__frameEnds = [];
   window.__longTasks = [];
-  window.__longTaskSpans = [];
   window.__stop = false;
   const origin = performance.now();
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      window.__longTasks.push(e.duration);
-      window.__longTaskSpans.push([e.startTime - origin, e.duration]);
-    }
+    for (const e of list.getEntries()) window.__longTasks.push([e.startTime - origin, e.duration]);
   }).observe({ type: 'longtask', buffered: false });
-  let last = origin;
   const tick = (t) => {
-    window.__frames.push(t - last);
     window.__frameEnds.push(t - origin);
-    last = t;
     if (!window.__stop) requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
@@ -85,17 +77,19 @@ const FRAME_RECORDER = `(() => {
  */
 const FRAME_RESULTS = `(() => {
   window.__stop = true;
+  const ends = window.__frameEnds;
+  const frames = [];
   const longFrames = [];
-  for (let i = 1; i < window.__frames.length; i++) {
-    const ms = window.__frames[i];
+  for (let i = 1; i < ends.length; i++) {
+    const ms = ends[i] - ends[i - 1];
+    frames.push(ms);
     if (ms <= 50) continue;
-    const endMs = window.__frameEnds[i];
-    const tasksMs = window.__longTaskSpans
-      .filter(([start, duration]) => start < endMs && start + duration > endMs - ms)
+    const tasksMs = window.__longTasks
+      .filter(([start, duration]) => start < ends[i] && start + duration > ends[i - 1])
       .map(([, duration]) => Math.round(duration));
-    longFrames.push({ endMs: Math.round(endMs), ms: Math.round(ms), tasksMs });
+    longFrames.push({ endMs: Math.round(ends[i]), ms: Math.round(ms), tasksMs });
   }
-  return { frames: window.__frames.slice(1), longTasks: window.__longTasks, longFrames };
+  return { frames, longTasks: window.__longTasks.map(([, duration]) => duration), longFrames };
 })()`;
 const SITE_SIZE = 50;
 

@@ -7,7 +7,7 @@
 // bench-results/; ingest figures are also given as ratios to baselines measured in the same run.
 
 import { execSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { runAgentBench } from './agent-bench.ts';
 import { runDashboardBench } from './dashboard-bench.ts';
@@ -16,7 +16,7 @@ import { LATENCY_DEFAULTS, runLatencyBench } from './latency-bench.ts';
 import { runMemoryBench } from './memory-bench.ts';
 import { runReportLoadBench } from './report-load-bench.ts';
 import { runRestartBench } from './restart-bench.ts';
-import type { StackMode } from './stack.ts';
+import { cpuSample, cpuShare, processTable, type StackMode } from './stack.ts';
 import { runStorageBench } from './storage-bench.ts';
 import { runUptimeBench } from './uptime-bench.ts';
 
@@ -566,51 +566,16 @@ const SCENARIOS: Record<string, (context: Record<string, unknown>) => Promise<vo
   storage,
 };
 
-/** Busy jiffies and all jiffies of the whole machine, from the first line of /proc/stat. */
-function machineJiffies(): { busy: number; total: number } | null {
-  try {
-    const fields =
-      readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
-    const total = fields.reduce((a, b) => a + b, 0);
-    const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
-    return { busy: total - idle, total };
-  } catch {
-    return null; // not Linux
-  }
-}
-
-/** Processes still running under this one (a scenario's leftovers would show here). */
-function childProcesses(): string[] {
-  const names: string[] = [];
-  try {
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      } catch {
-        continue; // ended while being read
-      }
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid) names.push(stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
-    }
-  } catch {
-    // no /proc: not Linux
-  }
-  return names;
-}
-
 /**
  * How busy the machine is before a scenario starts: every scenario shares two cores with whatever
- * ran before it (a database still vacuuming, a process left behind), so each result records it.
+ * ran before it (a database still vacuuming, a process left behind), so each result records it,
+ * with the processes this one still has running.
  */
-async function machineBefore(name: string): Promise<{ busyCores: number; children: string[] } | null> {
-  const a = machineJiffies();
+async function machineBefore(name: string): Promise<{ busyCores: number; children: string[] }> {
+  const a = cpuSample({});
   await new Promise((r) => setTimeout(r, 3000));
-  const b = machineJiffies();
-  if (!a || !b || b.total === a.total) return null;
-  const busyCores = ((b.busy - a.busy) / (b.total - a.total)) * cpus().length;
-  const children = childProcesses();
+  const busyCores = cpuShare(a, cpuSample({})).machine ?? 0;
+  const children = [...processTable().values()].filter((p) => p.ppid === process.pid).map((p) => p.comm);
   out(
     `before ${name}: the machine was ${busyCores.toFixed(2)} cores busy over 3 s; processes under the bench: ${children.length ? children.join(', ') : 'none'}`,
   );

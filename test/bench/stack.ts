@@ -314,11 +314,8 @@ export interface CpuSample {
 /** Where the machine's CPU went between two samples, in cores. */
 export type CpuShare = Record<string, number>;
 
-export function cpuSample(pids: Record<string, number | readonly number[] | null | undefined>): CpuSample {
-  const fields =
-    readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
-  // user nice system idle iowait irq softirq steal ...
-  const machine = fields.reduce((a, b, i) => (i === 3 || i === 4 ? a : a + b), 0);
+/** Every process on the machine: its command, parent and CPU ticks (user + system). */
+export function processTable(): Map<number, { comm: string; ppid: number; ticks: number }> {
   const procs = new Map<number, { comm: string; ppid: number; ticks: number }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -331,6 +328,15 @@ export function cpuSample(pids: Record<string, number | readonly number[] | null
       // The process ended while the list was read.
     }
   }
+  return procs;
+}
+
+export function cpuSample(pids: Record<string, number | readonly number[] | null | undefined>): CpuSample {
+  const fields =
+    readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+  // user nice system idle iowait irq softirq steal ...
+  const machine = fields.reduce((a, b, i) => (i === 3 || i === 4 ? a : a + b), 0);
+  const procs = processTable();
   const treeTicks = (root: number): number => {
     let total = 0;
     for (const [pid, p] of procs) {

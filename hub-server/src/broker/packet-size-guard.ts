@@ -69,11 +69,9 @@ export function guardPacketSize(
     // Pieces written together (mqtt-packet corks the stream for each packet's pieces, and writes
     // queue while one is in flight) go to the socket as one write. Without it each piece was a
     // system call of its own: 32 % of the hub's main thread at 5,000 QoS 1 messages a second.
+    // (Node calls it only with more than one chunk queued.)
     writev(chunks: { chunk: Buffer }[], callback) {
-      socket.write(
-        chunks.length === 1 ? chunks[0]?.chunk : Buffer.concat(chunks.map((c) => c.chunk)),
-        callback,
-      );
+      socket.write(Buffer.concat(chunks.map((c) => c.chunk)), callback);
     },
     final(callback) {
       socket.end(callback);
