@@ -5,6 +5,7 @@ import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { BrokerLimits } from './broker-limits.ts';
 import { duplexPair } from './duplex-pair.ts';
+import { type IndexedOutgoing, indexedMemoryPersistence } from './indexed-outgoing.ts';
 import { guardPacketSize } from './packet-size-guard.ts';
 import type { MqttIdentity, SiteAuthPolicy } from './site-auth.ts';
 
@@ -83,6 +84,7 @@ export class EmbeddedBroker {
   private boundTlsPort = 0;
   /** Identity of each authenticated connection (null when site authentication is off). */
   private readonly identities = new WeakMap<Client, MqttIdentity | null>();
+  private outgoing: IndexedOutgoing | null = null;
 
   constructor(private readonly options: EmbeddedBrokerOptions) {}
 
@@ -104,6 +106,11 @@ export class EmbeddedBroker {
     return this.boundTlsPort;
   }
 
+  /** QoS 1 and 2 messages queued for a persistent session and not yet acknowledged by it. */
+  queuedFor(clientId: string): number {
+    return this.outgoing?.queued(clientId) ?? 0;
+  }
+
   /**
    * How the hub's own client connects when the only listener is TLS: in process, never over the
    * network (over TLS it would need a CA for its own certificate and a host name it matches). Null
@@ -121,8 +128,12 @@ export class EmbeddedBroker {
 
   async start(): Promise<void> {
     const { auth, log } = this.options;
+    const store = indexedMemoryPersistence();
+    this.outgoing = store.outgoing;
     const broker = await Aedes.createBroker({
       id: 'cctv-hub-embedded',
+      // The hub's session holds its whole backlog unacknowledged: its queue must not be scanned per message.
+      persistence: store.persistence,
       authenticate: (client, username, password, done) => {
         auth.authenticate(client.id, username, password).then(
           (decision) => {
