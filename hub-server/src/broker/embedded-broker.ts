@@ -112,12 +112,12 @@ export class EmbeddedBroker {
   }
 
   /**
-   * How the hub's own client connects when the only listener is TLS: in process, never over the
-   * network (over TLS it would need a CA for its own certificate and a host name it matches). Null
-   * when it uses the plain listener at url.
+   * How the hub's own clients connect: in process, never over the network. Over TLS they would
+   * need a CA for the hub's own certificate and a host name it matches; over the plain listener
+   * every packet of the hub's session (the whole ingest) would cross the loopback twice, as a
+   * socket write and a socket read.
    */
-  hubConnector(): (() => Duplex) | null {
-    if (!this.options.tls?.only) return null;
+  hubConnector(): () => Duplex {
     return () => {
       if (!this.broker) throw new Error('embedded broker is not started');
       const [client, server] = duplexPair();

@@ -270,10 +270,18 @@ export class MqttIngest {
  * message (another site's) can commit before an earlier one, and its PUBACK then waits.
  */
 export class PubackQueue {
-  /** By packet id, in the order received (a Map iterates in insertion order). */
+  /** By packet id. */
   private readonly pending = new Map<number, { committed: boolean; send: (() => void) | null }>();
+  /**
+   * Packet ids in the order received, from \`head\` on. Not the Map's own order: a Map iterated
+   * from its start after many deletes steps over every deleted slot until it is rehashed, and the
+   * queue is read from its start at each commit.
+   */
+  private order: number[] = [];
+  private head = 0;
 
   received(messageId: number): void {
+    if (!this.pending.has(messageId)) this.order.push(messageId);
     this.pending.set(messageId, { committed: false, send: null });
   }
 
@@ -296,6 +304,8 @@ export class PubackQueue {
   /** The connection is gone: packet ids are per connection, and the broker redelivers. */
   clear(): void {
     this.pending.clear();
+    this.order = [];
+    this.head = 0;
   }
 
   get size(): number {
@@ -303,10 +313,19 @@ export class PubackQueue {
   }
 
   private flush(): void {
-    for (const [id, entry] of this.pending) {
-      if (!entry.committed || !entry.send) return;
+    while (this.head < this.order.length) {
+      const id = this.order[this.head] as number;
+      const entry = this.pending.get(id);
+      if (entry && (!entry.committed || !entry.send)) break;
+      this.head++;
+      if (!entry) continue;
       this.pending.delete(id);
-      entry.send();
+      entry.send?.();
+    }
+    // Drop the sent ids once they are most of the array (amortised constant time per id).
+    if (this.head >= 1024 && this.head * 2 >= this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
     }
   }
 }

@@ -39,4 +39,33 @@ describe('PUBACKs held until commit', () => {
     expect(q.park(1, () => {})).toBe(false);
     expect(q.size).toBe(0);
   });
+
+  it('keeps the order over many thousands of messages and reused packet ids, commits out of order', () => {
+    const q = new PubackQueue();
+    const sent: number[] = [];
+    const received: number[] = [];
+    let nextId = 65_000;
+    // Packet ids wrap at 65535, and an id comes again once its PUBACK has gone.
+    const take = () => {
+      nextId = nextId === 65_535 ? 1 : nextId + 1;
+      return nextId;
+    };
+    for (let round = 0; round < 20; round++) {
+      const ids = Array.from({ length: 2_500 }, take);
+      for (const id of ids) {
+        q.received(id);
+        received.push(id);
+        q.park(id, () => sent.push(id));
+      }
+      // The first 1,500 commit in order and go at once; of the rest, nothing goes until its first commits.
+      for (const id of ids.slice(0, 1_500)) q.committed(id);
+      expect(sent.length).toBe(round * 2_500 + 1_500);
+      for (const id of ids.slice(1_501).reverse()) q.committed(id);
+      expect(sent.length).toBe(round * 2_500 + 1_500);
+      q.committed(ids[1_500] as number);
+      expect(sent.length).toBe((round + 1) * 2_500);
+      expect(q.size).toBe(0);
+    }
+    expect(sent).toEqual(received);
+  });
 });
