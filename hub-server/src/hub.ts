@@ -287,7 +287,7 @@ export class Hub {
       url: config.database.url,
       dataDir: config.database.dataDir,
       poolSize: config.database.poolSize,
-      log: (line) => log.debug(line),
+      log: (line, level = 'debug') => log[level](line),
       embedded: config.database.url ? undefined : this.options.embeddedDatabase,
     });
     this.db = db;

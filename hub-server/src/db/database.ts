@@ -14,7 +14,8 @@ export interface DatabaseOptions {
   url: string | null;
   dataDir: string;
   poolSize: number;
-  log?: (line: string) => void;
+  /** Where the database's own trouble is told: routine (debug) or worth an operator's look (warn). */
+  log?: (line: string, level?: 'debug' | 'warn') => void;
   /** The embedded database, when the caller started it already (see main.ts); stopped with this. */
   embedded?: EmbeddedDatabase;
 }
@@ -47,6 +48,11 @@ export class Database {
       // The pool uses one connection (see below); spares allow a reconnect while an old one closes.
       this.embedded =
         this.options.embedded ?? new EmbeddedDatabase({ dataDir: this.options.dataDir, maxConnections: 3 });
+      // A failed checkpoint leaves the write-ahead log to grow: say so (successes are routine).
+      this.embedded.onCheckpoint((outcome) => {
+        if (!outcome.ran && outcome.reason === 'failed')
+          this.options.log?.(`embedded database checkpoint failed: ${outcome.error}`, 'warn');
+      });
       await this.embedded.start();
       url = this.embedded.url;
     }

@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fromRoot } from '../../../src/paths.ts';
+import type { CheckpointOutcome } from './idle-checkpoint.ts';
 
 const SERVER_SCRIPT = fromRoot('hub-server', 'src', 'db', 'pglite-server.ts');
 // libpq and pg look for a server's Unix socket at <directory>/.s.PGSQL.<port>; 5432 is pg's default.
@@ -14,6 +15,11 @@ export interface EmbeddedDatabaseOptions {
   dataDir: string;
   maxConnections: number;
   startTimeoutMs?: number;
+  /**
+   * How often the child checkpoints (default a minute): PostgreSQL in one process has no
+   * checkpointer, and without checkpoints its write-ahead log only grows (idle-checkpoint.ts).
+   */
+  checkpointEveryMs?: number;
   /**
    * The child's script: by default its TypeScript source, run through tsx; the start bundle names
    * its own build (build/pglite-server.mjs), which plain Node runs without a loader.
@@ -34,8 +40,20 @@ export interface EmbeddedDatabaseOptions {
  * leave a TCP port open to probing), and an in-process connection (PGlite runs a query on its
  * caller's thread, and it must stay off the hub's event loop).
  */
+/** Checkpoints of the embedded database since this start. */
+export interface CheckpointStats {
+  ran: number;
+  failed: number;
+  lastMs: number | null;
+  lastError: string | null;
+}
+
+const CHECKPOINT_EVERY_MS = 60_000;
+
 export class EmbeddedDatabase {
+  readonly checkpoints: CheckpointStats = { ran: 0, failed: 0, lastMs: null, lastError: null };
   private child: ChildProcess | null = null;
+  private checkpointListener: ((outcome: CheckpointOutcome) => void) | null = null;
   private socketDir: string | null = null;
   private starting: Promise<void> | null = null;
 
@@ -83,20 +101,45 @@ export class EmbeddedDatabase {
         }, timeoutMs);
         child.once('message', (message: { ready?: boolean; error?: string }) => {
           clearTimeout(timer);
-          if (message.ready) ready();
-          else reject(new Error(`embedded database failed to start: ${message.error ?? 'unknown error'}`));
+          if (message.ready) {
+            child.on('message', (later: { checkpoint?: CheckpointOutcome }) => {
+              if (later.checkpoint) this.noteCheckpoint(later.checkpoint);
+            });
+            ready();
+          } else reject(new Error(`embedded database failed to start: ${message.error ?? 'unknown error'}`));
         });
         child.once('exit', (code, signal) => {
           clearTimeout(timer);
           reject(new Error(`embedded database exited during start (code ${code}, signal ${signal})`));
         });
-        child.send({ dataDir, socketPath, maxConnections: this.options.maxConnections });
+        child.send({
+          dataDir,
+          socketPath,
+          maxConnections: this.options.maxConnections,
+          checkpointEveryMs: this.options.checkpointEveryMs ?? CHECKPOINT_EVERY_MS,
+        });
       });
     } catch (error) {
       this.child = null;
       this.removeSocketDir();
       throw error;
     }
+  }
+
+  private noteCheckpoint(outcome: CheckpointOutcome): void {
+    if (outcome.ran) {
+      this.checkpoints.ran++;
+      this.checkpoints.lastMs = outcome.ms;
+    } else if (outcome.reason === 'failed') {
+      this.checkpoints.failed++;
+      this.checkpoints.lastError = outcome.error;
+    }
+    this.checkpointListener?.(outcome);
+  }
+
+  /** Tells `listener` of each checkpoint the child runs or fails to run (one listener). */
+  onCheckpoint(listener: (outcome: CheckpointOutcome) => void): void {
+    this.checkpointListener = listener;
   }
 
   async stop(): Promise<void> {

@@ -5,7 +5,8 @@
  * It listens only on the Unix socket the parent names, in a directory only the hub's user may
  * enter (see embedded-database.ts): PGlite itself lets any client in as superuser.
  *
- * Protocol with the parent (IPC): receives {dataDir, socketPath, maxConnections}; sends {ready} or {error}.
+ * Protocol with the parent (IPC): receives {dataDir, socketPath, maxConnections, checkpointEveryMs};
+ * sends {ready} or {error}, then {checkpoint} after each checkpoint run or failed (idle-checkpoint.ts).
  */
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -13,12 +14,14 @@ import { type Extension, PGlite } from '@electric-sql/pglite';
 import { postgis } from '@electric-sql/pglite-postgis';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { ExtendedQueryGuard } from './extended-query-guard.ts';
+import { scheduleCheckpoints } from './idle-checkpoint.ts';
 import { holdsDatabase, postgisCoreBundle } from './postgis-bundle.ts';
 
 interface StartRequest {
   dataDir: string;
   socketPath: string;
   maxConnections: number;
+  checkpointEveryMs: number;
 }
 
 /**
@@ -89,10 +92,14 @@ async function start(request: StartRequest): Promise<void> {
     maxConnections: request.maxConnections,
   });
   await server.start();
+  const stopCheckpoints = scheduleCheckpoints(db, request.checkpointEveryMs, (outcome) =>
+    send({ checkpoint: outcome }),
+  );
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;
     stopping = true;
+    stopCheckpoints();
     await server.stop();
     await db.close();
     // The parent removes the socket directory too; this covers a parent that died without stopping us.
