@@ -153,7 +153,7 @@ export const HubConfig = Type.Object(
             only: Type.Boolean({
               default: false,
               description:
-                'No plain listener on mqtt.port: sites must connect over TLS (the hub reads its own broker in process; the demo fleet cannot run)',
+                'No plain listener on mqtt.port: sites must connect over TLS (the demo fleet cannot run; the hub reaches its own broker in process either way)',
             }),
           },
           'Embedded broker over TLS (mqtts://); site authentication is the same as on the plain listener',
