@@ -9,7 +9,10 @@
  * segments before it (what it keeps is bounded by max_wal_size) and bounds the replay.
  *
  * It runs as the socket server runs each client message: under PGlite's exclusive lock, and only
- * when no client's transaction is open (PGlite has one session, shared by every connection).
+ * between two of a client's queries: PGlite has one session, shared by every connection, so not
+ * inside a client's transaction, nor between the Parse and the Sync of one query (a simple Query
+ * there would end its implicit transaction and drop its unnamed statement, and the client's Bind
+ * would fail).
  */
 
 /** The part of PGlite this uses. */
@@ -22,9 +25,31 @@ export interface CheckpointTarget {
   ): Promise<void>;
 }
 
+/**
+ * Whether the session stands between two queries: after a Sync or a simple Query, not after a
+ * Parse, Bind, Describe, Execute, Close or Flush. Told of every frontend message PGlite runs.
+ */
+export class QueryBoundary {
+  private between = true;
+
+  /** A frontend message (its type byte) has run. */
+  ran(type: number | undefined): void {
+    if (type === SYNC || type === QUERY) this.between = true;
+    else if (type !== undefined && EXTENDED.has(type)) this.between = false;
+  }
+
+  get betweenQueries(): boolean {
+    return this.between;
+  }
+}
+
+const SYNC = 0x53; // 'S'
+const QUERY = 0x51; // 'Q'
+const EXTENDED = new Set([0x50, 0x42, 0x44, 0x45, 0x43, 0x48]); // Parse, Bind, Describe, Execute, Close, Flush
+
 export type CheckpointOutcome =
   | { ran: true; ms: number }
-  | { ran: false; reason: 'in a transaction' }
+  | { ran: false; reason: 'in a query' }
   | { ran: false; reason: 'failed'; error: string };
 
 /** A simple-protocol Query message. */
@@ -60,10 +85,13 @@ function errorIn(answer: Buffer): string | null {
   return null;
 }
 
-/** Runs CHECKPOINT now, unless a client's transaction is open. */
-export async function checkpointWhenIdle(db: CheckpointTarget): Promise<CheckpointOutcome> {
+/** Runs CHECKPOINT now, unless a client's transaction or query is under way. */
+export async function checkpointWhenIdle(
+  db: CheckpointTarget,
+  boundary: QueryBoundary,
+): Promise<CheckpointOutcome> {
   return db.runExclusive(async (): Promise<CheckpointOutcome> => {
-    if (db.isInTransaction()) return { ran: false, reason: 'in a transaction' };
+    if (db.isInTransaction() || !boundary.betweenQueries) return { ran: false, reason: 'in a query' };
     const started = performance.now();
     const chunks: Buffer[] = [];
     await db.execProtocolRawStream(CHECKPOINT, { onRawData: (data) => chunks.push(Buffer.from(data)) });
@@ -75,11 +103,12 @@ export async function checkpointWhenIdle(db: CheckpointTarget): Promise<Checkpoi
 }
 
 /**
- * Checkpoints every `everyMs`; one that meets an open transaction is tried again each `retryMs`
- * until it runs. Returns a function that stops the schedule.
+ * Checkpoints every `everyMs`; one that meets a transaction or query under way is tried again each
+ * `retryMs` until it runs. Returns a function that stops the schedule.
  */
 export function scheduleCheckpoints(
   db: CheckpointTarget,
+  boundary: QueryBoundary,
   everyMs: number,
   report: (outcome: CheckpointOutcome) => void,
   retryMs = 1_000,
@@ -92,7 +121,7 @@ export function scheduleCheckpoints(
     timer.unref();
   };
   const run = () => {
-    checkpointWhenIdle(db).then(
+    checkpointWhenIdle(db, boundary).then(
       (outcome) => {
         if (outcome.ran || outcome.reason === 'failed') report(outcome);
         plan(outcome.ran || outcome.reason === 'failed' ? everyMs : retryMs);

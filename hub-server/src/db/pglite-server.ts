@@ -14,7 +14,7 @@ import { type Extension, PGlite } from '@electric-sql/pglite';
 import { postgis } from '@electric-sql/pglite-postgis';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { ExtendedQueryGuard } from './extended-query-guard.ts';
-import { scheduleCheckpoints } from './idle-checkpoint.ts';
+import { QueryBoundary, scheduleCheckpoints } from './idle-checkpoint.ts';
 import { holdsDatabase, postgisCoreBundle } from './postgis-bundle.ts';
 
 interface StartRequest {
@@ -49,16 +49,29 @@ function postgisFrom(bundlePath: URL): Extension {
  * The database as the socket server sees it: the extended query protocol answered as PostgreSQL
  * answers it (extended-query-guard.ts), everything else PGlite's own.
  */
-function guarded(db: PGlite): PGlite {
+const SIMPLE_QUERY = 0x51; // 'Q'
+
+function guarded(db: PGlite, boundary: QueryBoundary): PGlite {
   const guard = new ExtendedQueryGuard((message, options) => db.execProtocolRawStream(message, options));
   // Methods bound once: the socket server looks some up for every protocol message.
   const methods = new Map<PropertyKey, unknown>([
-    ['execProtocolRawStream', guard.execProtocolRawStream.bind(guard)],
+    [
+      'execProtocolRawStream',
+      async (...args: Parameters<ExtendedQueryGuard['execProtocolRawStream']>) => {
+        try {
+          await guard.execProtocolRawStream(...args);
+        } finally {
+          boundary.ran(args[0][0]);
+        }
+      },
+    ],
     // The socket server rolls back a closed connection's transaction with exec(): a new session state.
     [
       'exec',
       (...args: Parameters<PGlite['exec']>) => {
         guard.reset();
+        // A simple query, which ends what a closed connection's Parse or Execute left open.
+        boundary.ran(SIMPLE_QUERY);
         return db.exec(...args);
       },
     ],
@@ -86,13 +99,14 @@ async function start(request: StartRequest): Promise<void> {
   // that real PostgreSQL would also run; migrations still say CREATE EXTENSION IF NOT EXISTS.
   await db.exec('CREATE EXTENSION IF NOT EXISTS postgis');
   if (!existing) postgisCoreBundle(request.dataDir, POSTGIS_BUNDLE);
+  const boundary = new QueryBoundary();
   const server = new PGLiteSocketServer({
-    db: guarded(db),
+    db: guarded(db, boundary),
     path: request.socketPath,
     maxConnections: request.maxConnections,
   });
   await server.start();
-  const stopCheckpoints = scheduleCheckpoints(db, request.checkpointEveryMs, (outcome) =>
+  const stopCheckpoints = scheduleCheckpoints(db, boundary, request.checkpointEveryMs, (outcome) =>
     send({ checkpoint: outcome }),
   );
   let stopping = false;
