@@ -43,8 +43,8 @@ interface Entry {
   packet: QueuedPacket;
 }
 
-/** The first entry of a list in queue order. */
-function firstOf(list: Entry[] | undefined, skip?: (entry: Entry) => boolean): Entry | undefined {
+/** The first entry of a set in queue order. */
+function firstOf(list: Set<Entry> | undefined, skip?: (entry: Entry) => boolean): Entry | undefined {
   let first: Entry | undefined;
   for (const entry of list ?? []) {
     if (skip?.(entry)) continue;
@@ -56,10 +56,13 @@ function firstOf(list: Entry[] | undefined, skip?: (entry: Entry) => boolean): E
 class ClientQueue {
   /** The queue in order (a Map keeps insertion order and deletes in constant time). */
   readonly entries = new Map<number, Entry>();
-  /** Entries by broker message (broker id and counter). Lists are short: one entry, as a rule. */
-  private readonly byMessage = new Map<string, Entry[]>();
-  /** Entries by their current packet id. */
-  private readonly byPacketId = new Map<number, Entry[]>();
+  /** Entries by broker message (broker id and counter). Sets are small: one entry, as a rule. */
+  private readonly byMessage = new Map<string, Set<Entry>>();
+  /**
+   * Entries by their current packet id; those not yet given one under `undefined`, a large set
+   * during a backlog, which only aedes's rare calls without a packet id read in full.
+   */
+  private readonly byPacketId = new Map<number | undefined, Set<Entry>>();
   private nextSeq = 0;
 
   get size(): number {
@@ -79,13 +82,10 @@ class ClientQueue {
    */
   update(packet: QueuedPacket): boolean {
     const same = firstOf(this.byMessage.get(messageKey(packet)));
-    const other =
-      packet.messageId === undefined
-        ? undefined
-        : firstOf(
-            this.byPacketId.get(packet.messageId),
-            (entry) => entry.packet.brokerId === packet.brokerId,
-          );
+    const other = firstOf(
+      this.byPacketId.get(packet.messageId),
+      (entry) => entry.packet.brokerId === packet.brokerId,
+    );
     if (same !== undefined && (other === undefined || same.seq < other.seq)) {
       if (same.packet.messageId !== packet.messageId) {
         this.unindex(same);
@@ -101,9 +101,11 @@ class ClientQueue {
     return true;
   }
 
-  /** aedes's `outgoingClearMessageId`: removes and returns the first queued entry with this packet id. */
+  /**
+   * aedes's `outgoingClearMessageId`: removes and returns the first queued entry with this packet
+   * id (none: the first not yet given one, as aedes does when it drops a delivery).
+   */
   clear(messageId: number | undefined): QueuedPacket | undefined {
-    if (messageId === undefined) return undefined;
     const first = firstOf(this.byPacketId.get(messageId));
     if (first === undefined) return undefined;
     this.entries.delete(first.seq);
@@ -113,12 +115,12 @@ class ClientQueue {
 
   private index(entry: Entry): void {
     push(this.byMessage, messageKey(entry.packet), entry);
-    if (entry.packet.messageId !== undefined) push(this.byPacketId, entry.packet.messageId, entry);
+    push(this.byPacketId, entry.packet.messageId, entry);
   }
 
   private unindex(entry: Entry): void {
     remove(this.byMessage, messageKey(entry.packet), entry);
-    if (entry.packet.messageId !== undefined) remove(this.byPacketId, entry.packet.messageId, entry);
+    remove(this.byPacketId, entry.packet.messageId, entry);
   }
 }
 
@@ -128,18 +130,17 @@ function messageKey(packet: QueuedPacket): string {
   return `${broker}\u0000${packet.brokerCounter}`;
 }
 
-function push<K>(index: Map<K, Entry[]>, key: K, entry: Entry): void {
-  const list = index.get(key);
-  if (list) list.push(entry);
-  else index.set(key, [entry]);
+function push<K>(index: Map<K, Set<Entry>>, key: K, entry: Entry): void {
+  const set = index.get(key);
+  if (set) set.add(entry);
+  else index.set(key, new Set([entry]));
 }
 
-function remove<K>(index: Map<K, Entry[]>, key: K, entry: Entry): void {
-  const list = index.get(key);
-  if (!list) return;
-  const at = list.indexOf(entry);
-  if (at >= 0) list.splice(at, 1);
-  if (list.length === 0) index.delete(key);
+function remove<K>(index: Map<K, Set<Entry>>, key: K, entry: Entry): void {
+  const set = index.get(key);
+  if (!set) return;
+  set.delete(entry);
+  if (set.size === 0) index.delete(key);
 }
 
 /**
@@ -156,7 +157,7 @@ function settle<T extends unknown[]>(
     result = run();
   } catch (error) {
     if (!cb) return Promise.reject(error);
-    cb(error as Error, ...([] as unknown as T));
+    queueMicrotask(() => cb(error as Error, ...([] as unknown as T)));
     return undefined;
   }
   if (!cb) return Promise.resolve(result.value);
@@ -231,7 +232,7 @@ export class IndexedOutgoing implements OutgoingMethods {
   outgoingUpdate(client: ClientRef, packet: QueuedPacket, cb?: Callback<[ClientRef, QueuedPacket]>): unknown {
     return settle(
       () => {
-        if (!this.queue(client.id).update(packet)) throw new Error('no such packet');
+        if (!this.queues.get(client.id)?.update(packet)) throw new Error('no such packet');
         return { args: [client, packet] as [ClientRef, QueuedPacket] };
       },
       cb,

@@ -104,7 +104,8 @@ export async function checkpointWhenIdle(
 
 /**
  * Checkpoints every `everyMs`; one that meets a transaction or query under way is tried again each
- * `retryMs` until it runs. Returns a function that stops the schedule.
+ * `retryMs` until it runs. Returns a function that stops the schedule and resolves once a
+ * checkpoint under way (or waiting for the lock) has ended: the database may then be closed.
  */
 export function scheduleCheckpoints(
   db: CheckpointTarget,
@@ -112,16 +113,17 @@ export function scheduleCheckpoints(
   everyMs: number,
   report: (outcome: CheckpointOutcome) => void,
   retryMs = 1_000,
-): () => void {
+): () => Promise<void> {
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
+  let running: Promise<void> | null = null;
   const plan = (ms: number) => {
     if (stopped) return;
     timer = setTimeout(run, ms);
     timer.unref();
   };
   const run = () => {
-    checkpointWhenIdle(db, boundary).then(
+    running = checkpointWhenIdle(db, boundary).then(
       (outcome) => {
         if (outcome.ran || outcome.reason === 'failed') report(outcome);
         plan(outcome.ran || outcome.reason === 'failed' ? everyMs : retryMs);
@@ -135,10 +137,14 @@ export function scheduleCheckpoints(
         plan(everyMs);
       },
     );
+    void running.finally(() => {
+      running = null;
+    });
   };
   plan(everyMs);
-  return () => {
+  return async () => {
     stopped = true;
     if (timer) clearTimeout(timer);
+    await running;
   };
 }

@@ -31,7 +31,10 @@ interface StartRequest {
 const SIGNAL_GRACE_MS = 30_000;
 
 function send(message: unknown): void {
-  process.send?.(message);
+  // With the parent gone the channel is closed: a send would fail with an 'error' event nobody
+  // handles, which ends the process before it closes the database.
+  if (!process.connected) return;
+  process.send?.(message, undefined, undefined, () => undefined);
 }
 
 // The bundle PGlite's PostGIS extension loads (it names it relative to its own module).
@@ -113,8 +116,10 @@ async function start(request: StartRequest): Promise<void> {
   const shutdown = async () => {
     if (stopping) return;
     stopping = true;
-    stopCheckpoints();
+    // No checkpoint starts from here; one under way ends before the database closes.
+    const checkpointsStopped = stopCheckpoints();
     await server.stop();
+    await checkpointsStopped;
     await db.close();
     // The parent removes the socket directory too; this covers a parent that died without stopping us.
     rmSync(dirname(request.socketPath), { recursive: true, force: true });
