@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedDatabase } from '../../../hub-server/src/db/embedded-database.ts';
 import { seedEmbeddedDatabase } from '../../support/pglite-template.ts';
+import { cstr, frame, int16, int32, RawClient } from '../../support/raw-pg-client.ts';
 
 // PGlite runs PostgreSQL in one process, with no checkpointer: without the hub's own checkpoints
 // the write-ahead log grows for as long as the hub runs (see idle-checkpoint.ts).
@@ -76,80 +76,24 @@ describe('the embedded database checkpoints on its own', () => {
   it('waits between the Parse and the Sync of a query outside a transaction', async () => {
     // pg sends a query's messages together; a client may also send them apart. A CHECKPOINT in
     // between would end the query's implicit transaction and drop its unnamed statement.
-    const socket = await rawSession(decodeURIComponent(db.url.split('host=')[1] as string));
+    const raw = await RawClient.connect(db.url);
     try {
-      socket.write(message('P', Buffer.concat([cstring(''), cstring('SELECT 42 AS answer'), int16(0)])));
-      socket.write(message('H', Buffer.alloc(0)));
-      await socket.until((types) => types.includes('1')); // ParseComplete
+      raw.send(frame('P', cstr(''), cstr('SELECT 42 AS answer'), int16(0)), frame('H'));
+      await raw.received('1'); // ParseComplete
       const ranBefore = db.checkpoints.ran;
       await sleep(2_000); // four periods
       expect(db.checkpoints.ran).toBe(ranBefore);
-      socket.write(message('B', Buffer.concat([cstring(''), cstring(''), int16(0), int16(0), int16(0)])));
-      socket.write(message('E', Buffer.concat([cstring(''), int32(0)])));
-      socket.write(message('S', Buffer.alloc(0)));
-      const types = await socket.until((t) => t.includes('Z'));
-      expect(types).not.toContain('E'); // no ErrorResponse: the statement was still there
-      expect(types).toContain('D'); // its row
+      raw.send(
+        frame('B', cstr(''), cstr(''), int16(0), int16(0), int16(0)),
+        frame('E', cstr(''), int32(0)),
+        frame('S'),
+      );
+      await raw.readyCount(1);
+      expect(raw.types).not.toContain('E'); // no ErrorResponse: the statement was still there
+      expect(raw.types).toContain('D'); // its row
       expect(await until(async () => db.checkpoints.ran > ranBefore, 10_000)).toBe(true);
     } finally {
-      socket.end();
+      raw.close();
     }
   });
 });
-
-const int16 = (n: number) => {
-  const b = Buffer.alloc(2);
-  b.writeInt16BE(n);
-  return b;
-};
-const int32 = (n: number) => {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(n);
-  return b;
-};
-const cstring = (text: string) => Buffer.from(`${text}\0`);
-const message = (type: string, body: Buffer) =>
-  Buffer.concat([Buffer.from(type), int32(4 + body.length), body]);
-
-/** A protocol-level session on the database's Unix socket, reading the backend's message types. */
-async function rawSession(
-  socketDir: string,
-): Promise<Socket & { until: (done: (types: string[]) => boolean) => Promise<string[]> }> {
-  const socket = connect(join(socketDir, '.s.PGSQL.5432'));
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  let pending = Buffer.alloc(0);
-  let types: string[] = [];
-  let waiter: (() => void) | null = null;
-  socket.on('data', (chunk: Buffer) => {
-    pending = Buffer.concat([pending, chunk]);
-    while (pending.length >= 5 && pending.length >= 1 + pending.readInt32BE(1)) {
-      types.push(String.fromCharCode(pending[0] as number));
-      pending = pending.subarray(1 + pending.readInt32BE(1));
-    }
-    waiter?.();
-  });
-  const until = async (done: (seen: string[]) => boolean): Promise<string[]> => {
-    const deadline = Date.now() + 10_000;
-    while (!done(types)) {
-      if (Date.now() > deadline) throw new Error(`backend sent ${types.join(',')} only`);
-      await new Promise<void>((resolve) => {
-        waiter = resolve;
-        setTimeout(resolve, 100);
-      });
-    }
-    const seen = types;
-    types = [];
-    return seen;
-  };
-  const body = Buffer.concat([
-    int32(196_608),
-    cstring('user'),
-    cstring('postgres'),
-    cstring('database'),
-    cstring('postgres'),
-    Buffer.from([0]),
-  ]);
-  socket.write(Buffer.concat([int32(4 + body.length), body]));
-  await until((t) => t.includes('Z'));
-  return Object.assign(socket, { until });
-}
